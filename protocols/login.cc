@@ -1,0 +1,81 @@
+#include "protocols/login.h"
+
+#include <nlohmann/json.hpp>
+
+#include "idp/store/store.h"
+
+namespace certme {
+namespace {
+constexpr std::string_view kReqNs = "login_req";
+constexpr std::string_view kResultNs = "login_result";
+}  // namespace
+
+Status SaveLoginRequest(Store& store, const LoginRequest& r, int64_t now) {
+  if (r.txn.empty()) return InvalidArgument("login transaction id missing");
+  if (r.expires_at <= now) return InvalidArgument("login request already expired");
+  nlohmann::json j = {{"txn", r.txn},
+                      {"protocol", r.protocol},
+                      {"service_id", r.service_id},
+                      {"service_names", r.service_names},
+                      {"attributes", r.attributes},
+                      {"ui_locale", r.ui_locale},
+                      {"login_hint", r.login_hint},
+                      {"acr", r.acr},
+                      {"force_authn", r.force_authn},
+                      {"resume_url", r.resume_url},
+                      {"expires_at", r.expires_at}};
+  return store.Put(kReqNs, r.txn, j.dump(), std::chrono::seconds(r.expires_at - now));
+}
+
+StatusOr<LoginRequest> LoadLoginRequest(Store& store, std::string_view txn) {
+  CERTME_ASSIGN_OR_RETURN(std::string raw, store.Get(kReqNs, txn));
+  auto j = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Internal("login request unreadable", "bad json in store");
+  LoginRequest r;
+  try {
+    r.txn = j.at("txn").get<std::string>();
+    r.protocol = j.at("protocol").get<std::string>();
+    r.service_id = j.at("service_id").get<std::string>();
+    r.service_names = j.at("service_names").get<std::map<std::string, std::string>>();
+    r.attributes = j.at("attributes").get<std::vector<std::string>>();
+    r.ui_locale = j.at("ui_locale").get<std::string>();
+    r.login_hint = j.at("login_hint").get<std::string>();
+    r.acr = j.at("acr").get<std::string>();
+    r.force_authn = j.at("force_authn").get<bool>();
+    r.resume_url = j.at("resume_url").get<std::string>();
+    r.expires_at = j.at("expires_at").get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return Internal("login request unreadable", e.what());
+  }
+  return r;
+}
+
+Status SaveLoginResult(Store& store, const LoginResult& r, int64_t ttl_seconds) {
+  if (r.txn.empty() || r.subject.empty()) return InvalidArgument("login result incomplete");
+  nlohmann::json j = {{"txn", r.txn},         {"subject", r.subject},
+                      {"attributes", r.attributes}, {"acr", r.acr},
+                      {"amr", r.amr},         {"auth_time", r.auth_time},
+                      {"session_id", r.session_id}};
+  return store.Put(kResultNs, r.txn, j.dump(), std::chrono::seconds(ttl_seconds));
+}
+
+StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn) {
+  CERTME_ASSIGN_OR_RETURN(std::string raw, store.Consume(kResultNs, txn));
+  auto j = nlohmann::json::parse(raw, nullptr, false);
+  if (!j.is_object()) return Internal("login result unreadable", "bad json in store");
+  LoginResult r;
+  try {
+    r.txn = j.at("txn").get<std::string>();
+    r.subject = j.at("subject").get<std::string>();
+    r.attributes = j.at("attributes").get<std::map<std::string, std::string>>();
+    r.acr = j.at("acr").get<std::string>();
+    r.amr = j.at("amr").get<std::vector<std::string>>();
+    r.auth_time = j.at("auth_time").get<int64_t>();
+    r.session_id = j.at("session_id").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    return Internal("login result unreadable", e.what());
+  }
+  return r;
+}
+
+}  // namespace certme

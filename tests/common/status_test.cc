@@ -1,0 +1,50 @@
+#include "common/status.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "common/random.h"
+
+namespace certme {
+namespace {
+
+StatusOr<int> Half(int x) {
+  if (x % 2) return InvalidArgument("odd", "x=" + std::to_string(x));
+  return x / 2;
+}
+
+StatusOr<int> Quarter(int x) {
+  CERTME_ASSIGN_OR_RETURN(int h, Half(x));
+  CERTME_ASSIGN_OR_RETURN(int q, Half(h));
+  return q;
+}
+
+TEST(Status, CarriesCodeMessageAndHiddenDetail) {
+  auto r = Quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "odd");
+  EXPECT_EQ(r.status().detail(), "x=3");
+  EXPECT_EQ(r.status().ToString(), "InvalidArgument: odd (x=3)");
+  EXPECT_EQ(*Quarter(8), 2);
+}
+
+TEST(Clock, FakeClockAdvances) {
+  FakeClock c(1000);
+  EXPECT_EQ(c.NowUnixMillis(), 1000);
+  c.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(c.NowUnixSeconds(), 3);
+}
+
+TEST(Random, TokensAreDistinctAndUrlSafe) {
+  auto a = SystemRandom().Token(), b = SystemRandom().Token();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.size(), 43u);
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+  FakeRandom f1(7), f2(7);
+  EXPECT_EQ(f1.Token(), f2.Token());
+}
+
+}  // namespace
+}  // namespace certme
