@@ -48,3 +48,31 @@ TEST(Random, TokensAreDistinctAndUrlSafe) {
 
 }  // namespace
 }  // namespace certme
+
+#include "common/log.h"
+
+namespace certme {
+namespace {
+
+TEST(Log, WritesOneJsonObjectPerLineAndFiltersLevels) {
+  std::vector<std::string> lines;
+  SetLogSink([&](const std::string& l) { lines.push_back(l); });
+  SetLogLevel(LogLevel::kWarn);
+  LogInfo("dropped");
+  LogWarn("kept", {{"route", "/token"}, {"bad", std::string("\xff\xfe")}});
+  SetLogLevel(LogLevel::kInfo);
+  SetLogSink(nullptr);
+  ASSERT_EQ(lines.size(), 1u);
+  auto j = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(j["level"], "warn");
+  EXPECT_EQ(j["msg"], "kept");
+  EXPECT_EQ(j["route"], "/token");
+  EXPECT_TRUE(j.contains("time"));
+  LogLevel l;
+  EXPECT_TRUE(ParseLogLevel("debug", &l));
+  EXPECT_EQ(l, LogLevel::kDebug);
+  EXPECT_FALSE(ParseLogLevel("verbose", &l));
+}
+
+}  // namespace
+}  // namespace certme
