@@ -49,19 +49,52 @@ class SigningKey : public PublicKey {
   virtual StatusOr<std::string> Sign(JwsAlg alg, std::string_view data) const = 0;
 };
 
-// Loads a private key from a PEM file (PKCS#8 or traditional).
+// Accepted key material everywhere below: RSA of 2048..8192 bits, EC on
+// P-256, Ed25519. Anything else is InvalidArgument naming what was found.
+// For signing keys an empty `kid` is replaced by the key's RFC 7638
+// thumbprint, so every key we sign with has a stable, non-empty kid. Public
+// keys keep the kid they came with (possibly none), except certificates,
+// which default to x5t#S256.
+
+// Loads a private key from a PEM file (PKCS#8 or traditional). An encrypted
+// PEM fails cleanly (never prompts on the terminal) unless the overload with
+// a password is used.
 StatusOr<std::shared_ptr<SigningKey>> LoadSigningKeyPem(const std::string& path, std::string kid);
 StatusOr<std::shared_ptr<SigningKey>> ParseSigningKeyPem(std::string_view pem, std::string kid);
-// Loads the private key of a PKCS#12 bundle.
+StatusOr<std::shared_ptr<SigningKey>> ParseSigningKeyPem(std::string_view pem, std::string kid,
+                                                         const Secret& password);
+// Loads the private key of a PKCS#12 bundle. A wrong password is
+// Unauthenticated; bundles using pre-OpenSSL-3 ciphers (RC2/3DES, as older
+// Windows exports do) load through OpenSSL's "legacy" provider when present.
 StatusOr<std::shared_ptr<SigningKey>> LoadSigningKeyP12(const std::string& path,
                                                         const Secret& password, std::string kid);
+// The whole bundle: key, its certificate and any CA chain (DER), for
+// signers that must also publish the certificate (SAML metadata, x5c).
+struct P12Contents {
+  std::shared_ptr<SigningKey> key;
+  std::string certificate_der;          // empty when the bundle has none
+  std::vector<std::string> chain_der;   // extra certificates, in bundle order
+};
+StatusOr<P12Contents> ParseP12(std::string_view der, const Secret& password, std::string kid);
 // Generates a fresh key (development mode, tests): "RSA" (2048), "EC" (P-256), "OKP" (Ed25519).
 StatusOr<std::shared_ptr<SigningKey>> GenerateSigningKey(std::string_view kty, std::string kid);
 // Serializes a private key as PKCS#8 PEM (to persist generated dev keys).
 StatusOr<std::string> SigningKeyToPem(const SigningKey& key);
 
 // Public keys from outside (client JWKS, registered X.509 certificates).
+// ParsePublicKeyJwk (RFC 7517/7518/8037) accepts kty RSA (n, e), EC with crv
+// P-256 (x, y of exactly 32 bytes, point on the curve) and OKP with crv
+// Ed25519; private members ("d", "p", …) are ignored. A JWK with "use"
+// other than "sig", or an "alg" we do not verify, is rejected; a JWK with an
+// "alg" verifies only that algorithm.
 StatusOr<std::shared_ptr<PublicKey>> ParsePublicKeyJwk(const nlohmann::json& jwk);
+// A JWKS document {"keys": [...]}: the signature keys we can use. Keys we
+// cannot use (enc keys, other curves) are skipped, as RFC 7517 §5 allows;
+// an empty result is NotFound.
+StatusOr<std::vector<std::shared_ptr<const PublicKey>>> ParsePublicKeyJwks(
+    const nlohmann::json& jwks);
+// SubjectPublicKeyInfo PEM ("PUBLIC KEY"); a "CERTIFICATE" PEM is accepted
+// too and yields the certificate's key (with the given kid).
 StatusOr<std::shared_ptr<PublicKey>> ParsePublicKeyPem(std::string_view pem, std::string kid);
 // From an X.509 certificate (PEM or DER); kid defaults to the base64url
 // SHA-256 thumbprint of the certificate (x5t#S256).
@@ -70,6 +103,9 @@ StatusOr<std::shared_ptr<PublicKey>> ParsePublicKeyFromCertificate(std::string_v
 std::string JwkThumbprint(const PublicKey& key);
 
 // ---------- JWS compact serialization ----------
+
+// Compact tokens longer than this are rejected before any decoding.
+inline constexpr size_t kMaxJwsSize = 64 * 1024;
 
 // Signs `payload` (a JSON object) as a compact JWS with header
 // {alg, kid, typ?}. `typ` is omitted when empty (e.g. "logout+jwt").
@@ -82,15 +118,22 @@ struct VerifiedJwt {
 };
 
 // Parses and verifies a compact JWS against `candidates` (the key with the
-// header's kid if present, else every candidate supporting the alg).
+// header's kid if present, else every candidate supporting the alg; a token
+// kid that matches no candidate falls back to candidates without a kid,
+// e.g. keys from a kid-less JWKS).
 // Rejects: malformed input, alg not in `allowed`, "none", unknown kid,
-// bad signature, non-object payload. Does NOT check exp/aud/iss: callers do
-// (they know which rules apply).
+// bad signature, non-object payload, a `crit` header (RFC 7515 §4.1.11: we
+// implement no extensions). Does NOT check exp/aud/iss: callers do (they
+// know which rules apply).
+// Errors: InvalidArgument for malformed or disallowed tokens, Unauthenticated
+// when no candidate key matches or the signature is wrong.
 StatusOr<VerifiedJwt> VerifyJwt(std::string_view compact,
                                 const std::vector<std::shared_ptr<const PublicKey>>& candidates,
                                 const std::vector<JwsAlg>& allowed);
 
 // Splits a compact JWS without verifying (e.g. to read `iss` to pick keys).
+// Same structural checks as VerifyJwt (size, strict base64url, JSON object
+// header with a string alg, JSON object payload); the alg is not judged.
 StatusOr<VerifiedJwt> DecodeJwtUnverified(std::string_view compact);
 
 // ---------- Key set with rotation ----------
@@ -114,13 +157,16 @@ class KeySet {
   void Add(std::shared_ptr<SigningKey> key, State state, TimePoint retire_after = {});
   // The active key that can sign `alg`, or nullptr.
   std::shared_ptr<const SigningKey> ActiveFor(JwsAlg alg) const;
+  // A second active key for the same algorithm takes over signing from the
+  // earlier one (last added wins); prefer Rotate, which also retires.
   // Promotes the oldest `next` key for `alg` to active and retires the
   // current active one until `now + keep_retired` (the longest token
   // lifetime). FailedPrecondition when no next key is published.
   Status Rotate(JwsAlg alg, Duration keep_retired);
   // JWKS document: next, active and unexpired retired keys.
   nlohmann::json Jwks() const;
-  // Public keys for verification of our own tokens (id_token_hint…).
+  // Public keys for verification of our own tokens (id_token_hint…): active
+  // and unexpired retired keys (a next key has signed nothing yet).
   std::vector<std::shared_ptr<const PublicKey>> VerificationKeys() const;
   // Algorithms that have an active key (for discovery metadata).
   std::vector<JwsAlg> SigningAlgs() const;
