@@ -1,0 +1,432 @@
+// oidc_load — drives a local certME bridge with OpenID Connect traffic and
+// reports throughput, latency percentiles, errors, and the server's CPU and
+// memory. See bench/README.md.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/oidc_load/http_client.h"
+#include "bench/oidc_load/oidc_flow.h"
+#include "bench/oidc_load/stats.h"
+#include "common/clock.h"
+#include "common/random.h"
+
+namespace certme::bench {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using Json = nlohmann::json;
+
+// Hard bounds: the tool must never turn into an open-ended load source.
+constexpr double kMaxDurationS = 60;
+constexpr double kMaxWarmupS = 10;
+constexpr int kMaxWorkers = 256;
+
+struct Options {
+  std::string url = "http://127.0.0.1:8080";
+  std::string mode = "flow";  // flow | client_credentials
+  std::string alg = "ES256";
+  std::string client_id;      // default: bench-<alg lower>
+  std::string client_secret;  // default: <client_id>-secret, or $CERTME_BENCH_CLIENT_SECRET
+  std::string redirect_uri = "http://127.0.0.1/bench/callback";
+  std::string identity = "ion";
+  std::optional<std::string> scope;
+  int workers = 0;  // 0: 2 × cores
+  double duration_s = 10;
+  double warmup_s = 2;
+  int timeout_ms = 5000;
+  int server_pid = 0;
+  bool sso = false;
+  bool login_page = false;
+  bool json = false;
+};
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+      "Usage: oidc_load [options]\n"
+      "  --url URL            server origin, 127.0.0.1 or localhost only (default http://127.0.0.1:8080)\n"
+      "  --mode M             flow (full code flow) | client_credentials (token endpoint alone)\n"
+      "  --alg A              RS256 | ES256: which client (ID token algorithm) to use (default ES256)\n"
+      "  --client-id ID       default bench-rs256 / bench-es256\n"
+      "  --client-secret S    default <client-id>-secret, or $CERTME_BENCH_CLIENT_SECRET\n"
+      "  --redirect-uri U     registered redirect URI (default http://127.0.0.1/bench/callback)\n"
+      "  --identity NAME      development login identity (default ion)\n"
+      "  --scope S            default \"openid profile email\" (flow), none (client_credentials)\n"
+      "  --workers N          worker threads, one keep-alive connection each (default 2 x cores)\n"
+      "  --duration S         measured seconds (default 10, max 60)\n"
+      "  --warmup S           unmeasured seconds first (default 2, max 10)\n"
+      "  --timeout-ms N       per send/receive (default 5000)\n"
+      "  --server-pid PID     server process to measure CPU and RSS of\n"
+      "  --sso                keep cookies between flows (reuse the SSO session)\n"
+      "  --login-page         also GET the development login page, as a browser would\n"
+      "  --json               print the result as one JSON line on stdout (report on stderr)\n");
+}
+
+bool ParseNumber(const char* s, double* out) {
+  char* end = nullptr;
+  double v = std::strtod(s, &end);
+  if (end == s || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+// Returns an error text, or empty when the options are usable.
+std::string ParseArgs(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](std::string* out) -> bool {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    std::string v;
+    double d = 0;
+    if (a == "--help" || a == "-h") {
+      Usage(stdout);
+      std::exit(0);
+    } else if (a == "--sso") {
+      o->sso = true;
+    } else if (a == "--login-page") {
+      o->login_page = true;
+    } else if (a == "--json") {
+      o->json = true;
+    } else if (!value(&v)) {
+      return "unknown option or missing value: " + a;
+    } else if (a == "--url") {
+      o->url = v;
+    } else if (a == "--mode") {
+      o->mode = v;
+    } else if (a == "--alg") {
+      o->alg = v;
+    } else if (a == "--client-id") {
+      o->client_id = v;
+    } else if (a == "--client-secret") {
+      o->client_secret = v;
+    } else if (a == "--redirect-uri") {
+      o->redirect_uri = v;
+    } else if (a == "--identity") {
+      o->identity = v;
+    } else if (a == "--scope") {
+      o->scope = v;
+    } else if (a == "--workers" || a == "--duration" || a == "--warmup" || a == "--timeout-ms" ||
+               a == "--server-pid") {
+      if (!ParseNumber(v.c_str(), &d) || d < 0) return "bad number for " + a + ": " + v;
+      if (a == "--workers") o->workers = int(d);
+      if (a == "--duration") o->duration_s = d;
+      if (a == "--warmup") o->warmup_s = d;
+      if (a == "--timeout-ms") o->timeout_ms = int(d);
+      if (a == "--server-pid") o->server_pid = int(d);
+    } else {
+      return "unknown option: " + a;
+    }
+  }
+  if (o->mode != "flow" && o->mode != "client_credentials")
+    return "--mode must be flow or client_credentials";
+  if (o->alg != "RS256" && o->alg != "ES256") return "--alg must be RS256 or ES256";
+  if (o->duration_s <= 0 || o->duration_s > kMaxDurationS) return "--duration must be in (0, 60]";
+  if (o->warmup_s > kMaxWarmupS) return "--warmup must be at most 10";
+  if (o->timeout_ms < 100 || o->timeout_ms > 30000) return "--timeout-ms must be in [100, 30000]";
+  if (o->workers == 0) o->workers = 2 * int(std::max(1u, std::thread::hardware_concurrency()));
+  if (o->workers < 1 || o->workers > kMaxWorkers) return "--workers must be in [1, 256]";
+  if (o->client_id.empty()) o->client_id = o->alg == "RS256" ? "bench-rs256" : "bench-es256";
+  if (o->client_secret.empty()) {
+    const char* env = std::getenv("CERTME_BENCH_CLIENT_SECRET");
+    o->client_secret = env && *env ? env : o->client_id + "-secret";
+  }
+  if (!o->scope) o->scope = o->mode == "flow" ? "openid profile email" : "";
+  return "";
+}
+
+// Samples and counters of one worker. The worker appends under `mu` (never
+// contended except at the end), so the reporter can read them even if a
+// worker is still blocked in a receive when time is up.
+struct WorkerStats {
+  std::mutex mu;
+  std::vector<uint32_t> total_us;
+  std::array<std::vector<uint32_t>, kStepCount> step_us;
+  std::map<std::string, uint64_t> errors;
+  std::map<std::string, std::string> first_detail;
+  uint64_t ok = 0;
+  uint64_t connects = 0;
+  uint64_t stale_retries = 0;
+};
+
+struct Shared {
+  const Options* options;
+  const ProviderInfo* provider;
+  const ClientSettings* client;
+  LoopbackUrl origin;
+  SteadyClock::time_point measure_start;
+  SteadyClock::time_point measure_end;
+  std::atomic<int> running{0};
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+};
+
+void Worker(Shared* sh, WorkerStats* stats) {
+  ConnectionOptions copts;
+  copts.io_timeout = std::chrono::milliseconds(sh->options->timeout_ms);
+  HttpConnection conn(sh->origin, copts);
+  FlowRunner runner(*sh->provider, *sh->client, conn, SystemRandom(), SystemClock());
+  const bool flow = sh->options->mode == "flow";
+  while (true) {
+    auto start = SteadyClock::now();
+    if (start >= sh->measure_end) break;
+    OpResult r = flow ? runner.RunCodeFlow() : runner.RunClientCredentials();
+    auto end = SteadyClock::now();
+    // An operation counts when it completes inside the measured window.
+    if (end >= sh->measure_start && end < sh->measure_end) {
+      std::lock_guard<std::mutex> l(stats->mu);
+      if (r.ok) {
+        ++stats->ok;
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+        stats->total_us.push_back(uint32_t(std::min<int64_t>(us, UINT32_MAX)));
+        for (size_t s = 0; s < kStepCount; ++s)
+          if (r.step_us[s]) stats->step_us[s].push_back(r.step_us[s]);
+      } else {
+        ++stats->errors[r.error_kind];
+        stats->first_detail.emplace(r.error_kind, r.detail.substr(0, 300));
+      }
+    }
+    if (!r.ok && r.error_kind.find(":connection") != std::string::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));  // server down: don't spin
+    {
+      std::lock_guard<std::mutex> l(stats->mu);
+      stats->connects = conn.connects();
+      stats->stale_retries = conn.stale_retries();
+    }
+  }
+  if (--sh->running == 0) {
+    std::lock_guard<std::mutex> l(sh->done_mu);
+    sh->done_cv.notify_all();
+  }
+}
+
+Json SummaryJson(const LatencySummary& s) {
+  return {{"count", s.count}, {"mean", s.mean_ms}, {"p50", s.p50_ms},
+          {"p90", s.p90_ms},  {"p99", s.p99_ms},   {"max", s.max_ms}};
+}
+
+int Run(const Options& o) {
+  auto origin = ParseLoopbackUrl(o.url);
+  if (!origin.ok()) {
+    std::fprintf(stderr, "oidc_load: %s\n", origin.status().message().c_str());
+    return 2;
+  }
+  // Hard stop whatever happens (a wedged server, a stuck receive): the
+  // default SIGALRM action ends the process.
+  alarm(unsigned(o.warmup_s + o.duration_s + 2.0 * o.timeout_ms / 1000.0 + 30));
+
+  FILE* report = o.json ? stderr : stdout;
+  ConnectionOptions copts;
+  copts.io_timeout = std::chrono::milliseconds(o.timeout_ms);
+  HttpConnection dconn(*origin, copts);
+  auto provider = Discover(dconn);
+  if (!provider.ok()) {
+    std::fprintf(stderr, "oidc_load: discovery failed: %s\n", provider.status().ToString().c_str());
+    return 1;
+  }
+  dconn.Close();
+
+  ClientSettings client;
+  client.client_id = o.client_id;
+  client.client_secret = o.client_secret;
+  client.redirect_uri = o.redirect_uri;
+  client.scope = *o.scope;
+  client.identity = o.identity;
+  client.id_token_alg = o.alg == "RS256" ? JwsAlg::kRS256 : JwsAlg::kES256;
+  client.sso = o.sso;
+  client.fetch_login_page = o.login_page;
+
+  if (o.server_pid > 0) {
+    if (auto c = ReadProcCpu(o.server_pid); !c.ok()) {
+      std::fprintf(stderr, "oidc_load: --server-pid %d: %s\n", o.server_pid,
+                   c.status().message().c_str());
+      return 2;
+    }
+  }
+
+  Shared sh;
+  sh.options = &o;
+  sh.provider = &*provider;
+  sh.client = &client;
+  sh.origin = *origin;
+  auto t_start = SteadyClock::now();
+  sh.measure_start = t_start + std::chrono::microseconds(int64_t(o.warmup_s * 1e6));
+  sh.measure_end = sh.measure_start + std::chrono::microseconds(int64_t(o.duration_s * 1e6));
+
+  std::vector<std::unique_ptr<WorkerStats>> stats;
+  std::vector<std::thread> threads;
+  sh.running = o.workers;
+  for (int i = 0; i < o.workers; ++i) {
+    stats.push_back(std::make_unique<WorkerStats>());
+    threads.emplace_back(Worker, &sh, stats.back().get());
+  }
+
+  // Measured window: server CPU and our own CPU at both ends; RSS sampled
+  // every 100 ms for the peak during the run.
+  std::this_thread::sleep_until(sh.measure_start);
+  auto wall0 = SteadyClock::now();
+  StatusOr<ProcCpu> server0 = o.server_pid > 0 ? ReadProcCpu(o.server_pid)
+                                               : StatusOr<ProcCpu>(NotFound("no pid"));
+  ProcCpu self0 = SelfCpu();
+  int64_t rss_peak = -1;
+  int threads_seen = -1;
+  for (auto next = wall0; next < sh.measure_end;) {
+    if (o.server_pid > 0)
+      if (auto m = ReadProcMemory(o.server_pid); m.ok()) {
+        rss_peak = std::max(rss_peak, m->rss_kib);
+        threads_seen = m->threads;
+      }
+    next += std::chrono::milliseconds(100);
+    std::this_thread::sleep_until(std::min(next, sh.measure_end));
+  }
+  auto wall1 = SteadyClock::now();
+  StatusOr<ProcCpu> server1 = o.server_pid > 0 ? ReadProcCpu(o.server_pid)
+                                               : StatusOr<ProcCpu>(NotFound("no pid"));
+  ProcCpu self1 = SelfCpu();
+  StatusOr<ProcMemory> mem_end = o.server_pid > 0 ? ReadProcMemory(o.server_pid)
+                                                  : StatusOr<ProcMemory>(NotFound("no pid"));
+  double wall = std::chrono::duration<double>(wall1 - wall0).count();
+
+  // Workers finish their current operation (bounded by the I/O timeout).
+  bool all_done;
+  {
+    std::unique_lock<std::mutex> l(sh.done_mu);
+    all_done = sh.done_cv.wait_for(l, std::chrono::milliseconds(2 * o.timeout_ms + 1000),
+                                   [&] { return sh.running.load() == 0; });
+  }
+
+  // Merge.
+  std::vector<uint32_t> total;
+  std::array<std::vector<uint32_t>, kStepCount> steps;
+  std::map<std::string, uint64_t> errors;
+  std::map<std::string, std::string> details;
+  uint64_t ok = 0, connects = 0, stale = 0, err_total = 0;
+  for (auto& s : stats) {
+    std::lock_guard<std::mutex> l(s->mu);
+    ok += s->ok;
+    connects += s->connects;
+    stale += s->stale_retries;
+    total.insert(total.end(), s->total_us.begin(), s->total_us.end());
+    for (size_t i = 0; i < kStepCount; ++i)
+      steps[i].insert(steps[i].end(), s->step_us[i].begin(), s->step_us[i].end());
+    for (const auto& [k, n] : s->errors) {
+      errors[k] += n;
+      err_total += n;
+    }
+    for (const auto& [k, d] : s->first_detail) details.emplace(k, d);
+  }
+  LatencySummary lat = Summarize(total);
+  double rate = double(ok) / o.duration_s;
+  const char* unit = o.mode == "flow" ? "flows" : "requests";
+
+  Json j;
+  j["mode"] = o.mode;
+  j["alg"] = o.alg;
+  j["client_id"] = o.client_id;
+  j["url"] = origin->Origin();
+  j["workers"] = o.workers;
+  j["duration_s"] = o.duration_s;
+  j["warmup_s"] = o.warmup_s;
+  j["sso"] = o.sso;
+  j["completed"] = ok;
+  j["rate_per_s"] = rate;
+  j["latency_ms"] = SummaryJson(lat);
+  Json jsteps = Json::object();
+  for (size_t i = 0; i < kStepCount; ++i)
+    if (!steps[i].empty()) jsteps[StepName(Step(i))] = SummaryJson(Summarize(steps[i]));
+  j["steps_ms"] = jsteps;
+  j["errors"] = {{"total", err_total}, {"by_kind", errors}};
+  j["connections_opened"] = connects;
+  j["stale_retries"] = stale;
+  double self_cpu = self1.total() - self0.total();
+  j["client"] = {{"cpu_s", self_cpu}, {"cores", self_cpu / wall}};
+  Json jserver = nullptr;
+  double server_cpu = 0;
+  if (server0.ok() && server1.ok()) {
+    server_cpu = server1->total() - server0->total();
+    jserver = {{"pid", o.server_pid},
+               {"cpu_s", server_cpu},
+               {"user_s", server1->user_s - server0->user_s},
+               {"system_s", server1->system_s - server0->system_s},
+               {"cores", server_cpu / wall},
+               {"per_cpu_s", server_cpu > 0 ? double(ok) / server_cpu : 0.0},
+               {"rss_peak_kib", rss_peak},
+               {"vmhwm_kib", mem_end.ok() ? mem_end->hwm_kib : -1},
+               {"threads", threads_seen}};
+  }
+  j["server"] = jserver;
+  j["workers_finished"] = all_done;
+
+  std::fprintf(report, "oidc_load: mode=%s alg=%s client=%s target=%s workers=%d duration=%.1fs warmup=%.1fs%s\n",
+               o.mode.c_str(), o.alg.c_str(), o.client_id.c_str(), origin->Origin().c_str(),
+               o.workers, o.duration_s, o.warmup_s, o.sso ? " sso" : "");
+  std::fprintf(report, "  completed  %llu %s in %.2f s = %.1f %s/s\n", (unsigned long long)ok, unit,
+               o.duration_s, rate, unit);
+  std::fprintf(report, "  latency    p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms\n",
+               lat.p50_ms, lat.p90_ms, lat.p99_ms, lat.max_ms, lat.mean_ms);
+  std::string step_line;
+  for (size_t i = 0; i < kStepCount; ++i) {
+    if (steps[i].empty()) continue;
+    LatencySummary s = Summarize(steps[i]);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "  %s %.2f/%.2f", StepName(Step(i)), s.p50_ms, s.p99_ms);
+    step_line += buf;
+  }
+  if (!step_line.empty()) std::fprintf(report, "  steps p50/p99 ms:%s\n", step_line.c_str());
+  std::fprintf(report, "  errors     %llu\n", (unsigned long long)err_total);
+  for (const auto& [k, n] : errors)
+    std::fprintf(report, "    %-40s %llu  (first: %s)\n", k.c_str(), (unsigned long long)n,
+                 details[k].c_str());
+  std::fprintf(report, "  conns      %llu opened, %llu stale-connection retries\n",
+               (unsigned long long)connects, (unsigned long long)stale);
+  if (!jserver.is_null()) {
+    std::fprintf(report,
+                 "  server     pid %d: %.2f CPU-s (user %.2f, sys %.2f) over %.2f s = %.2f cores; "
+                 "%.1f %s per CPU-second\n",
+                 o.server_pid, server_cpu, server1->user_s - server0->user_s,
+                 server1->system_s - server0->system_s, wall, server_cpu / wall,
+                 server_cpu > 0 ? double(ok) / server_cpu : 0.0, unit);
+    std::fprintf(report, "             RSS peak during run %.1f MiB, VmHWM %.1f MiB, %d threads\n",
+                 rss_peak / 1024.0, mem_end.ok() ? mem_end->hwm_kib / 1024.0 : -1.0, threads_seen);
+  } else {
+    std::fprintf(report, "  server     (no --server-pid: CPU and RSS not measured)\n");
+  }
+  std::fprintf(report, "  client     %.2f CPU-s = %.2f cores (this load generator)\n", self_cpu,
+               self_cpu / wall);
+  if (!all_done) std::fprintf(report, "  warning: some workers were still blocked at the end\n");
+  if (o.json) std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+  std::fflush(stderr);
+  if (!all_done) std::_Exit(ok > 0 ? 0 : 1);  // do not wait for wedged threads
+  for (auto& t : threads) t.join();
+  return ok > 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace certme::bench
+
+int main(int argc, char** argv) {
+  certme::bench::Options o;
+  std::string err = certme::bench::ParseArgs(argc, argv, &o);
+  if (!err.empty()) {
+    std::fprintf(stderr, "oidc_load: %s\n\n", err.c_str());
+    certme::bench::Usage(stderr);
+    return 2;
+  }
+  return certme::bench::Run(o);
+}

@@ -1,0 +1,357 @@
+#include "bench/oidc_load/oidc_flow.h"
+
+#include <openssl/evp.h>
+
+#include <chrono>
+
+#include "common/encoding.h"
+
+namespace certme::bench {
+namespace {
+
+using Json = nlohmann::json;
+constexpr int kMaxRedirectHops = 8;
+
+std::string Sha256(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// Parses a JSON object body; a non-object or invalid body is nullopt.
+std::optional<Json> JsonObject(const std::string& body) {
+  Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  return j;
+}
+
+std::optional<std::string> JsonString(const Json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+// "token:http_400:invalid_grant" — the OAuth error code when the body has one.
+std::string HttpErrorKind(std::string_view step, const ClientResponse& resp) {
+  std::string kind = std::string(step) + ":http_" + std::to_string(resp.status);
+  if (auto j = JsonObject(resp.body))
+    if (auto e = JsonString(*j, "error")) kind += ":" + e->substr(0, 40);
+  return kind;
+}
+
+std::string IoErrorKind(std::string_view step, const Status& s) {
+  const char* what = "io";
+  switch (s.code()) {
+    case StatusCode::kDeadlineExceeded: what = "timeout"; break;
+    case StatusCode::kUnavailable: what = "connection"; break;
+    case StatusCode::kInternal: what = "bad_http"; break;
+    default: break;
+  }
+  return std::string(step) + ":" + what;
+}
+
+OpResult& Fail(OpResult& r, std::string kind, std::string detail = {}) {
+  r.ok = false;
+  r.error_kind = std::move(kind);
+  r.detail = std::move(detail);
+  return r;
+}
+
+std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string_view QueryOf(std::string_view target_or_url) {
+  size_t q = target_or_url.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target_or_url.substr(q + 1);
+  return query.substr(0, query.find('#'));
+}
+
+std::string WithQuery(const LoopbackUrl& url,
+                      const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out = url.target;
+  out += url.target.find('?') == std::string::npos ? '?' : '&';
+  out += EncodeUrlEncoded(params);
+  return out;
+}
+
+}  // namespace
+
+const char* StepName(Step step) {
+  switch (step) {
+    case Step::kAuthorize: return "authorize";
+    case Step::kLoginPage: return "login_page";
+    case Step::kLogin: return "login";
+    case Step::kResume: return "resume";
+    case Step::kToken: return "token";
+    case Step::kUserinfo: return "userinfo";
+  }
+  return "?";
+}
+
+std::string PkceChallenge(std::string_view verifier) { return Base64UrlEncode(Sha256(verifier)); }
+
+std::string AtHash(std::string_view access_token) {
+  std::string h = Sha256(access_token);
+  return Base64UrlEncode(std::string_view(h).substr(0, h.size() / 2));
+}
+
+StatusOr<ProviderInfo> Discover(HttpConnection& conn) {
+  // OIDC Discovery §4: the configuration lives under the issuer's path.
+  std::string base(PathOf(conn.origin().target));
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  ClientRequest req;
+  req.target = base + "/.well-known/openid-configuration";
+  req.headers = {{"Accept", "application/json"}};
+  CERTME_ASSIGN_OR_RETURN(ClientResponse resp, conn.RoundTrip(req));
+  if (resp.status != 200)
+    return FailedPrecondition("discovery answered HTTP " + std::to_string(resp.status));
+  auto doc = JsonObject(resp.body);
+  if (!doc) return FailedPrecondition("discovery document is not a JSON object");
+  ProviderInfo info;
+  auto issuer = JsonString(*doc, "issuer");
+  if (!issuer) return FailedPrecondition("discovery has no issuer");
+  info.issuer = *issuer;
+  struct Field {
+    const char* name;
+    LoopbackUrl* out;
+  } fields[] = {{"authorization_endpoint", &info.authorization_endpoint},
+                {"token_endpoint", &info.token_endpoint},
+                {"userinfo_endpoint", &info.userinfo_endpoint},
+                {"jwks_uri", &info.jwks_uri}};
+  for (const auto& f : fields) {
+    auto url = JsonString(*doc, f.name);
+    if (!url) return FailedPrecondition(std::string("discovery has no ") + f.name);
+    auto resolved = ResolveSameOrigin(conn.origin(), *url);
+    if (!resolved.ok())
+      return FailedPrecondition(std::string(f.name) + " is not on the target server: " + *url,
+                                resolved.status().message());
+    *f.out = *resolved;
+  }
+  ClientRequest jreq;
+  jreq.target = info.jwks_uri.target;
+  jreq.headers = {{"Accept", "application/json"}};
+  CERTME_ASSIGN_OR_RETURN(ClientResponse jresp, conn.RoundTrip(jreq));
+  if (jresp.status != 200)
+    return FailedPrecondition("jwks_uri answered HTTP " + std::to_string(jresp.status));
+  auto jwks = JsonObject(jresp.body);
+  if (!jwks) return FailedPrecondition("JWKS is not a JSON object");
+  CERTME_ASSIGN_OR_RETURN(info.keys, ParsePublicKeyJwks(*jwks));
+  return info;
+}
+
+StatusOr<VerifiedJwt> CheckIdToken(std::string_view id_token, const ProviderInfo& provider,
+                                   const ClientSettings& client, std::string_view nonce,
+                                   std::string_view access_token, int64_t now_unix) {
+  // §3.1.3.7 items 6–8: the signature, with the alg registered for the client.
+  CERTME_ASSIGN_OR_RETURN(VerifiedJwt jwt,
+                          VerifyJwt(id_token, provider.keys, {client.id_token_alg}));
+  const Json& p = jwt.payload;
+  auto claim = [](const char* name) { return FailedPrecondition(name); };
+  // Item 2: iss matches the issuer exactly.
+  if (JsonString(p, "iss") != provider.issuer) return claim("iss");
+  // Items 3–5: aud contains the client; with several audiences, azp is us.
+  auto aud = p.find("aud");
+  if (aud == p.end()) return claim("aud");
+  if (aud->is_string()) {
+    if (aud->get<std::string>() != client.client_id) return claim("aud");
+  } else if (aud->is_array()) {
+    bool found = false;
+    for (const auto& a : *aud)
+      if (a.is_string() && a.get<std::string>() == client.client_id) found = true;
+    if (!found) return claim("aud");
+    if (aud->size() > 1 && JsonString(p, "azp") != client.client_id) return claim("azp");
+  } else {
+    return claim("aud");
+  }
+  if (auto azp = JsonString(p, "azp"); azp && *azp != client.client_id) return claim("azp");
+  // Item 9: not expired. Item 10: iat not in the future (same machine, so
+  // a minute of leeway is generous).
+  auto exp = p.find("exp");
+  if (exp == p.end() || !exp->is_number() || exp->get<double>() <= double(now_unix))
+    return claim("exp");
+  auto iat = p.find("iat");
+  if (iat == p.end() || !iat->is_number() || iat->get<double>() > double(now_unix + 60))
+    return claim("iat");
+  // Item 11: the nonce we sent.
+  if (JsonString(p, "nonce") != std::string(nonce)) return claim("nonce");
+  auto sub = JsonString(p, "sub");
+  if (!sub || sub->empty()) return claim("sub");
+  // §3.1.3.8: at_hash is optional in the code flow; when present it must match.
+  if (auto at_hash = JsonString(p, "at_hash"); at_hash && *at_hash != AtHash(access_token))
+    return claim("at_hash");
+  return jwt;
+}
+
+FlowRunner::FlowRunner(const ProviderInfo& provider, const ClientSettings& client,
+                       HttpConnection& conn, Random& random, const Clock& clock)
+    : provider_(provider), client_(client), conn_(conn), random_(random), clock_(clock) {
+  // RFC 6749 §2.3.1: id and secret are form-encoded before base64.
+  basic_auth_ = "Basic " + Base64Encode(PercentEncode(client.client_id) + ":" +
+                                        PercentEncode(client.client_secret));
+}
+
+ClientRequest FlowRunner::Get(const LoopbackUrl& url) const {
+  ClientRequest req;
+  req.method = "GET";
+  req.target = url.target;
+  return req;
+}
+
+ClientRequest FlowRunner::PostForm(
+    const LoopbackUrl& url, const std::vector<std::pair<std::string, std::string>>& form) const {
+  ClientRequest req;
+  req.method = "POST";
+  req.target = url.target;
+  req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  req.body = EncodeUrlEncoded(form);
+  return req;
+}
+
+StatusOr<ClientResponse> FlowRunner::Exchange(Step step, const ClientRequest& request,
+                                              OpResult* result) {
+  auto start = std::chrono::steady_clock::now();
+  StatusOr<ClientResponse> resp = conn_.RoundTrip(request);
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+  result->step_us[size_t(step)] += uint32_t(std::min<int64_t>(us, UINT32_MAX));
+  return resp;
+}
+
+OpResult FlowRunner::RunCodeFlow() {
+  OpResult r;
+  if (!client_.sso) jar_.Clear();  // a fresh user agent per flow
+  const std::string state = random_.Token(16);
+  const std::string nonce = random_.Token(16);
+  const std::string verifier = random_.Token(32);  // 43 chars: RFC 7636 §4.1
+
+  // Browser leg: authorize and follow redirects until the redirect_uri.
+  ClientRequest req = Get(provider_.authorization_endpoint);
+  req.target = WithQuery(provider_.authorization_endpoint,
+                         {{"response_type", "code"},
+                          {"client_id", client_.client_id},
+                          {"redirect_uri", client_.redirect_uri},
+                          {"scope", client_.scope},
+                          {"state", state},
+                          {"nonce", nonce},
+                          {"code_challenge", PkceChallenge(verifier)},
+                          {"code_challenge_method", "S256"}});
+  Step step = Step::kAuthorize;
+  std::string location;
+  for (int hop = 0;; ++hop) {
+    if (hop > kMaxRedirectHops) return Fail(r, "redirect_loop");
+    if (std::string cookie = jar_.Header(); !cookie.empty()) req.headers.emplace_back("Cookie", cookie);
+    auto resp = Exchange(step, req, &r);
+    if (!resp.ok()) return Fail(r, IoErrorKind(StepName(step), resp.status()), resp.status().ToString());
+    jar_.Update(*resp);
+    if (!IsRedirect(resp->status)) return Fail(r, HttpErrorKind(StepName(step), *resp), resp->body.substr(0, 200));
+    auto loc = resp->Header("location");
+    if (!loc) return Fail(r, std::string(StepName(step)) + ":no_location");
+    location = *loc;
+    const std::string& cb = client_.redirect_uri;
+    if (location.compare(0, cb.size(), cb) == 0 &&
+        (location.size() == cb.size() || location[cb.size()] == '?' || location[cb.size()] == '#'))
+      break;
+    auto next = ResolveSameOrigin(conn_.origin(), location);
+    if (!next.ok()) return Fail(r, std::string(StepName(step)) + ":bad_redirect", location);
+    if (PathOf(next->target) == kDevLoginPath) {
+      auto query = ParseUrlEncoded(QueryOf(next->target));
+      std::optional<std::string> txn = query ? ParamGet(*query, "txn") : std::nullopt;
+      if (!txn) return Fail(r, "login:no_txn", location);
+      if (client_.fetch_login_page) {
+        ClientRequest page = Get(*next);
+        if (std::string cookie = jar_.Header(); !cookie.empty()) page.headers.emplace_back("Cookie", cookie);
+        auto presp = Exchange(Step::kLoginPage, page, &r);
+        if (!presp.ok()) return Fail(r, IoErrorKind("login_page", presp.status()), presp.status().ToString());
+        jar_.Update(*presp);
+        if (presp->status != 200) return Fail(r, HttpErrorKind("login_page", *presp));
+      }
+      LoopbackUrl form_url = *next;
+      form_url.target = std::string(kDevLoginPath);
+      req = PostForm(form_url, {{"txn", *txn}, {"identity", client_.identity}});
+      step = Step::kLogin;
+    } else {
+      req = Get(*next);
+      step = Step::kResume;
+    }
+  }
+
+  // The client's callback (RFC 6749 §4.1.2, RFC 9207 iss).
+  auto cbq = ParseUrlEncoded(QueryOf(location));
+  if (!cbq) return Fail(r, "callback:bad_query", location);
+  if (auto err = ParamGet(*cbq, "error")) return Fail(r, "callback:error=" + err->substr(0, 40), location);
+  if (ParamGet(*cbq, "state") != state) return Fail(r, "callback:state", location);
+  if (auto iss = ParamGet(*cbq, "iss"); iss && *iss != provider_.issuer)
+    return Fail(r, "callback:iss", location);
+  auto code = ParamGet(*cbq, "code");
+  if (!code || code->empty()) return Fail(r, "callback:no_code", location);
+
+  // Back channel: token (no cookies, client_secret_basic).
+  ClientRequest treq = PostForm(provider_.token_endpoint, {{"grant_type", "authorization_code"},
+                                                           {"code", *code},
+                                                           {"redirect_uri", client_.redirect_uri},
+                                                           {"code_verifier", verifier}});
+  treq.headers.emplace_back("Authorization", basic_auth_);
+  treq.headers.emplace_back("Accept", "application/json");
+  auto tresp = Exchange(Step::kToken, treq, &r);
+  if (!tresp.ok()) return Fail(r, IoErrorKind("token", tresp.status()), tresp.status().ToString());
+  if (tresp->status != 200) return Fail(r, HttpErrorKind("token", *tresp), tresp->body.substr(0, 200));
+  auto tok = JsonObject(tresp->body);
+  if (!tok) return Fail(r, "token:bad_json");
+  auto access_token = JsonString(*tok, "access_token");
+  auto token_type = JsonString(*tok, "token_type");
+  auto id_token = JsonString(*tok, "id_token");
+  if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
+  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
+  if (!id_token) return Fail(r, "token:no_id_token");
+  auto verified = CheckIdToken(*id_token, provider_, client_, nonce, *access_token,
+                               clock_.NowUnixSeconds());
+  if (!verified.ok()) {
+    const Status& s = verified.status();
+    std::string what = s.code() == StatusCode::kFailedPrecondition ? s.message()
+                       : s.code() == StatusCode::kUnauthenticated ? "signature"
+                                                                  : "malformed_or_alg";
+    return Fail(r, "id_token:" + what, s.ToString());
+  }
+
+  // UserInfo (OIDC Core §5.3): the same subject as the ID token (§5.3.2).
+  ClientRequest ureq = Get(provider_.userinfo_endpoint);
+  ureq.headers.emplace_back("Authorization", "Bearer " + *access_token);
+  ureq.headers.emplace_back("Accept", "application/json");
+  auto uresp = Exchange(Step::kUserinfo, ureq, &r);
+  if (!uresp.ok()) return Fail(r, IoErrorKind("userinfo", uresp.status()), uresp.status().ToString());
+  if (uresp->status != 200) return Fail(r, HttpErrorKind("userinfo", *uresp), uresp->body.substr(0, 200));
+  auto info = JsonObject(uresp->body);
+  if (!info) return Fail(r, "userinfo:bad_json");
+  if (JsonString(*info, "sub") != JsonString(verified->payload, "sub"))
+    return Fail(r, "userinfo:sub_mismatch");
+  r.ok = true;
+  return r;
+}
+
+OpResult FlowRunner::RunClientCredentials() {
+  OpResult r;
+  std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "client_credentials"}};
+  if (!client_.scope.empty()) form.emplace_back("scope", client_.scope);
+  ClientRequest req = PostForm(provider_.token_endpoint, form);
+  req.headers.emplace_back("Authorization", basic_auth_);
+  req.headers.emplace_back("Accept", "application/json");
+  auto resp = Exchange(Step::kToken, req, &r);
+  if (!resp.ok()) return Fail(r, IoErrorKind("token", resp.status()), resp.status().ToString());
+  if (resp->status != 200) return Fail(r, HttpErrorKind("token", *resp), resp->body.substr(0, 200));
+  auto tok = JsonObject(resp->body);
+  if (!tok) return Fail(r, "token:bad_json");
+  auto access_token = JsonString(*tok, "access_token");
+  auto token_type = JsonString(*tok, "token_type");
+  if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
+  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
+  r.ok = true;
+  return r;
+}
+
+}  // namespace certme::bench

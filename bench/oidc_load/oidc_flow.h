@@ -1,0 +1,119 @@
+// The OpenID Connect operations the load generator repeats, written as a
+// relying party plus a user agent would perform them, with every check a
+// real client makes — a benchmark that skips verification measures a server
+// nobody could use.
+//
+//  code flow (OIDC Core §3.1, PKCE RFC 7636 S256):
+//    GET authorize → 302 /login/dev?txn → POST /login/dev (txn, identity)
+//    → 302 resume URL → GET → 302 redirect_uri?code&state
+//    → POST token (client_secret_basic) → verify the ID token against the
+//    JWKS fetched once (alg, signature, iss, aud, azp, nonce, exp, iat,
+//    at_hash) → GET userinfo (Bearer), whose sub must match.
+//  client credentials (RFC 6749 §4.4): POST token, expect an access token.
+//
+// Each flow is a fresh user agent (new cookie jar) unless `sso` is set, in
+// which case a worker keeps its cookies and later flows ride the session.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/oidc_load/http_client.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/status.h"
+#include "crypto/jose.h"
+
+namespace certme::bench {
+
+// Path of the development login double's form (idp/login/dev_authenticator).
+inline constexpr std::string_view kDevLoginPath = "/login/dev";
+
+// What discovery (OIDC Discovery §4) and the JWKS told us, fetched once.
+struct ProviderInfo {
+  std::string issuer;
+  LoopbackUrl authorization_endpoint;
+  LoopbackUrl token_endpoint;
+  LoopbackUrl userinfo_endpoint;
+  LoopbackUrl jwks_uri;
+  std::vector<std::shared_ptr<const PublicKey>> keys;
+};
+
+// Reads /.well-known/openid-configuration and the JWKS over `conn`. Every
+// endpoint must be on the same origin as `conn` (the server under test).
+StatusOr<ProviderInfo> Discover(HttpConnection& conn);
+
+struct ClientSettings {
+  std::string client_id;
+  std::string client_secret;
+  std::string redirect_uri;
+  std::string scope = "openid profile email";  // code flow; empty = not sent
+  std::string identity = "ion";                // development login identity
+  JwsAlg id_token_alg = JwsAlg::kES256;        // the client's registered alg
+  bool sso = false;             // keep cookies between flows (same user agent)
+  bool fetch_login_page = false;  // GET /login/dev before posting, as a browser would
+};
+
+// The timed steps of one operation (one HTTP exchange each).
+enum class Step { kAuthorize, kLoginPage, kLogin, kResume, kToken, kUserinfo };
+inline constexpr size_t kStepCount = 6;
+const char* StepName(Step step);
+
+struct OpResult {
+  bool ok = false;
+  // Stable error class for counting ("token:http_400", "id_token:nonce"…).
+  std::string error_kind;
+  std::string detail;  // the first error's text, for the report
+  // Microseconds spent in each step (0 when the step did not run); a step
+  // that ran several times (redirect hops) accumulates.
+  std::array<uint32_t, kStepCount> step_us{};
+};
+
+// OIDC Core §3.1.3.7 / §3.1.3.8: checks a token response's ID token.
+// Returns the verified token (its claims) or the first failed check:
+// InvalidArgument/Unauthenticated from VerifyJwt for structure/signature,
+// FailedPrecondition with message "<claim>" for a claim check.
+StatusOr<VerifiedJwt> CheckIdToken(std::string_view id_token, const ProviderInfo& provider,
+                                   const ClientSettings& client, std::string_view nonce,
+                                   std::string_view access_token, int64_t now_unix);
+
+// base64url(SHA-256(verifier)) — RFC 7636 §4.2, S256.
+std::string PkceChallenge(std::string_view verifier);
+// OIDC Core §3.1.3.6 at_hash for RS256/ES256: base64url of the left half of
+// SHA-256(access_token).
+std::string AtHash(std::string_view access_token);
+
+// Runs operations over one connection. Not thread-safe: one per worker.
+class FlowRunner {
+ public:
+  // `provider`, `client`, `random` and `clock` must outlive the runner.
+  FlowRunner(const ProviderInfo& provider, const ClientSettings& client, HttpConnection& conn,
+             Random& random, const Clock& clock);
+
+  OpResult RunCodeFlow();
+  OpResult RunClientCredentials();
+
+  // The user agent's cookies (kept between flows only with `sso`).
+  const CookieJar& cookies() const { return jar_; }
+
+ private:
+  // One timed exchange; adds the time to `result->step_us[step]`.
+  StatusOr<ClientResponse> Exchange(Step step, const ClientRequest& request, OpResult* result);
+  ClientRequest Get(const LoopbackUrl& url) const;
+  ClientRequest PostForm(const LoopbackUrl& url,
+                         const std::vector<std::pair<std::string, std::string>>& form) const;
+
+  const ProviderInfo& provider_;
+  const ClientSettings& client_;
+  HttpConnection& conn_;
+  Random& random_;
+  const Clock& clock_;
+  std::string basic_auth_;  // "Basic …" (RFC 6749 §2.3.1)
+  CookieJar jar_;
+};
+
+}  // namespace certme::bench
