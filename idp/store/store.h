@@ -16,9 +16,16 @@
 //  - A method that returned OK has made its write durable to the degree the
 //    backend promises (sqlite: survives kill -9 of the process).
 //  - Namespaces and keys are non-empty, at most 256 bytes; values at most
-//    1 MiB. Violations return InvalidArgument.
+//    1 MiB (empty values are allowed); a ttl is zero or positive. Violations
+//    return InvalidArgument. All of them are arbitrary bytes (NUL included).
+//  - A key written with ttl t at time T is live while Now() < T + t and
+//    expired from T + t on (suites avoid the exact boundary so that backends
+//    with native TTLs, whose boundary rounding differs, can pass them).
+//  - Backend trouble (disk, connection, corruption) is Unavailable or
+//    Internal; the message is client-safe, the detail names the cause.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +38,10 @@ namespace certme {
 
 // ttl of zero means "never expires".
 inline constexpr Duration kNoExpiry{0};
+
+// Bounds from the contract above; exported so that callers can check early.
+inline constexpr size_t kMaxStoreKeyBytes = 256;
+inline constexpr size_t kMaxStoreValueBytes = 1 << 20;
 
 struct StoreEntry {
   std::string key;
@@ -90,11 +101,30 @@ struct SqliteStoreOptions {
   // Time source for TTLs; SystemClock() when null.
   Clock* clock = nullptr;
   // How often expired rows are purged (lazy expiry makes them invisible
-  // earlier; this only reclaims space).
+  // earlier; this only reclaims space). Zero or negative disables purging.
   Duration purge_interval = std::chrono::minutes(5);
+  // Read-only connections serving Get/List/Ping beside the single writer
+  // (WAL lets them read while a write transaction is open). At least 1.
+  int read_connections = 4;
+  // How long a connection waits for a lock held by another process (another
+  // instance pointed at the same file by mistake, or the sqlite3 shell).
+  Duration busy_timeout = std::chrono::seconds(5);
+  // Runs PRAGMA quick_check when opening, so a damaged file is refused at
+  // start-up instead of failing requests later. It reads the whole file:
+  // cheap for the state the bridge keeps (megabytes), turn it off for
+  // multi-gigabyte files.
+  bool check_integrity_on_open = true;
 };
 // Opens (creating if needed) a WAL-mode database with synchronous=FULL so
-// that an acknowledged write survives a crash of the process.
+// that an acknowledged write survives a crash of the process (and, with
+// fsync per commit, of the machine). Writes go through one writer thread
+// that commits every queued write in one transaction (group commit): each
+// caller blocks until the transaction holding its write has committed, so
+// concurrent requests share one fsync. Errors: Unavailable when the path
+// cannot be created or written, Internal when the file is not a database or
+// is corrupt. Destroying the store finishes queued writes first. Atomicity
+// holds even if two processes share a file (every write runs inside a
+// BEGIN IMMEDIATE transaction), but only one should, for throughput.
 StatusOr<std::unique_ptr<Store>> NewSqliteStore(const SqliteStoreOptions& options);
 
 }  // namespace certme

@@ -1,0 +1,12 @@
+#include "idp/store/store.h"
+#include "tests/store_conformance/store_conformance.h"
+
+namespace certme {
+
+INSTANTIATE_TEST_SUITE_P(Memory, StoreConformanceTest,
+                         ::testing::Values(StoreBackend{.name = "memory", .make = [](FakeClock* c) -> StoreOrStatus {
+                           return NewMemoryStore({.clock = c});
+                         }}),
+                         StoreBackendName);
+
+}  // namespace certme
