@@ -46,6 +46,9 @@ FakeOidcServer::FakeOidcServer(FakeOidcOptions options) : options_(std::move(opt
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(uint16_t(options_.port));
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   ::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
   ::listen(listen_fd_, 64);
   socklen_t len = sizeof a;
@@ -181,6 +184,7 @@ FakeOidcServer::Response FakeOidcServer::Handle(const Request& r) {
                                     {"jwks_uri", origin + "/jwks"}}
                          .dump());
   }
+  if (r.path == "/healthz") return Json(200, R"({"status":"ok"})");
   if (r.path == "/jwks") return Json(200, nlohmann::json{{"keys", {key_->ToJwk()}}}.dump());
 
   if (r.path == "/authorize" && r.method == "GET") {

@@ -24,6 +24,7 @@ struct FakeOidcOptions {
   std::string client_secret = "bench-es256-secret";
   std::string redirect_uri = "http://127.0.0.1/bench/callback";
   JwsAlg alg = JwsAlg::kES256;
+  int port = 0;                    // 0: any free port
   // Faults.
   bool wrong_nonce = false;        // ID token carries another nonce
   bool foreign_key = false;        // ID token signed by a key not in the JWKS

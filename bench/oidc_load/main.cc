@@ -1,6 +1,9 @@
 // oidc_load — drives a local certME bridge with OpenID Connect traffic and
 // reports throughput, latency percentiles, errors, and the server's CPU and
 // memory. See bench/README.md.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -52,6 +56,7 @@ struct Options {
   bool sso = false;
   bool login_page = false;
   bool json = false;
+  std::string label;  // free text copied into the JSON (e.g. the store backend)
 };
 
 void Usage(FILE* out) {
@@ -72,7 +77,12 @@ void Usage(FILE* out) {
       "  --server-pid PID     server process to measure CPU and RSS of\n"
       "  --sso                keep cookies between flows (reuse the SSO session)\n"
       "  --login-page         also GET the development login page, as a browser would\n"
-      "  --json               print the result as one JSON line on stdout (report on stderr)\n");
+      "  --json               print the result as one JSON line on stdout (report on stderr)\n"
+      "  --label TEXT         copied into the JSON result (e.g. the server's store backend)\n"
+      "\n"
+      "Helpers for scripts/bench-oidc:\n"
+      "  oidc_load --free-port        print a free TCP port on 127.0.0.1\n"
+      "  oidc_load --table FILE       print a table of the JSON result lines in FILE\n");
 }
 
 bool ParseNumber(const char* s, double* out) {
@@ -121,6 +131,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       o->identity = v;
     } else if (a == "--scope") {
       o->scope = v;
+    } else if (a == "--label") {
+      o->label = v;
     } else if (a == "--workers" || a == "--duration" || a == "--warmup" || a == "--timeout-ms" ||
                a == "--server-pid") {
       if (!ParseNumber(v.c_str(), &d) || d < 0) return "bad number for " + a + ": " + v;
@@ -343,6 +355,7 @@ int Run(const Options& o) {
   j["duration_s"] = o.duration_s;
   j["warmup_s"] = o.warmup_s;
   j["sso"] = o.sso;
+  j["label"] = o.label;
   j["completed"] = ok;
   j["rate_per_s"] = rate;
   j["latency_ms"] = SummaryJson(lat);
@@ -417,10 +430,66 @@ int Run(const Options& o) {
   return ok > 0 ? 0 : 1;
 }
 
+// Binds 127.0.0.1:0 and prints the port the kernel chose (then frees it;
+// the caller starts its server on it right away).
+int PrintFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    std::fprintf(stderr, "oidc_load: cannot bind a loopback port\n");
+    return 1;
+  }
+  std::printf("%d\n", ntohs(a.sin_port));
+  ::close(fd);
+  return 0;
+}
+
+// Prints one row per JSON result line of `path` (lines that are not JSON
+// objects are skipped, so a log with mixed output works too).
+int PrintTable(const char* path) {
+  std::ifstream in(path);
+  if (!in) {
+    std::fprintf(stderr, "oidc_load: cannot read %s\n", path);
+    return 1;
+  }
+  auto num = [](const Json& j, std::initializer_list<const char*> keys) -> double {
+    const Json* cur = &j;
+    for (const char* k : keys) {
+      if (!cur->is_object() || !cur->contains(k)) return -1;
+      cur = &(*cur)[k];
+    }
+    return cur->is_number() ? cur->get<double>() : -1;
+  };
+  std::printf("%-8s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s\n", "store", "mode", "alg",
+              "ops/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cores", "ops/CPU-s", "RSS MiB",
+              "client");
+  std::string line;
+  while (std::getline(in, line)) {
+    Json j = Json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("mode")) continue;
+    std::string mode = j.value("mode", "");
+    if (j.value("sso", false)) mode += "+sso";
+    std::printf("%-8s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f\n",
+                j.value("label", "").c_str(), mode.c_str(),
+                mode.rfind("flow", 0) == 0 ? j.value("alg", "").c_str() : "-",
+                num(j, {"rate_per_s"}), num(j, {"latency_ms", "p50"}), num(j, {"latency_ms", "p90"}),
+                num(j, {"latency_ms", "p99"}), num(j, {"errors", "total"}), num(j, {"server", "cores"}),
+                num(j, {"server", "per_cpu_s"}), num(j, {"server", "rss_peak_kib"}) / 1024.0,
+                num(j, {"client", "cores"}));
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace certme::bench
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string(argv[1]) == "--free-port") return certme::bench::PrintFreePort();
+  if (argc == 3 && std::string(argv[1]) == "--table") return certme::bench::PrintTable(argv[2]);
   certme::bench::Options o;
   std::string err = certme::bench::ParseArgs(argc, argv, &o);
   if (!err.empty()) {
