@@ -1,0 +1,112 @@
+// The bridge's HTTP server: the one adapter between Pistache 0.0.5 and the
+// plain HttpRequest/HttpResponse values protocol code speaks
+// (common/http_message.h). Nothing outside idp/http includes Pistache.
+//
+// Pistache supplies the epoll reactor and its worker threads; the HTTP/1.1
+// framing, limits, keep-alive, error answers and timeouts are ours
+// (request_parser.h says why). Serve plain HTTP on loopback or behind a TLS
+// terminator (DESIGN.md §2, §5).
+//
+//   auto router = std::make_shared<Router>();
+//   auto metrics = std::make_shared<Metrics>();
+//   InstallOpsRoutes(*router, [&] { return store->Ping(); }, metrics);
+//   router->Get("/authorize", …);
+//   auto server = HttpServer::Start(options, router, metrics);   // StatusOr
+//   WaitForTerminationSignal();
+//   (*server)->Shutdown();
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "idp/http/metrics.h"
+#include "idp/http/router.h"
+
+namespace certme {
+
+struct HttpServerOptions {
+  // IPv4 or IPv6 literal to listen on. Default: loopback only.
+  std::string address = "127.0.0.1";
+  // TCP port; 0 = pick a free port (read it back with HttpServer::port()).
+  uint16_t port = 8080;
+  // Reactor worker threads. Synchronous handlers run on them, so a slow
+  // handler holds one worker; long waits belong in HandleAsync handlers.
+  int threads = 2;
+  // Largest request body (Content-Length or de-chunked); over it → 413.
+  // 1 MiB fits SAML HTTP-POST messages.
+  size_t max_body_bytes = 1 << 20;
+  // Largest request line + header section; over it → 431 (414 for the line).
+  size_t max_header_bytes = 16 << 10;
+  // IPs/CIDRs allowed to set X-Forwarded-For/-Proto and the client-cert
+  // header. Empty: nobody; the TCP peer is the client.
+  std::vector<std::string> trusted_proxies;
+  // PEM, url-encoded as nginx's $ssl_client_escaped_cert. Honoured only from
+  // trusted proxies and removed from the request otherwise.
+  std::string client_cert_header = "X-SSL-Client-Cert";
+  // Cookies lose Secure over plain HTTP only in dev mode. Default false.
+  bool dev_mode = false;
+  // Shutdown(): how long in-flight requests may take to finish.
+  Duration shutdown_grace = std::chrono::seconds(10);
+  // One JSON object per request; null = stderr. Called from worker threads,
+  // possibly concurrently.
+  std::function<void(const std::string& json_line)> access_log;
+  // A keep-alive connection with no request for this long is closed.
+  Duration idle_timeout = std::chrono::seconds(60);
+  // From a request's first byte to its last; slower → 408 and close
+  // (slow-loris clients cannot pin connections forever).
+  Duration request_timeout = std::chrono::seconds(30);
+  // listen(2) backlog.
+  int backlog = 511;
+
+  // Every problem at once (InvalidArgument), or OK.
+  Status Validate() const;
+};
+
+class HttpServer {
+ public:
+  // Binds, starts the workers and returns once connections are accepted.
+  // The router must be fully registered: it is read concurrently from now on.
+  static StatusOr<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, std::shared_ptr<Router> router,
+                                                     std::shared_ptr<Metrics> metrics);
+  ~HttpServer();  // Shutdown() if not done yet
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const;
+
+  // Graceful: stop accepting (new connections are refused), close idle
+  // keep-alive connections, let in-flight requests finish and their answers
+  // go out with "Connection: close" (up to shutdown_grace), then stop the
+  // workers and close what is left. Idempotent; safe from any thread except
+  // a worker (i.e. not from inside a synchronous handler).
+  void Shutdown();
+
+  class Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Installs GET /healthz (always 200 "ok" while the process serves),
+// GET /readyz (runs `ready`: 200 {"status":"ready"}, or 503
+// {"status":"unavailable"} with the Status in the access log only) and
+// GET /metrics (Prometheus text 0.0.4).
+void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared_ptr<Metrics> metrics);
+
+// Blocks SIGTERM and SIGINT in the calling thread; threads created after it
+// inherit the mask. Call first thing in main(). HttpServer::Start also keeps
+// them out of its own threads, so only a sigwait()er ever sees them.
+void BlockTerminationSignals();
+// Blocks until SIGTERM or SIGINT arrives (sigwait). Blocks
+// the signals itself first; for that to be race-free in a process with other
+// threads, call BlockTerminationSignals() before creating them.
+void WaitForTerminationSignal();
+
+}  // namespace certme
