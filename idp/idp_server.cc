@@ -1,0 +1,195 @@
+#include "idp/idp_server.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "idp/http/server.h"
+#include "idp/keys.h"
+#include "idp/login/dev_authenticator.h"
+#include "idp/outbound/http_poster.h"
+#include "idp/store/store.h"
+#include "protocols/claims/claims_catalogue.h"
+#include "protocols/oidc/client.h"
+#include "protocols/oidc/provider.h"
+
+namespace certme {
+namespace {
+
+// Back-channel logout tokens leave through the shared outbound poster
+// (Back-Channel Logout 1.0 §2.5: form-encoded `logout_token`).
+class PosterLogoutNotifier : public LogoutNotifier {
+ public:
+  explicit PosterLogoutNotifier(HttpPoster& poster) : poster_(poster) {}
+  void PostLogoutToken(const std::string& client_id, const std::string& uri,
+                       const std::string& logout_token) override {
+    if (!poster_.Post(uri, EncodeUrlEncoded({{"logout_token", logout_token}})))
+      LogWarn("back-channel logout not queued", {{"client_id", client_id}, {"uri", uri}});
+  }
+
+ private:
+  HttpPoster& poster_;
+};
+
+// The login step when no authenticator is configured (the wallet login is
+// not part of this build yet, and the development double is off): every
+// login ends on a clear page instead of hanging.
+class NoLoginAuthenticator : public Authenticator {
+ public:
+  HttpResponse Begin(const LoginRequest&) override {
+    return HttpResponse::Html(
+        503,
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>certME</title></head>"
+        "<body><h1>Conectare cu certME</h1><p>Login is not available on this server: no login "
+        "method is configured. Please try again later.</p></body></html>");
+  }
+};
+
+StatusOr<std::unique_ptr<Store>> OpenStore(const Config& c) {
+  if (c.store.backend == kStoreBackendMemory) return NewMemoryStore();
+  SqliteStoreOptions o;
+  o.path = c.store.sqlite.path;
+  return NewSqliteStore(o);
+}
+
+// Development pairwise salt: random once, kept beside the development keys
+// so pairwise subjects stay stable across restarts.
+StatusOr<Secret> DevPairwiseSalt(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto path = std::filesystem::path(dir) / "dev-pairwise-salt";
+  std::string salt;
+  if (std::ifstream in(path); in) std::getline(in, salt);
+  if (salt.size() < 32) {
+    salt = SystemRandom().Token(32);
+    std::ofstream out(path, std::ios::trunc);
+    if (!out) return Unavailable("cannot write " + path.string());
+    out << salt << "\n";
+    out.close();
+    chmod(path.c_str(), 0600);
+  }
+  return Secret(salt);
+}
+
+std::vector<KeySpec> KeySpecs(const KeysConfig& k) {
+  std::vector<KeySpec> out;
+  for (const auto& s : k.signing)
+    out.push_back({s.kid, s.alg, s.pem_file, s.p12_file, s.password_env, s.password_file, s.state});
+  return out;
+}
+
+}  // namespace
+
+struct IdpServer::Parts {
+  Config config;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<KeySet> keys;
+  ClaimsCatalogue catalogue;
+  std::unique_ptr<ClientRegistry> clients;
+  std::unique_ptr<HttpPoster> poster;
+  std::unique_ptr<PosterLogoutNotifier> notifier;
+  std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<OidcProvider> oidc;
+  std::shared_ptr<Router> router;
+  std::shared_ptr<Metrics> metrics;
+  std::unique_ptr<HttpServer> http;
+  bool shut_down = false;
+};
+
+IdpServer::IdpServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+IdpServer::~IdpServer() { Shutdown(); }
+
+uint16_t IdpServer::port() const { return parts_->http->port(); }
+const std::string& IdpServer::public_url() const { return parts_->config.server.public_url; }
+
+void IdpServer::Shutdown() {
+  if (!parts_ || parts_->shut_down) return;
+  parts_->shut_down = true;
+  parts_->http->Shutdown();
+  parts_->poster.reset();  // drains queued back-channel deliveries
+}
+
+StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
+  auto p = std::make_unique<Parts>();
+  p->config = config;
+  const Config& c = p->config;
+
+  CERTME_ASSIGN_OR_RETURN(p->store, OpenStore(c));
+
+  if (!c.keys.signing.empty()) {
+    CERTME_ASSIGN_OR_RETURN(p->keys, LoadKeySet(KeySpecs(c.keys), SystemEnv()));
+  } else {
+    CERTME_ASSIGN_OR_RETURN(p->keys, LoadOrCreateDevKeySet(c.keys.dev_key_dir));
+  }
+
+  CERTME_ASSIGN_OR_RETURN(p->catalogue, ClaimsCatalogue::LoadFile(c.oidc.claims_file));
+
+  p->clients = NewStoreClientRegistry(*p->store);
+  if (!c.oidc.dev_clients_file.empty()) {
+    CERTME_ASSIGN_OR_RETURN(auto list, LoadClientsFromYaml(c.oidc.dev_clients_file));
+    for (const auto& client : list) CERTME_RETURN_IF_ERROR(p->clients->Put(client));
+    LogInfo("registered clients from file",
+            {{"file", c.oidc.dev_clients_file}, {"count", list.size()}});
+  }
+
+  HttpPosterOptions po;
+  p->poster = std::make_unique<HttpPoster>(po);
+  p->notifier = std::make_unique<PosterLogoutNotifier>(*p->poster);
+
+  p->router = std::make_shared<Router>();
+  p->metrics = std::make_shared<Metrics>();
+
+  if (c.login.dev_login) {
+    auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
+    dev->Mount(*p->router);
+    p->authenticator = std::move(dev);
+  } else {
+    p->authenticator = std::make_unique<NoLoginAuthenticator>();
+  }
+
+  OidcOptions oo;
+  oo.issuer = c.server.public_url;
+  oo.code_ttl_seconds = c.oidc.code_ttl_seconds;
+  oo.access_token_ttl_seconds = c.oidc.access_token_ttl_seconds;
+  oo.id_token_ttl_seconds = c.oidc.id_token_ttl_seconds;
+  oo.refresh_token_ttl_seconds = c.oidc.refresh_token_ttl_seconds;
+  oo.login_ttl_seconds = c.login.transaction_ttl_seconds;
+  oo.default_subject_type = c.oidc.default_subject_type;
+  oo.dev_mode = c.dev_mode;
+  if (!c.oidc.pairwise_salt.empty()) {
+    oo.pairwise_salt = c.oidc.pairwise_salt;
+  } else {
+    CERTME_ASSIGN_OR_RETURN(oo.pairwise_salt, DevPairwiseSalt(c.keys.dev_key_dir));
+  }
+  CERTME_RETURN_IF_ERROR(ValidateOidcOptions(oo));
+  p->oidc = std::make_unique<OidcProvider>(oo, *p->store, *p->keys, *p->clients, *p->authenticator,
+                                           p->catalogue, *p->notifier, SystemClock(),
+                                           SystemRandom());
+  for (const auto& r : OidcProvider::Routes()) {
+    OidcProvider* op = p->oidc.get();
+    auto fn = r.handler;
+    p->router->Handle(r.method, r.path, [op, fn](const HttpRequest& req) { return (op->*fn)(req); });
+  }
+
+  Store* store = p->store.get();
+  InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics);
+
+  HttpServerOptions ho;
+  ho.address = c.server.address;
+  ho.port = static_cast<uint16_t>(c.server.port);
+  ho.threads = c.server.threads;
+  ho.max_body_bytes = static_cast<size_t>(c.server.max_body_bytes);
+  ho.trusted_proxies = c.server.trusted_proxies;
+  ho.client_cert_header = c.server.client_cert_header;
+  ho.dev_mode = c.dev_mode;
+  ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
+  if (!c.logging.access_log) ho.access_log = [](const std::string&) {};
+  CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
+  return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
+}
+
+}  // namespace certme

@@ -1,0 +1,122 @@
+#include "idp/keys.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace certme {
+namespace {
+
+StatusOr<std::string> ReadFirstLine(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read password file " + path);
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+StatusOr<Secret> PasswordFor(const KeySpec& s, const EnvLookup& env) {
+  if (!s.password_env.empty()) {
+    auto v = env(s.password_env);
+    if (!v) return NotFound("environment variable " + s.password_env + " is not set");
+    return Secret(*v);
+  }
+  if (!s.password_file.empty()) {
+    CERTME_ASSIGN_OR_RETURN(std::string line, ReadFirstLine(s.password_file));
+    return Secret(line);
+  }
+  return Secret("");
+}
+
+StatusOr<KeySet::State> ParseState(const std::string& s) {
+  if (s == "next") return KeySet::State::kNext;
+  if (s == "active" || s.empty()) return KeySet::State::kActive;
+  if (s == "retired") return KeySet::State::kRetired;
+  return InvalidArgument("state must be next, active or retired, got \"" + s + "\"");
+}
+
+StatusOr<std::shared_ptr<SigningKey>> LoadOne(const KeySpec& s, const EnvLookup& env) {
+  if (s.pem_file.empty() == s.p12_file.empty())
+    return InvalidArgument("set exactly one of pem_file and p12_file");
+  if (!s.pem_file.empty()) return LoadSigningKeyPem(s.pem_file, s.kid);
+  CERTME_ASSIGN_OR_RETURN(Secret password, PasswordFor(s, env));
+  return LoadSigningKeyP12(s.p12_file, password, s.kid);
+}
+
+Status WritePrivateFile(const std::filesystem::path& p, const std::string& data) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  if (!out) return Unavailable("cannot write " + p.string());
+  out << data;
+  out.close();
+  if (chmod(p.c_str(), 0600) != 0) return Unavailable("cannot chmod " + p.string());
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<KeySet>> LoadKeySet(const std::vector<KeySpec>& specs, const EnvLookup& env) {
+  auto set = std::make_unique<KeySet>();
+  std::string errors;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const KeySpec& s = specs[i];
+    std::string where = "keys.signing[" + std::to_string(i) + "] (kid \"" + s.kid + "\"): ";
+    if (s.kid.empty()) {
+      errors += where + "kid is required\n";
+      continue;
+    }
+    auto state = ParseState(s.state);
+    if (!state.ok()) {
+      errors += where + state.status().message() + "\n";
+      continue;
+    }
+    if (!s.alg.empty() && !ParseJwsAlg(s.alg)) {
+      errors += where + "alg must be RS256, PS256, ES256 or EdDSA\n";
+      continue;
+    }
+    auto key = LoadOne(s, env);
+    if (!key.ok()) {
+      errors += where + key.status().message() + "\n";
+      continue;
+    }
+    if (!s.alg.empty() && !(*key)->Supports(*ParseJwsAlg(s.alg))) {
+      errors += where + "the key cannot sign " + s.alg + "\n";
+      continue;
+    }
+    set->Add(std::move(*key), *state);
+  }
+  if (!errors.empty()) return InvalidArgument(errors);
+  if (set->SigningAlgs().empty()) return InvalidArgument("no active signing key configured");
+  return set;
+}
+
+StatusOr<std::unique_ptr<KeySet>> LoadOrCreateDevKeySet(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Unavailable("cannot create development key directory " + dir);
+  chmod(dir.c_str(), 0700);
+  auto set = std::make_unique<KeySet>();
+  struct Dev {
+    const char* kty;
+    const char* file;
+    const char* kid;
+  };
+  for (const Dev& d : {Dev{"RSA", "dev-rsa.pem", "dev-rsa-1"}, Dev{"EC", "dev-ec.pem", "dev-ec-1"},
+                       Dev{"OKP", "dev-ed25519.pem", "dev-ed25519-1"}}) {
+    std::filesystem::path p = std::filesystem::path(dir) / d.file;
+    std::shared_ptr<SigningKey> key;
+    if (std::filesystem::exists(p)) {
+      CERTME_ASSIGN_OR_RETURN(key, LoadSigningKeyPem(p.string(), d.kid));
+    } else {
+      CERTME_ASSIGN_OR_RETURN(key, GenerateSigningKey(d.kty, d.kid));
+      CERTME_ASSIGN_OR_RETURN(std::string pem, SigningKeyToPem(*key));
+      CERTME_RETURN_IF_ERROR(WritePrivateFile(p, pem));
+    }
+    set->Add(std::move(key), KeySet::State::kActive);
+  }
+  return set;
+}
+
+}  // namespace certme

@@ -1,0 +1,222 @@
+// End to end through the assembled server: real HTTP on 127.0.0.1, the
+// sqlite store, development keys, the development login double and a
+// client from a clients file — the same path `certme idp` takes.
+#include "idp/idp_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/sha.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "crypto/jose.h"
+#include "tests/idp/http_client.h"
+
+namespace certme {
+namespace {
+
+using testing::Fetch;
+using testing::QueryOf;
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+std::string S256(const std::string& verifier) {
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), d);
+  return Base64UrlEncode(std::string(reinterpret_cast<char*>(d), sizeof d));
+}
+
+class IdpServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::filesystem::path(std::filesystem::temp_directory_path() /
+                                     ("certme-e2e-" + std::to_string(getpid())));
+    std::filesystem::create_directories(*dir_);
+    std::ofstream(*dir_ / "clients.yaml") << R"(clients:
+  - client_id: e2e
+    client_secret: e2e-secret-0123456789abcdef0123456789
+    names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
+    redirect_uris: ["http://127.0.0.1:9/cb"]
+    grant_types: [authorization_code, refresh_token]
+    token_endpoint_auth_method: client_secret_basic
+    id_token_signed_response_alg: ES256
+    scopes: [openid, profile, email]
+    attributes: [given_name, family_name, birthdate, email]
+)";
+    Config c;
+    c.dev_mode = true;
+    int port = FreePort();
+    c.server.port = port;
+    c.server.public_url = "http://127.0.0.1:" + std::to_string(port);
+    c.store.backend = "sqlite";
+    c.store.sqlite.path = (*dir_ / "certme.db").string();
+    c.keys.dev_key_dir = (*dir_ / "keys").string();
+    c.oidc.claims_file = std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml";
+    c.oidc.dev_clients_file = (*dir_ / "clients.yaml").string();
+    c.login.dev_login = true;
+    c.logging.access_log = false;
+    auto s = IdpServer::Start(c);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = s->release();
+    base_ = new std::string(c.server.public_url);
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+    delete base_;
+  }
+
+  // Runs authorize → dev login → resume; returns the callback's query.
+  Params LoginAndGetCallback(const std::string& verifier) {
+    std::string url = *base_ + "/authorize?" +
+                      EncodeUrlEncoded({{"client_id", "e2e"},
+                                        {"response_type", "code"},
+                                        {"scope", "openid profile email"},
+                                        {"redirect_uri", "http://127.0.0.1:9/cb"},
+                                        {"state", "st-1"},
+                                        {"nonce", "n-1"},
+                                        {"code_challenge", S256(verifier)},
+                                        {"code_challenge_method", "S256"}});
+    auto a = Fetch("GET", url);
+    EXPECT_EQ(a.status, 302) << a.body;
+    auto login_url = a.Header("location");
+    EXPECT_NE(login_url.find("/login/dev?txn="), std::string::npos) << login_url;
+    auto txn = ParamGet(QueryOf(login_url), "txn").value_or("");
+
+    auto page = Fetch("GET", login_url);
+    EXPECT_EQ(page.status, 200);
+    EXPECT_NE(page.Header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
+    EXPECT_EQ(page.Header("x-frame-options"), "DENY");
+
+    auto done = Fetch("POST", *base_ + "/login/dev", EncodeUrlEncoded({{"txn", txn}, {"identity", "ion"}}));
+    EXPECT_EQ(done.status, 302) << done.body;
+    auto resume = Fetch("GET", done.Header("location"));
+    EXPECT_EQ(resume.status, 302) << resume.body;
+    auto cb = resume.Header("location");
+    EXPECT_EQ(cb.rfind("http://127.0.0.1:9/cb?", 0), 0u) << cb;
+    return QueryOf(cb);
+  }
+
+  testing::ClientResponse Token(const std::string& form) {
+    std::string basic = Base64Encode("e2e:e2e-secret-0123456789abcdef0123456789");
+    return Fetch("POST", *base_ + "/token", form, {"Authorization: Basic " + basic});
+  }
+
+  static IdpServer* server_;
+  static std::filesystem::path* dir_;
+  static std::string* base_;
+};
+
+IdpServer* IdpServerTest::server_ = nullptr;
+std::filesystem::path* IdpServerTest::dir_ = nullptr;
+std::string* IdpServerTest::base_ = nullptr;
+
+TEST_F(IdpServerTest, OpsRoutesAnswer) {
+  auto h = Fetch("GET", *base_ + "/healthz");
+  EXPECT_EQ(h.status, 200);
+  auto r = Fetch("GET", *base_ + "/readyz");
+  EXPECT_EQ(r.status, 200) << r.body;
+  Fetch("GET", *base_ + "/no-such-route");
+  auto m = Fetch("GET", *base_ + "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.Header("content-type").find("version=0.0.4"), std::string::npos);
+  EXPECT_NE(m.body.find("route=\"/healthz\""), std::string::npos) << m.body.substr(0, 2000);
+}
+
+TEST_F(IdpServerTest, DiscoveryNamesOurEndpoints) {
+  auto d = Fetch("GET", *base_ + "/.well-known/openid-configuration");
+  ASSERT_EQ(d.status, 200);
+  auto j = nlohmann::json::parse(d.body);
+  EXPECT_EQ(j["issuer"], *base_);
+  EXPECT_EQ(j["token_endpoint"], *base_ + "/token");
+  auto jwks = Fetch("GET", j["jwks_uri"].get<std::string>());
+  ASSERT_EQ(jwks.status, 200);
+  EXPECT_GE(nlohmann::json::parse(jwks.body)["keys"].size(), 3u);
+}
+
+TEST_F(IdpServerTest, FullCodeFlowWithPkceThenCodeReuseFails) {
+  const std::string verifier = "e2e-verifier-0123456789abcdefghijklmnopqrstuvwxyz";
+  auto cb = LoginAndGetCallback(verifier);
+  EXPECT_EQ(ParamGet(cb, "state"), "st-1");
+  EXPECT_EQ(ParamGet(cb, "iss"), *base_);  // RFC 9207
+  auto code = ParamGet(cb, "code");
+  ASSERT_TRUE(code);
+
+  std::string form = EncodeUrlEncoded({{"grant_type", "authorization_code"},
+                                       {"code", *code},
+                                       {"redirect_uri", "http://127.0.0.1:9/cb"},
+                                       {"code_verifier", verifier}});
+  auto t = Token(form);
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_EQ(t.Header("cache-control"), "no-store");
+  auto tj = nlohmann::json::parse(t.body);
+
+  // The ID token verifies against the published JWKS with the client's alg.
+  auto jwks = nlohmann::json::parse(Fetch("GET", *base_ + "/jwks").body);
+  std::vector<std::shared_ptr<const PublicKey>> keys;
+  for (const auto& k : jwks["keys"]) {
+    auto pk = ParsePublicKeyJwk(k);
+    ASSERT_TRUE(pk.ok());
+    keys.push_back(*pk);
+  }
+  auto idt = VerifyJwt(tj["id_token"].get<std::string>(), keys, {JwsAlg::kES256});
+  ASSERT_TRUE(idt.ok()) << idt.status().ToString();
+  EXPECT_EQ(idt->payload["iss"], *base_);
+  EXPECT_EQ(idt->payload["aud"], "e2e");
+  EXPECT_EQ(idt->payload["nonce"], "n-1");
+  EXPECT_EQ(idt->payload["acr"], "http://eidas.europa.eu/LoA/substantial");
+
+  auto ui = Fetch("GET", *base_ + "/userinfo", "", {"Authorization: Bearer " + tj["access_token"].get<std::string>()});
+  ASSERT_EQ(ui.status, 200) << ui.body;
+  auto uj = nlohmann::json::parse(ui.body);
+  EXPECT_EQ(uj["sub"], idt->payload["sub"]);
+  EXPECT_EQ(uj["given_name"], "Ion");
+
+  // Second use of the code: invalid_grant, and the first tokens stop working.
+  auto again = Token(form);
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(again.body)["error"], "invalid_grant");
+  auto ui2 = Fetch("GET", *base_ + "/userinfo", "", {"Authorization: Bearer " + tj["access_token"].get<std::string>()});
+  EXPECT_EQ(ui2.status, 401);
+}
+
+TEST_F(IdpServerTest, UnregisteredRedirectUriGetsAPageNotARedirect) {
+  auto a = Fetch("GET", *base_ + "/authorize?" +
+                           EncodeUrlEncoded({{"client_id", "e2e"},
+                                             {"response_type", "code"},
+                                             {"scope", "openid"},
+                                             {"redirect_uri", "https://evil.example/cb"}}));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_TRUE(a.Header("location").empty());
+  EXPECT_NE(a.Header("content-type").find("text/html"), std::string::npos);
+  EXPECT_EQ(a.body.find("evil.example/cb\""), std::string::npos);
+}
+
+TEST_F(IdpServerTest, WrongClientSecretIsInvalidClient) {
+  std::string basic = Base64Encode("e2e:wrong");
+  auto t = Fetch("POST", *base_ + "/token", "grant_type=authorization_code&code=x&redirect_uri=x",
+                 {"Authorization: Basic " + basic});
+  EXPECT_EQ(t.status, 401);
+  EXPECT_EQ(nlohmann::json::parse(t.body)["error"], "invalid_client");
+  EXPECT_FALSE(t.Header("www-authenticate").empty());
+}
+
+}  // namespace
+}  // namespace certme
