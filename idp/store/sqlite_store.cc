@@ -460,7 +460,8 @@ Status SqliteStore::Init() {
   if (mode != "wal") return Unavailable("store cannot use WAL mode", path + ": journal_mode=" + mode);
   // FULL: the WAL is fsynced on every commit, so a committed batch survives
   // power loss, not only a process crash.
-  CERTME_RETURN_IF_ERROR(writer_->Exec("PRAGMA synchronous=FULL"));
+  CERTME_RETURN_IF_ERROR(
+      writer_->Exec(options_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   if (options_.check_integrity_on_open) {
     CERTME_ASSIGN_OR_RETURN(std::string check, writer_->QueryText("PRAGMA quick_check"));
     if (check != "ok") return Internal("store file is corrupt or not a database", path + ": " + check);
