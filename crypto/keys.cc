@@ -10,6 +10,7 @@
 #include <openssl/provider.h>
 #include <openssl/rsa.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -409,9 +410,17 @@ StatusOr<std::shared_ptr<SigningKey>> ParsePrivatePem(std::string_view pem, std:
 }
 
 // Pre-OpenSSL-3 PKCS#12 ciphers (RC2-40, 3DES) live in the legacy provider.
-// Loaded on first need only, keeping the default provider as fallback.
+// Loaded on first need only, keeping the default provider as fallback, and
+// unloaded at exit (OpenSSL's own cleanup does not free it; leak checkers
+// would report it).
+OSSL_PROVIDER* g_legacy_provider = nullptr;
 bool LoadLegacyProvider() {
-  static const bool loaded = OSSL_PROVIDER_try_load(nullptr, "legacy", 1) != nullptr;
+  static const bool loaded = [] {
+    g_legacy_provider = OSSL_PROVIDER_try_load(nullptr, "legacy", 1);
+    if (!g_legacy_provider) return false;
+    std::atexit([] { OSSL_PROVIDER_unload(g_legacy_provider); });
+    return true;
+  }();
   if (!loaded) TakeOpenSslErrors();
   return loaded;
 }
