@@ -51,11 +51,12 @@ StatusOr<LoginRequest> LoadLoginRequest(Store& store, std::string_view txn) {
 }
 
 Status SaveLoginResult(Store& store, const LoginResult& r, int64_t ttl_seconds) {
-  if (r.txn.empty() || r.subject.empty()) return InvalidArgument("login result incomplete");
+  if (r.txn.empty() || (r.subject.empty() && r.error.empty()))
+    return InvalidArgument("login result incomplete");
   nlohmann::json j = {{"txn", r.txn},         {"subject", r.subject},
                       {"attributes", r.attributes}, {"acr", r.acr},
                       {"amr", r.amr},         {"auth_time", r.auth_time},
-                      {"session_id", r.session_id}};
+                      {"session_id", r.session_id}, {"error", r.error}};
   return store.Put(kResultNs, r.txn, j.dump(), std::chrono::seconds(ttl_seconds));
 }
 
@@ -72,6 +73,7 @@ StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn) {
     r.amr = j.at("amr").get<std::vector<std::string>>();
     r.auth_time = j.at("auth_time").get<int64_t>();
     r.session_id = j.at("session_id").get<std::string>();
+    r.error = j.value("error", std::string());
   } catch (const nlohmann::json::exception& e) {
     return Internal("login result unreadable", e.what());
   }

@@ -44,7 +44,14 @@ struct LoginResult {
   std::vector<std::string> amr;  // e.g. {"hwk","user"}
   int64_t auth_time = 0;         // unix seconds
   std::string session_id;        // bridge SSO session (sid)
+  // Empty when the user was authenticated. Otherwise the login ended without
+  // an authentication (kLoginErrorRefused: the user declined) and `subject`
+  // may be empty; the protocol answers its client with an error
+  // (OIDC access_denied, SAML Responder/RequestDenied).
+  std::string error;
 };
+
+inline constexpr const char* kLoginErrorRefused = "refused";
 
 class Authenticator {
  public:
