@@ -1,0 +1,155 @@
+#include "idp/login/dev_authenticator.h"
+
+#include <algorithm>
+
+#include "common/encoding.h"
+#include "common/log.h"
+
+namespace certme {
+namespace {
+
+constexpr char kLoginPath[] = "/login/dev";
+constexpr char kTitle[] = "Conectare cu certME — development login";
+// The level a real wallet login reaches (eIDAS substantial) and what it
+// used: a hardware-bound key and user presence (RFC 8176 "hwk", "user").
+constexpr char kAcr[] = "http://eidas.europa.eu/LoA/substantial";
+
+// Nothing loads, nothing frames the page. No form-action: the submission
+// ends in redirects to the relying party, which form-action would govern.
+constexpr char kCsp[] = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+HttpResponse HtmlPage(int status, const std::string& body) {
+  std::string html = std::string("<!DOCTYPE html>\n<html lang=\"ro\"><head><meta charset=\"utf-8\">") +
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">" +
+                     "<title>" + HtmlEscape(kTitle) + "</title></head><body>" + body +
+                     "</body></html>\n";
+  HttpResponse r = HttpResponse::Html(status, std::move(html));
+  r.headers.Set("Cache-Control", "no-store");
+  r.csp = kCsp;
+  return r;
+}
+
+}  // namespace
+
+const std::vector<DevIdentity>& DevIdentities() {
+  static const std::vector<DevIdentity> kIdentities = {
+      {"ion",
+       "Ion Popescu",
+       "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
+       {{"idnp", "2001234567890"},
+        {"first_name", "Ion"},
+        {"last_name", "Popescu"},
+        {"birth_date", "1985-04-12"},
+        {"gender", "1"},
+        {"email", "ion.popescu@example.md"},
+        {"mobile_phone", "+37369123456"},
+        {"language", "ro"}}},
+      {"maria",
+       "Maria Rusu",
+       "0x8ba1f109551bD432803012645Ac136ddd64DBA72",
+       {{"idnp", "2009876543210"},
+        {"first_name", "Maria"},
+        {"last_name", "Rusu"},
+        {"birth_date", "1992-11-03"},
+        {"gender", "2"},
+        {"email", "maria.rusu@example.md"},
+        {"mobile_phone", "+37378111222"},
+        {"language", "ru"}}},
+  };
+  return kIdentities;
+}
+
+DevAuthenticator::DevAuthenticator(Store& store, std::string public_url, Clock& clock)
+    : store_(store), public_url_(std::move(public_url)), clock_(clock) {
+  while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+}
+
+std::vector<DevAuthenticator::Route> DevAuthenticator::Routes() {
+  return {{"GET", kLoginPath, &DevAuthenticator::LoginPage},
+          {"POST", kLoginPath, &DevAuthenticator::LoginSubmit}};
+}
+
+HttpResponse DevAuthenticator::ErrorPage(int status, const std::string& message) const {
+  return HtmlPage(status, "<main><h1>" + HtmlEscape(kTitle) + "</h1><p>" + HtmlEscape(message) +
+                              "</p></main>");
+}
+
+HttpResponse DevAuthenticator::Begin(const LoginRequest& request) {
+  Status st = SaveLoginRequest(store_, request, clock_.NowUnixSeconds());
+  if (!st.ok()) {
+    LogError("dev login request not saved", {{"detail", st.ToString()}});
+    return ErrorPage(500, "The login could not be started. Please try again.");
+  }
+  return HttpResponse::Redirect(public_url_ + kLoginPath + "?txn=" + PercentEncode(request.txn));
+}
+
+HttpResponse DevAuthenticator::LoginPage(const HttpRequest& req) {
+  auto txn = req.Query("txn");
+  if (!txn || ParamCount(req.query, "txn") != 1 || txn->empty() || txn->size() > 256)
+    return ErrorPage(400, "Unknown or expired login.");
+  auto request = LoadLoginRequest(store_, *txn);
+  if (!request.ok() || request->expires_at <= clock_.NowUnixSeconds())
+    return ErrorPage(400, "Unknown or expired login.");
+
+  std::string service = request->service_id;
+  if (auto it = request->service_names.find(request->ui_locale); it != request->service_names.end())
+    service = it->second;
+  std::string body = "<main><h1>" + HtmlEscape(kTitle) + "</h1>";
+  body += "<p>Service: " + HtmlEscape(service) + "</p>";
+  if (!request->attributes.empty()) {
+    body += "<p>Requested attributes:";
+    for (const auto& a : request->attributes) body += " " + HtmlEscape(a);
+    body += "</p>";
+  }
+  body += "<form method=\"post\" action=\"" + HtmlEscape(public_url_ + kLoginPath) + "\">";
+  body += "<input type=\"hidden\" name=\"txn\" value=\"" + HtmlEscape(*txn) + "\">";
+  body += "<fieldset><legend>Test identity</legend>";
+  bool first = true;
+  for (const auto& id : DevIdentities()) {
+    body += "<label><input type=\"radio\" name=\"identity\" value=\"" + HtmlEscape(id.id) + "\"" +
+            (first ? " checked" : "") + "> " + HtmlEscape(id.label) + " (" + HtmlEscape(id.subject) +
+            ")</label><br>";
+    first = false;
+  }
+  body += "</fieldset>";
+  body += "<button type=\"submit\" name=\"action\" value=\"login\">Login</button> ";
+  body += "<button type=\"submit\" name=\"action\" value=\"refuse\">Refuse</button>";
+  body += "</form></main>";
+  return HtmlPage(200, body);
+}
+
+HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
+  auto txn = req.Form("txn");
+  if (!txn || ParamCount(req.form, "txn") != 1 || txn->empty() || txn->size() > 256)
+    return ErrorPage(400, "Unknown or expired login.");
+  auto request = LoadLoginRequest(store_, *txn);
+  int64_t now = clock_.NowUnixSeconds();
+  if (!request.ok() || request->expires_at <= now) return ErrorPage(400, "Unknown or expired login.");
+  int64_t ttl = std::max<int64_t>(request->expires_at - now, 1);
+
+  LoginResult result;
+  result.txn = *txn;
+  if (req.Form("action").value_or("") == "refuse") {
+    result.error = kLoginErrorRefused;
+  } else {
+    std::string wanted = req.Form("identity").value_or("");
+    const auto& ids = DevIdentities();
+    auto it = std::find_if(ids.begin(), ids.end(), [&](const DevIdentity& i) { return i.id == wanted; });
+    if (it == ids.end()) return ErrorPage(400, "Choose one of the test identities.");
+    result.subject = it->subject;
+    // Like the wallet, share only what the service asked for.
+    for (const auto& key : request->attributes)
+      if (auto a = it->attributes.find(key); a != it->attributes.end()) result.attributes[key] = a->second;
+    result.acr = kAcr;
+    result.amr = {"hwk", "user"};
+    result.auth_time = now;
+  }
+  Status st = SaveLoginResult(store_, result, ttl);
+  if (!st.ok()) {
+    LogError("dev login result not saved", {{"detail", st.ToString()}});
+    return ErrorPage(500, "The login could not be completed. Please try again.");
+  }
+  return HttpResponse::Redirect(request->resume_url);
+}
+
+}  // namespace certme

@@ -1,0 +1,439 @@
+// Authorization endpoint (OIDC Core §3.1.2) and the return from the login
+// step (Resume). Each check is a small function citing its rule.
+#include <algorithm>
+#include <set>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "protocols/oidc/claims_request.h"
+#include "protocols/oidc/hash_util.h"
+#include "protocols/oidc/internal.h"
+#include "protocols/oidc/pages.h"
+#include "protocols/oidc/provider.h"
+#include "protocols/oidc/records.h"
+#include "protocols/oidc/url_util.h"
+#include "protocols/oidc/vocabulary.h"
+
+namespace certme {
+
+using namespace oidc;
+using namespace oidc_internal;
+
+struct OidcProvider::AuthorizeTarget {
+  std::string redirect_uri;
+  std::string response_mode = std::string(kResponseModeQuery);
+  std::string state;
+};
+
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+constexpr size_t kMaxStateBytes = 2048;
+constexpr size_t kMaxNonceBytes = 512;
+constexpr size_t kMaxHintBytes = 4096;
+
+// OIDC Core §6: request objects are not supported (advertised in discovery
+// as request_parameter_supported / request_uri_parameter_supported false).
+CheckResult CheckNoRequestObject(const Params& p) {
+  if (ParamCount(p, kRequest))
+    return OidcError::Make(kErrRequestNotSupported, "request objects are not supported");
+  if (ParamCount(p, kRequestUri))
+    return OidcError::Make(kErrRequestUriNotSupported, "request_uri is not supported");
+  return std::nullopt;
+}
+
+// RFC 6749 §3.1.1, §4.1.2.1: only the code flow; the client must be
+// registered for it.
+CheckResult CheckResponseType(const Params& p, const OidcClient& client) {
+  auto rt = ParamGet(p, kResponseType);
+  if (!rt || rt->empty()) return InvalidRequest("response_type is required");
+  if (*rt != kResponseTypeCode)
+    return OidcError::Make(kErrUnsupportedResponseType, "only response_type=code is supported");
+  if (!Contains(client.response_types, kResponseTypeCode) ||
+      !client.AllowsGrant(kGrantAuthorizationCode))
+    return OidcError::Make(kErrUnauthorizedClient, "client may not use the code flow");
+  return std::nullopt;
+}
+
+// OIDC Core §3.1.2.1: scope must contain openid. Unknown scopes are
+// ignored, scopes the client may not have are dropped (RFC 6749 §3.3).
+OidcOr<std::vector<std::string>> GrantedScopes(const Params& p, const OidcClient& client,
+                                               const ClaimsCatalogue& catalogue) {
+  auto scope = ParamGet(p, kScope);
+  std::vector<std::string> requested = SplitTrimmed(scope.value_or(""), ' ');
+  if (!Contains(requested, kScopeOpenId))
+    return OidcError::Make(kErrInvalidScope, "scope must include openid");
+  std::vector<std::string> known = catalogue.Scopes();
+  std::vector<std::string> out = {std::string(kScopeOpenId)};
+  for (const auto& s : requested)
+    if (!Contains(out, s) && Contains(known, s) && client.AllowsScope(s)) out.push_back(s);
+  return out;
+}
+
+// RFC 7636 §4.3 / §4.4.1: S256 only ("plain" is refused), the challenge is
+// the base64url SHA-256 (43 characters). Public clients must use PKCE
+// (RFC 9700 §2.1.1).
+CheckResult CheckPkce(const Params& p, const OidcClient& client) {
+  auto challenge = ParamGet(p, kCodeChallenge);
+  auto method = ParamGet(p, kCodeChallengeMethod);
+  if (!challenge) {
+    if (method) return InvalidRequest("code_challenge_method without code_challenge");
+    if (client.IsPublic()) return InvalidRequest("PKCE (code_challenge, S256) is required");
+    return std::nullopt;
+  }
+  if (!method || *method != kPkceS256)
+    return InvalidRequest("code_challenge_method must be S256");
+  auto decoded = Base64UrlDecode(*challenge);
+  if (challenge->size() != 43 || !decoded || decoded->size() != 32)
+    return InvalidRequest("code_challenge must be a base64url SHA-256 value");
+  return std::nullopt;
+}
+
+// OIDC Core §3.1.2.1: prompt is a space-separated set; "none" stands alone.
+OidcOr<std::set<std::string>> ParsePrompt(const Params& p) {
+  std::set<std::string> out;
+  for (const auto& v : SplitTrimmed(ParamGet(p, kPrompt).value_or(""), ' ')) {
+    if (v != kPromptNone && v != kPromptLogin && v != kPromptConsent && v != kPromptSelectAccount)
+      return InvalidRequest("unsupported prompt value");
+    out.insert(v);
+  }
+  if (out.contains(std::string(kPromptNone)) && out.size() > 1)
+    return InvalidRequest("prompt=none cannot be combined with other values");
+  return out;
+}
+
+// OIDC Core §3.1.2.1: max_age is a non-negative number of seconds; -1: absent.
+OidcOr<int64_t> ParseMaxAge(const Params& p) {
+  auto v = ParamGet(p, kMaxAge);
+  if (!v) return int64_t{-1};
+  if (v->empty() || v->size() > 10) return InvalidRequest("max_age must be a non-negative integer");
+  int64_t n = 0;
+  for (char c : *v) {
+    if (c < '0' || c > '9') return InvalidRequest("max_age must be a non-negative integer");
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+// Sizes of values we echo or store: bounded so a request cannot bloat the
+// store or the redirect.
+CheckResult CheckLengths(const Params& p) {
+  if (ParamGet(p, kState).value_or("").size() > kMaxStateBytes) return InvalidRequest("state too long");
+  if (ParamGet(p, kNonce).value_or("").size() > kMaxNonceBytes) return InvalidRequest("nonce too long");
+  for (auto name : {kLoginHint, kIdTokenHint, kUiLocales, kAcrValues})
+    if (ParamGet(p, name).value_or("").size() > kMaxHintBytes)
+      return InvalidRequest(std::string(name) + " too long");
+  return std::nullopt;
+}
+
+// Catalogue keys the client asks for (through scopes and the claims
+// parameter) and may receive.
+std::vector<std::string> RequestedAttributes(const std::vector<std::string>& scopes,
+                                             const ClaimsRequest& claims, const OidcClient& client,
+                                             const ClaimsCatalogue& catalogue) {
+  std::vector<std::string> out;
+  auto add = [&](const ClaimDefinition* d) {
+    if (d && client.AllowsAttribute(d->key) && client.AllowsScope(d->scope) &&
+        !Contains(out, d->key))
+      out.push_back(d->key);
+  };
+  for (const auto& s : scopes)
+    for (const ClaimDefinition* d : catalogue.ForScope(s)) add(d);
+  for (const auto* m : {&claims.userinfo, &claims.id_token})
+    for (const auto& [name, r] : *m) add(catalogue.ByOidcClaim(name));
+  return out;
+}
+
+SetCookie BrowserCookie(const std::string& value, bool dev_mode) {
+  SetCookie c;
+  c.name = std::string(kBrowserCookie);
+  c.value = value;
+  c.http_only = true;
+  c.secure = !dev_mode;
+  c.same_site = SameSite::kLax;
+  return c;
+}
+
+}  // namespace
+
+HttpResponse OidcProvider::AuthorizationResponse(const AuthorizeTarget& t, Pairs params) {
+  if (!t.state.empty()) params.emplace_back(std::string(kState), t.state);
+  params.emplace_back(std::string(kIss), opts_.issuer);  // RFC 9207 §2
+  if (t.response_mode == kResponseModeFormPost)
+    return FormPostPage(t.redirect_uri, params, random_.Token(16));
+  return HttpResponse::Redirect(AppendQuery(t.redirect_uri, params));
+}
+
+// RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: errors go back to the client's
+// redirect_uri with error, error_description, state and iss.
+HttpResponse OidcProvider::AuthorizationError(const AuthorizeTarget& t, const OidcError& e) {
+  LogInfo("oidc authorization refused",
+          {{"error", e.code}, {"description", e.description}, {"detail", e.detail}});
+  Pairs params = {{"error", e.code}};
+  if (!e.description.empty()) params.emplace_back("error_description", SafeDescription(e.description));
+  return AuthorizationResponse(t, std::move(params));
+}
+
+HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
+  if (req.method != "GET" && req.method != "POST") {
+    HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
+    r.headers.Set("Allow", "GET, POST");
+    return r;
+  }
+  // OIDC Core §3.1.2.1: GET uses the query, POST the form body.
+  const Params& p = req.method == "POST" ? req.form : req.query;
+  std::string lang = PickLocale(ParamGet(p, kUiLocales).value_or(""));
+
+  // RFC 6749 §4.1.2.1: a missing/unknown client or an unregistered
+  // redirect_uri is shown to the user and never redirected (open redirector).
+  if (ParamCount(p, kClientId) != 1) return ErrorPage(400, lang, PageMessage::kUnknownClient);
+  auto client_or = clients_.Get(*ParamGet(p, kClientId));
+  if (!client_or.ok()) {
+    if (client_or.status().code() != StatusCode::kNotFound) {
+      LogError("oidc client registry failed", {{"detail", client_or.status().ToString()}});
+      return ErrorPage(500, lang, PageMessage::kServerError);
+    }
+    return ErrorPage(400, lang, PageMessage::kUnknownClient);
+  }
+  const OidcClient& client = *client_or;
+  // OIDC Core §3.1.2.1: redirect_uri is required and must exactly match a
+  // registered one (simple string comparison, RFC 3986 §6.2.1).
+  if (ParamCount(p, kRedirectUri) != 1 || !Contains(client.redirect_uris, *ParamGet(p, kRedirectUri)))
+    return ErrorPage(400, lang, PageMessage::kBadRedirectUri);
+
+  AuthorizeTarget t;
+  t.redirect_uri = *ParamGet(p, kRedirectUri);
+  if (ParamCount(p, kState) == 1) t.state = *ParamGet(p, kState);
+  if (t.state.size() > kMaxStateBytes) t.state.clear();
+  // OAuth 2.0 Multiple Response Types §2.1 / Form Post Response Mode §2.
+  if (auto mode = ParamGet(p, kResponseMode)) {
+    if (*mode == kResponseModeFormPost) t.response_mode = std::string(kResponseModeFormPost);
+    else if (*mode != kResponseModeQuery)
+      return AuthorizationError(t, InvalidRequest("unsupported response_mode"));
+  }
+
+  if (auto e = CheckNoRepeatedParams(p)) return AuthorizationError(t, *e);
+  if (auto e = CheckLengths(p)) return AuthorizationError(t, *e);
+  if (auto e = CheckNoRequestObject(p)) return AuthorizationError(t, *e);
+  if (auto e = CheckResponseType(p, client)) return AuthorizationError(t, *e);
+  auto scopes = GrantedScopes(p, client, catalogue_);
+  if (!scopes.ok()) return AuthorizationError(t, scopes.error());
+  if (auto e = CheckPkce(p, client)) return AuthorizationError(t, *e);
+  auto prompt = ParsePrompt(p);
+  if (!prompt.ok()) return AuthorizationError(t, prompt.error());
+  auto max_age = ParseMaxAge(p);
+  if (!max_age.ok()) return AuthorizationError(t, max_age.error());
+  // OIDC Core §5.5: a malformed claims parameter is invalid_request.
+  ClaimsRequest claims;
+  if (auto text = ParamGet(p, kClaims)) {
+    auto parsed = ParseClaimsRequest(*text);
+    if (!parsed.ok())
+      return AuthorizationError(t, InvalidRequest("claims parameter is malformed", parsed.status().message()));
+    claims = std::move(parsed).value();
+  }
+  // OIDC Core §3.1.2.1: id_token_hint names the user the RP expects; it
+  // must be one of our ID tokens for this client (expired is fine).
+  std::optional<std::string> hint_sub;
+  if (auto hint = ParamGet(p, kIdTokenHint)) {
+    auto payload = VerifyOwnIdToken(*hint);
+    if (!payload.ok()) return AuthorizationError(t, InvalidRequest("id_token_hint is invalid", payload.status().ToString()));
+    const auto& aud = (*payload)[kClaimAud];
+    bool for_client = (aud.is_string() && aud == client.client_id) ||
+                      (aud.is_array() && std::find(aud.begin(), aud.end(), client.client_id) != aud.end());
+    if (!for_client || !(*payload)[kClaimSub].is_string())
+      return AuthorizationError(t, InvalidRequest("id_token_hint was not issued to this client"));
+    hint_sub = (*payload)[kClaimSub].get<std::string>();
+  }
+
+  AuthzRecord authz;
+  authz.client_id = client.client_id;
+  authz.redirect_uri = t.redirect_uri;
+  authz.response_mode = t.response_mode;
+  authz.state = t.state;
+  authz.nonce = ParamGet(p, kNonce).value_or("");
+  authz.scopes = scopes.value();
+  authz.claims = ClaimsRequestToJson(claims);
+  authz.code_challenge = ParamGet(p, kCodeChallenge).value_or("");
+  authz.attributes = RequestedAttributes(authz.scopes, claims, client, catalogue_);
+  authz.ui_locale = lang;
+  authz.created_at = Now();
+
+  // SSO: a live session answers without a new login unless the request
+  // demands one (OIDC Core §3.1.2.1 prompt, max_age, id_token_hint) or asks
+  // for attributes the user has not yet agreed to share in this session.
+  const std::set<std::string>& prompts = prompt.value();
+  bool prompt_none = prompts.contains(std::string(kPromptNone));
+  bool prompt_login = prompts.contains(std::string(kPromptLogin)) ||
+                      prompts.contains(std::string(kPromptConsent));
+  auto session = LoadSession(req);
+  bool too_old = session && max_age.value() >= 0 &&
+                 Now() - session->second.auth_time > max_age.value();
+  bool other_user = session && hint_sub && SubjectFor(client, session->second.subject) != *hint_sub;
+  bool needs_consent = session && std::any_of(authz.attributes.begin(), authz.attributes.end(),
+                                               [&](const std::string& k) {
+                                                 return !Contains(session->second.consented, k);
+                                               });
+  bool needs_login = !session || prompt_login || too_old || other_user;
+  if (prompt_none && (needs_login || needs_consent)) {
+    // OIDC Core §3.1.2.6: prompt=none cannot show anything.
+    if (!needs_login) return AuthorizationError(t, OidcError::Make(kErrConsentRequired, "the user must approve sharing more attributes"));
+    return AuthorizationError(t, OidcError::Make(kErrLoginRequired, "the user must log in"));
+  }
+  if (!needs_login && !needs_consent)
+    return CompleteAuthorization(client, authz, session->first, session->second, {});
+
+  // Start the login: remember the request under a fresh transaction id,
+  // bound to this browser.
+  std::vector<SetCookie> cookies;
+  std::string browser = req.Cookie(kBrowserCookie).value_or("");
+  if (browser.size() < 32 || browser.size() > 128) {
+    browser = random_.Token();
+    cookies.push_back(BrowserCookie(browser, opts_.dev_mode));
+  }
+  authz.browser_hash = Sha256Hex(browser);
+  std::string txn = random_.Token();
+  Status st = store_.Put(kAuthzNs, txn, ToJson(authz).dump(), std::chrono::seconds(opts_.login_ttl_seconds));
+  if (!st.ok()) {
+    LogError("oidc pending authorization not stored", {{"detail", st.ToString()}});
+    return AuthorizationError(t, OidcError::Make(kErrServerError, "temporary failure"));
+  }
+  LoginRequest login;
+  login.txn = txn;
+  login.protocol = "oidc";
+  login.service_id = client.client_id;
+  login.service_names = client.names;
+  login.attributes = authz.attributes;
+  login.ui_locale = lang;
+  login.login_hint = ParamGet(p, kLoginHint).value_or("");
+  login.acr = std::string(kAcrSubstantial);  // the only level offered (acr_values_supported)
+  login.force_authn = prompt_login || too_old || other_user;
+  login.resume_url = AppendQuery(Url(kPathResume), {{std::string(kTxn), txn}});
+  login.expires_at = Now() + opts_.login_ttl_seconds;
+  HttpResponse r = authenticator_.Begin(login);
+  for (auto& c : cookies) r.cookies.push_back(std::move(c));
+  return r;
+}
+
+HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const AuthzRecord& authz,
+                                                 const std::string& session_key,
+                                                 const SessionRecord& session,
+                                                 std::vector<SetCookie> cookies) {
+  AuthorizeTarget t{authz.redirect_uri, authz.response_mode, authz.state};
+  CodeRecord code_rec;
+  GrantRecord& g = code_rec.grant;
+  g.grant_id = random_.Token();
+  g.client_id = client.client_id;
+  g.subject = session.subject;
+  g.session_key = session_key;
+  g.sid = session.sid;
+  g.scopes = authz.scopes;
+  g.claims = authz.claims;
+  for (const auto& k : authz.attributes)
+    if (auto it = session.attributes.find(k); it != session.attributes.end()) g.attributes[k] = it->second;
+  g.auth_time = session.auth_time;
+  g.acr = session.acr;
+  g.amr = session.amr;
+  code_rec.redirect_uri = authz.redirect_uri;
+  code_rec.code_challenge = authz.code_challenge;
+  code_rec.nonce = authz.nonce;
+
+  // RFC 6749 §4.1.2: short-lived, single-use (Consume at the token endpoint).
+  std::string code = random_.Token();
+  Status st = store_.Put(kCodeNs, Sha256Hex(code), ToJson(code_rec).dump(),
+                         std::chrono::seconds(opts_.code_ttl_seconds));
+  if (!st.ok()) {
+    LogError("oidc code not stored", {{"detail", st.ToString()}});
+    return AuthorizationError(t, OidcError::Make(kErrServerError, "temporary failure"));
+  }
+  HttpResponse r = AuthorizationResponse(t, {{std::string(kCode), code}});
+  for (auto& c : cookies) r.cookies.push_back(std::move(c));
+  return r;
+}
+
+// Where the login step sends the browser back: finish the authorization.
+HttpResponse OidcProvider::Resume(const HttpRequest& req) {
+  if (ParamCount(req.query, kTxn) != 1) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
+  std::string txn = *req.Query(kTxn);
+  if (txn.empty() || txn.size() > 128) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
+  auto raw = store_.Get(kAuthzNs, txn);
+  if (!raw.ok()) {
+    if (raw.status().code() == StatusCode::kNotFound) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
+    LogError("oidc pending authorization unreadable", {{"detail", raw.status().ToString()}});
+    return ErrorPage(500, "ro", PageMessage::kServerError);
+  }
+  auto authz = ParseAuthzRecord(*raw);
+  if (!authz) return ErrorPage(500, "ro", PageMessage::kServerError);
+  const std::string& lang = authz->ui_locale;
+  // The browser that started the authorization must be the one finishing
+  // it; otherwise a victim could be logged in as someone else (login CSRF).
+  auto browser = req.Cookie(kBrowserCookie);
+  if (!browser || !ConstantTimeEquals(Sha256Hex(*browser), authz->browser_hash))
+    return ErrorPage(400, lang, PageMessage::kWrongBrowser);
+  auto result = TakeLoginResult(store_, txn);
+  if (!result.ok()) {
+    if (result.status().code() == StatusCode::kNotFound)
+      return ErrorPage(400, lang, PageMessage::kLoginUnfinished);
+    LogError("oidc login result unreadable", {{"detail", result.status().ToString()}});
+    return ErrorPage(500, lang, PageMessage::kServerError);
+  }
+  // Single use: of two concurrent resumes only one continues.
+  if (!store_.Consume(kAuthzNs, txn).ok()) return ErrorPage(400, lang, PageMessage::kLoginExpired);
+  auto client = clients_.Get(authz->client_id);
+  if (!client.ok()) return ErrorPage(400, lang, PageMessage::kUnknownClient);
+  AuthorizeTarget t{authz->redirect_uri, authz->response_mode, authz->state};
+  if (!result->error.empty()) {
+    // OIDC Core §3.1.2.6: the user refused (or the login failed) → access_denied.
+    return AuthorizationError(t, OidcError::Make(kErrAccessDenied, "the user did not log in",
+                                                 "login error: " + result->error));
+  }
+
+  int64_t now = Now();
+  int64_t auth_time = result->auth_time > 0 ? result->auth_time : now;
+  std::vector<SetCookie> cookies;
+  std::string session_key;
+  std::optional<SessionRecord> session;
+  auto existing = LoadSession(req);
+  if (existing && existing->second.subject == result->subject) {
+    // Same user again: refresh the authentication facts, keep sid and RPs.
+    bool ok = UpdateSession(existing->first, [&](SessionRecord& s) {
+      s.auth_time = auth_time;
+      s.acr = result->acr;
+      s.amr = result->amr;
+      for (const auto& [k, v] : result->attributes) s.attributes[k] = v;
+      for (const auto& k : authz->attributes)
+        if (!Contains(s.consented, k)) s.consented.push_back(k);
+      s.expires_at = now + opts_.session_ttl_seconds;
+      session = s;
+    });
+    if (ok) session_key = existing->first;
+    else session.reset();
+  } else if (existing) {
+    // A different user logged in in this browser: the old session ends.
+    EndSessionRecord(existing->first, existing->second);
+  }
+  if (!session) {
+    SessionRecord s;
+    s.sid = random_.Token(16);
+    s.subject = result->subject;
+    s.auth_time = auth_time;
+    s.acr = result->acr;
+    s.amr = result->amr;
+    s.attributes = result->attributes;
+    s.consented = authz->attributes;
+    s.expires_at = now + opts_.session_ttl_seconds;
+    std::string cookie = random_.Token();
+    session_key = Sha256Hex(cookie);
+    Status st = store_.PutIfAbsent(kSessionNs, session_key, ToJson(s).dump(),
+                                   std::chrono::seconds(opts_.session_ttl_seconds));
+    if (!st.ok()) {
+      LogError("oidc session not stored", {{"detail", st.ToString()}});
+      return AuthorizationError(t, OidcError::Make(kErrServerError, "temporary failure"));
+    }
+    cookies.push_back(SessionCookie(cookie, opts_.session_ttl_seconds));
+    session = std::move(s);
+  }
+  return CompleteAuthorization(*client, *authz, session_key, *session, std::move(cookies));
+}
+
+}  // namespace certme

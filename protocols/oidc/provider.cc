@@ -1,0 +1,140 @@
+// OidcProvider: construction, mount table, Discovery and JWKS.
+#include "protocols/oidc/provider.h"
+
+#include "protocols/oidc/url_util.h"
+#include "protocols/oidc/vocabulary.h"
+
+namespace certme {
+
+using namespace oidc;  // vocabulary constants
+
+Status ValidateOidcOptions(const OidcOptions& o) {
+  std::vector<std::string> problems;
+  auto p = oidc_internal::ParseUrl(o.issuer);
+  if (!p || p->has_fragment || p->path_query.find('?') != std::string::npos)
+    problems.push_back("issuer must be an absolute URL without query or fragment");
+  else if (p->scheme != "https" && !(o.dev_mode && p->scheme == "http"))
+    problems.push_back("issuer must use https (http only in dev mode)");
+  if (!o.issuer.empty() && o.issuer.back() == '/')
+    problems.push_back("issuer must not end with a slash");
+  if (o.default_subject_type != kSubjectPairwise && o.default_subject_type != kSubjectPublic)
+    problems.push_back("default_subject_type must be pairwise or public");
+  if (o.pairwise_salt.reveal().size() < 32)
+    problems.push_back("pairwise_salt must be at least 32 bytes");
+  for (auto [name, v] : {std::pair{"code_ttl_seconds", o.code_ttl_seconds},
+                         {"access_token_ttl_seconds", o.access_token_ttl_seconds},
+                         {"id_token_ttl_seconds", o.id_token_ttl_seconds},
+                         {"refresh_token_ttl_seconds", o.refresh_token_ttl_seconds},
+                         {"login_ttl_seconds", o.login_ttl_seconds},
+                         {"session_ttl_seconds", o.session_ttl_seconds},
+                         {"logout_token_ttl_seconds", o.logout_token_ttl_seconds},
+                         {"max_client_assertion_ttl_seconds", o.max_client_assertion_ttl_seconds}})
+    if (v <= 0) problems.push_back(std::string(name) + " must be positive");
+  if (o.clock_skew_seconds < 0) problems.push_back("clock_skew_seconds must not be negative");
+  if (problems.empty()) return Status::Ok();
+  std::string all;
+  for (const auto& s : problems) all += (all.empty() ? "" : "; ") + s;
+  return InvalidArgument("oidc options: " + all);
+}
+
+OidcProvider::OidcProvider(OidcOptions options, Store& store, KeySet& keys,
+                           ClientRegistry& clients, Authenticator& authenticator,
+                           const ClaimsCatalogue& catalogue, LogoutNotifier& notifier,
+                           Clock& clock, Random& random)
+    : opts_(std::move(options)),
+      store_(store),
+      keys_(keys),
+      clients_(clients),
+      authenticator_(authenticator),
+      catalogue_(catalogue),
+      notifier_(notifier),
+      clock_(clock),
+      random_(random) {}
+
+std::vector<OidcProvider::Route> OidcProvider::Routes() {
+  auto s = [](std::string_view v) { return std::string(v); };
+  return {
+      {"GET", s(kPathDiscovery), &OidcProvider::Discovery},
+      {"GET", s(kPathJwks), &OidcProvider::Jwks},
+      {"GET", s(kPathAuthorize), &OidcProvider::Authorize},
+      {"POST", s(kPathAuthorize), &OidcProvider::Authorize},
+      {"GET", s(kPathResume), &OidcProvider::Resume},
+      {"POST", s(kPathToken), &OidcProvider::Token},
+      {"GET", s(kPathUserInfo), &OidcProvider::UserInfo},
+      {"POST", s(kPathUserInfo), &OidcProvider::UserInfo},
+      {"GET", s(kPathEndSession), &OidcProvider::EndSession},
+      {"POST", s(kPathEndSession), &OidcProvider::EndSession},
+      {"POST", s(kPathEndSessionConfirm), &OidcProvider::EndSessionConfirm},
+  };
+}
+
+std::vector<JwsAlg> OidcProvider::IdTokenAlgs() const {
+  // Clients may choose RS256, PS256 or ES256 (OidcClient); advertise those
+  // that currently have an active key, nothing more.
+  std::vector<JwsAlg> out;
+  for (JwsAlg a : keys_.SigningAlgs())
+    if (a == JwsAlg::kRS256 || a == JwsAlg::kPS256 || a == JwsAlg::kES256) out.push_back(a);
+  return out;
+}
+
+// OIDC Discovery 1.0 §3: advertise only what the endpoints implement.
+HttpResponse OidcProvider::Discovery(const HttpRequest&) {
+  nlohmann::json algs = nlohmann::json::array();
+  for (JwsAlg a : IdTokenAlgs()) algs.push_back(JwsAlgName(a));
+  nlohmann::json scopes = {std::string(kScopeOpenId)};
+  for (const auto& s : catalogue_.Scopes()) scopes.push_back(s);
+  nlohmann::json claims = {kClaimSub, kClaimIss, kClaimAud, kClaimExp, kClaimIat,
+                           kClaimAuthTime, kClaimNonce, kClaimAcr, kClaimAmr, kClaimAzp,
+                           kClaimSid, kClaimAtHash};
+  for (const auto& d : catalogue_.all()) claims.push_back(d.oidc_claim);
+  nlohmann::json doc = {
+      {"issuer", opts_.issuer},
+      {"authorization_endpoint", Url(kPathAuthorize)},
+      {"token_endpoint", Url(kPathToken)},
+      {"userinfo_endpoint", Url(kPathUserInfo)},
+      {"jwks_uri", Url(kPathJwks)},
+      {"end_session_endpoint", Url(kPathEndSession)},
+      {"response_types_supported", {kResponseTypeCode}},
+      {"response_modes_supported", {kResponseModeQuery, kResponseModeFormPost}},
+      {"grant_types_supported",
+       {kGrantAuthorizationCode, kGrantRefreshToken, kGrantClientCredentials}},
+      {"subject_types_supported", {kSubjectPairwise, kSubjectPublic}},
+      {"id_token_signing_alg_values_supported", algs},
+      {"token_endpoint_auth_methods_supported",
+       {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth,
+        kAuthNone}},
+      {"token_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      {"code_challenge_methods_supported", {kPkceS256}},
+      {"scopes_supported", scopes},
+      {"claims_supported", claims},
+      {"claim_types_supported", {"normal"}},
+      {"claims_parameter_supported", true},
+      {"request_parameter_supported", false},
+      {"request_uri_parameter_supported", false},
+      {"require_request_uri_registration", false},
+      {"prompt_values_supported", {kPromptNone, kPromptLogin, kPromptConsent}},
+      {"acr_values_supported", {kAcrSubstantial}},
+      {"ui_locales_supported", {"ro", "ru", "en"}},
+      {"authorization_response_iss_parameter_supported", true},
+      {"backchannel_logout_supported", true},
+      {"backchannel_logout_session_supported", true},
+      {"frontchannel_logout_supported", true},
+      {"frontchannel_logout_session_supported", true},
+  };
+  HttpResponse r = HttpResponse::Json(200, doc.dump());
+  r.headers.Set("Cache-Control", "public, max-age=300");
+  r.headers.Set("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+// RFC 7517 §5; published keys include "next" ones (before they sign) and
+// retired ones (until what they signed expires), so a few minutes of
+// caching is safe.
+HttpResponse OidcProvider::Jwks(const HttpRequest&) {
+  HttpResponse r = HttpResponse::Json(200, keys_.Jwks().dump());
+  r.headers.Set("Cache-Control", "public, max-age=300");
+  r.headers.Set("Access-Control-Allow-Origin", "*");
+  return r;
+}
+
+}  // namespace certme

@@ -1,0 +1,196 @@
+// The OpenID Connect Provider: pure protocol logic over plain HttpRequest /
+// HttpResponse values (no HTTP framework here; idp/ mounts Routes()).
+//
+// Implements OIDC Core 1.0 with the authorization code flow (response_type
+// code, response_mode query | form_post, PKCE S256), Discovery 1.0,
+// RP-Initiated / Back-Channel / Front-Channel Logout 1.0, RFC 9207 `iss`,
+// client authentication client_secret_basic / client_secret_post /
+// private_key_jwt (RFC 7523) / tls_client_auth (RFC 8705) / none, and the
+// refresh_token (with rotation) and client_credentials grants.
+//
+// Thread-safety: every handler may be called concurrently from many
+// threads; all shared state lives in the Store or behind internal locks.
+// The references given to the constructor must outlive the provider.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/http_message.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "common/status.h"
+#include "crypto/jose.h"
+#include "idp/store/store.h"
+#include "protocols/claims/claims_catalogue.h"
+#include "protocols/login.h"
+#include "protocols/oidc/client.h"
+#include "protocols/oidc/errors.h"
+
+namespace certme {
+
+struct OidcOptions {
+  // Issuer identifier (OIDC Discovery §3): https URL without a trailing
+  // slash; every endpoint URL is issuer + path (e.g. issuer + "/token").
+  std::string issuer;
+  int64_t code_ttl_seconds = 60;            // authorization codes (RFC 6749 §4.1.2: short)
+  int64_t access_token_ttl_seconds = 600;
+  int64_t id_token_ttl_seconds = 600;
+  int64_t refresh_token_ttl_seconds = 2592000;  // 30 days, absolute for a token family
+  int64_t login_ttl_seconds = 300;          // time the user has to finish a login
+  int64_t session_ttl_seconds = 28800;      // SSO session lifetime (8 h)
+  // pairwise | public: the subject type of clients that do not choose one.
+  std::string default_subject_type = "pairwise";
+  // HMAC key of pairwise subjects (OIDC Core §8.1); at least 32 bytes.
+  // Changing it changes every pairwise subject.
+  Secret pairwise_salt;
+  // Development over plain http: cookies are set without Secure.
+  bool dev_mode = false;
+  // Tolerated clock difference for client assertions (exp, nbf, iat).
+  int64_t clock_skew_seconds = 60;
+  // Lifetime of back-channel logout tokens.
+  int64_t logout_token_ttl_seconds = 120;
+  // Longest accepted lifetime of a private_key_jwt assertion (exp - now);
+  // bounds how long its jti must be remembered.
+  int64_t max_client_assertion_ttl_seconds = 600;
+};
+
+// Every problem with the options at once (InvalidArgument).
+Status ValidateOidcOptions(const OidcOptions& options);
+
+// Outbound back-channel logout delivery (Back-Channel Logout 1.0 §2.5). The
+// integrator implements it with libcurl (timeouts, retries); tests use a fake.
+class LogoutNotifier {
+ public:
+  virtual ~LogoutNotifier() = default;
+  // Async: never blocks the caller for long; one failing RP never blocks
+  // the others.
+  virtual void PostLogoutToken(const std::string& client_id, const std::string& uri,
+                               const std::string& logout_token) = 0;
+};
+
+namespace oidc_internal {
+struct AuthzRecord;
+struct SessionRecord;
+struct GrantRecord;
+struct CodeRecord;
+}  // namespace oidc_internal
+
+class OidcProvider {
+ public:
+  OidcProvider(OidcOptions options, Store& store, KeySet& keys, ClientRegistry& clients,
+               Authenticator& authenticator, const ClaimsCatalogue& catalogue,
+               LogoutNotifier& notifier, Clock& clock, Random& random);
+
+  HttpResponse Discovery(const HttpRequest&);          // GET /.well-known/openid-configuration
+  HttpResponse Jwks(const HttpRequest&);               // GET /jwks
+  HttpResponse Authorize(const HttpRequest&);          // GET and POST /authorize
+  HttpResponse Resume(const HttpRequest&);             // GET /authorize/resume?txn=…
+  HttpResponse Token(const HttpRequest&);              // POST /token
+  HttpResponse UserInfo(const HttpRequest&);           // GET and POST /userinfo
+  HttpResponse EndSession(const HttpRequest&);         // GET and POST /logout
+  HttpResponse EndSessionConfirm(const HttpRequest&);  // POST /logout/confirm
+
+  // Mount table, so the integrator does not hard-code paths. Paths are
+  // relative to the issuer's path.
+  struct Route {
+    std::string method, path;
+    HttpResponse (OidcProvider::*handler)(const HttpRequest&);
+  };
+  static std::vector<Route> Routes();
+
+  const OidcOptions& options() const { return opts_; }
+
+ private:
+  struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
+  struct ClientKeys;
+
+  // ---- authorization (authorize.cc) ----
+  HttpResponse AuthorizationError(const AuthorizeTarget& t, const OidcError& e);
+  HttpResponse AuthorizationResponse(const AuthorizeTarget& t,
+                                     std::vector<std::pair<std::string, std::string>> params);
+  // Issues a code from a live session and answers the client.
+  HttpResponse CompleteAuthorization(const OidcClient& client,
+                                     const oidc_internal::AuthzRecord& authz,
+                                     const std::string& session_key,
+                                     const oidc_internal::SessionRecord& session,
+                                     std::vector<SetCookie> cookies);
+  // ---- sessions (session.cc) ----
+  // The live session of the request's cookie: {store key, record}.
+  std::optional<std::pair<std::string, oidc_internal::SessionRecord>> LoadSession(
+      const HttpRequest& req);
+  // Applies `mutate` to a session with compare-and-swap retries; false when
+  // the session is gone.
+  bool UpdateSession(const std::string& session_key,
+                     const std::function<void(oidc_internal::SessionRecord&)>& mutate);
+  SetCookie SessionCookie(const std::string& value, int64_t max_age) const;
+  // Deletes the session, revokes its grants, sends back-channel logout
+  // tokens; returns the front-channel logout iframe URLs.
+  std::vector<std::string> EndSessionRecord(const std::string& session_key,
+                                            const oidc_internal::SessionRecord& session);
+  void RevokeGrant(const std::string& grant_id);
+
+  // ---- token endpoint (token.cc, client_auth.cc) ----
+  OidcOr<OidcClient> AuthenticateClient(const HttpRequest& req, bool* used_basic);
+  OidcOr<OidcClient> AuthenticatePrivateKeyJwt(const HttpRequest& req,
+                                               const std::optional<std::string>& client_id);
+  CheckResult CheckTlsClientAuth(const HttpRequest& req, const OidcClient& client);
+  std::vector<std::shared_ptr<const PublicKey>> ClientPublicKeys(const OidcClient& client);
+  OidcOr<nlohmann::json> GrantAuthorizationCode(const HttpRequest& req, const OidcClient& client);
+  OidcOr<nlohmann::json> GrantRefreshToken(const HttpRequest& req, const OidcClient& client);
+  OidcOr<nlohmann::json> GrantClientCredentials(const HttpRequest& req, const OidcClient& client);
+  // Stores a grant and mints its tokens; `nonce` only for code exchanges.
+  OidcOr<nlohmann::json> IssueTokens(const OidcClient& client,
+                                     const oidc_internal::GrantRecord& grant,
+                                     const std::vector<std::string>& scopes,
+                                     const std::string& nonce, bool with_refresh_token);
+
+  // ---- ID token, claims (id_token.cc) ----
+  std::string SubjectFor(const OidcClient& client, const std::string& subject) const;
+  // Claims released to `client` for the grant: from scopes and from the
+  // `claims` parameter's `target` member ("id_token" or "userinfo").
+  nlohmann::json ReleasedClaims(const OidcClient& client, const oidc_internal::GrantRecord& grant,
+                                const std::vector<std::string>& scopes,
+                                std::string_view target) const;
+  StatusOr<std::string> MakeIdToken(const OidcClient& client,
+                                    const oidc_internal::GrantRecord& grant,
+                                    const std::vector<std::string>& scopes,
+                                    const std::string& access_token, const std::string& nonce);
+  StatusOr<std::string> MakeLogoutToken(const OidcClient& client, const std::string& subject,
+                                        const std::string& sid);
+  std::vector<JwsAlg> IdTokenAlgs() const;
+  // Verifies an ID token we issued (signature with our published keys, iss);
+  // expiry is NOT checked (id_token_hint may be expired, OIDC Core §3.1.2.1,
+  // RP-Initiated Logout §2). Returns the payload.
+  StatusOr<nlohmann::json> VerifyOwnIdToken(std::string_view token) const;
+
+  // ---- helpers ----
+  std::string Url(std::string_view path) const { return opts_.issuer + std::string(path); }
+  int64_t Now() const { return clock_.NowUnixSeconds(); }
+
+  OidcOptions opts_;
+  Store& store_;
+  KeySet& keys_;
+  ClientRegistry& clients_;
+  Authenticator& authenticator_;
+  const ClaimsCatalogue& catalogue_;
+  LogoutNotifier& notifier_;
+  Clock& clock_;
+  Random& random_;
+
+  // Parsed client keys for private_key_jwt (rule 14: no PEM/JWK parsing per
+  // request), keyed by client_id and invalidated when the registration changes.
+  std::mutex client_keys_mu_;
+  std::map<std::string, std::shared_ptr<ClientKeys>> client_keys_;  // GUARDED_BY(client_keys_mu_)
+};
+
+}  // namespace certme

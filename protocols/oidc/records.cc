@@ -1,0 +1,172 @@
+#include "protocols/oidc/records.h"
+
+namespace certme::oidc_internal {
+namespace {
+
+nlohmann::json GrantJson(const GrantRecord& r) {
+  return {{"grant_id", r.grant_id}, {"client_id", r.client_id},   {"subject", r.subject},
+          {"session_key", r.session_key}, {"sid", r.sid},         {"scopes", r.scopes},
+          {"claims", r.claims},     {"attributes", r.attributes}, {"auth_time", r.auth_time},
+          {"acr", r.acr},           {"amr", r.amr},               {"expires_at", r.expires_at}};
+}
+
+// Reads a record with nlohmann's checked accessors; a type mismatch throws,
+// which the caller turns into nullopt (stored data is ours, so this only
+// happens on corruption or a version skew).
+GrantRecord GrantFrom(const nlohmann::json& j) {
+  GrantRecord r;
+  r.grant_id = j.at("grant_id").get<std::string>();
+  r.client_id = j.at("client_id").get<std::string>();
+  r.subject = j.at("subject").get<std::string>();
+  r.session_key = j.at("session_key").get<std::string>();
+  r.sid = j.at("sid").get<std::string>();
+  r.scopes = j.at("scopes").get<std::vector<std::string>>();
+  r.claims = j.at("claims");
+  r.attributes = j.at("attributes").get<std::map<std::string, std::string>>();
+  r.auth_time = j.at("auth_time").get<int64_t>();
+  r.acr = j.at("acr").get<std::string>();
+  r.amr = j.at("amr").get<std::vector<std::string>>();
+  r.expires_at = j.at("expires_at").get<int64_t>();
+  return r;
+}
+
+template <typename T, typename F>
+std::optional<T> ParseWith(std::string_view text, F from) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    return from(j);
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const AuthzRecord& r) {
+  return {{"client_id", r.client_id},         {"redirect_uri", r.redirect_uri},
+          {"response_mode", r.response_mode}, {"state", r.state},
+          {"nonce", r.nonce},                 {"scopes", r.scopes},
+          {"claims", r.claims},               {"code_challenge", r.code_challenge},
+          {"attributes", r.attributes},       {"ui_locale", r.ui_locale},
+          {"browser_hash", r.browser_hash},   {"created_at", r.created_at}};
+}
+
+nlohmann::json ToJson(const SessionRecord& r) {
+  return {{"sid", r.sid},         {"subject", r.subject},       {"auth_time", r.auth_time},
+          {"acr", r.acr},         {"amr", r.amr},               {"attributes", r.attributes},
+          {"consented", r.consented}, {"clients", r.clients},   {"grants", r.grants},
+          {"expires_at", r.expires_at}};
+}
+
+nlohmann::json ToJson(const GrantRecord& r) { return GrantJson(r); }
+
+nlohmann::json ToJson(const CodeRecord& r) {
+  return {{"grant", GrantJson(r.grant)},
+          {"redirect_uri", r.redirect_uri},
+          {"code_challenge", r.code_challenge},
+          {"nonce", r.nonce}};
+}
+
+nlohmann::json ToJson(const AccessTokenRecord& r) {
+  return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"scopes", r.scopes},
+          {"expires_at", r.expires_at}};
+}
+
+nlohmann::json ToJson(const RefreshTokenRecord& r) {
+  return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"rotated", r.rotated}};
+}
+
+nlohmann::json ToJson(const LogoutRecord& r) {
+  return {{"client_id", r.client_id},
+          {"post_logout_redirect_uri", r.post_logout_redirect_uri},
+          {"state", r.state},
+          {"ui_locale", r.ui_locale},
+          {"session_key", r.session_key}};
+}
+
+std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text) {
+  return ParseWith<AuthzRecord>(text, [](const nlohmann::json& j) {
+    AuthzRecord r;
+    r.client_id = j.at("client_id").get<std::string>();
+    r.redirect_uri = j.at("redirect_uri").get<std::string>();
+    r.response_mode = j.at("response_mode").get<std::string>();
+    r.state = j.at("state").get<std::string>();
+    r.nonce = j.at("nonce").get<std::string>();
+    r.scopes = j.at("scopes").get<std::vector<std::string>>();
+    r.claims = j.at("claims");
+    r.code_challenge = j.at("code_challenge").get<std::string>();
+    r.attributes = j.at("attributes").get<std::vector<std::string>>();
+    r.ui_locale = j.at("ui_locale").get<std::string>();
+    r.browser_hash = j.at("browser_hash").get<std::string>();
+    r.created_at = j.at("created_at").get<int64_t>();
+    return r;
+  });
+}
+
+std::optional<SessionRecord> ParseSessionRecord(std::string_view text) {
+  return ParseWith<SessionRecord>(text, [](const nlohmann::json& j) {
+    SessionRecord r;
+    r.sid = j.at("sid").get<std::string>();
+    r.subject = j.at("subject").get<std::string>();
+    r.auth_time = j.at("auth_time").get<int64_t>();
+    r.acr = j.at("acr").get<std::string>();
+    r.amr = j.at("amr").get<std::vector<std::string>>();
+    r.attributes = j.at("attributes").get<std::map<std::string, std::string>>();
+    r.consented = j.at("consented").get<std::vector<std::string>>();
+    r.clients = j.at("clients").get<std::vector<std::string>>();
+    r.grants = j.at("grants").get<std::vector<std::string>>();
+    r.expires_at = j.at("expires_at").get<int64_t>();
+    return r;
+  });
+}
+
+std::optional<GrantRecord> ParseGrantRecord(std::string_view text) {
+  return ParseWith<GrantRecord>(text, [](const nlohmann::json& j) { return GrantFrom(j); });
+}
+
+std::optional<CodeRecord> ParseCodeRecord(std::string_view text) {
+  return ParseWith<CodeRecord>(text, [](const nlohmann::json& j) {
+    CodeRecord r;
+    r.grant = GrantFrom(j.at("grant"));
+    r.redirect_uri = j.at("redirect_uri").get<std::string>();
+    r.code_challenge = j.at("code_challenge").get<std::string>();
+    r.nonce = j.at("nonce").get<std::string>();
+    return r;
+  });
+}
+
+std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text) {
+  return ParseWith<AccessTokenRecord>(text, [](const nlohmann::json& j) {
+    AccessTokenRecord r;
+    r.grant_id = j.at("grant_id").get<std::string>();
+    r.client_id = j.at("client_id").get<std::string>();
+    r.scopes = j.at("scopes").get<std::vector<std::string>>();
+    r.expires_at = j.at("expires_at").get<int64_t>();
+    return r;
+  });
+}
+
+std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text) {
+  return ParseWith<RefreshTokenRecord>(text, [](const nlohmann::json& j) {
+    RefreshTokenRecord r;
+    r.grant_id = j.at("grant_id").get<std::string>();
+    r.client_id = j.at("client_id").get<std::string>();
+    r.rotated = j.at("rotated").get<bool>();
+    return r;
+  });
+}
+
+std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text) {
+  return ParseWith<LogoutRecord>(text, [](const nlohmann::json& j) {
+    LogoutRecord r;
+    r.client_id = j.at("client_id").get<std::string>();
+    r.post_logout_redirect_uri = j.at("post_logout_redirect_uri").get<std::string>();
+    r.state = j.at("state").get<std::string>();
+    r.ui_locale = j.at("ui_locale").get<std::string>();
+    r.session_key = j.at("session_key").get<std::string>();
+    return r;
+  });
+}
+
+}  // namespace certme::oidc_internal

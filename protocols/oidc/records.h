@@ -1,0 +1,129 @@
+// What the provider keeps in the Store between requests, and its JSON form.
+// Internal to protocols/oidc.
+//
+// Namespaces and keys (tokens and codes are stored under their SHA-256, so a
+// copy of the store holds nothing a caller could present):
+//   oidc_authz      txn                → AuthzRecord      (TTL login_ttl)
+//   oidc_code       sha256(code)       → CodeRecord       (TTL code_ttl)
+//   oidc_code_used  sha256(code)       → grant id         (remembers redeemed codes, RFC 6749 §4.1.2)
+//   oidc_grant      grant id           → GrantRecord      (the token family; deleting it revokes
+//                                                         every access and refresh token of it)
+//   oidc_at         sha256(token)      → AccessTokenRecord
+//   oidc_rt         sha256(token)      → RefreshTokenRecord
+//   oidc_session    sha256(cookie)     → SessionRecord
+//   oidc_jti        sha256(client|jti) → "1"              (private_key_jwt replay cache)
+//   oidc_logout     logout txn         → LogoutRecord     (pending confirmation)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace certme::oidc_internal {
+
+inline constexpr std::string_view kAuthzNs = "oidc_authz";
+inline constexpr std::string_view kCodeNs = "oidc_code";
+inline constexpr std::string_view kCodeUsedNs = "oidc_code_used";
+inline constexpr std::string_view kGrantNs = "oidc_grant";
+inline constexpr std::string_view kAccessTokenNs = "oidc_at";
+inline constexpr std::string_view kRefreshTokenNs = "oidc_rt";
+inline constexpr std::string_view kSessionNs = "oidc_session";
+inline constexpr std::string_view kJtiNs = "oidc_jti";
+inline constexpr std::string_view kLogoutNs = "oidc_logout";
+
+// A validated authorization request waiting for the login to finish.
+struct AuthzRecord {
+  std::string client_id;
+  std::string redirect_uri;
+  std::string response_mode;  // query | form_post
+  std::string state;
+  std::string nonce;
+  std::vector<std::string> scopes;       // granted (narrowed) scopes
+  nlohmann::json claims = nlohmann::json::object();  // parsed `claims` parameter
+  std::string code_challenge;            // S256 only; empty when absent
+  std::vector<std::string> attributes;   // catalogue keys to release
+  std::string ui_locale = "ro";
+  std::string browser_hash;              // sha256 of the browser-binding cookie
+  int64_t created_at = 0;
+};
+
+struct SessionRecord {
+  std::string sid;
+  std::string subject;  // certME subject (eID address)
+  int64_t auth_time = 0;
+  std::string acr;
+  std::vector<std::string> amr;
+  std::map<std::string, std::string> attributes;  // catalogue key → value
+  std::vector<std::string> consented;             // keys the user was asked for
+  std::vector<std::string> clients;               // clients that got tokens
+  std::vector<std::string> grants;                // grant ids issued in it
+  int64_t expires_at = 0;
+};
+
+// The facts an issued code or grant carries about the authentication.
+struct GrantRecord {
+  std::string grant_id;
+  std::string client_id;
+  std::string subject;      // empty for client_credentials
+  std::string session_key;  // empty for client_credentials
+  std::string sid;
+  std::vector<std::string> scopes;
+  nlohmann::json claims = nlohmann::json::object();
+  std::map<std::string, std::string> attributes;  // already narrowed to what may be released
+  int64_t auth_time = 0;
+  std::string acr;
+  std::vector<std::string> amr;
+  int64_t expires_at = 0;
+};
+
+struct CodeRecord {
+  GrantRecord grant;  // the grant the code turns into
+  std::string redirect_uri;
+  std::string code_challenge;
+  std::string nonce;
+};
+
+struct AccessTokenRecord {
+  std::string grant_id;
+  std::string client_id;
+  std::vector<std::string> scopes;
+  int64_t expires_at = 0;
+};
+
+struct RefreshTokenRecord {
+  std::string grant_id;
+  std::string client_id;
+  bool rotated = false;  // true once exchanged: presenting it again is reuse
+};
+
+struct LogoutRecord {
+  std::string client_id;
+  std::string post_logout_redirect_uri;  // already checked against the client
+  std::string state;
+  std::string ui_locale = "ro";
+  std::string session_key;
+};
+
+nlohmann::json ToJson(const AuthzRecord& r);
+nlohmann::json ToJson(const SessionRecord& r);
+nlohmann::json ToJson(const GrantRecord& r);
+nlohmann::json ToJson(const CodeRecord& r);
+nlohmann::json ToJson(const AccessTokenRecord& r);
+nlohmann::json ToJson(const RefreshTokenRecord& r);
+nlohmann::json ToJson(const LogoutRecord& r);
+
+// nullopt when the stored text is not a record of that kind (corruption).
+std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text);
+std::optional<SessionRecord> ParseSessionRecord(std::string_view text);
+std::optional<GrantRecord> ParseGrantRecord(std::string_view text);
+std::optional<CodeRecord> ParseCodeRecord(std::string_view text);
+std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text);
+std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text);
+std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text);
+
+}  // namespace certme::oidc_internal

@@ -1,0 +1,105 @@
+// SSO sessions: the `certme_session` cookie names a SessionRecord in the
+// Store (under the cookie's SHA-256, so the store never holds a usable
+// cookie). The session's `sid` is a separate random value: it is shared with
+// RPs (ID token, logout) and must not be usable as a cookie.
+#include "common/log.h"
+#include "protocols/oidc/hash_util.h"
+#include "protocols/oidc/provider.h"
+#include "protocols/oidc/records.h"
+#include "protocols/oidc/url_util.h"
+#include "protocols/oidc/vocabulary.h"
+
+namespace certme {
+
+using namespace oidc;
+using namespace oidc_internal;
+
+std::optional<std::pair<std::string, SessionRecord>> OidcProvider::LoadSession(
+    const HttpRequest& req) {
+  auto cookie = req.Cookie(kSessionCookie);
+  if (!cookie || cookie->empty() || cookie->size() > 128) return std::nullopt;
+  std::string key = Sha256Hex(*cookie);
+  auto raw = store_.Get(kSessionNs, key);
+  if (!raw.ok()) return std::nullopt;
+  auto rec = ParseSessionRecord(*raw);
+  if (!rec || rec->expires_at <= Now()) return std::nullopt;
+  return std::make_pair(std::move(key), std::move(*rec));
+}
+
+bool OidcProvider::UpdateSession(const std::string& session_key,
+                                 const std::function<void(SessionRecord&)>& mutate) {
+  // Compare-and-swap loop: token requests of several RPs may add themselves
+  // to one session at the same moment.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto raw = store_.Get(kSessionNs, session_key);
+    if (!raw.ok()) return false;
+    auto rec = ParseSessionRecord(*raw);
+    if (!rec) return false;
+    mutate(*rec);
+    int64_t ttl = rec->expires_at - Now();
+    if (ttl <= 0) return false;
+    Status st = store_.CompareAndSwap(kSessionNs, session_key, *raw, ToJson(*rec).dump(),
+                                      std::chrono::seconds(ttl));
+    if (st.ok()) return true;
+    if (st.code() != StatusCode::kFailedPrecondition) return false;
+  }
+  LogWarn("oidc session update kept conflicting", {{"attempts", 16}});
+  return false;
+}
+
+SetCookie OidcProvider::SessionCookie(const std::string& value, int64_t max_age) const {
+  SetCookie c;
+  c.name = std::string(kSessionCookie);
+  c.value = value;
+  c.max_age_seconds = max_age;
+  c.http_only = true;
+  c.secure = !opts_.dev_mode;
+  c.same_site = SameSite::kLax;
+  return c;
+}
+
+void OidcProvider::RevokeGrant(const std::string& grant_id) {
+  // Access and refresh tokens look their grant up on every use, so deleting
+  // the grant revokes the whole family at once.
+  Status st = store_.Delete(kGrantNs, grant_id);
+  if (!st.ok()) LogError("oidc grant revocation failed", {{"detail", st.ToString()}});
+}
+
+std::vector<std::string> OidcProvider::EndSessionRecord(const std::string& session_key,
+                                                        const SessionRecord& session) {
+  // Consume, so that of two concurrent logouts only one notifies the RPs.
+  auto raw = store_.Consume(kSessionNs, session_key);
+  if (!raw.ok()) return {};
+  auto live = ParseSessionRecord(*raw);
+  const SessionRecord& s = live ? *live : session;
+  for (const auto& g : s.grants) RevokeGrant(g);
+
+  std::vector<std::string> frames;
+  for (const auto& client_id : s.clients) {
+    auto client = clients_.Get(client_id);
+    if (!client.ok()) continue;
+    // Back-Channel Logout 1.0 §2.5: one logout token per RP, delivered
+    // asynchronously by the notifier.
+    if (!client->backchannel_logout_uri.empty()) {
+      auto token = MakeLogoutToken(*client, s.subject, s.sid);
+      if (token.ok())
+        notifier_.PostLogoutToken(client->client_id, client->backchannel_logout_uri, *token);
+      else
+        LogError("oidc logout token not signed",
+                 {{"client_id", client_id}, {"detail", token.status().ToString()}});
+    }
+    // Front-Channel Logout 1.0 §2: iss and sid as query parameters.
+    if (!client->frontchannel_logout_uri.empty()) {
+      std::vector<std::pair<std::string, std::string>> q;
+      if (client->frontchannel_logout_session_required) {
+        q.emplace_back(std::string(kIss), opts_.issuer);
+        q.emplace_back(std::string(kSid), s.sid);
+      }
+      frames.push_back(AppendQuery(client->frontchannel_logout_uri, q));
+    }
+  }
+  LogInfo("oidc session ended", {{"sid", s.sid}, {"clients", s.clients.size()}});
+  return frames;
+}
+
+}  // namespace certme

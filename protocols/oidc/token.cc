@@ -1,0 +1,274 @@
+// Token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; OIDC Core §3.1.3).
+#include "common/log.h"
+#include "protocols/oidc/hash_util.h"
+#include "protocols/oidc/internal.h"
+#include "protocols/oidc/provider.h"
+#include "protocols/oidc/records.h"
+
+namespace certme {
+
+using namespace oidc;
+using namespace oidc_internal;
+
+namespace {
+
+OidcError InvalidGrant(std::string description, std::string detail = {}) {
+  return OidcError::Make(kErrInvalidGrant, std::move(description), std::move(detail));
+}
+
+OidcError ServerError(std::string detail) {
+  return OidcError::Make(kErrServerError, "temporary failure", std::move(detail), 500);
+}
+
+// RFC 6749 §5.1: token responses must not be cached.
+void NoStore(HttpResponse& r) {
+  r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Pragma", "no-cache");
+}
+
+// RFC 6749 §5.2. invalid_client is 401, with a Basic challenge when the
+// client tried Basic; internal failures are 500 with nothing internal.
+HttpResponse TokenError(const OidcError& e, bool used_basic) {
+  LogInfo("oidc token request refused",
+          {{"error", e.code}, {"description", e.description}, {"detail", e.detail}});
+  nlohmann::json body = {{"error", e.code}};
+  if (!e.description.empty()) body["error_description"] = SafeDescription(e.description);
+  HttpResponse r = HttpResponse::Json(e.http_status, body.dump());
+  if (e.code == kErrInvalidClient && used_basic)
+    r.headers.Set("WWW-Authenticate", "Basic realm=\"certme\", charset=\"UTF-8\"");
+  NoStore(r);
+  return r;
+}
+
+// RFC 7636 §4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
+bool IsCodeVerifier(std::string_view v) {
+  if (v.size() < 43 || v.size() > 128) return false;
+  for (char c : v) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '~';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// RFC 7636 §4.6, plus downgrade protection (RFC 9700 §2.1.1): a verifier
+// for a code issued without a challenge is refused too.
+CheckResult CheckPkceVerifier(const CodeRecord& code, const std::optional<std::string>& verifier) {
+  if (code.code_challenge.empty()) {
+    if (verifier) return InvalidGrant("code was issued without PKCE");
+    return std::nullopt;
+  }
+  if (!verifier || !IsCodeVerifier(*verifier)) return InvalidGrant("code_verifier missing or malformed");
+  if (!ConstantTimeEquals(Base64UrlEncode(Sha256(*verifier)), code.code_challenge))
+    return InvalidGrant("PKCE verification failed");
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpResponse OidcProvider::Token(const HttpRequest& req) {
+  if (req.method != "POST") {
+    HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
+    r.headers.Set("Allow", "POST");
+    return r;
+  }
+  // RFC 6749 §4.1.3: application/x-www-form-urlencoded body.
+  std::string type = AsciiLower(req.headers.Get("Content-Type").value_or(""));
+  if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
+    return TokenError(InvalidRequest("body must be application/x-www-form-urlencoded"), false);
+  if (auto e = CheckNoRepeatedParams(req.form)) return TokenError(*e, false);
+
+  bool used_basic = false;
+  auto client = AuthenticateClient(req, &used_basic);
+  if (!client.ok()) return TokenError(client.error(), used_basic);
+
+  auto grant_type = ParamGet(req.form, kGrantType);
+  if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"), used_basic);
+  if (*grant_type != kGrantAuthorizationCode && *grant_type != kGrantRefreshToken &&
+      *grant_type != kGrantClientCredentials)
+    return TokenError(OidcError::Make(kErrUnsupportedGrantType, "unsupported grant_type"), used_basic);
+  if (!client->AllowsGrant(*grant_type))
+    return TokenError(OidcError::Make(kErrUnauthorizedClient, "grant_type not allowed for this client"), used_basic);
+  OidcOr<nlohmann::json> result =
+      *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client)
+      : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client)
+                                             : GrantClientCredentials(req, *client);
+  if (!result.ok()) return TokenError(result.error(), used_basic);
+
+  HttpResponse r = HttpResponse::Json(200, result->dump());
+  NoStore(r);
+  return r;
+}
+
+OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const GrantRecord& grant,
+                                                 const std::vector<std::string>& scopes,
+                                                 const std::string& nonce, bool with_refresh_token) {
+  int64_t now = Now();
+  int64_t grant_left = grant.expires_at - now;
+  if (grant_left <= 0) return InvalidGrant("grant expired");
+  // Access tokens are opaque; only their hash is stored (RFC 6819 §5.1.4.1.3).
+  std::string access_token = random_.Token();
+  AccessTokenRecord at{grant.grant_id, client.client_id, scopes,
+                       now + std::min(opts_.access_token_ttl_seconds, grant_left)};
+  Status st = store_.Put(kAccessTokenNs, Sha256Hex(access_token), ToJson(at).dump(),
+                         std::chrono::seconds(at.expires_at - now));
+  if (!st.ok()) return ServerError(st.ToString());
+  nlohmann::json out = {{"access_token", access_token},
+                        {"token_type", kTokenTypeBearer},
+                        {"expires_in", at.expires_at - now},
+                        {"scope", JoinScopes(scopes)}};
+  if (with_refresh_token) {
+    std::string refresh_token = random_.Token();
+    RefreshTokenRecord rt{grant.grant_id, client.client_id, false};
+    st = store_.Put(kRefreshTokenNs, Sha256Hex(refresh_token), ToJson(rt).dump(),
+                    std::chrono::seconds(grant_left));
+    if (!st.ok()) return ServerError(st.ToString());
+    out["refresh_token"] = refresh_token;
+  }
+  // OIDC Core §3.1.3.3 / §12.2: an ID token whenever openid was granted and
+  // there is a user.
+  if (!grant.subject.empty() && Contains(scopes, kScopeOpenId)) {
+    auto id_token = MakeIdToken(client, grant, scopes, access_token, nonce);
+    if (!id_token.ok()) return ServerError(id_token.status().ToString());
+    out["id_token"] = *id_token;
+  }
+  return out;
+}
+
+// RFC 6749 §4.1.3, OIDC Core §3.1.3.2.
+OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& req,
+                                                            const OidcClient& client) {
+  auto code = ParamGet(req.form, kCode);
+  if (!code || code->empty()) return InvalidRequest("code is required");
+  if (code->size() > 256) return InvalidGrant("code is invalid, expired or already used");
+  std::string key = Sha256Hex(*code);
+
+  // Single use (RFC 6749 §4.1.2): Consume has exactly one winner. A second
+  // presentation finds the "used" marker and revokes what the first issued.
+  auto raw = store_.Consume(kCodeNs, key);
+  if (!raw.ok()) {
+    if (raw.status().code() != StatusCode::kNotFound) return ServerError(raw.status().ToString());
+    if (auto used = store_.Get(kCodeUsedNs, key); used.ok()) {
+      RevokeGrant(*used);
+      LogWarn("oidc authorization code reused; tokens revoked", {{"client_id", client.client_id}});
+    }
+    return InvalidGrant("code is invalid, expired or already used");
+  }
+  auto rec = ParseCodeRecord(*raw);
+  if (!rec) return ServerError("code record unreadable");
+  bool refresh = client.AllowsGrant(kGrantRefreshToken);
+  int64_t family_ttl = refresh ? opts_.refresh_token_ttl_seconds : opts_.access_token_ttl_seconds;
+  Status st = store_.Put(kCodeUsedNs, key, rec->grant.grant_id, std::chrono::seconds(family_ttl));
+  if (!st.ok()) return ServerError(st.ToString());
+
+  // RFC 6749 §4.1.3: the code is bound to the client and the redirect_uri.
+  if (rec->grant.client_id != client.client_id) return InvalidGrant("code was issued to another client");
+  auto redirect_uri = ParamGet(req.form, kRedirectUri);
+  if (!redirect_uri || *redirect_uri != rec->redirect_uri) return InvalidGrant("redirect_uri does not match");
+  if (auto e = CheckPkceVerifier(*rec, ParamGet(req.form, kCodeVerifier))) return *e;
+
+  GrantRecord grant = rec->grant;
+  grant.expires_at = Now() + family_ttl;
+  // Record the RP in the SSO session first (for logout), then mint; a
+  // session that ended meanwhile makes the code worthless.
+  bool in_session = UpdateSession(grant.session_key, [&](SessionRecord& s) {
+    if (s.sid != grant.sid) return;
+    if (!Contains(s.clients, client.client_id)) s.clients.push_back(client.client_id);
+    s.grants.push_back(grant.grant_id);
+  });
+  if (!in_session) return InvalidGrant("the login session has ended");
+  st = store_.Put(kGrantNs, grant.grant_id, ToJson(grant).dump(), std::chrono::seconds(family_ttl));
+  if (!st.ok()) return ServerError(st.ToString());
+  auto out = IssueTokens(client, grant, grant.scopes, rec->nonce, refresh);
+  // Close the race with a logout that ran between the two steps above.
+  auto session = store_.Get(kSessionNs, grant.session_key);
+  if (!session.ok()) {
+    RevokeGrant(grant.grant_id);
+    return InvalidGrant("the login session has ended");
+  }
+  return out;
+}
+
+// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
+OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
+                                                       const OidcClient& client) {
+  auto token = ParamGet(req.form, kRefreshToken);
+  if (!token || token->empty()) return InvalidRequest("refresh_token is required");
+  if (token->size() > 256) return InvalidGrant("refresh token is invalid");
+  std::string key = Sha256Hex(*token);
+  auto raw = store_.Get(kRefreshTokenNs, key);
+  if (!raw.ok()) {
+    if (raw.status().code() != StatusCode::kNotFound) return ServerError(raw.status().ToString());
+    return InvalidGrant("refresh token is invalid");
+  }
+  auto rec = ParseRefreshTokenRecord(*raw);
+  if (!rec) return ServerError("refresh token record unreadable");
+  if (rec->client_id != client.client_id) return InvalidGrant("refresh token was issued to another client");
+  if (rec->rotated) {
+    // A rotated token came back: someone holds a copy. Revoke the family.
+    RevokeGrant(rec->grant_id);
+    LogWarn("oidc refresh token reused; family revoked", {{"client_id", client.client_id}});
+    return InvalidGrant("refresh token is invalid");
+  }
+  auto grant_raw = store_.Get(kGrantNs, rec->grant_id);
+  if (!grant_raw.ok()) return InvalidGrant("refresh token is invalid", "grant revoked or expired");
+  auto grant = ParseGrantRecord(*grant_raw);
+  if (!grant) return ServerError("grant record unreadable");
+
+  // RFC 6749 §6: the scope may only narrow; omitted means the original.
+  std::vector<std::string> scopes = grant->scopes;
+  if (auto scope = ParamGet(req.form, kScope)) {
+    scopes.clear();
+    for (const auto& s : SplitTrimmed(*scope, ' ')) {
+      if (!Contains(grant->scopes, s)) return OidcError::Make(kErrInvalidScope, "scope exceeds the original grant");
+      if (!Contains(scopes, s)) scopes.push_back(s);
+    }
+    if (scopes.empty()) return OidcError::Make(kErrInvalidScope, "scope is empty");
+  }
+
+  // Rotation: mark this token used with compare-and-swap, so that of two
+  // concurrent uses exactly one wins and the other counts as reuse.
+  int64_t left = grant->expires_at - Now();
+  if (left <= 0) return InvalidGrant("refresh token is invalid", "grant expired");
+  RefreshTokenRecord rotated = *rec;
+  rotated.rotated = true;
+  Status st = store_.CompareAndSwap(kRefreshTokenNs, key, *raw, ToJson(rotated).dump(),
+                                    std::chrono::seconds(left));
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kFailedPrecondition || st.code() == StatusCode::kNotFound) {
+      RevokeGrant(rec->grant_id);
+      return InvalidGrant("refresh token is invalid", "concurrent reuse");
+    }
+    return ServerError(st.ToString());
+  }
+  return IssueTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true);
+}
+
+// RFC 6749 §4.4: a confidential client acting for itself. No user, so no ID
+// token and no refresh token (§4.4.3).
+OidcOr<nlohmann::json> OidcProvider::GrantClientCredentials(const HttpRequest& req,
+                                                            const OidcClient& client) {
+  if (client.IsPublic()) return OidcError::Make(kErrUnauthorizedClient, "public clients cannot use client_credentials");
+  std::vector<std::string> scopes;
+  if (auto scope = ParamGet(req.form, kScope)) {
+    for (const auto& s : SplitTrimmed(*scope, ' ')) {
+      if (s == kScopeOpenId || !client.AllowsScope(s))
+        return OidcError::Make(kErrInvalidScope, "scope not allowed for this client");
+      if (!Contains(scopes, s)) scopes.push_back(s);
+    }
+  } else {
+    for (const auto& s : client.scopes)
+      if (s != kScopeOpenId) scopes.push_back(s);
+  }
+  GrantRecord grant;
+  grant.grant_id = random_.Token();
+  grant.client_id = client.client_id;
+  grant.scopes = scopes;
+  grant.expires_at = Now() + opts_.access_token_ttl_seconds;
+  Status st = store_.Put(kGrantNs, grant.grant_id, ToJson(grant).dump(),
+                         std::chrono::seconds(opts_.access_token_ttl_seconds));
+  if (!st.ok()) return ServerError(st.ToString());
+  return IssueTokens(client, grant, scopes, "", false);
+}
+
+}  // namespace certme
