@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/clock.h"
+
 namespace certme {
 namespace {
 
@@ -85,7 +87,13 @@ StatusOr<std::unique_ptr<KeySet>> LoadKeySet(const std::vector<KeySpec>& specs, 
       errors += where + "the key cannot sign " + s.alg + "\n";
       continue;
     }
-    set->Add(std::move(*key), *state);
+    // A configured retired key stays published for as long as it stays in
+    // the configuration: the operator removes it once tokens it signed have
+    // expired. KeySet needs a date, so give it one far beyond any restart.
+    TimePoint retire_after{};
+    if (*state == KeySet::State::kRetired)
+      retire_after = SystemClock().Now() + std::chrono::hours(24 * 365);
+    set->Add(std::move(*key), *state, retire_after);
   }
   if (!errors.empty()) return InvalidArgument(errors);
   if (set->SigningAlgs().empty()) return InvalidArgument("no active signing key configured");
