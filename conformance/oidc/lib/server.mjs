@@ -6,6 +6,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The repository's attribute catalogue; the bridge resolves its default
+// (config/claims.yaml) against its working directory, which here is a
+// temporary directory so that instances never share generated keys.
+const kClaimsFile = fileURLToPath(new URL('../../../config/claims.yaml', import.meta.url));
 
 const kStartTimeoutMs = 20000;
 const kStopTimeoutMs = 5000;
@@ -79,6 +85,8 @@ export class Bridge {
       CERTME_SERVER_PUBLIC_URL: this.url,
       CERTME_STORE_SQLITE_PATH: path.join(this.workDir, `${this.name}.db`),
       CERTME_LOGIN_DEV_LOGIN: 'true',
+      CERTME_OIDC_CLAIMS_FILE: kClaimsFile,
+      CERTME_KEYS_DEV_KEY_DIR: path.join(this.workDir, `${this.name}-dev-keys`),
       ...this.extraEnv,
     });
     const log = fs.openSync(this.logPath, 'w');
