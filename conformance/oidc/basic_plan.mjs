@@ -231,6 +231,18 @@ export function register(ctx) {
       assert.equal(after.status, 401, `access token still works after code reuse: ${snippet(after.text)}`);
     });
 
+    // Same rule after a 30 s pause; opt-in because it doubles the run time.
+    if (process.env.CERTME_CONFORMANCE_SLOW === '1') {
+      test('oidcc-codereuse-30seconds', async () => {
+        const flow = await codeFlow(ctx, 'rp-basic');
+        await sleep(30000);
+        const again = await rawTokenRequest(flow.config, flow.client, codeExchangeForm(flow));
+        assertTokenError(again, 'invalid_grant');
+        const after = await rawUserInfo(flow.config, flow.tokens.access_token);
+        assert.equal(after.status, 401, `access token still works after code reuse: ${snippet(after.text)}`);
+      });
+    }
+
     test('oidcc-ensure-registered-redirect-uri: error page, no redirect', async () => {
       const auth = await authorize(ctx, 'rp-basic', { redirectUri: ctx.rp.url('/not-registered') });
       assert.equal(auth.outcome.kind, 'page',
