@@ -128,6 +128,20 @@ std::string NormalizeDn(std::string_view dn) {
   return out;
 }
 
+// The certificate's public key as a key without kid: its SubjectPublicKeyInfo
+// is re-read through PEM so that no certificate-derived kid gets attached.
+StatusOr<std::shared_ptr<PublicKey>> CertificateKeyWithoutKid(std::string_view cert_pem) {
+  X509Ptr cert = ParseCertificatePem(cert_pem);
+  if (!cert) return InvalidArgument("certificate unreadable");
+  EVP_PKEY* pkey = X509_get0_pubkey(cert.get());
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!pkey || !bio || PEM_write_bio_PUBKEY(bio.get(), pkey) != 1)
+    return InvalidArgument("certificate key unreadable");
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &data);
+  return ParsePublicKeyPem(std::string_view(data, static_cast<size_t>(n)), "");
+}
+
 // Registered thumbprints may be hex (with or without colons) or base64url.
 std::optional<std::string> DecodeThumbprint(std::string_view text) {
   std::string hex;
@@ -213,7 +227,10 @@ std::vector<std::shared_ptr<const PublicKey>> OidcProvider::ClientPublicKeys(con
     else LogWarn("client jwks unusable", {{"client_id", client.client_id}, {"detail", keys.status().ToString()}});
   }
   if (!client.certificate_pem.empty()) {
-    auto key = ParsePublicKeyFromCertificate(client.certificate_pem);
+    // Without a kid: clients signing with a certificate put all sorts of
+    // kids in their headers (x5t, x5t#S256, a key id of their own); the one
+    // registered certificate is the key whatever they call it.
+    auto key = CertificateKeyWithoutKid(client.certificate_pem);
     if (key.ok()) parsed->keys.push_back(std::move(key).value());
     else LogWarn("client certificate unusable", {{"client_id", client.client_id}, {"detail", key.status().ToString()}});
   }
