@@ -1,0 +1,236 @@
+// The bridge's configuration: one struct that documents itself (HOUSE_STYLE
+// rule 8).
+//
+// Each field below carries its default in place. The operator-facing text,
+// the YAML path, the type and the range of every field live in one table
+// (config_fields.cc); the YAML loader, the environment overrides
+// (CERTME_<PATH>), Validate()'s range checks and the reference file
+// config/certme.yaml are all driven by that table, so a field is added in
+// exactly two places: its member here and its row there. A test fails when
+// config/certme.yaml drifts from RenderReferenceYaml().
+//
+// Sources, later ones winning: built-in defaults → YAML file → environment.
+// Started without a file the bridge is in dev mode (Config::dev_mode), the only
+// mode that allows the development login double.
+//
+// Secrets (key passwords, the pairwise salt) never appear as values in YAML or
+// in CERTME_* variables: the file names an environment variable or a file
+// that holds them, and the loader resolves them into `Secret` members, which
+// print as "[redacted]".
+//
+// Thread-safety: a Config is a plain value; concurrent reads are safe. The
+// functions below keep no state.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/secret.h"
+#include "common/status.h"
+
+namespace certme {
+
+// Looks up an environment variable; nullopt when unset. Tests inject a map.
+// (Same type as the one idp/keys.h declares; redeclaring an alias is legal.)
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// The process environment (std::getenv). Not safe against a concurrent
+// setenv(), like getenv itself: call at start-up.
+EnvLookup SystemEnv();
+
+// Documents larger than this are refused before parsing.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+// Nesting deeper than this is refused before parsing; the real schema is
+// four levels deep (keys.signing[i].kid).
+inline constexpr int kMaxConfigDepth = 32;
+
+struct ServerConfig {
+  // Address the HTTP listener binds (IP literal or host name). Loopback by
+  // default: the bridge serves plain HTTP behind a TLS-terminating proxy
+  // (DESIGN.md §5).
+  std::string address = "127.0.0.1";
+  // TCP port; 0 lets the kernel pick a free one (tests).
+  int port = 8080;
+  // HTTP worker threads.
+  int threads = 2;
+  // Externally visible base URL, scheme://host[:port][/path] without a
+  // trailing slash. The OIDC issuer and the SAML entity IDs derive from it.
+  std::string public_url = "http://127.0.0.1:8080";
+  // Largest request body accepted, in bytes (SAML HTTP-POST needs ~1 MiB).
+  int64_t max_body_bytes = 1 << 20;
+  // Proxies (IP or CIDR) whose forwarding headers and forwarded client
+  // certificates are believed. Empty: none are.
+  std::vector<std::string> trusted_proxies;
+  // Header in which a trusted proxy forwards the TLS client certificate.
+  std::string client_cert_header = "X-SSL-Client-Cert";
+  // Seconds in-flight requests get to finish after SIGTERM.
+  int shutdown_grace_seconds = 10;
+};
+
+struct SqliteConfig {
+  // Database file (created if absent; WAL mode). Relative to the working
+  // directory.
+  std::string path = "var/certme.db";
+};
+
+inline constexpr char kStoreBackendSqlite[] = "sqlite";
+inline constexpr char kStoreBackendMemory[] = "memory";
+
+struct StoreConfig {
+  // "sqlite" (durable, one machine) or "memory" (lost on exit; tests).
+  // "redis" is reserved and refused until that backend exists.
+  std::string backend = kStoreBackendSqlite;
+  // Used when backend is "sqlite".
+  SqliteConfig sqlite;
+};
+
+struct SigningKeyConfig {
+  // Key ID published in the JWKS and the JWS header; unique.
+  std::string kid;
+  // "" (every algorithm the key supports), "RS256", "PS256", "ES256" or
+  // "EdDSA".
+  std::string alg;
+  // PEM private key file; exactly one of pem_file / p12_file.
+  std::string pem_file;
+  // PKCS#12 file.
+  std::string p12_file;
+  // Environment variable holding the password; at most one of
+  // password_env / password_file.
+  std::string password_env;
+  // File whose first line is the password.
+  std::string password_file;
+  // "next" (published, not used), "active" (signs) or "retired" (published
+  // for verification only).
+  std::string state = "active";
+
+  // Resolved by the loader from password_env / password_file; empty when
+  // neither is set. Not a YAML field.
+  Secret password;
+};
+
+struct KeysConfig {
+  // Configured signing keys. Empty: development keys in dev_key_dir (dev mode
+  // only; Validate() refuses an empty list otherwise).
+  std::vector<SigningKeyConfig> signing;
+  // Where development keys are generated and kept.
+  std::string dev_key_dir = "var/dev-keys";
+};
+
+inline constexpr char kSubjectTypePairwise[] = "pairwise";
+inline constexpr char kSubjectTypePublic[] = "public";
+
+struct OidcConfig {
+  // Lifetime of an authorization code (RFC 6749 §4.1.2: at most 10 minutes).
+  int code_ttl_seconds = 60;
+  // Lifetime of an access token.
+  int access_token_ttl_seconds = 600;
+  // Lifetime of an ID token (its exp claim, OIDC Core §2).
+  int id_token_ttl_seconds = 600;
+  // Lifetime of a refresh token: 30 days.
+  int refresh_token_ttl_seconds = 30 * 24 * 3600;
+  // Subject identifier type for clients that do not ask for one
+  // (OIDC Core §8): "pairwise" or "public".
+  std::string default_subject_type = kSubjectTypePairwise;
+  // Environment variable holding the pairwise salt; at most one of
+  // pairwise_salt_env / pairwise_salt_file. Required outside dev mode.
+  std::string pairwise_salt_env;
+  // File whose first line is the pairwise salt.
+  std::string pairwise_salt_file;
+  // Attribute catalogue (protocols/claims).
+  std::string claims_file = "config/claims.yaml";
+  // Clients to register at start (development and tests); "" = none.
+  std::string dev_clients_file;
+
+  // Resolved by the loader; empty when no source is set (dev mode: the caller
+  // picks a development salt). Not a YAML field.
+  Secret pairwise_salt;
+};
+
+struct LoginConfig {
+  // How long a wallet login transaction (QR code) stays valid.
+  int transaction_ttl_seconds = 300;
+  // Enables the development login double; Validate() refuses it outside dev
+  // mode.
+  bool dev_login = false;
+};
+
+struct LoggingConfig {
+  // "trace", "debug", "info", "warn" or "error".
+  std::string level = "info";
+  // One line per request.
+  bool access_log = true;
+};
+
+struct Config {
+  ServerConfig server;    // HTTP listener and public identity
+  StoreConfig store;      // where state is kept
+  KeysConfig keys;        // signing keys
+  OidcConfig oidc;        // OpenID Connect provider
+  LoginConfig login;      // wallet login
+  LoggingConfig logging;  // logs
+
+  // True when no configuration file was given. Not a YAML field and not
+  // settable from the environment.
+  bool dev_mode = true;
+};
+
+// Loads a configuration. `path_or_empty` empty: built-in defaults in dev mode;
+// otherwise the YAML file at that path (dev_mode false). Then applies
+// CERTME_* overrides from `env` and resolves secrets through `env` and the
+// file system. Reports every unknown key, type error and unreadable secret at
+// once, one per line, each starting with its field path and naming where it
+// came from (file:line:column or the variable). Does not run Validate().
+StatusOr<Config> LoadConfig(const std::string& path_or_empty, const EnvLookup& env);
+
+// As LoadConfig for a file, from text (dev_mode false). `source_name` is
+// used in messages.
+StatusOr<Config> LoadConfigFromString(std::string_view yaml_text, const EnvLookup& env,
+                                      std::string_view source_name = "<string>");
+
+// Every problem with `config`, each "field.path: what is wrong"; empty when
+// the configuration is usable. Checks ranges and choices again (the struct
+// may have been built in code) and the rules that span fields.
+std::vector<std::string> Validate(const Config& config);
+
+// The fully commented reference document: every field at its default.
+// config/certme.yaml is this text.
+std::string RenderReferenceYaml();
+
+// The same document with `config`'s values: loading it (with the same
+// secrets available) gives back `config`. Secrets are not part of it.
+std::string RenderConfigYaml(const Config& config);
+
+// Introspection of the field table (documentation, tooling, tests).
+struct ConfigFieldInfo {
+  std::string path;      // "server.port"; record fields as "keys.signing[].kid"
+  std::string type;      // string | integer | boolean | choice | list | records
+  std::string comment;   // operator-facing description
+  std::string default_yaml;      // the default, as YAML text
+  std::string env_name;          // "CERTME_SERVER_PORT"; empty when not overridable
+  std::vector<std::string> choices;  // type "choice"
+  int64_t min = 0, max = 0;          // type "integer"
+};
+std::vector<ConfigFieldInfo> ConfigFields();
+
+// The value of the field at `path` (as in ConfigFieldInfo, top-level fields
+// only) as YAML text; nullopt for an unknown path.
+std::optional<std::string> ConfigValueYaml(const Config& config, std::string_view path);
+
+// Refuses text larger than `max_bytes` or nested deeper than `max_depth`
+// (flow brackets and block indentation), before a YAML parser recurses
+// over it. An estimate, not a YAML tokenizer: it may overcount odd but valid
+// documents, and yaml-cpp's own depth limit remains the backstop. Usable for
+// any YAML read from disk.
+Status CheckYamlLimits(std::string_view text, size_t max_bytes = kMaxConfigBytes,
+                       int max_depth = kMaxConfigDepth);
+
+// Prints RenderConfigYaml plus dev_mode and which secrets are set, each as
+// "[redacted]".
+std::ostream& operator<<(std::ostream& os, const Config& config);
+
+}  // namespace certme

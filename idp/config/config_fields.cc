@@ -1,0 +1,176 @@
+// The field table: one row per configuration field. Order here is the order
+// of config/certme.yaml; fields of one section stay together.
+//
+// Adding a field: a member with its default in config.h, a row here, then
+// regenerate config/certme.yaml (see config/README.md).
+#include "idp/config/config_table.h"
+
+namespace certme::config_internal {
+
+const std::vector<Section>& ConfigSections() {
+  static const std::vector<Section> kSections = {
+      {"server", "HTTP listener and the bridge's public identity."},
+      {"store",
+       "Where sessions, one-time codes, replay caches and the service registry are kept."},
+      {"store.sqlite", "Settings of the sqlite backend."},
+      {"keys", "Signing keys for ID tokens (JWS) and SAML messages (XML-DSig)."},
+      {"oidc", "OpenID Connect provider."},
+      {"login", "certME wallet login."},
+      {"logging", "Logs (secrets are never logged)."},
+  };
+  return kSections;
+}
+
+const std::vector<FieldDef<SigningKeyConfig>>& SigningKeyTable() {
+  using K = SigningKeyConfig;
+  static const std::vector<FieldDef<K>> kTable = [] {
+    std::vector<FieldDef<K>> t = {
+        StringField<K>("kid",
+                       "Key ID, published in the JWKS and in each JWS header (RFC 7515 §4.1.4). "
+                       "Required; unique among the keys.",
+                       [](auto& k) -> auto& { return k.kid; }),
+        ChoiceField<K>("alg",
+                       "Signing algorithm; empty: every algorithm the key supports "
+                       "(RSA: RS256 and PS256).",
+                       {"", "RS256", "PS256", "ES256", "EdDSA"}, {},
+                       [](auto& k) -> auto& { return k.alg; }),
+        StringField<K>("pem_file",
+                       "PEM file with the private key. Exactly one of pem_file and p12_file.",
+                       [](auto& k) -> auto& { return k.pem_file; }),
+        StringField<K>("p12_file", "PKCS#12 file with the private key.",
+                       [](auto& k) -> auto& { return k.p12_file; }),
+        StringField<K>("password_env",
+                       "Name of the environment variable that holds the key's password. At most "
+                       "one of password_env and password_file; the password itself never goes "
+                       "in this file.",
+                       [](auto& k) -> auto& { return k.password_env; }),
+        StringField<K>("password_file",
+                       "File whose first line is the key's password (a regular file, e.g. a "
+                       "container secret).",
+                       [](auto& k) -> auto& { return k.password_file; }),
+        ChoiceField<K>("state",
+                       "next: published in the JWKS, not yet used; active: signs; retired: "
+                       "published for verification only. Rotate next → active → retired.",
+                       {"next", "active", "retired"}, {},
+                       [](auto& k) -> auto& { return k.state; }),
+    };
+    // Values shown in the reference's commented example entry.
+    for (auto& f : t) {
+      if (f.path == "kid") f.example = "\"2025-01\"";
+      if (f.path == "alg") f.example = "\"ES256\"";
+      if (f.path == "pem_file") f.example = "\"/etc/certme/keys/2025-01.pem\"";
+      if (f.path == "state") f.example = "\"active\"";
+    }
+    return t;
+  }();
+  return kTable;
+}
+
+const std::vector<FieldDef<Config>>& ConfigTable() {
+  using C = Config;
+  static const std::vector<FieldDef<C>> kTable = {
+      // server
+      StringField<C>("server.address",
+                     "Address the HTTP listener binds: an IP literal or a host name. Keep it on "
+                     "loopback and put a TLS-terminating proxy (nginx, haproxy) in front.",
+                     [](auto& c) -> auto& { return c.server.address; }),
+      IntField<C>("server.port", "TCP port of the listener; 0 picks a free port.", 0, 65535,
+                  [](auto& c) -> auto& { return c.server.port; }),
+      IntField<C>("server.threads", "HTTP worker threads.", 1, 256,
+                  [](auto& c) -> auto& { return c.server.threads; }),
+      StringField<C>("server.public_url",
+                     "Externally visible base URL: scheme://host[:port][/path], no trailing "
+                     "slash, no query. The OIDC issuer and the SAML entity IDs derive from it. "
+                     "Must be https unless the host is loopback.",
+                     [](auto& c) -> auto& { return c.server.public_url; }),
+      IntField<C>("server.max_body_bytes",
+                  "Largest request body accepted, in bytes. SAML HTTP-POST messages need about "
+                  "1 MiB.",
+                  4096, 64 << 20, [](auto& c) -> auto& { return c.server.max_body_bytes; }),
+      ListField<C>("server.trusted_proxies",
+                   "Proxies (IP or CIDR) whose X-Forwarded-* headers and forwarded client "
+                   "certificates are believed. Empty: nobody's are.",
+                   [](auto& c) -> auto& { return c.server.trusted_proxies; }),
+      StringField<C>("server.client_cert_header",
+                     "Header in which a trusted proxy forwards the TLS client certificate "
+                     "(mTLS terminated at the proxy).",
+                     [](auto& c) -> auto& { return c.server.client_cert_header; }),
+      IntField<C>("server.shutdown_grace_seconds",
+                  "Seconds in-flight requests get to finish after SIGTERM.", 0, 300,
+                  [](auto& c) -> auto& { return c.server.shutdown_grace_seconds; }),
+
+      // store
+      ChoiceField<C>("store.backend",
+                     "sqlite: durable, one machine. memory: lost on exit (tests). redis "
+                     "(shared by replicas) is reserved for a later release.",
+                     {kStoreBackendSqlite, kStoreBackendMemory},
+                     {{"redis",
+                       "\"redis\" is reserved for a later release and not supported yet; use "
+                       "\"sqlite\" or \"memory\""}},
+                     [](auto& c) -> auto& { return c.store.backend; }),
+      StringField<C>("store.sqlite.path",
+                     "Database file, created if absent (WAL mode). Relative paths start at the "
+                     "working directory.",
+                     [](auto& c) -> auto& { return c.store.sqlite.path; }),
+
+      // keys
+      RecordsField<C, SigningKeyConfig>(
+          "keys.signing",
+          "Signing keys. Empty: development keys are generated in keys.dev_key_dir, which is "
+          "allowed in dev mode only (started without a configuration file).",
+          &SigningKeyTable, [](auto& c) -> auto& { return c.keys.signing; }),
+      StringField<C>("keys.dev_key_dir",
+                     "Where development keys are generated and kept when keys.signing is empty.",
+                     [](auto& c) -> auto& { return c.keys.dev_key_dir; }),
+
+      // oidc
+      IntField<C>("oidc.code_ttl_seconds",
+                  "Lifetime of an authorization code (RFC 6749 §4.1.2: 10 minutes at most).", 1,
+                  600, [](auto& c) -> auto& { return c.oidc.code_ttl_seconds; }),
+      IntField<C>("oidc.access_token_ttl_seconds", "Lifetime of an access token.", 60, 86400,
+                  [](auto& c) -> auto& { return c.oidc.access_token_ttl_seconds; }),
+      IntField<C>("oidc.id_token_ttl_seconds", "Lifetime of an ID token (its exp claim).", 60,
+                  86400, [](auto& c) -> auto& { return c.oidc.id_token_ttl_seconds; }),
+      IntField<C>("oidc.refresh_token_ttl_seconds", "Lifetime of a refresh token.", 60,
+                  366 * 86400, [](auto& c) -> auto& { return c.oidc.refresh_token_ttl_seconds; }),
+      ChoiceField<C>("oidc.default_subject_type",
+                     "Subject identifier type for clients that do not ask for one (OIDC Core "
+                     "§8). pairwise: each client sees a different sub for the same person.",
+                     {kSubjectTypePairwise, kSubjectTypePublic}, {},
+                     [](auto& c) -> auto& { return c.oidc.default_subject_type; }),
+      StringField<C>("oidc.pairwise_salt_env",
+                     "Name of the environment variable holding the salt of pairwise subject "
+                     "identifiers (at least 16 characters; changing it changes every pairwise "
+                     "sub). At most one of pairwise_salt_env and pairwise_salt_file; one is "
+                     "required outside dev mode.",
+                     [](auto& c) -> auto& { return c.oidc.pairwise_salt_env; }),
+      StringField<C>("oidc.pairwise_salt_file", "File whose first line is the pairwise salt.",
+                     [](auto& c) -> auto& { return c.oidc.pairwise_salt_file; }),
+      StringField<C>("oidc.claims_file",
+                     "Attribute catalogue: how each certME attribute is named in OIDC and SAML.",
+                     [](auto& c) -> auto& { return c.oidc.claims_file; }),
+      StringField<C>("oidc.dev_clients_file",
+                     "YAML file of clients registered at start (development and tests). Empty: "
+                     "none.",
+                     [](auto& c) -> auto& { return c.oidc.dev_clients_file; }),
+
+      // login
+      IntField<C>("login.transaction_ttl_seconds",
+                  "How long a wallet login (its QR code) stays valid.", 30, 3600,
+                  [](auto& c) -> auto& { return c.login.transaction_ttl_seconds; }),
+      BoolField<C>("login.dev_login",
+                   "Development login double: logs in without a wallet. Allowed in dev mode "
+                   "only.",
+                   [](auto& c) -> auto& { return c.login.dev_login; }),
+
+      // logging
+      ChoiceField<C>("logging.level", "Least severe level written.",
+                     {"trace", "debug", "info", "warn", "error"}, {},
+                     [](auto& c) -> auto& { return c.logging.level; }),
+      BoolField<C>("logging.access_log", "One line per HTTP request.",
+                   [](auto& c) -> auto& { return c.logging.access_log; }),
+  };
+  return kTable;
+}
+
+}  // namespace certme::config_internal
