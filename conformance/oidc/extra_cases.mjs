@@ -11,7 +11,7 @@ import {
   assertTokenError, authorize, callbackOf, codeExchangeForm, codeFlow, expectErrorRedirect,
   rawTokenRequest, rawUserInfo, remoteJwks, sleep, snippet,
 } from './lib/flows.mjs';
-import { Browser } from './lib/browser.mjs';
+import { Browser, devLoginForm } from './lib/browser.mjs';
 import { kIdentities } from './lib/fixtures.mjs';
 
 export function register(ctx) {
@@ -124,6 +124,45 @@ export function register(ctx) {
       assert.ok(auth.outcome.sawLogin);
       const p = expectErrorRedirect(auth, 'access_denied');
       assert.equal(p.get('state'), auth.state);
+    });
+  });
+
+  describe('development login double (shared contract)', () => {
+    test('login page: 302 to /login/dev?txn=, title, hidden txn, identities ion and maria', async () => {
+      const config = await ctx.config('rp-basic');
+      const verifier = oidc.randomPKCECodeVerifier();
+      const url = oidc.buildAuthorizationUrl(config, {
+        redirect_uri: ctx.client('rp-basic').redirectUri, scope: 'openid', state: oidc.randomState(),
+        code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+      });
+      const browser = new Browser();
+      const start = await browser.request(url);
+      assert.equal(start.status, 302, snippet(start.body));
+      assert.equal(`${start.location.origin}${start.location.pathname}`, `${ctx.main.url}/login/dev`);
+      assert.ok(start.location.searchParams.get('txn'), 'no txn in the login redirect');
+      const page = await browser.request(start.location);
+      assert.equal(page.status, 200);
+      assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+      assert.match(page.body, /<title>[^<]*Conectare cu certME[^<]*development login[^<]*<\/title>/);
+      const form = devLoginForm(page);
+      assert.equal(form.hidden.txn, start.location.searchParams.get('txn'));
+    });
+
+    for (const method of ['GET', 'POST']) {
+      test(`unknown txn (${method}): 400 HTML page`, async () => {
+        const browser = new Browser();
+        const url = `${ctx.main.url}/login/dev${method === 'GET' ? '?txn=no-such-transaction' : ''}`;
+        const res = await browser.request(url, method === 'POST' ? { form: { txn: 'no-such-transaction', identity: 'ion' } } : {});
+        assert.equal(res.status, 400, snippet(res.body));
+        assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+        assert.equal(res.location, null);
+      });
+    }
+
+    test('not mounted when login.dev_login is false', async () => {
+      const res = await fetch(`${ctx.noDevLogin.url}/login/dev?txn=x`, { redirect: 'manual' });
+      await res.arrayBuffer();
+      assert.equal(res.status, 404);
     });
   });
 

@@ -22,8 +22,14 @@ export async function setUp({ binary }) {
     binary, name: 'short-code-ttl', workDir,
     env: { CERTME_OIDC_DEV_CLIENTS_FILE: clientsPath, CERTME_OIDC_CODE_TTL_SECONDS: '2' },
   });
-  const ctx = new Context({ workDir, rp, clients, main, shortCode });
-  const started = await Promise.allSettled([main.start(), shortCode.start()]);
+  // Same development mode with the login double switched off: /login/dev
+  // must not exist there.
+  const noDevLogin = new Bridge({
+    binary, name: 'no-dev-login', workDir,
+    env: { CERTME_OIDC_DEV_CLIENTS_FILE: clientsPath, CERTME_LOGIN_DEV_LOGIN: 'false' },
+  });
+  const ctx = new Context({ workDir, rp, clients, main, shortCode, noDevLogin });
+  const started = await Promise.allSettled([main.start(), shortCode.start(), noDevLogin.start()]);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {
     await ctx.tearDown({ keep: true });
@@ -33,8 +39,8 @@ export async function setUp({ binary }) {
 }
 
 class Context {
-  constructor({ workDir, rp, clients, main, shortCode }) {
-    Object.assign(this, { workDir, rp, clients, main, shortCode });
+  constructor({ workDir, rp, clients, main, shortCode, noDevLogin }) {
+    Object.assign(this, { workDir, rp, clients, main, shortCode, noDevLogin });
     this.configs = new Map();
   }
 
@@ -77,7 +83,7 @@ class Context {
   // CERTME_CONFORMANCE_KEEP=1 to inspect logs and the SQLite file).
   async tearDown({ keep = false } = {}) {
     const results = {};
-    for (const bridge of [this.main, this.shortCode]) results[bridge.name] = await bridge.stop();
+    for (const bridge of [this.main, this.shortCode, this.noDevLogin]) results[bridge.name] = await bridge.stop();
     await this.rp.stop();
     if (keep || process.env.CERTME_CONFORMANCE_KEEP === '1') {
       console.error(`conformance: logs and data kept in ${this.workDir}`);

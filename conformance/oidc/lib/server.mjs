@@ -84,7 +84,7 @@ export class Bridge {
       CERTME_SERVER_PORT: String(this.port),
       CERTME_SERVER_PUBLIC_URL: this.url,
       CERTME_STORE_SQLITE_PATH: path.join(this.workDir, `${this.name}.db`),
-      CERTME_LOGIN_DEV_LOGIN: 'true',
+      CERTME_LOGIN_DEV_LOGIN: 'true',  // overridable through env below
       CERTME_OIDC_CLAIMS_FILE: kClaimsFile,
       CERTME_KEYS_DEV_KEY_DIR: path.join(this.workDir, `${this.name}-dev-keys`),
       ...this.extraEnv,
