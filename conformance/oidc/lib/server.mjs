@@ -25,8 +25,8 @@ function killAll() {
   }
 }
 process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => { killAll(); process.exit(128 + 15); });
+for (const [signal, number] of [['SIGHUP', 1], ['SIGINT', 2], ['SIGTERM', 15]]) {
+  process.on(signal, () => { killAll(); process.exit(128 + number); });
 }
 
 export async function freePort() {
