@@ -464,7 +464,7 @@ int PrintTable(const char* path) {
     }
     return cur->is_number() ? cur->get<double>() : -1;
   };
-  std::printf("%-8s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s\n", "store", "mode", "alg",
+  std::printf("%-13s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s\n", "store", "mode", "alg",
               "ops/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cores", "ops/CPU-s", "RSS MiB",
               "client");
   std::string line;
@@ -473,7 +473,7 @@ int PrintTable(const char* path) {
     if (j.is_discarded() || !j.is_object() || !j.contains("mode")) continue;
     std::string mode = j.value("mode", "");
     if (j.value("sso", false)) mode += "+sso";
-    std::printf("%-8s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f\n",
+    std::printf("%-13s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f\n",
                 j.value("label", "").c_str(), mode.c_str(),
                 mode.rfind("flow", 0) == 0 ? j.value("alg", "").c_str() : "-",
                 num(j, {"rate_per_s"}), num(j, {"latency_ms", "p50"}), num(j, {"latency_ms", "p90"}),
