@@ -85,7 +85,7 @@ StatusOr<IpMatcher> IpMatcher::Parse(const std::vector<std::string>& entries) {
       std::string_view p = text.substr(slash + 1);
       ok = !p.empty() && p.size() <= 3;
       bits = 0;
-      for (char c : p) {
+      for (char c : p.substr(0, 3)) {
         if (c < '0' || c > '9') ok = false;
         else bits = bits * 10 + (c - '0');
       }

@@ -315,7 +315,8 @@ HttpRequestParser::State HttpRequestParser::ParseBody() {
       case Phase::kChunkSize: {
         size_t eol = buf_.find("\r\n", pos_);
         if (eol == std::string::npos) {
-          if (buffered() > kMaxChunkLine) return Fail(400, "malformed chunk size");
+          // +1: the last byte may be the CR of a line exactly at the bound.
+          if (buffered() > kMaxChunkLine + 1) return Fail(400, "malformed chunk size");
           Compact();
           return State::kNeedMore;
         }
@@ -369,7 +370,12 @@ HttpRequestParser::State HttpRequestParser::ParseBody() {
         // Trailer fields are read and dropped: nothing here acts on them.
         size_t eol = buf_.find("\r\n", pos_);
         if (eol == std::string::npos) {
-          if (trailer_bytes_ + buffered() > limits_.max_header_bytes)
+          // What the partial line will add at least once it ends: nothing if
+          // it is the CR of the closing empty line, else its bytes plus CRLF.
+          const size_t k = buffered();
+          const bool ends_in_cr = k > 0 && buf_.back() == '\r';
+          const size_t at_least = k == 0 || (k == 1 && ends_in_cr) ? 0 : ends_in_cr ? k + 1 : k + 2;
+          if (trailer_bytes_ + at_least > limits_.max_header_bytes)
             return Fail(431, "request header fields too large");
           Compact();
           return State::kNeedMore;

@@ -812,9 +812,15 @@ void HttpServer::Shutdown() {
     std::unique_lock<std::shared_mutex> life(core.life_mu);
     core.stopped = true;  // from now on nobody calls into Pistache
   }
+  // Pistache never closes the fds of peers still open when it stops. Take
+  // them now: destroying the reactor destroys the peers that own the Conns.
+  const auto leftover = core.Snapshot();
   impl_->reactor->shutdown();
-  // Pistache never closes the fds of peers still open when it stops.
-  for (const auto& c : core.Snapshot()) {
+  // Destroying the reactor joins its workers; only then are these fds out
+  // of every epoll set and safe to close.
+  impl_->transports.clear();
+  impl_->reactor.reset();
+  for (const auto& c : leftover) {
     std::lock_guard<std::mutex> l(c->mu);
     if (c->st != Conn::St::kClosed) {
       ::close(c->fd);

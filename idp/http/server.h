@@ -83,8 +83,10 @@ class HttpServer {
   // Graceful: stop accepting (new connections are refused), close idle
   // keep-alive connections, let in-flight requests finish and their answers
   // go out with "Connection: close" (up to shutdown_grace), then stop the
-  // workers and close what is left. Idempotent; safe from any thread except
-  // a worker (i.e. not from inside a synchronous handler).
+  // workers and close what is left. A synchronous handler still running at
+  // the deadline is waited for (a worker cannot be interrupted); async
+  // answers arriving later are dropped. Idempotent; safe from any thread
+  // except a worker (i.e. not from inside a synchronous handler).
   void Shutdown();
 
   class Impl;
