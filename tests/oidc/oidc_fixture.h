@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -35,12 +36,16 @@ inline constexpr char kSecret[] = "s3cret:with/special chars+&=";
 inline constexpr char kVerifier[] = "dBjftJeZ4CVP-mJ0kzVwYb9Tkh5M6Hm8e6Ydr1VJQXM";
 inline constexpr char kChallenge[] = "PdXylQBe1QaG01j1IMaoP1J-ROlTu0ZEflh57fIxdb0";
 
+// Begin() may run on several threads (concurrency tests); reading
+// `requests` is for the test thread after they joined.
 class FakeAuthenticator : public Authenticator {
  public:
   HttpResponse Begin(const LoginRequest& request) override {
+    std::lock_guard<std::mutex> lock(mu);
     requests.push_back(request);
     return HttpResponse::Redirect("https://login.test/?txn=" + request.txn);
   }
+  std::mutex mu;
   std::vector<LoginRequest> requests;
 };
 
@@ -51,8 +56,10 @@ class FakeNotifier : public LogoutNotifier {
   };
   void PostLogoutToken(const std::string& client_id, const std::string& uri,
                        const std::string& token) override {
+    std::lock_guard<std::mutex> lock(mu);
     calls.push_back({client_id, uri, token});
   }
+  std::mutex mu;
   std::vector<Call> calls;
 };
 
