@@ -217,6 +217,14 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   if (auto e = CheckLengths(p)) return AuthorizationError(t, *e);
   if (auto e = CheckNoRequestObject(p)) return AuthorizationError(t, *e);
   if (auto e = CheckResponseType(p, client)) return AuthorizationError(t, *e);
+  // The ID token will be signed with the client's registered algorithm;
+  // without an active key for it, fail now rather than after the login (an
+  // operator error: the detail goes to the log).
+  if (auto alg = ParseJwsAlg(client.id_token_signed_response_alg); !alg || !keys_.ActiveFor(*alg)) {
+    LogError("oidc no signing key for client", {{"client_id", client.client_id},
+                                                {"alg", client.id_token_signed_response_alg}});
+    return AuthorizationError(t, OidcError::Make(kErrServerError, "the server cannot sign for this client"));
+  }
   auto scopes = GrantedScopes(p, client, catalogue_);
   if (!scopes.ok()) return AuthorizationError(t, scopes.error());
   if (auto e = CheckPkce(p, client)) return AuthorizationError(t, *e);

@@ -342,3 +342,28 @@ TEST_F(AuthorizeTest, StateIsEscapedInFormPost) {
 
 }  // namespace
 }  // namespace certme::testing
+
+namespace certme::testing {
+namespace {
+
+TEST_F(AuthorizeTest, ClientAlgorithmWithoutAnActiveKeyFailsBeforeTheLogin) {
+  keys_ = std::make_unique<KeySet>(&clock_);
+  keys_->Add(rsa_key_, KeySet::State::kActive);
+  Rebuild();
+  OidcClient c = ConfidentialClient("ec-only");
+  c.id_token_signed_response_alg = "ES256";
+  Register(c);
+  HttpResponse r = Authorize(AuthParams("ec-only"));
+  ASSERT_EQ(r.status, 302);
+  EXPECT_EQ(ParamGet(LocationParams(r), "error"), "server_error");
+  EXPECT_TRUE(auth_.requests.empty());
+  // PS256 is served by the RSA key.
+  OidcClient ps = ConfidentialClient("ps");
+  ps.id_token_signed_response_alg = "PS256";
+  Register(ps);
+  Authorize(AuthParams("ps"));
+  EXPECT_EQ(auth_.requests.size(), 1u);
+}
+
+}  // namespace
+}  // namespace certme::testing
