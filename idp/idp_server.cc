@@ -53,6 +53,7 @@ StatusOr<std::unique_ptr<Store>> OpenStore(const Config& c) {
   if (c.store.backend == kStoreBackendMemory) return NewMemoryStore();
   SqliteStoreOptions o;
   o.path = c.store.sqlite.path;
+  o.sync_full = c.store.sqlite.sync_full;
   return NewSqliteStore(o);
 }
 

@@ -112,6 +112,12 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      "Database file, created if absent (WAL mode). Relative paths start at the "
                      "working directory.",
                      [](auto& c) -> auto& { return c.store.sqlite.path; }),
+      BoolField<C>("store.sqlite.sync_full",
+                   "true: every commit is fsynced, so an acknowledged write survives power loss. "
+                   "false: it survives a crash or kill -9 of the process, but the last commits "
+                   "before a power loss may roll back; several times faster when few requests "
+                   "write at once.",
+                   [](auto& c) -> auto& { return c.store.sqlite.sync_full; }),
 
       // keys
       RecordsField<C, SigningKeyConfig>(

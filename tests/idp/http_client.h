@@ -75,6 +75,34 @@ inline ClientResponse Fetch(const std::string& method, const std::string& url, c
   return r;
 }
 
+// Keeps cookies across requests like a browser (name → value; attributes
+// ignored, Max-Age=0 deletes).
+struct CookieJar {
+  std::map<std::string, std::string> cookies;
+  void Update(const ClientResponse& r) {
+    for (const auto& sc : r.Headers("set-cookie")) {
+      auto eq = sc.find('=');
+      auto semi = sc.find(';');
+      if (eq == std::string::npos) continue;
+      std::string name = sc.substr(0, eq);
+      std::string value = sc.substr(eq + 1, semi == std::string::npos ? std::string::npos : semi - eq - 1);
+      if (sc.find("Max-Age=0") != std::string::npos) cookies.erase(name);
+      else cookies[name] = value;
+    }
+  }
+  std::vector<std::string> Header() const {
+    if (cookies.empty()) return {};
+    std::string h = "Cookie: ";
+    for (const auto& [k, v] : cookies) h += k + "=" + v + "; ";
+    return {h};
+  }
+  ClientResponse Fetch(const std::string& method, const std::string& url, const std::string& body = "") {
+    auto r = testing::Fetch(method, url, body, Header());
+    Update(r);
+    return r;
+  }
+};
+
 // Query parameters of a URL (after '?'), decoded.
 inline Params QueryOf(const std::string& url) {
   auto q = url.find('?');

@@ -57,7 +57,7 @@ class IdpServerTest : public ::testing::Test {
     token_endpoint_auth_method: client_secret_basic
     id_token_signed_response_alg: ES256
     scopes: [openid, profile, email]
-    attributes: [given_name, family_name, birthdate, email]
+    attributes: [first_name, last_name, birth_date, email]
 )";
     Config c;
     c.dev_mode = true;
@@ -94,20 +94,21 @@ class IdpServerTest : public ::testing::Test {
                                         {"nonce", "n-1"},
                                         {"code_challenge", S256(verifier)},
                                         {"code_challenge_method", "S256"}});
-    auto a = Fetch("GET", url);
+    testing::CookieJar browser;
+    auto a = browser.Fetch("GET", url);
     EXPECT_EQ(a.status, 302) << a.body;
     auto login_url = a.Header("location");
     EXPECT_NE(login_url.find("/login/dev?txn="), std::string::npos) << login_url;
     auto txn = ParamGet(QueryOf(login_url), "txn").value_or("");
 
-    auto page = Fetch("GET", login_url);
+    auto page = browser.Fetch("GET", login_url);
     EXPECT_EQ(page.status, 200);
     EXPECT_NE(page.Header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
     EXPECT_EQ(page.Header("x-frame-options"), "DENY");
 
-    auto done = Fetch("POST", *base_ + "/login/dev", EncodeUrlEncoded({{"txn", txn}, {"identity", "ion"}}));
+    auto done = browser.Fetch("POST", *base_ + "/login/dev", EncodeUrlEncoded({{"txn", txn}, {"identity", "ion"}}));
     EXPECT_EQ(done.status, 302) << done.body;
-    auto resume = Fetch("GET", done.Header("location"));
+    auto resume = browser.Fetch("GET", done.Header("location"));
     EXPECT_EQ(resume.status, 302) << resume.body;
     auto cb = resume.Header("location");
     EXPECT_EQ(cb.rfind("http://127.0.0.1:9/cb?", 0), 0u) << cb;
