@@ -134,14 +134,14 @@ int RunDemoCommand(const std::vector<std::string>& args) {
   }
   const std::string& u = cfg->server.public_url;
   std::printf(
-      "certME bridge demo\n"
+      "certME bridge demo (development mode)\n"
       "  discovery:  %s/.well-known/openid-configuration\n"
-      "  health:     %s/healthz   metrics: %s/metrics\n"
-      "  try a login (sample client \"demo-rp\"):\n"
-      "    %s/authorize?client_id=demo-rp&response_type=code&scope=openid%%20profile"
-      "&redirect_uri=http%%3A%%2F%%2F127.0.0.1%%3A8080%%2Fdemo%%2Fcallback&state=demo&nonce=demo\n"
+      "  health:     %s/healthz    metrics: %s/metrics\n"
+      "  sample provider (started by scripts/demo): http://127.0.0.1:8081/\n"
+      "    press \"Conectare cu certME\", pick a test identity on the development\n"
+      "    login page, and the provider shows the claims it received.\n"
       "  stop with Ctrl-C\n\n",
-      u.c_str(), u.c_str(), u.c_str(), u.c_str());
+      u.c_str(), u.c_str(), u.c_str());
   std::fflush(stdout);
   return Serve(*cfg);
 }
