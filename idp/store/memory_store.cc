@@ -1,7 +1,7 @@
 // In-memory Store: for tests and single-process development only (nothing
 // survives a restart).
 //
-// Entries live in kShards maps, each behind its own mutex, so that requests
+// Entries live in kShards hash tables, each behind its own mutex, so that requests
 // touching different keys rarely contend. Expiry is lazy (an expired entry is
 // treated as absent and erased when touched) plus a bounded sweep on every
 // write that pops already-expired entries off the front of the shard's
@@ -12,6 +12,8 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -25,26 +27,35 @@ constexpr size_t kShards = 16;
 // Expired entries removed per write: bounds the latency a sweep adds.
 constexpr int kSweepPerWrite = 16;
 
-using Key = std::pair<std::string, std::string>;  // (namespace, key)
-using KeyView = std::pair<std::string_view, std::string_view>;
+using KeyView = std::pair<std::string_view, std::string_view>;  // (namespace, key)
 
-// Orders by namespace then key, byte-wise; transparent so that lookups by
-// string_view do not allocate.
-struct KeyLess {
+// Transparent hashing so that lookups by string_view do not allocate.
+struct BytesHash {
   using is_transparent = void;
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    int c = std::string_view(a.first).compare(std::string_view(b.first));
-    if (c != 0) return c < 0;
-    return std::string_view(a.second) < std::string_view(b.second);
-  }
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+struct BytesEqual {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
 };
 
 struct Entry;
-using Map = std::map<Key, Entry, KeyLess>;
-// expires_at (Unix ms) -> key of the entry; map nodes are stable, so the
-// pointer stays valid until the entry is erased (which erases this too).
-using ExpiryIndex = std::multimap<int64_t, const Key*>;
+// Hash tables, not ordered maps: with the OIDC provider's keys (long random
+// tokens, a few hundred thousand live entries after a minute of load) the
+// ordered map's comparisons were most of the store's cost. Only List needs
+// order, and it sorts what it collects.
+using Table = std::unordered_map<std::string, Entry, BytesHash, BytesEqual>;
+using Namespaces = std::unordered_map<std::string, Table, BytesHash, BytesEqual>;
+
+// Where an entry lives. Node-based containers keep element addresses stable
+// (rehashing included) until the element is erased, which erases the index
+// entry pointing at it too.
+struct Slot {
+  Table* table;
+  const std::string* key;
+};
+// expires_at (Unix ms) -> the entry's slot.
+using ExpiryIndex = std::multimap<int64_t, Slot>;
 
 struct Entry {
   std::string value;
@@ -59,10 +70,12 @@ class Shard {
 
   // The live entry for k, or nullptr. Erases k if it has expired.
   Entry* FindLive(const KeyView& k, int64_t now) {
-    auto it = map_.find(k);
-    if (it == map_.end()) return nullptr;
+    Table* t = FindTable(k.first);
+    if (t == nullptr) return nullptr;
+    auto it = t->find(k.second);
+    if (it == t->end()) return nullptr;
     if (Expired(it->second, now)) {
-      Erase(it);
+      Erase(*t, it);
       return nullptr;
     }
     return &it->second;
@@ -70,30 +83,37 @@ class Shard {
 
   // Moves the live value of k into *out and erases k; false if absent.
   bool Take(const KeyView& k, int64_t now, std::string* out) {
-    auto it = map_.find(k);
-    if (it == map_.end()) return false;
+    Table* t = FindTable(k.first);
+    if (t == nullptr) return false;
+    auto it = t->find(k.second);
+    if (it == t->end()) return false;
     bool live = !Expired(it->second, now);
     if (live) *out = std::move(it->second.value);
-    Erase(it);
+    Erase(*t, it);
     return live;
   }
 
   void EraseIfPresent(const KeyView& k) {
-    auto it = map_.find(k);
-    if (it != map_.end()) Erase(it);
+    Table* t = FindTable(k.first);
+    if (t == nullptr) return;
+    auto it = t->find(k.second);
+    if (it != t->end()) Erase(*t, it);
   }
 
   // Creates or replaces.
   void Set(const KeyView& k, std::string_view value, int64_t expires_ms) {
-    auto it = map_.find(k);
-    if (it == map_.end()) {
-      it = map_.emplace(Key(k.first, k.second), Entry{}).first;
+    auto ns = namespaces_.find(k.first);
+    if (ns == namespaces_.end()) ns = namespaces_.emplace(std::string(k.first), Table()).first;
+    Table& t = ns->second;
+    auto it = t.find(k.second);
+    if (it == t.end()) {
+      it = t.emplace(std::string(k.second), Entry{}).first;
     } else if (it->second.expires_ms != 0) {
       index_.erase(it->second.in_index);
     }
     it->second.value.assign(value);
     it->second.expires_ms = expires_ms;
-    if (expires_ms != 0) it->second.in_index = index_.emplace(expires_ms, &it->first);
+    if (expires_ms != 0) it->second.in_index = index_.emplace(expires_ms, Slot{&t, &it->first});
   }
 
   // Erases up to kSweepPerWrite entries that expired at or before now.
@@ -101,16 +121,17 @@ class Shard {
     for (int n = 0; n < kSweepPerWrite && !index_.empty(); ++n) {
       auto first = index_.begin();
       if (first->first > now) break;
-      Erase(map_.find(*first->second));
+      Table& t = *first->second.table;
+      Erase(t, t.find(*first->second.key));
     }
   }
 
-  // Appends every live entry of ns (in key order within this shard).
+  // Appends every live entry of ns (unordered; List sorts).
   void Collect(std::string_view ns, int64_t now, std::vector<StoreEntry>* out) const {
-    for (auto it = map_.lower_bound(KeyView(ns, std::string_view()));
-         it != map_.end() && it->first.first == ns; ++it) {
-      if (!Expired(it->second, now)) out->push_back(StoreEntry{it->first.second, it->second.value});
-    }
+    auto t = namespaces_.find(ns);
+    if (t == namespaces_.end()) return;
+    for (const auto& [key, e] : t->second)
+      if (!Expired(e, now)) out->push_back(StoreEntry{key, e.value});
   }
 
  private:
@@ -118,12 +139,19 @@ class Shard {
     return e.expires_ms != 0 && e.expires_ms <= now;
   }
 
-  void Erase(Map::iterator it) {
-    if (it->second.expires_ms != 0) index_.erase(it->second.in_index);
-    map_.erase(it);
+  Table* FindTable(std::string_view ns) {
+    auto it = namespaces_.find(ns);
+    return it == namespaces_.end() ? nullptr : &it->second;
   }
 
-  Map map_;
+  // Namespaces are never erased: there are a handful, named in code, and
+  // their tables' addresses must stay valid for the expiry index.
+  void Erase(Table& t, Table::iterator it) {
+    if (it->second.expires_ms != 0) index_.erase(it->second.in_index);
+    t.erase(it);
+  }
+
+  Namespaces namespaces_;
   ExpiryIndex index_;
 };
 
