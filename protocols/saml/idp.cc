@@ -1,0 +1,235 @@
+// Construction, routes, metadata, signatures and sessions of the SAML IdP.
+#include "protocols/saml/idp.h"
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "crypto/evp.h"
+#include "protocols/saml/dsig.h"
+#include "protocols/saml/pages.h"
+#include "protocols/saml/records.h"
+#include "protocols/saml/vocabulary.h"
+#include "protocols/saml/xml.h"
+
+namespace certme::saml {
+
+Status ValidateSamlIdpOptions(const SamlIdpOptions& o) {
+  std::vector<std::string> p;
+  if (o.base_url.empty() || o.base_url.back() == '/') p.push_back("base_url must be set, without a trailing slash");
+  if (o.assertion_ttl_seconds < 30 || o.assertion_ttl_seconds > 3600) p.push_back("assertion lifetime must be 30..3600 s");
+  if (o.session_ttl_seconds < 60) p.push_back("session lifetime must be at least 60 s");
+  if (o.clock_skew_seconds < 0 || o.clock_skew_seconds > 600) p.push_back("clock skew must be 0..600 s");
+  if (o.max_request_age_seconds < 10) p.push_back("max request age must be at least 10 s");
+  if (o.logout_timeout_seconds < 1 || o.logout_timeout_seconds > 120) p.push_back("logout timeout must be 1..120 s");
+  if (o.pairwise_salt.reveal().size() < 32) p.push_back("pairwise salt must be at least 32 bytes");
+  if (p.empty()) return Status::Ok();
+  std::string all;
+  for (const auto& s : p) all += (all.empty() ? "" : "; ") + s;
+  return InvalidArgument("SAML options: " + all);
+}
+
+SamlIdp::SamlIdp(SamlIdpOptions options, Store& store, ServiceRegistry& services,
+                 Authenticator& authenticator, const ClaimsCatalogue& catalogue, SamlSigner signer,
+                 Clock& clock, Random& random, SessionLogoutHook* logout_hook)
+    : opts_(std::move(options)),
+      store_(store),
+      services_(services),
+      authenticator_(authenticator),
+      catalogue_(catalogue),
+      signer_(std::move(signer)),
+      clock_(clock),
+      random_(random),
+      logout_hook_(logout_hook) {
+  entity_id_ = opts_.entity_id.empty() ? Url(kPathMetadata) : opts_.entity_id;
+}
+
+std::vector<SamlIdp::Route> SamlIdp::Routes() {
+  return {{"GET", std::string(kPathMetadata), &SamlIdp::Metadata},
+          {"GET", std::string(kPathSso), &SamlIdp::Sso},
+          {"POST", std::string(kPathSso), &SamlIdp::Sso},
+          {"GET", std::string(kPathResume), &SamlIdp::Resume},
+          {"GET", std::string(kPathSlo), &SamlIdp::Slo},
+          {"POST", std::string(kPathSlo), &SamlIdp::Slo},
+          {"GET", std::string(kPathSlo) + "/frame", &SamlIdp::SloFrame},
+          {"GET", std::string(kPathSlo) + "/status", &SamlIdp::SloStatus},
+          {"GET", std::string(kPathSlo) + "/finish", &SamlIdp::SloFinish},
+          {"GET", std::string(kPathLogout), &SamlIdp::LogoutPage},
+          {"POST", std::string(kPathLogout), &SamlIdp::LogoutSubmit}};
+}
+
+// ---------------------------------------------------------------- metadata
+
+StatusOr<std::string> SamlIdp::MetadataXml() {
+  int64_t now = Now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Rebuilt daily, long before validUntil, so a cached copy never expires.
+    if (!metadata_cache_.empty() && now - metadata_built_at_ < 86400) return metadata_cache_;
+  }
+  std::string cert = Base64Encode(signer_.certificate_der);
+  auto key_descriptor = [&](const char* use) {
+    return std::string("<md:KeyDescriptor use=\"") + use +
+           "\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>" + cert +
+           "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>";
+  };
+  std::string x;
+  x += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  x += "<md:EntityDescriptor xmlns:md=\"" + std::string(kNsMetadata) + "\" xmlns:ds=\"" +
+       std::string(kNsDsig) + "\" xmlns:mdui=\"" + std::string(kNsMdui) + "\" entityID=\"" +
+       XmlEscape(entity_id_) + "\" ID=\"" + NewId() + "\" validUntil=\"" +
+       FormatSamlTime(now + opts_.metadata_valid_seconds) + "\">";
+  x += "<md:IDPSSODescriptor WantAuthnRequestsSigned=\"true\" protocolSupportEnumeration=\"" +
+       std::string(kNsProtocol) + "\">";
+  x += "<md:Extensions><mdui:UIInfo>";
+  for (const auto& [lang, name] : opts_.display_names)
+    x += "<mdui:DisplayName xml:lang=\"" + XmlEscape(lang) + "\">" + XmlEscape(name) + "</mdui:DisplayName>";
+  x += "</mdui:UIInfo></md:Extensions>";
+  x += key_descriptor("signing");
+  x += key_descriptor("encryption");
+  for (auto b : {kBindingPost, kBindingRedirect})
+    x += "<md:SingleLogoutService Binding=\"" + std::string(b) + "\" Location=\"" + XmlEscape(Url(kPathSlo)) + "\"/>";
+  for (auto f : {kNameIdUnspecified, kNameIdPersistent, kNameIdTransient})
+    x += "<md:NameIDFormat>" + std::string(f) + "</md:NameIDFormat>";
+  for (auto b : {kBindingPost, kBindingRedirect})
+    x += "<md:SingleSignOnService Binding=\"" + std::string(b) + "\" Location=\"" + XmlEscape(Url(kPathSso)) + "\"/>";
+  x += "</md:IDPSSODescriptor>";
+  if (!opts_.technical_contact.empty())
+    x += "<md:ContactPerson contactType=\"technical\"><md:EmailAddress>mailto:" +
+         XmlEscape(opts_.technical_contact) + "</md:EmailAddress></md:ContactPerson>";
+  x += "</md:EntityDescriptor>";
+  CERTME_ASSIGN_OR_RETURN(auto doc, ParseOwnXml(x));
+  EVP_PKEY* key = BorrowEvpPkey(*signer_.key);
+  CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), xmlDocGetRootElement(doc.get()), key, signer_.certificate_der));
+  std::string out = SerializeDoc(doc.get());
+  std::lock_guard<std::mutex> lock(mu_);
+  metadata_cache_ = out;
+  metadata_built_at_ = now;
+  return out;
+}
+
+HttpResponse SamlIdp::Metadata(const HttpRequest&) {
+  auto xml = MetadataXml();
+  if (!xml.ok()) {
+    LogError("saml metadata not built", {{"detail", xml.status().ToString()}});
+    return HttpResponse::Text(500, "metadata unavailable");
+  }
+  HttpResponse r = HttpResponse::Text(200, *xml, "application/samlmetadata+xml");
+  r.headers.Set("Cache-Control", "public, max-age=3600");
+  return r;
+}
+
+// ---------------------------------------------------------------- signatures
+
+EVP_PKEY* SamlIdp::ServiceKey(const SamlService& s) {
+  if (s.certificate_pem.empty()) return nullptr;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = service_keys_.find(s.entity_id);
+  if (it != service_keys_.end() && it->second.first == s.certificate_pem)
+    return BorrowEvpPkey(*it->second.second);
+  auto key = ParsePublicKeyFromCertificate(s.certificate_pem);
+  if (!key.ok()) return nullptr;
+  std::shared_ptr<PublicKey> k = std::move(key).value();
+  // A concurrent request may still hold the old key's EVP_PKEY: retire, never free.
+  if (it != service_keys_.end()) retired_keys_.push_back(it->second.second);
+  service_keys_[s.entity_id] = {s.certificate_pem, k};
+  return BorrowEvpPkey(*k);
+}
+
+Status SamlIdp::VerifyMessage(const HttpRequest& req, xmlDoc* doc, bool redirect,
+                              std::string_view message_param, const SamlService& s) {
+  DsigPolicy policy;
+  policy.allow_sha1 = opts_.sha1_enabled && s.allow_sha1;
+  EVP_PKEY* key = ServiceKey(s);
+  if (redirect) {
+    // SAML Bindings §3.4.4.1: the signature travels in the query string.
+    auto sig = req.Query(kParamSignature);
+    if (!sig) {
+      if (s.require_signed_requests) return Unauthenticated("the message must be signed", "unsigned redirect");
+      return Status::Ok();
+    }
+    if (!key) return Unauthenticated("no certificate registered for the service");
+    auto octets = RedirectSignedOctets(req.raw_query, message_param);
+    auto raw_sig = Base64Decode(*sig);
+    if (!octets || !raw_sig || ParamCount(req.query, kParamSignature) != 1)
+      return Unauthenticated("malformed redirect signature");
+    return VerifyRedirect(key, req.Query(kParamSigAlg).value_or(""), *octets, *raw_sig, policy);
+  }
+  xmlNode* root = xmlDocGetRootElement(doc);
+  if (!HasEnvelopedSignature(root)) {
+    if (s.require_signed_requests) return Unauthenticated("the message must be signed", "unsigned POST");
+    return Status::Ok();
+  }
+  if (!key) return Unauthenticated("no certificate registered for the service");
+  return VerifyEnvelopedSignature(doc, root, key, policy);
+}
+
+StatusOr<std::string> SamlIdp::SignXml(const std::string& xml, bool sign_assertion) {
+  CERTME_ASSIGN_OR_RETURN(auto doc, ParseOwnXml(xml));
+  xmlNode* root = xmlDocGetRootElement(doc.get());
+  EVP_PKEY* key = BorrowEvpPkey(*signer_.key);
+  if (!key) return Internal("signing key is not an OpenSSL key");
+  if (sign_assertion) {
+    // Inner signature first: the outer one then covers it.
+    if (xmlNode* a = ChildElement(root, kNsAssertion, "Assertion"))
+      CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), a, key, signer_.certificate_der));
+  }
+  CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), root, key, signer_.certificate_der));
+  return SerializeDoc(doc.get());
+}
+
+// ---------------------------------------------------------------- sessions
+
+std::optional<std::pair<std::string, SamlIdp::Session>> SamlIdp::LoadSession(const HttpRequest& req) {
+  auto cookie = req.Cookie(kSessionCookie);
+  if (!cookie || cookie->empty() || cookie->size() > 128) return std::nullopt;
+  std::string key = Sha256Hex(*cookie);
+  auto raw = store_.Get(kSessionNs, key);
+  if (!raw.ok()) return std::nullopt;
+  auto s = ParseSession(*raw);
+  if (!s || s->expires_at <= Now()) return std::nullopt;
+  return std::make_pair(std::move(key), std::move(*s));
+}
+
+Status SamlIdp::SaveSession(const std::string& key, const Session& s) {
+  int64_t ttl = s.expires_at - Now();
+  if (ttl <= 0) return FailedPrecondition("session expired");
+  CERTME_RETURN_IF_ERROR(store_.Put(kSessionNs, key, ToJson(s).dump(), std::chrono::seconds(ttl)));
+  return store_.Put(kSessionIndexNs, s.session_index, key, std::chrono::seconds(ttl));
+}
+
+SetCookie SamlIdp::Cookie(std::string_view name, const std::string& value, int64_t max_age) const {
+  SetCookie c;
+  c.name = std::string(name);
+  c.value = value;
+  c.max_age_seconds = max_age;
+  c.http_only = true;
+  c.secure = !opts_.dev_mode;
+  // Lax: the SP's POST back to us (SLO) is cross-site; top-level POSTs do
+  // not carry Lax cookies, so SLO finds the session by SessionIndex too.
+  c.same_site = SameSite::kLax;
+  return c;
+}
+
+HttpResponse SamlIdp::SendToService(const SamlService& s, const std::string& url, bool is_request,
+                                    const std::string& xml, const std::string& relay_state) {
+  std::string param(is_request ? kParamSamlRequest : kParamSamlResponse);
+  if (s.slo_binding == "redirect") {
+    // SAML Bindings §3.4.4.1: DEFLATE, then sign the query string.
+    std::string q = param + "=" + PercentEncode(DeflateAndBase64(xml));
+    if (!relay_state.empty()) q += "&RelayState=" + PercentEncode(relay_state);
+    q += "&SigAlg=" + PercentEncode(kAlgRsaSha256);
+    auto sig = SignRedirect(BorrowEvpPkey(*signer_.key), q);
+    if (!sig.ok()) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+    q += "&Signature=" + PercentEncode(Base64Encode(*sig));
+    return HttpResponse::Redirect(url + (url.find('?') == std::string::npos ? "?" : "&") + q, 303);
+  }
+  auto signed_xml = SignXml(xml, false);
+  if (!signed_xml.ok()) {
+    LogError("saml message not signed", {{"detail", signed_xml.status().ToString()}});
+    return SamlErrorPage(500, "ro", SamlPage::kServerError);
+  }
+  std::vector<std::pair<std::string, std::string>> fields = {{param, Base64Encode(*signed_xml)}};
+  if (!relay_state.empty()) fields.emplace_back(std::string(kParamRelayState), relay_state);
+  return SamlPostPage(url, fields, HexEncode(random_.Bytes(16)), true);
+}
+
+}  // namespace certme::saml

@@ -1,0 +1,171 @@
+// The SAML 2.0 Identity Provider, shaped after MPass (DESIGN.md §1): pure
+// protocol logic over plain HttpRequest / HttpResponse values (no HTTP
+// framework here; idp/saml_mount.cc mounts Routes()).
+//
+// Web Browser SSO Profile (SAML Profiles §4.1) with AuthnRequests over
+// HTTP-POST and HTTP-Redirect, Responses over HTTP-POST; Single Logout
+// Profile (§4.4) over HTTP-POST and HTTP-Redirect in both directions; IdP
+// metadata (SAML Metadata §2.4.3) signed with the IdP key.
+//
+// Thread-safety: every handler may run concurrently; shared state lives in
+// the Store or behind internal locks. REQUIRES: InitXmlSecurity() before
+// the first request; the references given to the constructor outlive the IdP.
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/http_message.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "common/status.h"
+#include "crypto/jose.h"
+#include "idp/store/store.h"
+#include "protocols/claims/claims_catalogue.h"
+#include "protocols/login.h"
+#include "protocols/saml/messages.h"
+#include "protocols/saml/service.h"
+
+namespace certme::saml {
+
+struct SamlIdpOptions {
+  // External base URL without trailing slash; endpoints are base_url + path.
+  std::string base_url;
+  // The IdP entity ID; empty: base_url + "/saml/metadata" (the metadata URL,
+  // as most IdPs do, so an integrator needs one URL only).
+  std::string entity_id;
+  int64_t assertion_ttl_seconds = 300;     // SubjectConfirmationData/Conditions NotOnOrAfter
+  int64_t session_ttl_seconds = 28800;     // SessionNotOnOrAfter, the SSO session (8 h)
+  int64_t clock_skew_seconds = 60;         // tolerated IssueInstant drift into the future
+  int64_t max_request_age_seconds = 300;   // IssueInstant older than this (+skew) is stale
+  int64_t login_ttl_seconds = 300;         // time the user has to finish a login
+  int64_t metadata_valid_seconds = 7 * 86400;  // metadata validUntil
+  int64_t logout_timeout_seconds = 10;     // SLO: wait this long for the other services
+  // HMAC key of persistent (pairwise) NameIDs; at least 32 bytes.
+  Secret pairwise_salt;
+  bool dev_mode = false;                   // plain-http cookies (no Secure)
+  // Metadata: the IdP's names (mdui:DisplayName) and technical contact.
+  std::map<std::string, std::string> display_names = {
+      {"ro", "certME"}, {"ru", "certME"}, {"en", "certME"}};
+  std::string technical_contact = "";
+  // Accept rsa-sha1 from services that enable allow_sha1. Off: SHA-1 is
+  // refused whatever a service says.
+  bool sha1_enabled = false;
+};
+
+// Every problem at once (InvalidArgument).
+Status ValidateSamlIdpOptions(const SamlIdpOptions& o);
+
+// The IdP's signing key and certificate (the same RSA key may also sign
+// OIDC tokens). The key is parsed once (rule 14).
+struct SamlSigner {
+  std::shared_ptr<const SigningKey> key;  // RSA
+  std::string certificate_der;            // X.509 of that key
+};
+
+// How the IdP reaches OIDC relying parties of the same SSO session at logout
+// (a small hook the integrator wires to the OIDC provider). Optional.
+class SessionLogoutHook {
+ public:
+  virtual ~SessionLogoutHook() = default;
+  // Ends whatever else the browser's request carries (e.g. the OIDC session
+  // and its back-channel logouts). Must not block for long.
+  virtual void EndOtherSessions(const HttpRequest& browser_request) = 0;
+};
+
+class SamlIdp {
+ public:
+  SamlIdp(SamlIdpOptions options, Store& store, ServiceRegistry& services,
+          Authenticator& authenticator, const ClaimsCatalogue& catalogue, SamlSigner signer,
+          Clock& clock, Random& random, SessionLogoutHook* logout_hook = nullptr);
+
+  HttpResponse Metadata(const HttpRequest&);    // GET /saml/metadata
+  HttpResponse Sso(const HttpRequest&);         // GET (Redirect) and POST /saml/sso
+  HttpResponse Resume(const HttpRequest&);      // GET /saml/resume?txn=…
+  HttpResponse Slo(const HttpRequest&);         // GET and POST /saml/slo (requests and responses)
+  HttpResponse SloFrame(const HttpRequest&);    // GET /saml/slo/frame?l=…&i=… (one service's LogoutRequest)
+  HttpResponse SloStatus(const HttpRequest&);   // GET /saml/slo/status?l=… (JSON)
+  HttpResponse SloFinish(const HttpRequest&);   // GET /saml/slo/finish?l=… (answer the initiator)
+  HttpResponse LogoutPage(const HttpRequest&);  // GET /saml/logout: IdP-initiated logout (confirm)
+  HttpResponse LogoutSubmit(const HttpRequest&);  // POST /saml/logout
+
+  struct Route {
+    std::string method, path;
+    HttpResponse (SamlIdp::*handler)(const HttpRequest&);
+  };
+  static std::vector<Route> Routes();
+
+  const std::string& entity_id() const { return entity_id_; }
+  // The signed metadata document (rebuilt when validUntil approaches).
+  StatusOr<std::string> MetadataXml();
+
+  // Internal records (public so the implementation files can share them).
+  struct PendingAuthn;
+  struct Session;
+  struct LogoutState;
+
+ private:
+  struct Target;  // a trusted place to deliver a Response: service + ACS + relay state
+
+  // ---- SSO (sso.cc) ----
+  HttpResponse HandleAuthnRequest(const HttpRequest& req, const std::string& xml, bool redirect,
+                                  const std::string& relay_state);
+  HttpResponse ErrorResponse(const Target& t, const SamlError& e);
+  HttpResponse SuccessResponse(const Target& t, const SamlService& service,
+                               const std::string& session_key, Session& session,
+                               std::vector<SetCookie> cookies);
+  StatusOr<std::string> BuildResponse(const Target& t, const SamlService* service,
+                                      const Session* session, const SamlError* error);
+  // ---- sessions (session.cc) ----
+  std::optional<std::pair<std::string, Session>> LoadSession(const HttpRequest& req);
+  Status SaveSession(const std::string& key, const Session& s);
+  SetCookie Cookie(std::string_view name, const std::string& value, int64_t max_age) const;
+  // ---- SLO (slo.cc) ----
+  HttpResponse HandleLogoutRequest(const HttpRequest& req, const std::string& xml, bool redirect,
+                                   const std::string& relay_state);
+  HttpResponse HandleLogoutResponse(const HttpRequest& req, const std::string& xml, bool redirect);
+  HttpResponse StartLogout(const HttpRequest& req, const std::string& session_key,
+                           const Session& session, LogoutState state);
+  HttpResponse SendToService(const SamlService& s, const std::string& url, bool is_request,
+                             const std::string& xml, const std::string& relay_state);
+  // ---- signatures ----
+  EVP_PKEY* ServiceKey(const SamlService& s);  // parsed once per certificate
+  Status VerifyMessage(const HttpRequest& req, xmlDoc* doc, bool redirect,
+                       std::string_view message_param, const SamlService& s);
+  StatusOr<std::string> SignXml(const std::string& xml, bool sign_assertion);
+
+  std::string Url(std::string_view path) const { return opts_.base_url + std::string(path); }
+  int64_t Now() const { return clock_.NowUnixSeconds(); }
+  std::string NewId() { return "_" + HexEncode(random_.Bytes(20)); }
+
+  SamlIdpOptions opts_;
+  std::string entity_id_;
+  Store& store_;
+  ServiceRegistry& services_;
+  Authenticator& authenticator_;
+  const ClaimsCatalogue& catalogue_;
+  SamlSigner signer_;
+  Clock& clock_;
+  Random& random_;
+  SessionLogoutHook* logout_hook_;
+
+  std::mutex mu_;
+  // Parsed service certificates: entity ID → (certificate PEM, key).
+  std::map<std::string, std::pair<std::string, std::shared_ptr<PublicKey>>> service_keys_;  // GUARDED_BY(mu_)
+  // Keys replaced by a re-registration: a concurrent request may still be
+  // verifying with the borrowed EVP_PKEY, so they are kept, not freed.
+  std::vector<std::shared_ptr<PublicKey>> retired_keys_;  // GUARDED_BY(mu_)
+  std::string metadata_cache_;       // GUARDED_BY(mu_)
+  int64_t metadata_built_at_ = 0;    // GUARDED_BY(mu_)
+};
+
+}  // namespace certme::saml

@@ -1,0 +1,89 @@
+// What the SAML IdP keeps in the Store between requests. Internal.
+//
+//   saml_authn     txn               → PendingAuthn (TTL login_ttl)
+//   saml_session   sha256(cookie)    → Session      (TTL session_ttl)
+//   saml_sidx      SessionIndex      → sha256(cookie) (finds the session of a
+//                                      LogoutRequest that arrives without our cookie)
+//   saml_req_id    issuer|ID         → "1"          (replay cache for requests)
+//   saml_logout    logout id         → LogoutState  (TTL a few minutes)
+//   saml_out_req   our request ID    → logout id    (matches LogoutResponses)
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "protocols/saml/idp.h"
+
+namespace certme::saml {
+
+inline constexpr std::string_view kAuthnNs = "saml_authn";
+inline constexpr std::string_view kSessionNs = "saml_session";
+inline constexpr std::string_view kSessionIndexNs = "saml_sidx";
+inline constexpr std::string_view kReplayNs = "saml_req_id";
+inline constexpr std::string_view kLogoutNs = "saml_logout";
+inline constexpr std::string_view kOutRequestNs = "saml_out_req";
+inline constexpr std::string_view kBrowserCookie = "certme_saml_browser";
+
+struct SamlIdp::PendingAuthn {
+  std::string entity_id;
+  std::string request_id;
+  std::string acs_url;
+  std::string relay_state;
+  std::string lang = "ro";
+  std::string name_id_format;  // requested; empty: service default
+  std::string browser_hash;
+  int64_t created_at = 0;
+};
+
+struct SamlIdp::Session {
+  struct Participant {
+    std::string entity_id;
+    std::string name_id;
+    std::string name_id_format;
+  };
+  std::string session_index;
+  std::string subject;
+  int64_t auth_time = 0;
+  std::string acr;
+  std::map<std::string, std::string> attributes;
+  std::vector<std::string> consented;  // catalogue keys the user agreed to share
+  std::vector<Participant> participants;
+  int64_t expires_at = 0;
+};
+
+struct SamlIdp::LogoutState {
+  struct Pending {
+    std::string entity_id;
+    std::string request_id;  // our LogoutRequest's ID
+    std::string name_id;
+    std::string name_id_format;
+    bool answered = false;
+    bool success = false;
+  };
+  std::string lang = "ro";
+  std::string initiator;             // entity ID; empty for IdP-initiated logout
+  std::string initiator_request_id;  // InResponseTo of our final LogoutResponse
+  std::string initiator_relay_state;
+  std::string session_index;
+  std::vector<Pending> pending;
+  int64_t deadline = 0;
+  bool finished = false;
+};
+
+nlohmann::json ToJson(const SamlIdp::PendingAuthn& r);
+nlohmann::json ToJson(const SamlIdp::Session& r);
+nlohmann::json ToJson(const SamlIdp::LogoutState& r);
+std::optional<SamlIdp::PendingAuthn> ParsePendingAuthn(std::string_view text);
+std::optional<SamlIdp::Session> ParseSession(std::string_view text);
+std::optional<SamlIdp::LogoutState> ParseLogoutState(std::string_view text);
+
+std::string Sha256Hex(std::string_view data);
+std::string HmacSha256(std::string_view key, std::string_view data);
+
+}  // namespace certme::saml

@@ -1,0 +1,302 @@
+// Single Logout (SAML Profiles §4.4) in both directions and both bindings.
+//
+// The IdP ends its own session at once, then tells every other service of
+// the session in parallel: the browser gets a page with one hidden frame per
+// service (each posts or redirects that service's signed LogoutRequest);
+// the services answer into /saml/slo, which records each answer. The page
+// polls /saml/slo/status and, when all have answered or the timeout passed,
+// goes to /saml/slo/finish, which answers the initiator with Success or
+// PartialLogout. A service that never answers only costs the timeout.
+#include <algorithm>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "protocols/saml/dsig.h"
+#include "protocols/saml/idp.h"
+#include "protocols/saml/pages.h"
+#include "protocols/saml/records.h"
+#include "protocols/saml/vocabulary.h"
+#include "protocols/saml/xml.h"
+
+namespace certme::saml {
+namespace {
+
+std::string LogoutRequestXml(const std::string& id, const std::string& issuer, const std::string& destination,
+                             int64_t now, int64_t not_after, const SamlIdp::LogoutState::Pending& p,
+                             const std::string& session_index) {
+  std::string x = "<samlp:LogoutRequest xmlns:samlp=\"" + std::string(kNsProtocol) + "\" xmlns:saml=\"" +
+                  std::string(kNsAssertion) + "\" ID=\"" + id + "\" Version=\"2.0\" IssueInstant=\"" +
+                  FormatSamlTime(now) + "\" Destination=\"" + XmlEscape(destination) + "\" NotOnOrAfter=\"" +
+                  FormatSamlTime(not_after) + "\" Reason=\"" + std::string(kLogoutReasonUser) + "\">";
+  x += "<saml:Issuer>" + XmlEscape(issuer) + "</saml:Issuer>";
+  x += "<saml:NameID Format=\"" + XmlEscape(p.name_id_format) + "\"";
+  if (p.name_id_format != kNameIdUnspecified)
+    x += " NameQualifier=\"" + XmlEscape(issuer) + "\" SPNameQualifier=\"" + XmlEscape(p.entity_id) + "\"";
+  x += ">" + XmlEscape(p.name_id) + "</saml:NameID>";
+  x += "<samlp:SessionIndex>" + XmlEscape(session_index) + "</samlp:SessionIndex></samlp:LogoutRequest>";
+  return x;
+}
+
+std::string LogoutResponseXml(const std::string& id, const std::string& issuer, const std::string& destination,
+                              int64_t now, const std::string& in_response_to, std::string_view status,
+                              std::string_view sub_status) {
+  std::string x = "<samlp:LogoutResponse xmlns:samlp=\"" + std::string(kNsProtocol) + "\" xmlns:saml=\"" +
+                  std::string(kNsAssertion) + "\" ID=\"" + id + "\" Version=\"2.0\" IssueInstant=\"" +
+                  FormatSamlTime(now) + "\" Destination=\"" + XmlEscape(destination) + "\"";
+  if (!in_response_to.empty()) x += " InResponseTo=\"" + XmlEscape(in_response_to) + "\"";
+  x += "><saml:Issuer>" + XmlEscape(issuer) + "</saml:Issuer><samlp:Status><samlp:StatusCode Value=\"" +
+       std::string(status) + "\"";
+  if (sub_status.empty()) {
+    x += "/>";
+  } else {
+    x += "><samlp:StatusCode Value=\"" + std::string(sub_status) + "\"/></samlp:StatusCode>";
+  }
+  x += "</samlp:Status></samlp:LogoutResponse>";
+  return x;
+}
+
+}  // namespace
+
+HttpResponse SamlIdp::Slo(const HttpRequest& req) {
+  const bool redirect = req.method == "GET" || req.method == "HEAD";
+  const Params& p = redirect ? req.query : req.form;
+  size_t nreq = ParamCount(p, kParamSamlRequest), nresp = ParamCount(p, kParamSamlResponse);
+  if (nreq + nresp != 1 || ParamCount(p, kParamRelayState) > 1) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  std::string relay = ParamGet(p, kParamRelayState).value_or("");
+  if (relay.size() > 80) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  std::string encoded = *ParamGet(p, nreq ? kParamSamlRequest : kParamSamlResponse);
+  auto xml = redirect ? DecodeRedirectMessage(encoded) : DecodePostMessage(encoded);
+  if (!xml.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  if (nreq) return HandleLogoutRequest(req, *xml, redirect, relay);
+  return HandleLogoutResponse(req, *xml, redirect);
+}
+
+HttpResponse SamlIdp::HandleLogoutRequest(const HttpRequest& req, const std::string& xml, bool redirect,
+                                          const std::string& relay_state) {
+  auto doc = ParseUntrustedXml(xml);
+  if (!doc.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  auto lr = ReadLogoutRequest(root);
+  if (!lr.ok()) {
+    LogInfo("saml LogoutRequest malformed", {{"detail", lr.status().ToString()}});
+    return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  }
+  auto service = services_.Get(lr->header.issuer);
+  if (!service.ok()) return SamlErrorPage(400, "ro", SamlPage::kUnknownService);
+  if (service->SloResponseUrl().empty()) return SamlErrorPage(400, "ro", SamlPage::kBadAcs);
+  auto answer = [&](std::string_view status, std::string_view sub) {
+    std::string out = LogoutResponseXml(NewId(), entity_id_, service->SloResponseUrl(), Now(),
+                                        lr->header.id, status, sub);
+    HttpResponse r = SendToService(*service, service->SloResponseUrl(), false, out, relay_state);
+    // Clears our cookie whatever the outcome of the request was only on success.
+    return r;
+  };
+  // MPass: LogoutRequests are signed and verified against the registered certificate.
+  if (Status st = VerifyMessage(req, doc->get(), redirect, kParamSamlRequest, *service); !st.ok()) {
+    LogInfo("saml LogoutRequest signature refused", {{"issuer", service->entity_id}, {"detail", st.ToString()}});
+    return answer(kStatusRequester, kStatusRequestDenied);
+  }
+  if (lr->header.version != kVersion20) return answer(kStatusVersionMismatch, "");
+  if (lr->header.destination.empty() ? (HasEnvelopedSignature(root) || req.Query(kParamSignature).has_value())
+                                     : lr->header.destination != Url(kPathSlo))
+    return answer(kStatusRequester, kStatusRequestDenied);
+  int64_t now = Now();
+  if (lr->header.issue_instant > now + opts_.clock_skew_seconds ||
+      lr->header.issue_instant < now - opts_.max_request_age_seconds - opts_.clock_skew_seconds ||
+      (lr->not_on_or_after && lr->not_on_or_after + opts_.clock_skew_seconds <= now))
+    return answer(kStatusRequester, kStatusRequestDenied);
+  Status fresh = store_.PutIfAbsent(kReplayNs, Sha256Hex(service->entity_id + "\n" + lr->header.id), "1",
+                                    std::chrono::seconds(opts_.max_request_age_seconds + 2 * opts_.clock_skew_seconds));
+  if (!fresh.ok()) return answer(kStatusRequester, kStatusRequestDenied);
+
+  // The session: by SessionIndex (the SP's POST is cross-site and may come
+  // without our cookie), else by cookie; it must list this service with
+  // this NameID.
+  std::optional<std::pair<std::string, Session>> found;
+  for (const auto& si : lr->session_indexes) {
+    auto key = store_.Get(kSessionIndexNs, si);
+    if (!key.ok()) continue;
+    auto raw = store_.Get(kSessionNs, *key);
+    if (!raw.ok()) continue;
+    if (auto s = ParseSession(*raw)) found = std::make_pair(*key, std::move(*s));
+    break;
+  }
+  if (!found && lr->session_indexes.empty()) found = LoadSession(req);
+  bool matches = false;
+  if (found)
+    for (const auto& part : found->second.participants)
+      if (part.entity_id == service->entity_id && part.name_id == lr->name_id) matches = true;
+  if (!found || !matches) {
+    // SAML Core §3.7.3.2: nothing to end for this principal: the service is
+    // logged out as far as we are concerned.
+    LogInfo("saml logout for no live session", {{"issuer", service->entity_id}});
+    HttpResponse r = answer(kStatusSuccess, "");
+    r.cookies.push_back(Cookie(kSessionCookie, "", 0));
+    return r;
+  }
+  LogoutState state;
+  state.lang = "ro";
+  state.initiator = service->entity_id;
+  state.initiator_request_id = lr->header.id;
+  state.initiator_relay_state = relay_state;
+  return StartLogout(req, found->first, found->second, std::move(state));
+}
+
+HttpResponse SamlIdp::StartLogout(const HttpRequest& req, const std::string& session_key,
+                                  const Session& session, LogoutState state) {
+  // Consume: of two concurrent logouts of one session only one proceeds.
+  auto raw = store_.Consume(kSessionNs, session_key);
+  (void)store_.Delete(kSessionIndexNs, session.session_index);
+  if (logout_hook_) logout_hook_->EndOtherSessions(req);
+  const Session& s = raw.ok() && ParseSession(*raw) ? *ParseSession(*raw) : session;
+  int64_t now = Now();
+  state.session_index = s.session_index;
+  state.deadline = now + opts_.logout_timeout_seconds;
+  for (const auto& part : s.participants) {
+    if (part.entity_id == state.initiator) continue;
+    auto svc = services_.Get(part.entity_id);
+    if (!svc.ok() || svc->slo_url.empty()) continue;
+    state.pending.push_back({part.entity_id, NewId(), part.name_id, part.name_id_format, false, false});
+  }
+  std::string id = random_.Token();
+  auto ttl = std::chrono::seconds(opts_.logout_timeout_seconds + 300);
+  Status st = store_.Put(kLogoutNs, id, ToJson(state).dump(), ttl);
+  for (const auto& p : state.pending)
+    if (st.ok()) st = store_.Put(kOutRequestNs, p.request_id, id, ttl);
+  if (!st.ok()) {
+    LogError("saml logout state not stored", {{"detail", st.ToString()}});
+    return SamlErrorPage(500, state.lang, SamlPage::kServerError);
+  }
+  LogInfo("saml session ended", {{"session_index", s.session_index}, {"others", state.pending.size()},
+                                 {"initiator", state.initiator}});
+  std::string q = "?l=" + PercentEncode(id);
+  HttpResponse r;
+  if (state.pending.empty()) {
+    r = HttpResponse::Redirect(Url(kPathSlo) + "/finish" + q, 303);
+  } else {
+    std::vector<std::string> frames;
+    for (size_t i = 0; i < state.pending.size(); ++i)
+      frames.push_back(Url(kPathSlo) + "/frame" + q + "&i=" + std::to_string(i));
+    r = SamlLogoutProgressPage(state.lang, frames, Url(kPathSlo) + "/status" + q, Url(kPathSlo) + "/finish" + q,
+                               opts_.logout_timeout_seconds, HexEncode(random_.Bytes(16)));
+  }
+  r.cookies.push_back(Cookie(kSessionCookie, "", 0));
+  return r;
+}
+
+HttpResponse SamlIdp::SloFrame(const HttpRequest& req) {
+  auto id = req.Query("l");
+  auto idx = req.Query("i");
+  if (!id || !idx || id->size() > 128) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  auto raw = store_.Get(kLogoutNs, *id);
+  if (!raw.ok()) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
+  auto state = ParseLogoutState(*raw);
+  size_t i = 0;
+  try {
+    i = std::stoul(*idx);
+  } catch (...) {
+    return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  }
+  if (!state || i >= state->pending.size()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  const auto& p = state->pending[i];
+  auto svc = services_.Get(p.entity_id);
+  if (!svc.ok()) return SamlFramedDonePage();
+  std::string xml = LogoutRequestXml(p.request_id, entity_id_, svc->slo_url, Now(), state->deadline, p,
+                                     state->session_index);
+  return SendToService(*svc, svc->slo_url, true, xml, "");
+}
+
+HttpResponse SamlIdp::HandleLogoutResponse(const HttpRequest& req, const std::string& xml, bool redirect) {
+  auto doc = ParseUntrustedXml(xml);
+  if (!doc.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  auto resp = ReadLogoutResponse(xmlDocGetRootElement(doc->get()));
+  if (!resp.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  auto service = services_.Get(resp->header.issuer);
+  if (!service.ok()) return SamlErrorPage(400, "ro", SamlPage::kUnknownService);
+  if (Status st = VerifyMessage(req, doc->get(), redirect, kParamSamlResponse, *service); !st.ok()) {
+    LogInfo("saml LogoutResponse signature refused", {{"issuer", service->entity_id}, {"detail", st.ToString()}});
+    return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  }
+  auto logout_id = store_.Consume(kOutRequestNs, resp->in_response_to);
+  if (!logout_id.ok()) return SamlFramedDonePage();
+  // Several services answer at once: compare-and-swap on the state.
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto raw = store_.Get(kLogoutNs, *logout_id);
+    if (!raw.ok()) break;
+    auto state = ParseLogoutState(*raw);
+    if (!state) break;
+    for (auto& p : state->pending)
+      if (p.request_id == resp->in_response_to && p.entity_id == service->entity_id) {
+        p.answered = true;
+        p.success = resp->status == kStatusSuccess;
+      }
+    Status st = store_.CompareAndSwap(kLogoutNs, *logout_id, *raw, ToJson(*state).dump(),
+                                      std::chrono::seconds(opts_.logout_timeout_seconds + 300));
+    if (st.code() != StatusCode::kFailedPrecondition) break;
+  }
+  return SamlFramedDonePage();
+}
+
+HttpResponse SamlIdp::SloStatus(const HttpRequest& req) {
+  auto id = req.Query("l");
+  if (!id || id->size() > 128) return HttpResponse::Json(400, "{\"pending\":0}");
+  auto raw = store_.Get(kLogoutNs, *id);
+  auto state = raw.ok() ? ParseLogoutState(*raw) : std::nullopt;
+  size_t pending = 0;
+  if (state && Now() < state->deadline)
+    for (const auto& p : state->pending) pending += p.answered ? 0 : 1;
+  HttpResponse r = HttpResponse::Json(200, "{\"pending\":" + std::to_string(pending) + "}");
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse SamlIdp::SloFinish(const HttpRequest& req) {
+  auto id = req.Query("l");
+  if (!id || id->size() > 128) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  auto raw = store_.Consume(kLogoutNs, *id);
+  if (!raw.ok()) return SamlErrorPage(200, "ro", SamlPage::kLoggedOut);
+  auto state = ParseLogoutState(*raw);
+  if (!state) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+  bool all = true;
+  for (const auto& p : state->pending) {
+    all = all && p.answered && p.success;
+    (void)store_.Delete(kOutRequestNs, p.request_id);
+  }
+  LogInfo("saml logout finished", {{"initiator", state->initiator}, {"complete", all}});
+  if (state->initiator.empty()) return SamlErrorPage(200, state->lang, SamlPage::kLoggedOut);
+  auto svc = services_.Get(state->initiator);
+  if (!svc.ok() || svc->SloResponseUrl().empty()) return SamlErrorPage(200, state->lang, SamlPage::kLoggedOut);
+  // SAML Core §3.7.3.2: PartialLogout when not every participant confirmed.
+  std::string xml = LogoutResponseXml(NewId(), entity_id_, svc->SloResponseUrl(), Now(), state->initiator_request_id,
+                                      all ? kStatusSuccess : kStatusPartialLogout, "");
+  HttpResponse r = SendToService(*svc, svc->SloResponseUrl(), false, xml, state->initiator_relay_state);
+  // The final answer goes top-level, not in a frame.
+  if (r.csp) {
+    auto pos = r.csp->find("frame-ancestors 'self'");
+    if (pos != std::string::npos) r.csp->replace(pos, 22, "frame-ancestors 'none'");
+  }
+  return r;
+}
+
+HttpResponse SamlIdp::LogoutPage(const HttpRequest& req) {
+  std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  auto session = LoadSession(req);
+  if (!session) return SamlErrorPage(200, lang, SamlPage::kLoggedOut);
+  // The confirmation form carries a token derived from the session cookie,
+  // so another site cannot log the user out.
+  std::string csrf = Base64UrlEncode(HmacSha256(opts_.pairwise_salt.reveal(), "logout\n" + session->first));
+  return SamlLogoutConfirmPage(lang, Url(kPathLogout), csrf);
+}
+
+HttpResponse SamlIdp::LogoutSubmit(const HttpRequest& req) {
+  std::string lang = PickLang(req.Form(kParamLang).value_or("ro"));
+  auto session = LoadSession(req);
+  if (!session) return SamlErrorPage(200, lang, SamlPage::kLoggedOut);
+  std::string expected = Base64UrlEncode(HmacSha256(opts_.pairwise_salt.reveal(), "logout\n" + session->first));
+  if (!ConstantTimeEquals(req.Form("csrf").value_or(""), expected)) return SamlErrorPage(400, lang, SamlPage::kBadRequest);
+  LogoutState state;
+  state.lang = lang;
+  return StartLogout(req, session->first, session->second, std::move(state));
+}
+
+}  // namespace certme::saml

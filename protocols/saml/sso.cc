@@ -1,0 +1,402 @@
+// Web Browser SSO (SAML Profiles §4.1): AuthnRequest checks, the login
+// hand-off, and the signed Response. Each check is a small step citing its rule.
+#include <algorithm>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "crypto/evp.h"
+#include "protocols/saml/dsig.h"
+#include "protocols/saml/idp.h"
+#include "protocols/saml/pages.h"
+#include "protocols/saml/records.h"
+#include "protocols/saml/vocabulary.h"
+#include "protocols/saml/xml.h"
+
+namespace certme::saml {
+
+struct SamlIdp::Target {
+  std::string entity_id;
+  std::string acs_url;
+  std::string relay_state;
+  std::string request_id;
+  std::string lang = "ro";
+};
+
+namespace {
+
+constexpr size_t kMaxRelayStateBytes = 80;  // SAML Bindings §3.4.3, §3.5.3
+
+SamlError Err(std::string_view status, std::string_view sub, std::string message,
+              std::string detail = {}) {
+  return {std::string(status), std::string(sub), std::move(message), std::move(detail)};
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+int LoaRank(std::string_view loa) {
+  if (loa == kLoaLow) return 1;
+  if (loa == kLoaSubstantial) return 2;
+  if (loa == kLoaHigh) return 3;
+  return 0;
+}
+
+// SAML Core §3.3.2.2.1: does our LoA (substantial) satisfy the request?
+bool AuthnContextSatisfied(const AuthnRequest& r) {
+  if (r.authn_context_class_refs.empty()) return true;
+  const int ours = LoaRank(kLoaSubstantial);
+  for (const auto& ref : r.authn_context_class_refs) {
+    int rank = LoaRank(ref);
+    if (rank == 0) continue;  // a context we never provide
+    const auto& c = r.authn_context_comparison;
+    if ((c == "exact" && rank == ours) || (c == "minimum" && ours >= rank) ||
+        (c == "maximum" && ours <= rank) || (c == "better" && ours > rank))
+      return true;
+  }
+  return false;
+}
+
+// The NameID format the service gets: the request may narrow the service's
+// default to persistent or transient; anything else cannot be honoured.
+std::optional<std::string> ChooseNameIdFormat(const SamlService& s, std::string_view requested) {
+  if (requested.empty() || requested == kNameIdUnspecified) {
+    if (s.name_id == kNameIdKindPersistent) return std::string(kNameIdPersistent);
+    if (s.name_id == kNameIdKindTransient) return std::string(kNameIdTransient);
+    return std::string(kNameIdUnspecified);
+  }
+  if (requested == kNameIdPersistent || requested == kNameIdTransient) return std::string(requested);
+  return std::nullopt;
+}
+
+}  // namespace
+
+HttpResponse SamlIdp::Sso(const HttpRequest& req) {
+  std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  const bool redirect = req.method == "GET" || req.method == "HEAD";
+  const Params& p = redirect ? req.query : req.form;
+  // SAML Bindings §3.4.4.1 / §3.5.4: exactly one message, at most one RelayState.
+  if (ParamCount(p, kParamSamlRequest) != 1 || ParamCount(p, kParamRelayState) > 1)
+    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
+  std::string relay = ParamGet(p, kParamRelayState).value_or("");
+  if (relay.size() > kMaxRelayStateBytes) return SamlErrorPage(400, lang, SamlPage::kBadRequest);
+  std::string encoded = *ParamGet(p, kParamSamlRequest);
+  auto xml = redirect ? DecodeRedirectMessage(encoded) : DecodePostMessage(encoded);
+  if (!xml.ok()) {
+    LogInfo("saml request undecodable", {{"detail", xml.status().ToString()}});
+    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
+  }
+  return HandleAuthnRequest(req, *xml, redirect, relay);
+}
+
+HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const std::string& xml,
+                                         bool redirect, const std::string& relay_state) {
+  std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  // Parsing: DOCTYPE, entities, size and nesting are refused here.
+  auto doc = ParseUntrustedXml(xml);
+  if (!doc.ok()) {
+    LogInfo("saml AuthnRequest refused", {{"detail", doc.status().ToString()}});
+    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
+  }
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  auto ar = ReadAuthnRequest(root);
+  if (!ar.ok()) {
+    LogInfo("saml AuthnRequest malformed", {{"detail", ar.status().ToString()}});
+    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
+  }
+
+  // SAML Profiles §4.1.4.1: the Issuer must be a registered service; until
+  // then nothing can be sent anywhere, so errors are pages.
+  if (ar->header.issuer.empty()) return SamlErrorPage(400, lang, SamlPage::kUnknownService);
+  auto service = services_.Get(ar->header.issuer);
+  if (!service.ok()) {
+    LogInfo("saml unknown issuer", {{"issuer", ar->header.issuer.substr(0, 256)}});
+    return SamlErrorPage(400, lang, SamlPage::kUnknownService);
+  }
+  // SAML Profiles §4.1.4.1 and Metadata §2.4.4: the ACS must be registered.
+  Target t;
+  t.entity_id = service->entity_id;
+  t.relay_state = relay_state;
+  t.request_id = ar->header.id;
+  t.lang = lang;
+  if (!ar->acs_url.empty()) {
+    if (!Contains(service->acs_urls, ar->acs_url)) {
+      LogInfo("saml unregistered ACS", {{"issuer", t.entity_id}, {"acs", ar->acs_url.substr(0, 256)}});
+      return SamlErrorPage(400, lang, SamlPage::kBadAcs);
+    }
+    t.acs_url = ar->acs_url;
+  } else if (ar->acs_index) {
+    if (*ar->acs_index >= static_cast<int>(service->acs_urls.size()))
+      return SamlErrorPage(400, lang, SamlPage::kBadAcs);
+    t.acs_url = service->acs_urls[*ar->acs_index];
+  } else {
+    t.acs_url = service->acs_urls.front();
+  }
+  // From here on the ACS is trusted: errors are signed Responses to it.
+
+  // MPass: every request is signed with the registered certificate.
+  if (Status st = VerifyMessage(req, doc->get(), redirect, kParamSamlRequest, *service); !st.ok()) {
+    LogInfo("saml AuthnRequest signature refused", {{"issuer", t.entity_id}, {"detail", st.ToString()}});
+    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, st.message()));
+  }
+  // SAML Core §3.2.2.2: VersionMismatch is a top-level code.
+  if (ar->header.version != kVersion20)
+    return ErrorResponse(t, Err(kStatusVersionMismatch, "", "only SAML 2.0 is supported"));
+  // SAML Bindings §3.4.5.2 / §3.5.5.2: Destination must be our endpoint
+  // (and present when the message is signed).
+  if (ar->header.destination.empty() ? (HasEnvelopedSignature(root) || req.Query(kParamSignature).has_value())
+                                     : ar->header.destination != Url(kPathSso))
+    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, "Destination is not this endpoint"));
+  // SAML Core §3.2.1 IssueInstant; MPass refuses stale requests.
+  int64_t now = Now();
+  if (ar->header.issue_instant > now + opts_.clock_skew_seconds ||
+      ar->header.issue_instant < now - opts_.max_request_age_seconds - opts_.clock_skew_seconds)
+    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, "IssueInstant is not current"));
+  // SAML Profiles §4.1.4.5-style one-time use of request IDs.
+  Status fresh = store_.PutIfAbsent(
+      kReplayNs, Sha256Hex(t.entity_id + "\n" + ar->header.id), "1",
+      std::chrono::seconds(opts_.max_request_age_seconds + 2 * opts_.clock_skew_seconds));
+  if (fresh.code() == StatusCode::kAlreadyExists)
+    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, "request ID was already used"));
+  if (!fresh.ok()) {
+    LogError("saml replay cache unavailable", {{"detail", fresh.ToString()}});
+    return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
+  }
+  // SAML Profiles §4.1.4.1: only the HTTP-POST binding for the Response.
+  if (!ar->protocol_binding.empty() && ar->protocol_binding != kBindingPost)
+    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestUnsupported, "only HTTP-POST responses are supported"));
+  // SAML Core §3.4.1.1 NameIDPolicy.
+  auto format = ChooseNameIdFormat(*service, ar->name_id_format);
+  if (!format) return ErrorResponse(t, Err(kStatusRequester, kStatusInvalidNameIdPolicy, "NameID format not supported"));
+  // SAML Core §3.3.2.2.1 RequestedAuthnContext: we authenticate at eIDAS substantial.
+  if (!AuthnContextSatisfied(*ar))
+    return ErrorResponse(t, Err(kStatusResponder, kStatusNoAuthnContext, "requested authentication context not available"));
+
+  // SSO: an existing session serves the request unless ForceAuthn, or the
+  // service wants attributes the user has not shared in this session.
+  auto session = LoadSession(req);
+  bool usable = session && !ar->force_authn;
+  if (usable)
+    for (const auto& a : service->attributes)
+      if (!Contains(session->second.consented, a)) usable = false;
+  if (usable) {
+    return SuccessResponse(t, *service, session->first, session->second, {});
+  }
+  // SAML Core §3.4.1: IsPassive forbids any interaction.
+  if (ar->is_passive) return ErrorResponse(t, Err(kStatusResponder, kStatusNoPassive, "passive authentication not possible"));
+
+  // Hand-off to the login (protocols/login.h).
+  std::vector<SetCookie> cookies;
+  std::string browser = req.Cookie(kBrowserCookie).value_or("");
+  if (browser.size() < 32 || browser.size() > 128) {
+    browser = random_.Token();
+    cookies.push_back(Cookie(kBrowserCookie, browser, -1));
+  }
+  PendingAuthn pending;
+  pending.entity_id = t.entity_id;
+  pending.request_id = t.request_id;
+  pending.acs_url = t.acs_url;
+  pending.relay_state = t.relay_state;
+  pending.lang = lang;
+  pending.name_id_format = ar->name_id_format;
+  pending.browser_hash = Sha256Hex(browser);
+  pending.created_at = now;
+  std::string txn = random_.Token();
+  Status st = store_.Put(kAuthnNs, txn, ToJson(pending).dump(), std::chrono::seconds(opts_.login_ttl_seconds));
+  if (!st.ok()) {
+    LogError("saml pending request not stored", {{"detail", st.ToString()}});
+    return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
+  }
+  LoginRequest login;
+  login.txn = txn;
+  login.protocol = "saml";
+  login.service_id = t.entity_id;
+  login.service_names = service->names;
+  login.attributes = service->attributes;
+  login.ui_locale = lang;
+  login.acr = std::string(kLoaSubstantial);
+  login.force_authn = ar->force_authn;
+  login.resume_url = Url(kPathResume) + "?txn=" + PercentEncode(txn);
+  login.expires_at = now + opts_.login_ttl_seconds;
+  HttpResponse r = authenticator_.Begin(login);
+  for (auto& c : cookies) r.cookies.push_back(std::move(c));
+  return r;
+}
+
+HttpResponse SamlIdp::Resume(const HttpRequest& req) {
+  if (ParamCount(req.query, "txn") != 1) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
+  std::string txn = *req.Query("txn");
+  if (txn.empty() || txn.size() > 128) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
+  auto raw = store_.Get(kAuthnNs, txn);
+  if (!raw.ok()) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
+  auto pending = ParsePendingAuthn(*raw);
+  if (!pending) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+  const std::string& lang = pending->lang;
+  // The browser that started must finish (no login hand-over to another browser).
+  auto browser = req.Cookie(kBrowserCookie);
+  if (!browser || !ConstantTimeEquals(Sha256Hex(*browser), pending->browser_hash))
+    return SamlErrorPage(400, lang, SamlPage::kWrongBrowser);
+  auto result = TakeLoginResult(store_, txn);
+  if (!result.ok()) return SamlErrorPage(400, lang, SamlPage::kLoginExpired);
+  (void)store_.Delete(kAuthnNs, txn);
+
+  Target t{pending->entity_id, pending->acs_url, pending->relay_state, pending->request_id, lang};
+  auto service = services_.Get(pending->entity_id);
+  if (!service.ok()) return SamlErrorPage(400, lang, SamlPage::kUnknownService);
+  if (!result->error.empty())
+    return ErrorResponse(t, Err(kStatusResponder, kStatusRequestDenied, "the user did not authenticate"));
+  if (result->subject.empty()) return ErrorResponse(t, Err(kStatusResponder, kStatusAuthnFailed, "authentication failed"));
+
+  std::vector<SetCookie> cookies;
+  auto existing = LoadSession(req);
+  std::string key;
+  Session s;
+  if (existing && existing->second.subject == result->subject) {
+    key = existing->first;
+    s = existing->second;
+  } else {
+    std::string cookie = random_.Token();
+    key = Sha256Hex(cookie);
+    s.session_index = NewId();
+    s.expires_at = Now() + opts_.session_ttl_seconds;
+    cookies.push_back(Cookie(kSessionCookie, cookie, -1));
+  }
+  s.subject = result->subject;
+  s.auth_time = result->auth_time ? result->auth_time : Now();
+  s.acr = result->acr.empty() ? std::string(kLoaSubstantial) : result->acr;
+  for (const auto& [k, v] : result->attributes) s.attributes[k] = v;
+  for (const auto& a : service->attributes)
+    if (!Contains(s.consented, a)) s.consented.push_back(a);
+  // The NameID policy of the original request is kept with the pending record.
+  if (!pending->name_id_format.empty()) {
+    auto f = ChooseNameIdFormat(*service, pending->name_id_format);
+    if (f && *f == kNameIdPersistent) service->name_id = std::string(kNameIdKindPersistent);
+    if (f && *f == kNameIdTransient) service->name_id = std::string(kNameIdKindTransient);
+  }
+  return SuccessResponse(t, *service, key, s, std::move(cookies));
+}
+
+HttpResponse SamlIdp::ErrorResponse(const Target& t, const SamlError& e) {
+  LogInfo("saml error response", {{"issuer", t.entity_id}, {"status", e.status},
+                                  {"sub_status", e.sub_status}, {"message", e.message}});
+  auto xml = BuildResponse(t, nullptr, nullptr, &e);
+  auto signed_xml = xml.ok() ? SignXml(*xml, false) : StatusOr<std::string>(xml.status());
+  if (!signed_xml.ok()) {
+    LogError("saml error response not built", {{"detail", signed_xml.status().ToString()}});
+    return SamlErrorPage(500, t.lang, SamlPage::kServerError);
+  }
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {std::string(kParamSamlResponse), Base64Encode(*signed_xml)}};
+  if (!t.relay_state.empty()) fields.emplace_back(std::string(kParamRelayState), t.relay_state);
+  return SamlPostPage(t.acs_url, fields, HexEncode(random_.Bytes(16)));
+}
+
+HttpResponse SamlIdp::SuccessResponse(const Target& t, const SamlService& service,
+                                      const std::string& session_key, Session& session,
+                                      std::vector<SetCookie> cookies) {
+  // The NameID for this service (one per service per session).
+  Session::Participant* part = nullptr;
+  for (auto& p : session.participants)
+    if (p.entity_id == service.entity_id) part = &p;
+  std::string format, name_id;
+  if (service.name_id == kNameIdKindPersistent) {
+    // SAML Core §8.3.7: opaque, pairwise, stable.
+    format = std::string(kNameIdPersistent);
+    name_id = Base64UrlEncode(HmacSha256(opts_.pairwise_salt.reveal(), service.entity_id + "\n" + session.subject));
+  } else if (service.name_id == kNameIdKindTransient) {
+    format = std::string(kNameIdTransient);
+    name_id = part && part->name_id_format == kNameIdTransient ? part->name_id : NewId();
+  } else {
+    format = std::string(kNameIdUnspecified);
+    auto it = session.attributes.find("idnp");
+    if (it == session.attributes.end() || it->second.empty())
+      return ErrorResponse(t, Err(kStatusResponder, kStatusInvalidNameIdPolicy, "no IDNP for this person"));
+    name_id = it->second;
+  }
+  if (part) {
+    part->name_id = name_id;
+    part->name_id_format = format;
+  } else {
+    session.participants.push_back({service.entity_id, name_id, format});
+  }
+  Status st = SaveSession(session_key, session);
+  if (!st.ok()) {
+    LogError("saml session not stored", {{"detail", st.ToString()}});
+    return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
+  }
+  auto xml = BuildResponse(t, &service, &session, nullptr);
+  auto signed_xml = xml.ok() ? SignXml(*xml, service.sign_assertion) : StatusOr<std::string>(xml.status());
+  if (!signed_xml.ok()) {
+    LogError("saml response not built", {{"detail", signed_xml.status().ToString()}});
+    return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
+  }
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {std::string(kParamSamlResponse), Base64Encode(*signed_xml)}};
+  if (!t.relay_state.empty()) fields.emplace_back(std::string(kParamRelayState), t.relay_state);
+  HttpResponse r = SamlPostPage(t.acs_url, fields, HexEncode(random_.Bytes(16)));
+  for (auto& c : cookies) r.cookies.push_back(std::move(c));
+  LogInfo("saml response issued", {{"issuer", service.entity_id}, {"session_index", session.session_index}});
+  return r;
+}
+
+StatusOr<std::string> SamlIdp::BuildResponse(const Target& t, const SamlService* service,
+                                             const Session* session, const SamlError* error) {
+  int64_t now = Now();
+  std::string x;
+  x += "<samlp:Response xmlns:samlp=\"" + std::string(kNsProtocol) + "\" xmlns:saml=\"" +
+       std::string(kNsAssertion) + "\" ID=\"" + NewId() + "\" Version=\"2.0\" IssueInstant=\"" +
+       FormatSamlTime(now) + "\" Destination=\"" + XmlEscape(t.acs_url) + "\"";
+  if (!t.request_id.empty()) x += " InResponseTo=\"" + XmlEscape(t.request_id) + "\"";
+  if (!error) x += " Consent=\"" + std::string(kConsentPrior) + "\"";
+  x += "><saml:Issuer>" + XmlEscape(entity_id_) + "</saml:Issuer><samlp:Status>";
+  if (error) {
+    x += "<samlp:StatusCode Value=\"" + XmlEscape(error->status) + "\">";
+    if (!error->sub_status.empty()) x += "<samlp:StatusCode Value=\"" + XmlEscape(error->sub_status) + "\"/>";
+    x += "</samlp:StatusCode>";
+    if (!error->message.empty()) x += "<samlp:StatusMessage>" + XmlEscape(error->message) + "</samlp:StatusMessage>";
+    x += "</samlp:Status></samlp:Response>";
+    return x;
+  }
+  x += "<samlp:StatusCode Value=\"" + std::string(kStatusSuccess) + "\"/></samlp:Status>";
+  const Session::Participant* part = nullptr;
+  for (const auto& p : session->participants)
+    if (p.entity_id == service->entity_id) part = &p;
+  if (!part) return Internal("no participant for the service");
+  const int64_t not_after = now + opts_.assertion_ttl_seconds;
+  x += "<saml:Assertion xmlns:xs=\"" + std::string(kNsXs) + "\" xmlns:xsi=\"" + std::string(kNsXsi) +
+       "\" ID=\"" + NewId() + "\" Version=\"2.0\" IssueInstant=\"" + FormatSamlTime(now) + "\">";
+  x += "<saml:Issuer>" + XmlEscape(entity_id_) + "</saml:Issuer>";
+  // SAML Profiles §4.1.4.2: bearer confirmation bound to ACS and request.
+  x += "<saml:Subject><saml:NameID Format=\"" + XmlEscape(part->name_id_format) + "\"";
+  if (part->name_id_format != kNameIdUnspecified)
+    x += " NameQualifier=\"" + XmlEscape(entity_id_) + "\" SPNameQualifier=\"" + XmlEscape(service->entity_id) + "\"";
+  x += ">" + XmlEscape(part->name_id) + "</saml:NameID>";
+  x += "<saml:SubjectConfirmation Method=\"" + std::string(kCmBearer) + "\"><saml:SubjectConfirmationData NotOnOrAfter=\"" +
+       FormatSamlTime(not_after) + "\" Recipient=\"" + XmlEscape(t.acs_url) + "\"";
+  if (!t.request_id.empty()) x += " InResponseTo=\"" + XmlEscape(t.request_id) + "\"";
+  x += "/></saml:SubjectConfirmation></saml:Subject>";
+  x += "<saml:Conditions NotBefore=\"" + FormatSamlTime(now - opts_.clock_skew_seconds) + "\" NotOnOrAfter=\"" +
+       FormatSamlTime(not_after) + "\"><saml:AudienceRestriction><saml:Audience>" +
+       XmlEscape(service->entity_id) + "</saml:Audience></saml:AudienceRestriction></saml:Conditions>";
+  x += "<saml:AuthnStatement AuthnInstant=\"" + FormatSamlTime(session->auth_time) + "\" SessionIndex=\"" +
+       XmlEscape(session->session_index) + "\" SessionNotOnOrAfter=\"" + FormatSamlTime(session->expires_at) +
+       "\"><saml:AuthnContext><saml:AuthnContextClassRef>" + XmlEscape(session->acr) +
+       "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>";
+  // MPass attribute names and formats, only what the service registered.
+  std::string attrs;
+  for (const auto& key : service->attributes) {
+    const ClaimDefinition* def = catalogue_.ByKey(key);
+    if (!def || def->saml_name.empty()) continue;
+    auto it = session->attributes.find(key);
+    if (it == session->attributes.end()) continue;
+    auto value = ClaimsCatalogue::ToSamlValue(*def, it->second);
+    if (!value) continue;
+    attrs += "<saml:Attribute Name=\"" + XmlEscape(def->saml_name) + "\"><saml:AttributeValue xsi:type=\"xs:string\">" +
+             XmlEscape(*value) + "</saml:AttributeValue></saml:Attribute>";
+  }
+  if (!attrs.empty()) x += "<saml:AttributeStatement>" + attrs + "</saml:AttributeStatement>";
+  x += "</saml:Assertion></samlp:Response>";
+  return x;
+}
+
+}  // namespace certme::saml
