@@ -1,0 +1,16 @@
+// Fuzz target: LogoutRequest / LogoutResponse parsing and reading.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "protocols/saml/messages.h"
+#include "protocols/saml/xml.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  (void)certme::saml::ParseLogoutRequest(in);
+  if (auto doc = certme::saml::ParseUntrustedXml(in); doc.ok())
+    (void)certme::saml::ReadLogoutResponse(xmlDocGetRootElement(doc->get()));
+  if (auto xml = certme::saml::DecodeRedirectMessage(in); xml.ok()) (void)certme::saml::ParseLogoutRequest(*xml);
+  return 0;
+}
