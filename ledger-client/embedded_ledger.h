@@ -1,0 +1,77 @@
+// The embedded ledger: the registry's rules executed in-process over an
+// append-only, hash-chained log of signed transactions kept in a sqlite
+// file. No external process; the default for one machine.
+//
+//   entry n = (n, prev_hash = hash of entry n-1 (zeros for n = 1),
+//              time (unix seconds), tx = EncodeTransaction(signed tx))
+//   hash    = keccak256(prev_hash ‖ uint64be(n) ‖ int64be(time) ‖ tx)
+//
+// State (roles, eIDs, requests, events) is derived from the log only: on
+// open every entry is re-verified (chain link, hash, signature, sender
+// nonce) and re-executed with its own timestamp, so a modified, reordered or
+// removed entry, or a transaction nobody signed, stops the open with an
+// error naming the entry. Only transactions that succeed are appended (a
+// refused call leaves no trace, like a reverted call).
+//
+// Limits, stated plainly: the chain proves the log's integrity against
+// edits in place; it cannot notice that the newest entries were cut off the
+// end. `certme ledger verify` prints the head hash for anyone who wants to
+// anchor it elsewhere.
+//
+// Several processes may open one file (the validator daemon, the admin CLI,
+// the bridge): writes are serialized by sqlite's write lock, each writer
+// first applies the entries others appended, and a watcher thread (inotify
+// on the file's directory, PRAGMA data_version to confirm) applies foreign
+// entries as they land, waking WaitForEvents callers.
+//
+// Thread-safety: all methods may be called from many threads. Readers share
+// a std::shared_mutex over the derived state and never touch sqlite.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "ledger-client/ledger.h"
+#include "ledger-client/transaction.h"
+
+namespace certme {
+
+struct EmbeddedLedgerOptions {
+  // The sqlite file. Create() makes it (and nothing else: the directory must
+  // exist); Open() requires it.
+  std::string path;
+  // Ledger time source; null means SystemClock(). Entry times never go
+  // backwards even if this clock does.
+  Clock* clock = nullptr;
+  // true: every appended entry is fsynced (survives power loss).
+  bool sync_full = true;
+  // Apply entries appended by other processes as they land (inotify). Off:
+  // they are seen at the next write or Sync().
+  bool watch_file = true;
+  // How long a writer waits for another process's write lock.
+  Duration busy_timeout = std::chrono::seconds(10);
+};
+
+class EmbeddedLedger : public Ledger {
+ public:
+  // Creates a new registry file: its first entry is initialize(admin)
+  // signed by `admin`, which fixes the chain id and the registry address
+  // (CreateAddress(admin, 0)). AlreadyExists if the file holds entries.
+  static StatusOr<std::unique_ptr<EmbeddedLedger>> Create(const EmbeddedLedgerOptions& options,
+                                                          const EthKey& admin, uint64_t chain_id);
+  // Opens and replays an existing file. NotFound when absent; Internal
+  // ("LedgerDamaged: entry N: …") when verification fails.
+  static StatusOr<std::unique_ptr<EmbeddedLedger>> Open(const EmbeddedLedgerOptions& options);
+
+  // Submits a transaction signed elsewhere (a relay; tests of forged ones).
+  virtual StatusOr<TxReceipt> Submit(const SignedTransaction& tx) = 0;
+  // The sender's next transaction nonce.
+  virtual StatusOr<uint64_t> NextNonce(std::string_view account) = 0;
+  // Hash of the newest entry (zeros before the first).
+  virtual Bytes32 HeadHash() = 0;
+  // Applies entries other processes appended since the last look.
+  virtual Status Sync() = 0;
+};
+
+}  // namespace certme

@@ -1,0 +1,70 @@
+// The registry's functions as ABI calldata: the 4-byte selector of the
+// Solidity signature followed by abi.encode of the arguments. The embedded
+// backend stores exactly these bytes in its log and the EVM backend sends
+// them to the contract, so both execute the same calls.
+//
+// Stateless; safe for concurrent use. DecodeCall reads untrusted bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "crypto/ethereum.h"
+
+namespace certme {
+
+enum class RegistryMethod : uint8_t {
+  kInitialize = 1,  // initialize(address admin): the genesis entry (the EVM constructor)
+  kAddValidator,
+  kRemoveValidator,
+  kAddProvider,
+  kRemoveProvider,
+  kIssueEid,
+  kUpdateAttributes,
+  kSuspendEid,
+  kReactivateEid,
+  kRevokeEid,
+  kRequestValidation,
+  kAnswerValidation,
+};
+
+// The Solidity signature, e.g. "issueEid(address,bytes32[],bytes32[],uint8)".
+const char* RegistryMethodSignature(RegistryMethod m);
+
+// Limits the contract enforces too (bounded gas, bounded replay work).
+inline constexpr size_t kMaxAttributesPerCall = 64;
+inline constexpr size_t kMaxSignatureBytes = 65;
+
+// The union of every method's arguments; each method uses its own subset.
+struct RegistryCall {
+  RegistryMethod method = RegistryMethod::kInitialize;
+  std::string account;  // 20 bytes: admin / validator / provider / user argument
+  std::vector<Bytes32> attr_keys;
+  std::vector<Bytes32> commitments;
+  uint8_t loa = 0;
+  Bytes32 nonce{};
+  uint64_t expiry = 0;
+  std::string signature;  // consent signature (r‖s‖v, 65 bytes, or empty)
+  uint64_t request_id = 0;
+};
+
+std::string EncodeCall(const RegistryCall& call);
+// Fails (BadCalldata) on an unknown selector, malformed or non-canonical
+// arguments, or arrays longer than kMaxAttributesPerCall.
+StatusOr<RegistryCall> DecodeCall(std::string_view calldata);
+
+// Builders for readability at call sites.
+std::string InitializeCall(std::string_view admin);
+std::string AccountCall(RegistryMethod m, std::string_view account);  // add/remove/suspend/…
+std::string IssueEidCall(std::string_view user, const std::vector<Bytes32>& attr_keys,
+                         const std::vector<Bytes32>& commitments, uint8_t loa);
+std::string UpdateAttributesCall(std::string_view user, const std::vector<Bytes32>& attr_keys,
+                                 const std::vector<Bytes32>& commitments);
+std::string RequestValidationCall(std::string_view user, const std::vector<Bytes32>& attr_keys,
+                                  const Bytes32& nonce, uint64_t expiry, std::string_view signature);
+std::string AnswerValidationCall(uint64_t request_id, const std::vector<Bytes32>& commitments, uint8_t loa);
+
+}  // namespace certme
