@@ -12,6 +12,7 @@
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
 #include "idp/outbound/http_poster.h"
+#include "idp/saml_mount.h"
 #include "idp/store/store.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/client.h"
@@ -95,6 +96,7 @@ struct IdpServer::Parts {
   std::unique_ptr<PosterLogoutNotifier> notifier;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
+  std::unique_ptr<SamlMount> saml;
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
   std::unique_ptr<HttpServer> http;
@@ -176,6 +178,11 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     p->router->Handle(r.method, r.path, [op, fn](const HttpRequest& req) { return (op->*fn)(req); });
   }
 
+  if (c.saml.enabled) {
+    CERTME_ASSIGN_OR_RETURN(p->saml, MountSaml(c, *p->store, *p->keys, *p->authenticator,
+                                               p->catalogue, oo.pairwise_salt, *p->router));
+  }
+
   Store* store = p->store.get();
   InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics);
 
@@ -188,7 +195,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.client_cert_header = c.server.client_cert_header;
   ho.dev_mode = c.dev_mode;
   ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
-  if (!c.logging.access_log) ho.access_log = [](const std::string&) {};
+  ho.access_log_enabled = c.logging.access_log;
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
   return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
 }

@@ -155,6 +155,32 @@ struct OidcConfig {
   Secret pairwise_salt;
 };
 
+struct SamlConfig {
+  // Serve the SAML 2.0 IdP (/saml/metadata, /saml/sso, /saml/slo).
+  bool enabled = true;
+  // PEM private key (RSA) and certificate signing SAML messages and
+  // metadata. Empty: development mode uses the RS256 key of keys.* and a
+  // self-signed certificate kept in keys.dev_key_dir.
+  std::string signing_key_file;
+  std::string certificate_file;
+  // Lifetime of an assertion (SubjectConfirmationData/Conditions NotOnOrAfter).
+  int assertion_ttl_seconds = 300;
+  // SSO session lifetime (SessionNotOnOrAfter).
+  int session_ttl_seconds = 28800;
+  // Tolerated clock difference for IssueInstant.
+  int clock_skew_seconds = 60;
+  // Requests whose IssueInstant is older than this are refused.
+  int max_request_age_seconds = 300;
+  // Single Logout: how long to wait for the other services' answers.
+  int logout_timeout_seconds = 10;
+  // Accept rsa-sha1 from services registered with allow_sha1.
+  bool sha1_enabled = false;
+  // Technical contact published in the metadata.
+  std::string technical_contact;
+  // Services registered at start (development and tests); "" = none.
+  std::string dev_services_file;
+};
+
 struct LoginConfig {
   // How long a wallet login transaction (QR code) stays valid.
   int transaction_ttl_seconds = 300;
@@ -175,6 +201,7 @@ struct Config {
   StoreConfig store;      // where state is kept
   KeysConfig keys;        // signing keys
   OidcConfig oidc;        // OpenID Connect provider
+  SamlConfig saml;        // SAML 2.0 identity provider
   LoginConfig login;      // wallet login
   LoggingConfig logging;  // logs
 

@@ -15,6 +15,7 @@ const std::vector<Section>& ConfigSections() {
       {"store.sqlite", "Settings of the sqlite backend."},
       {"keys", "Signing keys for ID tokens (JWS) and SAML messages (XML-DSig)."},
       {"oidc", "OpenID Connect provider."},
+      {"saml", "SAML 2.0 identity provider (MPass-compatible)."},
       {"login", "certME wallet login."},
       {"logging", "Logs (secrets are never logged)."},
   };
@@ -159,6 +160,35 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      "YAML file of clients registered at start (development and tests). Empty: "
                      "none.",
                      [](auto& c) -> auto& { return c.oidc.dev_clients_file; }),
+
+      // saml
+      BoolField<C>("saml.enabled", "Serve the SAML 2.0 IdP (/saml/metadata, /saml/sso, /saml/slo).",
+                   [](auto& c) -> auto& { return c.saml.enabled; }),
+      StringField<C>("saml.signing_key_file",
+                     "PEM RSA private key signing SAML messages and metadata. Empty: dev mode uses "
+                     "the RS256 key of keys.* with a self-signed certificate.",
+                     [](auto& c) -> auto& { return c.saml.signing_key_file; }),
+      StringField<C>("saml.certificate_file", "PEM certificate of saml.signing_key_file.",
+                     [](auto& c) -> auto& { return c.saml.certificate_file; }),
+      IntField<C>("saml.assertion_ttl_seconds", "Lifetime of an assertion.", 30, 3600,
+                  [](auto& c) -> auto& { return c.saml.assertion_ttl_seconds; }),
+      IntField<C>("saml.session_ttl_seconds", "SSO session lifetime (SessionNotOnOrAfter).", 60,
+                  7 * 86400, [](auto& c) -> auto& { return c.saml.session_ttl_seconds; }),
+      IntField<C>("saml.clock_skew_seconds", "Tolerated clock difference for IssueInstant.", 0, 600,
+                  [](auto& c) -> auto& { return c.saml.clock_skew_seconds; }),
+      IntField<C>("saml.max_request_age_seconds", "Requests issued longer ago are refused.", 10,
+                  3600, [](auto& c) -> auto& { return c.saml.max_request_age_seconds; }),
+      IntField<C>("saml.logout_timeout_seconds",
+                  "Single Logout: how long to wait for the other services' answers.", 1, 120,
+                  [](auto& c) -> auto& { return c.saml.logout_timeout_seconds; }),
+      BoolField<C>("saml.sha1_enabled", "Accept rsa-sha1 from services registered with allow_sha1.",
+                   [](auto& c) -> auto& { return c.saml.sha1_enabled; }),
+      StringField<C>("saml.technical_contact", "Technical contact e-mail published in the metadata.",
+                     [](auto& c) -> auto& { return c.saml.technical_contact; }),
+      StringField<C>("saml.dev_services_file",
+                     "YAML file of SAML services registered at start (development and tests). "
+                     "Empty: none.",
+                     [](auto& c) -> auto& { return c.saml.dev_services_file; }),
 
       // login
       IntField<C>("login.transaction_ttl_seconds",

@@ -1,0 +1,37 @@
+// Builds the SAML IdP from the configuration and mounts its routes on the
+// router (next to the OIDC provider). Owns what it builds.
+#pragma once
+
+#include <memory>
+
+#include "common/secret.h"
+#include "common/status.h"
+#include "crypto/jose.h"
+#include "idp/config/config.h"
+#include "idp/http/router.h"
+#include "idp/store/store.h"
+#include "protocols/claims/claims_catalogue.h"
+#include "protocols/login.h"
+#include "protocols/saml/idp.h"
+#include "protocols/saml/service.h"
+
+namespace certme {
+
+struct SamlMount {
+  std::unique_ptr<saml::ServiceRegistry> services;
+  std::unique_ptr<saml::SamlIdp> idp;
+};
+
+// Initializes xmlsec (REQUIRES: before the HTTP server starts its threads),
+// loads the signing key and certificate (saml.signing_key_file /
+// certificate_file, or in dev mode the RS256 key of `keys` with a
+// self-signed certificate kept in keys.dev_key_dir), registers the services
+// of saml.dev_services_file and mounts SamlIdp::Routes() on `router`.
+// `pairwise_salt` keys persistent NameIDs (shared with OIDC pairwise subjects).
+StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& config, Store& store, KeySet& keys,
+                                               Authenticator& authenticator,
+                                               const ClaimsCatalogue& catalogue,
+                                               const Secret& pairwise_salt, Router& router,
+                                               saml::SessionLogoutHook* logout_hook = nullptr);
+
+}  // namespace certme
