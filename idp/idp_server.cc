@@ -195,7 +195,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.client_cert_header = c.server.client_cert_header;
   ho.dev_mode = c.dev_mode;
   ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
-  if (!c.logging.access_log) ho.access_log = [](const std::string&) {};
+  ho.access_log_enabled = c.logging.access_log;
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
   return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
 }

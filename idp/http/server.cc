@@ -303,12 +303,14 @@ void Finish(const std::shared_ptr<Exchange>& x, HttpResponse resp, std::string d
   core.metrics->http_requests().Inc({route, Metrics::MethodLabel(x->method), std::to_string(resp.status)});
   core.metrics->http_request_duration().Observe(seconds, {route});
 
-  nlohmann::ordered_json line = {
-      {"time", Rfc3339Now()},        {"method", x->method},       {"route", route},
-      {"path", x->raw_path},         {"status", resp.status},     {"bytes", body_bytes},
-      {"duration_ms", seconds * 1e3}, {"client_ip", x->client_ip}, {"request_id", x->request_id}};
-  if (!detail.empty()) line["error"] = detail;
-  core.Log(line);
+  if (core.opts.access_log_enabled || !detail.empty()) {
+    nlohmann::ordered_json line = {
+        {"time", Rfc3339Now()},        {"method", x->method},       {"route", route},
+        {"path", x->raw_path},         {"status", resp.status},     {"bytes", body_bytes},
+        {"duration_ms", seconds * 1e3}, {"client_ip", x->client_ip}, {"request_id", x->request_id}};
+    if (!detail.empty()) line["error"] = detail;
+    core.Log(line);
+  }
 
   const bool close = !x->ctx.keep_alive;
   bool pump_here = false;

@@ -56,6 +56,9 @@ struct HttpServerOptions {
   // One JSON object per request; null = stderr. Called from worker threads,
   // possibly concurrently.
   std::function<void(const std::string& json_line)> access_log;
+  // false: only requests that carry an internal error detail are logged
+  // (5xx causes stay visible); the per-request line is not even built.
+  bool access_log_enabled = true;
   // A keep-alive connection with no request for this long is closed.
   Duration idle_timeout = std::chrono::seconds(60);
   // From a request's first byte to its last; slower → 408 and close

@@ -614,6 +614,20 @@ TEST_F(ServerTest, AccessLogLinePerRequest) {
   EXPECT_FALSE(LogFor(*id).is_null());
 }
 
+TEST_F(ServerTest, AccessLogOffStillLogsServerErrors) {
+  router_->Get("/ok", [](const HttpRequest&) { return HttpResponse::Text(200, "fine"); });
+  router_->Get("/throw", [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
+  HttpServerOptions o;
+  o.access_log_enabled = false;
+  Start(o);
+  EXPECT_EQ(Curl("GET", Url("/ok"), "", {"X-Request-Id: quiet-1"}).status, 200);
+  EXPECT_EQ(Curl("GET", Url("/throw"), "", {"X-Request-Id: loud-1"}).status, 500);
+  EXPECT_TRUE(LogFor("quiet-1").is_null());
+  auto j = LogFor("loud-1");
+  ASSERT_FALSE(j.is_null());
+  EXPECT_THAT(j.value("error", ""), HasSubstr("boom"));
+}
+
 // Reads one sample from the text exposition: name{labels} value.
 double Sample(const std::string& text, const std::string& series) {
   size_t at = text.find("\n" + series + " ");
