@@ -12,4 +12,11 @@ int RunDemoCommand(const std::vector<std::string>& args);
 int RunConfigCommand(const std::vector<std::string>& args);
 int RunVersionCommand(const std::vector<std::string>& args);
 
+// The ledger programs (tools/ledger_commands.cc).
+int RunLedgerCommand(const std::vector<std::string>& args);
+int RunAdminCommand(const std::vector<std::string>& args);
+int RunValidatorCommand(const std::vector<std::string>& args);
+int RunWalletCommand(const std::vector<std::string>& args);
+int RunProviderCommand(const std::vector<std::string>& args);
+
 }  // namespace certme

@@ -20,6 +20,12 @@ const Command kCommands[] = {
      certme::RunDemoCommand},
     {"config", "print the reference configuration, or check a configuration file",
      certme::RunConfigCommand},
+    {"ledger", "create and inspect the certME registry (embedded ledger)", certme::RunLedgerCommand},
+    {"admin", "scheme administrator: authorize validators and providers, suspend/revoke eIDs",
+     certme::RunAdminCommand},
+    {"validator", "validator: enroll users, serve validation requests", certme::RunValidatorCommand},
+    {"wallet", "reference user wallet: key, attributes, consent, access history", certme::RunWalletCommand},
+    {"provider", "service provider: request a validation and check the answer", certme::RunProviderCommand},
     {"version", "print the version", certme::RunVersionCommand},
 };
 

@@ -189,6 +189,38 @@ struct LoginConfig {
   bool dev_login = false;
 };
 
+inline constexpr char kLedgerBackendEmbedded[] = "embedded";
+
+struct EmbeddedLedgerConfig {
+  // The ledger's sqlite file: an append-only, hash-chained log of signed
+  // transactions, replayed and verified at start.
+  std::string path = "var/ledger.db";
+  // true: every entry is fsynced (survives power loss).
+  bool sync_full = true;
+};
+
+struct LedgerConfig {
+  // "embedded" (in-process, one machine). "evm" is reserved for the
+  // JSON-RPC backend.
+  std::string backend = kLedgerBackendEmbedded;
+  // Chain id bound into every transaction and consent (EIP-712 domain).
+  // `certme ledger init` uses it; 31337 is the usual local development id.
+  int64_t chain_id = 31337;
+  EmbeddedLedgerConfig embedded;
+  // Expected registry address (0x…); empty: whatever the ledger holds.
+  // Guards against pointing the programs at the wrong registry.
+  std::string registry_address;
+  // Key files (secp256k1, JSON, mode 0600) of the scheme administrator,
+  // this machine's validator and the bridge as service provider.
+  std::string admin_key_file = "var/ledger/admin.key";
+  std::string validator_key_file = "var/ledger/validator.key";
+  std::string provider_key_file = "var/ledger/provider.key";
+  // How long a provider waits for a validator's answer.
+  int answer_timeout_seconds = 30;
+  // Default lifetime of a consent the reference wallet signs.
+  int consent_ttl_seconds = 600;
+};
+
 struct LoggingConfig {
   // "trace", "debug", "info", "warn" or "error".
   std::string level = "info";
@@ -203,6 +235,7 @@ struct Config {
   OidcConfig oidc;        // OpenID Connect provider
   SamlConfig saml;        // SAML 2.0 identity provider
   LoginConfig login;      // wallet login
+  LedgerConfig ledger;    // the certME registry
   LoggingConfig logging;  // logs
 
   // True when no configuration file was given. Not a YAML field and not

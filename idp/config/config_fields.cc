@@ -17,6 +17,8 @@ const std::vector<Section>& ConfigSections() {
       {"oidc", "OpenID Connect provider."},
       {"saml", "SAML 2.0 identity provider (MPass-compatible)."},
       {"login", "certME wallet login."},
+      {"ledger", "The certME registry: validators, providers, eIDs and consented validations."},
+      {"ledger.embedded", "Settings of the embedded ledger."},
       {"logging", "Logs (secrets are never logged)."},
   };
   return kSections;
@@ -198,6 +200,48 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "Development login double: logs in without a wallet. Allowed in dev mode "
                    "only.",
                    [](auto& c) -> auto& { return c.login.dev_login; }),
+
+      // ledger
+      ChoiceField<C>("ledger.backend",
+                     "embedded: the registry's rules run in-process over a hash-chained, signed "
+                     "log in a sqlite file (one machine, no other process). evm (a chain running "
+                     "the CertMeRegistry contract) is reserved for a later release.",
+                     {kLedgerBackendEmbedded},
+                     {{"evm", "\"evm\" is reserved for a later release; use \"embedded\""}},
+                     [](auto& c) -> auto& { return c.ledger.backend; }),
+      IntField<C>("ledger.chain_id",
+                  "Chain id bound into every transaction and every consent (EIP-712 domain); "
+                  "`certme ledger init` creates the registry with it.",
+                  1, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
+      StringField<C>("ledger.embedded.path",
+                     "The embedded ledger's file, replayed and verified at every start "
+                     "(`certme ledger init` creates it).",
+                     [](auto& c) -> auto& { return c.ledger.embedded.path; }),
+      BoolField<C>("ledger.embedded.sync_full",
+                   "true: every entry is fsynced and survives power loss. false: survives a "
+                   "crash of the process only.",
+                   [](auto& c) -> auto& { return c.ledger.embedded.sync_full; }),
+      StringField<C>("ledger.registry_address",
+                     "Expected registry address (0x…). Empty: whatever the ledger holds. Set it "
+                     "so that a wrong ledger file is refused.",
+                     [](auto& c) -> auto& { return c.ledger.registry_address; }),
+      StringField<C>("ledger.admin_key_file",
+                     "Scheme administrator's secp256k1 key (JSON, mode 0600), used by `certme "
+                     "ledger init` and `certme admin`.",
+                     [](auto& c) -> auto& { return c.ledger.admin_key_file; }),
+      StringField<C>("ledger.validator_key_file",
+                     "This machine's validator key, used by `certme validator`.",
+                     [](auto& c) -> auto& { return c.ledger.validator_key_file; }),
+      StringField<C>("ledger.provider_key_file",
+                     "The bridge's key as a service provider on the ledger, used by `certme "
+                     "provider` (and by wallet login).",
+                     [](auto& c) -> auto& { return c.ledger.provider_key_file; }),
+      IntField<C>("ledger.answer_timeout_seconds",
+                  "How long a provider waits for the validator's answer to a validation request.",
+                  1, 3600, [](auto& c) -> auto& { return c.ledger.answer_timeout_seconds; }),
+      IntField<C>("ledger.consent_ttl_seconds",
+                  "Lifetime of a consent the reference wallet signs (`certme wallet consent`).", 10,
+                  86400, [](auto& c) -> auto& { return c.ledger.consent_ttl_seconds; }),
 
       // logging
       ChoiceField<C>("logging.level", "Least severe level written.",

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The README's "Ledger walk-through", run exactly as a newcomer would type it
+# (in a fresh directory, with the default paths), checking each step's
+# output: init → authorize validator and provider → enroll a user → serve →
+# request answered → wallet history shows it. Also checks that refusals say
+# why. Usage: walkthrough.sh PATH/TO/certme
+set -euo pipefail
+
+CERTME=$(realpath "$1")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-walkthrough-XXXXXX")
+SERVE_PID=
+cleanup() {
+  if [[ -n "$SERVE_PID" ]]; then kill "$SERVE_PID" 2>/dev/null || true; wait "$SERVE_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+# No configuration file: the built-in defaults (var/ledger.db, var/ledger/*.key).
+unset CERTME_CONFIG
+export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
+
+fail() {
+  echo "walkthrough: FAILED: $*" >&2
+  [[ -f serve.log ]] && { echo "--- validator serve log:" >&2; cat serve.log >&2; }
+  exit 1
+}
+expect() {  # expect "what" "pattern" "text"
+  grep -qE -- "$2" <<<"$3" || fail "$1: expected /$2/ in:"$'\n'"$3"
+}
+certme() { "$CERTME" "$@"; }
+
+echo "== 1. the scheme administrator creates the registry"
+out=$(certme ledger init)
+echo "$out"
+expect "init" '^registry: +0x[0-9a-fA-F]{40}$' "$out"
+[[ -f var/ledger.db && -f var/ledger/admin.key ]] || fail "init made no ledger or admin key"
+[[ $(stat -c %a var/ledger/admin.key) == 600 ]] || fail "admin key is not private"
+
+echo "== 2. keys for a validator and a provider; the administrator authorizes them"
+VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
+PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
+out=$(certme admin authorize-validator "$VALIDATOR"); echo "$out"
+expect "authorize validator" "^authorized validator $VALIDATOR" "$out"
+out=$(certme admin authorize-provider "$PROVIDER"); echo "$out"
+expect "authorize provider" "^authorized service provider $PROVIDER" "$out"
+# Only the administrator may do that, and the refusal says why.
+if out=$(certme admin authorize-provider "$VALIDATOR" --admin-key var/ledger/validator.key 2>&1); then
+  fail "a validator authorized a provider"
+fi
+expect "refusal" 'NotAuthorized' "$out"
+
+echo "== 3. the user creates a wallet; the validator enrolls the user"
+USER_ADDR=$(certme wallet create)
+expect "wallet address" '^0x[0-9a-fA-F]{40}$' "$USER_ADDR"
+out=$(certme validator enroll --user "$USER_ADDR" --attr first_name=Ion --attr last_name=Popescu \
+        --attr idnp=2001234567890 --loa substantial --out enrollment.json)
+echo "$out"
+expect "enroll" "issued an eID to $USER_ADDR \(level of assurance substantial, 3 attributes" "$out"
+out=$(certme wallet import enrollment.json 2>&1); echo "$out"
+expect "import" 'imported 3 attributes, each matching its commitment on the ledger' "$out"
+out=$(certme wallet show); echo "$out"
+expect "show" "^eID: +active, level of assurance substantial, validator $VALIDATOR" "$out"
+expect "show" '^attribute: idnp = 2001234567890$' "$out"
+# The ledger itself holds no personal data, only salted hashes.
+if grep -qa -e 2001234567890 -e Popescu var/ledger.db*; then fail "personal data on the ledger"; fi
+
+echo "== 4. the validator service runs"
+"$CERTME" validator serve >serve.log 2>&1 &
+SERVE_PID=$!
+
+echo "== 5. the user consents; the provider requests validation and checks the answer"
+out=$(certme wallet consent --provider "$PROVIDER" --attrs first_name,idnp --out consent.json); echo "$out"
+expect "consent" "^consent for $PROVIDER to validate first_name,idnp" "$out"
+out=$(certme provider request consent.json --wait 30); echo "$out"
+expect "request" '^request 1 opened: validate first_name, idnp' "$out"
+expect "answer" "^request 1 answered by validator $VALIDATOR \(level of assurance substantial\)" "$out"
+expect "verified" '^verified: idnp = 2001234567890$' "$out"
+for _ in $(seq 50); do grep -q '"validation answered"' serve.log && break; sleep 0.1; done
+expect "serve log" '"msg":"validation answered".*"request":1' "$(cat serve.log)"
+# The same consent cannot be used twice.
+if out=$(certme provider request consent.json --wait 5 2>&1); then fail "a consent was used twice"; fi
+expect "replay" 'NonceUsed' "$out"
+# Data that does not match the commitments is refused.
+out=$(certme wallet consent --provider "$PROVIDER" --attrs idnp --out forged.json)
+sed -i 's/"2001234567890"/"2009999999999"/' forged.json
+if out=$(certme provider request forged.json --wait 30 2>&1); then fail "forged data accepted"; fi
+expect "forged" 'CommitmentMismatch' "$out"
+
+echo "== 6. the wallet's history shows who asked for what, and the outcome"
+out=$(certme wallet history); echo "$out"
+expect "history" "^request 1 .* provider $PROVIDER asked for first_name, idnp: answered by validator $VALIDATOR" "$out"
+expect "history" "^request 2 .* asked for idnp: answered" "$out"
+
+echo "== 7. the administrator suspends the eID; requests are refused with the reason"
+out=$(certme admin suspend-eid "$USER_ADDR"); echo "$out"
+out=$(certme wallet consent --provider "$PROVIDER" --attrs idnp --out consent2.json)
+if out=$(certme provider request consent2.json --wait 5 2>&1); then fail "request for a suspended eID"; fi
+expect "suspended" 'EidNotActive: the eID is suspended' "$out"
+
+echo "== 8. the whole log verifies"
+out=$(certme ledger verify); echo "$out"
+expect "verify" '^ok: [0-9]+ entries verified' "$out"
+
+kill "$SERVE_PID"; wait "$SERVE_PID" || fail "validator serve did not stop cleanly on SIGTERM"
+SERVE_PID=
+echo "walkthrough: all steps passed"

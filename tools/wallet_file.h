@@ -1,0 +1,99 @@
+// Files the ledger programs exchange:
+//  - service key files (scheme administrator, validator, provider): the
+//    secp256k1 key of an unattended service, JSON, mode 0600, unencrypted
+//    like the bridge's other server keys;
+//  - the wallet file: the user's key and attributes (value + salt),
+//    encrypted with a passphrase: Argon2id (RFC 9106) derives a 256-bit key,
+//    AES-256-GCM seals the secret part, the address is authenticated data;
+//  - the enrollment file a validator hands to the wallet, and the
+//    presentation (consent + disclosed attributes) a wallet hands to a
+//    provider.
+// Every parser here reads untrusted files (fuzzed:
+// tests/fuzz/ledger_wallet_fuzz.cc). Stateless; safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/secret.h"
+#include "common/status.h"
+#include "crypto/ethereum.h"
+#include "ledger-client/attributes.h"
+#include "ledger-client/eip712.h"
+
+namespace certme {
+
+// ---- service keys ----
+
+// {"address": "0x…", "private_key": "0x…"}; refuses to overwrite.
+Status WriteServiceKeyFile(const std::string& path, const EthKey& key);
+// Reads that JSON, or a file holding just the hex private key.
+StatusOr<EthKey> ReadServiceKeyFile(const std::string& path);
+
+// ---- wallet ----
+
+// Argon2id cost. The default is RFC 9106 §4's second recommended option
+// (t=3, 64 MiB, p=4 there; p=1 here: one thread is what a phone gives).
+struct WalletKdfParams {
+  uint32_t t_cost = 3;
+  uint32_t m_cost_kib = 64 * 1024;
+  uint32_t parallelism = 1;
+};
+// Upper bounds a wallet file may ask for (a hostile file must not make
+// opening it take minutes or gigabytes).
+inline constexpr uint32_t kMaxWalletTCost = 16;
+inline constexpr uint32_t kMaxWalletMCostKib = 1024 * 1024;
+
+struct WalletContents {
+  EthKey key = EthKey::Generate();
+  std::vector<DisclosedAttribute> attributes;
+  std::string validator;  // 20 bytes, once enrolled
+  uint8_t loa = 0;
+};
+
+// The outer, unencrypted part of a wallet file.
+struct WalletEnvelope {
+  std::string address;  // 20 bytes
+  WalletKdfParams kdf;
+  std::string salt, iv, ciphertext, tag;
+};
+StatusOr<WalletEnvelope> ParseWalletEnvelope(std::string_view json_text);
+
+StatusOr<std::string> SealWallet(const WalletContents& contents, const Secret& passphrase,
+                                 const WalletKdfParams& kdf = {});
+// Unauthenticated("wrong passphrase or damaged wallet file") when the tag
+// does not verify.
+StatusOr<WalletContents> OpenWallet(std::string_view json_text, const Secret& passphrase);
+
+// ---- validator → wallet ----
+
+struct Enrollment {
+  std::string user, validator, registry;  // 20 bytes each
+  uint64_t chain_id = 0;
+  uint8_t loa = 0;
+  std::vector<DisclosedAttribute> attributes;
+};
+std::string EncodeEnrollment(const Enrollment& e);
+StatusOr<Enrollment> ParseEnrollment(std::string_view json_text);
+
+// ---- wallet → provider ----
+
+struct Presentation {
+  Eip712Domain domain;
+  Consent consent;
+  std::string signature;  // 65 bytes
+  std::vector<DisclosedAttribute> attributes;  // in the consent's order
+};
+std::string EncodePresentation(const Presentation& p);
+// Also checks that the consent's attribute keys are exactly the keys of
+// the disclosed attribute names, in order.
+StatusOr<Presentation> ParsePresentation(std::string_view json_text);
+
+// Writes `text` to `path` with mode 0600 through a temporary file and a
+// rename; `overwrite` false refuses an existing file.
+Status WritePrivateFile(const std::string& path, std::string_view text, bool overwrite);
+StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 1 << 20);
+
+}  // namespace certme
