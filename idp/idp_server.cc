@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -75,6 +76,14 @@ StatusOr<Secret> DevPairwiseSalt(const std::string& dir) {
     chmod(path.c_str(), 0600);
   }
   return Secret(salt);
+}
+
+// server.threads 0 = automatic (see the field's comment in config.h).
+int EffectiveThreads(const Config& c) {
+  if (c.server.threads > 0) return c.server.threads;
+  int cores = std::max(1u, std::thread::hardware_concurrency());
+  bool waits_for_fsync = c.store.backend == kStoreBackendSqlite && c.store.sqlite.sync_full;
+  return waits_for_fsync ? 8 * cores : cores;
 }
 
 std::vector<KeySpec> KeySpecs(const KeysConfig& k) {
@@ -189,7 +198,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   HttpServerOptions ho;
   ho.address = c.server.address;
   ho.port = static_cast<uint16_t>(c.server.port);
-  ho.threads = c.server.threads;
+  ho.threads = EffectiveThreads(c);
   ho.max_body_bytes = static_cast<size_t>(c.server.max_body_bytes);
   ho.trusted_proxies = c.server.trusted_proxies;
   ho.client_cert_header = c.server.client_cert_header;

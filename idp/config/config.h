@@ -56,8 +56,10 @@ struct ServerConfig {
   std::string address = "127.0.0.1";
   // TCP port; 0 lets the kernel pick a free one (tests).
   int port = 8080;
-  // HTTP worker threads.
-  int threads = 2;
+  // HTTP worker threads; 0 = automatic: one per core, or eight per core
+  // when the store is sqlite with sync_full (handlers then mostly wait for
+  // fsync, and only concurrent writes can share one; see docs/PERFORMANCE.md).
+  int threads = 0;
   // Externally visible base URL, scheme://host[:port][/path] without a
   // trailing slash. The OIDC issuer and the SAML entity IDs derive from it.
   std::string public_url = "http://127.0.0.1:8080";

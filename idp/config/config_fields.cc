@@ -79,7 +79,11 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.server.address; }),
       IntField<C>("server.port", "TCP port of the listener; 0 picks a free port.", 0, 65535,
                   [](auto& c) -> auto& { return c.server.port; }),
-      IntField<C>("server.threads", "HTTP worker threads.", 1, 256,
+      IntField<C>("server.threads",
+                  "HTTP worker threads. 0: automatic — one per core, or eight per core when "
+                  "the store is sqlite with sync_full (handlers then mostly wait for fsync, and "
+                  "only concurrent writes can share one).",
+                  0, 256,
                   [](auto& c) -> auto& { return c.server.threads; }),
       StringField<C>("server.public_url",
                      "Externally visible base URL: scheme://host[:port][/path], no trailing "

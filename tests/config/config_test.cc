@@ -82,7 +82,7 @@ TEST(ConfigDefaults, NoFileMeansDevModeWithBuiltInDefaults) {
   EXPECT_TRUE(c->dev_mode);
   EXPECT_EQ(c->server.address, "127.0.0.1");
   EXPECT_EQ(c->server.port, 8080);
-  EXPECT_EQ(c->server.threads, 2);
+  EXPECT_EQ(c->server.threads, 0);  // automatic
   EXPECT_EQ(c->server.public_url, "http://127.0.0.1:8080");
   EXPECT_EQ(c->server.max_body_bytes, 1 << 20);
   EXPECT_THAT(c->server.trusted_proxies, IsEmpty());
@@ -332,7 +332,7 @@ TEST(ConfigLoad, TypeErrorsNameTheFieldPath) {
   auto c = LoadConfigFromString(
       "server:\n"
       "  port: abc\n"
-      "  threads: 0\n"
+      "  threads: -1\n"
       "  trusted_proxies: 10.0.0.1\n"
       "  address: [a]\n"
       "login:\n"
@@ -345,7 +345,7 @@ TEST(ConfigLoad, TypeErrorsNameTheFieldPath) {
   ASSERT_FALSE(c.ok());
   const std::string& m = c.status().message();
   EXPECT_THAT(m, HasSubstr("server.port: expected an integer 0-65535, got \"abc\" (t.yaml:2:9)"));
-  EXPECT_THAT(m, HasSubstr("server.threads: expected an integer 1-256, got \"0\""));
+  EXPECT_THAT(m, HasSubstr("server.threads: expected an integer 0-256, got \"-1\""));
   EXPECT_THAT(m, HasSubstr("server.trusted_proxies: expected a list of strings, got \"10.0.0.1\""));
   EXPECT_THAT(m, HasSubstr("server.address: expected a string, got a list"));
   EXPECT_THAT(m, HasSubstr("login.dev_login: expected true or false, got \"maybe\""));
