@@ -1,0 +1,156 @@
+// The certME wallet login ("Conectare cu certME"): the Authenticator that
+// shows a QR code, and the wallet API the phone talks to. The protocol is
+// docs/wallet-protocol.md (v1); section numbers below refer to it.
+//
+// Browser side (HTML, no personal data ever shown or polled):
+//   Begin(request)                  saves the LoginRequest, makes a code, 302 → /login/wallet?txn=
+//   GET  /login/wallet?txn=         the login page: service name (ui_locale), attributes,
+//                                   QR code (inline SVG), same-device link, a "continue"
+//                                   button (works without JavaScript), live status script
+//   GET  /login/wallet/status?txn=  long-poll (async): {"state":"pending"|"done"}, answers
+//                                   as soon as the wallet's answer lands or after poll_timeout
+//   GET  /login/wallet/continue?txn= pending → the page again; ok → 302 resume_url;
+//                                   refused / expired / eID not active / validator timeout /
+//                                   other failure → a clear page (§8)
+//   POST /login/wallet/retry        field txn: a new code for a login whose code expired
+// Wallet side (JSON, §3, §4, §7):
+//   GET  /wallet/v1/requests/:code  the request document
+//   POST /wallet/v1/requests/:code  the answer; every check of §7, the consent-gated
+//                                   validation on the ledger when this provider has not yet
+//                                   validated the requested attributes for this eID, then
+//                                   SaveLoginResult (acr substantial)
+//   GET  /wallet/v1/l/:code         same-device fallback page with the certme:// link
+//
+// State lives in the Store (namespaces wallet_txn, wallet_code,
+// wallet_answered, wallet_outcome) with the login's lifetime; none of it is
+// personal data. The decrypted attributes exist only in memory during the
+// POST and in the LoginResult the protocol consumes once.
+//
+// Thread-safety: all handlers may run concurrently. The POST handler blocks
+// its worker while it waits for the validator (at most answer_timeout).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/http_message.h"
+#include "common/random.h"
+#include "crypto/ethereum.h"
+#include "idp/store/store.h"
+#include "ledger-client/attributes.h"
+#include "ledger-client/ledger.h"
+#include "protocols/login.h"
+
+namespace certme {
+
+struct WalletLoginOptions {
+  // The server's external base URL without trailing slash; the wallet API
+  // base is public_url + "/wallet/v1".
+  std::string public_url;
+  // How long a code (QR) stays valid (§2: default 120 s).
+  int64_t code_ttl_seconds = 120;
+  // Longest wait for the validator's answer on the ledger.
+  Duration answer_timeout = std::chrono::seconds(30);
+  // Lifetime of the consent the wallet signs (from the code's creation);
+  // also bounds the validator wait.
+  int64_t consent_ttl_seconds = 300;
+  // Longest long-poll before "pending" is answered.
+  Duration poll_timeout = std::chrono::seconds(25);
+};
+
+// The Login struct of §6 and its EIP-712 digest (domain = the ledger's).
+inline constexpr char kWalletLoginType[] =
+    "Login(string code,bytes32 nonce,string service,bytes32 attributesHash,uint256 expiry)";
+// attributesHash = keccak256(c1 ‖ … ‖ cn), ci the commitments in request order.
+Bytes32 WalletAttributesHash(const std::vector<Bytes32>& commitments);
+Bytes32 WalletLoginDigest(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
+                          std::string_view service, const Bytes32& attributes_hash, uint64_t expiry);
+
+class WalletAuthenticator : public Authenticator {
+ public:
+  // `provider_key`: the bridge's ledger identity (an authorized provider;
+  // sends validation requests). `ecies_key`: the key wallets encrypt
+  // attributes to. All references must outlive this object.
+  WalletAuthenticator(WalletLoginOptions options, Store& store, Ledger& ledger, EthKey provider_key,
+                      EthKey ecies_key, Clock& clock, Random& random);
+  ~WalletAuthenticator() override;
+
+  HttpResponse Begin(const LoginRequest& request) override;
+
+  // Browser side.
+  HttpResponse LoginPage(const HttpRequest& req);
+  HttpResponse Continue(const HttpRequest& req);
+  HttpResponse Retry(const HttpRequest& req);
+  void StatusPoll(HttpRequest req, std::function<void(HttpResponse)> respond);
+  // Wallet side.
+  HttpResponse GetRequestDocument(const HttpRequest& req);
+  HttpResponse PostAnswer(const HttpRequest& req);
+  HttpResponse DeepLink(const HttpRequest& req);
+
+  // The QR / deep-link payload for a code (§2).
+  std::string QrPayload(std::string_view code) const;
+  const std::string& api_base() const { return api_base_; }
+
+  // Registers every route on a router with Handle/HandleAsync (idp/http's
+  // Router); a template so this library does not depend on the HTTP layer.
+  template <typename RouterT>
+  void Mount(RouterT& router) {
+    router.Handle("GET", "/login/wallet", [this](const HttpRequest& r) { return LoginPage(r); });
+    router.Handle("GET", "/login/wallet/continue", [this](const HttpRequest& r) { return Continue(r); });
+    router.Handle("POST", "/login/wallet/retry", [this](const HttpRequest& r) { return Retry(r); });
+    router.HandleAsync("GET", "/login/wallet/status",
+                       [this](HttpRequest r, std::function<void(HttpResponse)> respond) {
+                         StatusPoll(std::move(r), std::move(respond));
+                       });
+    router.Handle("GET", "/wallet/v1/requests/:code",
+                  [this](const HttpRequest& r) { return GetRequestDocument(r); });
+    router.Handle("POST", "/wallet/v1/requests/:code", [this](const HttpRequest& r) { return PostAnswer(r); });
+    router.Handle("GET", "/wallet/v1/l/:code", [this](const HttpRequest& r) { return DeepLink(r); });
+  }
+
+ private:
+  struct Txn;
+  StatusOr<Txn> LoadTxn(std::string_view txn);
+  Status NewCode(const std::string& txn, int64_t login_expires_at);
+  std::string Outcome(std::string_view txn);
+  void SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl);
+  HttpResponse Page(int status, const std::string& lang, const std::string& title, const std::string& body_html,
+                    const std::string& script_nonce = "") const;
+  HttpResponse OutcomePage(const std::string& outcome, const std::string& lang, const std::string& txn,
+                           const std::string& resume_url) const;
+  HttpResponse WalletError(int http, const std::string& code, const std::string& description) const;
+  void WaiterLoop();
+  void NotifyWaiters();
+
+  WalletLoginOptions options_;
+  Store& store_;
+  Ledger& ledger_;
+  EthKey provider_key_;
+  EthKey ecies_key_;
+  Clock& clock_;
+  Random& random_;
+  std::string api_base_;
+
+  // Long-poll waiters: answered when their txn's outcome appears (checked
+  // at every local answer and once a second, so answers taken by another
+  // replica sharing the store are seen too) or at their deadline.
+  struct Waiter {
+    std::string txn;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(HttpResponse)> respond;
+  };
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Waiter> waiters_;
+  bool stop_ = false;
+  std::thread waiter_thread_;
+};
+
+}  // namespace certme
