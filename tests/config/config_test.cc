@@ -221,6 +221,7 @@ TEST(ConfigTable, EachFieldLoadsIntoItsOwnMemberFromYamlAndEnv) {
   const EnvLookup env = FakeEnv({{"other-value", "0123456789abcdef-env"}});
   for (const auto& f : ConfigFields()) {
     if (f.type == "records" || f.path.find("[]") != std::string::npos) continue;
+    if (f.type == "choice" && f.choices.size() < 2) continue;  // no other legal value to set
     auto [yaml_value, env_value] = OtherValue(f);
     if (f.path == "oidc.pairwise_salt_file") {
       yaml_value = "\"" + salt_file + "\"";
