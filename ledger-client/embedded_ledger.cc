@@ -471,8 +471,13 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     if (sqlite3_open_v2(options_.path.c_str(), &db_, flags, nullptr) != SQLITE_OK)
       return SqlError(db_, "open " + options_.path);
     sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout.count()));
-    CERTME_ASSIGN_OR_RETURN(int64_t app_id, QueryInt(db_, "PRAGMA application_id"));
-    CERTME_ASSIGN_OR_RETURN(int64_t tables, QueryInt(db_, "SELECT count(*) FROM sqlite_master"));
+    auto app_id_or = QueryInt(db_, "PRAGMA application_id");
+    auto tables_or = QueryInt(db_, "SELECT count(*) FROM sqlite_master");
+    if (!app_id_or.ok() || !tables_or.ok()) {
+      const Status& st = app_id_or.ok() ? tables_or.status() : app_id_or.status();
+      return FailedPrecondition(options_.path + " is not a certME ledger file", st.detail());
+    }
+    const int64_t app_id = *app_id_or, tables = *tables_or;
     if (app_id != kApplicationId) {
       if (!create || tables != 0)
         return FailedPrecondition(options_.path + " is not a certME ledger file");

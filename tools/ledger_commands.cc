@@ -94,7 +94,13 @@ bool WantsHelp(const std::vector<std::string>& args) {
 }
 
 int Fail(const char* cmd, const Status& s) {
-  std::fprintf(stderr, "certme %s: %s\n", cmd, s.message().c_str());
+  // A command line is its own operator: the internal detail (an sqlite
+  // message, a file error) helps there and holds no secret.
+  if (s.detail().empty()) {
+    std::fprintf(stderr, "certme %s: %s\n", cmd, s.message().c_str());
+  } else {
+    std::fprintf(stderr, "certme %s: %s (%s)\n", cmd, s.message().c_str(), s.detail().c_str());
+  }
   return 1;
 }
 
