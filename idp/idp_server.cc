@@ -40,6 +40,23 @@ class PosterLogoutNotifier : public LogoutNotifier {
 // The login step when no authenticator is configured (the wallet login is
 // not part of this build yet, and the development double is off): every
 // login ends on a clear page instead of hanging.
+// A browser logged in through both fronts: the SAML IdP's logout also ends
+// the OIDC session (its grants, its back-channel logouts). Issue 6, mixed session.
+class OidcSessionLogoutHook : public saml::SessionLogoutHook {
+ public:
+  explicit OidcSessionLogoutHook(OidcProvider& oidc) : oidc_(oidc) {}
+  std::string LinkedSessionId(const HttpRequest& req) override { return oidc_.SessionSid(req); }
+  void EndOtherSessions(const HttpRequest& req, const std::vector<std::string>& linked) override {
+    for (const auto& sid : linked) oidc_.EndSessionBySid(sid);
+    // The logout request's own cookie (same-site requests such as our
+    // logout page carry it), in case that session was never linked.
+    if (std::string sid = oidc_.SessionSid(req); !sid.empty()) oidc_.EndSessionBySid(sid);
+  }
+
+ private:
+  OidcProvider& oidc_;
+};
+
 class NoLoginAuthenticator : public Authenticator {
  public:
   HttpResponse Begin(const LoginRequest&) override {
@@ -105,6 +122,7 @@ struct IdpServer::Parts {
   std::unique_ptr<PosterLogoutNotifier> notifier;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
+  std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
@@ -188,8 +206,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   }
 
   if (c.saml.enabled) {
+    p->saml_logout_hook = std::make_unique<OidcSessionLogoutHook>(*p->oidc);
     CERTME_ASSIGN_OR_RETURN(p->saml, MountSaml(c, *p->store, *p->keys, *p->authenticator,
-                                               p->catalogue, oo.pairwise_salt, *p->router));
+                                               p->catalogue, oo.pairwise_salt, *p->router,
+                                               p->saml_logout_hook.get()));
   }
 
   Store* store = p->store.get();

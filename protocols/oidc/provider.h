@@ -110,6 +110,16 @@ class OidcProvider {
 
   const OidcOptions& options() const { return opts_; }
 
+  // For another protocol front sharing the browser (the SAML IdP's logout):
+  // the sid of the live session the request's cookie names, empty when none.
+  // Also indexes the session by sid so EndSessionBySid can find it later.
+  std::string SessionSid(const HttpRequest& req);
+  // Ends the session with this sid as a logout would: deletes it, revokes
+  // its grants, sends the back-channel logout tokens (front-channel RPs are
+  // not reached: there is no page of ours to frame them). False when no such
+  // live session. Thread-safe.
+  bool EndSessionBySid(const std::string& sid);
+
  private:
   struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
   struct ClientKeys;

@@ -14,6 +14,12 @@ namespace certme {
 using namespace oidc;
 using namespace oidc_internal;
 
+namespace {
+// sid → session key, written only for sessions another protocol linked
+// (SessionSid); the session record stays the source of truth.
+constexpr std::string_view kSidIndexNs = "oidc_sid";
+}  // namespace
+
 std::optional<std::pair<std::string, SessionRecord>> OidcProvider::LoadSession(
     const HttpRequest& req) {
   auto cookie = req.Cookie(kSessionCookie);
@@ -100,6 +106,32 @@ std::vector<std::string> OidcProvider::EndSessionRecord(const std::string& sessi
   }
   LogInfo("oidc session ended", {{"sid", s.sid}, {"clients", s.clients.size()}});
   return frames;
+}
+
+std::string OidcProvider::SessionSid(const HttpRequest& req) {
+  auto session = LoadSession(req);
+  if (!session || session->second.sid.empty()) return {};
+  int64_t ttl = session->second.expires_at - Now();
+  Status st = store_.Put(kSidIndexNs, session->second.sid, session->first, std::chrono::seconds(ttl));
+  if (!st.ok()) {
+    LogError("oidc sid index not stored", {{"detail", st.ToString()}});
+    return {};
+  }
+  return session->second.sid;
+}
+
+bool OidcProvider::EndSessionBySid(const std::string& sid) {
+  if (sid.empty() || sid.size() > 128) return false;
+  auto key = store_.Consume(kSidIndexNs, sid);
+  if (!key.ok()) return false;
+  auto raw = store_.Get(kSessionNs, *key);
+  if (!raw.ok()) return false;
+  auto rec = ParseSessionRecord(*raw);
+  // The key may name a newer session by now only if the cookie was reused,
+  // which Authorize never does; still, end nothing that is not this sid.
+  if (!rec || rec->sid != sid) return false;
+  EndSessionRecord(*key, *rec);
+  return true;
 }
 
 }  // namespace certme

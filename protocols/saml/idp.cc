@@ -1,6 +1,8 @@
 // Construction, routes, metadata, signatures and sessions of the SAML IdP.
 #include "protocols/saml/idp.h"
 
+#include <algorithm>
+
 #include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/evp.h"
@@ -207,6 +209,20 @@ SetCookie SamlIdp::Cookie(std::string_view name, const std::string& value, int64
   // not carry Lax cookies, so SLO finds the session by SessionIndex too.
   c.same_site = SameSite::kLax;
   return c;
+}
+
+void SamlIdp::LinkOtherSession(const HttpRequest& req, Session& s) {
+  if (!logout_hook_) return;
+  std::string id = logout_hook_->LinkedSessionId(req);
+  if (id.empty() || std::find(s.linked_sessions.begin(), s.linked_sessions.end(), id) != s.linked_sessions.end())
+    return;
+  s.linked_sessions.push_back(std::move(id));
+  // Bounded: a browser that keeps logging in to the other protocol (each a
+  // new session) must not grow the record without limit; the oldest ones
+  // are the likeliest to have ended already.
+  constexpr size_t kMaxLinked = 8;
+  if (s.linked_sessions.size() > kMaxLinked)
+    s.linked_sessions.erase(s.linked_sessions.begin(), s.linked_sessions.end() - kMaxLinked);
 }
 
 HttpResponse SamlIdp::SendToService(const SamlService& s, const std::string& url, bool is_request,

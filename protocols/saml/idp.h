@@ -72,14 +72,25 @@ struct SamlSigner {
   std::string certificate_der;            // X.509 of that key
 };
 
-// How the IdP reaches OIDC relying parties of the same SSO session at logout
+// How the IdP reaches OIDC relying parties of the same browser at logout
 // (a small hook the integrator wires to the OIDC provider). Optional.
+//
+// The SAML and OIDC sessions have separate cookies. At every SAML SSO the IdP
+// asks for the id of the other session the browser's request carries and
+// keeps it with the SAML session: the SP's LogoutRequest is a cross-site POST
+// that browsers send without SameSite=Lax cookies, so the logout request
+// alone cannot name the OIDC session. Thread-safe; must not block for long.
 class SessionLogoutHook {
  public:
   virtual ~SessionLogoutHook() = default;
-  // Ends whatever else the browser's request carries (e.g. the OIDC session
-  // and its back-channel logouts). Must not block for long.
-  virtual void EndOtherSessions(const HttpRequest& browser_request) = 0;
+  // The other protocol's session carried by the browser's request (e.g. the
+  // OIDC sid); empty when none.
+  virtual std::string LinkedSessionId(const HttpRequest& browser_request) = 0;
+  // Ends the sessions recorded at SSO (`linked_session_ids`) and the one the
+  // logout request itself carries, with their own logout notifications (OIDC
+  // back-channel logout).
+  virtual void EndOtherSessions(const HttpRequest& browser_request,
+                                const std::vector<std::string>& linked_session_ids) = 0;
 };
 
 class SamlIdp {
@@ -129,6 +140,8 @@ class SamlIdp {
   std::optional<std::pair<std::string, Session>> LoadSession(const HttpRequest& req);
   Status SaveSession(const std::string& key, const Session& s);
   SetCookie Cookie(std::string_view name, const std::string& value, int64_t max_age) const;
+  // Records the browser's other-protocol session with the SAML session.
+  void LinkOtherSession(const HttpRequest& req, Session& s);
   // ---- SLO (slo.cc) ----
   HttpResponse HandleLogoutRequest(const HttpRequest& req, const std::string& xml, bool redirect,
                                    const std::string& relay_state);

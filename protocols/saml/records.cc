@@ -20,7 +20,7 @@ nlohmann::json ToJson(const SamlIdp::Session& r) {
     parts.push_back({{"entity_id", p.entity_id}, {"name_id", p.name_id}, {"format", p.name_id_format}});
   return {{"session_index", r.session_index}, {"subject", r.subject}, {"auth_time", r.auth_time},
           {"acr", r.acr}, {"attributes", r.attributes}, {"consented", r.consented},
-          {"participants", parts}, {"expires_at", r.expires_at}};
+          {"participants", parts}, {"linked_sessions", r.linked_sessions}, {"expires_at", r.expires_at}};
 }
 
 nlohmann::json ToJson(const SamlIdp::LogoutState& r) {
@@ -73,6 +73,9 @@ std::optional<SamlIdp::Session> ParseSession(std::string_view text) {
     r.consented = j->at("consented").get<std::vector<std::string>>();
     for (const auto& p : j->at("participants"))
       r.participants.push_back({p.at("entity_id"), p.at("name_id"), p.at("format")});
+    // Absent in records written before sessions were linked.
+    if (auto it = j->find("linked_sessions"); it != j->end())
+      r.linked_sessions = it->get<std::vector<std::string>>();
     r.expires_at = j->at("expires_at");
     return r;
   } catch (const nlohmann::json::exception&) {

@@ -54,6 +54,9 @@ struct SamlIdp::Session {
   std::map<std::string, std::string> attributes;
   std::vector<std::string> consented;  // catalogue keys the user agreed to share
   std::vector<Participant> participants;
+  // Other protocols' sessions of this browser (SessionLogoutHook::LinkedSessionId,
+  // e.g. OIDC sids), ended with this one.
+  std::vector<std::string> linked_sessions;
   int64_t expires_at = 0;
 };
 

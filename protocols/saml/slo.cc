@@ -147,8 +147,11 @@ HttpResponse SamlIdp::StartLogout(const HttpRequest& req, const std::string& ses
   // Consume: of two concurrent logouts of one session only one proceeds.
   auto raw = store_.Consume(kSessionNs, session_key);
   (void)store_.Delete(kSessionIndexNs, session.session_index);
-  if (logout_hook_) logout_hook_->EndOtherSessions(req);
-  const Session& s = raw.ok() && ParseSession(*raw) ? *ParseSession(*raw) : session;
+  auto live = raw.ok() ? ParseSession(*raw) : std::nullopt;
+  const Session& s = live ? *live : session;
+  // The OIDC half of the browser's session (Back-Channel Logout through the
+  // hook); only the logout that consumed the record ends the linked ones.
+  if (logout_hook_) logout_hook_->EndOtherSessions(req, raw.ok() ? s.linked_sessions : std::vector<std::string>{});
   int64_t now = Now();
   state.session_index = s.session_index;
   state.deadline = now + opts_.logout_timeout_seconds;

@@ -180,6 +180,7 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const std::stri
     for (const auto& a : service->attributes)
       if (!Contains(session->second.consented, a)) usable = false;
   if (usable) {
+    LinkOtherSession(req, session->second);
     return SuccessResponse(t, *service, session->first, session->second, {});
   }
   // SAML Core §3.4.1: IsPassive forbids any interaction.
@@ -273,6 +274,7 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
     if (f && *f == kNameIdPersistent) service->name_id = std::string(kNameIdKindPersistent);
     if (f && *f == kNameIdTransient) service->name_id = std::string(kNameIdKindTransient);
   }
+  LinkOtherSession(req, s);
   return SuccessResponse(t, *service, key, s, std::move(cookies));
 }
 
