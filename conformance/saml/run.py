@@ -549,7 +549,7 @@ class Suite:
 # ------------------------------------------------------------------ cases
 
 def case_metadata(s):
-    check("<ds:Signature" in s.metadata or "Signature" in s.metadata, "metadata is not signed")
+    check(":Signature" in s.metadata, "metadata is not signed")
     check(xmlsec1_verify(s.metadata, s.idp_cert_file, "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor",
                          s.workdir, "metadata.xml"), "xmlsec1 refused the metadata signature")
     idp = s.idp_settings["idp"]
@@ -718,12 +718,11 @@ def case_mixed_session_logout(s):
     # The SP's LogoutRequest is a cross-site POST: a browser sends no
     # SameSite=Lax cookie with it, so it goes without cookies here too.
     nocookie = Browser(s.bridge.url)
+    # sp1 is the session's only SAML service: the bridge goes straight to the answer.
     status, url, body, _ = nocookie.navigate("POST", s.bridge.url + "/saml/slo", {"SAMLRequest": lr})
-    if parse_page(body).iframes:
-        _, status, body = s.run_logout_frames(nocookie, body)
-    else:
-        status, url, body, _ = nocookie.navigate("GET", url) if status != 200 else (status, url, body, None)
+    check(status == 200 and not parse_page(body).iframes, "expected the final answer, HTTP %d at %s" % (status, url))
     action, fields = post_form(body)
+    check(action == sp1.slo, "LogoutResponse to sp1")
     _, st = sp1.receive_logout_response(fields, lr_id)
     check(st == C.STATUS_SUCCESS, "status %s" % st)
     sp1.session = None
