@@ -12,12 +12,15 @@
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
+#include "idp/login/wallet_authenticator.h"
 #include "idp/outbound/http_poster.h"
 #include "idp/saml_mount.h"
 #include "idp/store/store.h"
+#include "ledger-client/embedded_ledger.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/client.h"
 #include "protocols/oidc/provider.h"
+#include "tools/wallet_file.h"
 
 namespace certme {
 namespace {
@@ -103,6 +106,40 @@ int EffectiveThreads(const Config& c) {
   return waits_for_fsync ? 8 * cores : cores;
 }
 
+// The wallet login's parts: the ledger (watched, so the validator daemon's
+// answers wake the waiting login), the bridge's provider key and the ECIES
+// key wallets encrypt to (created on first start).
+StatusOr<std::unique_ptr<Ledger>> OpenWalletLedger(const Config& c) {
+  if (c.ledger.backend != kLedgerBackendEmbedded)
+    return FailedPrecondition("ledger.backend: only \"embedded\" is implemented");
+  EmbeddedLedgerOptions o;
+  o.path = c.ledger.embedded.path;
+  o.sync_full = c.ledger.embedded.sync_full;
+  o.watch_file = true;
+  auto l = EmbeddedLedger::Open(o);
+  if (!l.ok())
+    return FailedPrecondition("login.wallet_login needs the ledger at " + o.path +
+                              " (`certme ledger init`): " + l.status().ToString());
+  if (!c.ledger.registry_address.empty()) {
+    auto want = ParseAddress(c.ledger.registry_address);
+    if (!want.ok() || *want != (*l)->RegistryAddress())
+      return FailedPrecondition("the ledger at " + o.path + " is not the configured registry " +
+                                c.ledger.registry_address);
+  }
+  return std::unique_ptr<Ledger>(std::move(*l));
+}
+
+StatusOr<EthKey> LoadOrCreateWalletKey(const std::string& path) {
+  if (std::filesystem::exists(path)) return ReadServiceKeyFile(path);
+  std::error_code ec;
+  auto parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  EthKey key = EthKey::Generate();
+  CERTME_RETURN_IF_ERROR(WriteServiceKeyFile(path, key));
+  LogInfo("created the wallet login key", {{"file", path}});
+  return key;
+}
+
 std::vector<KeySpec> KeySpecs(const KeysConfig& k) {
   std::vector<KeySpec> out;
   for (const auto& s : k.signing)
@@ -120,6 +157,7 @@ struct IdpServer::Parts {
   std::unique_ptr<ClientRegistry> clients;
   std::unique_ptr<HttpPoster> poster;
   std::unique_ptr<PosterLogoutNotifier> notifier;
+  std::unique_ptr<Ledger> ledger;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
@@ -177,6 +215,24 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
     dev->Mount(*p->router);
     p->authenticator = std::move(dev);
+  } else if (c.login.wallet_login) {
+    CERTME_ASSIGN_OR_RETURN(p->ledger, OpenWalletLedger(c));
+    auto provider = ReadServiceKeyFile(c.ledger.provider_key_file);
+    if (!provider.ok())
+      return FailedPrecondition("login.wallet_login needs the bridge's provider key (ledger.provider_key_file): " +
+                                provider.status().ToString());
+    CERTME_ASSIGN_OR_RETURN(EthKey ecies, LoadOrCreateWalletKey(c.login.wallet_key_file));
+    WalletLoginOptions wo;
+    wo.public_url = c.server.public_url;
+    wo.code_ttl_seconds = c.login.code_ttl_seconds;
+    wo.answer_timeout = std::chrono::seconds(c.ledger.answer_timeout_seconds);
+    wo.consent_ttl_seconds = std::max<int64_t>(c.login.code_ttl_seconds + c.ledger.answer_timeout_seconds + 30,
+                                               c.ledger.consent_ttl_seconds);
+    auto wallet = std::make_unique<WalletAuthenticator>(wo, *p->store, *p->ledger, std::move(*provider),
+                                                        std::move(ecies), SystemClock(), SystemRandom());
+    wallet->Mount(*p->router);
+    LogInfo("wallet login", {{"api", wallet->api_base()}});
+    p->authenticator = std::move(wallet);
   } else {
     p->authenticator = std::make_unique<NoLoginAuthenticator>();
   }

@@ -589,6 +589,8 @@ std::vector<std::string> Validate(const Config& config) {
   if (config.login.dev_login && !config.dev_mode)
     problems.push_back("login.dev_login: the development login is allowed in dev mode only "
                        "(started without a configuration file)");
+  if (config.login.dev_login && config.login.wallet_login)
+    problems.push_back("login.wallet_login: choose one login method (login.dev_login is on too)");
   return problems;
 }
 

@@ -189,6 +189,15 @@ struct LoginConfig {
   // Enables the development login double; Validate() refuses it outside dev
   // mode.
   bool dev_login = false;
+  // Enables the certME wallet login (QR code, wallet API under /wallet/v1,
+  // validation on the ledger). Exclusive with dev_login.
+  bool wallet_login = false;
+  // How long one QR code (wallet request) stays valid; a new one can be
+  // asked for while the login lasts.
+  int code_ttl_seconds = 120;
+  // secp256k1 key file (JSON, mode 0600) wallets encrypt attributes to
+  // (ECIES). Created when missing.
+  std::string wallet_key_file = "var/ledger/wallet-login.key";
 };
 
 inline constexpr char kLedgerBackendEmbedded[] = "embedded";

@@ -204,6 +204,18 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "Development login double: logs in without a wallet. Allowed in dev mode "
                    "only.",
                    [](auto& c) -> auto& { return c.login.dev_login; }),
+      BoolField<C>("login.wallet_login",
+                   "The certME wallet login: QR code, wallet API under /wallet/v1, "
+                   "consent-gated validation on the ledger (ledger.* and its provider key). "
+                   "Exclusive with login.dev_login.",
+                   [](auto& c) -> auto& { return c.login.wallet_login; }),
+      IntField<C>("login.code_ttl_seconds",
+                  "How long one QR code (wallet request) stays valid.", 30, 3600,
+                  [](auto& c) -> auto& { return c.login.code_ttl_seconds; }),
+      StringField<C>("login.wallet_key_file",
+                     "secp256k1 key file wallets encrypt attributes to (ECIES); created when "
+                     "missing.",
+                     [](auto& c) -> auto& { return c.login.wallet_key_file; }),
 
       // ledger
       ChoiceField<C>("ledger.backend",
