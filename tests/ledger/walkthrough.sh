@@ -91,13 +91,26 @@ out=$(certme wallet history); echo "$out"
 expect "history" "^request 1 .* provider $PROVIDER asked for first_name, idnp: answered by validator $VALIDATOR" "$out"
 expect "history" "^request 2 .* asked for idnp: answered" "$out"
 
-echo "== 7. the administrator suspends the eID; requests are refused with the reason"
+echo "== 7. a request made while the validator service is down is answered when it comes back"
+kill "$SERVE_PID"; wait "$SERVE_PID" || fail "validator serve did not stop cleanly on SIGTERM"
+SERVE_PID=
+out=$(certme wallet consent --provider "$PROVIDER" --attrs last_name --out late.json)
+if out=$(certme provider request late.json --wait 1 2>&1); then fail "answered with no validator running"; fi
+expect "no validator" 'no answer to validation request 3 in time' "$out"
+certme validator serve --once 2>serve-once.log
+expect "catch-up" '"msg":"validation answered".*"request":3' "$(cat serve-once.log)"
+out=$(certme wallet history); echo "$out"
+expect "history" "^request 3 .* asked for last_name: answered" "$out"
+"$CERTME" validator serve >>serve.log 2>&1 &
+SERVE_PID=$!
+
+echo "== 8. the administrator suspends the eID; requests are refused with the reason"
 out=$(certme admin suspend-eid "$USER_ADDR"); echo "$out"
 out=$(certme wallet consent --provider "$PROVIDER" --attrs idnp --out consent2.json)
 if out=$(certme provider request consent2.json --wait 5 2>&1); then fail "request for a suspended eID"; fi
 expect "suspended" 'EidNotActive: the eID is suspended' "$out"
 
-echo "== 8. the whole log verifies"
+echo "== 9. the whole log verifies"
 out=$(certme ledger verify); echo "$out"
 expect "verify" '^ok: [0-9]+ entries verified' "$out"
 
