@@ -26,6 +26,7 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/embedded_ledger.h"
 #include "ledger-client/registry_abi.h"
+#include "tools/wallet_approve.h"
 #include "tools/wallet_file.h"
 
 namespace certme {
@@ -753,6 +754,26 @@ int RunWalletHistory(const Args& a, const Settings& s) {
 
 }  // namespace
 
+// `certme wallet approve` (tools/wallet_approve.h).
+static int RunWalletApprove(const Args& a, const Settings& s) {
+  if (a.positional.size() != 1) return Usage("wallet", "approve takes the login link or a PNG screenshot");
+  if (a.Flag("yes") && a.Flag("refuse")) return Usage("wallet", "--yes and --refuse exclude each other");
+  std::string text = a.positional[0];
+  if (text.size() > 4 && text.compare(text.size() - 4, 4, ".png") == 0) {
+    auto decoded = DecodeQrImage(text);
+    if (!decoded.ok()) return Fail("wallet", decoded.status());
+    text = *decoded;
+  }
+  auto link = ParseLoginLink(text);
+  if (!link.ok()) return Fail("wallet", link.status());
+  auto w = LoadWallet(a, s);
+  if (!w.ok()) return Fail("wallet", w.status());
+  ApproveChoice choice = a.Flag("yes") ? ApproveChoice::kApprove : a.Flag("refuse") ? ApproveChoice::kRefuse : ApproveChoice::kAsk;
+  Status st = ApproveLogin(*link, w->first, choice);
+  if (!st.ok()) return Fail("wallet", st);
+  return 0;
+}
+
 int RunWalletCommand(const std::vector<std::string>& args) {
   if (args.empty() || WantsHelp(args)) {
     std::printf(
@@ -769,18 +790,24 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "  consent --provider ADDRESS --attrs NAME[,NAME…] [--ttl SECONDS] --out FILE\n"
         "                         sign an EIP-712 consent for that provider to have those\n"
         "                         attributes validated, and write it with their values to FILE\n"
-        "  history                who asked to validate which attributes, when, and the outcome\n");
+        "  history                who asked to validate which attributes, when, and the outcome\n"
+        "  approve URL|PNG [--yes|--refuse]\n"
+        "                         log in with this wallet: the QR link of a \"Conectare cu certME\"\n"
+        "                         page (certme://… or https://…/l/CODE) or a PNG screenshot of it;\n"
+        "                         shows the service and attributes, then approves (--yes), refuses\n"
+        "                         (--refuse) or asks on the terminal\n");
     return args.empty() ? 2 : 0;
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
-                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out"}, {"salts"},
+                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out"}, {"salts", "yes", "refuse"},
                  "wallet", &a))
     return 2;
   Settings s;
   if (!LoadSettings(a, "wallet", &s)) return 2;
   if (auto w = a.Get("wallet")) s.wallet_file = *w;
   const std::string& sub = args[0];
+  if (sub == "approve") return RunWalletApprove(a, s);
   if (sub != "import" && !a.positional.empty()) return Usage("wallet", "unexpected argument \"" + a.positional[0] + "\"");
   if (sub == "create") return RunWalletCreate(a, s);
   if (sub == "import") return RunWalletImport(a, s);

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Wallet login against the real server: a fresh ledger, the validator
+# service, `certme idp` with login.wallet_login, an OpenID Connect
+# authorization request followed like a browser (curl with a cookie jar),
+# and two wallets answering the QR link: `certme wallet approve` (the
+# reference wallet) and login.mjs (npm ethers + eciesjs only). Checks the
+# browser reaches the client's redirect_uri with a code, a refusal ends in
+# access_denied, and no attribute value is left in the bridge's store.
+# Usage: login_e2e.sh PATH/TO/certme PATH/TO/node
+set -euo pipefail
+CERTME=$(realpath "$1")
+NODE=${2:-node}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-wallet-login-XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
+fail() {
+  echo "login_e2e: FAILED: $*" >&2
+  for f in idp.log serve.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -30 $f >&2; }; done
+  exit 1
+}
+certme() { "$CERTME" "$@"; }
+
+# Ledger, roles, two users (reference wallet and npm wallet), enrolled.
+certme ledger init >/dev/null
+VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
+PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
+certme admin authorize-validator "$VALIDATOR" >/dev/null
+certme admin authorize-provider "$PROVIDER" >/dev/null
+ATTRS=(--attr first_name=Ion --attr last_name=Popescu --attr birth_date=1985-04-12 --attr gender=1
+       --attr language=ro --attr email=ion.popescu@example.md --attr idnp=2001234567890)
+USER_ADDR=$(certme wallet create)
+certme validator enroll --user "$USER_ADDR" "${ATTRS[@]}" --out enrollment.json >/dev/null
+certme wallet import enrollment.json >/dev/null
+NPM_ADDR=$(certme ledger keygen --out npm-user.key)
+NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
+[[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"
+certme validator enroll --user "$NPM_ADDR" "${ATTRS[@]}" --out npm-enrollment.json >/dev/null
+"$CERTME" validator serve >serve.log 2>&1 &
+PIDS+=($!)
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+cat >clients.yaml <<EOF
+clients:
+  - client_id: wallet-rp
+    client_secret: wallet-rp-secret-0123456789abcdef0123456789
+    names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
+    redirect_uris: ["http://127.0.0.1:9/callback"]
+    grant_types: [authorization_code]
+    token_endpoint_auth_method: client_secret_basic
+    scopes: [openid, profile]
+    attributes: [first_name, last_name, birth_date, gender, language]
+EOF
+CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
+  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
+  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
+  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
+  "$CERTME" idp >idp.log 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+
+# One browser journey: authorize → login page; $1 answers the QR link.
+journey() {  # journey NAME WALLET-COMMAND… ; sets LOCATION
+  local name=$1; shift
+  rm -f jar
+  local auth="$BASE/authorize?response_type=code&client_id=wallet-rp&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=openid%20profile&state=s-$name&nonce=n-$name&ui_locales=en"
+  curl -s -c jar -b jar -L -o page.html "$auth" || fail "$name: authorize"
+  grep -q 'Sign in with certME' page.html || fail "$name: no login page: $(head -c 400 page.html)"
+  grep -q '<svg' page.html || fail "$name: no QR code"
+  local link txn
+  link=$(grep -o 'href="[^"]*/wallet/v1/l/[A-Za-z0-9_-]*"' page.html | head -1 | sed 's/^href="//; s/"$//')
+  txn=$(grep -o 'name="txn" value="[^"]*"' page.html | head -1 | sed 's/.*value="//; s/"$//')
+  [[ -n $link && -n $txn ]] || fail "$name: no deep link or txn on the page"
+  "$@" "$link" || fail "$name: the wallet's answer was refused"
+  LOCATION=$(curl -s -c jar -b jar -o next.html -w '%{http_code} %{redirect_url}' "$BASE/login/wallet/continue?txn=$txn")
+  # Follow the bridge's own redirects (resume) until it leaves the bridge.
+  while [[ $LOCATION == 30?\ $BASE* ]]; do
+    LOCATION=$(curl -s -c jar -b jar -o next.html -w '%{http_code} %{redirect_url}' "${LOCATION#* }")
+  done
+}
+
+journey reference "$CERTME" wallet approve --yes
+[[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=*state=s-reference* ]] || fail "reference wallet: ended at $LOCATION"
+echo "reference wallet (certme wallet approve): logged in → ${LOCATION#* }"
+grep -q 'validation answered' serve.log || fail "the validator answered nothing"
+
+journey npm "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link
+[[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=*state=s-npm* ]] || fail "npm wallet: ended at $LOCATION"
+echo "npm wallet (ethers + eciesjs): logged in → ${LOCATION#* }"
+
+# Refusal: the page says so and its link ends the flow with access_denied.
+journey refuse "$CERTME" wallet approve --refuse
+grep -q 'You refused to sign in.' next.html || fail "refusal page: $(head -c 400 next.html)"
+back=$(grep -o 'class="btn" href="[^"]*"' next.html | sed 's/.*href="//; s/"$//; s/&amp;/\&/g')
+LOCATION=$(curl -s -c jar -b jar -o /dev/null -w '%{http_code} %{redirect_url}' "$back")
+[[ $LOCATION == *error=access_denied* ]] || fail "refusal: ended at $LOCATION"
+echo "refusal: → ${LOCATION#* }"
+
+# No attribute value in the login's records (wallet_*, login_*). The OIDC
+# provider's session and unredeemed codes carry the released claims for
+# their own lifetime; that is the session, not the login.
+left=$(python3 - <<'PY'
+import sqlite3
+db = sqlite3.connect("idp.db")
+rows = db.execute("select cast(ns as text), value from kv").fetchall()
+print(sum(1 for ns, v in rows if (ns.startswith("wallet_") or ns.startswith("login_"))
+          and any(x in bytes(v) for x in (b"Popescu", b"1985-04-12"))))
+PY
+)
+[[ $left == 0 ]] || fail "attribute values left in $left login records"
+echo "login_e2e: OK"

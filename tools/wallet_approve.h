@@ -1,0 +1,35 @@
+// `certme wallet approve`: the reference wallet's side of the wallet login
+// (docs/wallet-protocol.md): read the QR payload (a certme:// or https link,
+// or a PNG screenshot decoded with zbarimg), fetch the request document,
+// show what is asked, and answer: approve (EIP-712 Login and Consent
+// signatures, attributes ECIES-encrypted to the bridge) or refuse.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "tools/wallet_file.h"
+
+namespace certme {
+
+// The wallet API base URL and the code of a login link (§2):
+// certme://login?u=<base>&c=<code> or <base>/l/<code>. The base must be
+// https, or http on a loopback address.
+struct LoginLink {
+  std::string api_base;
+  std::string code;
+};
+StatusOr<LoginLink> ParseLoginLink(std::string_view text);
+
+// The QR payload in a PNG image, via the zbarimg program (Debian
+// zbar-tools); the first QR symbol found.
+StatusOr<std::string> DecodeQrImage(const std::string& png_path);
+
+enum class ApproveChoice { kApprove, kRefuse, kAsk };
+
+// Runs the whole exchange; prints the request and the outcome on stdout.
+// kAsk reads y/n from the terminal. OK once the bridge answered 200.
+Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice);
+
+}  // namespace certme
