@@ -88,7 +88,11 @@ journey() {  # journey NAME WALLET-COMMAND… ; sets LOCATION
   done
 }
 
-journey reference "$CERTME" wallet approve --yes
+# The reference wallet reads the QR code from a PNG of the page (zbarimg).
+approve_from_png() {  # the link argument is ignored: the QR code is the input
+  python3 "$HERE/qr_png.py" page.html qr.png && "$CERTME" wallet approve qr.png --yes
+}
+journey reference approve_from_png
 [[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=*state=s-reference* ]] || fail "reference wallet: ended at $LOCATION"
 echo "reference wallet (certme wallet approve): logged in → ${LOCATION#* }"
 grep -q 'validation answered' serve.log || fail "the validator answered nothing"
@@ -96,6 +100,19 @@ grep -q 'validation answered' serve.log || fail "the validator answered nothing"
 journey npm "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link
 [[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=*state=s-npm* ]] || fail "npm wallet: ended at $LOCATION"
 echo "npm wallet (ethers + eciesjs): logged in → ${LOCATION#* }"
+
+# Re-authentication with the same attributes needs no validator.
+kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+journey again "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link
+[[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=* ]] || fail "re-authentication: ended at $LOCATION"
+echo "re-authentication without the validator: → ${LOCATION#* }"
+
+# A revoked eID: the wallet's answer is refused and the page says why.
+certme admin revoke-eid "$NPM_ADDR" >/dev/null
+refused_wallet() { ! "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link "$1"; }
+journey revoked refused_wallet
+grep -q 'Your eID is revoked.' next.html || fail "revoked eID page: $(head -c 400 next.html)"
+echo "revoked eID: page says so"
 
 # Refusal: the page says so and its link ends the flow with access_denied.
 journey refuse "$CERTME" wallet approve --refuse
