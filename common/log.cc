@@ -23,6 +23,8 @@ const char* LevelName(LogLevel l) {
   return "info";
 }
 
+}  // namespace
+
 std::string Rfc3339Now() {
   auto now = std::chrono::system_clock::now();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
@@ -34,8 +36,6 @@ std::string Rfc3339Now() {
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
   return buf;
 }
-
-}  // namespace
 
 void SetLogLevel(LogLevel level) { g_level = static_cast<int>(level); }
 

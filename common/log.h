@@ -13,6 +13,10 @@ namespace certme {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
+// Current UTC time as RFC 3339 with milliseconds ("2026-01-02T03:04:05.678Z"),
+// the timestamp of every log line.
+std::string Rfc3339Now();
+
 // Messages below `level` are dropped. Thread-safe.
 void SetLogLevel(LogLevel level);
 // "debug" | "info" | "warn" | "error"; false for anything else.

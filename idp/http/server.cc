@@ -15,6 +15,8 @@
 // elsewhere (dup), so a stale queued answer cannot reach a new client.
 #include "idp/http/server.h"
 
+#include "common/log.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -69,17 +71,6 @@ constexpr auto kWriteStall = std::chrono::seconds(10);
 constexpr auto kTaint = std::chrono::seconds(5);
 constexpr auto kSweepEvery = std::chrono::milliseconds(200);
 
-std::string Rfc3339Now() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
-}
 
 bool ValidRequestId(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
