@@ -1,7 +1,5 @@
 #include "protocols/oidc/client.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <fstream>
 #include <mutex>
@@ -13,6 +11,7 @@
 #include "protocols/oidc/hash_util.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
+#include "protocols/yaml_json.h"
 
 namespace certme {
 namespace {
@@ -321,33 +320,6 @@ class StoreClientRegistry : public ClientRegistry {
   std::map<std::string, std::shared_ptr<const Parsed>, std::less<>> cache_;  // GUARDED_BY(mu_)
 };
 
-// YAML → JSON with scalars as strings except true/false, which the client
-// model's boolean fields expect. A `jwks` mapping survives as an object.
-nlohmann::json YamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json a = nlohmann::json::array();
-      for (const auto& e : n) a.push_back(YamlToJson(e));
-      return a;
-    }
-    case YAML::NodeType::Scalar: {
-      const std::string& s = n.Scalar();
-      // Only plain (untagged "?") scalars may be booleans; "true" in quotes stays a string.
-      if (n.Tag() == "?") {
-        if (s == "true") return true;
-        if (s == "false") return false;
-      }
-      return s;
-    }
-    default:
-      return nullptr;
-  }
-}
 
 }  // namespace
 
@@ -356,12 +328,9 @@ std::unique_ptr<ClientRegistry> NewStoreClientRegistry(Store& store) {
 }
 
 StatusOr<std::vector<OidcClient>> ParseClientsYaml(std::string_view yaml) {
-  nlohmann::json doc;
-  try {
-    doc = YamlToJson(YAML::Load(std::string(yaml)));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(std::string("clients file: YAML error: ") + e.what());
-  }
+  auto parsed = ParseYamlAsJson(yaml);
+  if (!parsed.ok()) return InvalidArgument("clients file: " + parsed.status().message());
+  nlohmann::json doc = std::move(*parsed);
   if (!doc.is_object() || !doc.contains("clients") || !doc["clients"].is_array())
     return InvalidArgument("clients file: top-level `clients` list missing");
   std::vector<OidcClient> out;

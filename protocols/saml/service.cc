@@ -1,7 +1,5 @@
 #include "protocols/saml/service.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +12,7 @@
 #include "protocols/saml/dsig.h"
 #include "protocols/saml/vocabulary.h"
 #include "protocols/saml/xml.h"
+#include "protocols/yaml_json.h"
 
 namespace certme::saml {
 namespace {
@@ -175,25 +174,6 @@ class StoreServiceRegistry : public ServiceRegistry {
   Store& store_;
 };
 
-nlohmann::json YamlToJson(const YAML::Node& n) {
-  switch (n.Type()) {
-    case YAML::NodeType::Map: {
-      nlohmann::json o = nlohmann::json::object();
-      for (const auto& kv : n) o[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return o;
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json a = nlohmann::json::array();
-      for (const auto& e : n) a.push_back(YamlToJson(e));
-      return a;
-    }
-    case YAML::NodeType::Scalar:
-      if (n.Tag() == "?" && (n.Scalar() == "true" || n.Scalar() == "false")) return n.Scalar() == "true";
-      return n.Scalar();
-    default:
-      return nullptr;
-  }
-}
 
 StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -222,12 +202,9 @@ std::unique_ptr<ServiceRegistry> NewStoreServiceRegistry(Store& store) {
 }
 
 StatusOr<std::vector<SamlService>> ParseServicesYaml(std::string_view yaml, const std::string& base_dir) {
-  nlohmann::json doc;
-  try {
-    doc = YamlToJson(YAML::Load(std::string(yaml)));
-  } catch (const YAML::Exception& e) {
-    return InvalidArgument(std::string("SAML services file: YAML error: ") + e.what());
-  }
+  auto parsed = ParseYamlAsJson(yaml);
+  if (!parsed.ok()) return InvalidArgument("SAML services file: " + parsed.status().message());
+  nlohmann::json doc = std::move(*parsed);
   if (!doc.is_object() || !doc.contains("services") || !doc["services"].is_array())
     return InvalidArgument("SAML services file: top-level `services` list missing");
   std::vector<SamlService> out;
