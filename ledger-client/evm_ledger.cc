@@ -256,9 +256,14 @@ class Sender {
         if (!sent->error) break;
         const std::string& m = sent->error->message;
         if (Contains(m, "already known") || Contains(m, "known transaction")) break;
-        // Another sender (process) took this nonce between our count and
-        // our send: sign again with the next one.
-        if ((Contains(m, "nonce too low") || Contains(m, "underpriced") || Contains(m, "nonce")) && attempt < 5) continue;
+        if (Contains(m, "nonce") || Contains(m, "underpriced")) {
+          // Either our own send got through before a retry of it (the
+          // answer was lost in transit: the node now has, or already
+          // mined, these very bytes), or another sender (process) took
+          // this nonce first: only then sign again with the next one.
+          if (IsKnown(signed_tx.hash)) break;
+          if (attempt < 5) continue;
+        }
         return NodeRefusal("the transaction", *sent->error);
       }
     }
@@ -312,6 +317,11 @@ class Sender {
   }
 
  private:
+  bool IsKnown(const Bytes32& hash) {
+    auto t = rpc_.Call("eth_getTransactionByHash", json::array({Hex(abi::AsView(hash))}));
+    return t.ok() && !t->error && t->result.is_object();
+  }
+
   Status SetFees(EvmTransaction* tx) {
     if (!o_.legacy_transactions) {
       CERTME_ASSIGN_OR_RETURN(json b, rpc_.Result("eth_getBlockByNumber", json::array({"latest", false})));
