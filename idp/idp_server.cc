@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/templates.h"
 #include "common/random.h"
 #include "idp/http/server.h"
 #include "idp/keys.h"
@@ -185,6 +186,14 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   auto p = std::make_unique<Parts>();
   p->config = config;
   const Config& c = p->config;
+
+  // Pages render with the operator's templates from the first request on.
+  if (!c.server.templates_dir.empty()) {
+    CERTME_ASSIGN_OR_RETURN(auto templates, TemplateSet::WithOverrides(c.server.templates_dir));
+    InstallTemplates(std::move(templates));
+  } else {
+    InstallTemplates(TemplateSet::Builtin());
+  }
 
   CERTME_ASSIGN_OR_RETURN(p->store, OpenStore(c));
 

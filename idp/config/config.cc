@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/templates.h"
 #include "idp/config/config_table.h"
 
 namespace certme {
@@ -209,6 +210,10 @@ void ValidateServer(const Config& c, std::vector<std::string>& p) {
   if (!IsHeaderToken(s.client_cert_header))
     p.push_back("server.client_cert_header: not a valid header name: " +
                 config_internal::QuoteForMessage(s.client_cert_header));
+  // Refused here, not at the first page view.
+  if (!s.templates_dir.empty())
+    if (auto set = TemplateSet::WithOverrides(s.templates_dir); !set.ok())
+      p.push_back("server.templates_dir: " + set.status().message());
 }
 
 void ValidateKeys(const Config& c, std::vector<std::string>& p) {

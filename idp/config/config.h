@@ -72,6 +72,10 @@ struct ServerConfig {
   std::string client_cert_header = "X-SSL-Client-Cert";
   // Seconds in-flight requests get to finish after SIGTERM.
   int shutdown_grace_seconds = 10;
+  // Folder whose files replace the built-in page templates of the same
+  // relative name (templates/ in the source tree: *.mustache, i18n/*.json,
+  // static/certme.css). Empty: the built-in pages. Checked at start-up.
+  std::string templates_dir;
 };
 
 struct SqliteConfig {

@@ -105,6 +105,12 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("server.shutdown_grace_seconds",
                   "Seconds in-flight requests get to finish after SIGTERM.", 0, 300,
                   [](auto& c) -> auto& { return c.server.shutdown_grace_seconds; }),
+      StringField<C>("server.templates_dir",
+                     "Folder of page templates that replace the built-in ones of the same "
+                     "relative name (*.mustache, i18n/<lang>.json, static/certme.css; see "
+                     "templates/README.md). Empty: the built-in pages. A template that does "
+                     "not parse, or a catalogue missing a text, stops the start.",
+                     [](auto& c) -> auto& { return c.server.templates_dir; }),
 
       // store
       ChoiceField<C>("store.backend",

@@ -589,6 +589,21 @@ TEST(ConfigValidate, ShortSaltIsRefused) {
                                                             "at least 16 characters")));
 }
 
+// A malformed template in server.templates_dir stops the start (Validate),
+// not the first page view; a good one passes.
+TEST(ConfigValidate, MalformedOverrideTemplateIsRefused) {
+  TempDir dir;
+  auto c = LoadConfigFromString(ProductionYaml(), FakeEnv({{"SALT", std::string(32, 's')}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  c->server.templates_dir = dir.path();
+  EXPECT_THAT(Validate(*c), IsEmpty());
+  dir.Write("message.mustache", "<p>{{#unclosed}}</p>");
+  EXPECT_THAT(Validate(*c), ::testing::ElementsAre(AllOf(HasSubstr("server.templates_dir"),
+                                                        HasSubstr("message.mustache"))));
+  c->server.templates_dir = dir.path() + "/missing";
+  EXPECT_THAT(Validate(*c), ::testing::ElementsAre(HasSubstr("server.templates_dir")));
+}
+
 // ---------------------------------------------------------------- secrets
 
 TEST(ConfigSecrets, ResolvedFromEnvAndFileAndNeverPrinted) {
