@@ -100,10 +100,16 @@ class WalletAuthenticator : public Authenticator {
 
   // Registers every route on a router with Handle/HandleAsync (idp/http's
   // Router); a template so this library does not depend on the HTTP layer.
+  // The pages and the wallet API answer 5xx on purpose (504: the validator
+  // did not answer) with bodies written for users and wallets (500 carries
+  // no detail), so the adapter must pass them on, not replace them with its
+  // generic "internal error".
   template <typename RouterT>
   void Mount(RouterT& router) {
-    router.Handle("GET", "/login/wallet", [this](const HttpRequest& r) { return LoginPage(r); });
-    router.Handle("GET", "/login/wallet/continue", [this](const HttpRequest& r) { return Continue(r); });
+    router.Handle("GET", "/login/wallet", [this](const HttpRequest& r) { return LoginPage(r); },
+                  {.expose_server_errors = true});
+    router.Handle("GET", "/login/wallet/continue", [this](const HttpRequest& r) { return Continue(r); },
+                  {.expose_server_errors = true});
     router.Handle("POST", "/login/wallet/retry", [this](const HttpRequest& r) { return Retry(r); });
     router.HandleAsync("GET", "/login/wallet/status",
                        [this](HttpRequest r, std::function<void(HttpResponse)> respond) {
@@ -111,7 +117,8 @@ class WalletAuthenticator : public Authenticator {
                        });
     router.Handle("GET", "/wallet/v1/requests/:code",
                   [this](const HttpRequest& r) { return GetRequestDocument(r); });
-    router.Handle("POST", "/wallet/v1/requests/:code", [this](const HttpRequest& r) { return PostAnswer(r); });
+    router.Handle("POST", "/wallet/v1/requests/:code", [this](const HttpRequest& r) { return PostAnswer(r); },
+                  {.expose_server_errors = true});
     router.Handle("GET", "/wallet/v1/l/:code", [this](const HttpRequest& r) { return DeepLink(r); });
   }
 

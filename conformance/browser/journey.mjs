@@ -1,0 +1,325 @@
+#!/usr/bin/env node
+// Wallet login in a real browser behind a real relying party: headless
+// Chromium (playwright-core, the Debian chromium binary) opens a page of
+// Apache httpd protected by mod_auth_openidc, lands on the bridge's
+// "Conectare cu certME" page, the reference wallet (`certme wallet approve`)
+// reads the QR code from the browser's screenshot, and the page continues by
+// itself (long-poll) back to Apache, which shows the validated claims. Also:
+// the user refuses, the eID is revoked, the validator does not answer.
+//
+//   node conformance/browser/journey.mjs --certme build/certme \
+//        [--ledger conformance/browser/ledgers/embedded.mjs] [--artifacts DIR]
+//
+// --ledger names the ledger backend module (see ledgers/embedded.mjs); the
+// screenshots go to --artifacts (default: a folder in the run's temporary
+// directory), named after the backend. Fails, never skips, when playwright-core,
+// Chromium, Apache with mod_auth_openidc or zbarimg is missing.
+
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import { Apache, apacheMissing } from './lib/apache.mjs';
+import { Proc, cleanEnv, freePort, run, runDeadline, runOk, waitFor } from './lib/procs.mjs';
+import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+const kName = 'conformance.browser';
+
+function usageFail(message) {
+  console.error(`${kName}: ${message}`);
+  process.exit(1);
+}
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const certmeArg = opt('certme', process.env.CERTME_BIN);
+if (!certmeArg) usageFail('usage: journey.mjs --certme PATH [--ledger MODULE] [--artifacts DIR]');
+const certme = path.resolve(certmeArg);
+if (!fs.existsSync(certme)) usageFail(`certme binary not found at ${certme} (build the certme target first)`);
+const ledgerModule = path.resolve(opt('ledger', path.join(here, 'ledgers', 'embedded.mjs')));
+const ledgerName = path.basename(ledgerModule, '.mjs');
+const missing = apacheMissing();
+if (missing) usageFail(`${missing} is missing (Debian apache2, libapache2-mod-auth-openidc; scripts/deps installs them)`);
+if (run('sh', ['-c', 'command -v zbarimg']).code !== 0) usageFail('zbarimg is missing (Debian zbar-tools)');
+
+// Small on purpose: the timeout journey waits this long. Every other login
+// needs the validator to answer within it, which it does in well under a
+// second.
+const kAnswerTimeoutSeconds = 6;
+// Everything together normally takes 30-40 s; ctest's limit is above this.
+runDeadline(170000, kName);
+
+const { test, before, after } = await import('node:test');
+const { default: assert } = await import('node:assert/strict');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'certme-browser-'));
+const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
+fs.mkdirSync(artifacts, { recursive: true });
+console.log(`${kName}: screenshots in ${artifacts}`);
+
+const users = {
+  ion: ['first_name=Ion', 'last_name=Popescu', 'birth_date=1985-04-12', 'gender=1', 'language=ro',
+    'email=ion.popescu@example.md', 'idnp=2001234567890'],
+  maria: ['first_name=Maria', 'last_name=Rusu', 'birth_date=1990-01-31', 'gender=2', 'language=ro',
+    'email=maria.rusu@example.md', 'idnp=2009876543210'],
+  vasile: ['first_name=Vasile', 'last_name=Ceban', 'birth_date=1979-11-02', 'gender=1', 'language=ru',
+    'email=vasile.ceban@example.md', 'idnp=2005555555555'],
+};
+const client = {
+  id: 'apache-rp',
+  secret: `apache-rp-${Math.random().toString(36).slice(2)}-0123456789abcdef0123456789`,
+};
+
+let env;          // CERTME_* settings every certme process of the run shares
+let ledger;
+let validator;
+let bridge;
+let apache;
+let browser;
+const addresses = {};
+
+const certmeRun = (argv, extra = {}) => runOk(certme, argv, { cwd: work, env: cleanEnv({ ...env, ...extra }) });
+const walletFile = (user) => path.join(work, `wallet-${user}.json`);
+
+// `certme wallet approve` without blocking the event loop (the timeout case
+// waits on it while watching the browser).
+function approve(user, input, choice) {
+  return new Promise((resolve) => {
+    execFile(certme, ['wallet', 'approve', input, choice, '--wallet', walletFile(user)],
+      { cwd: work, env: cleanEnv(env), timeout: 60000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+async function setUp() {
+  env = {
+    CERTME_WALLET_PASSPHRASE: 'correct horse battery staple',
+    CERTME_LEDGER_VALIDATOR_KEY_FILE: path.join(work, 'keys', 'validator.key'),
+    CERTME_LEDGER_PROVIDER_KEY_FILE: path.join(work, 'keys', 'provider.key'),
+    CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS: String(kAnswerTimeoutSeconds),
+  };
+  const backend = await import(pathToFileURL(ledgerModule).href);
+  ledger = await backend.start({
+    certme, work,
+    run: (bin, argv, fragment) => runOk(bin, argv, { cwd: work, env: cleanEnv({ ...env, ...fragment }) }),
+  });
+  Object.assign(env, ledger.env);
+
+  const validatorAddr = certmeRun(['ledger', 'keygen', '--out', env.CERTME_LEDGER_VALIDATOR_KEY_FILE]);
+  const providerAddr = certmeRun(['ledger', 'keygen', '--out', env.CERTME_LEDGER_PROVIDER_KEY_FILE]);
+  certmeRun(['admin', 'authorize-validator', validatorAddr]);
+  certmeRun(['admin', 'authorize-provider', providerAddr]);
+  for (const [user, attrs] of Object.entries(users)) {
+    addresses[user] = certmeRun(['wallet', 'create', '--wallet', walletFile(user)]);
+    const enrollment = path.join(work, `enrollment-${user}.json`);
+    certmeRun(['validator', 'enroll', '--user', addresses[user], ...attrs.flatMap((a) => ['--attr', a]),
+      '--out', enrollment]);
+    certmeRun(['wallet', 'import', enrollment, '--wallet', walletFile(user)]);
+  }
+  validator = new Proc('validator', certme, ['validator', 'serve'], { cwd: work, env: cleanEnv(env) });
+
+  apache = await Apache.reserve();
+  fs.writeFileSync(path.join(work, 'clients.yaml'), `clients:
+  - client_id: ${client.id}
+    client_secret: ${client.secret}
+    names: {ro: "Serviciul Apache de test", ru: "Тестовый сервис Apache", en: "Apache test service"}
+    redirect_uris: ["${apache.redirectUri}"]
+    grant_types: [authorization_code]
+    token_endpoint_auth_method: client_secret_basic
+    scopes: [openid, profile, email]
+    attributes: [first_name, last_name, birth_date, gender, language, email]
+`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  Object.assign(env, {
+    CERTME_SERVER_PORT: String(port),
+    CERTME_SERVER_PUBLIC_URL: base,
+    CERTME_STORE_SQLITE_PATH: path.join(work, 'idp.db'),
+    CERTME_LOGIN_DEV_LOGIN: 'false',
+    CERTME_LOGIN_WALLET_LOGIN: 'true',
+    CERTME_LOGIN_WALLET_KEY_FILE: path.join(work, 'keys', 'wallet-login.key'),
+    CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'clients.yaml'),
+    CERTME_OIDC_CLAIMS_FILE: path.join(repo, 'config', 'claims.yaml'),
+    CERTME_KEYS_DEV_KEY_DIR: path.join(work, 'dev-keys'),
+  });
+  bridge = new Proc('bridge', certme, ['idp'], { cwd: work, env: cleanEnv(env) });
+  bridge.url = base;
+  await waitFor('the bridge to answer /healthz', async () => {
+    if (bridge.exit) throw new Error(`certme idp exited: ${bridge.logTail()}`);
+    const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
+    await r.arrayBuffer();
+    return r.status === 200;
+  }, 30000);
+  await apache.start({
+    discoveryUrl: `${base}/.well-known/openid-configuration`,
+    clientId: client.id, clientSecret: client.secret, scopes: 'openid profile email',
+  });
+  browser = await launchBrowser();
+}
+
+async function tearDown() {
+  await browser?.close().catch(() => {});
+  await apache?.stop();
+  await bridge?.stop();
+  await validator?.stop();
+  await ledger?.stop();
+  if (process.env.CERTME_CONFORMANCE_KEEP) console.log(`${kName}: kept ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
+}
+
+function logs() {
+  return [bridge, validator].filter(Boolean).map((p) => `--- ${p.name}\n${p.logTail(15)}`).join('\n') +
+    (apache ? `\n--- apache\n${apache.logTail()}` : '');
+}
+
+const shot = async (page, name) => {
+  const file = path.join(artifacts, `${ledgerName}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+};
+
+// Opens the protected page in a fresh browser profile; returns the page on
+// the bridge's QR page and the screenshot the wallet reads.
+async function toLoginPage(name) {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  const page = await context.newPage();
+  const seen = watchPages(page);
+  await page.goto(apache.protectedUrl, { timeout: 30000 });
+  assert.ok(page.url().startsWith(`${bridge.url}/login/wallet?`), `not on the login page: ${page.url()}`);
+  await page.locator('#qr svg').waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('h1').innerText(), 'Conectare cu certME');
+  assert.equal(await page.locator('#service').innerText(), 'Serviciul Apache de test');
+  const png = await shot(page, `${name}-1-login`);
+  return { context, page, seen, png };
+}
+
+// Runs `fn` on a fresh browser profile standing on the QR page; a failure
+// leaves a screenshot of where the browser was.
+async function onLoginPage(name, fn) {
+  const { context, ...journey } = await toLoginPage(name);
+  try {
+    await fn(journey);
+  } catch (err) {
+    await shot(journey.page, `${name}-failed`).catch(() => {});
+    throw err;
+  } finally {
+    await context.close();
+  }
+}
+
+// No page the user saw shows a stack trace or internal detail.
+async function assertNoLeaks(seen, page) {
+  const problems = await leakProblems(seen, page);
+  assert.deepEqual(problems, [], 'a page shows internal detail');
+}
+
+const kPageWaitMs = 30000;
+
+before(async () => {
+  try {
+    await setUp();
+  } catch (err) {
+    err.message += `\n${logs()}`;
+    throw err;
+  }
+});
+after(tearDown);
+
+test('login: QR page in Chromium, wallet approves the screenshot, Apache shows the validated claims', async () => {
+  await onLoginPage('approve', async ({ page, seen, png }) => {
+    const attrs = await page.locator('#attributes li').allInnerTexts();
+    assert.deepEqual(attrs, ['first_name', 'last_name', 'birth_date', 'gender', 'language', 'email']);
+    const answer = await approve('ion', png, '--yes');
+    assert.equal(answer.code, 0, `certme wallet approve failed:\n${answer.stderr}${answer.stdout}\n${logs()}`);
+    // Nothing is clicked: the page's long-poll takes the browser on.
+    await page.waitForURL(apache.protectedUrl, { timeout: kPageWaitMs }).catch((err) => {
+      throw new Error(`browser did not reach the protected page (at ${page.url()}): ${err.message}\n${logs()}`);
+    });
+    await page.locator('#claims').waitFor({ timeout: 5000 });
+    const claim = async (name) => (await page.locator(`#claims td.${name}`).allInnerTexts()).join('|');
+    assert.equal(await claim('given_name'), 'Ion');
+    assert.equal(await claim('family_name'), 'Popescu');
+    assert.equal(await claim('birthdate'), '1985-04-12');
+    assert.equal(await claim('gender'), 'male');
+    assert.equal(await claim('locale'), 'ro');
+    assert.equal(await claim('email'), 'ion.popescu@example.md');
+    assert.equal(await claim('iss'), bridge.url);
+    assert.match(await claim('sub'), /^\S{8,}$/);
+    assert.equal(await claim('acr'), 'http://eidas.europa.eu/LoA/substantial');
+    // The certme scope was not asked for: no IDNP.
+    assert.equal(await claim('idnp'), '');
+    await shot(page, 'approve-2-protected');
+    await assertNoLeaks(seen, page);
+  });
+});
+
+test('refusal: the wallet refuses, the page says so, "back to the service" ends at Apache with access_denied', async () => {
+  await onLoginPage('refuse', async ({ page, seen, png }) => {
+    const answer = await approve('ion', png, '--refuse');
+    assert.equal(answer.code, 0, `certme wallet approve --refuse failed:\n${answer.stderr}${answer.stdout}`);
+    await page.getByText('Ați refuzat autentificarea.').waitFor({ timeout: kPageWaitMs });
+    await shot(page, 'refuse-2-refused');
+    const [response] = await Promise.all([
+      page.waitForNavigation({ url: (u) => u.href.startsWith(apache.redirectUri), timeout: kPageWaitMs }),
+      page.getByRole('link', { name: 'Înapoi la serviciu' }).click(),
+    ]);
+    const back = new URL(response.url()).searchParams;
+    assert.equal(back.get('error'), 'access_denied');
+    assert.ok(back.get('state'), 'no state in the error response');
+    // What the user sees is mod_auth_openidc's error page. Debian 12's 2.4.12
+    // takes any request to its redirect URI that has an `iss` parameter and no
+    // code for a third-party-initiated login, so with the RFC 9207 `iss` the
+    // bridge puts on error responses it shows "Invalid Request" instead of
+    // naming access_denied.
+    const text = await page.locator('body').innerText();
+    assert.match(text, back.has('iss') ? /Invalid Request/ : /access_denied/, `Apache's page: ${text}`);
+    assert.match(text, /^Error/, `Apache's page: ${text}`);  // (mod_auth_openidc answers it with 200)
+    assert.doesNotMatch(text, /Validated claims/);
+    await shot(page, 'refuse-3-apache-error');
+    await assertNoLeaks(seen, page);
+  });
+});
+
+test('revoked eID: the wallet\'s answer is refused and the page says the eID is revoked', async () => {
+  certmeRun(['admin', 'revoke-eid', addresses.maria]);
+  await onLoginPage('revoked', async ({ page, seen, png }) => {
+    const status = page.waitForResponse((r) => r.url().includes('/login/wallet/continue'), { timeout: kPageWaitMs });
+    const answer = await approve('maria', png, '--yes');
+    assert.notEqual(answer.code, 0, 'the wallet was told a revoked eID logged in');
+    await page.getByText('eID-ul dumneavoastră este revocat.').waitFor({ timeout: kPageWaitMs });
+    assert.equal((await status).status(), 403);
+    await shot(page, 'revoked-2-page');
+    assert.equal(await page.locator('#claims').count(), 0);
+    await assertNoLeaks(seen, page);
+  });
+});
+
+test(`validator stopped: the page says the validator did not answer, within ${kAnswerTimeoutSeconds} s`, async () => {
+  const stopped = await validator.stop();
+  assert.equal(stopped.killed, false, 'the validator service did not stop on SIGTERM');
+  await onLoginPage('timeout', async ({ page, seen, png }) => {
+    const started = Date.now();
+    const answer = approve('vasile', png, '--yes');
+    await page.getByText('Validatorul nu a răspuns la timp.').waitFor({ timeout: kPageWaitMs });
+    const seconds = (Date.now() - started) / 1000;
+    // The bridge's deadline is whole seconds; allow a busy machine some slack
+    // on top, but not a second timeout's worth.
+    assert.ok(seconds >= kAnswerTimeoutSeconds - 1, `timeout page after only ${seconds} s`);
+    assert.ok(seconds < kAnswerTimeoutSeconds + 8, `timeout page after ${seconds} s`);
+    const status = await page.evaluate(() => performance.getEntriesByType('navigation')[0]?.responseStatus);
+    assert.equal(status, 504);
+    const r = await answer;
+    assert.notEqual(r.code, 0, 'the wallet was told the login succeeded');
+    // The wallet learns why (docs/wallet-protocol.md §7 #12), not a generic error.
+    assert.match(r.stderr + r.stdout, /validator_timeout|validator did not answer/, r.stderr + r.stdout);
+    await shot(page, 'timeout-2-page');
+    await assertNoLeaks(seen, page);
+  });
+});
