@@ -11,12 +11,11 @@
 
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
-import { Proc, cleanEnv, freePort, runDeadline, waitFor } from './lib/procs.mjs';
+import { Proc, cleanEnv, freePort, runDeadline, tempDir, waitFor } from './lib/procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -43,7 +42,7 @@ runDeadline(150000, kName);
 const { test, before, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
 
-const work = fs.mkdtempSync(path.join(os.tmpdir(), 'certme-demo-'));
+const work = tempDir('certme-demo-');
 const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
 fs.mkdirSync(artifacts, { recursive: true });
 console.log(`${kName}: screenshots in ${artifacts}`);
@@ -115,10 +114,12 @@ test('walk-through: sample provider → QR page → certme wallet approve LINK �
   assert.deepEqual(await looks(button), await looks(snippet.locator('a')), 'sample button differs from examples/button.html');
   await snippet.close();
   await button.click();
-  await page.locator('#qr svg').waitFor({ timeout: 15000 });
+  await page.locator('svg').first().waitFor({ timeout: 15000 });
   assert.ok(page.url().startsWith(`${env.CERTME_SERVER_PUBLIC_URL}/login/wallet?`), page.url());
   await shot(page, '2-qr');
-  const link = await page.locator('#deeplink').getAttribute('href');
+  // The README: "Copy the link under the QR code".
+  const link = await page.getByRole('link', { name: 'Deschide portofelul certME pe acest dispozitiv' })
+    .getAttribute('href');
   assert.match(link, /\/wallet\/v1\/l\/[A-Za-z0-9_-]{43}$/);
   // The README's command; the passphrase comes from the environment instead
   // of the terminal, and --yes answers the question.

@@ -8,10 +8,9 @@
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-import { Proc, cleanEnv, freePort, waitFor } from './procs.mjs';
+import { Proc, cleanEnv, freePort, tempDir, waitFor } from './procs.mjs';
 
 const kModules = '/usr/lib/apache2/modules';
 const kHttpd = '/usr/sbin/apache2';
@@ -49,7 +48,7 @@ export class Apache {
     // Its own folder, world-readable, because the CGI children run as
     // www-data when the test runs as root; the configuration (with the
     // client secret) is read by the root parent only.
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'certme-apache-'));
+    this.dir = tempDir('certme-apache-');
     fs.chmodSync(this.dir, 0o755);
     const cgiDir = path.join(this.dir, 'cgi-bin');
     const runDir = path.join(this.dir, 'run');
@@ -94,7 +93,7 @@ OIDCScope "${scopes}"
     const confPath = path.join(this.dir, 'httpd.conf');
     fs.writeFileSync(confPath, conf, { mode: 0o600 });
     this.proc = new Proc('apache', kHttpd, ['-f', confPath, '-DFOREGROUND'], {
-      cwd: this.dir, env: cleanEnv(), logDir: this.dir,
+      cwd: this.dir, env: cleanEnv(), logDir: this.dir, group: true,
     });
     await waitFor('Apache to listen', async () => {
       if (this.proc.exit) throw new Error(`apache2 exited (${JSON.stringify(this.proc.exit)}): ${this.logTail()}`);

@@ -6,13 +6,22 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 const running = new Set();
+const tempDirs = new Set();
 
+// Last resort (the runner is exiting without its tear-down): every child is
+// killed — with its whole process group where it has one, so that nothing
+// it started (Apache's workers) outlives it — and temporary folders go.
 function killAll() {
   for (const p of running) {
     try { process.kill(p.group ? -p.proc.pid : p.proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+  }
+  if (process.env.CERTME_CONFORMANCE_KEEP) return;
+  for (const d of tempDirs) {
+    try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* best effort */ }
   }
 }
 process.on('exit', killAll);
@@ -29,6 +38,13 @@ export function runDeadline(ms, name) {
     process.exit(1);
   }, ms);
   t.unref();
+}
+
+// A temporary folder removed when the runner exits, whatever the path.
+export function tempDir(prefix) {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tempDirs.add(d);
+  return d;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
