@@ -21,6 +21,7 @@
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/client.h"
 #include "protocols/oidc/provider.h"
+#include "tools/ledger_open.h"
 #include "tools/wallet_file.h"
 
 namespace certme {
@@ -111,23 +112,14 @@ int EffectiveThreads(const Config& c) {
 // answers wake the waiting login), the bridge's provider key and the ECIES
 // key wallets encrypt to (created on first start).
 StatusOr<std::unique_ptr<Ledger>> OpenWalletLedger(const Config& c) {
-  if (c.ledger.backend != kLedgerBackendEmbedded)
-    return FailedPrecondition("ledger.backend: only \"embedded\" is implemented");
-  EmbeddedLedgerOptions o;
-  o.path = c.ledger.embedded.path;
-  o.sync_full = c.ledger.embedded.sync_full;
-  o.watch_file = true;
-  auto l = EmbeddedLedger::Open(o);
-  if (!l.ok())
-    return FailedPrecondition("login.wallet_login needs the ledger at " + o.path +
-                              " (`certme ledger init`): " + l.status().ToString());
-  if (!c.ledger.registry_address.empty()) {
-    auto want = ParseAddress(c.ledger.registry_address);
-    if (!want.ok() || *want != (*l)->RegistryAddress())
-      return FailedPrecondition("the ledger at " + o.path + " is not the configured registry " +
-                                c.ledger.registry_address);
+  auto l = OpenConfiguredLedger(c.ledger, /*watch=*/true);
+  if (!l.ok()) {
+    const std::string where = c.ledger.backend == kLedgerBackendEvm
+                                  ? "the registry at " + c.ledger.evm.rpc_url + " (`certme ledger deploy`)"
+                                  : "the ledger at " + c.ledger.embedded.path + " (`certme ledger init`)";
+    return FailedPrecondition("login.wallet_login needs " + where + ": " + l.status().ToString());
   }
-  return std::unique_ptr<Ledger>(std::move(*l));
+  return l;
 }
 
 StatusOr<EthKey> LoadOrCreateWalletKey(const std::string& path) {

@@ -25,7 +25,9 @@
 #include "idp/http/server.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/embedded_ledger.h"
+#include "ledger-client/evm_ledger.h"
 #include "ledger-client/registry_abi.h"
+#include "tools/ledger_open.h"
 #include "tools/wallet_approve.h"
 #include "tools/wallet_file.h"
 
@@ -124,6 +126,7 @@ struct Settings {
   int answer_timeout_seconds = 30;
   int consent_ttl_seconds = 600;
   std::string wallet_file = "var/wallet.json";
+  LedgerConfig config;  // the whole section (backend, evm.*)
 };
 
 const std::set<std::string> kCommonOptions = {"config", "ledger"};
@@ -147,7 +150,9 @@ bool LoadSettings(const Args& a, const char* cmd, Settings* s) {
   s->provider_key_file = l.provider_key_file;
   s->answer_timeout_seconds = l.answer_timeout_seconds;
   s->consent_ttl_seconds = l.consent_ttl_seconds;
+  s->config = l;
   if (auto p = a.Get("ledger")) s->ledger_path = *p;
+  s->config.embedded.path = s->ledger_path;
   if (const char* w = std::getenv("CERTME_WALLET")) s->wallet_file = w;
   return true;
 }
@@ -159,17 +164,11 @@ EmbeddedLedgerOptions LedgerOptions(const Settings& s) {
   return o;
 }
 
-StatusOr<std::unique_ptr<EmbeddedLedger>> OpenLedger(const Settings& s, bool watch = false) {
-  EmbeddedLedgerOptions o = LedgerOptions(s);
-  o.watch_file = watch;
-  CERTME_ASSIGN_OR_RETURN(auto l, EmbeddedLedger::Open(o));
-  if (!s.registry_address.empty()) {
-    auto want = ParseAddress(s.registry_address);
-    if (!want.ok() || *want != l->RegistryAddress())
-      return FailedPrecondition("the ledger at " + s.ledger_path + " is registry " +
-                                ChecksumAddress(l->RegistryAddress()) + ", not the configured " + s.registry_address);
-  }
-  return l;
+bool IsEvm(const Settings& s) { return s.config.backend == kLedgerBackendEvm; }
+
+// Either backend, as configured (ledger.backend).
+StatusOr<std::unique_ptr<Ledger>> OpenLedger(const Settings& s, bool watch = false) {
+  return OpenConfiguredLedger(s.config, watch);
 }
 
 Status EnsureParentDir(const std::string& path) {
@@ -246,7 +245,44 @@ StatusOr<std::pair<WalletContents, Secret>> LoadWallet(const Args& a, const Sett
 
 // ================================================================ certme ledger
 
+// The administrator's key from FILE, made (and saved 0600) when FILE is absent.
+StatusOr<EthKey> LoadOrMakeKey(const std::string& key_file) {
+  if (std::filesystem::exists(key_file)) return ReadServiceKeyFile(key_file);
+  EthKey k = EthKey::Generate();
+  CERTME_RETURN_IF_ERROR(EnsureParentDir(key_file));
+  CERTME_RETURN_IF_ERROR(WriteServiceKeyFile(key_file, k));
+  return k;
+}
+
+// ledger.backend: evm: deploys the CertMeRegistry contract, administered by
+// the admin key (made when missing), paid by --deployer-key or the admin.
+int RunLedgerDeploy(const Args& a, const Settings& s) {
+  if (!IsEvm(s)) return Usage("ledger", "deploy needs ledger.backend: evm (the embedded ledger uses init)");
+  const std::string key_file = a.Get("admin-key").value_or(s.admin_key_file);
+  auto admin = LoadOrMakeKey(key_file);
+  if (!admin.ok()) return Fail("ledger", admin.status());
+  EthKey deployer = *admin;
+  if (auto d = a.Get("deployer-key")) {
+    auto k = ReadServiceKeyFile(*d);
+    if (!k.ok()) return Fail("ledger", k.status());
+    deployer = *k;
+  }
+  auto o = EvmOptionsFromConfig(s.config);
+  if (!o.ok()) return Fail("ledger", o.status());
+  auto d = DeployRegistry(*o, deployer, admin->address());
+  if (!d.ok()) return Fail("ledger", d.status());
+  std::printf("%s\n", Addr(d->address).c_str());
+  std::fprintf(stderr,
+               "deployed CertMeRegistry in block %llu (transaction 0x%s), administrator %s (key in %s);\n"
+               "set ledger.registry_address: %s and ledger.evm.from_block: %llu\n",
+               static_cast<unsigned long long>(d->block), HexEncode(abi::AsView(d->tx_hash)).c_str(),
+               admin->AddressHex().c_str(), key_file.c_str(), Addr(d->address).c_str(),
+               static_cast<unsigned long long>(d->block));
+  return 0;
+}
+
 int RunLedgerInit(const Args& a, const Settings& s) {
+  if (IsEvm(s)) return Usage("ledger", "init is for the embedded ledger; on a chain use certme ledger deploy");
   const std::string key_file = a.Get("admin-key").value_or(s.admin_key_file);
   uint64_t chain_id = s.chain_id;
   if (auto c = a.Get("chain-id")) {
@@ -291,14 +327,29 @@ int RunLedgerInfo(const Settings& s, bool verify) {
   auto l = OpenLedger(s);
   if (!l.ok()) return Fail("ledger", l.status());
   auto& L = **l;
-  const uint64_t blocks = L.BlockNumber().value();
+  auto head = L.BlockNumber();
+  if (!head.ok()) return Fail("ledger", head.status());
+  const uint64_t blocks = *head;
+  auto* embedded = dynamic_cast<EmbeddedLedger*>(&L);
+  if (verify && !embedded) {
+    // On a chain the nodes verify every block; what can be checked here is
+    // that the address holds the registry and its events decode.
+    auto events = L.Events({});
+    if (!events.ok()) return Fail("ledger", events.status());
+    std::printf("ok: registry %s on chain %llu answers; %zu events read up to block %llu\n",
+                Addr(L.RegistryAddress()).c_str(), static_cast<unsigned long long>(L.ChainId()), events->size(),
+                static_cast<unsigned long long>(blocks));
+    return 0;
+  }
   if (verify) {
     // Opening replayed and verified every entry; say so.
     std::printf("ok: %llu entries verified (hash chain, signatures, rules)\n", static_cast<unsigned long long>(blocks));
-    std::printf("head hash: 0x%s\n", HexEncode(abi::AsView(L.HeadHash())).c_str());
+    std::printf("head hash: 0x%s\n", HexEncode(abi::AsView(embedded->HeadHash())).c_str());
     return 0;
   }
-  auto events = L.Events({}).value();
+  auto all = L.Events({});
+  if (!all.ok()) return Fail("ledger", all.status());
+  const auto& events = *all;
   size_t eids = 0, requests = 0, answered = 0;
   std::set<std::string> validators, providers;
   for (const auto& e : events) {
@@ -310,12 +361,20 @@ int RunLedgerInfo(const Settings& s, bool verify) {
     if (e.kind == EventKind::kProviderAdded) providers.insert(e.provider);
     if (e.kind == EventKind::kProviderRemoved) providers.erase(e.provider);
   }
-  std::printf("ledger:      %s (embedded)\n", s.ledger_path.c_str());
+  if (embedded) {
+    std::printf("ledger:      %s (embedded)\n", s.ledger_path.c_str());
+  } else {
+    std::printf("ledger:      %s (evm)\n", s.config.evm.rpc_url.c_str());
+  }
   std::printf("chain id:    %llu\n", static_cast<unsigned long long>(L.ChainId()));
   std::printf("registry:    %s\n", Addr(L.RegistryAddress()).c_str());
   std::printf("admin:       %s\n", Addr(L.Admin().value()).c_str());
-  std::printf("entries:     %llu (head 0x%s)\n", static_cast<unsigned long long>(blocks),
-              HexEncode(abi::AsView(L.HeadHash())).c_str());
+  if (embedded) {
+    std::printf("entries:     %llu (head 0x%s)\n", static_cast<unsigned long long>(blocks),
+                HexEncode(abi::AsView(embedded->HeadHash())).c_str());
+  } else {
+    std::printf("block:       %llu\n", static_cast<unsigned long long>(blocks));
+  }
   for (const auto& v : validators) std::printf("validator:   %s\n", Addr(v).c_str());
   for (const auto& p : providers) std::printf("provider:    %s\n", Addr(p).c_str());
   std::printf("eIDs issued: %zu\nrequests:    %zu (%zu answered)\n", eids, requests, answered);
@@ -356,11 +415,16 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
   if (args.empty() || WantsHelp(args)) {
     std::printf(
         "Usage: certme ledger <subcommand> [--config FILE] [--ledger PATH] [options]\n\n"
-        "The certME registry on the embedded ledger (a hash-chained, signed log in a sqlite\n"
-        "file; default var/ledger.db, or ledger.embedded.path in the configuration).\n\n"
+        "The certME registry, on the backend ledger.backend names: the embedded ledger (a\n"
+        "hash-chained, signed log in a sqlite file; default var/ledger.db, or\n"
+        "ledger.embedded.path) or the CertMeRegistry contract on an EVM chain (evm).\n\n"
         "  init [--chain-id N] [--admin-key FILE]\n"
-        "        create the registry; makes a scheme-administrator key in FILE (default\n"
-        "        var/ledger/admin.key) unless FILE exists, and prints the registry address\n"
+        "        embedded: create the registry; makes a scheme-administrator key in FILE\n"
+        "        (default var/ledger/admin.key) unless FILE exists, and prints the registry address\n"
+        "  deploy [--admin-key FILE] [--deployer-key FILE]\n"
+        "        evm: deploy the contract at ledger.evm.rpc_url, administered by the admin key\n"
+        "        (made unless FILE exists) and paid by the deployer key (default: the admin);\n"
+        "        prints the registry address (set it as ledger.registry_address)\n"
         "  keygen --out FILE    make a secp256k1 key for a validator or provider; prints its address\n"
         "  info                 registry, administrator, validators, providers, counts\n"
         "  verify               re-verify every entry (chain, signatures, rules); print the head hash\n"
@@ -368,7 +432,7 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   Args a;
-  if (!ParseArgs({args.begin() + 1, args.end()}, {"config", "ledger", "chain-id", "admin-key", "out", "user"}, {},
+  if (!ParseArgs({args.begin() + 1, args.end()}, {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user"}, {},
                  "ledger", &a))
     return 2;
   if (!a.positional.empty()) return Usage("ledger", "unexpected argument \"" + a.positional[0] + "\"");
@@ -376,6 +440,7 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
   if (!LoadSettings(a, "ledger", &s)) return 2;
   const std::string& sub = args[0];
   if (sub == "init") return RunLedgerInit(a, s);
+  if (sub == "deploy") return RunLedgerDeploy(a, s);
   if (sub == "keygen") return RunLedgerKeygen(a);
   if (sub == "info") return RunLedgerInfo(s, false);
   if (sub == "verify") return RunLedgerInfo(s, true);

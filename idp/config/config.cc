@@ -591,6 +591,13 @@ std::vector<std::string> Validate(const Config& config) {
     problems.push_back("store.sqlite.path: must not be empty with the sqlite backend");
   ValidateKeys(config, problems);
   ValidateOidc(config, problems);
+  if (config.ledger.backend == kLedgerBackendEvm) {
+    if (config.ledger.registry_address.empty())
+      problems.push_back("ledger.registry_address: required with the evm backend (`certme ledger deploy` prints it)");
+    const std::string& url = config.ledger.evm.rpc_url;
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+      problems.push_back("ledger.evm.rpc_url: must be an http:// or https:// URL");
+  }
   if (config.login.dev_login && !config.dev_mode)
     problems.push_back("login.dev_login: the development login is allowed in dev mode only "
                        "(started without a configuration file)");

@@ -205,6 +205,7 @@ struct LoginConfig {
 };
 
 inline constexpr char kLedgerBackendEmbedded[] = "embedded";
+inline constexpr char kLedgerBackendEvm[] = "evm";
 
 struct EmbeddedLedgerConfig {
   // The ledger's sqlite file: an append-only, hash-chained log of signed
@@ -214,14 +215,39 @@ struct EmbeddedLedgerConfig {
   bool sync_full = true;
 };
 
+struct EvmLedgerConfig {
+  // The node's JSON-RPC endpoint (geth, Besu, GoQuorum, anvil).
+  std::string rpc_url = "http://127.0.0.1:8545";
+  // Blocks a transaction or event must be buried under before it counts;
+  // 0 for instant-finality networks (QBFT/IBFT).
+  int64_t confirmations = 0;
+  // The block the registry was deployed in (`certme ledger deploy` prints
+  // it): events are read from there on.
+  int64_t from_block = 0;
+  // Blocks per eth_getLogs request.
+  int64_t log_block_range = 2000;
+  // How often the head is polled while waiting for events.
+  int poll_interval_ms = 500;
+  // Per JSON-RPC attempt, and retries on transport errors.
+  int rpc_timeout_seconds = 10;
+  int rpc_retries = 3;
+  // How long a transaction may take to be mined (and confirmed).
+  int receipt_timeout_seconds = 120;
+  // EIP-155 legacy transactions instead of EIP-1559.
+  bool legacy_transactions = false;
+  // Tip per gas in wei; -1 = ask the node (eth_maxPriorityFeePerGas).
+  int64_t priority_fee_wei = -1;
+};
+
 struct LedgerConfig {
-  // "embedded" (in-process, one machine). "evm" is reserved for the
-  // JSON-RPC backend.
+  // "embedded" (in-process, one machine) or "evm" (a chain running the
+  // CertMeRegistry contract, over JSON-RPC).
   std::string backend = kLedgerBackendEmbedded;
   // Chain id bound into every transaction and consent (EIP-712 domain).
   // `certme ledger init` uses it; 31337 is the usual local development id.
   int64_t chain_id = 31337;
   EmbeddedLedgerConfig embedded;
+  EvmLedgerConfig evm;
   // Expected registry address (0x…); empty: whatever the ledger holds.
   // Guards against pointing the programs at the wrong registry.
   std::string registry_address;

@@ -19,6 +19,7 @@ const std::vector<Section>& ConfigSections() {
       {"login", "certME wallet login."},
       {"ledger", "The certME registry: validators, providers, eIDs and consented validations."},
       {"ledger.embedded", "Settings of the embedded ledger."},
+      {"ledger.evm", "Settings of the EVM backend (a chain running the CertMeRegistry contract)."},
       {"logging", "Logs (secrets are never logged)."},
   };
   return kSections;
@@ -226,10 +227,10 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       // ledger
       ChoiceField<C>("ledger.backend",
                      "embedded: the registry's rules run in-process over a hash-chained, signed "
-                     "log in a sqlite file (one machine, no other process). evm (a chain running "
-                     "the CertMeRegistry contract) is reserved for a later release.",
-                     {kLedgerBackendEmbedded},
-                     {{"evm", "\"evm\" is reserved for a later release; use \"embedded\""}},
+                     "log in a sqlite file (one machine, no other process). evm: the "
+                     "CertMeRegistry contract on an EVM chain, over JSON-RPC (ledger.evm.*; "
+                     "ledger.registry_address is then required).",
+                     {kLedgerBackendEmbedded, kLedgerBackendEvm}, {},
                      [](auto& c) -> auto& { return c.ledger.backend; }),
       IntField<C>("ledger.chain_id",
                   "Chain id bound into every transaction and every consent (EIP-712 domain); "
@@ -243,9 +244,43 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "true: every entry is fsynced and survives power loss. false: survives a "
                    "crash of the process only.",
                    [](auto& c) -> auto& { return c.ledger.embedded.sync_full; }),
+      StringField<C>("ledger.evm.rpc_url",
+                     "The node's JSON-RPC endpoint (http or https).",
+                     [](auto& c) -> auto& { return c.ledger.evm.rpc_url; }),
+      IntField<C>("ledger.evm.confirmations",
+                  "Blocks a transaction or event must be buried under before it counts; 0 for "
+                  "instant-finality networks (QBFT/IBFT).",
+                  0, 1000, [](auto& c) -> auto& { return c.ledger.evm.confirmations; }),
+      IntField<C>("ledger.evm.from_block",
+                  "The block the registry was deployed in (printed by `certme ledger deploy`); "
+                  "events are read from there on.",
+                  0, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.evm.from_block; }),
+      IntField<C>("ledger.evm.log_block_range", "Blocks per eth_getLogs request.", 1, 1000000,
+                  [](auto& c) -> auto& { return c.ledger.evm.log_block_range; }),
+      IntField<C>("ledger.evm.poll_interval_ms",
+                  "How often the chain head is polled while someone waits for events.", 10, 60000,
+                  [](auto& c) -> auto& { return c.ledger.evm.poll_interval_ms; }),
+      IntField<C>("ledger.evm.rpc_timeout_seconds", "Bound on one JSON-RPC request.", 1, 600,
+                  [](auto& c) -> auto& { return c.ledger.evm.rpc_timeout_seconds; }),
+      IntField<C>("ledger.evm.rpc_retries",
+                  "Retries of a JSON-RPC request after a transport error (never after an error "
+                  "the node answers).",
+                  0, 20, [](auto& c) -> auto& { return c.ledger.evm.rpc_retries; }),
+      IntField<C>("ledger.evm.receipt_timeout_seconds",
+                  "How long a transaction may take to be mined and confirmed.", 1, 3600,
+                  [](auto& c) -> auto& { return c.ledger.evm.receipt_timeout_seconds; }),
+      BoolField<C>("ledger.evm.legacy_transactions",
+                   "true: EIP-155 legacy transactions (chains without EIP-1559 fees); false: "
+                   "EIP-1559, falling back to legacy when the chain has no base fee.",
+                   [](auto& c) -> auto& { return c.ledger.evm.legacy_transactions; }),
+      IntField<C>("ledger.evm.priority_fee_wei",
+                  "Tip per gas in wei; -1 asks the node (eth_maxPriorityFeePerGas). Networks "
+                  "without fees use 0.",
+                  -1, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.evm.priority_fee_wei; }),
       StringField<C>("ledger.registry_address",
-                     "Expected registry address (0x…). Empty: whatever the ledger holds. Set it "
-                     "so that a wrong ledger file is refused.",
+                     "Registry address (0x…). embedded: the expected one (empty: whatever the "
+                     "file holds; set it so that a wrong ledger file is refused). evm: the "
+                     "contract's address (required).",
                      [](auto& c) -> auto& { return c.ledger.registry_address; }),
       StringField<C>("ledger.admin_key_file",
                      "Scheme administrator's secp256k1 key (JSON, mode 0600), used by `certme "

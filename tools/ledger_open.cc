@@ -1,0 +1,50 @@
+#include "tools/ledger_open.h"
+
+#include "ledger-client/embedded_ledger.h"
+
+namespace certme {
+
+StatusOr<EvmLedgerOptions> EvmOptionsFromConfig(const LedgerConfig& c) {
+  EvmLedgerOptions o;
+  o.rpc_url = c.evm.rpc_url;
+  o.chain_id = static_cast<uint64_t>(c.chain_id);
+  if (!c.registry_address.empty()) {
+    auto a = ParseAddress(c.registry_address);
+    if (!a.ok()) return InvalidArgument("ledger.registry_address is not a valid address: " + c.registry_address);
+    o.registry = *a;
+  }
+  o.confirmations = static_cast<uint64_t>(c.evm.confirmations);
+  o.from_block = static_cast<uint64_t>(c.evm.from_block);
+  o.log_block_range = static_cast<uint64_t>(c.evm.log_block_range);
+  o.poll_interval = std::chrono::milliseconds(c.evm.poll_interval_ms);
+  o.rpc_timeout = std::chrono::seconds(c.evm.rpc_timeout_seconds);
+  o.rpc_retries = c.evm.rpc_retries;
+  o.receipt_timeout = std::chrono::seconds(c.evm.receipt_timeout_seconds);
+  o.legacy_transactions = c.evm.legacy_transactions;
+  if (c.evm.priority_fee_wei >= 0) o.priority_fee_wei = static_cast<uint64_t>(c.evm.priority_fee_wei);
+  return o;
+}
+
+StatusOr<std::unique_ptr<Ledger>> OpenConfiguredLedger(const LedgerConfig& c, bool watch) {
+  if (c.backend == kLedgerBackendEvm) {
+    CERTME_ASSIGN_OR_RETURN(EvmLedgerOptions o, EvmOptionsFromConfig(c));
+    if (o.registry.empty())
+      return FailedPrecondition("ledger.registry_address is required with the evm backend (`certme ledger deploy`)");
+    CERTME_ASSIGN_OR_RETURN(auto l, EvmLedger::Connect(o));
+    return std::unique_ptr<Ledger>(std::move(l));
+  }
+  EmbeddedLedgerOptions o;
+  o.path = c.embedded.path;
+  o.sync_full = c.embedded.sync_full;
+  o.watch_file = watch;
+  CERTME_ASSIGN_OR_RETURN(auto l, EmbeddedLedger::Open(o));
+  if (!c.registry_address.empty()) {
+    auto want = ParseAddress(c.registry_address);
+    if (!want.ok() || *want != l->RegistryAddress())
+      return FailedPrecondition("the ledger at " + o.path + " is registry " + ChecksumAddress(l->RegistryAddress()) +
+                                ", not the configured " + c.registry_address);
+  }
+  return std::unique_ptr<Ledger>(std::move(l));
+}
+
+}  // namespace certme
