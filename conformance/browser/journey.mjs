@@ -300,6 +300,26 @@ test('revoked eID: the wallet\'s answer is refused and the page says the eID is 
   });
 });
 
+test('phone-sized screen: the QR code and the same-device link fit the width, nothing scrolls sideways', async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(apache.protectedUrl, { timeout: 30000 });
+    const qr = page.locator('svg').first();
+    await qr.waitFor({ timeout: 10000 });
+    await shot(page, 'phone-1-login');
+    const box = await qr.boundingBox();
+    assert.ok(box.x >= 0 && box.x + box.width <= 360, `QR code spans ${box.x}..${box.x + box.width} of 360 px`);
+    assert.ok(box.width >= 150, `QR code only ${box.width} px wide`);
+    const link = await page.getByRole('link', { name: 'Deschide portofelul certME pe acest dispozitiv' }).boundingBox();
+    assert.ok(link && link.x + link.width <= 360, 'the same-device link is cut off');
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scrollWidth <= 360, `the page is ${scrollWidth} px wide`);
+  } finally {
+    await context.close();
+  }
+});
+
 test('JavaScript off: after the wallet answered, the "Continuă" button takes the user on (re-authentication)', async () => {
   await onLoginPage('nojs', async ({ page, seen, png }) => {
     const answer = await approve('ion', png, '--yes');
