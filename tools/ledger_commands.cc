@@ -577,7 +577,7 @@ int RunValidatorServe(const Args& a, const Settings& s, const EthKey& me) {
   if (!*authorized)
     LogWarn("this key is not an authorized validator (yet); requests will be answered once it is",
             {{"validator", me.AddressHex()}});
-  LogInfo("validator serving", {{"validator", me.AddressHex()}, {"ledger", s.ledger_path},
+  LogInfo("validator serving", {{"validator", me.AddressHex()}, {"ledger", IsEvm(s) ? s.config.evm.rpc_url : s.ledger_path},
                                 {"registry", Addr(L.RegistryAddress())}});
   std::atomic<bool> stop{false};
   std::thread worker([&] {

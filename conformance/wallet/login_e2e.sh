@@ -6,10 +6,13 @@
 # reference wallet) and login.mjs (npm ethers + eciesjs only). Checks the
 # browser reaches the client's redirect_uri with a code, a refusal ends in
 # access_denied, and no attribute value is left in the bridge's store.
-# Usage: login_e2e.sh PATH/TO/certme PATH/TO/node
+# Usage: login_e2e.sh PATH/TO/certme PATH/TO/node [PATH/TO/anvil]
+# With anvil, the registry is the CertMeRegistry contract on a local chain
+# (free port, no fees) deployed with `certme ledger deploy`.
 set -euo pipefail
 CERTME=$(realpath "$1")
 NODE=${2:-node}
+ANVIL=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-wallet-login-XXXXXX")
 PIDS=()
@@ -29,7 +32,19 @@ fail() {
 certme() { "$CERTME" "$@"; }
 
 # Ledger, roles, two users (reference wallet and npm wallet), enrolled.
-certme ledger init >/dev/null
+if [[ -n $ANVIL ]]; then
+  [[ -x $ANVIL ]] || fail "anvil not found at $ANVIL (scripts/deps installs it)"
+  "$ANVIL" --host 127.0.0.1 --port 0 --base-fee 0 --gas-price 0 --accounts 1 >anvil.log 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 600); do grep -q 'Listening on' anvil.log && break; sleep 0.1; done
+  CHAIN_PORT=$(grep -oE 'Listening on 127\.0\.0\.1:[0-9]+' anvil.log | grep -oE '[0-9]+$') || fail "anvil did not start"
+  export CERTME_LEDGER_BACKEND=evm CERTME_LEDGER_EVM_RPC_URL="http://127.0.0.1:$CHAIN_PORT"
+  export CERTME_LEDGER_EVM_PRIORITY_FEE_WEI=0 CERTME_LEDGER_EVM_POLL_INTERVAL_MS=100
+  CERTME_LEDGER_REGISTRY_ADDRESS=$(certme ledger deploy 2>/dev/null) || fail "ledger deploy"
+  export CERTME_LEDGER_REGISTRY_ADDRESS
+else
+  certme ledger init >/dev/null
+fi
 VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
 PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
 certme admin authorize-validator "$VALIDATOR" >/dev/null
@@ -44,7 +59,8 @@ NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
 [[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"
 certme validator enroll --user "$NPM_ADDR" "${ATTRS[@]}" --out npm-enrollment.json >/dev/null
 "$CERTME" validator serve >serve.log 2>&1 &
-PIDS+=($!)
+SERVE_PID=$!
+PIDS+=($SERVE_PID)
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:$PORT"
@@ -102,7 +118,7 @@ journey npm "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollme
 echo "npm wallet (ethers + eciesjs): logged in → ${LOCATION#* }"
 
 # Re-authentication with the same attributes needs no validator.
-kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null || true
+kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
 journey again "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link
 [[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=* ]] || fail "re-authentication: ended at $LOCATION"
 echo "re-authentication without the validator: → ${LOCATION#* }"
