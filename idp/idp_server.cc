@@ -73,8 +73,33 @@ class NoLoginAuthenticator : public Authenticator {
   }
 };
 
+int EffectiveThreads(const Config& c);
+
+StatusOr<std::unique_ptr<Store>> OpenRedisStore(const Config& c) {
+  const RedisConfig& r = c.store.redis;
+  RedisStoreOptions o;
+  o.unix_socket = r.socket;
+  o.sentinels = r.sentinels;
+  o.sentinel_master = r.sentinel_master;
+  if (size_t colon = r.address.rfind(':'); colon != std::string::npos) {
+    o.host = r.address.substr(0, colon);
+    o.port = std::atoi(r.address.c_str() + colon + 1);
+  }
+  o.username = r.username;
+  o.password = r.password;
+  o.db = r.db;
+  o.prefix = r.prefix;
+  o.max_connections = r.max_connections > 0 ? r.max_connections : EffectiveThreads(c) + 4;
+  o.connect_timeout = o.command_timeout = std::chrono::milliseconds(r.timeout_ms);
+  auto s = NewRedisStore(o);
+  if (!s.ok())
+    return Status(s.status().code(), "store.redis: " + s.status().message(), s.status().detail());
+  return s;
+}
+
 StatusOr<std::unique_ptr<Store>> OpenStore(const Config& c) {
   if (c.store.backend == kStoreBackendMemory) return NewMemoryStore();
+  if (c.store.backend == kStoreBackendRedis) return OpenRedisStore(c);
   SqliteStoreOptions o;
   o.path = c.store.sqlite.path;
   o.sync_full = c.store.sqlite.sync_full;

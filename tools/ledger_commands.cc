@@ -834,7 +834,7 @@ static int RunWalletApprove(const Args& a, const Settings& s) {
   auto w = LoadWallet(a, s);
   if (!w.ok()) return Fail("wallet", w.status());
   ApproveChoice choice = a.Flag("yes") ? ApproveChoice::kApprove : a.Flag("refuse") ? ApproveChoice::kRefuse : ApproveChoice::kAsk;
-  Status st = ApproveLogin(*link, w->first, choice);
+  Status st = ApproveLogin(*link, w->first, choice, a.Get("cacert").value_or(""));
   if (!st.ok()) return Fail("wallet", st);
   return 0;
 }
@@ -856,11 +856,12 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "                         sign an EIP-712 consent for that provider to have those\n"
         "                         attributes validated, and write it with their values to FILE\n"
         "  history                who asked to validate which attributes, when, and the outcome\n"
-        "  approve URL|PNG [--yes|--refuse]\n"
+        "  approve URL|PNG [--yes|--refuse] [--cacert PEM]\n"
         "                         log in with this wallet: the QR link of a \"Conectare cu certME\"\n"
         "                         page (certme://… or https://…/l/CODE) or a PNG screenshot of it;\n"
         "                         shows the service and attributes, then approves (--yes), refuses\n"
-        "                         (--refuse) or asks on the terminal\n");
+        "                         (--refuse) or asks on the terminal; --cacert trusts that CA for\n"
+        "                         https; an answer that got no reply is resent as is\n");
     return args.empty() ? 2 : 0;
   }
   Args a;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,8 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxResponseBytes = 256 * 1024;
+// Sends of one answer when the earlier ones got no reply.
+constexpr int kAnswerAttempts = 4;
 
 bool IsLoopbackHttp(std::string_view url) {
   for (std::string_view p : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:", "http://localhost/",
@@ -45,7 +48,8 @@ size_t Collect(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json) {
+StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json,
+                           const std::string& ca_file) {
   static const bool kInit = (curl_global_init(CURL_GLOBAL_DEFAULT), true);
   (void)kInit;
   CURL* c = curl_easy_init();
@@ -63,6 +67,7 @@ StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json)
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.body);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);  // the bridge may wait for a validator
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, ca_file.c_str());
   CURLcode rc = curl_easy_perform(c);
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
   curl_slist_free_all(headers);
@@ -142,9 +147,10 @@ StatusOr<std::string> DecodeQrImage(const std::string& png_path) {
   return text;
 }
 
-Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice) {
+Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice,
+                    const std::string& ca_file) {
   const std::string url = link.api_base + "/requests/" + link.code;
-  CERTME_ASSIGN_OR_RETURN(HttpResult got, Fetch(url, nullptr));
+  CERTME_ASSIGN_OR_RETURN(HttpResult got, Fetch(url, nullptr, ca_file));
   if (got.status != 200) return FailedPrecondition("the bridge refused the request: " + ErrorText(got));
   json doc = json::parse(got.body, nullptr, false);
   try {
@@ -227,7 +233,19 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, Approve
       }
     }
     std::string body = answer.dump();
-    CERTME_ASSIGN_OR_RETURN(HttpResult posted, Fetch(url, &body));
+    // A POST that got no answer (connection lost, or 502/503/504 from a
+    // proxy whose replica died) is resent byte for byte: the bridge resumes
+    // an identical answer (docs/wallet-protocol.md §7).
+    StatusOr<HttpResult> sent = Fetch(url, &body, ca_file);
+    for (int attempt = 1; attempt < kAnswerAttempts; ++attempt) {
+      bool lost = !sent.ok() || sent->status == 502 || sent->status == 503 || sent->status == 504;
+      if (!lost) break;
+      std::fprintf(stderr, "no answer from the bridge (%s); sending the answer again\n",
+                   sent.ok() ? ("HTTP " + std::to_string(sent->status)).c_str() : sent.status().message().c_str());
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      sent = Fetch(url, &body, ca_file);
+    }
+    CERTME_ASSIGN_OR_RETURN(HttpResult posted, std::move(sent));
     if (posted.status != 200) return FailedPrecondition("the bridge refused the answer: " + ErrorText(posted));
     std::printf(approve ? "Approved: the browser continues.\n" : "Refused: the browser shows the refusal.\n");
     return Status();

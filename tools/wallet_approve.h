@@ -30,6 +30,10 @@ enum class ApproveChoice { kApprove, kRefuse, kAsk };
 
 // Runs the whole exchange; prints the request and the outcome on stdout.
 // kAsk reads y/n from the terminal. OK once the bridge answered 200.
-Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice);
+// `ca_file`: PEM CA certificates to trust for https instead of the
+// system's (a test or private CA); empty for the system's. An answer that
+// got no reply (connection lost, 502/503/504) is resent as is, a few times.
+Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice,
+                    const std::string& ca_file = "");
 
 }  // namespace certme

@@ -80,6 +80,8 @@ void ResolveSecret(const std::string& env_name, const std::string& file, const s
 }
 
 void ResolveSecrets(Config& c, const EnvLookup& env, Errors& errs) {
+  ResolveSecret(c.store.redis.password_env, c.store.redis.password_file, "store.redis.password_env",
+                "store.redis.password_file", env, c.store.redis.password, errs);
   ResolveSecret(c.oidc.pairwise_salt_env, c.oidc.pairwise_salt_file, "oidc.pairwise_salt_env",
                 "oidc.pairwise_salt_file", env, c.oidc.pairwise_salt, errs);
   for (size_t i = 0; i < c.keys.signing.size(); ++i) {
@@ -583,12 +585,37 @@ StatusOr<Config> LoadConfig(const std::string& path_or_empty, const EnvLookup& e
   return LoadConfigFromString(text.str(), env, path);
 }
 
+// host:port with a non-empty host and a port in 1..65535.
+bool IsHostPort(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  for (size_t i = colon + 1; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  if (s.size() - colon - 1 > 5) return false;
+  int port = std::stoi(s.substr(colon + 1));
+  return port >= 1 && port <= 65535;
+}
+
+void ValidateRedis(const RedisConfig& r, std::vector<std::string>& p) {
+  if (r.socket.empty() && r.sentinels.empty() && !IsHostPort(r.address))
+    p.push_back("store.redis.address: not host:port: " + config_internal::QuoteForMessage(r.address));
+  for (size_t i = 0; i < r.sentinels.size(); ++i)
+    if (!IsHostPort(r.sentinels[i]))
+      p.push_back("store.redis.sentinels[" + std::to_string(i) + "]: not host:port: " +
+                  config_internal::QuoteForMessage(r.sentinels[i]));
+  if (!r.sentinels.empty() && r.sentinel_master.empty())
+    p.push_back("store.redis.sentinel_master: must not be empty with sentinels");
+  if (r.prefix.empty())
+    p.push_back("store.redis.prefix: must not be empty (it keeps the bridge's keys apart)");
+}
+
 std::vector<std::string> Validate(const Config& config) {
   std::vector<std::string> problems;
   config_internal::CheckFields(ConfigTable(), config, "", problems);
   ValidateServer(config, problems);
   if (config.store.backend == kStoreBackendSqlite && config.store.sqlite.path.empty())
     problems.push_back("store.sqlite.path: must not be empty with the sqlite backend");
+  if (config.store.backend == kStoreBackendRedis) ValidateRedis(config.store.redis, problems);
   ValidateKeys(config, problems);
   ValidateOidc(config, problems);
   if (config.ledger.backend == kLedgerBackendEvm) {
@@ -636,6 +663,8 @@ std::optional<std::string> ConfigValueYaml(const Config& config, std::string_vie
 std::ostream& operator<<(std::ostream& os, const Config& config) {
   os << RenderConfigYaml(config) << "\n# dev_mode: " << (config.dev_mode ? "true" : "false") << "\n";
   if (!config.oidc.pairwise_salt.empty()) os << "# oidc.pairwise_salt: " << config.oidc.pairwise_salt << "\n";
+  if (!config.store.redis.password.empty())
+    os << "# store.redis.password: " << config.store.redis.password << "\n";
   for (size_t i = 0; i < config.keys.signing.size(); ++i)
     if (!config.keys.signing[i].password.empty())
       os << "# keys.signing[" << i << "].password: " << config.keys.signing[i].password << "\n";

@@ -90,13 +90,46 @@ struct SqliteConfig {
 
 inline constexpr char kStoreBackendSqlite[] = "sqlite";
 inline constexpr char kStoreBackendMemory[] = "memory";
+inline constexpr char kStoreBackendRedis[] = "redis";
+
+struct RedisConfig {
+  // host:port of the primary; used when neither socket nor sentinels is set.
+  std::string address = "127.0.0.1:6379";
+  // Unix socket path; wins over address and sentinels.
+  std::string socket;
+  // Sentinels ("host:port" each) asked for the primary of sentinel_master;
+  // win over address.
+  std::vector<std::string> sentinels;
+  std::string sentinel_master = "certme";
+  // ACL user (Redis 6+); empty: the default user.
+  std::string username;
+  // Environment variable holding the password; at most one of
+  // password_env / password_file; neither: no AUTH.
+  std::string password_env;
+  // File whose first line is the password.
+  std::string password_file;
+  // Database number (SELECT).
+  int db = 0;
+  // Prefix of every key, so that deployments can share one Redis.
+  std::string prefix = "certme:";
+  // Pooled connections; 0: one per HTTP worker thread plus a few.
+  int max_connections = 0;
+  // Bound on connecting and on each command, in milliseconds.
+  int timeout_ms = 2000;
+
+  // Resolved by the loader from password_env / password_file. Not a YAML
+  // field.
+  Secret password;
+};
 
 struct StoreConfig {
-  // "sqlite" (durable, one machine) or "memory" (lost on exit; tests).
-  // "redis" is reserved and refused until that backend exists.
+  // "sqlite" (durable, one machine), "redis" (shared by replicas) or
+  // "memory" (lost on exit; tests).
   std::string backend = kStoreBackendSqlite;
   // Used when backend is "sqlite".
   SqliteConfig sqlite;
+  // Used when backend is "redis".
+  RedisConfig redis;
 };
 
 struct SigningKeyConfig {

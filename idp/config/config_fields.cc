@@ -13,6 +13,8 @@ const std::vector<Section>& ConfigSections() {
       {"store",
        "Where sessions, one-time codes, replay caches and the service registry are kept."},
       {"store.sqlite", "Settings of the sqlite backend."},
+      {"store.redis",
+       "Settings of the redis backend (state shared by several replicas; docs/SCALING.md)."},
       {"keys", "Signing keys for ID tokens (JWS) and SAML messages (XML-DSig)."},
       {"oidc", "OpenID Connect provider."},
       {"saml", "SAML 2.0 identity provider (MPass-compatible)."},
@@ -115,12 +117,9 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
 
       // store
       ChoiceField<C>("store.backend",
-                     "sqlite: durable, one machine. memory: lost on exit (tests). redis "
-                     "(shared by replicas) is reserved for a later release.",
-                     {kStoreBackendSqlite, kStoreBackendMemory},
-                     {{"redis",
-                       "\"redis\" is reserved for a later release and not supported yet; use "
-                       "\"sqlite\" or \"memory\""}},
+                     "sqlite: durable, one machine. redis: shared by several replicas of the "
+                     "bridge (store.redis). memory: lost on exit (tests).",
+                     {kStoreBackendSqlite, kStoreBackendRedis, kStoreBackendMemory}, {},
                      [](auto& c) -> auto& { return c.store.backend; }),
       StringField<C>("store.sqlite.path",
                      "Database file, created if absent (WAL mode). Relative paths start at the "
@@ -132,6 +131,47 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "before a power loss may roll back; several times faster when few requests "
                    "write at once.",
                    [](auto& c) -> auto& { return c.store.sqlite.sync_full; }),
+      StringField<C>("store.redis.address",
+                     "host:port of the Redis primary; used when neither store.redis.socket nor "
+                     "store.redis.sentinels is set. hiredis has no TLS: keep Redis on loopback "
+                     "or a private network.",
+                     [](auto& c) -> auto& { return c.store.redis.address; }),
+      StringField<C>("store.redis.socket",
+                     "Unix socket path of the Redis primary; wins over address and sentinels.",
+                     [](auto& c) -> auto& { return c.store.redis.socket; }),
+      ListField<C>("store.redis.sentinels",
+                   "Sentinels (host:port each) asked, in order, where the primary of "
+                   "sentinel_master is; asked again after a connection fails, so a failover is "
+                   "followed. Wins over address.",
+                   [](auto& c) -> auto& { return c.store.redis.sentinels; }),
+      StringField<C>("store.redis.sentinel_master",
+                     "Name under which the sentinels monitor the primary.",
+                     [](auto& c) -> auto& { return c.store.redis.sentinel_master; }),
+      StringField<C>("store.redis.username",
+                     "ACL user (Redis 6+); empty: the default user.",
+                     [](auto& c) -> auto& { return c.store.redis.username; }),
+      StringField<C>("store.redis.password_env",
+                     "Name of the environment variable that holds the Redis password. At most "
+                     "one of password_env and password_file; neither: no AUTH. The password "
+                     "itself never goes in this file.",
+                     [](auto& c) -> auto& { return c.store.redis.password_env; }),
+      StringField<C>("store.redis.password_file",
+                     "File whose first line is the Redis password.",
+                     [](auto& c) -> auto& { return c.store.redis.password_file; }),
+      IntField<C>("store.redis.db", "Database number (SELECT).", 0, 15,
+                  [](auto& c) -> auto& { return c.store.redis.db; }),
+      StringField<C>("store.redis.prefix",
+                     "Prefix of every Redis key, so that deployments can share one Redis. "
+                     "Replicas of one deployment must use the same prefix.",
+                     [](auto& c) -> auto& { return c.store.redis.prefix; }),
+      IntField<C>("store.redis.max_connections",
+                  "Pooled connections to Redis; 0: one per HTTP worker thread plus four.", 0,
+                  1024, [](auto& c) -> auto& { return c.store.redis.max_connections; }),
+      IntField<C>("store.redis.timeout_ms",
+                  "Bound on connecting and on each command, in milliseconds: a Redis that is "
+                  "down or stalled fails requests (503) after about this long, never hangs "
+                  "them.",
+                  50, 60000, [](auto& c) -> auto& { return c.store.redis.timeout_ms; }),
 
       // keys
       RecordsField<C, SigningKeyConfig>(

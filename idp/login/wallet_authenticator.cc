@@ -521,6 +521,20 @@ HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
   return r;
 }
 
+std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::string& eid, const Bytes32& nonce) {
+  EventFilter f;
+  f.kind = EventKind::kValidationRequested;
+  f.provider = provider_key_.address();
+  f.user = eid;
+  auto events = ledger_.Events(f);
+  if (!events.ok()) return std::nullopt;
+  for (auto e = events->rbegin(); e != events->rend(); ++e) {
+    auto r = ledger_.GetRequest(e->request_id);
+    if (r.ok() && r->nonce == nonce) return r->id;
+  }
+  return std::nullopt;
+}
+
 HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
   auto it = req.path_params.find("code");
   if (it == req.path_params.end() || !ValidCode(it->second))
@@ -539,11 +553,24 @@ HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
     SetOutcome(txn, kExpired, login_ttl);
     return WalletError(410, "expired", "the request has expired");
   }
-  Status first = store_.PutIfAbsent(kNsAnswered, code, "1",
+  // The claim records a digest of the exact answer. A wallet whose POST got
+  // no reply (the replica serving it died, the proxy answered 502) may send
+  // the identical answer again, and any replica resumes it: until an outcome
+  // exists the checks below run again, and a validation the first attempt
+  // already submitted is found on the ledger by its nonce. Any other answer
+  // to a claimed code is a replay.
+  const std::string answer_digest = Hex32(Keccak256(req.body));
+  Status first = store_.PutIfAbsent(kNsAnswered, code, answer_digest,
                                     std::chrono::seconds(t->expiry - now + kCodeGraceSeconds));
-  if (first.code() == StatusCode::kAlreadyExists)
-    return WalletError(409, "replayed", "the request was already answered");
-  if (!first.ok()) {
+  if (first.code() == StatusCode::kAlreadyExists) {
+    auto claimed = store_.Get(kNsAnswered, code);
+    if (!claimed.ok() || *claimed != answer_digest)
+      return WalletError(409, "replayed", "the request was already answered");
+    std::string outcome = Outcome(txn);
+    if (outcome == kOk) return HttpResponse::Json(200, R"({"status":"ok"})");
+    if (!outcome.empty()) return WalletError(409, "replayed", "the request was already answered");
+    LogInfo("wallet answer resent; resuming it", {{"service", request->service_id}});
+  } else if (!first.ok()) {
     LogError("wallet answer not recorded", {{"detail", first.ToString()}});
     return WalletError(500, "server_error", "");
   }
@@ -663,6 +690,11 @@ HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
   if (!known) {
     auto id = ledger_.RequestValidation(provider_key_, consent,
                                         std::string(reinterpret_cast<const char*>(consent_sig->rsv.data()), 65));
+    if (!id.ok() && LedgerErrorOf(id.status()) == LedgerErrorCode::kNonceUsed) {
+      // A resumed answer: an earlier attempt (perhaps on another replica)
+      // already submitted this consent. Wait for that request instead.
+      if (auto earlier = FindRequestByNonce(*eid, t->nonce)) id = *earlier;
+    }
     if (!id.ok()) {
       auto le = LedgerErrorOf(id.status());
       if (le == LedgerErrorCode::kEidNotActive) return fail(403, "eid_not_active", "the eID is not active", kFailed);
@@ -671,6 +703,7 @@ HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
       LogWarn("validation request refused by the ledger", {{"detail", id.status().ToString()}});
       return fail(500, "server_error", "", kFailed);
     }
+    LogInfo("validation requested; waiting for the validator", {{"request", *id}});
     Duration wait = options_.answer_timeout;
     Duration until_expiry = std::chrono::seconds(std::max<int64_t>(t->consent_expiry - now, 0));
     auto answer = ledger_.WaitForAnswer(*id, std::min(wait, until_expiry));

@@ -23,7 +23,9 @@
 //
 // State lives in the Store (namespaces wallet_txn, wallet_code,
 // wallet_answered, wallet_outcome) with the login's lifetime; none of it is
-// personal data. The decrypted attributes exist only in memory during the
+// personal data. Every replica sharing the store serves every step: the
+// answer claim (wallet_answered) holds a digest of the answer, so an
+// identical answer resent after a lost reply is resumed by any replica. The decrypted attributes exist only in memory during the
 // POST and in the LoginResult the protocol consumes once.
 //
 // Thread-safety: all handlers may run concurrently. The POST handler blocks
@@ -35,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -133,6 +136,9 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse OutcomePage(const std::string& outcome, const std::string& lang, const std::string& txn,
                            const std::string& resume_url) const;
   HttpResponse WalletError(int http, const std::string& code, const std::string& description) const;
+  // The validation request this provider submitted for `eid` with consent
+  // nonce `nonce`, if any (a resumed answer's earlier attempt).
+  std::optional<uint64_t> FindRequestByNonce(const std::string& eid, const Bytes32& nonce);
   void WaiterLoop();
   void NotifyWaiters();
 

@@ -223,7 +223,7 @@ TEST(ConfigTable, EachFieldLoadsIntoItsOwnMemberFromYamlAndEnv) {
     if (f.type == "records" || f.path.find("[]") != std::string::npos) continue;
     if (f.type == "choice" && f.choices.size() < 2) continue;  // no other legal value to set
     auto [yaml_value, env_value] = OtherValue(f);
-    if (f.path == "oidc.pairwise_salt_file") {
+    if (f.path == "oidc.pairwise_salt_file" || f.path == "store.redis.password_file") {
       yaml_value = "\"" + salt_file + "\"";
       env_value = salt_file;
     }
@@ -302,7 +302,7 @@ TEST(ConfigEnv, BadValueNamesVariableAndPath) {
   EXPECT_THAT(c.status().message(),
               HasSubstr("server.port: expected an integer 0-65535, got \"abc\" (from CERTME_SERVER_PORT)"));
   EXPECT_THAT(c.status().message(),
-              HasSubstr("store.backend: expected one of \"sqlite\", \"memory\", got \"postgres\" "
+              HasSubstr("store.backend: expected one of \"sqlite\", \"redis\", \"memory\", got \"postgres\" "
                         "(from CERTME_STORE_BACKEND)"));
 }
 
@@ -356,11 +356,55 @@ TEST(ConfigLoad, TypeErrorsNameTheFieldPath) {
   EXPECT_EQ(Lines(m).size(), 7u) << m;
 }
 
-TEST(ConfigLoad, RedisBackendIsRefusedWithAClearMessage) {
-  auto c = LoadConfigFromString("store:\n  backend: redis\n", FakeEnv());
+TEST(ConfigLoad, RedisBackendSettingsLoadWithThePasswordFromAFile) {
+  TempDir dir;
+  std::string pw_file = dir.Write("redis-pw", "redis-password-value\n");
+  auto c = LoadConfigFromString(
+      "store:\n  backend: redis\n  redis:\n    sentinels: [\"10.0.0.5:26379\", \"10.0.0.6:26379\"]\n"
+      "    sentinel_master: bridge\n    db: 2\n    prefix: \"prod:\"\n    timeout_ms: 500\n"
+      "    password_file: \"" + pw_file + "\"\n",
+      FakeEnv({{"CERTME_STORE_REDIS_MAX_CONNECTIONS", "12"}}));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->store.backend, "redis");
+  EXPECT_THAT(c->store.redis.sentinels, ::testing::ElementsAre("10.0.0.5:26379", "10.0.0.6:26379"));
+  EXPECT_EQ(c->store.redis.sentinel_master, "bridge");
+  EXPECT_EQ(c->store.redis.db, 2);
+  EXPECT_EQ(c->store.redis.prefix, "prod:");
+  EXPECT_EQ(c->store.redis.timeout_ms, 500);
+  EXPECT_EQ(c->store.redis.max_connections, 12);
+  EXPECT_EQ(c->store.redis.password.reveal(), "redis-password-value");
+  std::ostringstream printed;
+  printed << *c;
+  EXPECT_THAT(printed.str(), Not(HasSubstr("redis-password-value")));
+  EXPECT_THAT(printed.str(), HasSubstr("# store.redis.password: [redacted]"));
+}
+
+TEST(ConfigValidate, RedisAddressesMustBeHostPort) {
+  Config c;
+  c.store.backend = kStoreBackendRedis;
+  c.store.redis.address = "localhost";
+  EXPECT_THAT(Validate(c), ::testing::ElementsAre(HasSubstr("store.redis.address: not host:port")));
+  c.store.redis.address = "localhost:6379";
+  EXPECT_THAT(Validate(c), IsEmpty());
+  c.store.redis.sentinels = {"10.0.0.5:26379", "10.0.0.6"};
+  c.store.redis.sentinel_master = "";
+  c.store.redis.prefix = "";
+  EXPECT_THAT(Validate(c), ::testing::ElementsAre(
+                               HasSubstr("store.redis.sentinels[1]: not host:port"),
+                               HasSubstr("store.redis.sentinel_master: must not be empty"),
+                               HasSubstr("store.redis.prefix: must not be empty")));
+  c = Config();
+  c.store.backend = kStoreBackendRedis;
+  c.store.redis.address = "";
+  c.store.redis.socket = "/run/redis/redis.sock";
+  EXPECT_THAT(Validate(c), IsEmpty());
+}
+
+TEST(ConfigLoad, RedisPasswordEnvAndFileAreExclusive) {
+  auto c = LoadConfigFromString(
+      "store:\n  redis:\n    password_env: A\n    password_file: b\n", FakeEnv({{"A", "x"}}));
   ASSERT_FALSE(c.ok());
-  EXPECT_THAT(c.status().message(),
-              HasSubstr("store.backend: \"redis\" is reserved for a later release"));
+  EXPECT_THAT(c.status().message(), HasSubstr("store.redis.password_env: set at most one"));
 }
 
 TEST(ConfigLoad, NullAndWrongShapesAreErrors) {
@@ -498,6 +542,7 @@ TEST(ConfigValidate, ReportsEveryProblemAtOnceEachWithItsPath) {
   c.server.trusted_proxies = {"10.0.0.0/8", "not-an-ip", "10.0.0.0/33"};
   c.server.client_cert_header = "X SSL";
   c.store.backend = "redis";
+  c.store.redis.address = "no-port";
   c.oidc.code_ttl_seconds = 0;
   c.oidc.default_subject_type = "random";
   c.login.dev_login = true;
@@ -515,7 +560,7 @@ TEST(ConfigValidate, ReportsEveryProblemAtOnceEachWithItsPath) {
       "server.trusted_proxies[1]: not an IP address or CIDR",
       "server.trusted_proxies[2]: not an IP address or CIDR",
       "server.client_cert_header: not a valid header name",
-      "store.backend: \"redis\" is reserved",
+      "store.redis.address: not host:port",
       "oidc.code_ttl_seconds: expected an integer 1-600, got 0",
       "oidc.default_subject_type: expected one of \"pairwise\", \"public\", got \"random\"",
       "keys.signing[0].state: expected one of \"next\", \"active\", \"retired\", got \"old\"",

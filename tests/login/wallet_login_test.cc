@@ -303,11 +303,73 @@ TEST_F(WalletLoginTest, ReplayedCodeIsRefused) {
   std::string code = CodeOnPage(txn);
   std::string answer = Answer(code);
   ASSERT_EQ(Post(code, answer).status, 200);
-  HttpResponse again = Post(code, answer);
+  // Another answer (any byte differs) for a spent code is a replay.
+  HttpResponse again = Post(code, answer + "\n");
   EXPECT_EQ(again.status, 409);
   EXPECT_EQ(ErrorOf(again), "replayed");
   EXPECT_EQ(ErrorOf(Doc(code)), "replayed");
+  // The identical answer resent (its reply was lost) is acknowledged again,
+  // and changes nothing.
+  HttpResponse resent = Post(code, answer);
+  EXPECT_EQ(resent.status, 200) << resent.body;
   EXPECT_EQ(validator_->answers.load(), 1);
+  EXPECT_EQ(ValidationRequests(), 1u);
+}
+
+// A replica claimed the answer and submitted the consented validation, then
+// died before replying; the wallet resends the identical answer to another
+// replica (same store and ledger), which waits for that same validation
+// instead of failing on the used nonce or answering "replayed".
+TEST_F(WalletLoginTest, ResentAnswerIsResumedAfterTheFirstReplicaDied) {
+  validator_->answering = false;
+  std::string txn = Begin();
+  std::string code = CodeOnPage(txn);
+  std::string answer = Answer(code);
+  json a = json::parse(answer);
+  json doc = json::parse(Doc(code).body);
+  // What the dead replica had done: the claim, then requestValidation.
+  ASSERT_TRUE(store_->PutIfAbsent("wallet_answered", code, "0x" + HexEncode(abi::AsView(Keccak256(answer))),
+                                  seconds(600)).ok());
+  Consent c;
+  c.user = user_.address();
+  c.provider = provider_.address();
+  for (const auto& n : doc["attributes"]) c.attr_keys.push_back(AttributeKey(n.get<std::string>()));
+  c.nonce = abi::ToBytes32(*HexDecode(doc["nonce"].get<std::string>()));
+  c.expiry = doc["consent"]["expiry"].get<uint64_t>();
+  auto sig = EthSignature::FromHex(a["consentSignature"].get<std::string>());
+  ASSERT_TRUE(sig);
+  auto id = ledger_->RequestValidation(provider_, c, std::string(reinterpret_cast<const char*>(sig->rsv.data()), 65));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_EQ(ValidationRequests(), 1u);
+
+  // The validator answers that request a moment later (whether before or
+  // during the resumed wait, the login must complete on it).
+  std::thread late_validator([&] {
+    std::this_thread::sleep_for(milliseconds(300));
+    auto eid = ledger_->GetEid(user_.address());
+    std::vector<Bytes32> cs;
+    for (const auto& k : c.attr_keys) {
+      auto it = std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k);
+      cs.push_back(eid->commitments[it - eid->attr_keys.begin()]);
+    }
+    EXPECT_TRUE(ledger_->AnswerValidation(validator_key_, *id, cs, eid->loa).ok());
+  });
+  WalletAuthenticator other({.public_url = "https://login.example.md", .answer_timeout = seconds(20)}, *store_,
+                            *ledger_, provider_, ecies_, clock_, SystemRandom());
+  HttpRequest q;
+  q.method = "POST";
+  q.path_params = {{"code", code}};
+  q.body = answer;
+  HttpResponse r = other.PostAnswer(q);
+  late_validator.join();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ValidationRequests(), 1u) << "the resumed answer must not ask for a second validation";
+  EXPECT_EQ(auth_->Continue(Get(txn)).status, 302);
+  EXPECT_TRUE(TakeLoginResult(*store_, txn).ok());
+  // A different answer for the same code (one byte more) is still a replay.
+  HttpRequest other_body = q;
+  other_body.body = answer + " ";
+  EXPECT_EQ(other.PostAnswer(other_body).status, 409);
 }
 
 TEST_F(WalletLoginTest, UnknownCodeIsRefused) {
