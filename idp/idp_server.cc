@@ -130,7 +130,10 @@ int EffectiveThreads(const Config& c) {
   if (c.server.threads > 0) return c.server.threads;
   int cores = std::max(1u, std::thread::hardware_concurrency());
   bool waits_for_fsync = c.store.backend == kStoreBackendSqlite && c.store.sqlite.sync_full;
-  return waits_for_fsync ? 8 * cores : cores;
+  // A first wallet login holds its thread until the validator answers on
+  // the ledger (docs/PERFORMANCE.md, wallet login).
+  bool waits_for_validator = c.login.wallet_login;
+  return waits_for_fsync || waits_for_validator ? 8 * cores : cores;
 }
 
 // The wallet login's parts: the ledger (watched, so the validator daemon's

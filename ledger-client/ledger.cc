@@ -163,6 +163,10 @@ StatusOr<ValidationRequest> Ledger::WaitForAnswer(uint64_t id, Duration timeout)
   f.kind = EventKind::kValidationAnswered;
   f.request_id = id;
   for (;;) {
+    // Only blocks after the one the status check below saw can carry the
+    // answer: without this bound every wake-up rescans the whole event log
+    // (cost growing with the ledger, per waiting login and per new block).
+    CERTME_ASSIGN_OR_RETURN(f.after_block, BlockNumber());
     CERTME_ASSIGN_OR_RETURN(ValidationRequest r, GetRequest(id));
     if (r.status == RequestStatus::kAnswered) return r;
     if (Now() >= r.expiry)

@@ -168,6 +168,7 @@ class HttpConnection {
 
   void Close();
   const LoopbackUrl& origin() const { return origin_; }
+  std::chrono::milliseconds io_timeout() const { return options_.io_timeout; }
   uint64_t connects() const { return connects_; }
   uint64_t stale_retries() const { return stale_retries_; }
 

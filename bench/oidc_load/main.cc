@@ -25,8 +25,10 @@
 #include "bench/oidc_load/http_client.h"
 #include "bench/oidc_load/oidc_flow.h"
 #include "bench/oidc_load/stats.h"
+#include "bench/oidc_load/wallet_user.h"
 #include "common/clock.h"
 #include "common/random.h"
+#include "ledger-client/embedded_ledger.h"
 
 namespace certme::bench {
 namespace {
@@ -41,7 +43,7 @@ constexpr int kMaxWorkers = 256;
 
 struct Options {
   std::string url = "http://127.0.0.1:8080";
-  std::string mode = "flow";  // flow | client_credentials
+  std::string mode = "flow";  // flow | wallet | client_credentials
   std::string alg = "ES256";
   std::string client_id;      // default: bench-<alg lower>
   std::string client_secret;  // default: <client_id>-secret, or $CERTME_BENCH_CLIENT_SECRET
@@ -57,13 +59,19 @@ struct Options {
   bool login_page = false;
   bool json = false;
   std::string label;  // free text copied into the JSON (e.g. the store backend)
+  int validator_pid = 0;
+  // Wallet login: benchmark users [users_begin, users_end) of wallet_seed.
+  std::string wallet_seed = "bench";
+  uint64_t users_begin = 0, users_end = 0;
+  bool fresh_users = false;
 };
 
 void Usage(FILE* out) {
   std::fprintf(out,
       "Usage: oidc_load [options]\n"
       "  --url URL            server origin, 127.0.0.1 or localhost only (default http://127.0.0.1:8080)\n"
-      "  --mode M             flow (full code flow) | client_credentials (token endpoint alone)\n"
+      "  --mode M             flow (full code flow, development login) | wallet (full code flow, the\n"
+      "                       wallet login answered by benchmark users) | client_credentials\n"
       "  --alg A              RS256 | ES256: which client (ID token algorithm) to use (default ES256)\n"
       "  --client-id ID       default bench-rs256 / bench-es256\n"
       "  --client-secret S    default <client-id>-secret, or $CERTME_BENCH_CLIENT_SECRET\n"
@@ -79,9 +87,17 @@ void Usage(FILE* out) {
       "  --login-page         also GET the development login page, as a browser would\n"
       "  --json               print the result as one JSON line on stdout (report on stderr)\n"
       "  --label TEXT         copied into the JSON result (e.g. the server's store backend)\n"
+      "  --validator-pid PID  also measure this process's CPU and RSS (the validator service)\n"
+      "Wallet mode (users from `oidc_load --enroll`, same seed):\n"
+      "  --wallet-seed S      benchmark users' seed (default bench)\n"
+      "  --users A:B          users A..B-1 answer the logins (required in wallet mode)\n"
+      "  --fresh-users        each user logs in once: first logins (validation on the ledger);\n"
+      "                       default: users in turn (re-authentication once each has logged in)\n"
       "\n"
       "Helpers for scripts/bench-oidc:\n"
       "  oidc_load --free-port        print a free TCP port on 127.0.0.1\n"
+      "  oidc_load --enroll --ledger FILE --validator-key FILE --users A:B [--wallet-seed S] [--no-sync]\n"
+      "                               issue eIDs to benchmark users A..B-1 on an embedded ledger\n"
       "  oidc_load --table FILE       print a table of the JSON result lines in FILE\n");
 }
 
@@ -90,6 +106,18 @@ bool ParseNumber(const char* s, double* out) {
   double v = std::strtod(s, &end);
   if (end == s || *end != '\0') return false;
   *out = v;
+  return true;
+}
+
+// "A:B" with A < B.
+bool ParseRange(const std::string& v, uint64_t* begin, uint64_t* end) {
+  size_t colon = v.find(':');
+  if (colon == std::string::npos) return false;
+  double a = 0, b = 0;
+  if (!ParseNumber(v.substr(0, colon).c_str(), &a) || !ParseNumber(v.substr(colon + 1).c_str(), &b)) return false;
+  if (a < 0 || b <= a || b > 1e12) return false;
+  *begin = uint64_t(a);
+  *end = uint64_t(b);
   return true;
 }
 
@@ -113,6 +141,8 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       o->login_page = true;
     } else if (a == "--json") {
       o->json = true;
+    } else if (a == "--fresh-users") {
+      o->fresh_users = true;
     } else if (!value(&v)) {
       return "unknown option or missing value: " + a;
     } else if (a == "--url") {
@@ -133,20 +163,26 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       o->scope = v;
     } else if (a == "--label") {
       o->label = v;
+    } else if (a == "--wallet-seed") {
+      o->wallet_seed = v;
+    } else if (a == "--users") {
+      if (!ParseRange(v, &o->users_begin, &o->users_end)) return "--users takes A:B with A < B";
     } else if (a == "--workers" || a == "--duration" || a == "--warmup" || a == "--timeout-ms" ||
-               a == "--server-pid") {
+               a == "--server-pid" || a == "--validator-pid") {
       if (!ParseNumber(v.c_str(), &d) || d < 0) return "bad number for " + a + ": " + v;
       if (a == "--workers") o->workers = int(d);
       if (a == "--duration") o->duration_s = d;
       if (a == "--warmup") o->warmup_s = d;
       if (a == "--timeout-ms") o->timeout_ms = int(d);
       if (a == "--server-pid") o->server_pid = int(d);
+      if (a == "--validator-pid") o->validator_pid = int(d);
     } else {
       return "unknown option: " + a;
     }
   }
-  if (o->mode != "flow" && o->mode != "client_credentials")
-    return "--mode must be flow or client_credentials";
+  if (o->mode != "flow" && o->mode != "wallet" && o->mode != "client_credentials")
+    return "--mode must be flow, wallet or client_credentials";
+  if (o->mode == "wallet" && o->users_end == 0) return "--mode wallet needs --users A:B";
   if (o->alg != "RS256" && o->alg != "ES256") return "--alg must be RS256 or ES256";
   if (o->duration_s <= 0 || o->duration_s > kMaxDurationS) return "--duration must be in (0, 60]";
   if (o->warmup_s > kMaxWarmupS) return "--warmup must be at most 10";
@@ -158,7 +194,7 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
     const char* env = std::getenv("CERTME_BENCH_CLIENT_SECRET");
     o->client_secret = env && *env ? env : o->client_id + "-secret";
   }
-  if (!o->scope) o->scope = o->mode == "flow" ? "openid profile email" : "";
+  if (!o->scope) o->scope = o->mode == "client_credentials" ? "" : "openid profile email";
   return "";
 }
 
@@ -193,11 +229,17 @@ void Worker(Shared* sh, WorkerStats* stats) {
   copts.io_timeout = std::chrono::milliseconds(sh->options->timeout_ms);
   HttpConnection conn(sh->origin, copts);
   FlowRunner runner(*sh->provider, *sh->client, conn, SystemRandom(), SystemClock());
-  const bool flow = sh->options->mode == "flow";
+  const bool flow = sh->options->mode != "client_credentials";
   while (true) {
     auto start = SteadyClock::now();
     if (start >= sh->measure_end) break;
     OpResult r = flow ? runner.RunCodeFlow() : runner.RunClientCredentials();
+    if (r.error_kind == "wallet:users_exhausted") {  // fresh users all used: this worker is done
+      std::lock_guard<std::mutex> l(stats->mu);
+      ++stats->errors[r.error_kind];
+      stats->first_detail.emplace(r.error_kind, "every user of --users has logged in; enroll more");
+      break;
+    }
     auto end = SteadyClock::now();
     // An operation counts when it completes inside the measured window.
     if (end >= sh->measure_start && end < sh->measure_end) {
@@ -262,11 +304,16 @@ int Run(const Options& o) {
   client.id_token_alg = o.alg == "RS256" ? JwsAlg::kRS256 : JwsAlg::kES256;
   client.sso = o.sso;
   client.fetch_login_page = o.login_page;
+  UserPicker users(o.users_begin, o.users_end, o.fresh_users);
+  if (o.mode == "wallet") {
+    client.wallet_users = &users;
+    client.wallet_seed = o.wallet_seed;
+  }
 
-  if (o.server_pid > 0) {
-    if (auto c = ReadProcCpu(o.server_pid); !c.ok()) {
-      std::fprintf(stderr, "oidc_load: --server-pid %d: %s\n", o.server_pid,
-                   c.status().message().c_str());
+  for (int pid : {o.server_pid, o.validator_pid}) {
+    if (pid <= 0) continue;
+    if (auto c = ReadProcCpu(pid); !c.ok()) {
+      std::fprintf(stderr, "oidc_load: pid %d: %s\n", pid, c.status().message().c_str());
       return 2;
     }
   }
@@ -295,14 +342,20 @@ int Run(const Options& o) {
   StatusOr<ProcCpu> server0 = o.server_pid > 0 ? ReadProcCpu(o.server_pid)
                                                : StatusOr<ProcCpu>(NotFound("no pid"));
   ProcCpu self0 = SelfCpu();
-  int64_t rss_peak = -1;
+  StatusOr<ProcCpu> validator0 = o.validator_pid > 0 ? ReadProcCpu(o.validator_pid)
+                                                     : StatusOr<ProcCpu>(NotFound("no pid"));
+  int64_t rss_peak = -1, validator_rss_peak = -1;
   int threads_seen = -1;
-  for (auto next = wall0; next < sh.measure_end;) {
+  // The window also ends when every worker has stopped (fresh users ran out).
+  for (auto next = wall0; next < sh.measure_end && sh.running.load() > 0;) {
     if (o.server_pid > 0)
       if (auto m = ReadProcMemory(o.server_pid); m.ok()) {
         rss_peak = std::max(rss_peak, m->rss_kib);
         threads_seen = m->threads;
       }
+    if (o.validator_pid > 0)
+      if (auto m = ReadProcMemory(o.validator_pid); m.ok())
+        validator_rss_peak = std::max(validator_rss_peak, m->rss_kib);
     next += std::chrono::milliseconds(100);
     std::this_thread::sleep_until(std::min(next, sh.measure_end));
   }
@@ -310,6 +363,8 @@ int Run(const Options& o) {
   StatusOr<ProcCpu> server1 = o.server_pid > 0 ? ReadProcCpu(o.server_pid)
                                                : StatusOr<ProcCpu>(NotFound("no pid"));
   ProcCpu self1 = SelfCpu();
+  StatusOr<ProcCpu> validator1 = o.validator_pid > 0 ? ReadProcCpu(o.validator_pid)
+                                                     : StatusOr<ProcCpu>(NotFound("no pid"));
   StatusOr<ProcMemory> mem_end = o.server_pid > 0 ? ReadProcMemory(o.server_pid)
                                                   : StatusOr<ProcMemory>(NotFound("no pid"));
   double wall = std::chrono::duration<double>(wall1 - wall0).count();
@@ -343,8 +398,8 @@ int Run(const Options& o) {
     for (const auto& [k, d] : s->first_detail) details.emplace(k, d);
   }
   LatencySummary lat = Summarize(total);
-  double rate = double(ok) / o.duration_s;
-  const char* unit = o.mode == "flow" ? "flows" : "requests";
+  double rate = wall > 0 ? double(ok) / wall : 0.0;
+  const char* unit = o.mode == "client_credentials" ? "requests" : "flows";
 
   Json j;
   j["mode"] = o.mode;
@@ -356,7 +411,14 @@ int Run(const Options& o) {
   j["warmup_s"] = o.warmup_s;
   j["sso"] = o.sso;
   j["label"] = o.label;
+  if (o.mode == "wallet")
+    j["users"] = {{"seed", o.wallet_seed},
+                  {"begin", o.users_begin},
+                  {"end", o.users_end},
+                  {"fresh", o.fresh_users},
+                  {"handed_out", std::min<uint64_t>(users.used(), o.users_end - o.users_begin)}};
   j["completed"] = ok;
+  j["window_s"] = wall;
   j["rate_per_s"] = rate;
   j["latency_ms"] = SummaryJson(lat);
   Json jsteps = Json::object();
@@ -383,13 +445,23 @@ int Run(const Options& o) {
                {"threads", threads_seen}};
   }
   j["server"] = jserver;
+  Json jvalidator = nullptr;
+  if (validator0.ok() && validator1.ok()) {
+    double v = validator1->total() - validator0->total();
+    jvalidator = {{"pid", o.validator_pid},
+                  {"cpu_s", v},
+                  {"cores", v / wall},
+                  {"cpu_ms_per_op", ok ? 1000.0 * v / double(ok) : 0.0},
+                  {"rss_peak_kib", validator_rss_peak}};
+  }
+  j["validator"] = jvalidator;
   j["workers_finished"] = all_done;
 
   std::fprintf(report, "oidc_load: mode=%s alg=%s client=%s target=%s workers=%d duration=%.1fs warmup=%.1fs%s\n",
                o.mode.c_str(), o.alg.c_str(), o.client_id.c_str(), origin->Origin().c_str(),
                o.workers, o.duration_s, o.warmup_s, o.sso ? " sso" : "");
   std::fprintf(report, "  completed  %llu %s in %.2f s = %.1f %s/s\n", (unsigned long long)ok, unit,
-               o.duration_s, rate, unit);
+               wall, rate, unit);
   std::fprintf(report, "  latency    p50 %.2f ms  p90 %.2f ms  p99 %.2f ms  max %.2f ms  mean %.2f ms\n",
                lat.p50_ms, lat.p90_ms, lat.p99_ms, lat.max_ms, lat.mean_ms);
   std::string step_line;
@@ -419,6 +491,11 @@ int Run(const Options& o) {
   } else {
     std::fprintf(report, "  server     (no --server-pid: CPU and RSS not measured)\n");
   }
+  if (!jvalidator.is_null())
+    std::fprintf(report, "  validator  pid %d: %.2f CPU-s = %.2f cores, %.3f ms per %s; RSS peak %.1f MiB\n",
+                 o.validator_pid, jvalidator["cpu_s"].get<double>(), jvalidator["cores"].get<double>(),
+                 jvalidator["cpu_ms_per_op"].get<double>(), unit == std::string("flows") ? "flow" : "request",
+                 validator_rss_peak / 1024.0);
   std::fprintf(report, "  client     %.2f CPU-s = %.2f cores (this load generator)\n", self_cpu,
                self_cpu / wall);
   if (!all_done) std::fprintf(report, "  warning: some workers were still blocked at the end\n");
@@ -428,6 +505,72 @@ int Run(const Options& o) {
   if (!all_done) std::_Exit(ok > 0 ? 0 : 1);  // do not wait for wedged threads
   for (auto& t : threads) t.join();
   return ok > 0 ? 0 : 1;
+}
+
+// `oidc_load --enroll`: issues eIDs to benchmark users on an embedded
+// ledger file, as the validator whose key file is given (the JSON service
+// key file `certme ledger keygen` writes, or a bare hex key).
+int Enroll(int argc, char** argv) {
+  std::string ledger_path, key_path, seed = "bench";
+  uint64_t begin = 0, end = 0;
+  bool sync = true;
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--no-sync") {
+      sync = false;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "oidc_load --enroll: missing value for %s\n", a.c_str());
+      return 2;
+    }
+    std::string v = argv[++i];
+    if (a == "--ledger") {
+      ledger_path = v;
+    } else if (a == "--validator-key") {
+      key_path = v;
+    } else if (a == "--wallet-seed") {
+      seed = v;
+    } else if (a == "--users" && ParseRange(v, &begin, &end)) {
+    } else {
+      std::fprintf(stderr, "oidc_load --enroll: bad option %s %s\n", a.c_str(), v.c_str());
+      return 2;
+    }
+  }
+  if (ledger_path.empty() || key_path.empty() || end == 0) {
+    std::fprintf(stderr, "oidc_load --enroll needs --ledger FILE --validator-key FILE --users A:B\n");
+    return 2;
+  }
+  std::ifstream in(key_path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Json kj = Json::parse(text, nullptr, false);
+  std::string hex = kj.is_object() && kj.contains("private_key") && kj["private_key"].is_string()
+                        ? kj["private_key"].get<std::string>()
+                        : text.substr(0, text.find_last_not_of(" \r\n") + 1);
+  auto key = EthKey::FromHex(hex);
+  if (!in || !key.ok()) {
+    std::fprintf(stderr, "oidc_load --enroll: cannot read a secp256k1 key from %s\n", key_path.c_str());
+    return 1;
+  }
+  EmbeddedLedgerOptions lo;
+  lo.path = ledger_path;
+  lo.sync_full = sync;
+  lo.watch_file = false;
+  auto ledger = EmbeddedLedger::Open(lo);
+  if (!ledger.ok()) {
+    std::fprintf(stderr, "oidc_load --enroll: %s\n", ledger.status().ToString().c_str());
+    return 1;
+  }
+  auto t0 = SteadyClock::now();
+  auto issued = EnrollBenchUsers(**ledger, *key, seed, begin, end);
+  if (!issued.ok()) {
+    std::fprintf(stderr, "oidc_load --enroll: %s\n", issued.status().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "oidc_load --enroll: %llu eIDs issued (users %llu..%llu of seed \"%s\") in %.1f s\n",
+               (unsigned long long)*issued, (unsigned long long)begin, (unsigned long long)end - 1, seed.c_str(),
+               std::chrono::duration<double>(SteadyClock::now() - t0).count());
+  return 0;
 }
 
 // Binds 127.0.0.1:0 and prints the port the kernel chose (then frees it;
@@ -464,22 +607,27 @@ int PrintTable(const char* path) {
     }
     return cur->is_number() ? cur->get<double>() : -1;
   };
-  std::printf("%-13s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s\n", "store", "mode", "alg",
+  std::printf("%-13s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s %9s\n", "store", "mode", "alg",
               "ops/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cores", "ops/CPU-s", "RSS MiB",
-              "client");
+              "client", "val ms/op");
   std::string line;
   while (std::getline(in, line)) {
     Json j = Json::parse(line, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("mode")) continue;
     std::string mode = j.value("mode", "");
     if (j.value("sso", false)) mode += "+sso";
-    std::printf("%-13s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f\n",
+    if (mode == "wallet" && j.contains("users") && j["users"].is_object())
+      mode = j["users"].value("fresh", false) ? "wallet-first" : "wallet-relogin";
+    double val_ms = num(j, {"validator", "cpu_ms_per_op"});
+    char val[32] = "-";
+    if (val_ms >= 0) std::snprintf(val, sizeof val, "%.3f", val_ms);
+    std::printf("%-13s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f %9s\n",
                 j.value("label", "").c_str(), mode.c_str(),
-                mode.rfind("flow", 0) == 0 ? j.value("alg", "").c_str() : "-",
+                mode.rfind("flow", 0) == 0 || mode.rfind("wallet", 0) == 0 ? j.value("alg", "").c_str() : "-",
                 num(j, {"rate_per_s"}), num(j, {"latency_ms", "p50"}), num(j, {"latency_ms", "p90"}),
                 num(j, {"latency_ms", "p99"}), num(j, {"errors", "total"}), num(j, {"server", "cores"}),
                 num(j, {"server", "per_cpu_s"}), num(j, {"server", "rss_peak_kib"}) / 1024.0,
-                num(j, {"client", "cores"}));
+                num(j, {"client", "cores"}), val);
   }
   return 0;
 }
@@ -490,6 +638,7 @@ int PrintTable(const char* path) {
 int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "--free-port") return certme::bench::PrintFreePort();
   if (argc == 3 && std::string(argv[1]) == "--table") return certme::bench::PrintTable(argv[2]);
+  if (argc >= 2 && std::string(argv[1]) == "--enroll") return certme::bench::Enroll(argc, argv);
   certme::bench::Options o;
   std::string err = certme::bench::ParseArgs(argc, argv, &o);
   if (!err.empty()) {

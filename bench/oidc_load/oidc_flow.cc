@@ -4,13 +4,15 @@
 
 #include <chrono>
 
+#include "bench/oidc_load/flow_detail.h"
 #include "common/encoding.h"
 
 namespace certme::bench {
 namespace {
-
-using Json = nlohmann::json;
 constexpr int kMaxRedirectHops = 8;
+}  // namespace
+
+namespace flow_detail {
 
 std::string Sha256(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -55,7 +57,7 @@ std::string IoErrorKind(std::string_view step, const Status& s) {
   return std::string(step) + ":" + what;
 }
 
-OpResult& Fail(OpResult& r, std::string kind, std::string detail = {}) {
+OpResult& Fail(OpResult& r, std::string kind, std::string detail) {
   r.ok = false;
   r.error_kind = std::move(kind);
   r.detail = std::move(detail);
@@ -79,13 +81,19 @@ std::string WithQuery(const LoopbackUrl& url,
   return out;
 }
 
-}  // namespace
+}  // namespace flow_detail
+
+using namespace flow_detail;  // NOLINT: this file's own helpers
 
 const char* StepName(Step step) {
   switch (step) {
     case Step::kAuthorize: return "authorize";
     case Step::kLoginPage: return "login_page";
     case Step::kLogin: return "login";
+    case Step::kWalletRequest: return "wallet_get";
+    case Step::kWalletAnswer: return "wallet_post";
+    case Step::kStatus: return "status";
+    case Step::kContinue: return "continue";
     case Step::kResume: return "resume";
     case Step::kToken: return "token";
     case Step::kUserinfo: return "userinfo";
@@ -213,9 +221,9 @@ ClientRequest FlowRunner::PostForm(
 }
 
 StatusOr<ClientResponse> FlowRunner::Exchange(Step step, const ClientRequest& request,
-                                              OpResult* result) {
+                                              OpResult* result, HttpConnection* conn) {
   auto start = std::chrono::steady_clock::now();
-  StatusOr<ClientResponse> resp = conn_.RoundTrip(request);
+  StatusOr<ClientResponse> resp = (conn ? *conn : conn_).RoundTrip(request);
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                 std::chrono::steady_clock::now() - start)
                 .count();
@@ -275,6 +283,11 @@ OpResult FlowRunner::RunCodeFlow() {
       form_url.target = std::string(kDevLoginPath);
       req = PostForm(form_url, {{"txn", *txn}, {"identity", client_.identity}});
       step = Step::kLogin;
+    } else if (PathOf(next->target) == kWalletLoginPath && client_.wallet_users) {
+      LoopbackUrl cont;
+      if (!RunWalletLeg(*next, &r, &cont)) return r;
+      req = Get(cont);
+      step = Step::kContinue;
     } else {
       req = Get(*next);
       step = Step::kResume;

@@ -10,6 +10,13 @@
 //    JWKS fetched once (alg, signature, iss, aud, azp, nonce, exp, iat,
 //    at_hash) → GET userinfo (Bearer), whose sub must match.
 //  client credentials (RFC 6749 §4.4): POST token, expect an access token.
+//  wallet login (docs/wallet-protocol.md) instead of the development login:
+//    authorize → 302 /login/wallet?txn → GET the page (QR code, deep link)
+//    → the wallet, on its own connection: GET the request document, sign
+//    Login and Consent (EIP-712), encrypt the attributes to the bridge
+//    (ECIES), POST the answer → the browser: GET status (long-poll, answers
+//    "done") → GET continue → 302 resume URL → … → redirect_uri?code, then
+//    token and userinfo as above. wallet_flow.cc holds the wallet's part.
 //
 // Each flow is a fresh user agent (new cookie jar) unless `sso` is set, in
 // which case a worker keeps its cookies and later flows ride the session.
@@ -32,6 +39,10 @@ namespace certme::bench {
 
 // Path of the development login double's form (idp/login/dev_authenticator).
 inline constexpr std::string_view kDevLoginPath = "/login/dev";
+// Path of the wallet login page (idp/login/wallet_authenticator).
+inline constexpr std::string_view kWalletLoginPath = "/login/wallet";
+
+class UserPicker;
 
 // What discovery (OIDC Discovery §4) and the JWKS told us, fetched once.
 struct ProviderInfo {
@@ -56,11 +67,26 @@ struct ClientSettings {
   JwsAlg id_token_alg = JwsAlg::kES256;        // the client's registered alg
   bool sso = false;             // keep cookies between flows (same user agent)
   bool fetch_login_page = false;  // GET /login/dev before posting, as a browser would
+  // Wallet login: which benchmark user (wallet_user.h) answers each login.
+  // Null: the server must offer the development login.
+  UserPicker* wallet_users = nullptr;
+  std::string wallet_seed;
 };
 
 // The timed steps of one operation (one HTTP exchange each).
-enum class Step { kAuthorize, kLoginPage, kLogin, kResume, kToken, kUserinfo };
-inline constexpr size_t kStepCount = 6;
+enum class Step {
+  kAuthorize,
+  kLoginPage,
+  kLogin,
+  kWalletRequest,  // the wallet's GET of the request document
+  kWalletAnswer,   // the wallet's signed, encrypted POST (validation wait included)
+  kStatus,         // the page's long-poll
+  kContinue,       // the page's continue → resume URL
+  kResume,
+  kToken,
+  kUserinfo,
+};
+inline constexpr size_t kStepCount = 10;
 const char* StepName(Step step);
 
 struct OpResult {
@@ -102,7 +128,11 @@ class FlowRunner {
 
  private:
   // One timed exchange; adds the time to `result->step_us[step]`.
-  StatusOr<ClientResponse> Exchange(Step step, const ClientRequest& request, OpResult* result);
+  StatusOr<ClientResponse> Exchange(Step step, const ClientRequest& request, OpResult* result,
+                                    HttpConnection* conn = nullptr);
+  // The wallet login from its page to the continue URL (wallet_flow.cc):
+  // returns the continue URL, or false with `*result` failed.
+  bool RunWalletLeg(const LoopbackUrl& page, OpResult* result, LoopbackUrl* continue_url);
   ClientRequest Get(const LoopbackUrl& url) const;
   ClientRequest PostForm(const LoopbackUrl& url,
                          const std::vector<std::pair<std::string, std::string>>& form) const;
@@ -110,6 +140,7 @@ class FlowRunner {
   const ProviderInfo& provider_;
   const ClientSettings& client_;
   HttpConnection& conn_;
+  std::unique_ptr<HttpConnection> wallet_conn_;  // the phone's own connection (wallet login)
   Random& random_;
   const Clock& clock_;
   std::string basic_auth_;  // "Basic …" (RFC 6749 §2.3.1)

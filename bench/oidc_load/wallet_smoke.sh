@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Smoke test of the load generator's wallet mode (not a benchmark: nothing
+# here is timed). A throw-away ledger with a few enrolled benchmark users,
+# the validator service, `certme idp` with the wallet login; then
+#   1. first logins (--fresh-users): flows complete with no error, and each
+#      added its validation to the ledger (2 entries: request + answer);
+#   2. re-logins of the same users: flows complete with no error and the
+#      ledger does not grow (no validator involved);
+#   3. a user who was never enrolled is refused (the run reports errors).
+# Usage: wallet_smoke.sh PATH/TO/certme PATH/TO/oidc_load
+set -euo pipefail
+CERTME=$(realpath "$1")
+LOAD=$(realpath "$2")
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-wallet-smoke-XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+fail() {
+  echo "wallet_smoke: FAILED: $*" >&2
+  for f in idp.log validator.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -20 $f >&2; }; done
+  exit 1
+}
+entries() { "$CERTME" ledger info | sed -n 's/^entries: *\([0-9]*\).*/\1/p'; }
+field() {  # field JSON-LINE KEY… → the value (python3 is in every Debian install)
+  python3 -c 'import json,sys; v=json.loads(sys.argv[1])
+for k in sys.argv[2:]: v=v[k]
+print(v)' "$@"
+}
+
+"$CERTME" ledger init >/dev/null
+VALIDATOR=$("$CERTME" ledger keygen --out var/ledger/validator.key)
+PROVIDER=$("$CERTME" ledger keygen --out var/ledger/provider.key)
+"$CERTME" admin authorize-validator "$VALIDATOR" >/dev/null
+"$CERTME" admin authorize-provider "$PROVIDER" >/dev/null
+"$LOAD" --enroll --ledger var/ledger.db --validator-key var/ledger/validator.key --users 0:40 --no-sync \
+  || fail "enrolment"
+# Enrolling again skips the users that already hold an eID.
+before=$(entries)
+"$LOAD" --enroll --ledger var/ledger.db --validator-key var/ledger/validator.key --users 0:40 --no-sync 2>enroll2.log
+grep -q "0 eIDs issued" enroll2.log || fail "second enrolment issued eIDs: $(cat enroll2.log)"
+[[ $(entries) == "$before" ]] || fail "second enrolment changed the ledger"
+
+"$CERTME" validator serve >validator.log 2>&1 &
+PIDS+=($!)
+VPID=$!
+
+PORT=$("$LOAD" --free-port)
+BASE="http://127.0.0.1:$PORT"
+cat >clients.yaml <<EOF
+clients:
+  - client_id: bench-es256
+    client_secret: bench-es256-secret
+    names: {ro: "Banc de încercare", ru: "Стенд", en: "Benchmark"}
+    redirect_uris: ["http://127.0.0.1/bench/callback"]
+    grant_types: [authorization_code]
+    token_endpoint_auth_method: client_secret_basic
+    id_token_signed_response_alg: ES256
+    scopes: [openid, profile, email]
+    attributes: [first_name, last_name, birth_date, gender, language, email]
+EOF
+CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
+  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
+  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
+  CERTME_LOGGING_ACCESS_LOG=false "$CERTME" idp >idp.log 2>&1 &
+PIDS+=($!)
+IDP=$!
+for _ in $(seq 1 300); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+
+run() { timeout 120 "$LOAD" --url "$BASE" --mode wallet --workers 2 --warmup 0 --timeout-ms 20000 \
+          --server-pid "$IDP" --validator-pid "$VPID" --json "$@" 2>>load.log; }
+
+# 1. First logins: a fresh user per flow, each validated on the ledger.
+before=$(entries)
+out=$(run --fresh-users --users 0:12 --duration 20) || fail "first logins: $(tail -5 load.log)"
+ok=$(field "$out" completed)
+handed=$(field "$out" users handed_out)
+errors=$(field "$out" errors by_kind)
+echo "first logins: $ok completed, $handed users, errors $errors"
+[[ $ok -ge 5 ]] || fail "first logins: only $ok completed ($errors)"
+# Running out of fresh users is how the run ends early; nothing else may fail.
+others=$(python3 -c 'import json,sys; print(sum(n for k, n in json.loads(sys.argv[1])["errors"]["by_kind"].items()
+                                              if k != "wallet:users_exhausted"))' "$out")
+[[ $others == 0 ]] || fail "first logins: errors $errors"
+after=$(entries)
+[[ $((after - before)) -eq $((2 * handed)) ]] ||
+  fail "first logins: ledger grew by $((after - before)) entries for $handed users (expected 2 each)"
+grep -q "validation answered" validator.log || fail "the validator answered nothing"
+
+# 2. Re-logins of the same users: no validator, the ledger stays as it is.
+out=$(run --users "0:$handed" --duration 3) || fail "re-logins: $(tail -5 load.log)"
+ok=$(field "$out" completed)
+echo "re-logins: $ok completed, errors $(field "$out" errors total)"
+[[ $ok -ge 5 ]] || fail "re-logins: only $ok completed"
+[[ $(field "$out" errors total) == 0 ]] || fail "re-logins: errors $(field "$out" errors by_kind)"
+[[ $(entries) == "$after" ]] || fail "re-logins wrote to the ledger"
+
+# 3. Users nobody enrolled: the bridge refuses them (eid_not_active), and
+#    the load generator counts that as an error, not as a completed flow.
+out=$(run --fresh-users --users 1000:1003 --duration 3 || true)
+[[ -n $out ]] || fail "unenrolled users: no result"
+[[ $(field "$out" completed) == 0 ]] || fail "unenrolled users logged in"
+field "$out" errors by_kind | grep -q "wallet_post:http_403:eid_not_active" ||
+  fail "unenrolled users: $(field "$out" errors by_kind)"
+echo "wallet_smoke: OK"
