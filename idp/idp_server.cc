@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/templates.h"
 #include "common/random.h"
+#include "idp/admin/mount.h"
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
@@ -183,6 +184,7 @@ struct IdpServer::Parts {
   std::unique_ptr<OidcProvider> oidc;
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
+  std::unique_ptr<AdminMount> admin;  // admin.enabled only
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
   std::unique_ptr<HttpServer> http;
@@ -295,6 +297,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     CERTME_ASSIGN_OR_RETURN(p->saml, MountSaml(c, *p->store, *p->keys, *p->authenticator,
                                                p->catalogue, oo.pairwise_salt, *p->router,
                                                p->saml_logout_hook.get()));
+  }
+
+  if (c.admin.enabled) {
+    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router));
   }
 
   Store* store = p->store.get();

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "idp/admin/commands.h"
 #include "idp/commands.h"
 
 namespace {
@@ -21,8 +22,8 @@ const Command kCommands[] = {
     {"config", "print the reference configuration, or check a configuration file",
      certme::RunConfigCommand},
     {"ledger", "create and inspect the certME registry (embedded ledger)", certme::RunLedgerCommand},
-    {"admin", "scheme administrator: authorize validators and providers, suspend/revoke eIDs",
-     certme::RunAdminCommand},
+    {"admin", "scheme administrator: authorize validators and providers, suspend/revoke eIDs; console accounts",
+     certme::RunAdminDispatch},
     {"validator", "validator: enroll users, serve validation requests", certme::RunValidatorCommand},
     {"wallet", "reference user wallet: key, attributes, consent, access history", certme::RunWalletCommand},
     {"provider", "service provider: request a validation and check the answer", certme::RunProviderCommand},

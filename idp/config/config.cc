@@ -630,6 +630,10 @@ std::vector<std::string> Validate(const Config& config) {
                        "(started without a configuration file)");
   if (config.login.dev_login && config.login.wallet_login)
     problems.push_back("login.wallet_login: choose one login method (login.dev_login is on too)");
+  if (!config.admin.production_store_path.empty() && config.admin.production_public_url.empty())
+    problems.push_back("admin.production_public_url: required with admin.production_store_path");
+  if (config.admin.session_max_seconds < config.admin.session_idle_seconds)
+    problems.push_back("admin.session_max_seconds: must not be shorter than admin.session_idle_seconds");
   return problems;
 }
 

@@ -296,6 +296,25 @@ struct LedgerConfig {
   int consent_ttl_seconds = 600;
 };
 
+struct AdminConfig {
+  // Serve the administration console (/admin pages, /admin/api/v1) on this
+  // bridge, which is then the test environment (docs/admin.md).
+  bool enabled = false;
+  // A console session unused this long ends; and this long after sign-in
+  // however active.
+  int session_idle_seconds = 900;
+  int session_max_seconds = 8 * 3600;
+  // Consecutive failed sign-ins that lock an account, and for how long.
+  int lockout_failures = 5;
+  int lockout_seconds = 900;
+  // The production bridge's sqlite store, where promoted registrations are
+  // written; empty: no production environment (promotion refused).
+  std::string production_store_path;
+  // The production bridge's public URL (its issuer / SAML base URL), shown
+  // to providers.
+  std::string production_public_url;
+};
+
 struct LoggingConfig {
   // "trace", "debug", "info", "warn" or "error".
   std::string level = "info";
@@ -311,6 +330,7 @@ struct Config {
   SamlConfig saml;        // SAML 2.0 identity provider
   LoginConfig login;      // wallet login
   LedgerConfig ledger;    // the certME registry
+  AdminConfig admin;      // administration console
   LoggingConfig logging;  // logs
 
   // True when no configuration file was given. Not a YAML field and not

@@ -22,6 +22,7 @@ const std::vector<Section>& ConfigSections() {
       {"ledger", "The certME registry: validators, providers, eIDs and consented validations."},
       {"ledger.embedded", "Settings of the embedded ledger."},
       {"ledger.evm", "Settings of the EVM backend (a chain running the CertMeRegistry contract)."},
+      {"admin", "Administration console: service registration, test and production, audit log."},
       {"logging", "Logs (secrets are never logged)."},
   };
   return kSections;
@@ -340,6 +341,30 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("ledger.consent_ttl_seconds",
                   "Lifetime of a consent the reference wallet signs (`certme wallet consent`).", 10,
                   86400, [](auto& c) -> auto& { return c.ledger.consent_ttl_seconds; }),
+
+      // admin
+      BoolField<C>("admin.enabled",
+                   "Serve the administration console (/admin pages and the /admin/api/v1 JSON "
+                   "API) on this bridge, which is then the test environment. Create the first "
+                   "account with `certme admin create-user NAME`.",
+                   [](auto& c) -> auto& { return c.admin.enabled; }),
+      IntField<C>("admin.session_idle_seconds", "A console session unused this long ends.", 60, 86400,
+                  [](auto& c) -> auto& { return c.admin.session_idle_seconds; }),
+      IntField<C>("admin.session_max_seconds", "A console session ends this long after sign-in.", 300,
+                  7 * 86400, [](auto& c) -> auto& { return c.admin.session_max_seconds; }),
+      IntField<C>("admin.lockout_failures",
+                  "Consecutive failed sign-ins that lock a console account.", 1, 100,
+                  [](auto& c) -> auto& { return c.admin.lockout_failures; }),
+      IntField<C>("admin.lockout_seconds", "How long a locked console account stays locked.", 1, 86400,
+                  [](auto& c) -> auto& { return c.admin.lockout_seconds; }),
+      StringField<C>("admin.production_store_path",
+                     "The production bridge's sqlite store: promoted registrations are written "
+                     "there. Empty: no production environment, promotion is refused.",
+                     [](auto& c) -> auto& { return c.admin.production_store_path; }),
+      StringField<C>("admin.production_public_url",
+                     "The production bridge's public URL (its OIDC issuer and SAML base URL), "
+                     "shown to providers. Required with admin.production_store_path.",
+                     [](auto& c) -> auto& { return c.admin.production_public_url; }),
 
       // logging
       ChoiceField<C>("logging.level", "Least severe level written.",

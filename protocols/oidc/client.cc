@@ -296,6 +296,12 @@ class StoreClientRegistry : public ClientRegistry {
     return out;
   }
 
+  Status Delete(std::string_view client_id) override {
+    if (client_id.empty() || client_id.size() > kMaxStoreKeyBytes) return Status::Ok();
+    Forget(client_id);
+    return store_.Delete(kClientNs, client_id);
+  }
+
  private:
   // A client as parsed from exactly these stored bytes. Immutable once
   // built, so readers share it without holding the lock.

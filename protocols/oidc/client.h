@@ -88,6 +88,8 @@ class ClientRegistry {
   // Creates or replaces; InvalidArgument when ValidateClient fails.
   virtual Status Put(const OidcClient& client) = 0;
   virtual StatusOr<std::vector<OidcClient>> List() = 0;
+  // Removes a client (OK when absent): it is refused from then on.
+  virtual Status Delete(std::string_view client_id) = 0;
 };
 
 // Clients kept in the Store (namespace "oidc_client", JSON values), so every

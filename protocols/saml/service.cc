@@ -158,6 +158,10 @@ class StoreServiceRegistry : public ServiceRegistry {
     CERTME_RETURN_IF_ERROR(ValidateService(s));
     return store_.Put(kServiceNs, s.entity_id, ServiceToJson(s).dump(), kNoExpiry);
   }
+  Status Delete(std::string_view entity_id) override {
+    if (entity_id.empty() || entity_id.size() > kMaxStoreKeyBytes) return Status::Ok();
+    return store_.Delete(kServiceNs, entity_id);
+  }
   StatusOr<std::vector<SamlService>> List() override {
     CERTME_ASSIGN_OR_RETURN(auto entries, store_.List(kServiceNs));
     std::vector<SamlService> out;

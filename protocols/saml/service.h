@@ -73,6 +73,7 @@ class ServiceRegistry {
   virtual StatusOr<SamlService> Get(std::string_view entity_id) = 0;  // NotFound when unknown
   virtual Status Put(const SamlService& s) = 0;                      // validates
   virtual StatusOr<std::vector<SamlService>> List() = 0;
+  virtual Status Delete(std::string_view entity_id) = 0;             // OK when absent
 };
 std::unique_ptr<ServiceRegistry> NewStoreServiceRegistry(Store& store);
 

@@ -1,0 +1,209 @@
+#include "idp/admin/accounts.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/encoding.h"
+#include "idp/admin/util.h"
+#include "idp/store/store.h"
+
+namespace certme::admin {
+namespace {
+
+constexpr std::string_view kUserNs = "admin_user";
+constexpr std::string_view kSessionNs = "admin_session";
+constexpr std::string_view kTokenNs = "admin_token";
+
+std::string Dump(const nlohmann::json& j) { return j.dump(); }
+
+StatusOr<nlohmann::json> ParseObject(const std::string& raw) {
+  auto j = nlohmann::json::parse(raw, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Internal("stored admin record is malformed");
+  return j;
+}
+
+}  // namespace
+
+Status CheckUserName(std::string_view user) {
+  if (user.empty() || user.size() > 64) return InvalidArgument("the user name must be 1 to 64 characters");
+  for (size_t i = 0; i < user.size(); ++i) {
+    char c = user[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-')))
+      return InvalidArgument("the user name may hold a-z, 0-9, '.', '_' and '-', starting with a letter or digit");
+  }
+  return Status::Ok();
+}
+
+Status AdminAccounts::CreateUser(const std::string& actor, const std::string& user, const Secret& password) {
+  CERTME_RETURN_IF_ERROR(CheckUserName(user));
+  CERTME_ASSIGN_OR_RETURN(std::string hash, HashPassword(password.reveal(), random_, o_.hash));
+  nlohmann::json rec = {{"password_hash", hash},
+                        {"created", Rfc3339(clock_.NowUnixMillis())},
+                        {"failures", 0},
+                        {"locked_until", 0}};
+  Status st = store_.PutIfAbsent(kUserNs, user, Dump(rec), kNoExpiry);
+  if (st.code() == StatusCode::kAlreadyExists) return AlreadyExists("the user \"" + user + "\" already exists");
+  CERTME_RETURN_IF_ERROR(st);
+  return audit_.Append(actor, "user.create", user, "", nullptr, {{"user", user}, {"created", rec["created"]}})
+      .status();
+}
+
+StatusOr<std::vector<std::string>> AdminAccounts::ListUsers() {
+  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kUserNs));
+  std::vector<std::string> out;
+  for (auto& r : rows) out.push_back(r.key);
+  return out;
+}
+
+StatusOr<Secret> AdminAccounts::SignIn(const std::string& user, const Secret& password,
+                                       const std::string& client_ip) {
+  const Status kWrong = Unauthenticated("wrong user name or password");
+  const int64_t now = clock_.NowUnixSeconds();
+  std::string raw;
+  if (CheckUserName(user).ok()) {
+    auto got = store_.Get(kUserNs, user);
+    if (got.ok()) {
+      raw = std::move(*got);
+    } else if (got.status().code() != StatusCode::kNotFound) {
+      return got.status();
+    }
+  }
+  if (raw.empty()) {
+    // Same Argon2 work as for a real account: timing does not reveal names.
+    std::call_once(dummy_once_, [this] {
+      auto h = HashPassword("not-a-real-password-0123456789", random_, o_.hash);
+      if (h.ok()) dummy_hash_ = *h;
+    });
+    (void)VerifyPassword(dummy_hash_, password.reveal());
+    (void)audit_.Append("anonymous", "user.login_failed", TruncateUtf8(user, 64), "", nullptr,
+                        {{"reason", "unknown user"}, {"client_ip", client_ip}});
+    return kWrong;
+  }
+  CERTME_ASSIGN_OR_RETURN(nlohmann::json rec, ParseObject(raw));
+  int64_t locked_until = rec.value("locked_until", int64_t{0});
+  if (locked_until > now) {
+    (void)audit_.Append(user, "user.login_refused_locked", user, "", nullptr, {{"client_ip", client_ip}});
+    int64_t minutes = (locked_until - now + 59) / 60;
+    return PermissionDenied("this account is locked after repeated failed sign-ins; try again in " +
+                            std::to_string(minutes) + " minute" + (minutes == 1 ? "" : "s"));
+  }
+  bool good = VerifyPassword(rec.value("password_hash", ""), password.reveal());
+  // Record the outcome with compare-and-swap so that concurrent attempts all count.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    nlohmann::json next = rec;
+    bool locks = false;
+    if (good) {
+      next["failures"] = 0;
+      next["locked_until"] = 0;
+    } else {
+      int failures = rec.value("failures", 0) + 1;
+      if (failures >= o_.lockout_failures) {
+        locks = true;
+        next["failures"] = 0;
+        next["locked_until"] = now + o_.lockout_seconds;
+      } else {
+        next["failures"] = failures;
+      }
+    }
+    Status st = rec == next ? Status::Ok() : store_.CompareAndSwap(kUserNs, user, raw, Dump(next), kNoExpiry);
+    if (st.code() == StatusCode::kFailedPrecondition) {
+      CERTME_ASSIGN_OR_RETURN(raw, store_.Get(kUserNs, user));
+      CERTME_ASSIGN_OR_RETURN(rec, ParseObject(raw));
+      continue;
+    }
+    CERTME_RETURN_IF_ERROR(st);
+    if (!good) {
+      (void)audit_.Append(user, locks ? "user.locked" : "user.login_failed", user, "", nullptr,
+                          {{"reason", "wrong password"}, {"client_ip", client_ip}});
+      return kWrong;
+    }
+    break;
+  }
+  if (!good) return kWrong;
+  Secret cookie(random_.Token(32));
+  nlohmann::json session = {{"user", user}, {"csrf", random_.Token(32)}, {"created", now}};
+  CERTME_RETURN_IF_ERROR(store_.Put(kSessionNs, Sha256Hex(cookie.reveal()), Dump(session),
+                                    std::chrono::seconds(o_.session_idle_seconds)));
+  (void)audit_.Append(user, "user.login", user, "", nullptr, {{"client_ip", client_ip}});
+  return cookie;
+}
+
+StatusOr<AdminSession> AdminAccounts::Session(std::string_view cookie_value) {
+  if (cookie_value.empty() || cookie_value.size() > 100) return NotFound("no session");
+  std::string key = Sha256Hex(cookie_value);
+  auto raw = store_.Get(kSessionNs, key);
+  if (!raw.ok()) return raw.status().code() == StatusCode::kNotFound ? NotFound("no session") : raw.status();
+  CERTME_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(*raw));
+  int64_t created = j.value("created", int64_t{0});
+  if (clock_.NowUnixSeconds() - created >= o_.session_max_seconds) {
+    (void)store_.Delete(kSessionNs, key);
+    return NotFound("session expired");
+  }
+  // Sliding idle timeout: rewrite with a fresh ttl.
+  CERTME_RETURN_IF_ERROR(store_.Put(kSessionNs, key, *raw, std::chrono::seconds(o_.session_idle_seconds)));
+  AdminSession s;
+  s.user = j.value("user", "");
+  s.csrf = j.value("csrf", "");
+  if (s.user.empty() || s.csrf.empty()) return NotFound("no session");
+  // An account deleted from the store ends its sessions.
+  auto user = store_.Get(kUserNs, s.user);
+  if (!user.ok()) return NotFound("no session");
+  return s;
+}
+
+Status AdminAccounts::SignOut(std::string_view cookie_value) {
+  if (cookie_value.empty() || cookie_value.size() > 100) return Status::Ok();
+  return store_.Delete(kSessionNs, Sha256Hex(cookie_value));
+}
+
+StatusOr<Secret> AdminAccounts::CreateToken(const std::string& actor, const std::string& user,
+                                            const std::string& name) {
+  CERTME_RETURN_IF_ERROR(CheckUserName(user));
+  if (name.empty() || name.size() > 100) return InvalidArgument("the token name must be 1 to 100 characters");
+  auto u = store_.Get(kUserNs, user);
+  if (!u.ok()) return u.status().code() == StatusCode::kNotFound ? NotFound("no user \"" + user + "\"") : u.status();
+  Secret token("cma_" + random_.Token(32));
+  std::string hash = Sha256Hex(token.reveal());
+  nlohmann::json rec = {{"user", user}, {"name", name}, {"created", Rfc3339(clock_.NowUnixMillis())}};
+  CERTME_RETURN_IF_ERROR(store_.PutIfAbsent(kTokenNs, hash, Dump(rec), kNoExpiry));
+  CERTME_RETURN_IF_ERROR(
+      audit_.Append(actor, "token.create", hash.substr(0, 12), "", nullptr, rec).status());
+  return token;
+}
+
+StatusOr<std::string> AdminAccounts::Authenticate(std::string_view bearer_token) {
+  if (bearer_token.size() < 10 || bearer_token.size() > 100) return Unauthenticated("invalid token");
+  auto raw = store_.Get(kTokenNs, Sha256Hex(bearer_token));
+  if (!raw.ok())
+    return raw.status().code() == StatusCode::kNotFound ? Unauthenticated("invalid token") : raw.status();
+  CERTME_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(*raw));
+  std::string user = j.value("user", "");
+  if (user.empty() || !store_.Get(kUserNs, user).ok()) return Unauthenticated("invalid token");
+  return user;
+}
+
+StatusOr<std::vector<ApiToken>> AdminAccounts::ListTokens() {
+  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kTokenNs));
+  std::vector<ApiToken> out;
+  for (const auto& r : rows) {
+    auto j = ParseObject(r.value);
+    if (!j.ok()) continue;
+    out.push_back({r.key.substr(0, 12), j->value("user", ""), j->value("name", ""), j->value("created", "")});
+  }
+  return out;
+}
+
+Status AdminAccounts::RevokeToken(const std::string& actor, const std::string& token_id) {
+  if (token_id.size() != 12) return NotFound("no such token");
+  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kTokenNs));
+  for (const auto& r : rows) {
+    if (r.key.rfind(token_id, 0) != 0) continue;
+    auto j = ParseObject(r.value);
+    CERTME_RETURN_IF_ERROR(store_.Delete(kTokenNs, r.key));
+    return audit_.Append(actor, "token.revoke", token_id, "", j.ok() ? *j : nlohmann::json(nullptr), nullptr)
+        .status();
+  }
+  return NotFound("no such token");
+}
+
+}  // namespace certme::admin

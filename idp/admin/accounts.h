@@ -1,0 +1,103 @@
+// Console administrators: accounts (Argon2id passwords, lock-out after
+// repeated failures), browser sessions (short idle timeout, CSRF token per
+// session) and API bearer tokens. All of it lives in the Store, so replicas
+// and the `certme admin create-user` command share it.
+//
+// Store layout (namespaces):
+//   admin_user     user name → {password_hash, created, failures, locked_until}
+//   admin_session  SHA-256(cookie value) → {user, csrf, created}; ttl = idle timeout,
+//                  refreshed on every request
+//   admin_token    SHA-256(bearer token) → {user, name, created}
+// Session cookies and bearer tokens are 256-bit random values; only their
+// hashes are stored, so a copy of the store does not let anyone in.
+//
+// Safe for concurrent use.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "common/status.h"
+#include "idp/admin/audit_log.h"
+#include "idp/admin/password.h"
+
+namespace certme {
+class Store;
+}
+
+namespace certme::admin {
+
+struct AccountOptions {
+  // A session unused this long ends (the user signs in again).
+  int session_idle_seconds = 900;
+  // A session ends this long after sign-in, however active.
+  int session_max_seconds = 8 * 3600;
+  // Consecutive failed sign-ins that lock an account, and for how long.
+  int lockout_failures = 5;
+  int lockout_seconds = 900;
+  PasswordHashParams hash;
+};
+
+struct AdminSession {
+  std::string user;
+  std::string csrf;  // the token every form of this session must carry
+};
+
+struct ApiToken {
+  std::string id;  // first 12 hex characters of its hash: names it in lists and the audit log
+  std::string user;
+  std::string name;
+  std::string created;
+};
+
+// User names: 1..64 of [a-z0-9._-], starting with a letter or digit.
+Status CheckUserName(std::string_view user);
+
+class AdminAccounts {
+ public:
+  AdminAccounts(const AccountOptions& options, Store& store, AuditLog& audit, Clock& clock, Random& random)
+      : o_(options), store_(store), audit_(audit), clock_(clock), random_(random) {}
+
+  // AlreadyExists when the name is taken; InvalidArgument for the name or the
+  // password policy. Audited as user.create by `actor`.
+  Status CreateUser(const std::string& actor, const std::string& user, const Secret& password);
+  StatusOr<std::vector<std::string>> ListUsers();
+
+  // Checks the password and opens a session. Returns the cookie value.
+  // Unauthenticated "wrong user name or password" for an unknown user or a
+  // wrong password (indistinguishable, same work); PermissionDenied when the
+  // account is locked (the message says for how long). Failures and lock-outs
+  // are audited.
+  StatusOr<Secret> SignIn(const std::string& user, const Secret& password, const std::string& client_ip);
+
+  // The session of a cookie value, refreshing its idle timer. NotFound when
+  // absent, expired or past session_max_seconds.
+  StatusOr<AdminSession> Session(std::string_view cookie_value);
+  Status SignOut(std::string_view cookie_value);
+
+  // Issues a bearer token for `user` (returned once; only its hash is kept).
+  StatusOr<Secret> CreateToken(const std::string& actor, const std::string& user, const std::string& name);
+  // The user a bearer token belongs to; Unauthenticated otherwise.
+  StatusOr<std::string> Authenticate(std::string_view bearer_token);
+  StatusOr<std::vector<ApiToken>> ListTokens();
+  Status RevokeToken(const std::string& actor, const std::string& token_id);
+
+  const AccountOptions& options() const { return o_; }
+
+ private:
+  AccountOptions o_;
+  Store& store_;
+  AuditLog& audit_;
+  Clock& clock_;
+  Random& random_;
+  std::once_flag dummy_once_;
+  std::string dummy_hash_;  // verified against for unknown users (equal work)
+};
+
+}  // namespace certme::admin

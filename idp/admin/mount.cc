@@ -1,0 +1,65 @@
+#include "idp/admin/mount.h"
+
+#include <filesystem>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/random.h"
+#include "idp/http/router.h"
+#include "idp/store/store.h"
+
+namespace certme {
+
+admin::AccountOptions AdminAccountOptions(const Config& c) {
+  admin::AccountOptions o;
+  o.session_idle_seconds = c.admin.session_idle_seconds;
+  o.session_max_seconds = c.admin.session_max_seconds;
+  o.lockout_failures = c.admin.lockout_failures;
+  o.lockout_seconds = c.admin.lockout_seconds;
+  return o;
+}
+
+StatusOr<std::unique_ptr<AdminMount>> MountAdmin(const Config& c, Store& store, const ClaimsCatalogue& catalogue,
+                                                 Router& router) {
+  auto m = std::make_unique<AdminMount>();
+  std::optional<admin::Environment> production;
+  if (!c.admin.production_store_path.empty()) {
+    std::error_code ec;
+    auto a = std::filesystem::weakly_canonical(c.admin.production_store_path, ec);
+    auto b = std::filesystem::weakly_canonical(c.store.sqlite.path, ec);
+    if (c.store.backend == kStoreBackendSqlite && a == b)
+      return InvalidArgument("admin.production_store_path: is this bridge's own store; production needs its own");
+    SqliteStoreOptions so;
+    so.path = c.admin.production_store_path;
+    so.sync_full = true;
+    so.read_connections = 1;
+    auto opened = NewSqliteStore(so);
+    if (!opened.ok())
+      return FailedPrecondition("admin.production_store_path: cannot open " + so.path + ": " +
+                                opened.status().message());
+    m->production_store = std::move(*opened);
+    production = admin::Environment{std::string(admin::kEnvProduction), c.admin.production_public_url,
+                                    m->production_store.get()};
+  }
+  m->audit = std::make_unique<admin::AuditLog>(store, SystemClock());
+  m->accounts = std::make_unique<admin::AdminAccounts>(AdminAccountOptions(c), store, *m->audit, SystemClock(),
+                                                       SystemRandom());
+  admin::Environment test{std::string(admin::kEnvTest), c.server.public_url, &store};
+  m->services = std::make_unique<admin::ServiceAdmin>(store, test, production, catalogue, *m->audit, SystemClock(),
+                                                      SystemRandom());
+  admin::ConsoleOptions co;
+  co.dev_mode = c.dev_mode;
+  co.max_form_bytes = static_cast<size_t>(c.server.max_body_bytes);
+  m->console = std::make_unique<admin::AdminConsole>(co, *m->accounts, *m->services, *m->audit);
+  m->console->Mount(router);
+  auto users = m->accounts->ListUsers();
+  LogInfo("administration console mounted",
+          {{"url", c.server.public_url + "/admin"},
+           {"production", c.admin.production_store_path.empty() ? "none" : c.admin.production_public_url},
+           {"administrators", users.ok() ? users->size() : 0}});
+  if (users.ok() && users->empty())
+    LogWarn("no console administrator yet: create one with `certme admin create-user NAME`");
+  return m;
+}
+
+}  // namespace certme

@@ -1,0 +1,35 @@
+// Assembly of the administration console inside a bridge (idp_server.cc):
+// the test environment is this bridge (its Store, its public URL); the
+// production environment is the production bridge's Store opened from
+// admin.production_store_path.
+#pragma once
+
+#include <memory>
+
+#include "common/status.h"
+#include "idp/admin/accounts.h"
+#include "idp/admin/audit_log.h"
+#include "idp/admin/console.h"
+#include "idp/admin/service_admin.h"
+#include "idp/config/config.h"
+
+namespace certme {
+class Router;
+class Store;
+class ClaimsCatalogue;
+
+struct AdminMount {
+  std::unique_ptr<Store> production_store;  // null without production
+  std::unique_ptr<admin::AuditLog> audit;
+  std::unique_ptr<admin::AdminAccounts> accounts;
+  std::unique_ptr<admin::ServiceAdmin> services;
+  std::unique_ptr<admin::AdminConsole> console;
+};
+
+StatusOr<std::unique_ptr<AdminMount>> MountAdmin(const Config& config, Store& store,
+                                                 const ClaimsCatalogue& catalogue, Router& router);
+
+// The account options a Config asks for (server and CLI agree on them).
+admin::AccountOptions AdminAccountOptions(const Config& config);
+
+}  // namespace certme

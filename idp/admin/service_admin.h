@@ -1,0 +1,212 @@
+// The service registry as the scheme administrator sees it: each provider's
+// service, registered from the MPass integration form's fields, first on the
+// test environment, promoted to production after the provider has tested and
+// an administrator approved it. The console's pages and its JSON API are two
+// faces of this one class.
+//
+// Environments. Test and production are two bridge deployments, each with
+// its own configuration (issuer / entity ID, signing keys) and its own Store;
+// the OIDC provider and the SAML IdP of each read their registries
+// (ClientRegistry "oidc_client", ServiceRegistry "saml_sp") from their
+// Store. The console runs inside the test deployment; it writes test
+// registrations into its own Store and production registrations into the
+// production deployment's Store (admin.production_store_path). Its own
+// records — the form as submitted, both registrations, their state — and the
+// audit log stay in the test deployment's Store.
+//
+// A registration that is disabled is removed from its environment's live
+// registry (the protocol code then refuses the service at once) and kept in
+// the console's record, from which "enable" writes it back.
+//
+// Every change is audited (AuditLog) with the record before and after;
+// client secrets appear there only as "[redacted]".
+//
+// Safe for concurrent use; changes are serialised per process.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/secret.h"
+#include "common/status.h"
+#include "idp/admin/audit_log.h"
+#include "protocols/claims/claims_catalogue.h"
+#include "protocols/oidc/client.h"
+#include "protocols/saml/service.h"
+
+namespace certme {
+class Store;
+}
+
+namespace certme::admin {
+
+inline constexpr std::string_view kEnvTest = "test";
+inline constexpr std::string_view kEnvProduction = "production";
+inline constexpr std::string_view kProtocolOidc = "oidc";
+inline constexpr std::string_view kProtocolSaml = "saml";
+inline constexpr std::string_view kStateActive = "active";
+inline constexpr std::string_view kStateDisabled = "disabled";
+
+// Bounds on what the form and the API accept.
+inline constexpr size_t kMaxNameChars = 200;
+inline constexpr size_t kMaxDescriptionChars = 300;
+inline constexpr size_t kMaxUrlBytes = 2048;
+inline constexpr size_t kMaxUrls = 20;
+inline constexpr size_t kMaxMetadataBytes = 512 * 1024;
+inline constexpr size_t kMaxContractNumberChars = 64;
+
+struct Environment {
+  std::string name;        // kEnvTest | kEnvProduction
+  std::string public_url;  // that deployment's issuer / SAML base URL
+  Store* store = nullptr;  // that deployment's Store (not owned)
+};
+
+// The MPass integration form (and the JSON API's body), protocol fields for
+// both kinds; the ones of the other protocol are ignored.
+struct ServiceInput {
+  std::string protocol;  // kProtocolOidc | kProtocolSaml
+  std::string technical_contact;  // e-mail
+  std::string name_ro, name_ru, name_en;
+  std::string description;  // one sentence
+  std::string certificate;  // the uploaded .cer: PEM or DER bytes
+  std::vector<std::string> attributes;  // catalogue keys
+  std::string contract_number;
+  std::string contract_date;  // yyyy-mm-dd
+  // SAML: either the fields or metadata_xml (its values are taken where a
+  // field is left empty).
+  std::string entity_id;
+  std::vector<std::string> acs_urls;
+  std::string slo_url;           // where our LogoutRequests go
+  std::string slo_response_url;  // where our LogoutResponses go
+  std::string name_id = "idnp";  // idnp | persistent | transient
+  bool sign_assertion = false;
+  bool encrypt_assertion = false;
+  std::string metadata_xml;
+  // OIDC.
+  std::vector<std::string> redirect_uris;
+  std::vector<std::string> post_logout_redirect_uris;
+  std::string backchannel_logout_uri;
+  std::string frontchannel_logout_uri;
+  std::string token_endpoint_auth_method = "client_secret_basic";
+  std::string id_token_signed_response_alg = "RS256";
+};
+
+// Promotion to production: a new certificate (never the test one), the
+// explicit approval, and the production endpoints where they differ from
+// test (empty: the test registration's value).
+struct PromoteInput {
+  std::string certificate;
+  bool approved = false;
+  std::string approval_note;
+  std::string entity_id;
+  std::vector<std::string> acs_urls;
+  std::string slo_url, slo_response_url;
+  std::vector<std::string> redirect_uris, post_logout_redirect_uris;
+  std::string backchannel_logout_uri, frontchannel_logout_uri;
+};
+
+// Field name (as in the form and the JSON body) → what is wrong with it.
+using FieldErrors = std::map<std::string, std::string>;
+
+struct Registration {
+  std::string state;          // kStateActive | kStateDisabled
+  nlohmann::json definition;  // ClientToJson / ServiceToJson: what the live registry holds
+  std::string certificate_sha256;
+  std::string certificate_subject;
+  int64_t certificate_not_after = 0;
+  std::string created, updated;  // RFC 3339
+  std::string approved_by, approval_note;  // production only
+};
+
+struct ServiceRecord {
+  std::string id;        // "svc-…", the console's name for the service
+  std::string protocol;  // kProtocolOidc | kProtocolSaml
+  std::map<std::string, std::string> names;  // ro, ru, en
+  std::string description;
+  std::string technical_contact;
+  std::string contract_number, contract_date;
+  std::vector<std::string> attributes;
+  std::optional<Registration> test, production;
+
+  const std::optional<Registration>& In(std::string_view env) const {
+    return env == kEnvProduction ? production : test;
+  }
+  // The client_id or entity ID in `env` ("" when not registered there).
+  std::string ProtocolId(std::string_view env) const;
+  std::string DisplayName() const;
+};
+
+// `with_secrets` false (audit log, API answers): the client secret hash is
+// replaced by "[redacted]".
+nlohmann::json RecordToJson(const ServiceRecord& r, bool with_secrets = false);
+StatusOr<ServiceRecord> RecordFromJson(const nlohmann::json& j);
+
+// ServiceInput from the JSON API's body; type errors become field errors.
+ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* errors);
+PromoteInput PromoteInputFromJson(const nlohmann::json& j, FieldErrors* errors);
+
+struct ChangeResult {
+  ServiceRecord record;
+  // Set when a client secret was issued: shown once, stored only hashed.
+  std::optional<Secret> client_secret;
+};
+
+class ServiceAdmin {
+ public:
+  // `production` absent: promotion is refused (FailedPrecondition).
+  ServiceAdmin(Store& console_store, Environment test, std::optional<Environment> production,
+               const ClaimsCatalogue& catalogue, AuditLog& audit, Clock& clock, Random& random);
+
+  // Registers on test. InvalidArgument with `errors` filled for form problems.
+  StatusOr<ChangeResult> Create(const std::string& actor, const ServiceInput& in, FieldErrors* errors);
+  // NotFound for an unknown id.
+  StatusOr<ServiceRecord> Get(std::string_view id);
+  StatusOr<std::vector<ServiceRecord>> List();
+  // Creates the production registration. FailedPrecondition when there is
+  // no production environment, the service is not on test, is already in
+  // production, or approval is missing; InvalidArgument (errors) for the
+  // certificate (it must differ from the test one) and the endpoints.
+  StatusOr<ChangeResult> Promote(const std::string& actor, std::string_view id, const PromoteInput& in,
+                                 FieldErrors* errors);
+  // A new client secret for an OIDC registration that uses one; the old one
+  // stops working at once.
+  StatusOr<Secret> RotateSecret(const std::string& actor, std::string_view id, std::string_view env);
+  // Disable: removed from the environment's live registry; enable: written back.
+  Status SetEnabled(const std::string& actor, std::string_view id, std::string_view env, bool enabled);
+  // Removes both registrations and the record (the audit log keeps it).
+  Status Delete(const std::string& actor, std::string_view id);
+
+  bool has_production() const { return production_.has_value(); }
+  const Environment& test() const { return test_; }
+  const std::optional<Environment>& production() const { return production_; }
+  const ClaimsCatalogue& catalogue() const { return catalogue_; }
+
+ private:
+  const Environment* Env(std::string_view name) const;
+  Status WriteLive(const Environment& env, const ServiceRecord& r, const Registration& reg);
+  Status RemoveLive(const Environment& env, const ServiceRecord& r, const Registration& reg);
+  Status SaveRecord(const ServiceRecord& r);
+  StatusOr<ServiceRecord> Load(std::string_view id);
+  // Whether `protocol_id` is already used in `env` by another service.
+  StatusOr<bool> Taken(const Environment& env, std::string_view protocol, std::string_view protocol_id,
+                       std::string_view except_id);
+
+  Store& console_;
+  Environment test_;
+  std::optional<Environment> production_;
+  const ClaimsCatalogue& catalogue_;
+  AuditLog& audit_;
+  Clock& clock_;
+  Random& random_;
+  std::mutex mu_;
+};
+
+}  // namespace certme::admin

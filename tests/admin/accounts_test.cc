@@ -1,0 +1,121 @@
+#include "idp/admin/accounts.h"
+
+#include <gtest/gtest.h>
+
+#include "idp/store/store.h"
+
+namespace certme::admin {
+namespace {
+
+class AdminAccountsTest : public ::testing::Test {
+ protected:
+  AdminAccountsTest() : store_(NewMemoryStore({&clock_})), audit_(*store_, clock_) {
+    AccountOptions o;
+    o.session_idle_seconds = 600;
+    o.session_max_seconds = 3600;
+    o.lockout_failures = 3;
+    o.lockout_seconds = 900;
+    o.hash = {.memory_kib = 1024, .iterations = 1, .parallelism = 1};
+    accounts_ = std::make_unique<AdminAccounts>(o, *store_, audit_, clock_, random_);
+    EXPECT_TRUE(accounts_->CreateUser("cli:root", "ana", Secret("a long enough password")).ok());
+  }
+
+  std::vector<std::string> Actions() {
+    std::vector<std::string> out;
+    auto entries = audit_.List();
+    for (const auto& e : *entries) out.push_back(e.action);
+    return out;
+  }
+
+  FakeClock clock_;
+  FakeRandom random_;
+  std::unique_ptr<Store> store_;
+  AuditLog audit_;
+  std::unique_ptr<AdminAccounts> accounts_;
+};
+
+TEST_F(AdminAccountsTest, StoresOnlyTheArgon2idHash) {
+  auto raw = store_->Get("admin_user", "ana");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->find("a long enough password"), std::string::npos);
+  EXPECT_NE(raw->find("$argon2id$"), std::string::npos);
+  EXPECT_EQ(accounts_->CreateUser("x", "ana", Secret("a long enough password")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(accounts_->CreateUser("x", "Bad Name", Secret("a long enough password")).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(accounts_->CreateUser("x", "ion", Secret("short")).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(AdminAccountsTest, SignInOpensASessionWithItsCsrfToken) {
+  auto cookie = accounts_->SignIn("ana", Secret("a long enough password"), "127.0.0.1");
+  ASSERT_TRUE(cookie.ok()) << cookie.status().ToString();
+  auto s = accounts_->Session(cookie->reveal());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->user, "ana");
+  EXPECT_GE(s->csrf.size(), 40u);
+  // Only the cookie's hash is a key.
+  EXPECT_FALSE(store_->Get("admin_session", cookie->reveal()).ok());
+  ASSERT_TRUE(accounts_->SignOut(cookie->reveal()).ok());
+  EXPECT_FALSE(accounts_->Session(cookie->reveal()).ok());
+}
+
+TEST_F(AdminAccountsTest, WrongPasswordAndUnknownUserLookTheSame) {
+  auto a = accounts_->SignIn("ana", Secret("wrong password!!"), "ip");
+  auto b = accounts_->SignIn("nobody", Secret("wrong password!!"), "ip");
+  EXPECT_EQ(a.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(a.status().message(), b.status().message());
+}
+
+TEST_F(AdminAccountsTest, LocksAfterRepeatedFailuresThenUnlocks) {
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(accounts_->SignIn("ana", Secret("wrong password!!"), "ip").ok());
+  // Locked: even the right password is refused, and the page says why.
+  auto locked = accounts_->SignIn("ana", Secret("a long enough password"), "ip");
+  EXPECT_EQ(locked.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(locked.status().message().find("15 minutes"), std::string::npos) << locked.status().message();
+  clock_.Advance(std::chrono::seconds(901));
+  EXPECT_TRUE(accounts_->SignIn("ana", Secret("a long enough password"), "ip").ok());
+  auto actions = Actions();
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "user.locked"), actions.end());
+  EXPECT_NE(std::find(actions.begin(), actions.end(), "user.login_refused_locked"), actions.end());
+}
+
+TEST_F(AdminAccountsTest, SuccessResetsTheFailureCount) {
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 2; ++i) EXPECT_FALSE(accounts_->SignIn("ana", Secret("wrong password!!"), "ip").ok());
+    EXPECT_TRUE(accounts_->SignIn("ana", Secret("a long enough password"), "ip").ok()) << round;
+  }
+}
+
+TEST_F(AdminAccountsTest, SessionsEndWhenIdleAndAtTheMaximum) {
+  auto cookie = *accounts_->SignIn("ana", Secret("a long enough password"), "ip");
+  clock_.Advance(std::chrono::seconds(599));
+  EXPECT_TRUE(accounts_->Session(cookie.reveal()).ok());  // refreshes the idle timer
+  clock_.Advance(std::chrono::seconds(599));
+  EXPECT_TRUE(accounts_->Session(cookie.reveal()).ok());
+  clock_.Advance(std::chrono::seconds(601));
+  EXPECT_FALSE(accounts_->Session(cookie.reveal()).ok());  // idle
+
+  auto c2 = *accounts_->SignIn("ana", Secret("a long enough password"), "ip");
+  for (int i = 0; i < 7; ++i) {
+    clock_.Advance(std::chrono::seconds(500));
+    EXPECT_TRUE(accounts_->Session(c2.reveal()).ok()) << i;
+  }
+  clock_.Advance(std::chrono::seconds(500));
+  EXPECT_FALSE(accounts_->Session(c2.reveal()).ok());  // 4000 s > session_max_seconds
+}
+
+TEST_F(AdminAccountsTest, ApiTokensAreHashedAndRevocable) {
+  auto t = accounts_->CreateToken("ana", "ana", "ci");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*accounts_->Authenticate(t->reveal()), "ana");
+  EXPECT_FALSE(accounts_->Authenticate(t->reveal() + "x").ok());
+  auto list = *accounts_->ListTokens();
+  ASSERT_EQ(list.size(), 1u);
+  auto rows = store_->List("admin_token");
+  for (const auto& e : *rows) EXPECT_EQ(e.key.find(t->reveal()), std::string::npos);
+  ASSERT_TRUE(accounts_->RevokeToken("ana", list[0].id).ok());
+  EXPECT_EQ(accounts_->Authenticate(t->reveal()).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_FALSE(accounts_->CreateToken("ana", "nobody", "x").ok());
+}
+
+}  // namespace
+}  // namespace certme::admin

@@ -1,0 +1,135 @@
+// The JSON API through its handlers (the routes are the same functions).
+#include <gtest/gtest.h>
+
+#include "admin_test_util.h"
+#include "idp/admin/console.h"
+#include "idp/http/router.h"
+#include "idp/store/store.h"
+
+namespace certme::admin {
+namespace {
+
+using testing::Catalogue;
+using testing::MakeCert;
+
+class AdminApiTest : public ::testing::Test {
+ protected:
+  AdminApiTest()
+      : store_(NewMemoryStore({&clock_})),
+        prod_(NewMemoryStore({&clock_})),
+        audit_(*store_, clock_),
+        accounts_(AccountOptions{.hash = {.memory_kib = 1024, .iterations = 1, .parallelism = 1}}, *store_, audit_,
+                  clock_, random_),
+        services_(*store_, {"test", "https://t", store_.get()}, Environment{"production", "https://p", prod_.get()},
+                  Catalogue(), audit_, clock_, random_),
+        console_(ConsoleOptions{}, accounts_, services_, audit_) {
+    EXPECT_TRUE(accounts_.CreateUser("cli", "ana", Secret("a long enough password")).ok());
+    token_ = accounts_.CreateToken("cli", "ana", "tests")->reveal();
+    console_.Mount(router_);
+  }
+
+  HttpResponse Call(std::string method, std::string path, std::string body = "", bool auth = true) {
+    auto m = router_.Match(method, path.substr(0, path.find('?')));
+    EXPECT_EQ(m.status, 0) << method << " " << path;
+    if (m.status != 0) return HttpResponse::Text(m.status, "");
+    HttpRequest req;
+    req.method = method;
+    req.path = path.substr(0, path.find('?'));
+    if (auto q = path.find('?'); q != std::string::npos) req.query = *ParseUrlEncoded(path.substr(q + 1));
+    req.path_params = m.path_params;
+    req.body = body;
+    req.headers.Set("content-type", "application/json");
+    if (auth) req.headers.Set("authorization", "Bearer " + token_);
+    return (*m.handler)(req);
+  }
+
+  nlohmann::json Oidc() {
+    return {{"protocol", "oidc"},
+            {"technical_contact", "it@rp.example"},
+            {"names", {{"ro", "Serviciu"}, {"ru", "Служба"}, {"en", "<script>alert(1)</script>"}}},
+            {"description", "Test service."},
+            {"certificate", cert_a_.pem},
+            {"attributes", {"idnp", "first_name"}},
+            {"contract_number", "C-1"},
+            {"contract_date", "2026-01-15"},
+            {"redirect_uris", {"https://rp.example/cb"}}};
+  }
+
+  FakeClock clock_;
+  FakeRandom random_;
+  std::unique_ptr<Store> store_, prod_;
+  AuditLog audit_;
+  AdminAccounts accounts_;
+  ServiceAdmin services_;
+  AdminConsole console_;
+  Router router_;
+  std::string token_;
+  static inline const testing::TestCert cert_a_ = MakeCert("a"), cert_b_ = MakeCert("b");
+};
+
+TEST_F(AdminApiTest, EveryRouteWantsABearerToken) {
+  for (auto [m, p] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/admin/api/v1/services"}, {"POST", "/admin/api/v1/services"},
+           {"GET", "/admin/api/v1/services/x"}, {"DELETE", "/admin/api/v1/services/x"},
+           {"POST", "/admin/api/v1/services/x/promote"}, {"POST", "/admin/api/v1/services/x/environments/test/disable"},
+           {"GET", "/admin/api/v1/audit"}, {"GET", "/admin/api/v1/attributes"}, {"POST", "/admin/api/v1/tokens"}}) {
+    auto r = Call(m, p, "{}", false);
+    EXPECT_EQ(r.status, 401) << m << " " << p;
+    EXPECT_TRUE(r.headers.Has("www-authenticate"));
+  }
+}
+
+TEST_F(AdminApiTest, RegisterPromoteDisableAudit) {
+  auto created = Call("POST", "/admin/api/v1/services", Oidc().dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto j = nlohmann::json::parse(created.body);
+  std::string id = j["service"]["id"];
+  EXPECT_EQ(j["client_secret"].get<std::string>().size(), 43u);
+  EXPECT_EQ(j["service"]["test"]["definition"]["client_secret_sha256"], "[redacted]");
+  EXPECT_EQ(j["service"]["names"]["en"], "<script>alert(1)</script>");
+
+  auto got = Call("GET", "/admin/api/v1/services/" + id);
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(got.body.find(j["client_secret"].get<std::string>()), std::string::npos);
+
+  auto same_cert = Call("POST", "/admin/api/v1/services/" + id + "/promote",
+                        nlohmann::json{{"certificate", cert_a_.pem}, {"approved", true}}.dump());
+  EXPECT_EQ(same_cert.status, 400);
+  EXPECT_TRUE(nlohmann::json::parse(same_cert.body)["fields"].contains("certificate"));
+  auto promoted = Call("POST", "/admin/api/v1/services/" + id + "/promote",
+                       nlohmann::json{{"certificate", cert_b_.pem}, {"approved", true}}.dump());
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  EXPECT_TRUE(NewStoreClientRegistry(*prod_)->Get(id).ok());
+
+  auto off = Call("POST", "/admin/api/v1/services/" + id + "/environments/production/disable");
+  EXPECT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(NewStoreClientRegistry(*prod_)->Get(id).ok());
+  EXPECT_EQ(Call("POST", "/admin/api/v1/services/" + id + "/environments/staging/disable").status, 404);
+  EXPECT_EQ(Call("POST", "/admin/api/v1/services/" + id + "/environments/test/rotate-secret").status, 200);
+
+  auto audit = Call("GET", "/admin/api/v1/audit?format=csv");
+  EXPECT_EQ(audit.status, 200);
+  EXPECT_NE(audit.body.find("service.promote"), std::string::npos);
+  auto jsonl = Call("GET", "/admin/api/v1/audit");
+  size_t lines = std::count(jsonl.body.begin(), jsonl.body.end(), '\n');
+  EXPECT_EQ(lines, 6u);  // user.create, token.create, service.create, promote, disable, rotate-secret
+  EXPECT_EQ(Call("DELETE", "/admin/api/v1/services/" + id).status, 204);
+  EXPECT_EQ(Call("GET", "/admin/api/v1/services/" + id).status, 404);
+}
+
+TEST_F(AdminApiTest, MalformedBodiesGetClearErrors) {
+  EXPECT_EQ(Call("POST", "/admin/api/v1/services", "not json").status, 400);
+  EXPECT_EQ(Call("POST", "/admin/api/v1/services", "[1]").status, 400);
+  EXPECT_EQ(Call("POST", "/admin/api/v1/services", std::string(100, '[') + std::string(100, ']')).status, 400);
+  auto typed = Call("POST", "/admin/api/v1/services", R"({"protocol": 7, "redirect_uris": "x"})");
+  EXPECT_EQ(typed.status, 400);
+  auto f = nlohmann::json::parse(typed.body)["fields"];
+  EXPECT_TRUE(f.contains("protocol"));
+  EXPECT_TRUE(f.contains("redirect_uris"));
+  auto empty = Call("POST", "/admin/api/v1/services", "{}");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_GE(nlohmann::json::parse(empty.body)["fields"].size(), 5u);
+}
+
+}  // namespace
+}  // namespace certme::admin

@@ -1,0 +1,235 @@
+#include "idp/admin/service_admin.h"
+
+#include <gtest/gtest.h>
+
+#include "admin_test_util.h"
+#include "idp/store/store.h"
+
+namespace certme::admin {
+namespace {
+
+using testing::Catalogue;
+using testing::MakeCert;
+using testing::TestCert;
+
+class ServiceAdminTest : public ::testing::Test {
+ protected:
+  ServiceAdminTest()
+      : test_store_(NewMemoryStore({&clock_})),
+        prod_store_(NewMemoryStore({&clock_})),
+        audit_(*test_store_, clock_),
+        admin_(*test_store_, {"test", "https://test.bridge", test_store_.get()},
+               Environment{"production", "https://bridge", prod_store_.get()}, Catalogue(), audit_, clock_,
+               random_) {}
+
+  static const TestCert& CertA() {
+    static TestCert c = MakeCert("sp-test");
+    return c;
+  }
+  static const TestCert& CertB() {
+    static TestCert c = MakeCert("sp-prod");
+    return c;
+  }
+
+  ServiceInput Common(std::string protocol) {
+    ServiceInput in;
+    in.protocol = std::move(protocol);
+    in.technical_contact = "it@serviciu.example.md";
+    in.name_ro = "Serviciul meu";
+    in.name_ru = "Моя служба";
+    in.name_en = "My service";
+    in.description = "Pays the parking fees.";
+    in.certificate = CertA().pem;
+    in.attributes = {"idnp", "first_name", "last_name"};
+    in.contract_number = "MP-2026/17";
+    in.contract_date = "2026-03-01";
+    return in;
+  }
+  ServiceInput Saml() {
+    ServiceInput in = Common("saml");
+    in.entity_id = "https://sp.example/metadata";
+    in.acs_urls = {"https://sp.example/acs"};
+    in.slo_url = "https://sp.example/slo";
+    return in;
+  }
+  ServiceInput Oidc() {
+    ServiceInput in = Common("oidc");
+    in.redirect_uris = {"https://rp.example/cb"};
+    return in;
+  }
+  std::vector<std::string> Actions() {
+    std::vector<std::string> out;
+    auto entries = audit_.List();
+    for (const auto& e : *entries) out.push_back(e.action + ":" + e.environment);
+    return out;
+  }
+
+  FakeClock clock_;
+  FakeRandom random_;
+  std::unique_ptr<Store> test_store_, prod_store_;
+  AuditLog audit_;
+  ServiceAdmin admin_;
+};
+
+TEST_F(ServiceAdminTest, SamlRegistrationLandsInTheTestRegistryOnly) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Saml(), &e);
+  ASSERT_TRUE(r.ok()) << r.status().ToString() << " " << nlohmann::json(e).dump();
+  EXPECT_FALSE(r->client_secret);
+  auto live = saml::NewStoreServiceRegistry(*test_store_)->Get("https://sp.example/metadata");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_EQ(live->names.at("ru"), "Моя служба");
+  EXPECT_EQ(live->attributes, (std::vector<std::string>{"idnp", "first_name", "last_name"}));
+  EXPECT_TRUE(live->require_signed_requests);
+  EXPECT_FALSE(saml::NewStoreServiceRegistry(*prod_store_)->Get("https://sp.example/metadata").ok());
+  EXPECT_EQ(Actions(), std::vector<std::string>{"service.create:test"});
+  // The same entity ID twice on one environment is refused.
+  FieldErrors e2;
+  EXPECT_FALSE(admin_.Create("ana", Saml(), &e2).ok());
+  EXPECT_EQ(e2.count("entity_id"), 1u);
+}
+
+TEST_F(ServiceAdminTest, OidcSecretIsShownOnceAndStoredHashed) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok()) << nlohmann::json(e).dump();
+  ASSERT_TRUE(r->client_secret);
+  const std::string secret = r->client_secret->reveal();
+  auto live = NewStoreClientRegistry(*test_store_)->Get(r->record.id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->client_secret_sha256, HashClientSecret(secret));
+  EXPECT_EQ(live->scopes, (std::vector<std::string>{"openid", "certme", "profile"}));
+  // Nowhere in the console's store (records, audit) is the secret itself.
+  for (const char* ns : {"admin_service", "admin_audit", "oidc_client"}) {
+    auto rows = test_store_->List(ns);
+    for (const auto& row : *rows) EXPECT_EQ(row.value.find(secret), std::string::npos) << ns;
+  }
+  // The audit log does not even carry its hash.
+  EXPECT_EQ(AuditLog::ToJsonLines(*audit_.List()).find(live->client_secret_sha256), std::string::npos);
+  // Rotation: a new secret, the old one stops matching.
+  auto rotated = admin_.RotateSecret("ana", r->record.id, "test");
+  ASSERT_TRUE(rotated.ok());
+  EXPECT_NE(rotated->reveal(), secret);
+  EXPECT_EQ(NewStoreClientRegistry(*test_store_)->Get(r->record.id)->client_secret_sha256,
+            HashClientSecret(rotated->reveal()));
+}
+
+TEST_F(ServiceAdminTest, FieldErrorsNameEachField) {
+  ServiceInput in = Saml();
+  in.technical_contact = "not an address";
+  in.name_ru = "";
+  in.description = std::string(400, 'x');
+  in.acs_urls = {"javascript:alert(1)"};
+  in.attributes = {"idnp", "shoe_size"};
+  in.contract_date = "2026-02-30";
+  in.certificate = CertA().private_pem;
+  FieldErrors e;
+  auto r = admin_.Create("ana", in, &e);
+  ASSERT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  for (const char* f : {"technical_contact", "name_ru", "description", "acs_urls", "attributes", "contract_date",
+                        "certificate"})
+    EXPECT_EQ(e.count(f), 1u) << f << " in " << nlohmann::json(e).dump();
+  EXPECT_NE(e["certificate"].find("never send the .pfx"), std::string::npos);
+  EXPECT_TRUE(test_store_->List("saml_sp")->empty());
+  EXPECT_TRUE(audit_.List()->empty());
+}
+
+TEST_F(ServiceAdminTest, MarkupIsKeptAsData) {
+  ServiceInput in = Oidc();
+  in.name_en = "<script>alert(1)</script>";
+  FieldErrors e;
+  auto r = admin_.Create("ana", in, &e);
+  ASSERT_TRUE(r.ok()) << nlohmann::json(e).dump();
+  EXPECT_EQ(admin_.Get(r->record.id)->names.at("en"), "<script>alert(1)</script>");
+}
+
+TEST_F(ServiceAdminTest, PromotionNeedsANewCertificateAndApproval) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Saml(), &e);
+  ASSERT_TRUE(r.ok());
+  const std::string id = r->record.id;
+
+  PromoteInput p;
+  p.certificate = CertA().pem;  // the test certificate
+  p.approved = true;
+  FieldErrors pe;
+  EXPECT_EQ(admin_.Promote("ion", id, p, &pe).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(pe["certificate"].find("test certificate"), std::string::npos);
+
+  p.certificate = CertB().der;
+  p.approved = false;
+  pe.clear();
+  EXPECT_FALSE(admin_.Promote("ion", id, p, &pe).ok());
+  EXPECT_EQ(pe.count("approved"), 1u);
+  EXPECT_FALSE(saml::NewStoreServiceRegistry(*prod_store_)->Get("https://sp.example/metadata").ok());
+
+  p.approved = true;
+  p.approval_note = "tested 2026-11-20";
+  p.acs_urls = {"https://sp.example/prod/acs"};
+  pe.clear();
+  auto promoted = admin_.Promote("ion", id, p, &pe);
+  ASSERT_TRUE(promoted.ok()) << promoted.status().ToString() << nlohmann::json(pe).dump();
+  auto live = saml::NewStoreServiceRegistry(*prod_store_)->Get("https://sp.example/metadata");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->acs_urls, std::vector<std::string>{"https://sp.example/prod/acs"});
+  EXPECT_EQ(live->certificate_pem, CertB().pem);
+  // Test keeps its own certificate and URLs.
+  auto test_live = saml::NewStoreServiceRegistry(*test_store_)->Get("https://sp.example/metadata");
+  EXPECT_EQ(test_live->certificate_pem, CertA().pem);
+  EXPECT_EQ(promoted->record.production->approved_by, "ion");
+  EXPECT_EQ(admin_.Promote("ion", id, p, &pe).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Actions().back(), "service.promote:production");
+  auto last = audit_.List(1, true)->front();
+  EXPECT_TRUE(last.before["production"].is_null());
+  EXPECT_EQ(last.after["production"]["approved_by"], "ion");
+}
+
+TEST_F(ServiceAdminTest, OidcProductionGetsItsOwnSecret) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok());
+  PromoteInput p{.certificate = CertB().pem, .approved = true};
+  auto promoted = admin_.Promote("ana", r->record.id, p, &e);
+  ASSERT_TRUE(promoted.ok()) << nlohmann::json(e).dump();
+  ASSERT_TRUE(promoted->client_secret);
+  EXPECT_NE(promoted->client_secret->reveal(), r->client_secret->reveal());
+  EXPECT_EQ(NewStoreClientRegistry(*prod_store_)->Get(r->record.id)->client_secret_sha256,
+            HashClientSecret(promoted->client_secret->reveal()));
+}
+
+TEST_F(ServiceAdminTest, DisableRemovesFromTheLiveRegistryEnableRestoresDeleteRemovesAll) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok());
+  const std::string id = r->record.id;
+  auto registry = NewStoreClientRegistry(*test_store_);
+  ASSERT_TRUE(admin_.SetEnabled("ana", id, "test", false).ok());
+  EXPECT_EQ(registry->Get(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(admin_.Get(id)->test->state, "disabled");
+  ASSERT_TRUE(admin_.SetEnabled("ana", id, "test", true).ok());
+  EXPECT_TRUE(registry->Get(id).ok());
+  ASSERT_TRUE(admin_.Promote("ana", id, {.certificate = CertB().pem, .approved = true}, &e).ok());
+  ASSERT_TRUE(admin_.Delete("ana", id).ok());
+  EXPECT_FALSE(registry->Get(id).ok());
+  EXPECT_FALSE(NewStoreClientRegistry(*prod_store_)->Get(id).ok());
+  EXPECT_EQ(admin_.Get(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Actions(), (std::vector<std::string>{"service.create:test", "service.disable:test",
+                                                 "service.enable:test", "service.promote:production",
+                                                 "service.delete:"}));
+  EXPECT_TRUE(audit_.Verify().ok());
+}
+
+TEST_F(ServiceAdminTest, WithoutProductionPromotionIsRefused) {
+  ServiceAdmin test_only(*test_store_, {"test", "https://test.bridge", test_store_.get()}, std::nullopt,
+                         Catalogue(), audit_, clock_, random_);
+  FieldErrors e;
+  auto r = test_only.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(test_only.Promote("ana", r->record.id, {.certificate = CertB().pem, .approved = true}, &e)
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace certme::admin
