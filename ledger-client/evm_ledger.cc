@@ -22,6 +22,8 @@ using std::chrono::milliseconds;
 
 // Arrays the registry returns grow by updates; bound what we accept.
 constexpr size_t kMaxReturnedItems = 4096;
+// Memory bound of the status cache (about 100 bytes an entry).
+constexpr size_t kMaxCachedStatuses = 1000000;
 
 std::string Hex(std::string_view b) { return "0x" + HexEncode(b); }
 std::string Addr(std::string_view a) { return a.size() == 20 ? ChecksumAddress(a) : Hex(a); }
@@ -430,6 +432,12 @@ class EvmLedgerImpl final : public EvmLedger {
       e.time = h.timestamp;
       out.events.push_back(std::move(e));
     }
+    if (o_.cache_eid_status) {
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      for (const auto& e : out.events)
+        if (e.kind == EventKind::kEidIssued || e.kind == EventKind::kEidStatusChanged) status_cache_.erase(e.user);
+      ++cache_epoch_;
+    }
     NotifyWaiters();
     return out;
   }
@@ -473,10 +481,29 @@ class EvmLedgerImpl final : public EvmLedger {
   }
 
   StatusOr<EidStatus> GetEidStatus(std::string_view user) override {
+    uint64_t epoch = 0;
+    bool fresh = false;
+    if (o_.cache_eid_status) {
+      StartPoller();
+      fresh = SteadyMs() < cache_fresh_until_ms_.load();
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      if (fresh) {
+        auto it = status_cache_.find(std::string(user));
+        if (it != status_cache_.end()) return it->second;
+      }
+      epoch = cache_epoch_;
+    }
     CERTME_ASSIGN_OR_RETURN(std::string r, View(CallAddress("eidStatus(address)", user)));
     abi::Decoder d(r);
     CERTME_ASSIGN_OR_RETURN(uint8_t s, d.Uint8());
     if (s > 3) return Internal("the registry returned an unknown eID status");
+    if (fresh) {
+      // Only if nothing was invalidated while the node was asked: the
+      // answer could predate an event the watcher has just applied.
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      if (epoch == cache_epoch_ && status_cache_.size() < kMaxCachedStatuses)
+        status_cache_[std::string(user)] = static_cast<EidStatus>(s);
+    }
     return static_cast<EidStatus>(s);
   }
 
@@ -711,17 +738,61 @@ class EvmLedgerImpl final : public EvmLedger {
     poller_ = std::thread([this] { Poll(); });
   }
 
-  // Wakes waiters when the head moves (the node pushes nothing over HTTP).
+  static int64_t SteadyMs() {
+    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+
+  // Applies the events read since the last call to the status cache: the
+  // users whose status may have changed are dropped; after a reorg, all.
+  void RefreshCache() {
+    if (!SyncEvents().ok()) return;  // reads go to the node until it answers again
+    {
+      std::lock_guard<std::mutex> events_lock(events_mu_);
+      std::lock_guard<std::mutex> lock(cache_mu_);
+      if (retracted_.load() != cache_retracted_seen_ || events_.size() < cache_applied_) {
+        status_cache_.clear();
+        cache_retracted_seen_ = retracted_.load();
+        cache_applied_ = events_.size();
+        ++cache_epoch_;
+      }
+      for (; cache_applied_ < events_.size(); ++cache_applied_) {
+        const LedgerEvent& e = events_[cache_applied_];
+        if (e.kind == EventKind::kEidIssued || e.kind == EventKind::kEidStatusChanged) {
+          status_cache_.erase(e.user);
+          ++cache_epoch_;
+        }
+      }
+    }
+    MarkCacheFresh();
+  }
+
+  void MarkCacheFresh() {
+    const auto interval = std::chrono::duration_cast<milliseconds>(o_.poll_interval).count();
+    cache_fresh_until_ms_.store(SteadyMs() + 2 * interval + 50);
+  }
+
+  // Wakes waiters when the head moves (the node pushes nothing over HTTP),
+  // and keeps the status cache current.
   void Poll() {
     uint64_t last = 0;
+    bool first = true;
     std::unique_lock<std::mutex> lock(wait_mu_);
     while (!stopping_) {
-      if (waiters_ > 0) {
+      if (waiters_ > 0 || o_.cache_eid_status) {
         lock.unlock();
         auto n = BlockNumber();
+        const bool moved = n.ok() && (*n != last || first);
+        if (n.ok() && o_.cache_eid_status) {
+          if (moved) {
+            RefreshCache();
+          } else {
+            MarkCacheFresh();
+          }
+        }
         lock.lock();
-        if (n.ok() && *n != last) {
+        if (moved) {
           last = *n;
+          first = false;
           ++wake_count_;
           wait_cv_.notify_all();
         }
@@ -743,6 +814,13 @@ class EvmLedgerImpl final : public EvmLedger {
   std::mutex events_mu_;
   std::vector<LedgerEvent> events_;              // GUARDED_BY(events_mu_), chain order
   std::map<uint64_t, std::string> block_hashes_;  // GUARDED_BY(events_mu_)
+
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, EidStatus> status_cache_;  // GUARDED_BY(cache_mu_)
+  uint64_t cache_epoch_ = 0;           // GUARDED_BY(cache_mu_): bumps on every invalidation
+  size_t cache_applied_ = 0;           // GUARDED_BY(cache_mu_): events_ applied so far
+  uint64_t cache_retracted_seen_ = 0;  // GUARDED_BY(cache_mu_)
+  std::atomic<int64_t> cache_fresh_until_ms_{0};
 
   std::mutex wait_mu_;
   std::condition_variable wait_cv_;

@@ -25,6 +25,8 @@
 //  - Time: the ledger's time is the timestamp of the latest block.
 //  - Waiting: one poller thread per ledger asks for the block number every
 //    `poll_interval` while someone waits, and wakes the waiters on a change.
+//  - eID status reads are eth_calls, or served from memory with
+//    `cache_eid_status` (invalidated by events; see the option).
 //
 // Thread-safe: every method may be called from many threads at once.
 #pragma once
@@ -72,6 +74,14 @@ struct EvmLedgerOptions {
   // Tip per gas; nullopt = the node's eth_maxPriorityFeePerGas. Networks
   // without fees (QBFT with min gas price 0, the test chain) set 0.
   std::optional<uint64_t> priority_fee_wei;
+  // Keep eID statuses (the login's hot read) in memory. A watcher thread
+  // polls the head every poll_interval and drops the entries of users whose
+  // EidIssued/EidStatusChanged events arrive (all of them after a reorg);
+  // this ledger's own transactions drop theirs at once. A change made by
+  // another process is therefore seen within about one poll_interval (after
+  // `confirmations` blocks); while the watcher cannot reach the node, reads
+  // go to the node.
+  bool cache_eid_status = false;
 };
 
 class EvmLedger : public Ledger {

@@ -21,6 +21,7 @@ StatusOr<EvmLedgerOptions> EvmOptionsFromConfig(const LedgerConfig& c) {
   o.rpc_retries = c.evm.rpc_retries;
   o.receipt_timeout = std::chrono::seconds(c.evm.receipt_timeout_seconds);
   o.legacy_transactions = c.evm.legacy_transactions;
+  o.cache_eid_status = c.evm.cache_eid_status;
   if (c.evm.priority_fee_wei >= 0) o.priority_fee_wei = static_cast<uint64_t>(c.evm.priority_fee_wei);
   return o;
 }

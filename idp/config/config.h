@@ -271,6 +271,9 @@ struct EvmLedgerConfig {
   bool legacy_transactions = false;
   // Tip per gas in wei; -1 = ask the node (eth_maxPriorityFeePerGas).
   int64_t priority_fee_wei = -1;
+  // Serve eID status reads from memory, invalidated by the registry's
+  // events (another process's change shows within about poll_interval_ms).
+  bool cache_eid_status = true;
 };
 
 struct LedgerConfig {

@@ -319,6 +319,11 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                   "Tip per gas in wei; -1 asks the node (eth_maxPriorityFeePerGas). Networks "
                   "without fees use 0.",
                   -1, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.evm.priority_fee_wei; }),
+      BoolField<C>("ledger.evm.cache_eid_status",
+                   "Serve eID status reads (every login checks one) from memory, invalidated by "
+                   "the registry's events: a change made elsewhere shows within about "
+                   "poll_interval_ms. false: every read is an eth_call.",
+                   [](auto& c) -> auto& { return c.ledger.evm.cache_eid_status; }),
       StringField<C>("ledger.registry_address",
                      "Registry address (0x…). embedded: the expected one (empty: whatever the "
                      "file holds; set it so that a wrong ledger file is refused). evm: the "

@@ -125,6 +125,7 @@ EvmLedgerOptions Anvil::LedgerOptions() const {
   o.chain_id = 31337;
   o.priority_fee_wei = 0;
   o.poll_interval = std::chrono::milliseconds(20);
+  o.cache_eid_status = true;
   o.receipt_timeout = std::chrono::seconds(60);
   return o;
 }

@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "ledger-client/abi.h"
+#include "ledger-client/attributes.h"
 #include "ledger-client/evm_transaction.h"
 #include "ledger-client/registry_abi.h"
 #include "ledger-client/rlp.h"
@@ -333,6 +334,33 @@ TEST_F(EvmLedgerTest, ARestartedClientReadsEveryEventOnce) {
   ASSERT_TRUE(rest.ok());
   ASSERT_EQ(rest->size(), 2u);
   EXPECT_EQ((*rest)[0].kind, EventKind::kProviderAdded);
+}
+
+TEST_F(EvmLedgerTest, CachedStatusesFollowOtherProcessesChanges) {
+  EthKey v = EthKey::Generate();
+  EthKey user = EthKey::Generate();
+  ASSERT_TRUE(ledger_->AddValidator(admin_, v.address()).ok());
+  ASSERT_TRUE(ledger_->IssueEid(v, user.address(), {AttributeKey("idnp")}, {AttributeKey("x")}, 2).ok());
+  EvmLedgerOptions o = Options();
+  o.cache_eid_status = true;
+  auto reader = EvmLedger::Connect(o);  // the bridge, in another process
+  ASSERT_TRUE(reader.ok());
+  // Warm: the watcher vouches for the cache once it has read the head.
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(*(*reader)->GetEidStatus(user.address()), EidStatus::kActive);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(ledger_->SuspendEid(admin_, user.address()).ok());  // elsewhere
+  EidStatus seen = EidStatus::kActive;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(10);
+  while (seen == EidStatus::kActive && std::chrono::steady_clock::now() < deadline) {
+    seen = *(*reader)->GetEidStatus(user.address());
+    if (seen == EidStatus::kActive) std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_EQ(seen, EidStatus::kSuspended) << "the suspension reached the cache";
+  // The reader's own transaction shows at once.
+  ASSERT_TRUE((*reader)->ReactivateEid(admin_, user.address()).ok());
+  EXPECT_EQ(*(*reader)->GetEidStatus(user.address()), EidStatus::kActive);
 }
 
 TEST_F(EvmLedgerTest, AWrongAddressOrChainIsRefusedAtConnect) {

@@ -1,0 +1,175 @@
+// The EVM ledger backend on a real local chain (anvil, started here on a
+// free port; npm @foundry-rs/anvil, see scripts/deps):
+//  - BM_EvmValidationRoundTrip/0: consent signed → request transaction →
+//    the validator service (its own EvmLedger, as in its own process) woken
+//    by the head poller → answer transaction → the provider woken → values
+//    checked; anvil mines each transaction at once (automine).
+//  - BM_EvmValidationRoundTrip/1: the same with a block every second
+//    (interval mining), as a real network with 1 s blocks.
+//  - BM_EvmEidStatusRead/0: eID status reads as eth_calls; /1: from the
+//    event-invalidated cache (ledger.evm.cache_eid_status).
+// Run: ledger_evm_bench [--benchmark_filter=RoundTrip]
+// Poll interval: 50 ms (ledger.evm.poll_interval_ms would be set to that).
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/random.h"
+#include "ledger-client/abi.h"
+#include "ledger-client/attributes.h"
+#include "ledger-client/evm_ledger.h"
+#include "tests/ledger/anvil.h"
+
+namespace certme {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kUsers = 20;
+
+template <typename T>
+T Must(StatusOr<T> s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(s).value();
+}
+
+struct Person {
+  EthKey key = EthKey::Generate();
+  std::vector<DisclosedAttribute> attrs;
+};
+
+// A registry on a fresh node with a validator, a provider and kUsers users.
+struct World {
+  std::unique_ptr<Anvil> node;
+  EthKey admin = EthKey::Generate(), validator = EthKey::Generate(), provider = EthKey::Generate();
+  Deployment deployment;
+  std::vector<Person> users;
+  std::unique_ptr<EvmLedger> ledger;  // the provider's (the bridge's)
+
+  explicit World(bool cache) {
+    node = Must(Anvil::Start(), "start anvil");
+    ledger = Must(Open(cache, /*deploy=*/true), "deploy");
+    Must(ledger->AddValidator(admin, validator.address()), "add validator");
+    Must(ledger->AddProvider(admin, provider.address()), "add provider");
+    users.resize(kUsers);
+    for (auto& u : users) {
+      u.attrs = {{"first_name", "Ion", abi::ToBytes32(SystemRandom().Bytes(32))},
+                 {"idnp", "2001234567890", abi::ToBytes32(SystemRandom().Bytes(32))}};
+      std::vector<Bytes32> keys, cs;
+      for (const auto& a : u.attrs) {
+        keys.push_back(AttributeKey(a.name));
+        cs.push_back(AttributeCommitment(u.key.address(), keys.back(), a.value, a.salt));
+      }
+      Must(ledger->IssueEid(validator, u.key.address(), keys, cs, kLoaSubstantial), "issue");
+    }
+  }
+
+  StatusOr<std::unique_ptr<EvmLedger>> Open(bool cache, bool deploy = false) {
+    if (deploy) return node->NewRegistry(admin, &deployment);
+    EvmLedgerOptions o = node->LedgerOptions();
+    o.registry = deployment.address;
+    o.from_block = deployment.block;
+    o.poll_interval = std::chrono::milliseconds(50);
+    o.cache_eid_status = cache;
+    return EvmLedger::Connect(o);
+  }
+};
+
+// The validator service as `certme validator serve` runs it, with its own
+// connection (as its own process would have).
+class ValidatorService {
+ public:
+  explicit ValidatorService(World& w)
+      : w_(w), ledger_(Must(w.Open(false), "validator ledger")),
+        after_(Must(ledger_->BlockNumber(), "block")), thread_([this] { Run(); }) {}
+  ~ValidatorService() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    EventFilter f;
+    f.kind = EventKind::kValidationRequested;
+    f.validator = w_.validator.address();
+    f.after_block = after_;
+    while (!stop_) {
+      auto events = Must(ledger_->WaitForEvents(f, std::chrono::milliseconds(100)), "wait");
+      for (const auto& e : events) {
+        f.after_block = std::max(f.after_block, e.block);
+        auto r = Must(ledger_->GetRequest(e.request_id), "request");
+        if (r.status != RequestStatus::kOpen) continue;
+        auto eid = Must(ledger_->GetEid(r.user), "eid");
+        std::vector<Bytes32> cs;
+        for (const auto& k : r.attr_keys)
+          for (size_t i = 0; i < eid.attr_keys.size(); ++i)
+            if (eid.attr_keys[i] == k) cs.push_back(eid.commitments[i]);
+        Must(ledger_->AnswerValidation(w_.validator, r.id, cs, eid.loa), "answer");
+      }
+    }
+  }
+
+  World& w_;
+  std::unique_ptr<EvmLedger> ledger_;
+  const uint64_t after_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void BM_EvmValidationRoundTrip(benchmark::State& state) {
+  World w(/*cache=*/false);
+  auto provider = Must(w.Open(false), "provider ledger");
+  if (state.range(0) == 1) {
+    Must(w.node->Rpc("evm_setAutomine", json::array({false})), "automine off");
+    Must(w.node->Rpc("evm_setIntervalMining", json::array({1})), "1 s blocks");
+  }
+  ValidatorService service(w);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Person& u = w.users[i++ % w.users.size()];
+    Consent c{u.key.address(), w.provider.address(), {AttributeKey("first_name"), AttributeKey("idnp")},
+              abi::ToBytes32(SystemRandom().Bytes(32)), static_cast<uint64_t>(provider->Now() + 600)};
+    EthSignature sig = SignConsent(u.key, provider->Domain(), c);
+    uint64_t id = Must(provider->RequestValidation(
+                           w.provider, c, std::string(reinterpret_cast<const char*>(sig.rsv.data()), 65)),
+                       "request");
+    auto answered = Must(provider->WaitForAnswer(id, std::chrono::seconds(30)), "wait for answer");
+    if (!CheckDisclosure(u.key.address(), u.attrs, answered.attr_keys, answered.commitments).ok())
+      state.SkipWithError("disclosure did not verify");
+  }
+  state.SetLabel(state.range(0) ? "1 s blocks" : "automine");
+}
+BENCHMARK(BM_EvmValidationRoundTrip)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond)->MinTime(3);
+
+void BM_EvmEidStatusRead(benchmark::State& state) {
+  static World* w = new World(/*cache=*/false);
+  const bool cache = state.range(0) != 0;
+  auto reader = Must(w->Open(cache), "reader");
+  // Let the watcher read the head once so that the cache is vouched for.
+  for (int k = 0; k < 20; ++k) {
+    (void)reader->GetEidStatus(w->users[0].key.address());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    auto s = reader->GetEidStatus(w->users[i++ % w->users.size()].key.address());
+    if (!s.ok() || *s != EidStatus::kActive) state.SkipWithError("unexpected status");
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetLabel(cache ? "cached, invalidated by events" : "eth_call each");
+}
+BENCHMARK(BM_EvmEidStatusRead)->Arg(0)->Arg(1)->UseRealTime();
+
+}  // namespace
+}  // namespace certme
+
+BENCHMARK_MAIN();
