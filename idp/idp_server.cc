@@ -316,6 +316,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.dev_mode = c.dev_mode;
   ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
   ho.access_log_enabled = c.logging.access_log;
+  ho.backend_unavailable = [store] { return store->Ping().code() == StatusCode::kUnavailable; };
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
   return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
 }

@@ -866,7 +866,7 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
-                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out"}, {"salts", "yes", "refuse"},
+                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert"}, {"salts", "yes", "refuse"},
                  "wallet", &a))
     return 2;
   Settings s;

@@ -284,6 +284,11 @@ void Finish(const std::shared_ptr<Exchange>& x, HttpResponse resp, std::string d
   if (x->answered.exchange(true)) return;
   Core& core = *x->conn->core;
   if (core.draining.load()) x->ctx.keep_alive = false;
+  if (resp.status == 500 && core.opts.backend_unavailable && core.opts.backend_unavailable()) {
+    resp.status = 503;
+    resp.headers.Set("Retry-After", "5");
+    detail = detail.empty() ? "state backend unavailable" : detail + "; state backend unavailable";
+  }
   std::string policy_detail = ApplyResponsePolicy(resp, x->ctx);
   if (!policy_detail.empty()) detail = detail.empty() ? policy_detail : detail + "; " + policy_detail;
   const size_t body_bytes = x->ctx.head ? 0 : resp.body.size();

@@ -66,6 +66,11 @@ struct HttpServerOptions {
   Duration request_timeout = std::chrono::seconds(30);
   // listen(2) backlog.
   int backlog = 511;
+  // Asked when a handler answers 500: true when the shared state cannot be
+  // reached (a Redis that is down or stalled). The answer then becomes 503
+  // with Retry-After, a temporary outage rather than a bug, for clients and
+  // for the proxy in front. Null: never asked.
+  std::function<bool()> backend_unavailable;
 
   // Every problem at once (InvalidArgument), or OK.
   Status Validate() const;

@@ -460,6 +460,28 @@ TEST_F(ServerTest, ServerErrorsNeverLeakDetails) {
   EXPECT_FALSE(i.Header("set-cookie").has_value());
 }
 
+// A handler's 500 while the state backend is unreachable (Redis down) is a
+// temporary outage: 503 with Retry-After, still without detail; a 500 while
+// it is reachable stays a 500.
+TEST_F(ServerTest, ServerErrorWhileTheBackendIsDownIs503) {
+  std::atomic<bool> down{true};
+  router_->Get("/five", [](const HttpRequest&) {
+    return HttpResponse::Json(500, R"({"error":"redis 127.0.0.1:6379: Connection refused"})");
+  });
+  router_->Get("/fine", [](const HttpRequest&) { return HttpResponse::Text(200, "ok"); });
+  HttpServerOptions o;
+  o.backend_unavailable = [&] { return down.load(); };
+  Start(o);
+  auto r = Curl("GET", Url("/five"), "", {"X-Request-Id: req-down"});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.Header("retry-after"), "5");
+  EXPECT_THAT(r.body, Not(HasSubstr("6379")));
+  EXPECT_THAT(LogFor("req-down").value("error", ""), HasSubstr("state backend unavailable"));
+  EXPECT_EQ(Curl("GET", Url("/fine")).status, 200);
+  down = false;
+  EXPECT_EQ(Curl("GET", Url("/five")).status, 500);
+}
+
 TEST_F(ServerTest, ForwardedHeadersHonouredOnlyFromTrustedProxies) {
   router_->Get("/who", EchoRequest);
   HttpServerOptions o;
