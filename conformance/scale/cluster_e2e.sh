@@ -29,7 +29,7 @@ WALLET_PID=""
 cleanup() {
   local rc=$?
   set +e
-  for p in "$WALLET_PID" "$SERVE_PID"; do
+  for p in $WALLET_PID $SERVE_PID; do
     [[ -n $p ]] && { kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; }
   done
   cluster_stop
@@ -42,7 +42,7 @@ for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
 export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
 fail() {
   echo "cluster_e2e: FAILED: $*" >&2
-  for f in cluster/replica-1.log cluster/replica-2.log cluster/nginx/error.log serve.log wallet.log; do
+  for f in cluster/replica-1.log cluster/replica-2.log cluster/nginx/error.log serve-a.log serve-b.log wallet.log; do
     [[ -f $f ]] && { echo "--- $f" >&2; grep -v '"route":"/readyz"' "$f" | tail -15 >&2; }
   done
   exit 1
@@ -66,8 +66,19 @@ USER2=$(CERTME_WALLET=var/wallet2.json certme wallet create)
 certme validator enroll --user "$USER2" --attr first_name=Maria --attr last_name=Rusu \
   --attr birth_date=1990-02-03 --loa substantial --out enrollment2.json >/dev/null
 CERTME_WALLET=var/wallet2.json certme wallet import enrollment2.json >/dev/null
-start_validator() { "$CERTME" validator serve >>serve.log 2>&1 & SERVE_PID=$!; }
-stop_validator() { kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true; SERVE_PID=""; }
+# The validator service runs twice (high availability, one key): every
+# request must be answered exactly once and none missed.
+start_validator() {
+  "$CERTME" validator serve >>serve-a.log 2>&1 &
+  SERVE_PID="$!"
+  "$CERTME" validator serve >>serve-b.log 2>&1 &
+  SERVE_PID+=" $!"
+}
+stop_validator() {
+  local p
+  for p in $SERVE_PID; do kill "$p"; wait "$p" 2>/dev/null || true; done
+  SERVE_PID=""
+}
 start_validator
 
 cluster_init "$WORK/cluster" "$CERTME" 2
@@ -204,7 +215,11 @@ RT2=$(json refresh_token <<<"$T2")
 T1=$(tokens -d grant_type=refresh_token -d "refresh_token=$RT1")
 RT1=$(json refresh_token <<<"$T1")
 cluster_start_replica "$holder" || fail "replica $holder did not restart"
-step "3. replica $holder killed while holding the answer; replica $other resumed it, the login completed"
+# Two logins needed a validation: two answers in all, whichever validator
+# instance won each (the registry refuses a second answer to a request).
+answered=$(cat serve-a.log serve-b.log | grep -c '"msg":"validation answered"' || true)
+[[ $answered == 2 ]] || fail "validators: $answered answers for 2 requests"
+step "3. replica $holder killed while holding the answer; replica $other resumed it, the login completed; 2 validator instances answered each request once"
 
 # ------------------------------------------------- 4. Redis killed and restarted
 cluster_kill_redis

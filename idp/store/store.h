@@ -141,7 +141,7 @@ struct RedisStoreOptions {
   // every connection failure, so a Sentinel failover is followed), else
   // `host`:`port`.
   std::string unix_socket;
-  std::vector<std::string> sentinels;  // "host:port" each
+  std::vector<std::string> sentinels;  // "host:port" each; asked without AUTH
   // The name the sentinels monitor the primary under.
   std::string sentinel_master = "certme";
   std::string host = "127.0.0.1";
