@@ -363,6 +363,26 @@ TEST_F(EvmLedgerTest, CachedStatusesFollowOtherProcessesChanges) {
   EXPECT_EQ(*(*reader)->GetEidStatus(user.address()), EidStatus::kActive);
 }
 
+TEST_F(EvmLedgerTest, LegacyTransactionsWorkWhereEip1559IsNotWanted) {
+  EvmLedgerOptions o = Options();
+  o.legacy_transactions = true;
+  auto l = EvmLedger::Connect(o);
+  ASSERT_TRUE(l.ok());
+  EthKey v = EthKey::Generate();
+  auto r = (*l)->AddValidator(admin_, v.address());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto tx = anvil_->Rpc("eth_getTransactionByHash", json::array({HexData(abi::AsView(r->tx_hash))}));
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ(tx->value("type", std::string()), "0x0") << "an EIP-155 transaction";
+  EXPECT_TRUE(*(*l)->IsValidator(v.address()));
+  // The default is EIP-1559 (type 2).
+  auto r2 = ledger_->AddProvider(admin_, v.address());
+  ASSERT_TRUE(r2.ok());
+  auto tx2 = anvil_->Rpc("eth_getTransactionByHash", json::array({HexData(abi::AsView(r2->tx_hash))}));
+  ASSERT_TRUE(tx2.ok());
+  EXPECT_EQ(tx2->value("type", std::string()), "0x2");
+}
+
 TEST_F(EvmLedgerTest, AWrongAddressOrChainIsRefusedAtConnect) {
   EvmLedgerOptions o = Options();
   o.registry = EthKey::Generate().address();
