@@ -561,8 +561,12 @@ class EvmLedgerImpl final : public EvmLedger {
     CERTME_RETURN_IF_ERROR(SyncEvents());
     std::lock_guard<std::mutex> lock(events_mu_);
     std::vector<LedgerEvent> out;
-    for (const auto& e : events_)
-      if (EventMatches(filter, e)) out.push_back(e);
+    // events_ is in block order: skip straight past filter.after_block
+    // (waiters ask for what is new; the log only grows).
+    auto it = std::upper_bound(events_.begin(), events_.end(), filter.after_block,
+                               [](uint64_t block, const LedgerEvent& e) { return block < e.block; });
+    for (; it != events_.end(); ++it)
+      if (EventMatches(filter, *it)) out.push_back(*it);
     return out;
   }
 

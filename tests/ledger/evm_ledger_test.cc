@@ -105,6 +105,29 @@ TEST(EvmTransactionTest, Eip1559RoundTripsAndRecoversTheSender) {
   EXPECT_TRUE(!t.ok() || t->from != key.address());
 }
 
+// The same type-2 transaction signed by npm ethers (Wallet.signTransaction):
+// byte-identical here (both sign deterministically, RFC 6979), and decoded.
+TEST(EvmTransactionTest, Eip1559MatchesEthersByteForByte) {
+  auto key = EthKey::FromHex("4646464646464646464646464646464646464646464646464646464646464646");
+  ASSERT_TRUE(key.ok());
+  EvmTransaction tx;
+  tx.chain_id = 31337;
+  tx.nonce = 3;
+  tx.max_priority_fee_per_gas = 1;
+  tx.max_fee_per_gas = 1000;
+  tx.gas_limit = 100000;
+  tx.to = std::string(20, '\x11');
+  tx.data = AccountCall(RegistryMethod::kAddValidator, std::string(20, '\x22'));
+  const std::string ethers =
+            "02f88b827a6903018203e8830186a094111111111111111111111111111111111111111180a44d238c8e0000000000000000"
+            "000000002222222222222222222222222222222222222222c080a0b7c9ec19298d6827928501a6acf94fad5a116298698f0f"
+            "ada696fd37597e2295a02a957fe7c09220f91f8789fead484ed4337f1e15750e893cd397cf74a3de8c51";
+  EXPECT_EQ(HexEncode(SignEvmTransaction(*key, tx).raw), ethers);
+  auto back = DecodeRawTransaction(HexDecode(ethers).value());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->from, key->address());
+}
+
 TEST(RegistryRevertTest, CustomErrorsBecomeNamedLedgerErrors) {
   Status s = DecodeRegistryRevert(abi::Selector("EidNotActive(uint8)") + abi::Encoder().Uint(2).Encode());
   EXPECT_EQ(LedgerErrorOf(s), LedgerErrorCode::kEidNotActive);
