@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -316,7 +317,22 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.dev_mode = c.dev_mode;
   ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
   ho.access_log_enabled = c.logging.access_log;
-  ho.backend_unavailable = [store] { return store->Ping().code() == StatusCode::kUnavailable; };
+  // One probe a second at most: while Redis is stalled each Ping waits for
+  // the command timeout, and a burst of failing requests must not queue
+  // behind a probe each.
+  struct ProbeCache {
+    std::atomic<int64_t> checked_ms{0};
+    std::atomic<bool> down{false};
+  };
+  auto probe = std::make_shared<ProbeCache>();
+  ho.backend_unavailable = [store, probe] {
+    int64_t now = SystemClock().NowUnixMillis();
+    int64_t last = probe->checked_ms.load();
+    if (now - last < 1000 || !probe->checked_ms.compare_exchange_strong(last, now))
+      return probe->down.load();
+    probe->down = store->Ping().code() == StatusCode::kUnavailable;
+    return probe->down.load();
+  };
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
   return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
 }
