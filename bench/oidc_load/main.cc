@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -54,12 +55,13 @@ struct Options {
   double duration_s = 10;
   double warmup_s = 2;
   int timeout_ms = 5000;
-  int server_pid = 0;
+  std::vector<int> server_pids;  // the bridge (several: the replicas of a cluster)
   bool sso = false;
   bool login_page = false;
   bool json = false;
   std::string label;  // free text copied into the JSON (e.g. the store backend)
-  int validator_pid = 0;
+  std::vector<int> validator_pids;
+  std::vector<int> extra_pids;  // infrastructure measured apart: proxy, store server
   // Wallet login: benchmark users [users_begin, users_end) of wallet_seed.
   std::string wallet_seed = "bench";
   uint64_t users_begin = 0, users_end = 0;
@@ -82,12 +84,13 @@ void Usage(FILE* out) {
       "  --duration S         measured seconds (default 10, max 60)\n"
       "  --warmup S           unmeasured seconds first (default 2, max 10)\n"
       "  --timeout-ms N       per send/receive (default 5000)\n"
-      "  --server-pid PID     server process to measure CPU and RSS of\n"
+      "  --server-pid PID[,PID…]  server process(es) to measure CPU and RSS of (sums: replicas)\n"
       "  --sso                keep cookies between flows (reuse the SSO session)\n"
       "  --login-page         also GET the development login page, as a browser would\n"
       "  --json               print the result as one JSON line on stdout (report on stderr)\n"
       "  --label TEXT         copied into the JSON result (e.g. the server's store backend)\n"
       "  --validator-pid PID  also measure this process's CPU and RSS (the validator service)\n"
+      "  --extra-pid PID[,PID…]  also measure these (a proxy, a store server), reported as infra\n"
       "Wallet mode (users from `oidc_load --enroll`, same seed):\n"
       "  --wallet-seed S      benchmark users' seed (default bench)\n"
       "  --users A:B          users A..B-1 answer the logins (required in wallet mode)\n"
@@ -108,6 +111,66 @@ bool ParseNumber(const char* s, double* out) {
   *out = v;
   return true;
 }
+
+// "12,34" → {12, 34}.
+bool ParsePids(const std::string& v, std::vector<int>* out) {
+  size_t pos = 0;
+  while (pos <= v.size()) {
+    size_t comma = v.find(',', pos);
+    std::string one = v.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    double d = 0;
+    if (!ParseNumber(one.c_str(), &d) || d < 1 || d > 1e9) return false;
+    out->push_back(int(d));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return !out->empty();
+}
+
+// Processes measured together: CPU summed at both ends of the window, RSS
+// summed at each sample (the peak of the sum is kept).
+struct ProcGroup {
+  std::vector<int> pids;
+  int64_t rss_peak_kib = -1;
+  int threads = -1;
+
+  bool empty() const { return pids.empty(); }
+  StatusOr<ProcCpu> Cpu() const {
+    ProcCpu sum;
+    for (int pid : pids) {
+      CERTME_ASSIGN_OR_RETURN(ProcCpu c, ReadProcCpu(pid));
+      sum.user_s += c.user_s;
+      sum.system_s += c.system_s;
+    }
+    return sum;
+  }
+  void SampleMemory() {
+    int64_t rss = 0;
+    int t = 0;
+    for (int pid : pids) {
+      auto m = ReadProcMemory(pid);
+      if (!m.ok()) return;
+      rss += m->rss_kib;
+      t += m->threads;
+    }
+    rss_peak_kib = std::max(rss_peak_kib, rss);
+    threads = t;
+  }
+  int64_t HwmKib() const {
+    int64_t sum = 0;
+    for (int pid : pids) {
+      auto m = ReadProcMemory(pid);
+      if (!m.ok()) return -1;
+      sum += m->hwm_kib;
+    }
+    return sum;
+  }
+  std::string PidText() const {
+    std::string t;
+    for (int pid : pids) t += (t.empty() ? "" : ",") + std::to_string(pid);
+    return t;
+  }
+};
 
 // "A:B" with A < B.
 bool ParseRange(const std::string& v, uint64_t* begin, uint64_t* end) {
@@ -167,15 +230,15 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       o->wallet_seed = v;
     } else if (a == "--users") {
       if (!ParseRange(v, &o->users_begin, &o->users_end)) return "--users takes A:B with A < B";
-    } else if (a == "--workers" || a == "--duration" || a == "--warmup" || a == "--timeout-ms" ||
-               a == "--server-pid" || a == "--validator-pid") {
+    } else if (a == "--server-pid" || a == "--validator-pid" || a == "--extra-pid") {
+      auto& list = a == "--server-pid" ? o->server_pids : a == "--validator-pid" ? o->validator_pids : o->extra_pids;
+      if (!ParsePids(v, &list)) return "bad pid list for " + a + ": " + v;
+    } else if (a == "--workers" || a == "--duration" || a == "--warmup" || a == "--timeout-ms") {
       if (!ParseNumber(v.c_str(), &d) || d < 0) return "bad number for " + a + ": " + v;
       if (a == "--workers") o->workers = int(d);
       if (a == "--duration") o->duration_s = d;
       if (a == "--warmup") o->warmup_s = d;
       if (a == "--timeout-ms") o->timeout_ms = int(d);
-      if (a == "--server-pid") o->server_pid = int(d);
-      if (a == "--validator-pid") o->validator_pid = int(d);
     } else {
       return "unknown option: " + a;
     }
@@ -310,8 +373,10 @@ int Run(const Options& o) {
     client.wallet_seed = o.wallet_seed;
   }
 
-  for (int pid : {o.server_pid, o.validator_pid}) {
-    if (pid <= 0) continue;
+  std::vector<int> all_pids = o.server_pids;
+  all_pids.insert(all_pids.end(), o.validator_pids.begin(), o.validator_pids.end());
+  all_pids.insert(all_pids.end(), o.extra_pids.begin(), o.extra_pids.end());
+  for (int pid : all_pids) {
     if (auto c = ReadProcCpu(pid); !c.ok()) {
       std::fprintf(stderr, "oidc_load: pid %d: %s\n", pid, c.status().message().c_str());
       return 2;
@@ -339,34 +404,22 @@ int Run(const Options& o) {
   // every 100 ms for the peak during the run.
   std::this_thread::sleep_until(sh.measure_start);
   auto wall0 = SteadyClock::now();
-  StatusOr<ProcCpu> server0 = o.server_pid > 0 ? ReadProcCpu(o.server_pid)
-                                               : StatusOr<ProcCpu>(NotFound("no pid"));
+  ProcGroup server{o.server_pids}, validator{o.validator_pids}, infra{o.extra_pids};
+  auto cpu_or = [](const ProcGroup& g) { return g.empty() ? StatusOr<ProcCpu>(NotFound("no pid")) : g.Cpu(); };
+  StatusOr<ProcCpu> server0 = cpu_or(server), validator0 = cpu_or(validator), infra0 = cpu_or(infra);
   ProcCpu self0 = SelfCpu();
-  StatusOr<ProcCpu> validator0 = o.validator_pid > 0 ? ReadProcCpu(o.validator_pid)
-                                                     : StatusOr<ProcCpu>(NotFound("no pid"));
-  int64_t rss_peak = -1, validator_rss_peak = -1;
-  int threads_seen = -1;
   // The window also ends when every worker has stopped (fresh users ran out).
   for (auto next = wall0; next < sh.measure_end && sh.running.load() > 0;) {
-    if (o.server_pid > 0)
-      if (auto m = ReadProcMemory(o.server_pid); m.ok()) {
-        rss_peak = std::max(rss_peak, m->rss_kib);
-        threads_seen = m->threads;
-      }
-    if (o.validator_pid > 0)
-      if (auto m = ReadProcMemory(o.validator_pid); m.ok())
-        validator_rss_peak = std::max(validator_rss_peak, m->rss_kib);
+    for (ProcGroup* g : {&server, &validator, &infra}) g->SampleMemory();
     next += std::chrono::milliseconds(100);
     std::this_thread::sleep_until(std::min(next, sh.measure_end));
   }
   auto wall1 = SteadyClock::now();
-  StatusOr<ProcCpu> server1 = o.server_pid > 0 ? ReadProcCpu(o.server_pid)
-                                               : StatusOr<ProcCpu>(NotFound("no pid"));
+  StatusOr<ProcCpu> server1 = cpu_or(server), validator1 = cpu_or(validator), infra1 = cpu_or(infra);
   ProcCpu self1 = SelfCpu();
-  StatusOr<ProcCpu> validator1 = o.validator_pid > 0 ? ReadProcCpu(o.validator_pid)
-                                                     : StatusOr<ProcCpu>(NotFound("no pid"));
-  StatusOr<ProcMemory> mem_end = o.server_pid > 0 ? ReadProcMemory(o.server_pid)
-                                                  : StatusOr<ProcMemory>(NotFound("no pid"));
+  const int64_t server_hwm = server.empty() ? -1 : server.HwmKib();
+  const int64_t rss_peak = server.rss_peak_kib;
+  const int threads_seen = server.threads;
   double wall = std::chrono::duration<double>(wall1 - wall0).count();
 
   // Workers finish their current operation (bounded by the I/O timeout).
@@ -434,27 +487,31 @@ int Run(const Options& o) {
   double server_cpu = 0;
   if (server0.ok() && server1.ok()) {
     server_cpu = server1->total() - server0->total();
-    jserver = {{"pid", o.server_pid},
+    jserver = {{"pid", o.server_pids.front()},
+               {"pids", o.server_pids},
                {"cpu_s", server_cpu},
                {"user_s", server1->user_s - server0->user_s},
                {"system_s", server1->system_s - server0->system_s},
                {"cores", server_cpu / wall},
                {"per_cpu_s", server_cpu > 0 ? double(ok) / server_cpu : 0.0},
                {"rss_peak_kib", rss_peak},
-               {"vmhwm_kib", mem_end.ok() ? mem_end->hwm_kib : -1},
+               {"vmhwm_kib", server_hwm},
                {"threads", threads_seen}};
   }
   j["server"] = jserver;
-  Json jvalidator = nullptr;
-  if (validator0.ok() && validator1.ok()) {
-    double v = validator1->total() - validator0->total();
-    jvalidator = {{"pid", o.validator_pid},
-                  {"cpu_s", v},
-                  {"cores", v / wall},
-                  {"cpu_ms_per_op", ok ? 1000.0 * v / double(ok) : 0.0},
-                  {"rss_peak_kib", validator_rss_peak}};
-  }
+  auto side = [&](const ProcGroup& g, const StatusOr<ProcCpu>& c0, const StatusOr<ProcCpu>& c1) -> Json {
+    if (!c0.ok() || !c1.ok()) return nullptr;
+    double v = c1->total() - c0->total();
+    return {{"pids", g.pids},
+            {"cpu_s", v},
+            {"cores", v / wall},
+            {"cpu_ms_per_op", ok ? 1000.0 * v / double(ok) : 0.0},
+            {"rss_peak_kib", g.rss_peak_kib}};
+  };
+  Json jvalidator = side(validator, validator0, validator1);
+  Json jinfra = side(infra, infra0, infra1);
   j["validator"] = jvalidator;
+  j["infra"] = jinfra;
   j["workers_finished"] = all_done;
 
   std::fprintf(report, "oidc_load: mode=%s alg=%s client=%s target=%s workers=%d duration=%.1fs warmup=%.1fs%s\n",
@@ -481,21 +538,22 @@ int Run(const Options& o) {
                (unsigned long long)connects, (unsigned long long)stale);
   if (!jserver.is_null()) {
     std::fprintf(report,
-                 "  server     pid %d: %.2f CPU-s (user %.2f, sys %.2f) over %.2f s = %.2f cores; "
+                 "  server     pid %s: %.2f CPU-s (user %.2f, sys %.2f) over %.2f s = %.2f cores; "
                  "%.1f %s per CPU-second\n",
-                 o.server_pid, server_cpu, server1->user_s - server0->user_s,
+                 server.PidText().c_str(), server_cpu, server1->user_s - server0->user_s,
                  server1->system_s - server0->system_s, wall, server_cpu / wall,
                  server_cpu > 0 ? double(ok) / server_cpu : 0.0, unit);
     std::fprintf(report, "             RSS peak during run %.1f MiB, VmHWM %.1f MiB, %d threads\n",
-                 rss_peak / 1024.0, mem_end.ok() ? mem_end->hwm_kib / 1024.0 : -1.0, threads_seen);
+                 rss_peak / 1024.0, server_hwm / 1024.0, threads_seen);
   } else {
     std::fprintf(report, "  server     (no --server-pid: CPU and RSS not measured)\n");
   }
-  if (!jvalidator.is_null())
-    std::fprintf(report, "  validator  pid %d: %.2f CPU-s = %.2f cores, %.3f ms per %s; RSS peak %.1f MiB\n",
-                 o.validator_pid, jvalidator["cpu_s"].get<double>(), jvalidator["cores"].get<double>(),
-                 jvalidator["cpu_ms_per_op"].get<double>(), unit == std::string("flows") ? "flow" : "request",
-                 validator_rss_peak / 1024.0);
+  for (auto [name, jg, g] : {std::tuple{"validator", &jvalidator, &validator}, std::tuple{"infra    ", &jinfra, &infra}})
+    if (!jg->is_null())
+      std::fprintf(report, "  %s  pid %s: %.2f CPU-s = %.2f cores, %.3f ms per %s; RSS peak %.1f MiB\n", name,
+                   g->PidText().c_str(), (*jg)["cpu_s"].get<double>(), (*jg)["cores"].get<double>(),
+                   (*jg)["cpu_ms_per_op"].get<double>(), unit == std::string("flows") ? "flow" : "request",
+                   g->rss_peak_kib / 1024.0);
   std::fprintf(report, "  client     %.2f CPU-s = %.2f cores (this load generator)\n", self_cpu,
                self_cpu / wall);
   if (!all_done) std::fprintf(report, "  warning: some workers were still blocked at the end\n");
@@ -607,9 +665,9 @@ int PrintTable(const char* path) {
     }
     return cur->is_number() ? cur->get<double>() : -1;
   };
-  std::printf("%-13s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s %9s\n", "store", "mode", "alg",
+  std::printf("%-13s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s %9s %9s\n", "store", "mode", "alg",
               "ops/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cores", "ops/CPU-s", "RSS MiB",
-              "client", "val ms/op");
+              "client", "val ms/op", "infra ms");
   std::string line;
   while (std::getline(in, line)) {
     Json j = Json::parse(line, nullptr, false);
@@ -618,16 +676,17 @@ int PrintTable(const char* path) {
     if (j.value("sso", false)) mode += "+sso";
     if (mode == "wallet" && j.contains("users") && j["users"].is_object())
       mode = j["users"].value("fresh", false) ? "wallet-first" : "wallet-relogin";
-    double val_ms = num(j, {"validator", "cpu_ms_per_op"});
-    char val[32] = "-";
+    double val_ms = num(j, {"validator", "cpu_ms_per_op"}), infra_ms = num(j, {"infra", "cpu_ms_per_op"});
+    char val[32] = "-", infra[32] = "-";
     if (val_ms >= 0) std::snprintf(val, sizeof val, "%.3f", val_ms);
-    std::printf("%-13s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f %9s\n",
+    if (infra_ms >= 0) std::snprintf(infra, sizeof infra, "%.3f", infra_ms);
+    std::printf("%-13s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f %9s %9s\n",
                 j.value("label", "").c_str(), mode.c_str(),
                 mode.rfind("flow", 0) == 0 || mode.rfind("wallet", 0) == 0 ? j.value("alg", "").c_str() : "-",
                 num(j, {"rate_per_s"}), num(j, {"latency_ms", "p50"}), num(j, {"latency_ms", "p90"}),
                 num(j, {"latency_ms", "p99"}), num(j, {"errors", "total"}), num(j, {"server", "cores"}),
                 num(j, {"server", "per_cpu_s"}), num(j, {"server", "rss_peak_kib"}) / 1024.0,
-                num(j, {"client", "cores"}), val);
+                num(j, {"client", "cores"}), val, infra);
   }
   return 0;
 }
