@@ -45,6 +45,12 @@ if [[ -n "$ANVIL" ]]; then
   export CERTME_LEDGER_BACKEND=evm CERTME_LEDGER_EVM_RPC_URL="http://127.0.0.1:$PORT"
   export CERTME_LEDGER_EVM_PRIORITY_FEE_WEI=0 CERTME_LEDGER_EVM_POLL_INTERVAL_MS=50
 
+  # A node that is not there: a clear error, no hang.
+  if out=$(CERTME_LEDGER_EVM_RPC_URL=http://127.0.0.1:9 CERTME_LEDGER_EVM_RPC_RETRIES=1 certme ledger deploy 2>&1); then
+    fail "deploy without a node succeeded"
+  fi
+  expect "node down" 'the ledger node at http://127.0.0.1:9 does not answer' "$out"
+
   echo "== 1. the scheme administrator deploys the registry"
   REGISTRY=$(certme ledger deploy 2>deploy.log) || fail "deploy: $(cat deploy.log)"
   cat deploy.log
@@ -143,6 +149,9 @@ echo "== 9. the whole log verifies"
 out=$(certme ledger verify); echo "$out"
 if [[ -n "$ANVIL" ]]; then
   expect "verify" "^ok: registry $REGISTRY on chain 31337 answers" "$out"
+  out=$(certme ledger events --user "$USER_ADDR"); echo "$out"
+  expect "events" "ValidationAnswered request=1 user=$USER_ADDR provider=$PROVIDER validator=$VALIDATOR" "$out"
+  expect "events" "EidStatusChanged user=$USER_ADDR .*status=suspended" "$out"
 else
   expect "verify" '^ok: [0-9]+ entries verified' "$out"
 fi
