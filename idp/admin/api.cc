@@ -214,6 +214,7 @@ void AdminConsole::Mount(Router& router) {
   router.Handle("GET", api + "/audit", bind(&AdminConsole::ApiAudit));
   router.Handle("GET", api + "/attributes", bind(&AdminConsole::ApiCatalogue));
   router.Handle("POST", api + "/tokens", bind(&AdminConsole::ApiCreateToken));
+  MountPages(router);
 }
 
 }  // namespace certme::admin

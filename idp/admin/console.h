@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/http_message.h"
@@ -48,6 +49,15 @@ class AdminConsole {
   HttpResponse ApiCreateToken(const HttpRequest& req);
 
  private:
+  // Pages (pages.cc).
+  void MountPages(Router& router);
+  HttpResponse ServiceFormPage(const AdminSession& s, const ServiceInput& in, const FieldErrors& errors, int status);
+  HttpResponse ServicePage(const AdminSession& s, const ServiceRecord& r, std::optional<std::string> secret,
+                           const std::string& secret_env, const std::string& done, int status,
+                           const std::string& error = "");
+  HttpResponse PromotePage(const AdminSession& s, const ServiceRecord& r, const PromoteInput& in,
+                           const FieldErrors& errors, int status);
+
   // The API caller's user name, or the 401 to send.
   StatusOr<std::string> ApiUser(const HttpRequest& req);
 

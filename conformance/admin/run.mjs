@@ -1,0 +1,342 @@
+#!/usr/bin/env node
+// conformance.admin_browser — the administration console in a real browser,
+// then off-the-shelf clients through what it registered.
+//
+// Two bridges (test with the console, production) on free ports, each with
+// its own sqlite store and development keys. Headless Chromium (Debian
+// /usr/bin/chromium through playwright-core) signs in, is refused a private
+// key as certificate, registers a SAML service (named `<script>…`, which
+// must show as text) and an OpenID Connect service with certificate uploads,
+// promotes the OIDC service to production (first refused with the test
+// certificate), and reads the audit log. Then openid-client logs in on the
+// production bridge with the production secret the page showed, and
+// python3-saml (conformance/saml/run.py's service provider) on the test
+// bridge with the uploaded certificate's key. Screenshots of every page go
+// to --artifacts.
+//
+//   node conformance/admin/run.mjs --certme build/certme --python /usr/bin/python3 --artifacts DIR
+
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const kName = 'conformance.admin_browser';
+const kChromium = '/usr/bin/chromium';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..');
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const certme = path.resolve(opt('certme', ''));
+const python = opt('python', 'python3');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'certme-admin-'));
+const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
+fs.mkdirSync(artifacts, { recursive: true });
+
+function fail(message) {
+  console.error(`${kName}: ${message}`);
+  process.exit(1);
+}
+if (!fs.existsSync(certme)) fail('usage: run.mjs --certme PATH (the built certme binary)');
+if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core')))
+  fail(`playwright-core is missing; run: npm ci --prefix ${here}   (scripts/deps does this)`);
+if (!fs.existsSync(path.join(repo, 'conformance', 'node_modules', 'openid-client')))
+  fail(`openid-client is missing; run: npm ci --prefix ${path.join(repo, 'conformance')}   (scripts/deps does this)`);
+if (!fs.existsSync(kChromium)) fail(`${kChromium} is missing (Debian package chromium)`);
+
+const { chromium } = await import('playwright-core');
+const oidc = await import(path.join(repo, 'conformance', 'node_modules', 'openid-client', 'build', 'index.js'));
+
+// Everything started is stopped on every exit path.
+const procs = [];
+let browser;
+let receiver;
+let finished = false;
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  if (receiver) receiver.close();
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+}
+const deadline = setTimeout(async () => {
+  console.error(`${kName}: timed out after 150 s`);
+  await cleanup();
+  process.exit(1);
+}, 150000);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitFor(what, fn, ms = 30000) {
+  const until = Date.now() + ms;
+  let last;
+  while (Date.now() < until) {
+    try {
+      if (await fn()) return;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not come up${last ? `: ${last.message}` : ''}`);
+}
+
+function openssl(...a) {
+  execFileSync('openssl', a, { stdio: 'pipe' });
+}
+function makeCert(name) {
+  const key = path.join(work, `${name}.key`);
+  const crt = path.join(work, `${name}.cer`);
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', `/CN=${name}.example`,
+    '-keyout', key, '-out', crt);
+  return { key, crt };
+}
+
+const bridgeEnv = (port, name, extra = {}) => {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('CERTME_')) delete env[k];
+  return {
+    ...env,
+    CERTME_SERVER_PORT: String(port),
+    CERTME_SERVER_PUBLIC_URL: `http://127.0.0.1:${port}`,
+    CERTME_STORE_SQLITE_PATH: path.join(work, `${name}.db`),
+    CERTME_KEYS_DEV_KEY_DIR: path.join(work, `${name}-keys`),
+    CERTME_LOGIN_DEV_LOGIN: 'true',
+    CERTME_LOGGING_ACCESS_LOG: 'false',
+    ...extra,
+  };
+};
+
+async function startBridge(name, env) {
+  const log = fs.openSync(path.join(work, `${name}.log`), 'w');
+  const p = spawn(certme, ['idp'], { cwd: repo, env, stdio: ['ignore', log, log] });
+  procs.push(p);
+  const url = env.CERTME_SERVER_PUBLIC_URL;
+  await waitFor(`the ${name} bridge`, async () => {
+    if (p.exitCode !== null) throw new Error(`exited with ${p.exitCode}: ${fs.readFileSync(path.join(work, `${name}.log`), 'utf8').slice(-800)}`);
+    return (await fetch(`${url}/healthz`)).ok;
+  });
+  return url;
+}
+
+let shot = 0;
+async function screenshot(page, name) {
+  shot += 1;
+  const file = path.join(artifacts, `${String(shot).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+}
+
+async function main() {
+  const [testPort, prodPort, rpPort] = [await freePort(), await freePort(), await freePort()];
+  const samlSp = makeCert('saml-sp');
+  const oidcTest = makeCert('oidc-test');
+  const oidcProd = makeCert('oidc-prod');
+  const password = 'correct horse battery staple';
+
+  // The first administrator, before the server starts (same store file).
+  const testEnv = bridgeEnv(testPort, 'test', {
+    CERTME_ADMIN_ENABLED: 'true',
+    CERTME_ADMIN_PRODUCTION_STORE_PATH: path.join(work, 'prod.db'),
+    CERTME_ADMIN_PRODUCTION_PUBLIC_URL: `http://127.0.0.1:${prodPort}`,
+  });
+  execFileSync(certme, ['admin', 'create-user', 'ana'], {
+    cwd: repo, env: { ...testEnv, CERTME_ADMIN_PASSWORD: password }, stdio: 'pipe',
+  });
+  const prodUrl = await startBridge('prod', bridgeEnv(prodPort, 'prod'));
+  const testUrl = await startBridge('test', testEnv);
+
+  // The provider's redirect URI: answers whatever arrives.
+  receiver = http.createServer((req, res) => res.end('provider callback'));
+  await new Promise((r) => receiver.listen(rpPort, '127.0.0.1', r));
+  const redirectUri = `http://127.0.0.1:${rpPort}/cb`;
+
+  browser = await chromium.launch({
+    executablePath: kChromium, headless: true, timeout: 60000,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page.setDefaultTimeout(20000);
+  page.on('dialog', (d) => {
+    throw new Error(`a script ran on a console page: dialog "${d.message()}"`);
+  });
+  const errors = [];
+  // Script errors and CSP violations; a 4xx answer the test asked for (wrong
+  // password, refused form) is reported as a failed resource and is expected.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  // Sign in: a wrong password first.
+  await page.goto(`${testUrl}/admin`);
+  await screenshot(page, 'login');
+  await page.fill('#user', 'ana');
+  await page.fill('#password', 'not the password!');
+  await page.click('button[type=submit]');
+  assert.match(await page.locator('.notice.bad').innerText(), /wrong user name or password/);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${testUrl}/admin/services`);
+  await screenshot(page, 'services-empty');
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === 'certme_admin');
+  assert.ok(session && session.httpOnly && session.sameSite === 'Strict', 'session cookie HttpOnly, SameSite=Strict');
+
+  // SAML: a private key is refused, then the certificate is accepted.
+  const entityId = 'https://parking.mpass-test.example/metadata';
+  const acs = 'https://parking.mpass-test.example/acs';
+  const scriptName = '<script>alert("x")</script> Parcare';
+  await page.click('text=Register a SAML service');
+  const fillCommon = async (suffix) => {
+    await page.fill('#name_ro', `Parcare ${suffix}`);
+    await page.fill('#name_ru', `Парковка ${suffix}`);
+    await page.fill('#name_en', suffix === 'SAML' ? scriptName : `Parking ${suffix}`);
+    await page.fill('#description', 'Pays the municipal parking fees.');
+    await page.fill('#technical_contact', 'it@parking.example.md');
+    await page.fill('#contract_number', `MP-2026/${suffix}`);
+    await page.fill('#contract_date', '2026-03-01');
+    for (const key of ['idnp', 'first_name', 'last_name', 'birth_date']) await page.check(`input[name=attributes][value=${key}]`);
+  };
+  await fillCommon('SAML');
+  await page.fill('#entity_id', entityId);
+  await page.fill('#acs_urls', acs);
+  await page.fill('#slo_url', 'https://parking.mpass-test.example/slo');
+  await page.setInputFiles('#certificate', samlSp.key);
+  await screenshot(page, 'saml-form');
+  await page.click('button:has-text("Register on test")');
+  const certError = await page.locator('#certificate ~ .field-error').innerText();
+  assert.match(certError, /never send the \.pfx/);
+  await screenshot(page, 'saml-form-private-key-refused');
+  for (const key of ['idnp', 'first_name', 'last_name', 'birth_date'])
+    assert.ok(await page.isChecked(`input[name=attributes][value=${key}]`), `attribute ${key} kept ticked`);
+  assert.equal(await page.inputValue('#name_en'), scriptName);
+  await page.setInputFiles('#certificate', samlSp.crt);
+  await page.click('button:has-text("Register on test")');
+  await page.waitForSelector('text=Registered on the test environment.');
+  assert.equal(await page.locator('h1').innerText(), scriptName);
+  assert.ok((await page.content()).includes('&lt;script&gt;'), 'the name is escaped in the HTML');
+  await screenshot(page, 'saml-registered');
+
+  // OIDC on test, certificate upload, the secret shown once.
+  await page.click('text=Services');
+  await page.click('text=Register an OpenID Connect service');
+  await fillCommon('OIDC');
+  await page.fill('#redirect_uris', redirectUri);
+  await page.setInputFiles('#certificate', oidcTest.crt);
+  await screenshot(page, 'oidc-form');
+  await page.click('button:has-text("Register on test")');
+  const testSecret = (await page.locator('#client-secret').innerText()).trim();
+  assert.match(testSecret, /^[A-Za-z0-9_-]{43}$/);
+  const clientId = (await page.locator('.lead code').first().innerText()).trim();
+  assert.match(clientId, /^svc-[0-9a-f]{12}$/);
+  await screenshot(page, 'oidc-registered-secret-once');
+  // The service's own page (a GET) never shows it: only its hash is kept.
+  await page.goto(`${testUrl}/admin/services/${clientId}`);
+  assert.equal(await page.locator('#client-secret').count(), 0, 'the secret is not shown again');
+  assert.ok((await page.content()).includes(clientId));
+
+  // Promotion: the test certificate is refused, then approval + new certificate.
+  await page.click('text=Promote to production');
+  await page.setInputFiles('#certificate', oidcTest.crt);
+  await page.check('input[name=approved]');
+  await page.click('button:has-text("Promote to production")');
+  assert.match(await page.locator('#certificate ~ .field-error').innerText(), /test certificate/);
+  await screenshot(page, 'promote-same-certificate-refused');
+  await page.setInputFiles('#certificate', oidcProd.crt);
+  await page.check('input[name=approved]');
+  await page.fill('#approval_note', 'tested by the provider on 2026-11-20');
+  await screenshot(page, 'promote-form');
+  await page.click('button:has-text("Promote to production")');
+  await page.waitForSelector('text=Promoted to production.');
+  const prodSecret = (await page.locator('#client-secret').innerText()).trim();
+  assert.notEqual(prodSecret, testSecret);
+  await screenshot(page, 'promoted');
+
+  await page.click('text=Services');
+  await screenshot(page, 'services');
+  await page.click('text=Audit log');
+  const auditText = await page.locator('main').innerText();
+  for (const action of ['user.create', 'user.login_failed', 'user.login', 'service.create', 'service.promote'])
+    assert.ok(auditText.includes(action), `audit log shows ${action}`);
+  assert.match(auditText, /the chain is intact/);
+  await screenshot(page, 'audit');
+
+  // openid-client on the PRODUCTION bridge with the production secret; the
+  // browser plays the user (development login).
+  const prodConfig = await oidc.discovery(new URL(prodUrl), clientId, undefined, oidc.ClientSecretBasic(prodSecret),
+    { execute: [oidc.allowInsecureRequests] });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const authUrl = oidc.buildAuthorizationUrl(prodConfig, {
+    redirect_uri: redirectUri, scope: 'openid profile certme', state,
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+  });
+  await page.goto(authUrl.href);
+  await page.waitForSelector('input[name=identity][value=ion]');
+  await screenshot(page, 'production-dev-login');
+  await page.check('input[name=identity][value=ion]');
+  await page.click('button[value=login]');
+  await page.waitForURL((u) => u.href.startsWith(redirectUri));
+  const tokens = await oidc.authorizationCodeGrant(prodConfig, new URL(page.url()),
+    { pkceCodeVerifier: verifier, expectedState: state });
+  const claims = tokens.claims();
+  assert.equal(claims.iss, prodUrl);
+  assert.equal(claims.given_name, 'Ion');
+  assert.ok(claims.idnp, 'the idnp claim the service registered for');
+  // The test secret does not open production: the token endpoint refuses
+  // the client (invalid_client) where the production secret only gets the
+  // bogus code refused (invalid_grant).
+  const tokenError = async (secret) => {
+    const r = await fetch(prodConfig.serverMetadata().token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}` },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'bogus', redirect_uri: redirectUri }),
+    });
+    return (await r.json()).error;
+  };
+  assert.equal(await tokenError(testSecret), 'invalid_client');
+  assert.equal(await tokenError(prodSecret), 'invalid_grant');
+
+  // python3-saml on the TEST bridge, signing with the key of the uploaded certificate.
+  const out = execFileSync(python, [path.join(here, 'saml_login.py'), '--bridge', testUrl, '--entity-id', entityId,
+    '--acs', acs, '--key', samlSp.key, '--cert', samlSp.crt], { cwd: here, encoding: 'utf8', timeout: 60000 });
+  const saml = JSON.parse(out.trim().split('\n').pop());
+  assert.deepEqual(saml.attributes.FirstName, ['Ion']);
+  assert.ok(!('EmailAddress' in saml.attributes), 'only the registered attributes');
+
+  assert.deepEqual(errors, [], 'no console errors on the pages');
+  finished = true;
+}
+
+try {
+  await main();
+  console.log(`${kName}: ok — screenshots in ${artifacts}`);
+} catch (e) {
+  console.error(`${kName}: FAIL ${e.stack || e}`);
+  for (const name of ['test', 'prod']) {
+    const f = path.join(work, `${name}.log`);
+    if (fs.existsSync(f)) console.error(`--- ${name} bridge log (tail)\n${fs.readFileSync(f, 'utf8').slice(-2000)}`);
+  }
+} finally {
+  clearTimeout(deadline);
+  await cleanup();
+  if (finished) fs.rmSync(work, { recursive: true, force: true });
+  else console.error(`${kName}: work directory kept: ${work}`);
+}
+process.exit(finished ? 0 : 1);

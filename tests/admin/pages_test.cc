@@ -1,0 +1,203 @@
+// The console's pages through their routes: sign-in, cookies, CSRF, a
+// multipart registration whose name is markup, and lock-out on the page.
+#include <gtest/gtest.h>
+
+#include "admin_test_util.h"
+#include "idp/admin/console.h"
+#include "idp/http/router.h"
+#include "idp/store/store.h"
+
+namespace certme::admin {
+namespace {
+
+using testing::Catalogue;
+using testing::MakeCert;
+
+class AdminPagesTest : public ::testing::Test {
+ protected:
+  AdminPagesTest()
+      : store_(NewMemoryStore({&clock_})),
+        audit_(*store_, clock_),
+        accounts_(AccountOptions{.lockout_failures = 3,
+                                 .hash = {.memory_kib = 1024, .iterations = 1, .parallelism = 1}},
+                  *store_, audit_, clock_, random_),
+        services_(*store_, {"test", "https://t", store_.get()}, std::nullopt, Catalogue(), audit_, clock_, random_),
+        console_(ConsoleOptions{}, accounts_, services_, audit_) {
+    EXPECT_TRUE(accounts_.CreateUser("cli", "ana", Secret("a long enough password")).ok());
+    console_.Mount(router_);
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& path, HttpRequest req = {}) {
+    auto m = router_.Match(method, path);
+    EXPECT_EQ(m.status, 0) << method << " " << path;
+    if (m.status != 0) return HttpResponse::Text(m.status, "");
+    req.method = method;
+    req.path = path;
+    req.path_params = m.path_params;
+    if (!cookie_.empty()) req.cookies["certme_admin"] = cookie_;
+    return (*m.handler)(req);
+  }
+
+  static const SetCookie* FindCookie(const HttpResponse& r, const std::string& name) {
+    for (const auto& c : r.cookies)
+      if (c.name == name) return &c;
+    return nullptr;
+  }
+
+  HttpResponse SignIn(const std::string& password) {
+    auto page = Call("GET", "/admin/login");
+    const SetCookie* login = FindCookie(page, "certme_admin_login");
+    EXPECT_TRUE(login);
+    HttpRequest req;
+    req.cookies["certme_admin_login"] = login->value;
+    req.form = {{"csrf", login->value}, {"user", "ana"}, {"password", password}};
+    return Call("POST", "/admin/login", req);
+  }
+
+  void SignInOk() {
+    auto r = SignIn("a long enough password");
+    ASSERT_EQ(r.status, 303);
+    const SetCookie* c = FindCookie(r, "certme_admin");
+    ASSERT_TRUE(c);
+    cookie_ = c->value;
+  }
+
+  std::string Csrf() {
+    auto s = accounts_.Session(cookie_);
+    return s.ok() ? s->csrf : "";
+  }
+
+  FakeClock clock_;
+  FakeRandom random_;
+  std::unique_ptr<Store> store_;
+  AuditLog audit_;
+  AdminAccounts accounts_;
+  ServiceAdmin services_;
+  AdminConsole console_;
+  Router router_;
+  std::string cookie_;
+};
+
+TEST_F(AdminPagesTest, PagesNeedASession) {
+  for (const char* p : {"/admin/services", "/admin/services/new", "/admin/audit", "/admin/audit/export",
+                        "/admin/services/svc-1"}) {
+    auto r = Call("GET", p);
+    EXPECT_EQ(r.status, 303) << p;
+    EXPECT_EQ(r.headers.Get("location").value_or(""), "/admin/login") << p;
+  }
+}
+
+TEST_F(AdminPagesTest, SignInSetsAStrictHttpOnlyCookieLimitedToAdmin) {
+  SignInOk();
+  auto r = SignIn("a long enough password");
+  const SetCookie* c = FindCookie(r, "certme_admin");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->http_only);
+  EXPECT_TRUE(c->secure);
+  EXPECT_EQ(c->same_site, SameSite::kStrict);
+  EXPECT_EQ(c->path, "/admin");
+  EXPECT_EQ(Call("GET", "/admin/services").status, 200);
+}
+
+TEST_F(AdminPagesTest, SignInWithoutTheFormTokenIsRefused) {
+  HttpRequest req;
+  req.form = {{"user", "ana"}, {"password", "a long enough password"}};
+  auto r = Call("POST", "/admin/login", req);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_FALSE(FindCookie(r, "certme_admin"));
+  EXPECT_NE(r.body.find("expired"), std::string::npos);
+}
+
+TEST_F(AdminPagesTest, LockOutIsExplainedOnThePage) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(SignIn("wrong password!!").status, 401);
+  auto r = SignIn("a long enough password");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("locked"), std::string::npos);
+  EXPECT_FALSE(FindCookie(r, "certme_admin"));
+}
+
+TEST_F(AdminPagesTest, FormsWithoutTheSessionCsrfTokenChangeNothing) {
+  SignInOk();
+  HttpRequest req;
+  req.form = {{"csrf", "forged"}};
+  EXPECT_EQ(Call("POST", "/admin/logout", req).status, 403);
+  EXPECT_EQ(Call("POST", "/admin/services/svc-1/environments/test/disable", req).status, 403);
+  EXPECT_EQ(Call("POST", "/admin/services/svc-1/delete", req).status, 403);
+  HttpRequest multipart;
+  multipart.headers.Set("content-type", "multipart/form-data; boundary=b");
+  multipart.body = "--b\r\nContent-Disposition: form-data; name=\"protocol\"\r\n\r\noidc\r\n--b--\r\n";
+  EXPECT_EQ(Call("POST", "/admin/services", multipart).status, 403);
+  EXPECT_TRUE(services_.List()->empty());
+  EXPECT_TRUE(accounts_.Session(cookie_).ok());  // not signed out
+}
+
+TEST_F(AdminPagesTest, MarkupInANameIsShownAsText) {
+  SignInOk();
+  static const auto cert = MakeCert("pages");
+  std::string body;
+  auto field = [&](const std::string& name, const std::string& value, const std::string& filename = "") {
+    body += "--xyz\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
+            (filename.empty() ? "" : "; filename=\"" + filename + "\"") + "\r\n\r\n" + value + "\r\n";
+  };
+  field("csrf", Csrf());
+  field("protocol", "oidc");
+  field("name_ro", "Serviciu");
+  field("name_ru", "Служба");
+  field("name_en", "<script>alert(1)</script>");
+  field("description", "A \"quoted\" <b>service</b>.");
+  field("technical_contact", "it@rp.example");
+  field("contract_number", "C-1");
+  field("contract_date", "2026-01-15");
+  field("certificate", cert.der, "rp.cer");
+  field("attributes", "first_name");
+  field("attributes", "idnp");
+  field("redirect_uris", "https://rp.example/cb\r\n");
+  field("token_endpoint_auth_method", "client_secret_basic");
+  field("id_token_signed_response_alg", "RS256");
+  body += "--xyz--\r\n";
+  HttpRequest req;
+  req.headers.Set("content-type", "multipart/form-data; boundary=xyz");
+  req.body = body;
+  auto r = Call("POST", "/admin/services", req);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(r.body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_EQ(r.body.find("<b>service"), std::string::npos);
+  EXPECT_NE(r.body.find("shown once"), std::string::npos);
+  auto list = services_.List();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].attributes, (std::vector<std::string>{"first_name", "idnp"}));
+  auto page = Call("GET", "/admin/services/" + (*list)[0].id);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.body.find("shown once"), std::string::npos);
+  auto listing = Call("GET", "/admin/services");
+  EXPECT_EQ(listing.body.find("<script>alert"), std::string::npos);
+  auto audit = Call("GET", "/admin/audit");
+  EXPECT_EQ(audit.body.find("<script>alert"), std::string::npos);
+  EXPECT_NE(audit.body.find("service.create"), std::string::npos);
+}
+
+TEST_F(AdminPagesTest, FieldErrorsComeBackOnTheForm) {
+  SignInOk();
+  static const auto cert = MakeCert("pages2");
+  std::string body = "--q\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + Csrf() +
+                     "\r\n--q\r\nContent-Disposition: form-data; name=\"protocol\"\r\n\r\nsaml\r\n"
+                     "--q\r\nContent-Disposition: form-data; name=\"certificate\"; filename=\"k.pem\"\r\n\r\n" +
+                     cert.private_pem + "\r\n--q--\r\n";
+  HttpRequest req;
+  req.headers.Set("content-type", "multipart/form-data; boundary=q");
+  req.body = body;
+  auto r = Call("POST", "/admin/services", req);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("never send the .pfx"), std::string::npos);
+  EXPECT_NE(r.body.find("the Romanian name is required"), std::string::npos);
+  EXPECT_NE(r.body.find("class=\"field-error\""), std::string::npos);
+  // Garbage that is not multipart is refused with a page, not a crash.
+  HttpRequest bad;
+  bad.headers.Set("content-type", "multipart/form-data; boundary=q");
+  bad.body = "--q\r\nno headers end";
+  EXPECT_EQ(Call("POST", "/admin/services", bad).status, 400);
+}
+
+}  // namespace
+}  // namespace certme::admin
