@@ -48,7 +48,7 @@ class AdminApiTest : public ::testing::Test {
             {"technical_contact", "it@rp.example"},
             {"names", {{"ro", "Serviciu"}, {"ru", "Служба"}, {"en", "<script>alert(1)</script>"}}},
             {"description", "Test service."},
-            {"certificate", cert_a_.pem},
+            {"certificate", CertA().pem},
             {"attributes", {"idnp", "first_name"}},
             {"contract_number", "C-1"},
             {"contract_date", "2026-01-15"},
@@ -64,7 +64,15 @@ class AdminApiTest : public ::testing::Test {
   AdminConsole console_;
   Router router_;
   std::string token_;
-  static inline const testing::TestCert cert_a_ = MakeCert("a"), cert_b_ = MakeCert("b");
+  // Made on first use only: every ctest case is its own process.
+  static const testing::TestCert& CertA() {
+    static const testing::TestCert c = MakeCert("a");
+    return c;
+  }
+  static const testing::TestCert& CertB() {
+    static const testing::TestCert c = MakeCert("b");
+    return c;
+  }
 };
 
 TEST_F(AdminApiTest, EveryRouteWantsABearerToken) {
@@ -93,11 +101,11 @@ TEST_F(AdminApiTest, RegisterPromoteDisableAudit) {
   EXPECT_EQ(got.body.find(j["client_secret"].get<std::string>()), std::string::npos);
 
   auto same_cert = Call("POST", "/admin/api/v1/services/" + id + "/promote",
-                        nlohmann::json{{"certificate", cert_a_.pem}, {"approved", true}}.dump());
+                        nlohmann::json{{"certificate", CertA().pem}, {"approved", true}}.dump());
   EXPECT_EQ(same_cert.status, 400);
   EXPECT_TRUE(nlohmann::json::parse(same_cert.body)["fields"].contains("certificate"));
   auto promoted = Call("POST", "/admin/api/v1/services/" + id + "/promote",
-                       nlohmann::json{{"certificate", cert_b_.pem}, {"approved", true}}.dump());
+                       nlohmann::json{{"certificate", CertB().pem}, {"approved", true}}.dump());
   ASSERT_EQ(promoted.status, 200) << promoted.body;
   EXPECT_TRUE(NewStoreClientRegistry(*prod_)->Get(id).ok());
 
