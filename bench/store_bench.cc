@@ -1,9 +1,12 @@
-// Store throughput: Put / Get / Consume for the memory and sqlite backends,
-// one thread and several. With several threads sqlite's group commit lets
-// concurrent writers share one fsync, which is what the multi-thread Put and
-// Consume rows show. Run: store_bench [--benchmark_filter=sqlite]
-// The sqlite file lives in a fresh directory under the system temp dir, so
-// the figures depend on that disk's fsync latency.
+// Store throughput: Put / Get / Consume for the memory, sqlite and redis
+// backends, one thread and several. With several threads sqlite's group
+// commit lets concurrent writers share one fsync, which is what the
+// multi-thread Put and Consume rows show. Run: store_bench
+// [--benchmark_filter=sqlite]. The sqlite file lives in a fresh directory
+// under the system temp dir, so the figures depend on that disk's fsync
+// latency. Redis: a redis-server the bench starts on a free loopback port
+// with the recommended durability (appendonly yes, appendfsync always), over
+// TCP; every operation is one round trip on a pooled connection.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -13,6 +16,9 @@
 #include <string>
 
 #include "idp/store/store.h"
+#ifdef CERTME_BENCH_REDIS
+#include "tests/store/redis_test_server.h"
+#endif
 
 namespace certme {
 namespace {
@@ -59,6 +65,32 @@ Store& Sqlite() {
   return *store;
 }
 
+#ifdef CERTME_BENCH_REDIS
+Store& Redis() {
+  static std::unique_ptr<RedisTestServer> server = [] {
+    auto s = RedisTestServer::Start({.append_only = true});
+    if (!s.ok()) {
+      std::fprintf(stderr, "redis-server: %s %s\n", s.status().ToString().c_str(), s.status().detail().c_str());
+      std::abort();
+    }
+    return std::move(s).value();
+  }();
+  static auto store = [] {
+    RedisStoreOptions o;
+    o.port = server->port();
+    o.prefix = "bench:";
+    o.max_connections = 16;
+    auto s = NewRedisStore(o);
+    if (!s.ok()) {
+      std::fprintf(stderr, "redis store: %s\n", s.status().ToString().c_str());
+      std::abort();
+    }
+    return std::move(s).value();
+  }();
+  return *store;
+}
+#endif
+
 using StoreFn = Store& (*)();
 
 std::string Key(const char* op, int thread, int64_t i) {
@@ -77,9 +109,10 @@ void BM_Put(benchmark::State& state, StoreFn store_fn) {
 
 void BM_Get(benchmark::State& state, StoreFn store_fn) {
   Store& store = store_fn();
-  static std::once_flag memory_once, sqlite_once;
+  static std::once_flag memory_once, sqlite_once, redis_once;
   // Other threads wait here until the keys exist.
-  std::call_once(store_fn == &Memory ? memory_once : sqlite_once, [&] {
+  std::once_flag& once = store_fn == &Memory ? memory_once : store_fn == &Sqlite ? sqlite_once : redis_once;
+  std::call_once(once, [&] {
     for (int k = 0; k < kGetKeys; ++k) {
       (void)store.Put("get", "k" + std::to_string(k), kValue, kNoExpiry);
     }
@@ -119,6 +152,11 @@ CERTME_STORE_BENCH(BM_Consume, Memory)->Iterations(200000);
 CERTME_STORE_BENCH(BM_Put, Sqlite);
 CERTME_STORE_BENCH(BM_Get, Sqlite);
 CERTME_STORE_BENCH(BM_Consume, Sqlite)->Iterations(1000);
+#ifdef CERTME_BENCH_REDIS
+CERTME_STORE_BENCH(BM_Put, Redis);
+CERTME_STORE_BENCH(BM_Get, Redis);
+CERTME_STORE_BENCH(BM_Consume, Redis)->Iterations(300);
+#endif
 
 }  // namespace
 }  // namespace certme
