@@ -10,9 +10,9 @@
 #   3. the replica holding the wallet's answer is SIGKILLed while it waits for
 #      the validator: the wallet resends, the other replica resumes it, the
 #      login completes, earlier tokens keep working;
-#   4. Redis SIGKILLed and restarted: 503 and readiness false meanwhile,
-#      never a hang; afterwards no client registration, refresh token or
-#      browser session is lost.
+#   4. Redis stalled (SIGSTOP), then SIGKILLed and restarted: 503 and
+#      readiness false meanwhile, never a hang; afterwards no client
+#      registration, refresh token or browser session is lost.
 # Usage: cluster_e2e.sh PATH/TO/certme
 set -euo pipefail
 CERTME=$(realpath "$1")
@@ -103,7 +103,7 @@ clients:
 EOF
 export CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true \
   CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml CERTME_OIDC_CLAIMS_FILE=$ROOT/config/claims.yaml \
-  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=40 CERTME_LOGGING_ACCESS_LOG=true
+  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=40 CERTME_LOGGING_ACCESS_LOG=true CERTME_STORE_REDIS_TIMEOUT_MS=1000
 cluster_start || fail "the cluster did not start"
 step "redis :$CL_REDIS_PORT, replicas :${CL_REPLICA_PORT[1]} :${CL_REPLICA_PORT[2]}, nginx $CL_URL"
 
@@ -221,7 +221,17 @@ answered=$(cat serve-a.log serve-b.log | grep -c '"msg":"validation answered"' |
 [[ $answered == 2 ]] || fail "validators: $answered answers for 2 requests"
 step "3. replica $holder killed while holding the answer; replica $other resumed it, the login completed; 2 validator instances answered each request once"
 
-# ------------------------------------------------- 4. Redis killed and restarted
+# ------------------------------------------------- 4. Redis stalled, killed and restarted
+# Stalled (SIGSTOP: connections accepted, nothing answered): bounded by
+# store.redis.timeout_ms, never a hang.
+kill -STOP "$CL_REDIS_PID"
+start=$SECONDS
+s=$(C -o /dev/null -w '%{http_code}' "$CL_URL/readyz")
+kill -CONT "$CL_REDIS_PID"
+[[ $s == 503 ]] || fail "redis stalled: /readyz answered $s"
+((SECONDS - start < 15)) || fail "redis stalled: /readyz took $((SECONDS - start)) s"
+cl_wait 30 bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' --cacert '$CL_CA' '$CL_URL/readyz') == 200 ]]" ||
+  fail "not ready again after the stall"
 cluster_kill_redis
 start=$SECONDS
 s=$(C -o /dev/null -w '%{http_code}' "$CL_URL/readyz")
@@ -243,5 +253,5 @@ s=$(cc --cert "$CL_CLIENT_CERT" --key "$CL_CLIENT_KEY" "$CL_URL/token")
 [[ $s == 200 ]] || fail "after restart: mTLS client answered $s"
 loc=$(C -o /dev/null -b jar-one -w '%{redirect_url}' "$CL_URL/authorize?response_type=code&client_id=scale-rp&redirect_uri=$REDIRECT&scope=openid&prompt=none&state=s-again&nonce=n-again")
 [[ $loc == http://127.0.0.1:9/callback\?code=*state=s-again* ]] || fail "after restart: the session is gone: $loc"
-step "4. redis restarted: clients, refresh tokens and the browser session survived"
+step "4. redis stalled then killed: 503 meanwhile; after its restart clients, refresh tokens and the browser session survived"
 echo "cluster_e2e: OK"
