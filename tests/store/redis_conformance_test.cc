@@ -51,8 +51,9 @@ StoreOrStatus MakeRedis(bool unix_socket) {
 
 void Sleep(FakeClock*, Duration d) { std::this_thread::sleep_for(d); }
 
-// 200 ms units: expiry is checked 100 ms away from every boundary.
-constexpr Duration kUnit = std::chrono::milliseconds(200);
+// 400 ms units: expiry is checked 200 ms away from every boundary, room
+// for a test process descheduled on a busy machine between two calls.
+constexpr Duration kUnit = std::chrono::milliseconds(400);
 
 }  // namespace
 
