@@ -391,6 +391,8 @@ class RedisStore final : public Store {
     open_ -= static_cast<int>(idle_.size());
     idle_.clear();
     primary_.reset();
+    // Room for new connections: wake every waiter, not one.
+    freed_.notify_all();
   }
 
   // An idle connection has nothing to read; readable means EOF or RST (the
