@@ -200,6 +200,25 @@ HttpResponse AdminConsole::ApiCreateToken(const HttpRequest& req) {
   return JsonOk(201, {{"token", t->reveal()}});
 }
 
+HttpResponse AdminConsole::ApiListTokens(const HttpRequest& req) {
+  auto user = ApiUser(req);
+  if (!user.ok()) return ApiError(user.status());
+  auto tokens = accounts_.ListTokens();
+  if (!tokens.ok()) return ApiError(tokens.status());
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& t : *tokens)
+    arr.push_back({{"id", t.id}, {"user", t.user}, {"name", t.name}, {"created", t.created}});
+  return JsonOk(200, {{"tokens", arr}});
+}
+
+HttpResponse AdminConsole::ApiRevokeToken(const HttpRequest& req) {
+  auto user = ApiUser(req);
+  if (!user.ok()) return ApiError(user.status());
+  Status st = accounts_.RevokeToken(*user, req.path_params.at("token_id"));
+  if (!st.ok()) return ApiError(st);
+  return HttpResponse::Text(204, "");
+}
+
 void AdminConsole::Mount(Router& router) {
   auto bind = [this](HttpResponse (AdminConsole::*fn)(const HttpRequest&)) {
     return [this, fn](const HttpRequest& req) { return (this->*fn)(req); };
@@ -214,6 +233,8 @@ void AdminConsole::Mount(Router& router) {
   router.Handle("GET", api + "/audit", bind(&AdminConsole::ApiAudit));
   router.Handle("GET", api + "/attributes", bind(&AdminConsole::ApiCatalogue));
   router.Handle("POST", api + "/tokens", bind(&AdminConsole::ApiCreateToken));
+  router.Handle("GET", api + "/tokens", bind(&AdminConsole::ApiListTokens));
+  router.Handle("DELETE", api + "/tokens/:token_id", bind(&AdminConsole::ApiRevokeToken));
   MountPages(router);
 }
 

@@ -47,6 +47,8 @@ class AdminConsole {
   HttpResponse ApiAudit(const HttpRequest& req);
   HttpResponse ApiCatalogue(const HttpRequest& req);
   HttpResponse ApiCreateToken(const HttpRequest& req);
+  HttpResponse ApiListTokens(const HttpRequest& req);
+  HttpResponse ApiRevokeToken(const HttpRequest& req);
 
  private:
   // Pages (pages.cc).

@@ -132,7 +132,9 @@ static PageAuth Authenticate(AdminAccounts& accounts, const HttpRequest& req) {
       return a;
     }
   }
-  a.redirect = SeeOther("/admin/login");
+  // A cookie that no longer names a session: idle or too old, or signed out
+  // elsewhere. The sign-in page says so.
+  a.redirect = SeeOther(cookie ? "/admin/login?expired=1" : "/admin/login");
   if (cookie) a.redirect.cookies.push_back(Cookie(kSessionCookie, "", 0));
   return a;
 }

@@ -89,6 +89,41 @@ TEST_F(ServiceAdminTest, SamlRegistrationLandsInTheTestRegistryOnly) {
   EXPECT_EQ(e2.count("entity_id"), 1u);
 }
 
+TEST_F(ServiceAdminTest, SamlFromMetadataFillsWhatTheFormLeavesEmpty) {
+  std::string b64;
+  for (char c : CertA().pem)
+    if (c != '\n') b64 += c;
+  b64 = b64.substr(b64.find("-----", 5) + 5);
+  b64 = b64.substr(0, b64.find("-----"));
+  const std::string md =
+      "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" "
+      "xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"https://md.example/sp\">"
+      "<md:SPSSODescriptor AuthnRequestsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">"
+      "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>" + b64 +
+      "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+      "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://md.example/slo\"/>"
+      "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" "
+      "Location=\"https://md.example/acs\" index=\"0\"/></md:SPSSODescriptor></md:EntityDescriptor>";
+  ServiceInput in = Common("saml");
+  in.certificate.clear();  // taken from the metadata
+  in.metadata_xml = md;
+  FieldErrors e;
+  auto r = admin_.Create("ana", in, &e);
+  ASSERT_TRUE(r.ok()) << r.status().ToString() << " " << nlohmann::json(e).dump();
+  auto live = saml::NewStoreServiceRegistry(*test_store_)->Get("https://md.example/sp");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->acs_urls, std::vector<std::string>{"https://md.example/acs"});
+  EXPECT_EQ(live->slo_url, "https://md.example/slo");
+  EXPECT_EQ(live->certificate_pem, CertA().pem);
+  EXPECT_EQ(live->names.at("en"), "My service");  // the form wins where it says something
+  // Metadata that is not metadata is a field error, not a crash.
+  in.metadata_xml = "<!DOCTYPE x><x/>";
+  in.entity_id = "https://other.example";
+  FieldErrors e2;
+  EXPECT_FALSE(admin_.Create("ana", in, &e2).ok());
+  EXPECT_EQ(e2.count("metadata_xml"), 1u);
+}
+
 TEST_F(ServiceAdminTest, OidcSecretIsShownOnceAndStoredHashed) {
   FieldErrors e;
   auto r = admin_.Create("ana", Oidc(), &e);
