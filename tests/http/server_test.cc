@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gmock/gmock.h>
@@ -609,6 +610,23 @@ TEST_F(ServerTest, AsyncHandlerThatDropsRespondGets500) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(a->body, "first");
   EXPECT_EQ(b->body, "first");
+}
+
+TEST_F(ServerTest, RequestIdsAreMadeWhenNotGivenAndDiffer) {
+  router_->Get("/ok", [](const HttpRequest& r) { return HttpResponse::Text(200, r.headers.Get("x-request-id").value_or("")); });
+  Start();
+  std::set<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = Curl("GET", Url("/ok"));
+    ASSERT_EQ(r.status, 200);
+    auto id = r.Header("x-request-id");
+    ASSERT_TRUE(id.has_value());
+    EXPECT_EQ(*id, r.body);  // the handler saw the id the client gets
+    EXPECT_EQ(id->size(), 24u);
+    EXPECT_EQ(id->find_first_not_of("0123456789abcdef"), std::string::npos) << *id;
+    ids.insert(*id);
+  }
+  EXPECT_EQ(ids.size(), 3u);
 }
 
 TEST_F(ServerTest, AccessLogLinePerRequest) {
