@@ -313,12 +313,35 @@ async function main() {
   assert.equal(await tokenError(testSecret), 'invalid_client');
   assert.equal(await tokenError(prodSecret), 'invalid_grant');
 
-  // python3-saml on the TEST bridge, signing with the key of the uploaded certificate.
-  const out = execFileSync(python, [path.join(here, 'saml_login.py'), '--bridge', testUrl, '--entity-id', entityId,
-    '--acs', acs, '--key', samlSp.key, '--cert', samlSp.crt], { cwd: here, encoding: 'utf8', timeout: 60000 });
-  const saml = JSON.parse(out.trim().split('\n').pop());
+  // Disabling production (what the page explains): the access token the
+  // client holds stops working at UserInfo at once.
+  const userinfo = async () => (await fetch(prodConfig.serverMetadata().userinfo_endpoint,
+    { headers: { authorization: `Bearer ${tokens.access_token}` } })).status;
+  assert.equal(await userinfo(), 200);
+  await page.goto(`${testUrl}/admin/services/${clientId}`);
+  await page.click('button:has-text("Disable on Production")');
+  await page.waitForSelector('text=Disabled.');
+  await screenshot(page, 'production-disabled');
+  assert.equal(await userinfo(), 401);
+  await page.click('button:has-text("Enable on Production")');
+  await page.waitForSelector('text=Enabled again.');
+
+  // python3-saml on the TEST bridge, signing with the key of the uploaded
+  // certificate; refused while the service is disabled, accepted again after.
+  const samlLogin = () => execFileSync(python, [path.join(here, 'saml_login.py'), '--bridge', testUrl,
+    '--entity-id', entityId, '--acs', acs, '--key', samlSp.key, '--cert', samlSp.crt],
+  { cwd: here, encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const saml = JSON.parse(samlLogin().trim().split('\n').pop());
   assert.deepEqual(saml.attributes.FirstName, ['Ion']);
   assert.ok(!('EmailAddress' in saml.attributes), 'only the registered attributes');
+  await page.goto(`${testUrl}/admin/services`);
+  await page.click(`a:has-text('${scriptName.replace(/'/g, "\\'")}')`);
+  await page.click('button:has-text("Disable on Test")');
+  await page.waitForSelector('text=Disabled.');
+  assert.throws(samlLogin, (e) => /login did not end on a Response page: HTTP 4\d\d/.test(String(e.stdout)));
+  await page.click('button:has-text("Enable on Test")');
+  await page.waitForSelector('text=Enabled again.');
+  assert.deepEqual(JSON.parse(samlLogin().trim().split('\n').pop()).attributes.FirstName, ['Ion']);
 
   assert.deepEqual(errors, [], 'no console errors on the pages');
   finished = true;
