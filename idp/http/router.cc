@@ -84,6 +84,7 @@ RouteMatch Router::Match(std::string_view method, std::string_view raw_path) con
   RouteMatch m;
   if (raw_path.empty() || raw_path.front() != '/') return m;  // "*" and the like: 404
   std::vector<std::string> decoded;
+  decoded.reserve(8);
   for (std::string_view seg : SplitPath(raw_path)) {
     auto d = PercentDecode(seg, /*plus_is_space=*/false);
     if (!d || d->find('\0') != std::string::npos) {
@@ -93,32 +94,40 @@ RouteMatch Router::Match(std::string_view method, std::string_view raw_path) con
     decoded.push_back(std::move(*d));
   }
 
-  const Route* best = nullptr;
-  std::vector<bool> best_score;
-  std::set<std::string> allowed;
-  for (const Route& r : routes_) {
-    if (r.segments.size() != decoded.size()) continue;
-    std::vector<bool> score;
-    score.reserve(decoded.size());
-    bool ok = true;
-    for (size_t i = 0; i < decoded.size() && ok; ++i) {
+  // The path's shape must fit the route and its literals must match.
+  auto fits = [&decoded](const Route& r) {
+    if (r.segments.size() != decoded.size()) return false;
+    for (size_t i = 0; i < decoded.size(); ++i) {
       const Segment& s = r.segments[i];
-      ok = s.param ? !decoded[i].empty() : s.text == decoded[i];
-      score.push_back(!s.param);
+      if (s.param ? decoded[i].empty() : s.text != decoded[i]) return false;
     }
-    if (!ok) continue;
-    allowed.insert(r.method);
-    if (r.method == "GET") allowed.insert("HEAD");
+    return true;
+  };
+  // Literals beat parameters, position by position (the first position
+  // where the two differ decides). Same shape: REQUIRES fits() for both.
+  auto more_literal = [](const Route& a, const Route& b) {
+    for (size_t i = 0; i < a.segments.size(); ++i)
+      if (a.segments[i].param != b.segments[i].param) return !a.segments[i].param;
+    return false;
+  };
+  // The success path allocates nothing per route; the Allow list of a 405
+  // is built only when no route takes the method.
+  const Route* best = nullptr;
+  for (const Route& r : routes_) {
     // RFC 9110 §9.3.2: HEAD is GET without the content.
     bool method_ok = r.method == method || (method == "HEAD" && r.method == "GET");
-    if (!method_ok) continue;
-    // Prefer literals, position by position; an explicit HEAD route beats GET.
-    if (!best || score > best_score || (score == best_score && r.method == method)) {
+    if (!method_ok || !fits(r)) continue;
+    // An explicit HEAD route beats GET at the same specificity.
+    if (!best || more_literal(r, *best) || (!more_literal(*best, r) && r.method == method && best->method != method))
       best = &r;
-      best_score = std::move(score);
-    }
   }
   if (!best) {
+    std::set<std::string> allowed;
+    for (const Route& r : routes_) {
+      if (!fits(r)) continue;
+      allowed.insert(r.method);
+      if (r.method == "GET") allowed.insert("HEAD");
+    }
     if (!allowed.empty()) {
       m.status = 405;
       for (const std::string& a : allowed) m.allow += (m.allow.empty() ? "" : ", ") + a;
