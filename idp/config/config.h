@@ -58,7 +58,8 @@ struct ServerConfig {
   int port = 8080;
   // HTTP worker threads; 0 = automatic: one per core, or eight per core
   // when the store is sqlite with sync_full (handlers then mostly wait for
-  // fsync, and only concurrent writes can share one) or login.wallet_login is
+  // fsync, and only concurrent writes can share one) or redis (a network
+  // round trip per store call, and the server's fsync) or login.wallet_login is
   // on (a first login waits for the validator); see docs/PERFORMANCE.md.
   int threads = 0;
   // Externally visible base URL, scheme://host[:port][/path] without a

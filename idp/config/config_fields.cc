@@ -86,7 +86,8 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("server.threads",
                   "HTTP worker threads. 0: automatic — one per core, or eight per core when "
                   "the store is sqlite with sync_full (handlers then mostly wait for fsync, and "
-                  "only concurrent writes can share one) or login.wallet_login is on (a first "
+                  "only concurrent writes can share one) or redis (a round trip per store call, "
+                  "and Redis's AOF fsync) or login.wallet_login is on (a first "
                   "wallet login waits for the validator's answer on the ledger).",
                   0, 256,
                   [](auto& c) -> auto& { return c.server.threads; }),
