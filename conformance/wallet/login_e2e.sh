@@ -91,7 +91,7 @@ journey() {  # journey NAME WALLET-COMMAND… ; sets LOCATION
   local auth="$BASE/authorize?response_type=code&client_id=wallet-rp&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=openid%20profile&state=s-$name&nonce=n-$name&ui_locales=en"
   curl -s -c jar -b jar -L -o page.html "$auth" || fail "$name: authorize"
   grep -q 'Sign in with certME' page.html || fail "$name: no login page: $(head -c 400 page.html)"
-  grep -q '<svg' page.html || fail "$name: no QR code"
+  grep -q 'aria-label="QR code"' page.html || fail "$name: no QR code"
   local link txn
   link=$(grep -o 'href="[^"]*/wallet/v1/l/[A-Za-z0-9_-]*"' page.html | head -1 | sed 's/^href="//; s/"$//')
   txn=$(grep -o 'name="txn" value="[^"]*"' page.html | head -1 | sed 's/.*value="//; s/"$//')

@@ -9,7 +9,8 @@ import sys
 import zlib
 
 page = open(sys.argv[1], encoding="utf-8").read()
-svg = re.search(r"<svg[^>]*viewBox=\"0 0 (\d+) (\d+)\".*?</svg>", page, re.S)
+# The QR symbol's SVG (the page also draws the certME logo as SVG).
+svg = re.search(r"<svg[^>]*aria-label=\"QR code\"[^>]*viewBox=\"0 0 (\d+) (\d+)\".*?</svg>", page, re.S)
 if not svg:
     sys.exit("no QR SVG on the page")
 n = int(svg.group(1))

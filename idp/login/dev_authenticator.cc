@@ -4,29 +4,23 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/templates.h"
 
 namespace certme {
 namespace {
 
 constexpr char kLoginPath[] = "/login/dev";
-constexpr char kTitle[] = "Conectare cu certME — development login";
 // The level a real wallet login reaches (eIDAS substantial) and what it
 // used: a hardware-bound key and user presence (RFC 8176 "hwk", "user").
 constexpr char kAcr[] = "http://eidas.europa.eu/LoA/substantial";
 
-// Nothing loads, nothing frames the page. No form-action: the submission
-// ends in redirects to the relying party, which form-action would govern.
-constexpr char kCsp[] = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
-HttpResponse HtmlPage(int status, const std::string& body) {
-  std::string html = std::string("<!DOCTYPE html>\n<html lang=\"ro\"><head><meta charset=\"utf-8\">") +
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">" +
-                     "<title>" + HtmlEscape(kTitle) + "</title></head><body>" + body +
-                     "</body></html>\n";
-  HttpResponse r = HttpResponse::Html(status, std::move(html));
-  r.headers.Set("Cache-Control", "no-store");
-  r.csp = kCsp;
-  return r;
+// Nothing loads, nothing frames the page (TemplateSet::PageCsp). No
+// form-action: the submission ends in redirects to the relying party, which
+// form-action would govern.
+HttpResponse Render(int status, const std::string& lang, const char* name, nlohmann::json data) {
+  auto tp = Templates();
+  data["title"] = tp->Text(lang, "dev_title");
+  return HtmlPage(status, tp->RenderPage(name, lang, data), tp->PageCsp());
 }
 
 }  // namespace
@@ -69,16 +63,16 @@ std::vector<DevAuthenticator::Route> DevAuthenticator::Routes() {
           {"POST", kLoginPath, &DevAuthenticator::LoginSubmit}};
 }
 
-HttpResponse DevAuthenticator::ErrorPage(int status, const std::string& message) const {
-  return HtmlPage(status, "<main><h1>" + HtmlEscape(kTitle) + "</h1><p>" + HtmlEscape(message) +
-                              "</p></main>");
+HttpResponse DevAuthenticator::ErrorPage(int status, const std::string& message_key,
+                                         const std::string& lang) const {
+  return Render(status, lang, "message", {{"message", Templates()->Text(lang, message_key)}});
 }
 
 HttpResponse DevAuthenticator::Begin(const LoginRequest& request) {
   Status st = SaveLoginRequest(store_, request, clock_.NowUnixSeconds());
   if (!st.ok()) {
     LogError("dev login request not saved", {{"detail", st.ToString()}});
-    return ErrorPage(500, "The login could not be started. Please try again.");
+    return ErrorPage(500, "dev_not_started", TemplateLang(request.ui_locale));
   }
   return HttpResponse::Redirect(public_url_ + kLoginPath + "?txn=" + PercentEncode(request.txn));
 }
@@ -86,45 +80,36 @@ HttpResponse DevAuthenticator::Begin(const LoginRequest& request) {
 HttpResponse DevAuthenticator::LoginPage(const HttpRequest& req) {
   auto txn = req.Query("txn");
   if (!txn || ParamCount(req.query, "txn") != 1 || txn->empty() || txn->size() > 256)
-    return ErrorPage(400, "Unknown or expired login.");
+    return ErrorPage(400, "dev_unknown");
   auto request = LoadLoginRequest(store_, *txn);
   if (!request.ok() || request->expires_at <= clock_.NowUnixSeconds())
-    return ErrorPage(400, "Unknown or expired login.");
+    return ErrorPage(400, "dev_unknown");
 
+  const std::string lang = TemplateLang(request->ui_locale);
   std::string service = request->service_id;
-  if (auto it = request->service_names.find(request->ui_locale); it != request->service_names.end())
+  if (auto it = request->service_names.find(lang); it != request->service_names.end() && !it->second.empty())
     service = it->second;
-  std::string body = "<main><h1>" + HtmlEscape(kTitle) + "</h1>";
-  body += "<p>Service: " + HtmlEscape(service) + "</p>";
-  if (!request->attributes.empty()) {
-    body += "<p>Requested attributes:";
-    for (const auto& a : request->attributes) body += " " + HtmlEscape(a);
-    body += "</p>";
-  }
-  body += "<form method=\"post\" action=\"" + HtmlEscape(public_url_ + kLoginPath) + "\">";
-  body += "<input type=\"hidden\" name=\"txn\" value=\"" + HtmlEscape(*txn) + "\">";
-  body += "<fieldset><legend>Test identity</legend>";
-  bool first = true;
-  for (const auto& id : DevIdentities()) {
-    body += "<label><input type=\"radio\" name=\"identity\" value=\"" + HtmlEscape(id.id) + "\"" +
-            (first ? " checked" : "") + "> " + HtmlEscape(id.label) + " (" + HtmlEscape(id.subject) +
-            ")</label><br>";
-    first = false;
-  }
-  body += "</fieldset>";
-  body += "<button type=\"submit\" name=\"action\" value=\"login\">Login</button> ";
-  body += "<button type=\"submit\" name=\"action\" value=\"refuse\">Refuse</button>";
-  body += "</form></main>";
-  return HtmlPage(200, body);
+  nlohmann::json attributes = nlohmann::json::array();
+  for (const auto& a : request->attributes) attributes.push_back({{"key", a}});
+  nlohmann::json identities = nlohmann::json::array();
+  for (const auto& id : DevIdentities())
+    identities.push_back({{"id", id.id}, {"label", id.label}, {"subject", id.subject}, {"checked", identities.empty()}});
+  return Render(200, lang, "login/dev",
+                {{"service", service},
+                 {"has_attributes", !attributes.empty()},
+                 {"attributes", attributes},
+                 {"action", public_url_ + kLoginPath},
+                 {"txn", *txn},
+                 {"identities", identities}});
 }
 
 HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
   auto txn = req.Form("txn");
   if (!txn || ParamCount(req.form, "txn") != 1 || txn->empty() || txn->size() > 256)
-    return ErrorPage(400, "Unknown or expired login.");
+    return ErrorPage(400, "dev_unknown");
   auto request = LoadLoginRequest(store_, *txn);
   int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return ErrorPage(400, "Unknown or expired login.");
+  if (!request.ok() || request->expires_at <= now) return ErrorPage(400, "dev_unknown");
   int64_t ttl = std::max<int64_t>(request->expires_at - now, 1);
 
   LoginResult result;
@@ -135,7 +120,7 @@ HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
     std::string wanted = req.Form("identity").value_or("");
     const auto& ids = DevIdentities();
     auto it = std::find_if(ids.begin(), ids.end(), [&](const DevIdentity& i) { return i.id == wanted; });
-    if (it == ids.end()) return ErrorPage(400, "Choose one of the test identities.");
+    if (it == ids.end()) return ErrorPage(400, "dev_choose", TemplateLang(request->ui_locale));
     result.subject = it->subject;
     // Like the wallet, share only what the service asked for.
     for (const auto& key : request->attributes)
@@ -147,7 +132,7 @@ HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
   Status st = SaveLoginResult(store_, result, ttl);
   if (!st.ok()) {
     LogError("dev login result not saved", {{"detail", st.ToString()}});
-    return ErrorPage(500, "The login could not be completed. Please try again.");
+    return ErrorPage(500, "dev_not_completed", TemplateLang(request->ui_locale));
   }
   return HttpResponse::Redirect(request->resume_url);
 }

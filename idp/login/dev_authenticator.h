@@ -63,7 +63,8 @@ class DevAuthenticator : public Authenticator {
   }
 
  private:
-  HttpResponse ErrorPage(int status, const std::string& message) const;
+  // A plain page with the catalogue text `message_key` in `lang`.
+  HttpResponse ErrorPage(int status, const std::string& message_key, const std::string& lang = "ro") const;
 
   Store& store_;
   std::string public_url_;

@@ -7,6 +7,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "common/templates.h"
 #include "crypto/ecies.h"
 #include "idp/login/qr_svg.h"
 #include "ledger-client/abi.h"
@@ -39,84 +40,14 @@ constexpr char kRevoked[] = "eid_revoked";
 constexpr char kTimeout[] = "validator_timeout";
 constexpr char kFailed[] = "failed";
 
-std::string Lang(const std::string& l) { return (l == "ru" || l == "en") ? l : "ro"; }
+std::string Lang(const std::string& l) { return TemplateLang(l); }
 
-// Texts of the pages, per language (ro, ru, en).
-struct Texts {
-  const char* title;
-  const char* intro;
-  const char* asks;
-  const char* scan;
-  const char* same_device;
-  const char* continue_btn;
-  const char* waiting;
-  const char* done;
-  const char* refused;
-  const char* expired;
-  const char* retry;
-  const char* suspended;
-  const char* revoked;
-  const char* timeout;
-  const char* failed;
-  const char* unknown;
-  const char* back;
-};
-
-const Texts& T(const std::string& lang) {
-  static const Texts kRo{"Conectare cu certME",
-                         "Serviciul care vă cere autentificarea:",
-                         "Atribute solicitate:",
-                         "Scanați codul QR cu portofelul certME.",
-                         "Deschide portofelul certME pe acest dispozitiv",
-                         "Continuă",
-                         "Așteptăm răspunsul portofelului…",
-                         "Autentificare reușită.",
-                         "Ați refuzat autentificarea.",
-                         "Cererea a expirat.",
-                         "Încearcă din nou",
-                         "eID-ul dumneavoastră este suspendat.",
-                         "eID-ul dumneavoastră este revocat.",
-                         "Validatorul nu a răspuns la timp. Încercați mai târziu.",
-                         "Autentificarea nu a reușit.",
-                         "Cerere de autentificare necunoscută sau expirată.",
-                         "Înapoi la serviciu"};
-  static const Texts kRu{"Вход через certME",
-                         "Сервис, запрашивающий вход:",
-                         "Запрашиваемые атрибуты:",
-                         "Отсканируйте QR-код кошельком certME.",
-                         "Открыть кошелёк certME на этом устройстве",
-                         "Продолжить",
-                         "Ожидаем ответа кошелька…",
-                         "Вход выполнен.",
-                         "Вы отказались от входа.",
-                         "Срок запроса истёк.",
-                         "Повторить",
-                         "Ваш eID приостановлен.",
-                         "Ваш eID отозван.",
-                         "Валидатор не ответил вовремя. Попробуйте позже.",
-                         "Вход не удался.",
-                         "Неизвестный или истёкший запрос входа.",
-                         "Вернуться к сервису"};
-  static const Texts kEn{"Sign in with certME",
-                         "The service asking you to sign in:",
-                         "Attributes requested:",
-                         "Scan the QR code with the certME wallet.",
-                         "Open the certME wallet on this device",
-                         "Continue",
-                         "Waiting for the wallet's answer…",
-                         "Signed in.",
-                         "You refused to sign in.",
-                         "The request has expired.",
-                         "Try again",
-                         "Your eID is suspended.",
-                         "Your eID is revoked.",
-                         "The validator did not answer in time. Please try again later.",
-                         "The sign-in did not succeed.",
-                         "Unknown or expired sign-in request.",
-                         "Back to the service"};
-  if (lang == "ru") return kRu;
-  if (lang == "en") return kEn;
-  return kRo;
+// The attribute's name in `lang` from the catalogue (attr_<key>); the key
+// itself for attributes the catalogue does not name.
+std::string AttributeLabel(const TemplateSet& tp, const std::string& lang, const std::string& key) {
+  std::string k = "attr_" + key;
+  std::string label = tp.Text(lang, k);
+  return label == k ? key : label;
 }
 
 std::string Hex32(const Bytes32& b) { return "0x" + HexEncode(abi::AsView(b)); }
@@ -183,6 +114,7 @@ WalletAuthenticator::WalletAuthenticator(WalletLoginOptions options, Store& stor
   while (!options_.public_url.empty() && options_.public_url.back() == '/') options_.public_url.pop_back();
   api_base_ = options_.public_url + "/wallet/v1";
   waiter_thread_ = std::thread([this] { WaiterLoop(); });
+  validation_thread_ = std::thread([this] { ValidationLoop(); });
 }
 
 WalletAuthenticator::~WalletAuthenticator() {
@@ -191,7 +123,9 @@ WalletAuthenticator::~WalletAuthenticator() {
     stop_ = true;
   }
   cv_.notify_all();
+  validation_cv_.notify_all();
   waiter_thread_.join();
+  validation_thread_.join();
 }
 
 std::string WalletAuthenticator::QrPayload(std::string_view code) const {
@@ -246,65 +180,49 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
 
 // ---------------------------------------------------------------- pages
 
-HttpResponse WalletAuthenticator::Page(int status, const std::string& lang, const std::string& title,
-                                       const std::string& body_html, const std::string& script_nonce) const {
-  std::string html = "<!DOCTYPE html>\n<html lang=\"" + lang +
-                     "\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                     "<title>" +
-                     HtmlEscape(title) + "</title>";
-  std::string nonce = script_nonce.empty() ? "" : " nonce=\"" + script_nonce + "\"";
-  html += "<style" + nonce +
-          ">body{font-family:system-ui,sans-serif;margin:0;background:#f4f6fb;color:#14213d}"
-          "main{max-width:28rem;margin:2rem auto;background:#fff;padding:1.5rem;border-radius:12px;"
-          "box-shadow:0 2px 8px rgba(0,0,0,.08)}h1{color:#0b3d91;font-size:1.4rem}"
-          ".qr svg{width:100%;max-width:260px;height:auto}button,.btn{background:#0b3d91;color:#fff;"
-          "border:0;border-radius:6px;padding:.6rem 1rem;font-size:1rem;text-decoration:none;"
-          "display:inline-block}</style></head><body><main>";
-  html += body_html + "</main></body></html>\n";
-  HttpResponse r = HttpResponse::Html(status, std::move(html));
-  r.headers.Set("Cache-Control", "no-store");
-  // Nothing loads from elsewhere; the page's own script and style are
-  // allowed by nonce, and the script may only call back this origin.
-  if (script_nonce.empty()) {
-    r.csp = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; style-src 'unsafe-inline'";
-  } else {
-    r.csp = "default-src 'none'; base-uri 'none'; frame-ancestors 'none'; script-src 'nonce-" + script_nonce +
-            "'; style-src 'nonce-" + script_nonce + "'; connect-src 'self'";
-  }
-  return r;
+HttpResponse WalletAuthenticator::Page(int status, const std::string& lang, const char* name, nlohmann::json data,
+                                       const std::string& script_nonce) const {
+  auto tp = Templates();
+  data["title"] = tp->Text(lang, "login_title");
+  // Nothing loads from elsewhere; the page's own script is allowed by
+  // nonce and may only call back this origin.
+  std::string extra;
+  if (!script_nonce.empty()) extra = "script-src 'nonce-" + script_nonce + "'; connect-src 'self'";
+  return HtmlPage(status, tp->RenderPage(name, lang, data), tp->PageCsp(extra));
 }
 
 HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const std::string& lang,
                                               const std::string& txn, const std::string& resume_url) const {
-  const Texts& t = T(lang);
-  std::string body = "<h1>" + HtmlEscape(t.title) + "</h1>";
+  auto tp = Templates();
   int status = 200;
-  auto para = [](const char* s) { return "<p>" + HtmlEscape(s) + "</p>"; };
+  const char* key = "login_unknown";
+  json data = {{"outcome", outcome.empty() ? "unknown" : outcome}, {"bad", true}};
   if (outcome == kRefused) {
-    body += para(t.refused);
+    key = "login_refused";
+    data["bad"] = false;
     // The protocol answers its client (access_denied / RequestDenied).
-    body += "<p><a class=\"btn\" href=\"" + HtmlEscape(resume_url) + "\">" + HtmlEscape(t.back) + "</a></p>";
+    data["back_url"] = resume_url;
   } else if (outcome == kExpired) {
     status = 410;
-    body += para(t.expired);
-    body += "<form method=\"post\" action=\"" + HtmlEscape(options_.public_url) + "/login/wallet/retry\">" +
-            "<input type=\"hidden\" name=\"txn\" value=\"" + HtmlEscape(txn) + "\"><button type=\"submit\">" +
-            HtmlEscape(t.retry) + "</button></form>";
+    key = "login_expired";
+    data["retry"] = true;
+    data["retry_action"] = options_.public_url + "/login/wallet/retry";
+    data["txn"] = txn;
   } else if (outcome == kSuspended) {
     status = 403;
-    body += para(t.suspended);
+    key = "login_suspended";
   } else if (outcome == kRevoked) {
     status = 403;
-    body += para(t.revoked);
+    key = "login_revoked";
   } else if (outcome == kTimeout) {
     status = 504;
-    body += para(t.timeout);
+    key = "login_timeout";
   } else {
     status = 400;
-    body += para(outcome == kFailed ? t.failed : t.unknown);
+    key = outcome == kFailed ? "login_failed" : "login_unknown";
   }
-  return Page(status, lang, t.title, body);
+  data["message"] = tp->Text(lang, key);
+  return Page(status, lang, "login/outcome", std::move(data));
 }
 
 HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
@@ -332,41 +250,34 @@ HttpResponse WalletAuthenticator::LoginPage(const HttpRequest& req) {
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
   if (t->expiry <= now) return OutcomePage(kExpired, lang, *txn, request->resume_url);
 
-  const Texts& tx = T(lang);
+  auto tp = Templates();
   std::string service = request->service_id;
   if (auto it = request->service_names.find(lang); it != request->service_names.end() && !it->second.empty())
     service = it->second;
-  std::string payload = QrPayload(t->code);
-  auto svg = QrSvg(payload, 4);
+  auto svg = QrSvg(QrPayload(t->code), 4);
+  if (!svg.ok()) LogError("QR code not drawn", {{"detail", svg.status().ToString()}});
+  json attributes = json::array();
+  for (const auto& a : request->attributes) attributes.push_back({{"key", a}, {"label", AttributeLabel(*tp, lang, a)}});
+  const std::string page = options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn);
+  json links = json::array();
+  for (const auto& [code, label] : {std::pair{"ro", "RO"}, std::pair{"ru", "RU"}, std::pair{"en", "EN"}})
+    links.push_back({{"code", code}, {"label", label}, {"href", page + "&lang=" + code}, {"current", lang == code}});
   std::string nonce = random_.Token(16);
-  std::string body = "<h1>" + HtmlEscape(tx.title) + "</h1>";
-  body += "<p>" + HtmlEscape(tx.intro) + " <strong id=\"service\">" + HtmlEscape(service) + "</strong></p>";
-  if (!request->attributes.empty()) {
-    body += "<p>" + HtmlEscape(tx.asks) + "</p><ul id=\"attributes\">";
-    for (const auto& a : request->attributes) body += "<li>" + HtmlEscape(a) + "</li>";
-    body += "</ul>";
-  }
-  body += "<p>" + HtmlEscape(tx.scan) + "</p>";
-  // The SVG is generated from our own payload (no user text inside).
-  if (svg.ok()) body += "<div class=\"qr\" id=\"qr\">" + *svg + "</div>";
-  body += "<p><a id=\"deeplink\" href=\"" + HtmlEscape(api_base_ + "/l/" + t->code) + "\">" +
-          HtmlEscape(tx.same_device) + "</a></p>";
-  body += "<p id=\"status\">" + HtmlEscape(tx.waiting) + "</p>";
-  std::string cont = options_.public_url + "/login/wallet/continue?txn=" + PercentEncode(*txn);
-  body += "<form method=\"get\" action=\"" + HtmlEscape(options_.public_url) +
-          "/login/wallet/continue\"><input type=\"hidden\" name=\"txn\" value=\"" + HtmlEscape(*txn) +
-          "\"><button type=\"submit\" id=\"continue\">" + HtmlEscape(tx.continue_btn) + "</button></form>";
-  // Live status: long-poll until the outcome is known, then continue.
-  json urls = {{"status", options_.public_url + "/login/wallet/status?txn=" + PercentEncode(*txn)},
-               {"next", cont}};
-  std::string urls_js = urls.dump(-1, ' ', true);  // ASCII only
-  // Keep "</script>" out of the script body whatever the URLs hold.
-  for (size_t p; (p = urls_js.find("</")) != std::string::npos;) urls_js.replace(p, 2, "<\\/");
-  body += "<script nonce=\"" + nonce + "\">(function(){var u=" + urls_js +
-          ";function poll(){fetch(u.status,{credentials:'same-origin',cache:'no-store'})"
-          ".then(function(r){return r.json();}).then(function(s){if(s.state==='done'){location.href=u.next;}"
-          "else{poll();}}).catch(function(){setTimeout(poll,3000);});}poll();})();</script>";
-  return Page(200, lang, tx.title, body, nonce);
+  json data = {
+      {"service", service},
+      {"has_attributes", !attributes.empty()},
+      {"attributes", attributes},
+      // Drawn by us from our own payload (no user text inside): raw.
+      {"qr_svg", svg.ok() ? json(*svg) : json(nullptr)},
+      {"deeplink", api_base_ + "/l/" + t->code},
+      {"status_url", options_.public_url + "/login/wallet/status?txn=" + PercentEncode(*txn)},
+      {"next_url", options_.public_url + "/login/wallet/continue?txn=" + PercentEncode(*txn) + "&lang=" + lang},
+      {"continue_action", options_.public_url + "/login/wallet/continue"},
+      {"txn", *txn},
+      {"nonce", nonce},
+      {"switcher", {{"links", links}}},
+  };
+  return Page(200, lang, "login/wallet", std::move(data), nonce);
 }
 
 HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
@@ -376,6 +287,7 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
   int64_t now = clock_.NowUnixSeconds();
   if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
   std::string lang = Lang(request->ui_locale);
+  if (auto l = req.Query("lang"); l && (*l == "ro" || *l == "ru" || *l == "en")) lang = *l;
   std::string outcome = Outcome(*txn);
   if (outcome == kOk) return HttpResponse::Redirect(request->resume_url);
   if (!outcome.empty()) return OutcomePage(outcome, lang, *txn, request->resume_url);
@@ -383,7 +295,7 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
   if (t->expiry <= now) return OutcomePage(kExpired, lang, *txn, request->resume_url);
   HttpRequest again = req;
-  again.query = {{"txn", *txn}};
+  again.query = {{"txn", *txn}, {"lang", lang}};
   // Still pending: the page again (LoginPage finds no outcome).
   return LoginPage(again);
 }
@@ -472,13 +384,8 @@ HttpResponse WalletAuthenticator::WalletError(int http, const std::string& code,
 HttpResponse WalletAuthenticator::DeepLink(const HttpRequest& req) {
   auto it = req.path_params.find("code");
   if (it == req.path_params.end() || !ValidCode(it->second)) return OutcomePage("unknown", "ro", "", "");
-  std::string link = QrPayload(it->second);
-  std::string body = "<h1>" + HtmlEscape(T("ro").title) + "</h1><p><a class=\"btn\" href=\"" + HtmlEscape(link) +
-                     "\">" + HtmlEscape(T("ro").same_device) + "</a></p><p lang=\"en\">" +
-                     HtmlEscape("Without the certME wallet installed, this link does nothing: install the wallet "
-                                "from your phone's app store, then open this page again.") +
-                     "</p>";
-  return Page(200, "ro", T("ro").title, body);
+  std::string lang = Lang(req.Query("lang").value_or("ro"));
+  return Page(200, lang, "login/deeplink", {{"link", QrPayload(it->second)}});
 }
 
 HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
@@ -536,6 +443,33 @@ std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::strin
 }
 
 HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
+  std::optional<PendingAnswer> pending;
+  HttpResponse r = AnswerUntilValidation(req, pending);
+  if (!pending) return r;
+  return FinishValidation(*pending, ledger_.WaitForAnswer(pending->request_id, pending->wait));
+}
+
+void WalletAuthenticator::PostAnswerAsync(HttpRequest req, std::function<void(HttpResponse)> respond) {
+  std::optional<PendingAnswer> pending;
+  HttpResponse r = AnswerUntilValidation(req, pending);
+  if (!pending) {
+    respond(std::move(r));
+    return;
+  }
+  // The worker goes back to the pool; the validator thread answers.
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stop_) {
+    lock.unlock();
+    respond(FinishValidation(*pending, DeadlineExceeded("shutting down")));
+    return;
+  }
+  auto deadline = std::chrono::steady_clock::now() + pending->wait;
+  validations_.push_back({std::move(*pending), deadline, std::move(respond)});
+  validation_cv_.notify_all();
+}
+
+HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
+                                                        std::optional<PendingAnswer>& pending) {
   auto it = req.path_params.find("code");
   if (it == req.path_params.end() || !ValidCode(it->second))
     return WalletError(404, "unknown_code", "unknown code");
@@ -686,7 +620,6 @@ HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
     auto l = latest.find(keys[i]);
     if (l == latest.end() || l->second.first != commitments[i] || l->second.second < kLoaSubstantial) known = false;
   }
-  bool validated = false;
   if (!known) {
     auto id = ledger_.RequestValidation(provider_key_, consent,
                                         std::string(reinterpret_cast<const char*>(consent_sig->rsv.data()), 65));
@@ -704,31 +637,93 @@ HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
       return fail(500, "server_error", "", kFailed);
     }
     LogInfo("validation requested; waiting for the validator", {{"request", *id}});
-    Duration wait = options_.answer_timeout;
     Duration until_expiry = std::chrono::seconds(std::max<int64_t>(t->consent_expiry - now, 0));
-    auto answer = ledger_.WaitForAnswer(*id, std::min(wait, until_expiry));
-    if (!answer.ok()) return fail(504, "validator_timeout", "the validator did not answer in time", kTimeout);
-    if (answer->loa < kLoaSubstantial)
-      return fail(403, "commitment_mismatch", "the eID's level of assurance is below substantial", kFailed);
-    Status check = CheckDisclosure(*eid, attrs, answer->attr_keys, answer->commitments);
-    if (!check.ok()) return fail(403, "commitment_mismatch", "a value differs from its commitment", kFailed);
-    validated = true;
+    pending = PendingAnswer{txn, request->service_id, login_ttl, *eid, std::move(attrs), *id,
+                            std::min(options_.answer_timeout, until_expiry)};
+    return HttpResponse::Json(202, "{}");  // not sent: the caller waits for the validator
   }
+  return CompleteLogin(PendingAnswer{txn, request->service_id, login_ttl, *eid, std::move(attrs), 0, {}}, false);
+}
 
+HttpResponse WalletAuthenticator::FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer) {
+  auto fail = [&](int http, const std::string& err, const std::string& desc, const char* outcome) {
+    SetOutcome(p.txn, outcome, p.login_ttl);
+    return WalletError(http, err, desc);
+  };
+  if (!answer.ok()) return fail(504, "validator_timeout", "the validator did not answer in time", kTimeout);
+  if (answer->loa < kLoaSubstantial)
+    return fail(403, "commitment_mismatch", "the eID's level of assurance is below substantial", kFailed);
+  Status check = CheckDisclosure(p.eid, p.attrs, answer->attr_keys, answer->commitments);
+  if (!check.ok()) return fail(403, "commitment_mismatch", "a value differs from its commitment", kFailed);
+  return CompleteLogin(p, true);
+}
+
+HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool validated) {
   LoginResult result;
-  result.txn = txn;
-  result.subject = ChecksumAddress(*eid);
-  for (const auto& d : attrs) result.attributes[d.name] = d.value;
+  result.txn = p.txn;
+  result.subject = ChecksumAddress(p.eid);
+  for (const auto& d : p.attrs) result.attributes[d.name] = d.value;
   result.acr = kAcr;
   result.amr = {"hwk", "user"};
   result.auth_time = clock_.NowUnixSeconds();
-  if (Status st = SaveLoginResult(store_, result, login_ttl); !st.ok()) {
+  if (Status st = SaveLoginResult(store_, result, p.login_ttl); !st.ok()) {
     LogError("wallet login result not saved", {{"detail", st.ToString()}});
-    return fail(500, "server_error", "", kFailed);
+    SetOutcome(p.txn, kFailed, p.login_ttl);
+    return WalletError(500, "server_error", "");
   }
-  SetOutcome(txn, kOk, login_ttl);
-  LogInfo("wallet login", {{"service", request->service_id}, {"validated", validated}});
+  SetOutcome(p.txn, kOk, p.login_ttl);
+  LogInfo("wallet login", {{"service", p.service_id}, {"validated", validated}});
   return HttpResponse::Json(200, R"({"status":"ok"})");
+}
+
+// One thread waits for the validator on behalf of every pending answer: it
+// re-reads each open request when a ValidationAnswered event for this
+// provider lands (or once a second, for expiry) and answers the wallet.
+void WalletAuthenticator::ValidationLoop() {
+  uint64_t cursor = 0;
+  for (;;) {
+    std::vector<PendingValidation> check;
+    bool stopping;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      validation_cv_.wait(lock, [&] { return stop_ || !validations_.empty(); });
+      stopping = stop_;
+      check = std::move(validations_);
+      validations_.clear();
+    }
+    if (auto b = ledger_.BlockNumber(); b.ok()) cursor = *b;
+    std::vector<PendingValidation> keep;
+    auto now = std::chrono::steady_clock::now();
+    for (auto& v : check) {
+      auto r = ledger_.GetRequest(v.answer.request_id);
+      if (!r.ok()) {
+        v.respond(FinishValidation(v.answer, r.status()));
+      } else if (r->status == RequestStatus::kAnswered) {
+        v.respond(FinishValidation(v.answer, *r));
+      } else if (stopping || now >= v.deadline || ledger_.Now() >= r->expiry) {
+        v.respond(FinishValidation(v.answer, DeadlineExceeded("no answer in time")));
+      } else {
+        keep.push_back(std::move(v));
+      }
+    }
+    if (stopping) return;
+    if (keep.empty()) continue;
+    auto next = keep.front().deadline;
+    for (const auto& v : keep) next = std::min(next, v.deadline);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& v : keep) validations_.push_back(std::move(v));
+    }
+    // Sleep until an answer for this provider lands, the nearest deadline,
+    // or a second (answers registered meanwhile are checked then too).
+    EventFilter f;
+    f.kind = EventKind::kValidationAnswered;
+    f.provider = provider_key_.address();
+    f.after_block = cursor;
+    auto left = std::chrono::duration_cast<Duration>(next - std::chrono::steady_clock::now());
+    auto wait = std::clamp(left, Duration::zero(), Duration(std::chrono::seconds(1)));
+    if (wait > Duration::zero()) (void)ledger_.WaitForEvents(f, wait);
+  }
 }
 
 }  // namespace certme

@@ -28,8 +28,9 @@
 // identical answer resent after a lost reply is resumed by any replica. The decrypted attributes exist only in memory during the
 // POST and in the LoginResult the protocol consumes once.
 //
-// Thread-safety: all handlers may run concurrently. The POST handler blocks
-// its worker while it waits for the validator (at most answer_timeout).
+// Thread-safety: all handlers may run concurrently. The wallet's POST does
+// not hold a worker while it waits for the validator (at most
+// answer_timeout): one thread waits for every pending answer.
 #pragma once
 
 #include <condition_variable>
@@ -41,6 +42,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/http_message.h"
@@ -94,6 +97,9 @@ class WalletAuthenticator : public Authenticator {
   void StatusPoll(HttpRequest req, std::function<void(HttpResponse)> respond);
   // Wallet side.
   HttpResponse GetRequestDocument(const HttpRequest& req);
+  // The answer (§7). PostAnswerAsync frees its worker while the validator
+  // is awaited (the route uses it); PostAnswer blocks (tests, fuzzing).
+  void PostAnswerAsync(HttpRequest req, std::function<void(HttpResponse)> respond);
   HttpResponse PostAnswer(const HttpRequest& req);
   HttpResponse DeepLink(const HttpRequest& req);
 
@@ -120,18 +126,41 @@ class WalletAuthenticator : public Authenticator {
                        });
     router.Handle("GET", "/wallet/v1/requests/:code",
                   [this](const HttpRequest& r) { return GetRequestDocument(r); });
-    router.Handle("POST", "/wallet/v1/requests/:code", [this](const HttpRequest& r) { return PostAnswer(r); },
-                  {.expose_server_errors = true});
+    router.HandleAsync(
+        "POST", "/wallet/v1/requests/:code",
+        [this](HttpRequest r, std::function<void(HttpResponse)> respond) {
+          PostAnswerAsync(std::move(r), std::move(respond));
+        },
+        {.expose_server_errors = true});
     router.Handle("GET", "/wallet/v1/l/:code", [this](const HttpRequest& r) { return DeepLink(r); });
   }
 
  private:
   struct Txn;
+  // An answer past every check but the validator's (§7 check 12): what the
+  // login needs once the ledger has answered. Holds the disclosed values in
+  // memory only.
+  struct PendingAnswer {
+    std::string txn;
+    std::string service_id;
+    int64_t login_ttl = 0;
+    std::string eid;  // 20 bytes
+    std::vector<DisclosedAttribute> attrs;
+    uint64_t request_id = 0;
+    Duration wait{};
+  };
+  // Every check of §7 up to the validator; sets `pending` when the answer
+  // must wait for it (the returned response is then meaningless).
+  HttpResponse AnswerUntilValidation(const HttpRequest& req, std::optional<PendingAnswer>& pending);
+  HttpResponse FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer);
+  HttpResponse CompleteLogin(const PendingAnswer& p, bool validated);
+  void ValidationLoop();
   StatusOr<Txn> LoadTxn(std::string_view txn);
   Status NewCode(const std::string& txn, int64_t login_expires_at);
   std::string Outcome(std::string_view txn);
   void SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl);
-  HttpResponse Page(int status, const std::string& lang, const std::string& title, const std::string& body_html,
+  // Template `name` (templates/login/) in the layout, with the page's CSP.
+  HttpResponse Page(int status, const std::string& lang, const char* name, nlohmann::json data,
                     const std::string& script_nonce = "") const;
   HttpResponse OutcomePage(const std::string& outcome, const std::string& lang, const std::string& txn,
                            const std::string& resume_url) const;
@@ -164,6 +193,17 @@ class WalletAuthenticator : public Authenticator {
   std::vector<Waiter> waiters_;
   bool stop_ = false;
   std::thread waiter_thread_;
+
+  // Wallet answers waiting for the validator (PostAnswerAsync), answered by
+  // validation_thread_ when the ledger has the answer or at their deadline.
+  struct PendingValidation {
+    PendingAnswer answer;
+    std::chrono::steady_clock::time_point deadline;
+    std::function<void(HttpResponse)> respond;
+  };
+  std::condition_variable validation_cv_;
+  std::vector<PendingValidation> validations_;  // guarded by mu_
+  std::thread validation_thread_;
 };
 
 }  // namespace certme

@@ -1,5 +1,7 @@
 #include "protocols/oidc/records.h"
 
+#include <algorithm>
+
 namespace certme::oidc_internal {
 namespace {
 
@@ -167,6 +169,39 @@ std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text) {
     r.session_key = j.at("session_key").get<std::string>();
     return r;
   });
+}
+
+Status PutGrant(Store& store, const GrantRecord& grant, int64_t ttl_seconds, int64_t attributes_ttl_seconds) {
+  GrantRecord bare = grant;
+  bare.attributes.clear();
+  if (!grant.attributes.empty() && attributes_ttl_seconds > 0) {
+    nlohmann::json values = grant.attributes;
+    CERTME_RETURN_IF_ERROR(store.Put(kGrantAttrsNs, grant.grant_id, values.dump(),
+                                     std::chrono::seconds(std::min(attributes_ttl_seconds, ttl_seconds))));
+  }
+  return store.Put(kGrantNs, grant.grant_id, ToJson(bare).dump(), std::chrono::seconds(ttl_seconds));
+}
+
+StatusOr<GrantRecord> GetGrant(Store& store, std::string_view grant_id) {
+  CERTME_ASSIGN_OR_RETURN(std::string raw, store.Get(kGrantNs, grant_id));
+  auto grant = ParseGrantRecord(raw);
+  if (!grant) return Internal("grant record unreadable");
+  auto values = store.Get(kGrantAttrsNs, grant_id);
+  if (values.ok()) {
+    auto j = nlohmann::json::parse(*values, nullptr, false);
+    if (j.is_object())
+      for (const auto& [k, v] : j.items())
+        if (v.is_string()) grant->attributes[k] = v.get<std::string>();
+  } else if (values.status().code() != StatusCode::kNotFound) {
+    return values.status();
+  }
+  return *grant;
+}
+
+Status DeleteGrant(Store& store, std::string_view grant_id) {
+  Status values = store.Delete(kGrantAttrsNs, grant_id);
+  Status grant = store.Delete(kGrantNs, grant_id);
+  return grant.ok() ? values : grant;
 }
 
 }  // namespace certme::oidc_internal

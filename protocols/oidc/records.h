@@ -7,7 +7,10 @@
 //   oidc_code       sha256(code)       → CodeRecord       (TTL code_ttl)
 //   oidc_code_used  sha256(code)       → grant id         (remembers redeemed codes, RFC 6749 §4.1.2)
 //   oidc_grant      grant id           → GrantRecord      (the token family; deleting it revokes
-//                                                         every access and refresh token of it)
+//                                                         every access and refresh token of it;
+//                                                         stored without attribute values)
+//   oidc_grant_attrs grant id          → attribute values of the grant (TTL: at most what is left
+//                                                         of the SSO session, docs/privacy.md)
 //   oidc_at         sha256(token)      → AccessTokenRecord
 //   oidc_rt         sha256(token)      → RefreshTokenRecord
 //   oidc_session    sha256(cookie)     → SessionRecord
@@ -24,12 +27,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/status.h"
+#include "idp/store/store.h"
+
 namespace certme::oidc_internal {
 
 inline constexpr std::string_view kAuthzNs = "oidc_authz";
 inline constexpr std::string_view kCodeNs = "oidc_code";
 inline constexpr std::string_view kCodeUsedNs = "oidc_code_used";
 inline constexpr std::string_view kGrantNs = "oidc_grant";
+inline constexpr std::string_view kGrantAttrsNs = "oidc_grant_attrs";
 inline constexpr std::string_view kAccessTokenNs = "oidc_at";
 inline constexpr std::string_view kRefreshTokenNs = "oidc_rt";
 inline constexpr std::string_view kSessionNs = "oidc_session";
@@ -125,5 +132,17 @@ std::optional<CodeRecord> ParseCodeRecord(std::string_view text);
 std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text);
 std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text);
 std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text);
+
+// A grant lives in two records so that no attribute value outlives the
+// user's session even when the token family does (refresh tokens): the
+// grant without its values (kGrantNs, `ttl_seconds`) and the values
+// (kGrantAttrsNs, `attributes_ttl_seconds`, which callers bound by the
+// session's remaining life). Once the values are gone the grant still works
+// and releases only `sub`.
+Status PutGrant(Store& store, const GrantRecord& grant, int64_t ttl_seconds, int64_t attributes_ttl_seconds);
+// NotFound when revoked or expired; Internal when unreadable.
+StatusOr<GrantRecord> GetGrant(Store& store, std::string_view grant_id);
+// Deletes both records.
+Status DeleteGrant(Store& store, std::string_view grant_id);
 
 }  // namespace certme::oidc_internal

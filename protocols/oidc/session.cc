@@ -67,7 +67,7 @@ SetCookie OidcProvider::SessionCookie(const std::string& value, int64_t max_age)
 void OidcProvider::RevokeGrant(const std::string& grant_id) {
   // Access and refresh tokens look their grant up on every use, so deleting
   // the grant revokes the whole family at once.
-  Status st = store_.Delete(kGrantNs, grant_id);
+  Status st = DeleteGrant(store_, grant_id);
   if (!st.ok()) LogError("oidc grant revocation failed", {{"detail", st.ToString()}});
 }
 

@@ -171,13 +171,16 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   grant.expires_at = Now() + family_ttl;
   // Record the RP in the SSO session first (for logout), then mint; a
   // session that ended meanwhile makes the code worthless.
+  int64_t session_expires_at = 0;
   bool in_session = UpdateSession(grant.session_key, [&](SessionRecord& s) {
     if (s.sid != grant.sid) return;
     if (!Contains(s.clients, client.client_id)) s.clients.push_back(client.client_id);
     s.grants.push_back(grant.grant_id);
+    session_expires_at = s.expires_at;
   });
   if (!in_session) return InvalidGrant("the login session has ended");
-  st = store_.Put(kGrantNs, grant.grant_id, ToJson(grant).dump(), std::chrono::seconds(family_ttl));
+  // The attribute values live no longer than the session (docs/privacy.md).
+  st = PutGrant(store_, grant, family_ttl, std::max<int64_t>(session_expires_at - Now(), 1));
   if (!st.ok()) return ServerError(st.ToString());
   auto out = IssueTokens(client, grant, grant.scopes, rec->nonce, refresh);
   // Close the race with a logout that ran between the two steps above.
@@ -210,10 +213,12 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
     LogWarn("oidc refresh token reused; family revoked", {{"client_id", client.client_id}});
     return InvalidGrant("refresh token is invalid");
   }
-  auto grant_raw = store_.Get(kGrantNs, rec->grant_id);
-  if (!grant_raw.ok()) return InvalidGrant("refresh token is invalid", "grant revoked or expired");
-  auto grant = ParseGrantRecord(*grant_raw);
-  if (!grant) return ServerError("grant record unreadable");
+  auto grant = GetGrant(store_, rec->grant_id);
+  if (!grant.ok()) {
+    if (grant.status().code() == StatusCode::kNotFound)
+      return InvalidGrant("refresh token is invalid", "grant revoked or expired");
+    return ServerError(grant.status().ToString());
+  }
 
   // RFC 6749 §6: the scope may only narrow; omitted means the original.
   std::vector<std::string> scopes = grant->scopes;

@@ -63,10 +63,12 @@ HttpResponse OidcProvider::UserInfo(const HttpRequest& req) {
   if (!at || at->expires_at <= Now())
     return BearerError(401, kErrInvalidToken, "the access token is invalid or expired");
   // Revocation: the grant must still exist.
-  auto grant_raw = store_.Get(kGrantNs, at->grant_id);
-  if (!grant_raw.ok()) return BearerError(401, kErrInvalidToken, "the access token was revoked");
-  auto grant = ParseGrantRecord(*grant_raw);
-  if (!grant) return BearerError(401, kErrInvalidToken, "the access token is invalid");
+  auto grant = GetGrant(store_, at->grant_id);
+  if (!grant.ok()) {
+    if (grant.status().code() == StatusCode::kNotFound)
+      return BearerError(401, kErrInvalidToken, "the access token was revoked");
+    return BearerError(401, kErrInvalidToken, "the access token is invalid");
+  }
   // OIDC Core §5.3: UserInfo needs a user and the openid scope.
   if (grant->subject.empty() || !Contains(at->scopes, kScopeOpenId))
     return BearerError(403, kErrInsufficientScope, "the token does not grant openid");

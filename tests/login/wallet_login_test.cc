@@ -13,7 +13,12 @@
 
 #include "common/encoding.h"
 #include "crypto/ecies.h"
+#include "idp/http/metrics.h"
+#include "idp/http/router.h"
+#include "idp/http/server.h"
 #include "idp/login/wallet_authenticator.h"
+#include "tests/idp/http_client.h"
+#include "tests/login/wallet_test_support.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/embedded_ledger.h"
 #include "tests/ledger/temp_dir.h"
@@ -29,54 +34,8 @@ constexpr char kPublic[] = "https://bridge.test";
 constexpr char kResume[] = "https://bridge.test/authorize/resume?t=1";
 const std::vector<std::string> kAsked = {"first_name", "last_name", "idnp"};
 
-Bytes32 Salt(const std::string& name) { return Keccak256("salt:" + name); }
-
-// A validator service in a thread: answers every request addressed to it
-// with the commitments it enrolled (or, when `lie`, with wrong ones), as
-// the request lands on the ledger.
-class TestValidator {
- public:
-  TestValidator(Ledger& l, EthKey key) : l_(l), key_(std::move(key)) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~TestValidator() {
-    stop_ = true;
-    thread_.join();
-  }
-  std::atomic<bool> answering{true};
-  std::atomic<bool> lie{false};
-  std::atomic<int> answers{0};
-
- private:
-  void Run() {
-    EventFilter f;
-    f.kind = EventKind::kValidationRequested;
-    f.validator = key_.address();
-    while (!stop_) {
-      auto events = l_.WaitForEvents(f, milliseconds(100));
-      if (!events.ok()) return;
-      for (const auto& e : *events) {
-        f.after_block = std::max(f.after_block, e.block);
-        if (!answering) continue;
-        auto r = l_.GetRequest(e.request_id);
-        auto eid = l_.GetEid(r->user);
-        std::vector<Bytes32> cs;
-        for (const auto& k : r->attr_keys) {
-          auto it = std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k);
-          cs.push_back(lie ? Keccak256("wrong") : eid->commitments[it - eid->attr_keys.begin()]);
-        }
-        // Counted before the answer lands: the waiting login may finish (and
-        // the test check the count) as soon as it does.
-        ++answers;
-        if (!l_.AnswerValidation(key_, e.request_id, cs, eid->loa).ok()) --answers;
-      }
-    }
-  }
-  Ledger& l_;
-  EthKey key_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using testing::Salt;
+using testing::TestValidator;
 
 // What a test's wallet does differently from an honest one.
 struct WalletChoices {
@@ -249,8 +208,14 @@ TEST_F(WalletLoginTest, PageShowsServiceAttributesQrAndWorksWithoutJavaScript) {
   HttpResponse page = auth_->LoginPage(Get(txn));
   ASSERT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Демонстрационный сервис"), std::string::npos);
-  EXPECT_NE(page.body.find("<li>idnp</li>"), std::string::npos);
-  EXPECT_NE(page.body.find("<svg"), std::string::npos);
+  // Attributes by their names in the page's language (ru), keys kept.
+  EXPECT_NE(page.body.find("<li data-key=\"idnp\">IDNP</li>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("aria-label=\"QR code\""), std::string::npos);
+  EXPECT_NE(page.body.find("<html lang=\"ru\">"), std::string::npos);
+  EXPECT_NE(page.body.find("Вход через certME"), std::string::npos);
+  // The language switcher keeps the login.
+  EXPECT_NE(page.body.find("href=\"https://bridge.test/login/wallet?txn=" + txn + "&amp;lang=en\""),
+            std::string::npos);
   EXPECT_NE(page.body.find("/login/wallet/continue"), std::string::npos);
   ASSERT_TRUE(page.csp.has_value());
   EXPECT_NE(page.csp->find("script-src 'nonce-"), std::string::npos);
@@ -549,6 +514,89 @@ TEST_F(WalletLoginTest, MalformedAnswersAreRefusedAndSpendTheCode) {
   json a = json::parse(Answer(code2));
   a["attributes"] = Base64UrlEncode(std::string(120, 'x'));
   EXPECT_EQ(ErrorOf(Post(code2, a.dump())), "bad_payload");
+}
+
+// The wallet's POST waits for the validator without holding a worker: with
+// one worker thread, /healthz is answered while several answers wait, and
+// each answer gets its ok once the validator has answered on the ledger.
+TEST_F(WalletLoginTest, AnswersWaitingForTheValidatorDoNotHoldTheOnlyWorker) {
+  validator_->answering = false;
+  WalletLoginOptions o;
+  o.public_url = kPublic;
+  o.answer_timeout = seconds(60);
+  o.poll_timeout = seconds(5);
+  auth_ = std::make_unique<WalletAuthenticator>(o, *store_, *ledger_, provider_, ecies_, clock_, SystemRandom());
+  auto router = std::make_shared<Router>();
+  auth_->Mount(*router);
+  auto metrics = std::make_shared<Metrics>();
+  InstallOpsRoutes(*router, [] { return Status(); }, metrics);
+  HttpServerOptions ho;
+  ho.port = 0;
+  ho.threads = 1;
+  ho.access_log_enabled = false;
+  auto server = HttpServer::Start(ho, router, metrics);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  const std::string base = "http://127.0.0.1:" + std::to_string((*server)->port());
+
+  constexpr size_t kAnswers = 3;
+  std::vector<std::future<testing::ClientResponse>> posts;
+  for (size_t i = 0; i < kAnswers; ++i) {
+    std::string code = CodeOnPage(Begin());
+    std::string body = Answer(code);
+    posts.push_back(std::async(std::launch::async, [base, code, body] {
+      return testing::Fetch("POST", base + "/wallet/v1/requests/" + code, body, {}, "application/json");
+    }));
+  }
+  // Every answer has reached the ledger and now waits for the validator.
+  auto until = std::chrono::steady_clock::now() + seconds(60);
+  while (ValidationRequests() < kAnswers && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(milliseconds(20));
+  ASSERT_EQ(ValidationRequests(), kAnswers);
+
+  testing::ClientResponse health = testing::Fetch("GET", base + "/healthz");
+  EXPECT_EQ(health.status, 200) << "the only worker is held by a waiting answer";
+  for (auto& p : posts) EXPECT_EQ(p.wait_for(milliseconds(0)), std::future_status::timeout);
+
+  // The validator answers now.
+  auto open = ledger_->OpenRequests(validator_key_.address());
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), kAnswers);
+  for (const auto& r : *open) {
+    auto eid = ledger_->GetEid(r.user);
+    ASSERT_TRUE(eid.ok());
+    std::vector<Bytes32> cs;
+    for (const auto& k : r.attr_keys) {
+      auto it = std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k);
+      cs.push_back(eid->commitments[it - eid->attr_keys.begin()]);
+    }
+    ASSERT_TRUE(ledger_->AnswerValidation(validator_key_, r.id, cs, eid->loa).ok());
+  }
+  for (auto& p : posts) {
+    testing::ClientResponse r = p.get();
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, R"({"status":"ok"})");
+  }
+  (*server)->Shutdown();
+}
+
+// A pending answer whose validator never answers gets validator_timeout at
+// its deadline, and the browser's login ends with the timeout page.
+TEST_F(WalletLoginTest, AsyncAnswerTimesOutWhenTheValidatorIsSilent) {
+  validator_->answering = false;
+  std::string txn = Begin();
+  std::string code = CodeOnPage(txn);
+  HttpRequest q;
+  q.method = "POST";
+  q.path_params = {{"code", code}};
+  q.body = Answer(code);
+  std::promise<HttpResponse> got;
+  auth_->PostAnswerAsync(q, [&](HttpResponse r) { got.set_value(std::move(r)); });
+  auto f = got.get_future();
+  ASSERT_EQ(f.wait_for(seconds(30)), std::future_status::ready);
+  HttpResponse r = f.get();
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(ErrorOf(r), "validator_timeout");
+  EXPECT_EQ(auth_->Continue(Get(txn)).status, 504);
 }
 
 }  // namespace
