@@ -114,7 +114,7 @@ test('walk-through: sample provider → QR page → certme wallet approve LINK �
   assert.deepEqual(await looks(button), await looks(snippet.locator('a')), 'sample button differs from examples/button.html');
   await snippet.close();
   await button.click();
-  await page.locator('svg').first().waitFor({ timeout: 15000 });
+  await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 15000 });
   assert.ok(page.url().startsWith(`${env.CERTME_SERVER_PUBLIC_URL}/login/wallet?`), page.url());
   await shot(page, '2-qr');
   // The README: "Copy the link under the QR code".

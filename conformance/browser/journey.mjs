@@ -194,7 +194,7 @@ async function toLoginPage(name, { javaScriptEnabled = true } = {}) {
   await page.goto(apache.protectedUrl, { timeout: 30000 });
   assert.ok(page.url().startsWith(`${bridge.url}/login/wallet?`), `not on the login page: ${page.url()}`);
   // What the user sees, not the markup: the pages may change their layout.
-  await page.locator('svg').first().waitFor({ timeout: 10000 });
+  await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
   await page.getByRole('heading', { name: 'Conectare cu certME' }).first().waitFor({ timeout: 5000 });
   await page.getByText('Serviciul Apache de test').first().waitFor({ timeout: 5000 });
   const png = await shot(page, `${name}-1-login`);
@@ -305,7 +305,7 @@ test('phone-sized screen: the QR code and the same-device link fit the width, no
   try {
     const page = await context.newPage();
     await page.goto(apache.protectedUrl, { timeout: 30000 });
-    const qr = page.locator('svg').first();
+    const qr = page.getByRole('img', { name: 'QR code' });
     await qr.waitFor({ timeout: 10000 });
     await shot(page, 'phone-1-login');
     const box = await qr.boundingBox();
