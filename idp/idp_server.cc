@@ -197,6 +197,8 @@ struct IdpServer::Parts {
   bool shut_down = false;
 };
 
+StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(const Config& config) { return OpenStore(config); }
+
 IdpServer::IdpServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 IdpServer::~IdpServer() { Shutdown(); }
 

@@ -10,6 +10,13 @@
 
 namespace certme {
 
+class Store;
+
+// The Store a configuration names (sqlite, redis or memory), opened as the
+// server opens it; for the commands that share the server's state
+// (`certme admin create-user`).
+StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(const Config& config);
+
 class IdpServer {
  public:
   // Builds and starts everything; the server is listening when this returns.

@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "idp/admin/commands.h"
 #include "idp/commands.h"
 
 namespace {
@@ -23,7 +22,7 @@ const Command kCommands[] = {
      certme::RunConfigCommand},
     {"ledger", "create and inspect the certME registry (embedded ledger)", certme::RunLedgerCommand},
     {"admin", "scheme administrator: authorize validators and providers, suspend/revoke eIDs; console accounts",
-     certme::RunAdminDispatch},
+     certme::RunAdminCommands},
     {"validator", "validator: enroll users, serve validation requests", certme::RunValidatorCommand},
     {"wallet", "reference user wallet: key, attributes, consent, access history", certme::RunWalletCommand},
     {"provider", "service provider: request a validation and check the answer", certme::RunProviderCommand},

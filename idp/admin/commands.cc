@@ -74,24 +74,18 @@ bool Parse(const std::vector<std::string>& args, Parsed* p, const char* sub) {
   return true;
 }
 
-StatusOr<std::unique_ptr<Store>> OpenConsoleStore(const Config& c) {
-  if (c.store.backend != kStoreBackendSqlite)
-    return FailedPrecondition("the console's accounts live in the server's store; store.backend \"" +
-                              c.store.backend + "\" cannot be shared with a running server (use sqlite)");
-  SqliteStoreOptions o;
-  o.path = c.store.sqlite.path;
-  o.sync_full = c.store.sqlite.sync_full;
-  o.read_connections = 1;
-  return NewSqliteStore(o);
-}
-
-int RunConsoleSub(const std::vector<std::string>& args) {
+int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_store) {
   const std::string& sub = args[0];
   Parsed p;
   if (!Parse(args, &p, sub.c_str())) return 2;
   auto cfg = LoadConfig(p.config, SystemEnv());
   if (!cfg.ok()) return Fail(sub, cfg.status());
-  auto store = OpenConsoleStore(*cfg);
+  // A memory store would be a private, empty one: the server would never see
+  // what the command wrote.
+  if (cfg->store.backend == kStoreBackendMemory)
+    return Fail(sub, FailedPrecondition("store.backend \"memory\" is private to one process; the console's "
+                                        "accounts must be in the server's sqlite or redis store"));
+  auto store = open_store(*cfg);
   if (!store.ok()) return Fail(sub, store.status());
   admin::AuditLog audit(**store, SystemClock());
   admin::AdminAccounts accounts(AdminAccountOptions(*cfg), **store, audit, SystemClock(), SystemRandom());
@@ -162,11 +156,11 @@ int RunConsoleSub(const std::vector<std::string>& args) {
 
 }  // namespace
 
-int RunAdminDispatch(const std::vector<std::string>& args) {
+int RunAdminDispatch(const std::vector<std::string>& args, const StoreOpener& open_store) {
   static const char* kConsoleSubs[] = {"create-user", "create-token", "list-users", "audit"};
   if (!args.empty())
     for (const char* s : kConsoleSubs)
-      if (args[0] == s) return RunConsoleSub(args);
+      if (args[0] == s) return RunConsoleSub(args, open_store);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kConsoleHelp, stdout);
     int rc = RunAdminCommand(args);

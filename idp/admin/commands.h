@@ -3,11 +3,22 @@
 // administration of tools/ (RunAdminCommand).
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "common/status.h"
+#include "idp/config/config.h"
+
 namespace certme {
 
-int RunAdminDispatch(const std::vector<std::string>& args);
+class Store;
+
+// Opens the Store a configuration names (the server's own opener, so the
+// commands work with every backend the server supports).
+using StoreOpener = std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>;
+
+int RunAdminDispatch(const std::vector<std::string>& args, const StoreOpener& open_store);
 
 }  // namespace certme

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `certme admin` console subcommands over a sqlite store, beside the ledger
+# subcommands that keep working. Usage: cli_test.sh CERTME_BINARY
+set -euo pipefail
+certme=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export CERTME_STORE_SQLITE_PATH=$work/certme.db
+unset CERTME_CONFIG CERTME_ADMIN_PASSWORD
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+CERTME_ADMIN_PASSWORD='a long enough password' "$certme" admin create-user ana | grep -q "created console administrator ana" ||
+  fail "create-user from the environment"
+echo 'another long password' | "$certme" admin create-user ion >/dev/null || fail "create-user from stdin"
+out=$("$certme" admin create-user eve --generate-password)
+grep -Eq '^password: [A-Za-z0-9_-]{24}$' <<<"$out" || fail "generated password not printed: $out"
+
+set +e
+echo short | "$certme" admin create-user bob 2>"$work/err"; rc=$?
+set -e
+[[ $rc == 2 ]] && grep -q "at least 12 characters" "$work/err" || fail "short password: rc $rc, $(cat "$work/err")"
+set +e
+echo 'a long enough password' | "$certme" admin create-user ana 2>"$work/err"; rc=$?
+set -e
+[[ $rc != 0 ]] && grep -q "already exists" "$work/err" || fail "duplicate user accepted"
+
+[[ $("$certme" admin list-users | tr '\n' ' ') == "ana eve ion " ]] || fail "list-users: $("$certme" admin list-users)"
+token=$("$certme" admin create-token ana --name ci)
+[[ $token =~ ^cma_[A-Za-z0-9_-]{43}$ ]] || fail "token format: $token"
+cat "$CERTME_STORE_SQLITE_PATH"* | grep -aq "${token#cma_}" && fail "token stored in clear"
+
+"$certme" admin audit --verify | grep -q "hash chain intact" || fail "audit --verify"
+"$certme" admin audit --format csv | head -1 | grep -q '^seq,time,actor,action,target' || fail "audit csv header"
+[[ $("$certme" admin audit | grep -c '"action":"user.create"') == 3 ]] || fail "three user.create entries"
+
+"$certme" admin --help | grep -q "create-user NAME" || fail "help lists the console subcommands"
+"$certme" admin --help | grep -q "authorize-validator" || fail "help lists the ledger subcommands"
+set +e
+"$certme" admin authorize-validator 0x0000000000000000000000000000000000000001 --ledger "$work/none.db" \
+  --admin-key "$work/none.key" 2>"$work/err"; rc=$?
+set -e
+[[ $rc != 0 ]] && ! grep -q "unknown subcommand" "$work/err" || fail "ledger subcommand not reached: $(cat "$work/err")"
+echo "cli_test: ok"
