@@ -3,6 +3,7 @@
 
 #include "common/encoding.h"
 #include "idp/admin/console.h"
+#include "idp/admin/util.h"
 #include "idp/http/router.h"
 
 namespace certme::admin {
@@ -78,7 +79,11 @@ StatusOr<std::string> AdminConsole::ApiUser(const HttpRequest& req) {
   auto h = req.headers.Get("authorization");
   if (!h || h->size() < 7 || !EqualsIgnoreCase(h->substr(0, 7), "Bearer "))
     return Unauthenticated("send Authorization: Bearer <token> (`certme admin create-token`)");
-  return accounts_.Authenticate(std::string_view(*h).substr(7));
+  std::string_view token = std::string_view(*h).substr(7);
+  CERTME_ASSIGN_OR_RETURN(std::string user, accounts_.Authenticate(token));
+  // The audit log tells API changes from the pages' and names the token
+  // (its id, as `GET /tokens` lists it).
+  return user + " (API token " + Sha256Hex(token).substr(0, 12) + ")";
 }
 
 HttpResponse AdminConsole::ApiListServices(const HttpRequest& req) {
@@ -195,7 +200,8 @@ HttpResponse AdminConsole::ApiCreateToken(const HttpRequest& req) {
   auto name = body->find("name");
   if (name == body->end() || !name->is_string())
     return ApiError(InvalidArgument("the token needs a name"), {{"name", "required"}});
-  auto t = accounts_.CreateToken(*user, *user, name->get<std::string>());
+  std::string owner = user->substr(0, user->find(' '));
+  auto t = accounts_.CreateToken(*user, owner, name->get<std::string>());
   if (!t.ok()) return ApiError(t.status(), {{"name", t.status().message()}});
   return JsonOk(201, {{"token", t->reveal()}});
 }

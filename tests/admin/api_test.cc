@@ -116,6 +116,8 @@ TEST_F(AdminApiTest, RegisterPromoteDisableAudit) {
   EXPECT_EQ(Call("POST", "/admin/api/v1/services/" + id + "/environments/staging/disable").status, 404);
   EXPECT_EQ(Call("POST", "/admin/api/v1/services/" + id + "/environments/test/rotate-secret").status, 200);
 
+  // API changes name the token that made them.
+  EXPECT_NE(promoted.body.find("\"approved_by\":\"ana (API token "), std::string::npos) << promoted.body;
   auto audit = Call("GET", "/admin/api/v1/audit?format=csv");
   EXPECT_EQ(audit.status, 200);
   EXPECT_NE(audit.body.find("service.promote"), std::string::npos);
