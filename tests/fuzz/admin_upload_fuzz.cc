@@ -1,11 +1,15 @@
-// Fuzz target: what the administration console receives from uploads — the
-// multipart/form-data body, the certificate (.cer, PEM or DER) and the SP
-// metadata file. Every input must end in a value or a clear error.
+// Fuzz target: what the administration console receives — the
+// multipart/form-data body of its forms, the certificate (.cer, PEM or DER),
+// the SP metadata file, and the JSON API's bodies. Every input must end in a
+// value or a clear error.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "idp/admin/certificate.h"
+#include "idp/admin/console.h"
 #include "idp/admin/multipart.h"
 #include "protocols/saml/service.h"
 
@@ -18,5 +22,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& p : *parts) (void)certme::admin::ParseUploadedCertificate(p.data);
   (void)certme::admin::ParseUploadedCertificate(in);
   (void)certme::saml::ServiceFromMetadata(in);
+  // The API's JSON bodies, as ApiCreateService / ApiPromote read them.
+  if (certme::admin::JsonNestingWithin(in, 16)) {
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_discarded()) {
+      certme::admin::FieldErrors errors;
+      (void)certme::admin::ServiceInputFromJson(j, &errors);
+      (void)certme::admin::PromoteInputFromJson(j, &errors);
+    }
+  }
   return 0;
 }
