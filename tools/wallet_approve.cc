@@ -76,6 +76,12 @@ StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json,
   return r;
 }
 
+// True when the body is the bridge's JSON error object.
+bool BridgeAnswered(const HttpResult& r) {
+  json j = json::parse(r.body, nullptr, false);
+  return j.is_object() && j.contains("error") && j["error"].is_string();
+}
+
 std::string ErrorText(const HttpResult& r) {
   json j = json::parse(r.body, nullptr, false);
   if (j.is_object() && j.contains("error") && j["error"].is_string()) {
@@ -238,7 +244,11 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, Approve
     // an identical answer (docs/wallet-protocol.md §7).
     StatusOr<HttpResult> sent = Fetch(url, &body, ca_file);
     for (int attempt = 1; attempt < kAnswerAttempts; ++attempt) {
-      bool lost = !sent.ok() || sent->status == 502 || sent->status == 503 || sent->status == 504;
+      // 503 is always worth another try (a replica whose store is away). A
+      // 502/504 is a lost answer only when a proxy wrote it: the bridge's own
+      // 504 (a JSON "error", validator_timeout) is the final outcome.
+      bool lost = !sent.ok() || sent->status == 503 ||
+                  ((sent->status == 502 || sent->status == 504) && !BridgeAnswered(*sent));
       if (!lost) break;
       std::fprintf(stderr, "no answer from the bridge (%s); sending the answer again\n",
                    sent.ok() ? ("HTTP " + std::to_string(sent->status)).c_str() : sent.status().message().c_str());

@@ -32,7 +32,8 @@ enum class ApproveChoice { kApprove, kRefuse, kAsk };
 // kAsk reads y/n from the terminal. OK once the bridge answered 200.
 // `ca_file`: PEM CA certificates to trust for https instead of the
 // system's (a test or private CA); empty for the system's. An answer that
-// got no reply (connection lost, 502/503/504) is resent as is, a few times.
+// got no reply (connection lost, 503, or a proxy's 502/504 that is not the
+// bridge's own JSON error) is resent as is, a few times.
 Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice,
                     const std::string& ca_file = "");
 
