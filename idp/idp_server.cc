@@ -64,6 +64,20 @@ class OidcSessionLogoutHook : public saml::SessionLogoutHook {
   OidcProvider& oidc_;
 };
 
+// The other direction: an OIDC RP-initiated logout continues on the SAML
+// IdP's logout page, which sends LogoutRequests to the browser's services.
+class SamlOtherProtocolLogout : public OtherProtocolLogout {
+ public:
+  explicit SamlOtherProtocolLogout(saml::SamlIdp& idp) : idp_(idp) {}
+  std::string ContinueLogout(const HttpRequest& req, const std::string& sid,
+                             const std::string& return_url) override {
+    return idp_.LogoutFromOtherProtocol(req, sid, return_url);
+  }
+
+ private:
+  saml::SamlIdp& idp_;
+};
+
 class NoLoginAuthenticator : public Authenticator {
  public:
   HttpResponse Begin(const LoginRequest&) override {
@@ -190,6 +204,7 @@ struct IdpServer::Parts {
   std::unique_ptr<OidcProvider> oidc;
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
+  std::unique_ptr<SamlOtherProtocolLogout> oidc_logout_to_saml;
   std::unique_ptr<AdminMount> admin;  // admin.enabled only
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
@@ -305,6 +320,8 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     CERTME_ASSIGN_OR_RETURN(p->saml, MountSaml(c, *p->store, *p->keys, *p->authenticator,
                                                p->catalogue, oo.pairwise_salt, *p->router,
                                                p->saml_logout_hook.get()));
+    p->oidc_logout_to_saml = std::make_unique<SamlOtherProtocolLogout>(*p->saml->idp);
+    p->oidc->SetOtherProtocolLogout(p->oidc_logout_to_saml.get());
   }
 
   if (c.admin.enabled) {

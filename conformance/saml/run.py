@@ -419,7 +419,8 @@ class Suite:
         self.sps = {}
         self.binary = binary
         self.oidc_client = {"id": "rp-mixed", "secret": base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("="),
-                            "redirect": "https://rp-mixed.example/cb"}
+                            "redirect": "https://rp-mixed.example/cb",
+                            "post_logout": "https://rp-mixed.example/bye"}
 
     def start(self):
         # SP keys and certificates are made per run (an integrator's own key;
@@ -439,13 +440,14 @@ class Suite:
                     "    client_secret: %s\n"
                     "    names: {ro: \"RP mixt\", ru: \"RP\", en: \"Mixed RP\"}\n"
                     "    redirect_uris: [\"%s\"]\n"
+                    "    post_logout_redirect_uris: [\"%s\"]\n"
                     "    grant_types: [authorization_code, refresh_token]\n"
                     "    token_endpoint_auth_method: client_secret_basic\n"
                     "    scopes: [openid, profile]\n"
                     "    attributes: [first_name, last_name]\n"
                     "    backchannel_logout_uri: %s/backchannel\n"
                     "    backchannel_logout_session_required: true\n"
-                    % (c["id"], c["secret"], c["redirect"], self.receiver.url))
+                    % (c["id"], c["secret"], c["redirect"], c["post_logout"], self.receiver.url))
         self.bridge = Bridge(self.binary, self.workdir, {"CERTME_SAML_DEV_SERVICES_FILE": services_yaml,
                                                          "CERTME_OIDC_DEV_CLIENTS_FILE": clients_yaml})
         self.bridge.start()
@@ -520,6 +522,7 @@ class Suite:
                 break
             time.sleep(0.2)
         status, url, body, left = browser.navigate("GET", urllib.parse.urljoin(self.bridge.url, finish))
+        self.logout_left = left  # where the finish step sent the browser off the bridge, if it did
         return seen, status, body
 
     def oidc_login(self, browser):
@@ -742,6 +745,42 @@ def case_mixed_session_logout(s):
     check(s.userinfo_status(tokens["access_token"]) == 401, "access token still valid after the SAML logout")
 
 
+def case_mixed_session_oidc_logout(s):
+    # Both ways: the OIDC RP's logout (end_session) logs out the SAML services too.
+    b = Browser(s.bridge.url)
+    tokens = s.oidc_login(b)
+    sid = jwt_payload(tokens["id_token"]).get("sid")
+    sp1, sp2 = s.sps["sp1"], s.sps["sp2"]
+    s.sso_via_dev_login(b, sp1)
+    request_id, saml_request = sp2.authn_request()
+    _, url, body, _ = b.navigate("POST", s.bridge.url + "/saml/sso", {"SAMLRequest": saml_request,
+                                                                      "RelayState": "rs-" + sp2.host})
+    check("/login/dev" not in url, "SSO asked for a second login")
+    s.finish_login(b, sp2, request_id, body)
+    while not s.receiver.tokens.empty():  # tokens of earlier cases
+        s.receiver.tokens.get_nowait()
+    q = urllib.parse.urlencode({"id_token_hint": tokens["id_token"], "state": "bye-1",
+                                "post_logout_redirect_uri": s.oidc_client["post_logout"]})
+    status, url, body, left = b.navigate("GET", s.bridge.url + "/logout?" + q)
+    check(left is None and "/saml/slo/progress" in url,
+          "OIDC logout did not continue on the SAML logout page: HTTP %d at %s, left to %s" % (status, url, left))
+    seen, status, body = s.run_logout_frames(b, body)
+    check(sorted(x[0].host for x in seen) == sorted([sp1.host, sp2.host]), "both services got a LogoutRequest")
+    check(sp1.session is None and sp2.session is None, "both services ended their sessions")
+    check(s.logout_left == s.oidc_client["post_logout"] + "?state=bye-1",
+          "the browser ends at the RP's post-logout URI, got HTTP %d %r" % (status, s.logout_left))
+    try:
+        _, token = s.receiver.tokens.get(timeout=10)
+    except queue.Empty:
+        raise Failure("no back-channel logout token reached the OIDC client")
+    check(jwt_payload(token).get("sid") == sid, "logout token for the ended OIDC session")
+    check(s.userinfo_status(tokens["access_token"]) == 401, "access token still valid after the OIDC logout")
+    # The SAML SSO session is gone too.
+    request_id, saml_request = sp1.authn_request()
+    _, url, _, _ = b.navigate("POST", s.bridge.url + "/saml/sso", {"SAMLRequest": saml_request})
+    check("/login/dev" in url, "SAML session survived the OIDC logout")
+
+
 CASES = [
     ("metadata: signed (xmlsec1), endpoints read by python3-saml", case_metadata),
     ("SP-initiated login: python3-saml validates, MPass attributes", case_login_attributes),
@@ -753,6 +792,7 @@ CASES = [
     ("SP-initiated SLO: silent service → PartialLogout after timeout", case_partial_logout),
     ("IdP-initiated logout from the bridge's page", case_idp_initiated_logout),
     ("mixed session: SAML logout sends the OIDC back-channel logout", case_mixed_session_logout),
+    ("mixed session: OIDC logout sends LogoutRequests to the SAML services", case_mixed_session_oidc_logout),
 ]
 
 

@@ -93,6 +93,9 @@ HttpResponse OidcProvider::EndSession(const HttpRequest& req) {
   if (trusted) {
     std::vector<std::string> frames = EndSessionRecord(session->first, session->second);
     std::string target = WithState(redirect, state);
+    // Mixed sessions: the SAML services of this browser are logged out too.
+    if (other_logout_)
+      if (auto next = other_logout_->ContinueLogout(req, session->second.sid, target); !next.empty()) target = next;
     HttpResponse r = frames.empty() && !target.empty()
                          ? HttpResponse::Redirect(target)
                          : LoggedOutPage(lang, frames, target, random_.Token(16));
@@ -132,8 +135,14 @@ HttpResponse OidcProvider::EndSessionConfirm(const HttpRequest& req) {
   // The user confirmed in this browser: end the session its cookie names
   // (normally the one the confirmation was shown for).
   std::vector<std::string> frames;
-  if (auto session = LoadSession(req)) frames = EndSessionRecord(session->first, session->second);
+  std::string sid;
+  if (auto session = LoadSession(req)) {
+    frames = EndSessionRecord(session->first, session->second);
+    sid = session->second.sid;
+  }
   std::string target = WithState(rec->post_logout_redirect_uri, rec->state);
+  if (other_logout_ && !sid.empty())
+    if (auto next = other_logout_->ContinueLogout(req, sid, target); !next.empty()) target = next;
   HttpResponse r = frames.empty() && !target.empty()
                        ? HttpResponse::Redirect(target)
                        : LoggedOutPage(rec->ui_locale, frames, target, random_.Token(16));

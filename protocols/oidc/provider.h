@@ -78,6 +78,19 @@ class LogoutNotifier {
                                const std::string& logout_token) = 0;
 };
 
+// Another protocol front sharing the browser (the SAML IdP): RP-initiated
+// logout hands the browser to it so its sessions end too. Optional.
+class OtherProtocolLogout {
+ public:
+  virtual ~OtherProtocolLogout() = default;
+  // Ends the other protocol's sessions linked to OIDC session `sid` or named
+  // by the request's own cookies; returns a URL of the other front that
+  // finishes its logout there and then sends the browser to `return_url`
+  // (empty: its own logged-out page). Empty when there was nothing to end.
+  virtual std::string ContinueLogout(const HttpRequest& logout_request, const std::string& sid,
+                                     const std::string& return_url) = 0;
+};
+
 namespace oidc_internal {
 struct AuthzRecord;
 struct SessionRecord;
@@ -119,6 +132,8 @@ class OidcProvider {
   // not reached: there is no page of ours to frame them). False when no such
   // live session. Thread-safe.
   bool EndSessionBySid(const std::string& sid);
+  // REQUIRES: set before the first request; `other` outlives the provider.
+  void SetOtherProtocolLogout(OtherProtocolLogout* other) { other_logout_ = other; }
 
  private:
   struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
@@ -196,6 +211,7 @@ class OidcProvider {
   LogoutNotifier& notifier_;
   Clock& clock_;
   Random& random_;
+  OtherProtocolLogout* other_logout_ = nullptr;
 
   // Parsed client keys for private_key_jwt (rule 14: no PEM/JWK parsing per
   // request), keyed by client_id and invalidated when the registration changes.

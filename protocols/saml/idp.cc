@@ -54,6 +54,7 @@ std::vector<SamlIdp::Route> SamlIdp::Routes() {
           {"GET", std::string(kPathSlo) + "/frame", &SamlIdp::SloFrame},
           {"GET", std::string(kPathSlo) + "/status", &SamlIdp::SloStatus},
           {"GET", std::string(kPathSlo) + "/finish", &SamlIdp::SloFinish},
+          {"GET", std::string(kPathSlo) + "/progress", &SamlIdp::SloProgress},
           {"GET", std::string(kPathLogout), &SamlIdp::LogoutPage},
           {"POST", std::string(kPathLogout), &SamlIdp::LogoutSubmit}};
 }
@@ -195,6 +196,10 @@ Status SamlIdp::SaveSession(const std::string& key, const Session& s) {
   int64_t ttl = s.expires_at - Now();
   if (ttl <= 0) return FailedPrecondition("session expired");
   CERTME_RETURN_IF_ERROR(store_.Put(kSessionNs, key, ToJson(s).dump(), std::chrono::seconds(ttl)));
+  // Linked sessions point back here, so a logout the other protocol starts
+  // finds this session even when the browser's request lacks our cookie.
+  for (const auto& id : s.linked_sessions)
+    CERTME_RETURN_IF_ERROR(store_.Put(kLinkNs, id, key, std::chrono::seconds(ttl)));
   return store_.Put(kSessionIndexNs, s.session_index, key, std::chrono::seconds(ttl));
 }
 

@@ -106,6 +106,7 @@ class SamlIdp {
   HttpResponse SloFrame(const HttpRequest&);    // GET /saml/slo/frame?l=…&i=… (one service's LogoutRequest)
   HttpResponse SloStatus(const HttpRequest&);   // GET /saml/slo/status?l=… (JSON)
   HttpResponse SloFinish(const HttpRequest&);   // GET /saml/slo/finish?l=… (answer the initiator)
+  HttpResponse SloProgress(const HttpRequest&);  // GET /saml/slo/progress?l=… (logout started elsewhere)
   HttpResponse LogoutPage(const HttpRequest&);  // GET /saml/logout: IdP-initiated logout (confirm)
   HttpResponse LogoutSubmit(const HttpRequest&);  // POST /saml/logout
 
@@ -116,6 +117,14 @@ class SamlIdp {
   static std::vector<Route> Routes();
 
   const std::string& entity_id() const { return entity_id_; }
+
+  // Logout started by the other protocol (OIDC RP-initiated logout): ends
+  // the SAML sessions linked to `other_session_id` at SSO and the one the
+  // request's cookie names, and returns the URL of the page that sends our
+  // LogoutRequests to their services and then goes to `return_url` (empty:
+  // our logged-out page). Empty when no SAML service has to be told.
+  std::string LogoutFromOtherProtocol(const HttpRequest& req, const std::string& other_session_id,
+                                      const std::string& return_url);
   // The signed metadata document (rebuilt when validUntil approaches).
   StatusOr<std::string> MetadataXml();
 
@@ -148,6 +157,13 @@ class SamlIdp {
   HttpResponse HandleLogoutResponse(const HttpRequest& req, const std::string& xml, bool redirect);
   HttpResponse StartLogout(const HttpRequest& req, const std::string& session_key,
                            const Session& session, LogoutState state);
+  // Ends one SAML session (consumed, so concurrent logouts end it once) and
+  // adds its services other than the initiator to `state.pending`.
+  void EndSamlSession(const HttpRequest& req, const std::string& session_key, const Session& session,
+                      LogoutState& state);
+  // Stores the logout state; the id, or empty on a store failure.
+  std::string SaveLogoutState(const LogoutState& state);
+  HttpResponse ProgressPage(const std::string& logout_id, const LogoutState& state);
   HttpResponse SendToService(const SamlService& s, const std::string& url, bool is_request,
                              const std::string& xml, const std::string& relay_state);
   // ---- signatures ----

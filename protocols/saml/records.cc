@@ -27,10 +27,11 @@ nlohmann::json ToJson(const SamlIdp::LogoutState& r) {
   nlohmann::json pend = nlohmann::json::array();
   for (const auto& p : r.pending)
     pend.push_back({{"entity_id", p.entity_id}, {"request_id", p.request_id}, {"name_id", p.name_id},
-                    {"format", p.name_id_format}, {"answered", p.answered}, {"success", p.success}});
+                    {"format", p.name_id_format}, {"answered", p.answered}, {"success", p.success},
+                    {"session_index", p.session_index}});
   return {{"lang", r.lang}, {"initiator", r.initiator}, {"initiator_request_id", r.initiator_request_id},
           {"initiator_relay_state", r.initiator_relay_state}, {"session_index", r.session_index},
-          {"pending", pend}, {"deadline", r.deadline}, {"finished", r.finished}};
+          {"pending", pend}, {"deadline", r.deadline}, {"finished", r.finished}, {"return_url", r.return_url}};
 }
 
 namespace {
@@ -95,9 +96,10 @@ std::optional<SamlIdp::LogoutState> ParseLogoutState(std::string_view text) {
     r.session_index = j->at("session_index");
     for (const auto& p : j->at("pending"))
       r.pending.push_back({p.at("entity_id"), p.at("request_id"), p.at("name_id"), p.at("format"),
-                           p.at("answered"), p.at("success")});
+                           p.at("answered"), p.at("success"), p.value("session_index", "")});
     r.deadline = j->at("deadline");
     r.finished = j->at("finished");
+    r.return_url = j->value("return_url", "");
     return r;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

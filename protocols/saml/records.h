@@ -7,6 +7,8 @@
 //   saml_req_id    issuer|ID         → "1"          (replay cache for requests)
 //   saml_logout    logout id         → LogoutState  (TTL a few minutes)
 //   saml_out_req   our request ID    → logout id    (matches LogoutResponses)
+//   saml_link      other session id  → sha256(cookie) (the SAML session an OIDC
+//                                      sid was linked to, for OIDC-started logout)
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,7 @@ inline constexpr std::string_view kSessionIndexNs = "saml_sidx";
 inline constexpr std::string_view kReplayNs = "saml_req_id";
 inline constexpr std::string_view kLogoutNs = "saml_logout";
 inline constexpr std::string_view kOutRequestNs = "saml_out_req";
+inline constexpr std::string_view kLinkNs = "saml_link";
 inline constexpr std::string_view kBrowserCookie = "certme_saml_browser";
 
 struct SamlIdp::PendingAuthn {
@@ -68,6 +71,7 @@ struct SamlIdp::LogoutState {
     std::string name_id_format;
     bool answered = false;
     bool success = false;
+    std::string session_index;  // empty: LogoutState::session_index
   };
   std::string lang = "ro";
   std::string initiator;             // entity ID; empty for IdP-initiated logout
@@ -77,6 +81,9 @@ struct SamlIdp::LogoutState {
   std::vector<Pending> pending;
   int64_t deadline = 0;
   bool finished = false;
+  // Logout started by the other protocol (OIDC end_session): where the
+  // browser goes when it is done (already validated by that protocol).
+  std::string return_url;
 };
 
 nlohmann::json ToJson(const SamlIdp::PendingAuthn& r);

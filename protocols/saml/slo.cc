@@ -142,25 +142,30 @@ HttpResponse SamlIdp::HandleLogoutRequest(const HttpRequest& req, const std::str
   return StartLogout(req, found->first, found->second, std::move(state));
 }
 
-HttpResponse SamlIdp::StartLogout(const HttpRequest& req, const std::string& session_key,
-                                  const Session& session, LogoutState state) {
+void SamlIdp::EndSamlSession(const HttpRequest& req, const std::string& session_key, const Session& session,
+                             LogoutState& state) {
   // Consume: of two concurrent logouts of one session only one proceeds.
   auto raw = store_.Consume(kSessionNs, session_key);
   (void)store_.Delete(kSessionIndexNs, session.session_index);
   auto live = raw.ok() ? ParseSession(*raw) : std::nullopt;
   const Session& s = live ? *live : session;
+  for (const auto& id : s.linked_sessions) (void)store_.Delete(kLinkNs, id);
   // The OIDC half of the browser's session (Back-Channel Logout through the
   // hook); only the logout that consumed the record ends the linked ones.
   if (logout_hook_) logout_hook_->EndOtherSessions(req, raw.ok() ? s.linked_sessions : std::vector<std::string>{});
-  int64_t now = Now();
-  state.session_index = s.session_index;
-  state.deadline = now + opts_.logout_timeout_seconds;
+  if (state.session_index.empty()) state.session_index = s.session_index;
   for (const auto& part : s.participants) {
     if (part.entity_id == state.initiator) continue;
     auto svc = services_.Get(part.entity_id);
     if (!svc.ok() || svc->slo_url.empty()) continue;
-    state.pending.push_back({part.entity_id, NewId(), part.name_id, part.name_id_format, false, false});
+    state.pending.push_back(
+        {part.entity_id, NewId(), part.name_id, part.name_id_format, false, false, s.session_index});
   }
+  LogInfo("saml session ended", {{"session_index", s.session_index}, {"others", state.pending.size()},
+                                 {"initiator", state.initiator}});
+}
+
+std::string SamlIdp::SaveLogoutState(const LogoutState& state) {
   std::string id = random_.Token();
   auto ttl = std::chrono::seconds(opts_.logout_timeout_seconds + 300);
   Status st = store_.Put(kLogoutNs, id, ToJson(state).dump(), ttl);
@@ -168,21 +173,67 @@ HttpResponse SamlIdp::StartLogout(const HttpRequest& req, const std::string& ses
     if (st.ok()) st = store_.Put(kOutRequestNs, p.request_id, id, ttl);
   if (!st.ok()) {
     LogError("saml logout state not stored", {{"detail", st.ToString()}});
-    return SamlErrorPage(500, state.lang, SamlPage::kServerError);
+    return {};
   }
-  LogInfo("saml session ended", {{"session_index", s.session_index}, {"others", state.pending.size()},
-                                 {"initiator", state.initiator}});
-  std::string q = "?l=" + PercentEncode(id);
-  HttpResponse r;
-  if (state.pending.empty()) {
-    r = HttpResponse::Redirect(Url(kPathSlo) + "/finish" + q, 303);
-  } else {
-    std::vector<std::string> frames;
-    for (size_t i = 0; i < state.pending.size(); ++i)
-      frames.push_back(Url(kPathSlo) + "/frame" + q + "&i=" + std::to_string(i));
-    r = SamlLogoutProgressPage(state.lang, frames, Url(kPathSlo) + "/status" + q, Url(kPathSlo) + "/finish" + q,
-                               opts_.logout_timeout_seconds, HexEncode(random_.Bytes(16)));
-  }
+  return id;
+}
+
+HttpResponse SamlIdp::ProgressPage(const std::string& logout_id, const LogoutState& state) {
+  std::string q = "?l=" + PercentEncode(logout_id);
+  if (state.pending.empty()) return HttpResponse::Redirect(Url(kPathSlo) + "/finish" + q, 303);
+  std::vector<std::string> frames;
+  for (size_t i = 0; i < state.pending.size(); ++i)
+    frames.push_back(Url(kPathSlo) + "/frame" + q + "&i=" + std::to_string(i));
+  int64_t left = std::max<int64_t>(1, state.deadline - Now());
+  return SamlLogoutProgressPage(state.lang, frames, Url(kPathSlo) + "/status" + q, Url(kPathSlo) + "/finish" + q,
+                                left, HexEncode(random_.Bytes(16)));
+}
+
+HttpResponse SamlIdp::StartLogout(const HttpRequest& req, const std::string& session_key,
+                                  const Session& session, LogoutState state) {
+  EndSamlSession(req, session_key, session, state);
+  state.deadline = Now() + opts_.logout_timeout_seconds;
+  std::string id = SaveLogoutState(state);
+  if (id.empty()) return SamlErrorPage(500, state.lang, SamlPage::kServerError);
+  HttpResponse r = ProgressPage(id, state);
+  r.cookies.push_back(Cookie(kSessionCookie, "", 0));
+  return r;
+}
+
+std::string SamlIdp::LogoutFromOtherProtocol(const HttpRequest& req, const std::string& other_session_id,
+                                             const std::string& return_url) {
+  // The sessions to end: the one linked to the other protocol's session at
+  // SSO, and the one our cookie names (an SSO made before that login).
+  std::vector<std::pair<std::string, Session>> sessions;
+  if (!other_session_id.empty() && other_session_id.size() <= 128)
+    if (auto key = store_.Consume(kLinkNs, other_session_id); key.ok())
+      if (auto raw = store_.Get(kSessionNs, *key); raw.ok())
+        if (auto s = ParseSession(*raw))
+          if (std::find(s->linked_sessions.begin(), s->linked_sessions.end(), other_session_id) !=
+              s->linked_sessions.end())
+            sessions.emplace_back(*key, std::move(*s));
+  if (auto own = LoadSession(req); own && (sessions.empty() || sessions.front().first != own->first))
+    sessions.push_back(std::move(*own));
+  if (sessions.empty()) return {};
+  LogoutState state;
+  state.lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  state.return_url = return_url;
+  for (const auto& [key, s] : sessions) EndSamlSession(req, key, s, state);
+  if (state.pending.empty()) return {};
+  state.deadline = Now() + opts_.logout_timeout_seconds;
+  std::string id = SaveLogoutState(state);
+  if (id.empty()) return {};
+  return Url(kPathSlo) + "/progress?l=" + PercentEncode(id);
+}
+
+HttpResponse SamlIdp::SloProgress(const HttpRequest& req) {
+  auto id = req.Query("l");
+  if (!id || id->empty() || id->size() > 128) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  auto raw = store_.Get(kLogoutNs, *id);
+  if (!raw.ok()) return SamlErrorPage(200, "ro", SamlPage::kLoggedOut);
+  auto state = ParseLogoutState(*raw);
+  if (!state) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+  HttpResponse r = ProgressPage(*id, *state);
   r.cookies.push_back(Cookie(kSessionCookie, "", 0));
   return r;
 }
@@ -205,7 +256,7 @@ HttpResponse SamlIdp::SloFrame(const HttpRequest& req) {
   auto svc = services_.Get(p.entity_id);
   if (!svc.ok()) return SamlFramedDonePage();
   std::string xml = LogoutRequestXml(p.request_id, entity_id_, svc->slo_url, Now(), state->deadline, p,
-                                     state->session_index);
+                                     p.session_index.empty() ? state->session_index : p.session_index);
   return SendToService(*svc, svc->slo_url, true, xml, "");
 }
 
@@ -266,6 +317,9 @@ HttpResponse SamlIdp::SloFinish(const HttpRequest& req) {
     (void)store_.Delete(kOutRequestNs, p.request_id);
   }
   LogInfo("saml logout finished", {{"initiator", state->initiator}, {"complete", all}});
+  // Started by the other protocol: back to where it was going.
+  if (state->initiator.empty() && !state->return_url.empty())
+    return HttpResponse::Redirect(state->return_url, 303);
   if (state->initiator.empty()) return SamlErrorPage(200, state->lang, SamlPage::kLoggedOut);
   auto svc = services_.Get(state->initiator);
   if (!svc.ok() || svc->SloResponseUrl().empty()) return SamlErrorPage(200, state->lang, SamlPage::kLoggedOut);

@@ -1,8 +1,9 @@
 // Single Logout (SAML Profiles §4.4): SP-initiated with another service in
 // the session (it gets our signed LogoutRequest; all answer → Success; one
 // never answers → PartialLogout after the timeout), IdP-initiated from our
-// logout page, refusals of unsigned / wrong-certificate LogoutRequests, and
-// the SessionLogoutHook that ends the browser's OIDC session too.
+// logout page, refusals of unsigned / wrong-certificate LogoutRequests, the
+// SessionLogoutHook that ends the browser's OIDC session too, and the other
+// direction: an OIDC logout handing the browser to our logout page.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -386,6 +387,67 @@ TEST_F(SloTest, LinkedSessionsAreBounded) {
   ASSERT_EQ(hook.calls.size(), 1u);
   ASSERT_EQ(hook.calls[0].size(), 8u);
   EXPECT_EQ(hook.calls[0].back(), "sid-of-c20");
+}
+
+// OIDC RP-initiated logout of a session linked at SSO: the request carries
+// no SAML cookie, the OIDC sid finds the SAML session, every service gets
+// our LogoutRequest and the browser ends at the OIDC return address.
+TEST_F(SloTest, OidcLogoutOfTheLinkedSessionLogsOutEverySamlService) {
+  FakeLogoutHook hook;
+  MakeIdp(&hook);
+  std::string session = LoginBoth("oidc-cookie");
+  HttpRequest oidc_logout = Get("/logout", "");
+  std::string url = idp_->LogoutFromOtherProtocol(oidc_logout, "sid-of-oidc-cookie", "https://rp.example/bye?state=s");
+  ASSERT_EQ(url.rfind("https://idp.test/saml/slo/progress?l=", 0), 0u) << url;
+  EXPECT_FALSE(SessionAlive(session)) << "the SAML session outlived the OIDC logout";
+  // A second OIDC logout of the same sid finds nothing left to do.
+  EXPECT_EQ(idp_->LogoutFromOtherProtocol(oidc_logout, "sid-of-oidc-cookie", ""), "");
+
+  HttpResponse page = idp_->SloProgress(Get("/saml/slo/progress", url.substr(url.find('?') + 1)));
+  Progress p = ProgressOf(page);
+  ASSERT_EQ(p.frames.size(), 2u) << page.body;
+  std::vector<std::string> targets;
+  for (const auto& q : p.frames) {
+    auto [action, xml] = PostedMessage(idp_->SloFrame(Get("/saml/slo/frame", q)), "SAMLRequest");
+    targets.push_back(action);
+    auto lr = ParseLogoutRequest(xml);
+    ASSERT_TRUE(lr.ok()) << xml;
+    EXPECT_EQ(lr->name_id, kIdnp);
+    EXPECT_EQ(lr->session_indexes, (std::vector<std::string>{session_index_}));
+    bool is2 = action == kSp2Slo;
+    HttpRequest answer;
+    answer.method = "POST";
+    answer.form = {{"SAMLResponse", Base64Encode(Sign(SpLogoutResponse(is2 ? kSp2 : kSp, lr->header.id, kStatusSuccess),
+                                                      is2 ? *sp2_key_ : *sp_key_))}};
+    (void)idp_->Slo(answer);
+  }
+  std::sort(targets.begin(), targets.end());
+  EXPECT_EQ(targets, (std::vector<std::string>{"https://sp.example/slo", kSp2Slo}));
+  EXPECT_EQ(Pending(p.logout_id), 0);
+  HttpResponse fin = idp_->SloFinish(Get("/saml/slo/finish", "l=" + p.logout_id));
+  EXPECT_EQ(fin.status, 303);
+  EXPECT_EQ(fin.headers.Get("Location").value_or(""), "https://rp.example/bye?state=s");
+}
+
+// An OIDC login made after the SAML SSO is not linked; the SAML cookie the
+// OIDC logout request carries (top-level navigation) names the session.
+TEST_F(SloTest, OidcLogoutFindsTheSamlSessionByItsCookie) {
+  std::string session = LoginBoth();
+  HttpRequest oidc_logout = Get("/logout", "");
+  EXPECT_EQ(idp_->LogoutFromOtherProtocol(oidc_logout, "unlinked-sid", ""), "") << "no SAML session: nothing to do";
+  EXPECT_TRUE(SessionAlive(session));
+  oidc_logout.cookies[std::string(kSessionCookie)] = session;
+  std::string url = idp_->LogoutFromOtherProtocol(oidc_logout, "unlinked-sid", "");
+  ASSERT_FALSE(url.empty());
+  EXPECT_FALSE(SessionAlive(session));
+  Progress p = ProgressOf(idp_->SloProgress(Get("/saml/slo/progress", url.substr(url.find('?') + 1))));
+  EXPECT_EQ(p.frames.size(), 2u);
+  // Nobody answers: after the timeout our own logged-out page, no redirect.
+  clock_.Advance(std::chrono::seconds(kLogoutTimeout + 1));
+  EXPECT_EQ(Pending(p.logout_id), 0);
+  HttpResponse fin = idp_->SloFinish(Get("/saml/slo/finish", "l=" + p.logout_id));
+  EXPECT_EQ(fin.status, 200);
+  EXPECT_FALSE(fin.headers.Get("Location").has_value());
 }
 
 }  // namespace
