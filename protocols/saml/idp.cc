@@ -10,6 +10,7 @@
 #include "protocols/saml/pages.h"
 #include "protocols/saml/records.h"
 #include "protocols/saml/vocabulary.h"
+#include "protocols/saml/xenc.h"
 #include "protocols/saml/xml.h"
 
 namespace certme::saml {
@@ -122,18 +123,23 @@ HttpResponse SamlIdp::Metadata(const HttpRequest&) {
 
 // ---------------------------------------------------------------- signatures
 
-EVP_PKEY* SamlIdp::ServiceKey(const SamlService& s) {
-  if (s.certificate_pem.empty()) return nullptr;
+EVP_PKEY* SamlIdp::ServiceKey(const SamlService& s) { return CachedCertificateKey(s.entity_id, s.certificate_pem); }
+
+EVP_PKEY* SamlIdp::ServiceEncryptionKey(const SamlService& s) {
+  return CachedCertificateKey("enc\n" + s.entity_id, s.EncryptionCertificatePem());
+}
+
+EVP_PKEY* SamlIdp::CachedCertificateKey(const std::string& cache_key, const std::string& pem) {
+  if (pem.empty()) return nullptr;
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = service_keys_.find(s.entity_id);
-  if (it != service_keys_.end() && it->second.first == s.certificate_pem)
-    return BorrowEvpPkey(*it->second.second);
-  auto key = ParsePublicKeyFromCertificate(s.certificate_pem);
+  auto it = service_keys_.find(cache_key);
+  if (it != service_keys_.end() && it->second.first == pem) return BorrowEvpPkey(*it->second.second);
+  auto key = ParsePublicKeyFromCertificate(pem);
   if (!key.ok()) return nullptr;
   std::shared_ptr<PublicKey> k = std::move(key).value();
   // A concurrent request may still hold the old key's EVP_PKEY: retire, never free.
   if (it != service_keys_.end()) retired_keys_.push_back(it->second.second);
-  service_keys_[s.entity_id] = {s.certificate_pem, k};
+  service_keys_[cache_key] = {pem, k};
   return BorrowEvpPkey(*k);
 }
 
@@ -165,15 +171,30 @@ Status SamlIdp::VerifyMessage(const HttpRequest& req, xmlDoc* doc, bool redirect
   return VerifyEnvelopedSignature(doc, root, key, policy);
 }
 
-StatusOr<std::string> SamlIdp::SignXml(const std::string& xml, bool sign_assertion) {
+StatusOr<std::string> SamlIdp::SignXml(const std::string& xml, bool sign_assertion,
+                                       const SamlService* encrypt_for) {
   CERTME_ASSIGN_OR_RETURN(auto doc, ParseOwnXml(xml));
   xmlNode* root = xmlDocGetRootElement(doc.get());
   EVP_PKEY* key = BorrowEvpPkey(*signer_.key);
   if (!key) return Internal("signing key is not an OpenSSL key");
-  if (sign_assertion) {
+  xmlNode* assertion = ChildElement(root, kNsAssertion, "Assertion");
+  if (sign_assertion && assertion) {
     // Inner signature first: the outer one then covers it.
-    if (xmlNode* a = ChildElement(root, kNsAssertion, "Assertion"))
-      CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), a, key, signer_.certificate_der));
+    CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), assertion, key, signer_.certificate_der));
+  }
+  if (encrypt_for && assertion) {
+    // SAML Core §2.3.4 / §6: sign, then encrypt, then sign the Response
+    // over the EncryptedAssertion. The Assertion declares its namespaces
+    // itself, so it decrypts into a well-formed document on its own.
+    EVP_PKEY* to = ServiceEncryptionKey(*encrypt_for);
+    if (!to) return FailedPrecondition("the service's encryption certificate is unusable");
+    CERTME_ASSIGN_OR_RETURN(std::string cert_der, CertificateToDer(encrypt_for->EncryptionCertificatePem()));
+    CERTME_ASSIGN_OR_RETURN(std::string enc, EncryptAssertion(SerializeNode(doc.get(), assertion), to, cert_der));
+    CERTME_ASSIGN_OR_RETURN(auto enc_doc, ParseOwnXml(enc));
+    xmlNode* copy = xmlDocCopyNode(xmlDocGetRootElement(enc_doc.get()), doc.get(), 1);
+    if (!copy) return Internal("EncryptedAssertion not copied");
+    xmlReplaceNode(assertion, copy);
+    xmlFreeNode(assertion);
   }
   CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), root, key, signer_.certificate_der));
   return SerializeDoc(doc.get());

@@ -168,9 +168,15 @@ class SamlIdp {
                              const std::string& xml, const std::string& relay_state);
   // ---- signatures ----
   EVP_PKEY* ServiceKey(const SamlService& s);  // parsed once per certificate
+  EVP_PKEY* ServiceEncryptionKey(const SamlService& s);  // likewise
+  EVP_PKEY* CachedCertificateKey(const std::string& cache_key, const std::string& pem);
   Status VerifyMessage(const HttpRequest& req, xmlDoc* doc, bool redirect,
                        std::string_view message_param, const SamlService& s);
-  StatusOr<std::string> SignXml(const std::string& xml, bool sign_assertion);
+  // Signs the Response (and first its Assertion when `sign_assertion`);
+  // with `encrypt_for`, the (signed) Assertion is replaced by an
+  // EncryptedAssertion to that service before the Response is signed.
+  StatusOr<std::string> SignXml(const std::string& xml, bool sign_assertion,
+                                const SamlService* encrypt_for = nullptr);
 
   std::string Url(std::string_view path) const { return opts_.base_url + std::string(path); }
   int64_t Now() const { return clock_.NowUnixSeconds(); }
@@ -188,7 +194,8 @@ class SamlIdp {
   SessionLogoutHook* logout_hook_;
 
   std::mutex mu_;
-  // Parsed service certificates: entity ID → (certificate PEM, key).
+  // Parsed service certificates: entity ID (signing) or "enc\n" + entity ID
+  // (encryption) → (certificate PEM, key).
   std::map<std::string, std::pair<std::string, std::shared_ptr<PublicKey>>> service_keys_;  // GUARDED_BY(mu_)
   // Keys replaced by a re-registration: a concurrent request may still be
   // verifying with the borrowed EVP_PKEY, so they are kept, not freed.

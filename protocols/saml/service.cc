@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "crypto/evp.h"
 #include "crypto/jose.h"
 #include "idp/store/store.h"
 #include "protocols/saml/dsig.h"
@@ -60,13 +61,19 @@ Status ValidateService(const SamlService& s) {
   } else if (!ParsePublicKeyFromCertificate(s.certificate_pem).ok()) {
     p.push_back("certificate is not a usable X.509 certificate");
   }
-  // EncryptedAssertion is not implemented yet: refuse rather than send
-  // plaintext to a service that asked for encryption.
-  if (s.encrypt_assertion) p.push_back("encrypt_assertion is not supported yet");
+  // EncryptedAssertion: RSA-OAEP to this certificate (xenc.h), so an RSA key.
   if (s.encrypt_assertion && s.EncryptionCertificatePem().empty())
     p.push_back("encrypt_assertion needs an encryption certificate");
-  if (!s.encryption_certificate_pem.empty() && !CertificateToDer(s.encryption_certificate_pem).ok())
-    p.push_back("encryption certificate is not an X.509 certificate");
+  if (!s.encryption_certificate_pem.empty()) {
+    auto key = ParsePublicKeyFromCertificate(s.encryption_certificate_pem);
+    if (!key.ok()) p.push_back("encryption certificate is not a usable X.509 certificate");
+    else if (EVP_PKEY_get_base_id(BorrowEvpPkey(**key)) != EVP_PKEY_RSA)
+      p.push_back("encryption certificate must hold an RSA key");
+  } else if (s.encrypt_assertion && !s.certificate_pem.empty()) {
+    auto key = ParsePublicKeyFromCertificate(s.certificate_pem);
+    if (key.ok() && EVP_PKEY_get_base_id(BorrowEvpPkey(**key)) != EVP_PKEY_RSA)
+      p.push_back("encrypt_assertion needs an RSA certificate");
+  }
   if (!p.empty()) return InvalidArgument("SAML service " + s.entity_id + ": " + Join(p));
   return Status::Ok();
 }

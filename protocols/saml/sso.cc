@@ -327,7 +327,8 @@ HttpResponse SamlIdp::SuccessResponse(const Target& t, const SamlService& servic
     return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
   }
   auto xml = BuildResponse(t, &service, &session, nullptr);
-  auto signed_xml = xml.ok() ? SignXml(*xml, service.sign_assertion) : StatusOr<std::string>(xml.status());
+  auto signed_xml = xml.ok() ? SignXml(*xml, service.sign_assertion, service.encrypt_assertion ? &service : nullptr)
+                              : StatusOr<std::string>(xml.status());
   if (!signed_xml.ok()) {
     LogError("saml response not built", {{"detail", signed_xml.status().ToString()}});
     return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
@@ -365,7 +366,9 @@ StatusOr<std::string> SamlIdp::BuildResponse(const Target& t, const SamlService*
     if (p.entity_id == service->entity_id) part = &p;
   if (!part) return Internal("no participant for the service");
   const int64_t not_after = now + opts_.assertion_ttl_seconds;
-  x += "<saml:Assertion xmlns:xs=\"" + std::string(kNsXs) + "\" xmlns:xsi=\"" + std::string(kNsXsi) +
+  // The Assertion declares every namespace it uses (an encrypted one is
+  // decrypted and parsed on its own by some SPs).
+  x += "<saml:Assertion xmlns:saml=\"" + std::string(kNsAssertion) + "\" xmlns:xs=\"" + std::string(kNsXs) + "\" xmlns:xsi=\"" + std::string(kNsXsi) +
        "\" ID=\"" + NewId() + "\" Version=\"2.0\" IssueInstant=\"" + FormatSamlTime(now) + "\">";
   x += "<saml:Issuer>" + XmlEscape(entity_id_) + "</saml:Issuer>";
   // SAML Profiles §4.1.4.2: bearer confirmation bound to ACS and request.

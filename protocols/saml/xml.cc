@@ -129,6 +129,16 @@ std::string SerializeDoc(xmlDoc* doc) {
   return out;
 }
 
+std::string SerializeNode(xmlDoc* doc, xmlNode* node) {
+  xmlBufferPtr buf = xmlBufferCreate();
+  if (!buf) return {};
+  std::string out;
+  if (xmlNodeDump(buf, doc, node, 0, 0) >= 0)
+    out.assign(reinterpret_cast<const char*>(xmlBufferContent(buf)), xmlBufferLength(buf));
+  xmlBufferFree(buf);
+  return out;
+}
+
 std::string XmlEscape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

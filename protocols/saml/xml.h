@@ -56,6 +56,9 @@ std::optional<std::string> Attr(const xmlNode* node, std::string_view name);
 std::string Text(const xmlNode* node);
 // The whole document as UTF-8 (no reformatting, so signatures stay valid).
 std::string SerializeDoc(xmlDoc* doc);
+// One element and its subtree as UTF-8, no XML declaration (namespaces
+// declared on ancestors are not repeated).
+std::string SerializeNode(xmlDoc* doc, xmlNode* node);
 
 // Escapes text for element content and double-quoted attribute values.
 std::string XmlEscape(std::string_view s);
