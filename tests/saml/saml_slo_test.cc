@@ -450,5 +450,52 @@ TEST_F(SloTest, OidcLogoutFindsTheSamlSessionByItsCookie) {
   EXPECT_FALSE(fin.headers.Get("Location").has_value());
 }
 
+// The issue's security list on the logout side: each refused, the session kept.
+TEST_F(SloTest, CraftedLogoutRequestsAreRefused) {
+  std::string session = LoginBoth();
+  auto post = [&](const std::string& xml) {
+    HttpRequest r;
+    r.method = "POST";
+    r.path = "/saml/slo";
+    r.form = {{"SAMLRequest", Base64Encode(xml)}};
+    return idp_->Slo(r);
+  };
+  auto denied = [&](const HttpResponse& r, const char* what) {
+    auto [to, resp] = PostedMessage(r, "SAMLResponse");
+    EXPECT_EQ(to, "https://sp.example/slo") << what;
+    std::string sub;
+    EXPECT_EQ(StatusOf(resp, &sub), kStatusRequester) << what;
+    EXPECT_EQ(sub, kStatusRequestDenied) << what;
+    EXPECT_TRUE(ProgressOf(r).frames.empty()) << what;
+  };
+  // Stale IssueInstant.
+  std::string stale = SpLogoutRequest("_st", kSp, kIdnp, session_index_);
+  stale.replace(stale.find(FormatSamlTime(Now())), 20, FormatSamlTime(Now() - 3600));
+  denied(post(Sign(stale, *sp_key_)), "stale");
+  // A second LogoutRequest (another session's index) nested in a signed one.
+  std::string outer = Sign(SpLogoutRequest("_outer", kSp, kIdnp, "_not_this_one"), *sp_key_);
+  outer.replace(outer.find("</samlp:LogoutRequest>"), 22,
+                "<samlp:Extensions>" + SpLogoutRequest("_nested", kSp, kIdnp, session_index_) +
+                    "</samlp:Extensions></samlp:LogoutRequest>");
+  denied(post(outer), "nested");
+  // The signed request wrapped in Extensions of a forged unsigned one.
+  std::string genuine = Sign(SpLogoutRequest("_gen", kSp, kIdnp, session_index_), *sp_key_);
+  genuine.erase(0, genuine.find("?>") + 2);
+  std::string forged = SpLogoutRequest("_forged", kSp, kIdnp, session_index_);
+  forged.replace(forged.find("</samlp:LogoutRequest>"), 22,
+                 "<samlp:Extensions>" + genuine + "</samlp:Extensions></samlp:LogoutRequest>");
+  denied(post(forged), "wrapped");
+  // Unknown issuer: nobody to answer, a page.
+  HttpResponse unknown = post(Sign(SpLogoutRequest("_unk", "https://evil.example", kIdnp, session_index_), *sp_key_));
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_TRUE(PostedMessage(unknown, "SAMLResponse").second.empty());
+  // DOCTYPE / entities.
+  HttpResponse dtd = post("<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>" +
+                          SpLogoutRequest("_dtd", kSp, kIdnp, session_index_));
+  EXPECT_EQ(dtd.status, 400);
+  EXPECT_EQ(dtd.body.find("root:"), std::string::npos);
+  EXPECT_TRUE(SessionAlive(session)) << "a refused LogoutRequest ended the session";
+}
+
 }  // namespace
 }  // namespace certme::saml
