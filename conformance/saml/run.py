@@ -192,7 +192,10 @@ def jwt_payload(token):
 class ServiceProvider:
     """One MPass-style service on python3-saml."""
 
-    def __init__(self, name, workdir):
+    def __init__(self, name, workdir, encrypted=False):
+        # encrypted: registers encrypt_assertion + sign_assertion and expects
+        # both (python3-saml decrypts with the SP key).
+        self.encrypted = encrypted
         self.host = name + ".mpass-test.example"
         self.entity_id = "https://%s/metadata" % self.host
         self.acs = "https://%s/acs" % self.host
@@ -225,7 +228,8 @@ class ServiceProvider:
                 "logoutResponseSigned": True,
                 # The whole Response must be signed (MPass signs it).
                 "wantMessagesSigned": True,
-                "wantAssertionsSigned": False,
+                "wantAssertionsSigned": self.encrypted,
+                "wantAssertionsEncrypted": self.encrypted,
                 "wantNameId": True,
                 "requestedAuthnContext": False,
                 "signatureAlgorithm": C.RSA_SHA256,
@@ -251,6 +255,8 @@ class ServiceProvider:
                  "    attributes: [%s]" % ", ".join(MPASS_ATTRIBUTES)]
         if slo:
             lines.append("    slo_url: " + self.slo)
+        if self.encrypted:
+            lines += ["    encrypt_assertion: true", "    sign_assertion: true"]
         return "\n".join(lines) + "\n"
 
     def request_data(self, url, post):
@@ -426,7 +432,7 @@ class Suite:
         # SP keys and certificates are made per run (an integrator's own key;
         # only the certificate is registered), before the bridge reads them.
         for name in ("sp1", "sp2", "sp3"):
-            self.sps[name] = ServiceProvider(name, self.workdir)
+            self.sps[name] = ServiceProvider(name, self.workdir, encrypted=(name == "sp2"))
         services_yaml = os.path.join(self.workdir, "services.yaml")
         clients_yaml = os.path.join(self.workdir, "clients.yaml")
         with open(services_yaml, "w") as f:
@@ -477,7 +483,8 @@ class Suite:
         check(auth.is_authenticated(), "not authenticated")
         sp.session = {"name_id": auth.get_nameid(), "session_index": auth.get_session_index(),
                       "attributes": auth.get_attributes()}
-        return auth, b64xml(fields["SAMLResponse"])
+        sp.last_response_xml = b64xml(fields["SAMLResponse"])
+        return auth, sp.last_response_xml
 
     def sso_via_dev_login(self, browser, sp, identity="ion"):
         request_id, saml_request = sp.authn_request()
@@ -646,6 +653,26 @@ def case_sso_second_service_no_login(s):
     check("/login/dev" not in url, "SSO asked for a second login")
     auth, _ = s.finish_login(b, sp, request_id, body)
     check(auth.get_session_index() == s.sps["sp1"].session["session_index"], "one SSO session, one SessionIndex")
+    check(auth.get_attributes().get("FirstName") == [ION["FirstName"]], "attributes of the encrypted assertion")
+
+
+def case_encrypted_assertion(s):
+    # sp2 registered encrypt_assertion: python3-saml (wantAssertionsEncrypted,
+    # wantAssertionsSigned) decrypted and checked it above; here the wire form.
+    xml = s.sps["sp2"].last_response_xml
+    check("<saml:EncryptedAssertion" in xml and "<saml:Assertion" not in xml, "the Assertion travels in clear")
+    check("http://www.w3.org/2009/xmlenc11#aes256-gcm" in xml and "xmlenc#rsa-oaep-mgf1p" in xml,
+          "AES-256-GCM content, RSA-OAEP key")
+    check(ION["idnp"] not in xml and ">Ion<" not in xml, "personal data in clear")
+    check(xmlsec1_verify(xml, s.idp_cert_file, "urn:oasis:names:tc:SAML:2.0:protocol:Response", s.workdir,
+                         "encrypted.xml"), "xmlsec1 refused the signature over the EncryptedAssertion")
+    # The xmlsec1 CLI decrypts it with sp2's key into a signed Assertion.
+    path = os.path.join(s.workdir, "encrypted.xml")
+    r = subprocess.run(["xmlsec1", "--decrypt", "--privkey-pem", s.sps["sp2"].key_file, path],
+                       capture_output=True, text=True)
+    check(r.returncode == 0 and ("<saml:Assertion" in r.stdout or ":Assertion " in r.stdout),
+          "xmlsec1 --decrypt failed: " + r.stderr[-300:])
+    check(">%s<" % ION["idnp"] in r.stdout, "decrypted Assertion lacks the NameID")
 
 
 def case_sp_initiated_slo(s):
@@ -788,6 +815,7 @@ CASES = [
     ("tampered Response rejected by python3-saml", case_tampered_response_rejected),
     ("unsigned AuthnRequest refused with RequestDenied", case_unsigned_authn_request_denied),
     ("SSO: second service served from the session", case_sso_second_service_no_login),
+    ("EncryptedAssertion (sp2): AES-256-GCM + RSA-OAEP, xmlsec1 verifies and decrypts", case_encrypted_assertion),
     ("SP-initiated SLO: other service logged out, Success", case_sp_initiated_slo),
     ("SP-initiated SLO: silent service → PartialLogout after timeout", case_partial_logout),
     ("IdP-initiated logout from the bridge's page", case_idp_initiated_logout),
