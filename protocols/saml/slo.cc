@@ -8,6 +8,8 @@
 // goes to /saml/slo/finish, which answers the initiator with Success or
 // PartialLogout. A service that never answers only costs the timeout.
 #include <algorithm>
+#include <cctype>
+#include <set>
 
 #include "common/encoding.h"
 #include "common/log.h"
@@ -20,6 +22,22 @@
 
 namespace certme::saml {
 namespace {
+
+// scheme://host[:port] of an absolute http(s) URL (a CSP source expression);
+// empty for anything else.
+std::string OriginOf(const std::string& url) {
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return {};
+  std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "https" && scheme != "http") return {};
+  size_t host_end = url.find_first_of("/?#", scheme_end + 3);
+  std::string origin = url.substr(0, host_end);
+  // Only characters a CSP source may hold (no spaces, quotes or ';').
+  for (char c : origin.substr(scheme_end + 3))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+      return {};
+  return origin;
+}
 
 std::string LogoutRequestXml(const std::string& id, const std::string& issuer, const std::string& destination,
                              int64_t now, int64_t not_after, const SamlIdp::LogoutState::Pending& p,
@@ -185,8 +203,22 @@ HttpResponse SamlIdp::ProgressPage(const std::string& logout_id, const LogoutSta
   for (size_t i = 0; i < state.pending.size(); ++i)
     frames.push_back(Url(kPathSlo) + "/frame" + q + "&i=" + std::to_string(i));
   int64_t left = std::max<int64_t>(1, state.deadline - Now());
-  return SamlLogoutProgressPage(state.lang, frames, Url(kPathSlo) + "/status" + q, Url(kPathSlo) + "/finish" + q,
-                                left, HexEncode(random_.Bytes(16)));
+  HttpResponse r = SamlLogoutProgressPage(state.lang, frames, Url(kPathSlo) + "/status" + q,
+                                          Url(kPathSlo) + "/finish" + q, left, HexEncode(random_.Bytes(16)));
+  // Each frame starts on our /saml/slo/frame and then navigates (form post
+  // or redirect) to its service's SLO URL; browsers check every navigation
+  // of a frame against this page's frame-src, so the services' origins are
+  // listed next to 'self'.
+  std::set<std::string> origins;
+  for (const auto& p : state.pending)
+    if (auto svc = services_.Get(p.entity_id); svc.ok())
+      if (std::string o = OriginOf(svc->slo_url); !o.empty()) origins.insert(o);
+  if (r.csp && !origins.empty()) {
+    std::string list = "frame-src 'self'";
+    for (const auto& o : origins) list += " " + o;
+    if (auto pos = r.csp->find("frame-src 'self'"); pos != std::string::npos) r.csp->replace(pos, 16, list);
+  }
+  return r;
 }
 
 HttpResponse SamlIdp::StartLogout(const HttpRequest& req, const std::string& session_key,

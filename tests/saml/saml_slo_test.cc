@@ -406,6 +406,9 @@ TEST_F(SloTest, OidcLogoutOfTheLinkedSessionLogsOutEverySamlService) {
   HttpResponse page = idp_->SloProgress(Get("/saml/slo/progress", url.substr(url.find('?') + 1)));
   Progress p = ProgressOf(page);
   ASSERT_EQ(p.frames.size(), 2u) << page.body;
+  // The frames navigate on to the services: their origins are allowed frame sources.
+  ASSERT_TRUE(page.csp.has_value());
+  EXPECT_NE(page.csp->find("frame-src 'self' https://sp.example https://sp2.example"), std::string::npos) << *page.csp;
   std::vector<std::string> targets;
   for (const auto& q : p.frames) {
     auto [action, xml] = PostedMessage(idp_->SloFrame(Get("/saml/slo/frame", q)), "SAMLRequest");
