@@ -63,11 +63,20 @@ mu::data ToData(const nlohmann::json& j) {
   }
 }
 
-// Resolves {{> name}} from the set's templates, bounded in number.
+// Resolves {{> name}} from the set's templates, bounded in number, and
+// {{t.key}} from the language's catalogue (converted once per set, not per
+// render).
 class SetContext : public mu::context<std::string> {
  public:
-  SetContext(const mu::data* data, const std::map<std::string, std::string, std::less<>>& files)
-      : mu::context<std::string>(data), files_(files) {}
+  SetContext(const mu::data* data, const std::map<std::string, std::string, std::less<>>& files,
+             const mu::data* catalogue)
+      : mu::context<std::string>(data), files_(files), catalogue_(catalogue) {}
+
+  const mu::data* get(const std::string& name) const override {
+    if (name == "t") return catalogue_;
+    if (name.size() > 2 && name[0] == 't' && name[1] == '.') return catalogue_->get(name.substr(2));
+    return mu::context<std::string>::get(name);
+  }
 
   const mu::data* get_partial(const std::string& name) const override {
     if (++inclusions_ > kMaxPartialInclusions) {
@@ -87,6 +96,7 @@ class SetContext : public mu::context<std::string> {
 
  private:
   const std::map<std::string, std::string, std::less<>>& files_;
+  const mu::data* catalogue_;
   mutable int inclusions_ = 0;
   mutable bool exhausted_ = false;
   mutable std::string missing_;
@@ -135,6 +145,7 @@ StatusOr<std::shared_ptr<const TemplateSet>> TemplateSet::Make(
       return InvalidArgument("message catalogue " + name + " is not a JSON object");
     for (const auto& [k, v] : cat.items())
       if (!v.is_string()) return InvalidArgument("message catalogue " + name + ": " + k + " is not a string");
+    set->catalogue_data_[lang] = std::make_shared<const mu::data>(ToData(cat));
     set->catalogues_[lang] = std::move(cat);
   }
   auto css = set->files_.find("static/certme.css");
@@ -230,13 +241,11 @@ StatusOr<std::string> TemplateSet::Render(std::string_view name, std::string_vie
   auto it = files_.find(std::string(name) + kSuffix);
   if (it == files_.end()) return NotFound("no template named " + std::string(name));
   if (!data.is_object()) return InvalidArgument("template data must be an object");
-  nlohmann::json full = data;
-  full["lang"] = TemplateLang(lang);
-  full["t"] = Catalogue(lang);
-  mu::data d = ToData(full);
+  mu::data d = ToData(data);
+  d.set("lang", TemplateLang(lang));
   mu::mustache tmpl(it->second);
   tmpl.set_custom_escape([](const std::string& s) { return HtmlEscape(s); });
-  SetContext ctx(&d, files_);
+  SetContext ctx(&d, files_, catalogue_data_.at(TemplateLang(lang)).get());
   std::string out = tmpl.render(ctx);
   if (!tmpl.is_valid())
     return Internal("page could not be rendered", "template " + std::string(name) + ": " + tmpl.error_message());

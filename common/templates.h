@@ -41,6 +41,11 @@
 #include "common/http_message.h"
 #include "common/status.h"
 
+namespace kainjow::mustache {
+template <typename string_type>
+class basic_data;
+}  // namespace kainjow::mustache
+
 namespace certme {
 
 class TemplateSet {
@@ -84,6 +89,9 @@ class TemplateSet {
 
   std::map<std::string, std::string, std::less<>> files_;
   std::map<std::string, nlohmann::json, std::less<>> catalogues_;  // lang → object
+  // The catalogues as Mustache data, converted once.
+  std::map<std::string, std::shared_ptr<const kainjow::mustache::basic_data<std::string>>, std::less<>>
+      catalogue_data_;
   std::string style_;      // static/certme.css
   std::string style_src_;  // "style-src 'sha256-…'" of style_
 };
