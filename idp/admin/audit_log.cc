@@ -10,6 +10,7 @@ namespace certme::admin {
 namespace {
 
 constexpr std::string_view kAuditNs = "admin_audit";
+constexpr std::string_view kAuditHeadNs = "admin_audit_head";
 constexpr std::string_view kGenesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
 std::string SeqKey(uint64_t seq) {
@@ -83,6 +84,43 @@ StatusOr<std::vector<AuditEntry>> AuditLog::ReadAll() {
   return out;
 }
 
+// The head record {"seq", "hash"} names the last entry, so an append reads
+// one key instead of listing the log (List scans the whole keyspace on
+// Redis). It is only a hint: entries are the truth. A writer that finds the
+// next number taken (another replica, or a writer that died between its
+// entry and the head) moves the head onto that entry and tries again.
+StatusOr<std::pair<uint64_t, std::string>> AuditLog::Head(std::string* raw) {
+  auto got = store_.Get(kAuditHeadNs, "head");
+  if (got.ok()) {
+    auto j = nlohmann::json::parse(*got, nullptr, false);
+    if (j.is_object() && j.contains("seq") && j["seq"].is_number_unsigned() && j.contains("hash") &&
+        j["hash"].is_string()) {
+      *raw = *got;
+      return std::make_pair(j["seq"].get<uint64_t>(), j["hash"].get<std::string>());
+    }
+    return Internal("audit log head is malformed");
+  }
+  if (got.status().code() != StatusCode::kNotFound) return got.status();
+  raw->clear();
+  // No head yet (a new log, or one written before heads existed): the last
+  // entry, found once by listing.
+  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kAuditNs));
+  if (rows.empty()) return std::make_pair(uint64_t{0}, std::string(kGenesis));
+  CERTME_ASSIGN_OR_RETURN(AuditEntry last, FromJson(rows.back().value));
+  return std::make_pair(last.seq, last.hash);
+}
+
+Status AuditLog::MoveHead(const std::string& old_raw, uint64_t seq, const std::string& hash) {
+  std::string next = nlohmann::json{{"seq", seq}, {"hash", hash}}.dump();
+  Status st = old_raw.empty() ? store_.PutIfAbsent(kAuditHeadNs, "head", next, kNoExpiry)
+                              : store_.CompareAndSwap(kAuditHeadNs, "head", old_raw, next, kNoExpiry);
+  // Lost a race: someone else moved it, and the next append re-reads it.
+  if (st.code() == StatusCode::kAlreadyExists || st.code() == StatusCode::kFailedPrecondition ||
+      st.code() == StatusCode::kNotFound)
+    return Status::Ok();
+  return st;
+}
+
 StatusOr<AuditEntry> AuditLog::Append(std::string actor, std::string action, std::string target,
                                       std::string environment, nlohmann::json before, nlohmann::json after) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -94,23 +132,23 @@ StatusOr<AuditEntry> AuditLog::Append(std::string actor, std::string action, std
   e.environment = std::move(environment);
   e.before = std::move(before);
   e.after = std::move(after);
-  // Another writer may append between our read and our insert: PutIfAbsent
-  // then fails and we chain onto its entry instead.
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kAuditNs));
-    if (rows.empty()) {
-      e.seq = 1;
-      e.prev_hash = std::string(kGenesis);
-    } else {
-      CERTME_ASSIGN_OR_RETURN(AuditEntry last, FromJson(rows.back().value));
-      e.seq = last.seq + 1;
-      e.prev_hash = last.hash;
-    }
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::string head_raw;
+    CERTME_ASSIGN_OR_RETURN(auto head, Head(&head_raw));
+    e.seq = head.first + 1;
+    e.prev_hash = head.second;
     e.hash = Sha256Hex(Canonical(e));
     std::string value = JsonText(AuditEntryToJson(e));
     Status st = store_.PutIfAbsent(kAuditNs, SeqKey(e.seq), value, kNoExpiry);
-    if (st.ok()) return e;
+    if (st.ok()) {
+      CERTME_RETURN_IF_ERROR(MoveHead(head_raw, e.seq, e.hash));
+      return e;
+    }
     if (st.code() != StatusCode::kAlreadyExists) return st;
+    // The number is taken: move the head onto the entry that holds it.
+    CERTME_ASSIGN_OR_RETURN(std::string taken, store_.Get(kAuditNs, SeqKey(e.seq)));
+    CERTME_ASSIGN_OR_RETURN(AuditEntry other, FromJson(taken));
+    CERTME_RETURN_IF_ERROR(MoveHead(head_raw, other.seq, other.hash));
   }
   return Unavailable("the audit log is busy; try again");
 }
@@ -139,6 +177,12 @@ Status AuditLog::Verify() {
       return Internal("audit log: entry " + std::to_string(e.seq) + " was altered");
     prev = e.hash;
     ++want;
+  }
+  // The head names the last entry written: a missing tail shows too.
+  if (auto head = store_.Get(kAuditHeadNs, "head"); head.ok()) {
+    auto j = nlohmann::json::parse(*head, nullptr, false);
+    if (j.is_object() && j.value("seq", uint64_t{0}) >= want)
+      return Internal("audit log: entry " + std::to_string(want) + " is missing");
   }
   return Status::Ok();
 }

@@ -5,7 +5,8 @@
 // sequence number, no expiry) and are only ever created with PutIfAbsent, so
 // no code path can overwrite one, and two writers (replicas, or the CLI
 // beside a running server) never share a number: the loser of a race takes
-// the next one. Each entry carries the SHA-256 of its predecessor, so
+// the next one. A head record ("admin_audit_head") names the last entry so
+// that appending reads one key, not the whole log. Each entry carries the SHA-256 of its predecessor, so
 // Verify() notices an entry edited or removed behind the bridge's back.
 //
 // Secrets never reach the log: callers pass records whose secrets are already
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -70,6 +72,9 @@ class AuditLog {
 
  private:
   StatusOr<std::vector<AuditEntry>> ReadAll();
+  // The last entry's {seq, hash} and the head record's bytes ("" when absent).
+  StatusOr<std::pair<uint64_t, std::string>> Head(std::string* raw);
+  Status MoveHead(const std::string& old_raw, uint64_t seq, const std::string& hash);
 
   Store& store_;
   Clock& clock_;

@@ -43,6 +43,44 @@ TEST(AdminAuditLogTest, VerifyNoticesAnEditedOrMissingEntry) {
   EXPECT_TRUE(log.Verify().ok());
   ASSERT_TRUE(store->Delete("admin_audit", "00000000000000000002").ok());
   EXPECT_NE(log.Verify().message().find("missing"), std::string::npos);
+  // The last entry removed: the head still names it.
+  ASSERT_TRUE(store->Put("admin_audit", "00000000000000000002", *raw, kNoExpiry).ok());
+  ASSERT_TRUE(log.Verify().ok());
+  ASSERT_TRUE(store->Delete("admin_audit", "00000000000000000003").ok());
+  EXPECT_NE(log.Verify().message().find("entry 3 is missing"), std::string::npos);
+}
+
+TEST(AdminAuditLogTest, TwoWritersOnOneStoreShareOneChain) {
+  FakeClock clock;
+  auto store = NewMemoryStore({&clock});
+  AuditLog a(*store, clock), b(*store, clock);  // two replicas, or the CLI beside the server
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(a.Append("ana", "a", "t", "", nullptr, {{"i", i}}).ok());
+    ASSERT_TRUE(b.Append("ion", "b", "t", "", nullptr, {{"i", i}}).ok());
+  }
+  auto all = *a.List();
+  ASSERT_EQ(all.size(), 10u);
+  EXPECT_EQ(all.back().seq, 10u);
+  EXPECT_TRUE(b.Verify().ok());
+}
+
+TEST(AdminAuditLogTest, AWriterThatDiedBeforeMovingTheHeadIsCaughtUp) {
+  FakeClock clock;
+  auto store = NewMemoryStore({&clock});
+  AuditLog log(*store, clock);
+  ASSERT_TRUE(log.Append("ana", "a", "t", "", nullptr, nullptr).ok());
+  auto head = *store->Get("admin_audit_head", "head");
+  ASSERT_TRUE(log.Append("ana", "b", "t", "", nullptr, nullptr).ok());
+  // Entry 2 exists, the head still says 1 (as if its writer died in between).
+  ASSERT_TRUE(store->Put("admin_audit_head", "head", head, kNoExpiry).ok());
+  auto e = log.Append("ana", "c", "t", "", nullptr, nullptr);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->seq, 3u);
+  EXPECT_TRUE(log.Verify().ok());
+  // A log without a head (older data) is found by listing, once.
+  ASSERT_TRUE(store->Delete("admin_audit_head", "head").ok());
+  EXPECT_EQ(log.Append("ana", "d", "t", "", nullptr, nullptr)->seq, 4u);
+  EXPECT_TRUE(log.Verify().ok());
 }
 
 TEST(AdminAuditLogTest, ExportsCsvWithoutFormulaInjectionAndJsonLines) {
