@@ -159,7 +159,12 @@ class StoreServiceRegistry : public ServiceRegistry {
     CERTME_ASSIGN_OR_RETURN(std::string raw, store_.Get(kServiceNs, entity_id));
     auto j = nlohmann::json::parse(raw, nullptr, false);
     if (j.is_discarded()) return Internal("service record unreadable", std::string(entity_id));
-    return ServiceFromJson(j);
+    // Put validated the record; validating again would parse its
+    // certificates on every request (OpenSSL 3's decoders made that most of
+    // a flow's CPU outside the signature). Keys are parsed once by the IdP.
+    SamlService s;
+    CERTME_RETURN_IF_ERROR(Fill(j, &s));
+    return s;
   }
   Status Put(const SamlService& s) override {
     CERTME_RETURN_IF_ERROR(ValidateService(s));
