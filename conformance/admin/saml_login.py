@@ -11,7 +11,9 @@ the reason when the login fails.
 import argparse
 import json
 import os
+import shutil
 import sys
+import tempfile
 import urllib.parse
 import urllib.request
 
@@ -30,16 +32,20 @@ def main():
         ap.add_argument("--" + name, required=True)
     a = ap.parse_args()
 
-    # The ServiceProvider of run.py, with the key and certificate the console
-    # was given instead of freshly generated ones.
-    sp = saml_conformance.ServiceProvider.__new__(saml_conformance.ServiceProvider)
+    # The ServiceProvider of run.py (built the ordinary way, so that fields
+    # it gains later are set), then given the key and certificate the
+    # console was given instead of its freshly generated ones.
+    scratch = tempfile.mkdtemp(prefix="certme-admin-sp-")
+    try:
+        sp = saml_conformance.ServiceProvider("admin", scratch)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     sp.entity_id = a.entity_id
     sp.acs = a.acs
     sp.host = urllib.parse.urlsplit(a.acs).hostname
     sp.slo = "https://%s/slo" % sp.host
     sp.key_file, sp.cert_file = a.key, a.cert
     sp.key_pem, sp.cert_pem = open(a.key).read(), open(a.cert).read()
-    sp.session = None
     with urllib.request.urlopen(a.bridge + "/saml/metadata", timeout=15) as r:
         metadata = r.read().decode()
     idp = OneLogin_Saml2_IdPMetadataParser.parse(metadata, required_sso_binding=C.BINDING_HTTP_POST,

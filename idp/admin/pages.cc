@@ -435,6 +435,7 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
             {"slo_url", in.slo_url},
             {"slo_response_url", in.slo_response_url},
             {"sign_assertion", in.sign_assertion},
+            {"encrypt_assertion", in.encrypt_assertion},
             {"redirect_uris", Lines(in.redirect_uris)},
             {"post_logout_redirect_uris", Lines(in.post_logout_redirect_uris)},
             {"backchannel_logout_uri", in.backchannel_logout_uri},
@@ -521,6 +522,7 @@ HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecor
       x["slo_response_url"] = def.value("slo_response_url", "");
       x["name_id"] = def.value("name_id", "");
       x["sign_assertion"] = def.value("sign_assertion", false);
+      x["encrypt_assertion"] = def.value("encrypt_assertion", false);
     } else {
       x["issuer"] = e ? e->public_url : "";
       x["urls"] = def.value("redirect_uris", std::vector<std::string>{});

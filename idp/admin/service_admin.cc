@@ -515,7 +515,6 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
     if (s.name_id != saml::kNameIdKindIdnp && s.name_id != saml::kNameIdKindPersistent &&
         s.name_id != saml::kNameIdKindTransient)
       e["name_id"] = "idnp, persistent or transient";
-    if (s.encrypt_assertion) e["encrypt_assertion"] = "encrypted assertions are not supported by this bridge yet";
     if (e.empty()) {
       if (Status v = saml::ValidateService(s); !v.ok()) e["registration"] = TruncateUtf8(v.message(), 500);
     }

@@ -124,6 +124,20 @@ TEST_F(ServiceAdminTest, SamlFromMetadataFillsWhatTheFormLeavesEmpty) {
   EXPECT_EQ(e2.count("metadata_xml"), 1u);
 }
 
+TEST_F(ServiceAdminTest, SignAndEncryptOptionsReachTheRegistry) {
+  ServiceInput in = Saml();
+  in.sign_assertion = true;
+  in.encrypt_assertion = true;
+  in.name_id = "persistent";
+  FieldErrors e;
+  ASSERT_TRUE(admin_.Create("ana", in, &e).ok()) << nlohmann::json(e).dump();
+  auto live = saml::NewStoreServiceRegistry(*test_store_)->Get("https://sp.example/metadata");
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE(live->sign_assertion);
+  EXPECT_TRUE(live->encrypt_assertion);
+  EXPECT_EQ(live->name_id, "persistent");
+}
+
 TEST_F(ServiceAdminTest, OidcSecretIsShownOnceAndStoredHashed) {
   FieldErrors e;
   auto r = admin_.Create("ana", Oidc(), &e);
