@@ -325,7 +325,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   }
 
   if (c.admin.enabled) {
-    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router));
+    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore));
   }
 
   Store* store = p->store.get();

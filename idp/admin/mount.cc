@@ -19,11 +19,38 @@ admin::AccountOptions AdminAccountOptions(const Config& c) {
   return o;
 }
 
-StatusOr<std::unique_ptr<AdminMount>> MountAdmin(const Config& c, Store& store, const ClaimsCatalogue& catalogue,
-                                                 Router& router) {
+StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
+    const Config& c, Store& store, const ClaimsCatalogue& catalogue, Router& router,
+    const std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>& open_store) {
   auto m = std::make_unique<AdminMount>();
   std::optional<admin::Environment> production;
-  if (!c.admin.production_store_path.empty()) {
+  if (!c.admin.production_config_file.empty()) {
+    // The production bridge's file as that bridge reads it, without this
+    // process's CERTME_* overrides (they configure the test bridge); other
+    // variables (secrets named by *_env fields) still resolve.
+    EnvLookup env = [sys = SystemEnv()](std::string_view name) -> std::optional<std::string> {
+      if (name.rfind("CERTME_", 0) == 0) return std::nullopt;
+      return sys(name);
+    };
+    auto pc = LoadConfig(c.admin.production_config_file, env);
+    if (!pc.ok())
+      return InvalidArgument("admin.production_config_file: " + pc.status().message());
+    if (pc->store.backend == kStoreBackendMemory)
+      return InvalidArgument("admin.production_config_file: its store is \"memory\", private to that process");
+    if (pc->server.public_url == c.server.public_url)
+      return InvalidArgument("admin.production_config_file: names this bridge (same server.public_url)");
+    std::error_code ec;
+    if (pc->store.backend == kStoreBackendSqlite && c.store.backend == kStoreBackendSqlite &&
+        std::filesystem::weakly_canonical(pc->store.sqlite.path, ec) ==
+            std::filesystem::weakly_canonical(c.store.sqlite.path, ec))
+      return InvalidArgument("admin.production_config_file: its store is this bridge's own; production needs its own");
+    auto opened = open_store(*pc);
+    if (!opened.ok())
+      return FailedPrecondition("admin.production_config_file: cannot open its store: " + opened.status().message());
+    m->production_store = std::move(*opened);
+    production = admin::Environment{std::string(admin::kEnvProduction), pc->server.public_url,
+                                    m->production_store.get()};
+  } else if (!c.admin.production_store_path.empty()) {
     std::error_code ec;
     auto a = std::filesystem::weakly_canonical(c.admin.production_store_path, ec);
     auto b = std::filesystem::weakly_canonical(c.store.sqlite.path, ec);
@@ -55,7 +82,7 @@ StatusOr<std::unique_ptr<AdminMount>> MountAdmin(const Config& c, Store& store, 
   auto users = m->accounts->ListUsers();
   LogInfo("administration console mounted",
           {{"url", c.server.public_url + "/admin"},
-           {"production", c.admin.production_store_path.empty() ? "none" : c.admin.production_public_url},
+           {"production", production ? production->public_url : "none"},
            {"administrators", users.ok() ? users->size() : 0}});
   if (users.ok() && users->empty())
     LogWarn("no console administrator yet: create one with `certme admin create-user NAME`");

@@ -4,6 +4,7 @@
 // admin.production_store_path.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "common/status.h"
@@ -26,8 +27,11 @@ struct AdminMount {
   std::unique_ptr<admin::AdminConsole> console;
 };
 
-StatusOr<std::unique_ptr<AdminMount>> MountAdmin(const Config& config, Store& store,
-                                                 const ClaimsCatalogue& catalogue, Router& router);
+// `open_store` opens the store a configuration names (the server's own
+// opener), for admin.production_config_file.
+StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
+    const Config& config, Store& store, const ClaimsCatalogue& catalogue, Router& router,
+    const std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>& open_store);
 
 // The account options a Config asks for (server and CLI agree on them).
 admin::AccountOptions AdminAccountOptions(const Config& config);

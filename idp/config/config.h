@@ -317,6 +317,10 @@ struct AdminConfig {
   // The production bridge's public URL (its issuer / SAML base URL), shown
   // to providers.
   std::string production_public_url;
+  // Alternatively: the production bridge's own configuration file; its
+  // store (sqlite or redis) and server.public_url are used. Exclusive with
+  // production_store_path.
+  std::string production_config_file;
 };
 
 struct LoggingConfig {

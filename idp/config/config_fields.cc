@@ -371,6 +371,12 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      "The production bridge's public URL (its OIDC issuer and SAML base URL), "
                      "shown to providers. Required with admin.production_store_path.",
                      [](auto& c) -> auto& { return c.admin.production_public_url; }),
+      StringField<C>("admin.production_config_file",
+                     "Alternatively, the production bridge's own configuration file: promoted "
+                     "registrations go to the store it names (sqlite or redis) and its "
+                     "server.public_url is shown. CERTME_* variables of this process do not apply "
+                     "to it. Exclusive with admin.production_store_path.",
+                     [](auto& c) -> auto& { return c.admin.production_config_file; }),
 
       // logging
       ChoiceField<C>("logging.level", "Least severe level written.",
