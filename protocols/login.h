@@ -45,13 +45,19 @@ struct LoginResult {
   int64_t auth_time = 0;         // unix seconds
   std::string session_id;        // bridge SSO session (sid)
   // Empty when the user was authenticated. Otherwise the login ended without
-  // an authentication (kLoginErrorRefused: the user declined) and `subject`
-  // may be empty; the protocol answers its client with an error
-  // (OIDC access_denied, SAML Responder/RequestDenied).
+  // an authentication (one of the kLoginError* values below, or another
+  // short code meaning "failed") and `subject` may be empty; the protocol
+  // answers its client with an error (OIDC access_denied or, for
+  // kLoginErrorValidatorTimeout, temporarily_unavailable; SAML
+  // Responder/RequestDenied).
   std::string error;
 };
 
-inline constexpr const char* kLoginErrorRefused = "refused";
+inline constexpr const char* kLoginErrorRefused = "refused";          // the user declined
+inline constexpr const char* kLoginErrorEidSuspended = "eid_suspended";  // eID not active on the ledger
+inline constexpr const char* kLoginErrorEidRevoked = "eid_revoked";
+// The validator did not answer the validation request in time.
+inline constexpr const char* kLoginErrorValidatorTimeout = "validator_timeout";
 
 class Authenticator {
  public:

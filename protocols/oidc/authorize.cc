@@ -23,6 +23,7 @@ struct OidcProvider::AuthorizeTarget {
   std::string redirect_uri;
   std::string response_mode = std::string(kResponseModeQuery);
   std::string state;
+  bool include_iss = true;  // OidcClient::authorization_response_iss
 };
 
 namespace {
@@ -145,6 +146,26 @@ std::vector<std::string> RequestedAttributes(const std::vector<std::string>& sco
   return out;
 }
 
+// OIDC Core §3.1.2.6 / RFC 6749 §4.1.2.1: how a login that ended without
+// an authentication (LoginResult::error) is answered to the client. The
+// description says what the user was told, so the client can tell its user
+// the same; nothing more about the user or the ledger.
+OidcError LoginFailure(const std::string& error) {
+  std::string detail = "login error: " + error;
+  if (error == kLoginErrorEidSuspended)
+    return OidcError::Make(kErrAccessDenied, "the user's eID is suspended", detail);
+  if (error == kLoginErrorEidRevoked)
+    return OidcError::Make(kErrAccessDenied, "the user's eID is revoked", detail);
+  // Nothing is wrong with the request or the user: the validator did not
+  // confirm the identity in time, and a new attempt may succeed.
+  if (error == kLoginErrorValidatorTimeout)
+    return OidcError::Make(kErrTemporarilyUnavailable,
+                           "the identity could not be confirmed in time; try again later", detail);
+  if (error == kLoginErrorRefused)
+    return OidcError::Make(kErrAccessDenied, "the user refused to log in", detail);
+  return OidcError::Make(kErrAccessDenied, "the user did not log in", detail);
+}
+
 SetCookie BrowserCookie(const std::string& value, bool dev_mode) {
   SetCookie c;
   c.name = std::string(kBrowserCookie);
@@ -159,14 +180,16 @@ SetCookie BrowserCookie(const std::string& value, bool dev_mode) {
 
 HttpResponse OidcProvider::AuthorizationResponse(const AuthorizeTarget& t, Pairs params) {
   if (!t.state.empty()) params.emplace_back(std::string(kState), t.state);
-  params.emplace_back(std::string(kIss), opts_.issuer);  // RFC 9207 §2
+  // RFC 9207 §2, unless the client registered without it (see
+  // OidcClient::authorization_response_iss).
+  if (t.include_iss) params.emplace_back(std::string(kIss), opts_.issuer);
   if (t.response_mode == kResponseModeFormPost)
     return FormPostPage(t.redirect_uri, params, random_.Token(16));
   return HttpResponse::Redirect(AppendQuery(t.redirect_uri, params));
 }
 
 // RFC 6749 §4.1.2.1 / OIDC Core §3.1.2.6: errors go back to the client's
-// redirect_uri with error, error_description, state and iss.
+// redirect_uri with error, error_description, state and (RFC 9207) iss.
 HttpResponse OidcProvider::AuthorizationError(const AuthorizeTarget& t, const OidcError& e) {
   LogInfo("oidc authorization refused",
           {{"error", e.code}, {"description", e.description}, {"detail", e.detail}});
@@ -204,6 +227,7 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
 
   AuthorizeTarget t;
   t.redirect_uri = *ParamGet(p, kRedirectUri);
+  t.include_iss = client.authorization_response_iss;
   if (ParamCount(p, kState) == 1) t.state = *ParamGet(p, kState);
   if (t.state.size() > kMaxStateBytes) t.state.clear();
   // OAuth 2.0 Multiple Response Types §2.1 / Form Post Response Mode §2.
@@ -327,7 +351,7 @@ HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const
                                                  const std::string& session_key,
                                                  const SessionRecord& session,
                                                  std::vector<SetCookie> cookies) {
-  AuthorizeTarget t{authz.redirect_uri, authz.response_mode, authz.state};
+  AuthorizeTarget t{authz.redirect_uri, authz.response_mode, authz.state, client.authorization_response_iss};
   CodeRecord code_rec;
   GrantRecord& g = code_rec.grant;
   g.grant_id = random_.Token();
@@ -389,12 +413,9 @@ HttpResponse OidcProvider::Resume(const HttpRequest& req) {
   if (!store_.Consume(kAuthzNs, txn).ok()) return ErrorPage(400, lang, PageMessage::kLoginExpired);
   auto client = clients_.Get(authz->client_id);
   if (!client.ok()) return ErrorPage(400, lang, PageMessage::kUnknownClient);
-  AuthorizeTarget t{authz->redirect_uri, authz->response_mode, authz->state};
-  if (!result->error.empty()) {
-    // OIDC Core §3.1.2.6: the user refused (or the login failed) → access_denied.
-    return AuthorizationError(t, OidcError::Make(kErrAccessDenied, "the user did not log in",
-                                                 "login error: " + result->error));
-  }
+  AuthorizeTarget t{authz->redirect_uri, authz->response_mode, authz->state,
+                    client->authorization_response_iss};
+  if (!result->error.empty()) return AuthorizationError(t, LoginFailure(result->error));
 
   int64_t now = Now();
   int64_t auth_time = result->auth_time > 0 ? result->auth_time : now;

@@ -165,6 +165,7 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"frontchannel_logout_session_required", c.frontchannel_logout_session_required},
       {"scopes", c.scopes},
       {"attributes", c.attributes},
+      {"authorization_response_iss", c.authorization_response_iss},
   };
 }
 
@@ -239,6 +240,7 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   boolean("frontchannel_logout_session_required", &c.frontchannel_logout_session_required);
   list("scopes", &c.scopes);
   list("attributes", &c.attributes);
+  boolean("authorization_response_iss", &c.authorization_response_iss);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

@@ -56,6 +56,16 @@ struct OidcClient {
   // attribute keys it may receive; requests beyond these are narrowed.
   std::vector<std::string> scopes = {"openid"};
   std::vector<std::string> attributes;
+  // RFC 9207 `iss` parameter on this client's authorization responses
+  // (success and error). Leave it on: it lets the client detect mix-up
+  // attacks. Off only for clients that misread it — mod_auth_openidc up to
+  // at least 2.4.12 (Debian 12) takes any request to its redirect URI that
+  // carries `iss` and no `code` for a third-party-initiated login, so an
+  // error response (access_denied) with `iss` ends on "Invalid Request"
+  // instead of the error. Discovery still advertises
+  // authorization_response_iss_parameter_supported: it describes the
+  // provider, and a client that registered without `iss` does not check it.
+  bool authorization_response_iss = true;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool AllowsGrant(std::string_view grant) const;

@@ -4,7 +4,18 @@
 namespace certme::testing {
 namespace {
 
-using AuthorizeTest = OidcTest;
+class AuthorizeTest : public OidcTest {
+ protected:
+  // Ends the last Begin() without an authentication (LoginResult::error)
+  // and returns the Resume response.
+  HttpResponse ResumeWithLoginError(const std::string& error) {
+    LoginResult res;
+    res.txn = auth_.requests.back().txn;
+    res.error = error;
+    EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+    return op_->Resume(Get("/authorize/resume", {{"txn", res.txn}}));
+  }
+};
 
 TEST_F(AuthorizeTest, UnknownClientGetsAnErrorPageNeverARedirect) {
   Params p = AuthParams();
@@ -243,6 +254,88 @@ TEST_F(AuthorizeTest, RefusedLoginIsAccessDenied) {
   EXPECT_EQ(ParamGet(q, "state"), "st-123");
   EXPECT_EQ(ParamGet(q, "iss"), kIssuer);
   EXPECT_FALSE(ParamGet(q, "code"));
+}
+
+TEST_F(AuthorizeTest, EidStatusAndValidatorTimeoutReachTheClient) {
+  struct Case {
+    const char* login_error;
+    std::string error, description;
+  };
+  std::vector<Case> cases = {
+      {kLoginErrorEidSuspended, "access_denied", "the user's eID is suspended"},
+      {kLoginErrorEidRevoked, "access_denied", "the user's eID is revoked"},
+      {kLoginErrorValidatorTimeout, "temporarily_unavailable",
+       "the identity could not be confirmed in time; try again later"},
+      {kLoginErrorRefused, "access_denied", "the user refused to log in"},
+      {"failed", "access_denied", "the user did not log in"},
+  };
+  for (const auto& c : cases) {
+    Authorize(AuthParams());
+    HttpResponse r = ResumeWithLoginError(c.login_error);
+    ASSERT_EQ(r.status, 302) << c.login_error;
+    EXPECT_EQ(Location(r).rfind(std::string(kRedirect) + "?", 0), 0u) << c.login_error;
+    Params q = LocationParams(r);
+    EXPECT_EQ(ParamGet(q, "error"), c.error) << c.login_error;
+    EXPECT_EQ(ParamGet(q, "error_description"), c.description) << c.login_error;
+    EXPECT_EQ(ParamGet(q, "state"), "st-123") << c.login_error;
+    EXPECT_EQ(ParamGet(q, "iss"), kIssuer) << c.login_error;
+    EXPECT_FALSE(ParamGet(q, "code")) << c.login_error;
+  }
+}
+
+// OidcClient::authorization_response_iss = false: no `iss` on success or
+// error, whatever the response mode; other clients keep RFC 9207.
+TEST_F(AuthorizeTest, ClientRegisteredWithoutIssGetsNoIss) {
+  OidcClient old = ConfidentialClient("old-rp");
+  old.authorization_response_iss = false;
+  Register(old);
+
+  // Request errors.
+  Params bad = AuthParams("old-rp");
+  bad.erase("response_type");
+  bad.emplace("response_type", "token");
+  Params q = LocationParams(Authorize(bad));
+  EXPECT_EQ(ParamGet(q, "error"), "unsupported_response_type");
+  EXPECT_EQ(ParamGet(q, "state"), "st-123");
+  EXPECT_FALSE(ParamGet(q, "iss"));
+
+  // The user refuses: access_denied with state, without iss.
+  Authorize(AuthParams("old-rp"));
+  ASSERT_EQ(auth_.requests.back().service_id, "old-rp");
+  HttpResponse refused = ResumeWithLoginError(kLoginErrorRefused);
+  ASSERT_EQ(refused.status, 302);
+  q = LocationParams(refused);
+  EXPECT_EQ(ParamGet(q, "error"), "access_denied");
+  EXPECT_EQ(ParamGet(q, "state"), "st-123");
+  EXPECT_FALSE(ParamGet(q, "iss"));
+  EXPECT_EQ(Location(refused).find("iss="), std::string::npos);
+
+  // Success after a login, and from the SSO session.
+  Authorize(AuthParams("old-rp"));
+  HttpResponse ok = LoginAndResume();
+  ASSERT_EQ(ok.status, 302);
+  q = LocationParams(ok);
+  EXPECT_TRUE(ParamGet(q, "code"));
+  EXPECT_FALSE(ParamGet(q, "iss"));
+  HttpResponse sso = Authorize(AuthParams("old-rp"));
+  ASSERT_EQ(sso.status, 302);
+  EXPECT_TRUE(ParamGet(LocationParams(sso), "code"));
+  EXPECT_FALSE(ParamGet(LocationParams(sso), "iss"));
+
+  // form_post too.
+  Params post = AuthParams("old-rp");
+  post.emplace("response_mode", "form_post");
+  HttpResponse form = Authorize(post);
+  ASSERT_EQ(form.status, 200);
+  Params fields = FormPostParams(form);
+  EXPECT_TRUE(ParamGet(fields, "code"));
+  EXPECT_FALSE(ParamGet(fields, "iss"));
+
+  // Another client in the same browser still gets iss.
+  HttpResponse other = Authorize(AuthParams());
+  ASSERT_EQ(other.status, 302);
+  EXPECT_TRUE(ParamGet(LocationParams(other), "code"));
+  EXPECT_EQ(ParamGet(LocationParams(other), "iss"), kIssuer);
 }
 
 TEST_F(AuthorizeTest, PromptNoneWithoutSessionIsLoginRequired) {

@@ -120,6 +120,39 @@ clients:
   EXPECT_EQ(LoadClientsFromYaml("does/not/exist.yaml").status().code(), StatusCode::kNotFound);
 }
 
+TEST(ClientTest, AuthorizationResponseIssIsOnUnlessTheClientTurnsItOff) {
+  EXPECT_TRUE(Valid().authorization_response_iss);  // RFC 9207 by default
+  auto list = ParseClientsYaml(R"(
+clients:
+  - client_id: apache
+    client_secret: "s"
+    redirect_uris: [https://apache.example/redirect_uri]
+    authorization_response_iss: false
+  - client_id: modern
+    client_secret: "s"
+    redirect_uris: [https://modern.example/cb]
+)");
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_FALSE((*list)[0].authorization_response_iss);
+  EXPECT_TRUE((*list)[1].authorization_response_iss);
+
+  // The JSON form (Store, admin tools) carries it both ways; a record
+  // written before the option existed keeps the default.
+  nlohmann::json j = ClientToJson((*list)[0]);
+  EXPECT_EQ(j["authorization_response_iss"], false);
+  auto back = ClientFromJson(j);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_FALSE(back->authorization_response_iss);
+  j.erase("authorization_response_iss");
+  EXPECT_TRUE(ClientFromJson(j)->authorization_response_iss);
+
+  j["authorization_response_iss"] = "no";
+  auto wrong = ClientFromJson(j);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("authorization_response_iss must be a boolean"), std::string::npos)
+      << wrong.status().message();
+}
+
 TEST(ClientTest, StoreRegistryRoundTrip) {
   FakeClock clock;
   MemoryStoreOptions mo;
@@ -131,10 +164,12 @@ TEST(ClientTest, StoreRegistryRoundTrip) {
   c.names = {{"ru", "Сервис"}};
   c.frontchannel_logout_uri = "https://rp.example/fc";
   c.attributes = {"email"};
+  c.authorization_response_iss = false;
   ASSERT_TRUE(reg->Put(c).ok());
   auto got = reg->Get("rp");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(ClientToJson(*got), ClientToJson(c));
+  EXPECT_FALSE(got->authorization_response_iss);
   OidcClient invalid = Valid();
   invalid.client_id = "x";
   invalid.redirect_uris.clear();
