@@ -135,6 +135,11 @@ async function setUp() {
     token_endpoint_auth_method: client_secret_basic
     scopes: [openid, profile, email]
     attributes: [first_name, last_name, birth_date, gender, language, email]
+    # Debian 12's mod_auth_openidc 2.4.12 takes a redirect-URI request with
+    # iss and no code for a third-party-initiated login, so an error
+    # response with the RFC 9207 iss never reaches its error handling
+    # (docs/oidc.md, authorization_response_iss).
+    authorization_response_iss: false
 `);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -271,16 +276,15 @@ test('refusal: the wallet refuses, the page says so, "back to the service" ends 
     ]);
     const back = new URL(response.url()).searchParams;
     assert.equal(back.get('error'), 'access_denied');
+    assert.equal(back.get('error_description'), 'the user refused to log in');
     assert.ok(back.get('state'), 'no state in the error response');
-    // What the user sees is mod_auth_openidc's error page. Debian 12's 2.4.12
-    // takes any request to its redirect URI that has an `iss` parameter and no
-    // code for a third-party-initiated login, so with the RFC 9207 `iss` the
-    // bridge puts on error responses it shows "Invalid Request" instead of
-    // naming access_denied.
-    const text = await page.locator('body').innerText();
-    assert.match(text, back.has('iss') ? /Invalid Request/ : /access_denied/, `Apache's page: ${text}`);
-    assert.match(text, /^Error/, `Apache's page: ${text}`);  // (mod_auth_openidc answers it with 200)
-    assert.doesNotMatch(text, /Validated claims/);
+    // The client is registered with authorization_response_iss: false.
+    assert.equal(back.has('iss'), false, `iss in the error response: ${response.url()}`);
+    // What the user sees is mod_auth_openidc's error page for the provider's
+    // error (2.4.12 answers it with 200): the error and its description.
+    const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim();
+    assert.equal(text, 'Error: OpenID Connect Provider error: access_denied Description: the user refused to log in',
+      `Apache's page: ${text}`);
     await shot(page, 'refuse-3-apache-error');
     await assertNoLeaks(seen, page);
   });
