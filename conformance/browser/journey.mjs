@@ -228,6 +228,27 @@ async function assertNoLeaks(seen, page) {
 
 const kPageWaitMs = 30000;
 
+// Follows "Înapoi la serviciu" from an outcome page: the bridge answers the
+// client at its redirect URI with `error`, its description and state (no
+// iss: the client registered with authorization_response_iss: false), and
+// the user ends on mod_auth_openidc's error page for it (2.4.12 shows the
+// error and its description, with status 200).
+async function backToService(page, error, description) {
+  const [response] = await Promise.all([
+    page.waitForNavigation({ url: (u) => u.href.startsWith(apache.redirectUri), timeout: kPageWaitMs }),
+    page.getByRole('link', { name: 'Înapoi la serviciu' }).click(),
+  ]);
+  const back = new URL(response.url()).searchParams;
+  assert.equal(back.get('error'), error);
+  assert.equal(back.get('error_description'), description);
+  assert.ok(back.get('state'), 'no state in the error response');
+  assert.equal(back.has('iss'), false, `iss in the error response: ${response.url()}`);
+  assert.equal(response.status(), 200);
+  const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim();
+  assert.equal(text, `Error: OpenID Connect Provider error: ${error} Description: ${description}`,
+    `Apache's page: ${text}`);
+}
+
 before(async () => {
   try {
     await setUp();
@@ -270,21 +291,7 @@ test('refusal: the wallet refuses, the page says so, "back to the service" ends 
     assert.equal(answer.code, 0, `certme wallet approve --refuse failed:\n${answer.stderr}${answer.stdout}`);
     await page.getByText('Ați refuzat autentificarea.').waitFor({ timeout: kPageWaitMs });
     await shot(page, 'refuse-2-refused');
-    const [response] = await Promise.all([
-      page.waitForNavigation({ url: (u) => u.href.startsWith(apache.redirectUri), timeout: kPageWaitMs }),
-      page.getByRole('link', { name: 'Înapoi la serviciu' }).click(),
-    ]);
-    const back = new URL(response.url()).searchParams;
-    assert.equal(back.get('error'), 'access_denied');
-    assert.equal(back.get('error_description'), 'the user refused to log in');
-    assert.ok(back.get('state'), 'no state in the error response');
-    // The client is registered with authorization_response_iss: false.
-    assert.equal(back.has('iss'), false, `iss in the error response: ${response.url()}`);
-    // What the user sees is mod_auth_openidc's error page for the provider's
-    // error (2.4.12 answers it with 200): the error and its description.
-    const text = (await page.locator('body').innerText()).replace(/\s+/g, ' ').trim();
-    assert.equal(text, 'Error: OpenID Connect Provider error: access_denied Description: the user refused to log in',
-      `Apache's page: ${text}`);
+    await backToService(page, 'access_denied', 'the user refused to log in');
     await shot(page, 'refuse-3-apache-error');
     await assertNoLeaks(seen, page);
   });
