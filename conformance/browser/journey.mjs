@@ -297,7 +297,7 @@ test('refusal: the wallet refuses, the page says so, "back to the service" ends 
   });
 });
 
-test('revoked eID: the wallet\'s answer is refused and the page says the eID is revoked', async () => {
+test('revoked eID: the wallet\'s answer is refused, the page says the eID is revoked, "back to the service" ends at Apache with access_denied', async () => {
   certmeRun(['admin', 'revoke-eid', addresses.maria]);
   await onLoginPage('revoked', async ({ page, seen, png }) => {
     const status = page.waitForResponse((r) => r.url().includes('/login/wallet/continue'), { timeout: kPageWaitMs });
@@ -307,6 +307,8 @@ test('revoked eID: the wallet\'s answer is refused and the page says the eID is 
     assert.equal((await status).status(), 403);
     await shot(page, 'revoked-2-page');
     assert.equal(await page.locator('#claims').count(), 0);
+    await backToService(page, 'access_denied', 'the user\'s eID is revoked');
+    await shot(page, 'revoked-3-apache-error');
     await assertNoLeaks(seen, page);
   });
 });
@@ -344,7 +346,7 @@ test('JavaScript off: after the wallet answered, the "Continuă" button takes th
   }, { javaScriptEnabled: false });
 });
 
-test('validator stopped: the page says the validator did not answer, within ledger.answer_timeout_seconds', async () => {
+test('validator stopped: the page says the validator did not answer, within ledger.answer_timeout_seconds; "back to the service" ends at Apache with temporarily_unavailable', async () => {
   const timeout = Number(env.CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS);
   const stopped = await validator.stop();
   assert.equal(stopped.killed, false, 'the validator service did not stop on SIGTERM');
@@ -371,6 +373,8 @@ test('validator stopped: the page says the validator did not answer, within ledg
     // The wallet learns why (docs/wallet-protocol.md §7 #12), not a generic error.
     assert.match(r.stderr + r.stdout, /validator_timeout|validator did not answer/, r.stderr + r.stdout);
     await shot(page, 'timeout-2-page');
+    await backToService(page, 'temporarily_unavailable', 'the identity could not be confirmed in time; try again later');
+    await shot(page, 'timeout-3-apache-error');
     await assertNoLeaks(seen, page);
   });
 });

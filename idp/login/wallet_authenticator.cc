@@ -38,6 +38,10 @@ constexpr char kExpired[] = "expired";
 constexpr char kSuspended[] = "eid_suspended";
 constexpr char kRevoked[] = "eid_revoked";
 constexpr char kTimeout[] = "validator_timeout";
+// These outcomes reach the protocol as LoginResult::error (SetOutcome).
+static_assert(std::string_view(kSuspended) == kLoginErrorEidSuspended &&
+              std::string_view(kRevoked) == kLoginErrorEidRevoked &&
+              std::string_view(kTimeout) == kLoginErrorValidatorTimeout);
 constexpr char kFailed[] = "failed";
 
 std::string Lang(const std::string& l) { return TemplateLang(l); }
@@ -173,6 +177,17 @@ std::string WalletAuthenticator::Outcome(std::string_view txn) {
 }
 
 void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl) {
+  // The service hears about these when the user follows "back to the
+  // service" from the outcome page (the refusal saves its own result): the
+  // protocol answers its client with an error. Saved before the outcome, so
+  // the page never offers a link that finds no result.
+  if (outcome == kSuspended || outcome == kRevoked || outcome == kTimeout) {
+    LoginResult failure;
+    failure.txn = txn;
+    failure.error = outcome;
+    if (Status saved = SaveLoginResult(store_, failure, std::max<int64_t>(ttl, 1)); !saved.ok())
+      LogError("wallet login failure not saved", {{"detail", saved.ToString()}});
+  }
   Status st = store_.Put(kNsOutcome, txn, outcome, std::chrono::seconds(std::max<int64_t>(ttl, 1) + kCodeGraceSeconds));
   if (!st.ok()) LogError("wallet login outcome not saved", {{"detail", st.ToString()}});
   NotifyWaiters();
@@ -211,12 +226,15 @@ HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const 
   } else if (outcome == kSuspended) {
     status = 403;
     key = "login_suspended";
+    data["back_url"] = resume_url;  // access_denied (SetOutcome)
   } else if (outcome == kRevoked) {
     status = 403;
     key = "login_revoked";
+    data["back_url"] = resume_url;  // access_denied
   } else if (outcome == kTimeout) {
     status = 504;
     key = "login_timeout";
+    data["back_url"] = resume_url;  // temporarily_unavailable
   } else {
     status = 400;
     key = outcome == kFailed ? "login_failed" : "login_unknown";

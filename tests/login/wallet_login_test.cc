@@ -403,6 +403,13 @@ TEST_F(WalletLoginTest, SuspendedEidIsRefused) {
   EXPECT_EQ(page.status, 403);
   EXPECT_NE(page.body.find("suspendat"), std::string::npos);
   EXPECT_EQ(ValidationRequests(), 0u);
+  // "Back to the service": the protocol answers its client (access_denied).
+  EXPECT_NE(page.body.find(HtmlEscape(kResume)), std::string::npos);
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->error, kLoginErrorEidSuspended);
+  EXPECT_TRUE(result->subject.empty());
+  EXPECT_TRUE(result->attributes.empty());
 }
 
 TEST_F(WalletLoginTest, RevokedEidIsRefused) {
@@ -413,6 +420,11 @@ TEST_F(WalletLoginTest, RevokedEidIsRefused) {
   HttpResponse page = auth_->Continue(Get(txn));
   EXPECT_EQ(page.status, 403);
   EXPECT_NE(page.body.find("Your eID is revoked."), std::string::npos);
+  EXPECT_NE(page.body.find(HtmlEscape(kResume)), std::string::npos);
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->error, kLoginErrorEidRevoked);
+  EXPECT_TRUE(result->subject.empty());
 }
 
 TEST_F(WalletLoginTest, ValidatorTimeoutEndsOnItsPage) {
@@ -426,8 +438,15 @@ TEST_F(WalletLoginTest, ValidatorTimeoutEndsOnItsPage) {
   EXPECT_EQ(ErrorOf(r), "validator_timeout");
   EXPECT_GE(took, milliseconds(1400));
   EXPECT_LT(took, seconds(10));
-  EXPECT_EQ(auth_->Continue(Get(txn)).status, 504);
-  EXPECT_FALSE(TakeLoginResult(*store_, txn).ok());
+  HttpResponse page = auth_->Continue(Get(txn));
+  EXPECT_EQ(page.status, 504);
+  // No authentication, but an answer for the service (temporarily_unavailable).
+  EXPECT_NE(page.body.find(HtmlEscape(kResume)), std::string::npos);
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->error, kLoginErrorValidatorTimeout);
+  EXPECT_TRUE(result->subject.empty());
+  EXPECT_TRUE(result->attributes.empty());
 }
 
 TEST_F(WalletLoginTest, DisclosedValueDifferentFromTheCommitmentIsRefused) {
@@ -451,7 +470,11 @@ TEST_F(WalletLoginTest, LyingValidatorCannotAnswer) {
   HttpResponse r = Post(code, Answer(code));
   EXPECT_EQ(ErrorOf(r), "validator_timeout");
   EXPECT_EQ(validator_->answers.load(), 0);
-  EXPECT_FALSE(TakeLoginResult(*store_, txn).ok());
+  // Nobody logged in: the service is only told of the timeout.
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->error, kLoginErrorValidatorTimeout);
+  EXPECT_TRUE(result->subject.empty());
 }
 
 TEST_F(WalletLoginTest, ReauthenticationWithoutNewAttributesNeedsNoValidator) {
