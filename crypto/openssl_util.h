@@ -1,5 +1,6 @@
 // Internal to crypto/: RAII owners for OpenSSL objects and error-queue
-// helpers. Not part of the public API; other folders use jose.h / evp.h.
+// helpers. Not part of the public API; other folders use jose.h / evp.h, and
+// openssl_ptr.h for the few owners they need themselves.
 #pragma once
 
 #include <openssl/bio.h>
@@ -15,24 +16,19 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/openssl_ptr.h"
+
 namespace certme::crypto_internal {
 
-template <auto Fn>
-struct Deleter {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p) Fn(p);
-  }
-};
-
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
+using openssl::BioPtr;
+using openssl::Deleter;
+using openssl::PkeyPtr;
+using openssl::Pkcs12Ptr;
+using openssl::X509Ptr;
 using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, Deleter<EVP_PKEY_CTX_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, Deleter<EVP_MD_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free_all>>;
 using BnPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
-using Pkcs12Ptr = std::unique_ptr<PKCS12, Deleter<PKCS12_free>>;
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD_free>>;
 using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM_free>>;
 

@@ -11,21 +11,15 @@
 #include <memory>
 
 #include "common/encoding.h"
+#include "crypto/openssl_ptr.h"
 
 namespace certme::admin {
 namespace {
 
-template <auto Fn>
-struct Free {
-  template <typename T>
-  void operator()(T* p) const {
-    if (p) Fn(p);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, Free<X509_free>>;
-using BioPtr = std::unique_ptr<BIO, Free<BIO_free_all>>;
-using Pkcs12Ptr = std::unique_ptr<PKCS12, Free<PKCS12_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Free<EVP_PKEY_free>>;
+using openssl::BioPtr;
+using openssl::Pkcs12Ptr;
+using openssl::PkeyPtr;
+using openssl::X509Ptr;
 
 constexpr const char kNeverPfx[] =
     "this file holds a private key: upload the public certificate only (.cer, PEM or DER) — "
