@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/ledger_bench_util.h"
 #include "common/random.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
@@ -24,6 +25,11 @@
 
 namespace certme {
 namespace {
+
+using bench::AnswerRequest;
+using bench::Must;
+using bench::Person;
+using bench::SetUpRegistry;
 
 constexpr int kUsers = 1000;
 
@@ -53,20 +59,6 @@ BenchDir& Dir() {
   return dir;
 }
 
-template <typename T>
-T Must(StatusOr<T> s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.status().ToString().c_str());
-    std::abort();
-  }
-  return std::move(s).value();
-}
-
-struct Person {
-  EthKey key = EthKey::Generate();
-  std::vector<DisclosedAttribute> attrs;
-};
-
 // A registry with a validator, a provider and kUsers enrolled users.
 struct World {
   EthKey admin = EthKey::Generate(), validator = EthKey::Generate(), provider = EthKey::Generate();
@@ -76,19 +68,8 @@ struct World {
 
   explicit World(bool sync_full, int users_count = kUsers, std::string path = Dir().NewFile()) : path(path) {
     ledger = Must(EmbeddedLedger::Create({.path = path, .sync_full = sync_full}, admin, 31337), "create");
-    Must(ledger->AddValidator(admin, validator.address()), "add validator");
-    Must(ledger->AddProvider(admin, provider.address()), "add provider");
     users.resize(users_count);
-    for (auto& u : users) {
-      u.attrs = {{"first_name", "Ion", abi::ToBytes32(SystemRandom().Bytes(32))},
-                 {"idnp", "2001234567890", abi::ToBytes32(SystemRandom().Bytes(32))}};
-      std::vector<Bytes32> keys, cs;
-      for (const auto& a : u.attrs) {
-        keys.push_back(AttributeKey(a.name));
-        cs.push_back(AttributeCommitment(u.key.address(), keys.back(), a.value, a.salt));
-      }
-      Must(ledger->IssueEid(validator, u.key.address(), keys, cs, kLoaSubstantial), "issue");
-    }
+    SetUpRegistry(*ledger, admin, validator, provider, users);
   }
 };
 
@@ -131,13 +112,7 @@ class ValidatorService {
       auto events = Must(w_.ledger->WaitForEvents(f, std::chrono::milliseconds(100)), "wait");
       for (const auto& e : events) {
         f.after_block = std::max(f.after_block, e.block);
-        auto r = Must(w_.ledger->GetRequest(e.request_id), "request");
-        auto eid = Must(w_.ledger->GetEid(r.user), "eid");
-        std::vector<Bytes32> cs;
-        for (const auto& k : r.attr_keys)
-          for (size_t i = 0; i < eid.attr_keys.size(); ++i)
-            if (eid.attr_keys[i] == k) cs.push_back(eid.commitments[i]);
-        Must(w_.ledger->AnswerValidation(w_.validator, r.id, cs, eid.loa), "answer");
+        AnswerRequest(*w_.ledger, w_.validator, Must(w_.ledger->GetRequest(e.request_id), "request"));
       }
     }
   }

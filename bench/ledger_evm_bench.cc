@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/ledger_bench_util.h"
 #include "common/random.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
@@ -28,23 +29,14 @@
 namespace certme {
 namespace {
 
+using bench::AnswerRequest;
+using bench::Must;
+using bench::Person;
+using bench::SetUpRegistry;
+
 using nlohmann::json;
 
 constexpr int kUsers = 20;
-
-template <typename T>
-T Must(StatusOr<T> s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.status().ToString().c_str());
-    std::abort();
-  }
-  return std::move(s).value();
-}
-
-struct Person {
-  EthKey key = EthKey::Generate();
-  std::vector<DisclosedAttribute> attrs;
-};
 
 // A registry on a fresh node with a validator, a provider and kUsers users.
 struct World {
@@ -57,19 +49,8 @@ struct World {
   explicit World(bool cache) {
     node = Must(Anvil::Start(), "start anvil");
     ledger = Must(Open(cache, /*deploy=*/true), "deploy");
-    Must(ledger->AddValidator(admin, validator.address()), "add validator");
-    Must(ledger->AddProvider(admin, provider.address()), "add provider");
     users.resize(kUsers);
-    for (auto& u : users) {
-      u.attrs = {{"first_name", "Ion", abi::ToBytes32(SystemRandom().Bytes(32))},
-                 {"idnp", "2001234567890", abi::ToBytes32(SystemRandom().Bytes(32))}};
-      std::vector<Bytes32> keys, cs;
-      for (const auto& a : u.attrs) {
-        keys.push_back(AttributeKey(a.name));
-        cs.push_back(AttributeCommitment(u.key.address(), keys.back(), a.value, a.salt));
-      }
-      Must(ledger->IssueEid(validator, u.key.address(), keys, cs, kLoaSubstantial), "issue");
-    }
+    SetUpRegistry(*ledger, admin, validator, provider, users);
   }
 
   StatusOr<std::unique_ptr<EvmLedger>> Open(bool cache, bool deploy = false) {
@@ -107,12 +88,7 @@ class ValidatorService {
         f.after_block = std::max(f.after_block, e.block);
         auto r = Must(ledger_->GetRequest(e.request_id), "request");
         if (r.status != RequestStatus::kOpen) continue;
-        auto eid = Must(ledger_->GetEid(r.user), "eid");
-        std::vector<Bytes32> cs;
-        for (const auto& k : r.attr_keys)
-          for (size_t i = 0; i < eid.attr_keys.size(); ++i)
-            if (eid.attr_keys[i] == k) cs.push_back(eid.commitments[i]);
-        Must(ledger_->AnswerValidation(w_.validator, r.id, cs, eid.loa), "answer");
+        AnswerRequest(*ledger_, w_.validator, r);
       }
     }
   }
