@@ -462,6 +462,10 @@ Status SqliteStore::Init() {
   // power loss, not only a process crash.
   CERTME_RETURN_IF_ERROR(
       writer_->Exec(options_.sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
+  // Deleted rows (ended sessions, consumed codes) are overwritten with zeros
+  // instead of lingering in free space of the file (docs/privacy.md).
+  // Debian builds SQLite with this on; other builds may not.
+  CERTME_RETURN_IF_ERROR(writer_->Exec("PRAGMA secure_delete=ON"));
   if (options_.check_integrity_on_open) {
     CERTME_ASSIGN_OR_RETURN(std::string check, writer_->QueryText("PRAGMA quick_check"));
     if (check != "ok") return Internal("store file is corrupt or not a database", path + ": " + check);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "idp/store/store.h"
@@ -76,6 +77,36 @@ TEST(SqliteStore, DataSurvivesReopen) {
   auto list = (*store)->List("svc");
   ASSERT_TRUE(list.ok());
   EXPECT_EQ(list->size(), 2u);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// A deleted or consumed value leaves no bytes in the file once the store is
+// closed (closing checkpoints the write-ahead log into it and removes it).
+TEST(SqliteStore, DeletedValuesLeaveNoBytesInTheFile) {
+  ScopedTempDir dir;
+  const std::string path = dir.NewFile(".db");
+  FakeClock clock;
+  const std::string kept = "kept-value-7f3a9c";
+  const std::string deleted = "deleted-value-Popescu-2001234567890";
+  const std::string consumed = "consumed-value-ion.popescu@example.md";
+  {
+    auto store = Open(path, &clock);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Put("sess", "keep", kept, kNoExpiry).ok());
+    ASSERT_TRUE((*store)->Put("sess", "gone", deleted, kNoExpiry).ok());
+    ASSERT_TRUE((*store)->Put("codes", "c", consumed, kNoExpiry).ok());
+    ASSERT_TRUE((*store)->Delete("sess", "gone").ok());
+    ASSERT_TRUE((*store)->Consume("codes", "c").ok());
+  }
+  ASSERT_FALSE(fs::exists(path + "-wal") && fs::file_size(path + "-wal") > 0);
+  const std::string bytes = ReadAll(path);
+  ASSERT_NE(bytes.find(kept), std::string::npos) << "the search must see live rows";
+  EXPECT_EQ(bytes.find(deleted), std::string::npos);
+  EXPECT_EQ(bytes.find(consumed), std::string::npos);
 }
 
 TEST(SqliteStore, CreatesMissingParentDirectories) {
