@@ -51,24 +51,10 @@ class EncryptionTest : public SamlIdpTest {
   // One login at kSp through the fake login; returns the Response XML.
   std::string LoginResponse(const std::string& request_id) {
     HttpResponse begin = idp_->Sso(Post(Sign(AuthnXml(request_id, Now()), *sp_key_)));
-    EXPECT_EQ(begin.status, 302) << begin.body;
-    std::string browser;
-    for (const auto& c : begin.cookies)
-      if (c.name == "certme_saml_browser") browser = c.value;
-    LoginResult res;
-    res.txn = auth_.requests.back().txn;
-    res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
-    res.attributes = {{"idnp", "2001234567890"}, {"first_name", "Ion"}, {"birth_date", "1985-04-12"},
-                      {"gender", "1"}};
-    res.acr = std::string(kLoaSubstantial);
-    res.auth_time = Now();
-    EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
-    HttpRequest resume;
-    resume.method = "GET";
-    resume.path = "/saml/resume";
-    resume.query = {{"txn", res.txn}};
-    resume.cookies["certme_saml_browser"] = browser;
-    return ResponseXml(idp_->Resume(resume));
+    return ResponseXml(FinishLogin(begin, {{"idnp", "2001234567890"},
+                                           {"first_name", "Ion"},
+                                           {"birth_date", "1985-04-12"},
+                                           {"gender", "1"}}));
   }
 
   void Register(bool sign_assertion, const std::string& encryption_cert_pem) {

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
+#include <string>
 
 #include "common/encoding.h"
 #include "crypto/evp.h"
@@ -104,6 +106,40 @@ class SamlIdpTest : public ::testing::Test {
     r.path = path;
     r.form = {{"SAMLRequest", Base64Encode(xml)}, {"RelayState", "rs-1"}};
     return r;
+  }
+
+  // The value of Set-Cookie `name` in `r`; empty when not set.
+  static std::string CookieOf(const HttpResponse& r, const std::string& name) {
+    for (const auto& c : r.cookies)
+      if (c.name == name) return c.value;
+    return {};
+  }
+
+  // Ends the login that `begin` (the IdP's 302 to the login for an
+  // AuthnRequest) started: the fake login succeeds for one certME subject
+  // with `attributes`, and the browser comes back to /saml/resume with the
+  // cookie `begin` set plus `cookies`. Returns the IdP's answer.
+  HttpResponse FinishLogin(const HttpResponse& begin, std::map<std::string, std::string> attributes,
+                           const std::map<std::string, std::string>& cookies = {}) {
+    EXPECT_EQ(begin.status, 302) << begin.body;
+    if (auth_.requests.empty()) {
+      ADD_FAILURE() << "no login was started";
+      return {};
+    }
+    LoginResult res;
+    res.txn = auth_.requests.back().txn;
+    res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+    res.attributes = std::move(attributes);
+    res.acr = std::string(kLoaSubstantial);
+    res.auth_time = Now();
+    EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+    HttpRequest resume;
+    resume.method = "GET";
+    resume.path = "/saml/resume";
+    resume.query = {{"txn", res.txn}};
+    for (const auto& [name, value] : cookies) resume.cookies[name] = value;
+    resume.cookies["certme_saml_browser"] = CookieOf(begin, "certme_saml_browser");
+    return idp_->Resume(resume);
   }
 
   // The SAMLResponse of an auto-post page, decoded; empty when none.

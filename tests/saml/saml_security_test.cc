@@ -39,27 +39,8 @@ class SecurityTest : public SamlIdpTest {
   // and the Response.
   std::pair<std::string, std::string> Login(const std::string& request_xml) {
     HttpResponse begin = idp_->Sso(Post(Sign(request_xml, *sp_key_)));
-    EXPECT_EQ(begin.status, 302) << begin.body;
-    std::string browser;
-    for (const auto& c : begin.cookies)
-      if (c.name == "certme_saml_browser") browser = c.value;
-    LoginResult res;
-    res.txn = auth_.requests.back().txn;
-    res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
-    res.attributes = {{"idnp", "2001234567890"}, {"first_name", "Ion"}};
-    res.acr = std::string(kLoaSubstantial);
-    res.auth_time = Now();
-    EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
-    HttpRequest resume;
-    resume.method = "GET";
-    resume.path = "/saml/resume";
-    resume.query = {{"txn", res.txn}};
-    resume.cookies["certme_saml_browser"] = browser;
-    HttpResponse done = idp_->Resume(resume);
-    std::string session;
-    for (const auto& c : done.cookies)
-      if (c.name == kSessionCookie) session = c.value;
-    return {session, ResponseXml(done)};
+    HttpResponse done = FinishLogin(begin, {{"idnp", "2001234567890"}, {"first_name", "Ion"}});
+    return {CookieOf(done, std::string(kSessionCookie)), ResponseXml(done)};
   }
 };
 

@@ -62,22 +62,9 @@ class SloTest : public SamlIdpTest {
     HttpRequest first = Post(Sign(AuthnXml(NewRequestId(), Now()), *sp_key_));
     if (!other_cookie.empty()) first.cookies["certme_session"] = other_cookie;
     HttpResponse begin = idp_->Sso(first);
-    EXPECT_EQ(begin.status, 302) << begin.body;
-    std::string browser = CookieOf(begin, "certme_saml_browser");
-    LoginResult res;
-    res.txn = auth_.requests.back().txn;
-    res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
-    res.attributes = {{"idnp", kIdnp}, {"first_name", "Ion"}};
-    res.acr = std::string(kLoaSubstantial);
-    res.auth_time = Now();
-    EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
-    HttpRequest resume;
-    resume.method = "GET";
-    resume.path = "/saml/resume";
-    resume.query = {{"txn", res.txn}};
-    resume.cookies["certme_saml_browser"] = browser;
-    if (!other_cookie.empty()) resume.cookies["certme_session"] = other_cookie;
-    HttpResponse done = idp_->Resume(resume);
+    std::map<std::string, std::string> cookies;
+    if (!other_cookie.empty()) cookies["certme_session"] = other_cookie;
+    HttpResponse done = FinishLogin(begin, {{"idnp", kIdnp}, {"first_name", "Ion"}}, cookies);
     std::string xml = ResponseXml(done);
     EXPECT_EQ(StatusOf(xml), kStatusSuccess);
     std::smatch m;
@@ -108,12 +95,6 @@ class SloTest : public SamlIdpTest {
   }
 
   std::string NewRequestId() { return "_id" + std::to_string(++counter_); }
-
-  static std::string CookieOf(const HttpResponse& r, const std::string& name) {
-    for (const auto& c : r.cookies)
-      if (c.name == name) return c.value;
-    return {};
-  }
 
   std::string SpLogoutRequest(const std::string& id, const std::string& issuer, const std::string& name_id,
                               const std::string& session_index) {
