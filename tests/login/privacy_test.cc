@@ -81,14 +81,8 @@ class NoPersonalDataTest : public ::testing::TestWithParam<std::string> {
         {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false}, admin_, 31337);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
-    ASSERT_TRUE(ledger_->AddValidator(admin_, validator_key_.address()).ok());
-    ASSERT_TRUE(ledger_->AddProvider(admin_, provider_.address()).ok());
-    std::vector<Bytes32> keys, cs;
-    for (const auto& [name, value] : kValues) {
-      keys.push_back(AttributeKey(name));
-      cs.push_back(AttributeCommitment(user_.address(), keys.back(), value, testing::Salt(name)));
-    }
-    ASSERT_TRUE(ledger_->IssueEid(validator_key_, user_.address(), keys, cs, kLoaSubstantial).ok());
+    Status enrolled = testing::EnrollUser(*ledger_, admin_, validator_key_, provider_, user_, kValues);
+    ASSERT_TRUE(enrolled.ok()) << enrolled.ToString();
     validator_ = std::make_unique<testing::TestValidator>(*ledger_, validator_key_);
     WalletLoginOptions wo;
     wo.public_url = kPublic;

@@ -16,6 +16,7 @@
 
 #include "common/encoding.h"
 #include "common/random.h"
+#include "common/status.h"
 #include "crypto/ecies.h"
 #include "crypto/ethereum.h"
 #include "idp/login/wallet_authenticator.h"
@@ -28,6 +29,20 @@ namespace certme::testing {
 
 // The salt a test enrollment uses for attribute `name`.
 inline Bytes32 Salt(const std::string& name) { return Keccak256("salt:" + name); }
+
+// Authorizes `validator` and `provider` on `ledger` (by `admin`) and has
+// `validator` enroll `user` with `values`, each committed under Salt(name).
+inline Status EnrollUser(Ledger& ledger, const EthKey& admin, const EthKey& validator, const EthKey& provider,
+                         const EthKey& user, const std::map<std::string, std::string>& values) {
+  CERTME_RETURN_IF_ERROR(ledger.AddValidator(admin, validator.address()).status());
+  CERTME_RETURN_IF_ERROR(ledger.AddProvider(admin, provider.address()).status());
+  std::vector<Bytes32> keys, cs;
+  for (const auto& [name, value] : values) {
+    keys.push_back(AttributeKey(name));
+    cs.push_back(AttributeCommitment(user.address(), keys.back(), value, Salt(name)));
+  }
+  return ledger.IssueEid(validator, user.address(), keys, cs, kLoaSubstantial).status();
+}
 
 // A validator service in a thread: answers every request addressed to it
 // with the commitments it enrolled (or, when `lie`, with wrong ones), as
