@@ -26,10 +26,10 @@
 namespace certme {
 namespace {
 
-using bench::AnswerRequest;
 using bench::Must;
 using bench::Person;
 using bench::SetUpRegistry;
+using bench::ValidatorService;
 
 constexpr int kUsers = 1000;
 
@@ -90,42 +90,9 @@ void BM_EidStatusRead(benchmark::State& state) {
 }
 BENCHMARK(BM_EidStatusRead)->Threads(1)->Threads(2)->Threads(4)->Threads(8)->UseRealTime();
 
-// The validator service as `certme validator serve` runs it.
-class ValidatorService {
- public:
-  // The starting block is read before the thread starts, so a request made
-  // right after construction is never skipped.
-  explicit ValidatorService(World& w)
-      : w_(w), after_(Must(w.ledger->BlockNumber(), "block")), thread_([this] { Run(); }) {}
-  ~ValidatorService() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  void Run() {
-    EventFilter f;
-    f.kind = EventKind::kValidationRequested;
-    f.validator = w_.validator.address();
-    f.after_block = after_;
-    while (!stop_) {
-      auto events = Must(w_.ledger->WaitForEvents(f, std::chrono::milliseconds(100)), "wait");
-      for (const auto& e : events) {
-        f.after_block = std::max(f.after_block, e.block);
-        AnswerRequest(*w_.ledger, w_.validator, Must(w_.ledger->GetRequest(e.request_id), "request"));
-      }
-    }
-  }
-
-  World& w_;
-  const uint64_t after_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
 void BM_ValidationRoundTrip(benchmark::State& state) {
   World w(/*sync_full=*/state.range(0) != 0, 50);
-  ValidatorService service(w);
+  ValidatorService service(*w.ledger, w.validator);
   size_t i = 0;
   for (auto _ : state) {
     const Person& u = w.users[i++ % w.users.size()];

@@ -29,10 +29,10 @@
 namespace certme {
 namespace {
 
-using bench::AnswerRequest;
 using bench::Must;
 using bench::Person;
 using bench::SetUpRegistry;
+using bench::ValidatorService;
 
 using nlohmann::json;
 
@@ -64,42 +64,6 @@ struct World {
   }
 };
 
-// The validator service as `certme validator serve` runs it, with its own
-// connection (as its own process would have).
-class ValidatorService {
- public:
-  explicit ValidatorService(World& w)
-      : w_(w), ledger_(Must(w.Open(false), "validator ledger")),
-        after_(Must(ledger_->BlockNumber(), "block")), thread_([this] { Run(); }) {}
-  ~ValidatorService() {
-    stop_ = true;
-    thread_.join();
-  }
-
- private:
-  void Run() {
-    EventFilter f;
-    f.kind = EventKind::kValidationRequested;
-    f.validator = w_.validator.address();
-    f.after_block = after_;
-    while (!stop_) {
-      auto events = Must(ledger_->WaitForEvents(f, std::chrono::milliseconds(100)), "wait");
-      for (const auto& e : events) {
-        f.after_block = std::max(f.after_block, e.block);
-        auto r = Must(ledger_->GetRequest(e.request_id), "request");
-        if (r.status != RequestStatus::kOpen) continue;
-        AnswerRequest(*ledger_, w_.validator, r);
-      }
-    }
-  }
-
-  World& w_;
-  std::unique_ptr<EvmLedger> ledger_;
-  const uint64_t after_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
-
 void BM_EvmValidationRoundTrip(benchmark::State& state) {
   World w(/*cache=*/false);
   auto provider = Must(w.Open(false), "provider ledger");
@@ -107,7 +71,10 @@ void BM_EvmValidationRoundTrip(benchmark::State& state) {
     Must(w.node->Rpc("evm_setAutomine", json::array({false})), "automine off");
     Must(w.node->Rpc("evm_setIntervalMining", json::array({1})), "1 s blocks");
   }
-  ValidatorService service(w);
+  // The validator service with its own connection (as its own process would
+  // have).
+  auto validator_ledger = Must(w.Open(false), "validator ledger");
+  ValidatorService service(*validator_ledger, w.validator);
   size_t i = 0;
   for (auto _ : state) {
     const Person& u = w.users[i++ % w.users.size()];
