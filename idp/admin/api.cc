@@ -1,4 +1,6 @@
 // The console's JSON API (docs/admin-api.yaml).
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
@@ -22,6 +24,18 @@ StatusOr<nlohmann::json> ParseBody(const HttpRequest& req) {
   if (j.is_discarded()) return InvalidArgument("the body is not valid JSON");
   if (!j.is_object()) return InvalidArgument("the body must be a JSON object");
   return j;
+}
+
+std::string VersionTag(int64_t version) { return "\"v" + std::to_string(version) + "\""; }
+
+std::optional<int64_t> ParseVersionTag(std::string_view tag) {
+  if (tag.size() < 4 || tag.size() > 24 || tag.substr(0, 2) != "\"v" || tag.back() != '"') return std::nullopt;
+  int64_t v = 0;
+  for (char c : tag.substr(2, tag.size() - 3)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  return v;
 }
 
 nlohmann::json Summary(const ServiceRecord& r) {
@@ -118,7 +132,37 @@ HttpResponse AdminConsole::ApiGetService(const HttpRequest& req) {
   if (!user.ok()) return ApiError(user.status());
   auto r = services_.Get(req.path_params.at("id"));
   if (!r.ok()) return ApiError(r.status());
-  return JsonOk(200, {{"service", RecordToJson(*r, false)}});
+  HttpResponse resp = JsonOk(200, {{"service", RecordToJson(*r, false)}});
+  resp.headers.Set("ETag", VersionTag(r->version));
+  return resp;
+}
+
+HttpResponse AdminConsole::ApiEditService(const HttpRequest& req) {
+  auto user = ApiUser(req);
+  if (!user.ok()) return ApiError(user.status());
+  const std::string& env = req.path_params.at("env");
+  if (env != kEnvTest && env != kEnvProduction) return ApiError(NotFound("environment is test or production"));
+  auto body = ParseBody(req);
+  if (!body.ok()) return ApiError(body.status());
+  FieldErrors errors;
+  EditInput in = EditInputFromJson(*body, &errors);
+  // The version edited: If-Match (the ETag of GET) or "version" in the body.
+  if (auto m = req.headers.Get("if-match")) {
+    auto v = ParseVersionTag(*m);
+    if (!v) errors["version"] = "If-Match must be the service's ETag, as GET returned it";
+    else if (body->contains("version") && *v != in.version) errors["version"] = "If-Match and version differ";
+    else in.version = *v;
+  } else if (!body->contains("version")) {
+    errors["version"] = "send the version you edited (If-Match: the ETag of GET, or \"version\")";
+  }
+  if (!errors.empty()) return ApiError(InvalidArgument("the edit has errors"), errors);
+  auto r = services_.Edit(*user, req.path_params.at("id"), env, in, &errors);
+  if (!r.ok()) return ApiError(r.status(), errors);
+  nlohmann::json j = {{"service", RecordToJson(r->record, false)}};
+  if (r->client_secret) j["client_secret"] = r->client_secret->reveal();
+  HttpResponse resp = JsonOk(200, j);
+  resp.headers.Set("ETag", VersionTag(r->record.version));
+  return resp;
 }
 
 HttpResponse AdminConsole::ApiDeleteService(const HttpRequest& req) {
@@ -235,6 +279,7 @@ void AdminConsole::Mount(Router& router) {
   router.Handle("GET", api + "/services/:id", bind(&AdminConsole::ApiGetService));
   router.Handle("DELETE", api + "/services/:id", bind(&AdminConsole::ApiDeleteService));
   router.Handle("POST", api + "/services/:id/promote", bind(&AdminConsole::ApiPromote));
+  router.Handle("PUT", api + "/services/:id/environments/:env", bind(&AdminConsole::ApiEditService));
   router.Handle("POST", api + "/services/:id/environments/:env/:action", bind(&AdminConsole::ApiEnvironmentAction));
   router.Handle("GET", api + "/audit", bind(&AdminConsole::ApiAudit));
   router.Handle("GET", api + "/attributes", bind(&AdminConsole::ApiCatalogue));

@@ -43,6 +43,7 @@ class AdminConsole {
   HttpResponse ApiGetService(const HttpRequest& req);
   HttpResponse ApiDeleteService(const HttpRequest& req);
   HttpResponse ApiPromote(const HttpRequest& req);
+  HttpResponse ApiEditService(const HttpRequest& req);
   HttpResponse ApiEnvironmentAction(const HttpRequest& req);
   HttpResponse ApiAudit(const HttpRequest& req);
   HttpResponse ApiCatalogue(const HttpRequest& req);

@@ -203,6 +203,65 @@ bool NeedsSecret(std::string_view method) {
   return method == "client_secret_basic" || method == "client_secret_post";
 }
 
+std::string Name(const ServiceRecord& r, const char* lang) {
+  auto it = r.names.find(lang);
+  return it == r.names.end() ? std::string() : it->second;
+}
+
+// The MPass form's fields shared by both protocols.
+void CheckRecordFields(const ClaimsCatalogue& catalogue, const ServiceRecord& r, FieldErrors* errors) {
+  if (!IsEmail(r.technical_contact)) (*errors)["technical_contact"] = "an e-mail address is required";
+  CheckText(errors, "name_ro", Name(r, "ro"), kMaxNameChars, "the Romanian name");
+  CheckText(errors, "name_ru", Name(r, "ru"), kMaxNameChars, "the Russian name");
+  CheckText(errors, "name_en", Name(r, "en"), kMaxNameChars, "the English name");
+  CheckText(errors, "description", r.description, kMaxDescriptionChars, "the description");
+  CheckText(errors, "contract_number", r.contract_number, kMaxContractNumberChars, "the contract number");
+  if (r.contract_date.empty()) (*errors)["contract_date"] = "the contract date is required";
+  else if (!IsDate(r.contract_date)) (*errors)["contract_date"] = "a date as yyyy-mm-dd";
+  if (r.attributes.empty()) {
+    (*errors)["attributes"] = "tick at least one attribute";
+  } else {
+    std::set<std::string> seen;
+    for (const auto& a : r.attributes) {
+      if (!catalogue.ByKey(a)) {
+        (*errors)["attributes"] = "\"" + TruncateUtf8(a, 64) + "\" is not in the attribute catalogue";
+        break;
+      }
+      if (!seen.insert(a).second) {
+        (*errors)["attributes"] = "\"" + a + "\" is ticked twice";
+        break;
+      }
+    }
+  }
+}
+
+void CheckSamlFields(const saml::SamlService& s, FieldErrors* errors) {
+  if (s.entity_id.empty()) (*errors)["entity_id"] = "the service's entity ID (Issuer) is required";
+  else if (s.entity_id.size() > 256 || HasControl(s.entity_id) || !ValidUtf8(s.entity_id))
+    (*errors)["entity_id"] = "at most 256 bytes of one-line text";
+  CheckUrls(errors, "acs_urls", s.acs_urls, true);
+  CheckUrl(errors, "slo_url", s.slo_url, false);
+  CheckUrl(errors, "slo_response_url", s.slo_response_url, false);
+  if (s.name_id != saml::kNameIdKindIdnp && s.name_id != saml::kNameIdKindPersistent &&
+      s.name_id != saml::kNameIdKindTransient)
+    (*errors)["name_id"] = "idnp, persistent or transient";
+}
+
+void CheckOidcFields(const OidcClient& c, FieldErrors* errors) {
+  CheckUrls(errors, "redirect_uris", c.redirect_uris, true);
+  CheckUrls(errors, "post_logout_redirect_uris", c.post_logout_redirect_uris, false);
+  CheckUrl(errors, "backchannel_logout_uri", c.backchannel_logout_uri, false);
+  CheckUrl(errors, "frontchannel_logout_uri", c.frontchannel_logout_uri, false);
+  static const std::set<std::string, std::less<>> kMethods = {"client_secret_basic", "client_secret_post",
+                                                              "private_key_jwt", "tls_client_auth", "none"};
+  if (!kMethods.contains(c.token_endpoint_auth_method))
+    (*errors)["token_endpoint_auth_method"] =
+        "client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or none";
+  if (c.id_token_signed_response_alg != "RS256" && c.id_token_signed_response_alg != "ES256" &&
+      c.id_token_signed_response_alg != "PS256")
+    (*errors)["id_token_signed_response_alg"] = "RS256, ES256 or PS256";
+}
+
 }  // namespace
 
 std::string ServiceRecord::ProtocolId(std::string_view env) const {
@@ -227,6 +286,7 @@ nlohmann::json RecordToJson(const ServiceRecord& r, bool with_secrets) {
                       {"contract_number", r.contract_number},
                       {"contract_date", r.contract_date},
                       {"attributes", r.attributes},
+                      {"version", r.version},
                       {"test", nullptr},
                       {"production", nullptr}};
   if (r.test) j["test"] = RegistrationToJson(*r.test, with_secrets);
@@ -246,6 +306,7 @@ StatusOr<ServiceRecord> RecordFromJson(const nlohmann::json& j) {
     r.contract_number = j.value("contract_number", "");
     r.contract_date = j.value("contract_date", "");
     r.attributes = j.value("attributes", std::vector<std::string>{});
+    r.version = j.value("version", int64_t{1});  // records from before versions
     if (j.contains("test") && j["test"].is_object()) r.test = RegistrationFromJson(j["test"]);
     if (j.contains("production") && j["production"].is_object()) r.production = RegistrationFromJson(j["production"]);
   } catch (const nlohmann::json::exception& ex) {
@@ -290,6 +351,20 @@ ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* e) {
   JStr(j, "frontchannel_logout_uri", &in.frontchannel_logout_uri, e);
   JStr(j, "token_endpoint_auth_method", &in.token_endpoint_auth_method, e);
   JStr(j, "id_token_signed_response_alg", &in.id_token_signed_response_alg, e);
+  JBool(j, "authorization_response_iss", &in.authorization_response_iss, e);
+  return in;
+}
+
+EditInput EditInputFromJson(const nlohmann::json& j, FieldErrors* e) {
+  EditInput in;
+  in.form = ServiceInputFromJson(j, e);
+  if (!j.is_object()) return in;
+  if (auto it = j.find("version"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) (*e)["version"] = "must be an integer (the service's version you edited)";
+    else in.version = it->get<int64_t>();
+  }
+  JBool(j, "approved", &in.approved, e);
+  JStr(j, "approval_note", &in.approval_note, e);
   return in;
 }
 
@@ -344,7 +419,8 @@ Status ServiceAdmin::RemoveLive(const Environment& env, const ServiceRecord& r, 
   return saml::NewStoreServiceRegistry(*env.store)->Delete(reg.definition.value("entity_id", ""));
 }
 
-Status ServiceAdmin::SaveRecord(const ServiceRecord& r) {
+Status ServiceAdmin::SaveRecord(ServiceRecord& r) {
+  ++r.version;
   return console_.Put(kRecordNs, r.id, RecordToJson(r, true).dump(), kNoExpiry);
 }
 
@@ -439,29 +515,7 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
   r.contract_date = in.contract_date;
   r.attributes = in.attributes;
 
-  if (!IsEmail(r.technical_contact)) e["technical_contact"] = "an e-mail address is required";
-  CheckText(&e, "name_ro", r.names["ro"], kMaxNameChars, "the Romanian name");
-  CheckText(&e, "name_ru", r.names["ru"], kMaxNameChars, "the Russian name");
-  CheckText(&e, "name_en", r.names["en"], kMaxNameChars, "the English name");
-  CheckText(&e, "description", r.description, kMaxDescriptionChars, "the description");
-  CheckText(&e, "contract_number", r.contract_number, kMaxContractNumberChars, "the contract number");
-  if (r.contract_date.empty()) e["contract_date"] = "the contract date is required";
-  else if (!IsDate(r.contract_date)) e["contract_date"] = "a date as yyyy-mm-dd";
-  if (r.attributes.empty()) {
-    e["attributes"] = "tick at least one attribute";
-  } else {
-    std::set<std::string> seen;
-    for (const auto& a : r.attributes) {
-      if (!catalogue_.ByKey(a)) {
-        e["attributes"] = "\"" + TruncateUtf8(a, 64) + "\" is not in the attribute catalogue";
-        break;
-      }
-      if (!seen.insert(a).second) {
-        e["attributes"] = "\"" + a + "\" is ticked twice";
-        break;
-      }
-    }
-  }
+  CheckRecordFields(catalogue_, r, &e);
 
   std::optional<UploadedCertificate> cert;
   if (!in.certificate.empty()) {
@@ -506,15 +560,7 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
       auto enc = ParseUploadedCertificate(md->encryption_certificate_pem);
       s.encryption_certificate_pem = enc.ok() ? enc->pem : "";
     }
-    if (s.entity_id.empty()) e["entity_id"] = "the service's entity ID (Issuer) is required";
-    else if (s.entity_id.size() > 256 || HasControl(s.entity_id) || !ValidUtf8(s.entity_id))
-      e["entity_id"] = "at most 256 bytes of one-line text";
-    CheckUrls(&e, "acs_urls", s.acs_urls, true);
-    CheckUrl(&e, "slo_url", s.slo_url, false);
-    CheckUrl(&e, "slo_response_url", s.slo_response_url, false);
-    if (s.name_id != saml::kNameIdKindIdnp && s.name_id != saml::kNameIdKindPersistent &&
-        s.name_id != saml::kNameIdKindTransient)
-      e["name_id"] = "idnp, persistent or transient";
+    CheckSamlFields(s, &e);
     if (e.empty()) {
       if (Status v = saml::ValidateService(s); !v.ok()) e["registration"] = TruncateUtf8(v.message(), 500);
     }
@@ -529,22 +575,12 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
     c.frontchannel_logout_uri = in.frontchannel_logout_uri;
     c.token_endpoint_auth_method = in.token_endpoint_auth_method;
     c.id_token_signed_response_alg = in.id_token_signed_response_alg;
+    c.authorization_response_iss = in.authorization_response_iss;
     c.grant_types = {"authorization_code", "refresh_token"};
     c.attributes = r.attributes;
     c.scopes = ScopesFor(catalogue_, r.attributes);
     if (cert) c.certificate_pem = cert->pem;
-    CheckUrls(&e, "redirect_uris", c.redirect_uris, true);
-    CheckUrls(&e, "post_logout_redirect_uris", c.post_logout_redirect_uris, false);
-    CheckUrl(&e, "backchannel_logout_uri", c.backchannel_logout_uri, false);
-    CheckUrl(&e, "frontchannel_logout_uri", c.frontchannel_logout_uri, false);
-    static const std::set<std::string, std::less<>> kMethods = {"client_secret_basic", "client_secret_post",
-                                                                "private_key_jwt", "tls_client_auth", "none"};
-    if (!kMethods.contains(c.token_endpoint_auth_method))
-      e["token_endpoint_auth_method"] =
-          "client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or none";
-    if (c.id_token_signed_response_alg != "RS256" && c.id_token_signed_response_alg != "ES256" &&
-        c.id_token_signed_response_alg != "PS256")
-      e["id_token_signed_response_alg"] = "RS256, ES256 or PS256";
+    CheckOidcFields(c, &e);
     if (c.token_endpoint_auth_method == "tls_client_auth" && cert) c.tls_client_certificate_sha256 = cert->sha256_hex;
     if (NeedsSecret(c.token_endpoint_auth_method)) {
       secret = Secret(random_.Token(32));
@@ -668,6 +704,161 @@ StatusOr<ChangeResult> ServiceAdmin::Promote(const std::string& actor, std::stri
   }
   CERTME_RETURN_IF_ERROR(
       audit_.Append(actor, "service.promote", r.id, std::string(kEnvProduction), before, RecordToJson(r)).status());
+  return ChangeResult{std::move(r), std::move(secret)};
+}
+
+StatusOr<ChangeResult> ServiceAdmin::Edit(const std::string& actor, std::string_view id, std::string_view env_name,
+                                          const EditInput& edit, FieldErrors* errors) {
+  FieldErrors& e = *errors;
+  const ServiceInput& in = edit.form;
+  std::lock_guard<std::mutex> lock(mu_);
+  const Environment* env = Env(env_name);
+  if (!env) return NotFound("no such environment");
+  CERTME_ASSIGN_OR_RETURN(ServiceRecord r, Load(id));
+  if (edit.version != r.version)
+    return FailedPrecondition("the service was changed since you opened it (your version " +
+                              std::to_string(edit.version) + ", now " + std::to_string(r.version) +
+                              "): reload it and make your edit again");
+  const bool prod = env_name == kEnvProduction;
+  if (!r.In(env_name)) return FailedPrecondition("the service is not registered on " + env->name);
+  if (!in.protocol.empty() && in.protocol != r.protocol)
+    e["protocol"] = "the protocol cannot change: register a new service";
+  if (!in.metadata_xml.empty()) e["metadata_xml"] = "metadata is imported at registration only: edit the fields";
+  const nlohmann::json before = RecordToJson(r);
+
+  r.technical_contact = in.technical_contact;
+  r.names = {{"ro", in.name_ro}, {"ru", in.name_ru}, {"en", in.name_en}};
+  r.description = in.description;
+  r.contract_number = in.contract_number;
+  r.contract_date = in.contract_date;
+  r.attributes = in.attributes;
+  CheckRecordFields(catalogue_, r, &e);
+
+  Registration& reg = prod ? *r.production : *r.test;
+  const std::optional<Registration>& other = prod ? r.test : r.production;
+  std::optional<UploadedCertificate> cert;
+  if (!in.certificate.empty()) {
+    auto c = ParseUploadedCertificate(in.certificate);
+    if (!c.ok()) {
+      e["certificate"] = c.status().message();
+    } else if (c->sha256_hex != reg.certificate_sha256) {
+      if (other && c->sha256_hex == other->certificate_sha256)
+        e["certificate"] = prod ? "this is the test certificate: production needs its own key pair and certificate"
+                                : "this is the production certificate: test needs its own key pair and certificate";
+      else cert = std::move(*c);
+    }
+  }
+  if (prod && cert) {
+    if (!edit.approved)
+      e["approved"] = "a new production certificate needs the same approval as promotion: confirm it";
+    if (!edit.approval_note.empty()) CheckText(&e, "approval_note", edit.approval_note, 300, "the note");
+  }
+
+  const bool saml = r.protocol == kProtocolSaml;
+  std::string old_pid = r.ProtocolId(env_name);
+  std::optional<Secret> secret;
+  nlohmann::json definition;
+  if (saml) {
+    auto s = saml::ServiceFromJson(reg.definition);
+    if (!s.ok()) return Internal("stored registration is malformed", s.status().ToString());
+    s->entity_id = in.entity_id;
+    s->acs_urls = in.acs_urls;
+    s->slo_url = in.slo_url;
+    s->slo_response_url = in.slo_response_url;
+    s->name_id = in.name_id.empty() ? std::string(saml::kNameIdKindIdnp) : in.name_id;
+    s->sign_assertion = in.sign_assertion;
+    s->encrypt_assertion = in.encrypt_assertion;
+    s->names = r.names;
+    s->description = r.description;
+    s->technical_contact = r.technical_contact;
+    s->attributes = r.attributes;
+    if (cert) s->certificate_pem = cert->pem;
+    CheckSamlFields(*s, &e);
+    if (e.empty())
+      if (Status v = saml::ValidateService(*s); !v.ok()) e["registration"] = TruncateUtf8(v.message(), 500);
+    definition = saml::ServiceToJson(*s);
+  } else {
+    auto c = ClientFromJson(reg.definition);
+    if (!c.ok()) return Internal("stored registration is malformed", c.status().ToString());
+    c->names = r.names;
+    c->redirect_uris = in.redirect_uris;
+    c->post_logout_redirect_uris = in.post_logout_redirect_uris;
+    c->backchannel_logout_uri = in.backchannel_logout_uri;
+    c->frontchannel_logout_uri = in.frontchannel_logout_uri;
+    c->token_endpoint_auth_method = in.token_endpoint_auth_method;
+    c->id_token_signed_response_alg = in.id_token_signed_response_alg;
+    c->authorization_response_iss = in.authorization_response_iss;
+    c->attributes = r.attributes;
+    c->scopes = ScopesFor(catalogue_, r.attributes);
+    if (cert) c->certificate_pem = cert->pem;
+    if (c->token_endpoint_auth_method == "tls_client_auth")
+      c->tls_client_certificate_sha256 = cert ? cert->sha256_hex : reg.certificate_sha256;
+    CheckOidcFields(*c, &e);
+    // The secret stays as it is (rotation is its own action); a client that
+    // had none and now authenticates with one gets its first.
+    if (e.empty() && NeedsSecret(c->token_endpoint_auth_method) && c->client_secret_sha256.empty()) {
+      secret = Secret(random_.Token(32));
+      c->client_secret_sha256 = HashClientSecret(secret->reveal());
+    }
+    if (e.empty())
+      if (Status v = ValidateClient(*c); !v.ok()) e["registration"] = TruncateUtf8(v.message(), 500);
+    definition = ClientToJson(*c);
+  }
+  if (!e.empty()) return InvalidArgument("the edit has errors");
+  std::string pid = saml ? definition.value("entity_id", "") : r.id;
+  if (pid != old_pid) {
+    CERTME_ASSIGN_OR_RETURN(bool taken, Taken(*env, r.protocol, pid, r.id));
+    if (taken) {
+      e["entity_id"] = "already registered on the " + env->name + " environment";
+      return InvalidArgument("the edit has errors");
+    }
+  }
+
+  Registration old_reg = reg;
+  reg.definition = std::move(definition);
+  reg.updated = NowText(clock_);
+  if (cert) {
+    reg.certificate_sha256 = cert->sha256_hex;
+    reg.certificate_subject = cert->subject;
+    reg.certificate_not_after = cert->not_after;
+    if (prod) {
+      reg.approved_by = actor;
+      reg.approval_note = edit.approval_note;
+    }
+  }
+  // The shared fields reach the other environment's registration too.
+  std::optional<Registration> old_other = other;
+  std::optional<Registration>& other_mut = prod ? r.test : r.production;
+  if (other_mut) {
+    if (saml) {
+      auto s = saml::ServiceFromJson(other_mut->definition);
+      if (!s.ok()) return Internal("stored registration is malformed", s.status().ToString());
+      s->names = r.names;
+      s->description = r.description;
+      s->technical_contact = r.technical_contact;
+      s->attributes = r.attributes;
+      other_mut->definition = saml::ServiceToJson(*s);
+    } else {
+      auto c = ClientFromJson(other_mut->definition);
+      if (!c.ok()) return Internal("stored registration is malformed", c.status().ToString());
+      c->names = r.names;
+      c->attributes = r.attributes;
+      c->scopes = ScopesFor(catalogue_, r.attributes);
+      other_mut->definition = ClientToJson(*c);
+    }
+    if (other_mut->definition != old_other->definition) other_mut->updated = reg.updated;
+  }
+
+  if (reg.state == kStateActive) {
+    CERTME_RETURN_IF_ERROR(WriteLive(*env, r, reg));
+    if (pid != old_pid) CERTME_RETURN_IF_ERROR(RemoveLive(*env, r, old_reg));
+  }
+  const Environment* other_env = Env(prod ? kEnvTest : kEnvProduction);
+  if (other_mut && other_env && other_mut->state == kStateActive &&
+      other_mut->definition != old_other->definition)
+    CERTME_RETURN_IF_ERROR(WriteLive(*other_env, r, *other_mut));
+  CERTME_RETURN_IF_ERROR(SaveRecord(r));
+  CERTME_RETURN_IF_ERROR(audit_.Append(actor, "service.edit", r.id, env->name, before, RecordToJson(r)).status());
   return ChangeResult{std::move(r), std::move(secret)};
 }
 

@@ -97,6 +97,20 @@ struct ServiceInput {
   std::string frontchannel_logout_uri;
   std::string token_endpoint_auth_method = "client_secret_basic";
   std::string id_token_signed_response_alg = "RS256";
+  // RFC 9207 `iss` in authorization responses; off for mod_auth_openidc
+  // <= 2.4.12 (docs/oidc.md).
+  bool authorization_response_iss = true;
+};
+
+// An edit of one environment's registration: the whole form again (an empty
+// certificate keeps the current one; metadata import is for registration
+// only), the record's version the editor started from, and for a new
+// production certificate the same approval as promotion.
+struct EditInput {
+  ServiceInput form;
+  int64_t version = 0;
+  bool approved = false;
+  std::string approval_note;
 };
 
 // Promotion to production: a new certificate (never the test one), the
@@ -135,6 +149,8 @@ struct ServiceRecord {
   std::string contract_number, contract_date;
   std::vector<std::string> attributes;
   std::optional<Registration> test, production;
+  // Bumped by every change; an edit names the version it started from.
+  int64_t version = 0;
 
   const std::optional<Registration>& In(std::string_view env) const {
     return env == kEnvProduction ? production : test;
@@ -152,6 +168,8 @@ StatusOr<ServiceRecord> RecordFromJson(const nlohmann::json& j);
 // ServiceInput from the JSON API's body; type errors become field errors.
 ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* errors);
 PromoteInput PromoteInputFromJson(const nlohmann::json& j, FieldErrors* errors);
+// The form's fields plus "version", "approved", "approval_note".
+EditInput EditInputFromJson(const nlohmann::json& j, FieldErrors* errors);
 
 struct ChangeResult {
   ServiceRecord record;
@@ -176,6 +194,16 @@ class ServiceAdmin {
   // certificate (it must differ from the test one) and the endpoints.
   StatusOr<ChangeResult> Promote(const std::string& actor, std::string_view id, const PromoteInput& in,
                                  FieldErrors* errors);
+  // Edits the registration in `env` in place: the record's shared fields
+  // (names, description, contact, contract, attributes: they reach both
+  // environments' registrations) and `env`'s protocol fields. The client
+  // secret is kept (a secret is issued only when the new authentication
+  // method needs one and there is none yet). FailedPrecondition "conflict"
+  // when `in.version` is not the record's version (someone else changed it
+  // meanwhile); InvalidArgument with `errors` as for Create; a new production
+  // certificate must differ from the test one and needs `approved`.
+  StatusOr<ChangeResult> Edit(const std::string& actor, std::string_view id, std::string_view env,
+                              const EditInput& in, FieldErrors* errors);
   // A new client secret for an OIDC registration that uses one; the old one
   // stops working at once.
   StatusOr<Secret> RotateSecret(const std::string& actor, std::string_view id, std::string_view env);
@@ -193,7 +221,8 @@ class ServiceAdmin {
   const Environment* Env(std::string_view name) const;
   Status WriteLive(const Environment& env, const ServiceRecord& r, const Registration& reg);
   Status RemoveLive(const Environment& env, const ServiceRecord& r, const Registration& reg);
-  Status SaveRecord(const ServiceRecord& r);
+  // Bumps r.version, then stores the record.
+  Status SaveRecord(ServiceRecord& r);
   StatusOr<ServiceRecord> Load(std::string_view id);
   // Whether `protocol_id` is already used in `env` by another service.
   StatusOr<bool> Taken(const Environment& env, std::string_view protocol, std::string_view protocol_id,

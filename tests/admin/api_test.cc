@@ -28,7 +28,8 @@ class AdminApiTest : public ::testing::Test {
     console_.Mount(router_);
   }
 
-  HttpResponse Call(std::string method, std::string path, std::string body = "", bool auth = true) {
+  HttpResponse Call(std::string method, std::string path, std::string body = "", bool auth = true,
+                    std::string if_match = "") {
     auto m = router_.Match(method, path.substr(0, path.find('?')));
     EXPECT_EQ(m.status, 0) << method << " " << path;
     if (m.status != 0) return HttpResponse::Text(m.status, "");
@@ -40,6 +41,7 @@ class AdminApiTest : public ::testing::Test {
     req.body = body;
     req.headers.Set("content-type", "application/json");
     if (auth) req.headers.Set("authorization", "Bearer " + token_);
+    if (!if_match.empty()) req.headers.Set("if-match", if_match);
     return (*m.handler)(req);
   }
 
@@ -126,6 +128,49 @@ TEST_F(AdminApiTest, RegisterPromoteDisableAudit) {
   EXPECT_EQ(lines, 6u);  // user.create, token.create, service.create, promote, disable, rotate-secret
   EXPECT_EQ(Call("DELETE", "/admin/api/v1/services/" + id).status, 204);
   EXPECT_EQ(Call("GET", "/admin/api/v1/services/" + id).status, 404);
+}
+
+TEST_F(AdminApiTest, EditWithETagAndConflict) {
+  auto created = Call("POST", "/admin/api/v1/services", Oidc().dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = nlohmann::json::parse(created.body)["service"]["id"];
+  auto got = Call("GET", "/admin/api/v1/services/" + id);
+  ASSERT_EQ(got.status, 200);
+  std::string etag = got.headers.Get("etag").value_or("");
+  EXPECT_EQ(etag, "\"v1\"");
+
+  nlohmann::json body = Oidc();
+  body.erase("certificate");
+  body["description"] = "Edited through the API.";
+  body["authorization_response_iss"] = false;
+  const std::string path = "/admin/api/v1/services/" + id + "/environments/test";
+  // No version at all: refused, nothing changes.
+  auto unversioned = Call("PUT", path, body.dump());
+  EXPECT_EQ(unversioned.status, 400);
+  EXPECT_TRUE(nlohmann::json::parse(unversioned.body)["fields"].contains("version"));
+
+  auto edited = Call("PUT", path, body.dump(), true, etag);
+  ASSERT_EQ(edited.status, 200) << edited.body;
+  auto ej = nlohmann::json::parse(edited.body);
+  EXPECT_EQ(ej["service"]["description"], "Edited through the API.");
+  EXPECT_FALSE(ej.contains("client_secret"));
+  EXPECT_EQ(edited.headers.Get("etag").value_or(""), "\"v2\"");
+  EXPECT_FALSE(NewStoreClientRegistry(*store_)->Get(id)->authorization_response_iss);
+
+  // A second editor still holding v1 gets a conflict, not a lost update.
+  body["description"] = "Stale edit.";
+  auto stale = Call("PUT", path, body.dump(), true, etag);
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_EQ(nlohmann::json::parse(stale.body)["error"], "conflict");
+  body["version"] = 2;
+  body["redirect_uris"] = {"not a url"};
+  auto invalid = Call("PUT", path, body.dump());
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_TRUE(nlohmann::json::parse(invalid.body)["fields"].contains("redirect_uris"));
+  EXPECT_EQ(Call("PUT", path, body.dump(), true, "W/\"garbage").status, 400);
+  EXPECT_EQ(Call("PUT", "/admin/api/v1/services/" + id + "/environments/staging", body.dump()).status, 404);
+  EXPECT_EQ(Call("PUT", path, body.dump(), false).status, 401);
+  EXPECT_EQ(Call("GET", "/admin/api/v1/services/" + id).headers.Get("etag").value_or(""), "\"v2\"");
 }
 
 TEST_F(AdminApiTest, TokensAreListedAndRevocable) {

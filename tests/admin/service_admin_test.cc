@@ -268,6 +268,177 @@ TEST_F(ServiceAdminTest, DisableRemovesFromTheLiveRegistryEnableRestoresDeleteRe
   EXPECT_TRUE(audit_.Verify().ok());
 }
 
+EditInput EditOf(const ServiceInput& form, const ServiceRecord& r) {
+  EditInput in;
+  in.form = form;
+  in.form.certificate.clear();  // keep the current one
+  in.version = r.version;
+  return in;
+}
+
+TEST_F(ServiceAdminTest, OidcEditKeepsTheSecretAndReachesTheLiveRegistry) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok());
+  const std::string id = r->record.id;
+  EXPECT_EQ(r->record.version, 1);
+  const std::string hash = NewStoreClientRegistry(*test_store_)->Get(id)->client_secret_sha256;
+
+  EditInput in = EditOf(Oidc(), r->record);
+  in.form.name_en = "My renamed service";
+  in.form.redirect_uris = {"https://rp.example/cb", "https://rp.example/cb2"};
+  in.form.backchannel_logout_uri = "https://rp.example/bcl";
+  in.form.authorization_response_iss = false;
+  in.form.attributes = {"idnp", "first_name"};
+  auto edited = admin_.Edit("ion", id, "test", in, &e);
+  ASSERT_TRUE(edited.ok()) << edited.status().ToString() << nlohmann::json(e).dump();
+  EXPECT_FALSE(edited->client_secret);
+  EXPECT_EQ(edited->record.version, 2);
+  auto live = NewStoreClientRegistry(*test_store_)->Get(id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->client_secret_sha256, hash);  // rotation stays its own action
+  EXPECT_EQ(live->names.at("en"), "My renamed service");
+  EXPECT_EQ(live->redirect_uris.size(), 2u);
+  EXPECT_EQ(live->backchannel_logout_uri, "https://rp.example/bcl");
+  EXPECT_FALSE(live->authorization_response_iss);
+  EXPECT_EQ(live->attributes, (std::vector<std::string>{"idnp", "first_name"}));
+  EXPECT_EQ(live->certificate_pem, CertA().pem);  // no upload: kept
+
+  EXPECT_EQ(Actions().back(), "service.edit:test");
+  auto last = audit_.List(1, true)->front();
+  EXPECT_EQ(last.before["names"]["en"], "My service");
+  EXPECT_EQ(last.after["names"]["en"], "My renamed service");
+  EXPECT_EQ(last.after["test"]["definition"]["client_secret_sha256"], "[redacted]");
+  EXPECT_EQ(last.before["test"]["definition"]["authorization_response_iss"], true);
+  EXPECT_EQ(last.after["test"]["definition"]["authorization_response_iss"], false);
+}
+
+TEST_F(ServiceAdminTest, ConcurrentEditsConflictInsteadOfLosingOne) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Saml(), &e);
+  ASSERT_TRUE(r.ok());
+  // Two administrators open the same version.
+  EditInput first = EditOf(Saml(), r->record), second = EditOf(Saml(), r->record);
+  first.form.description = "First editor's sentence.";
+  second.form.description = "Second editor's sentence.";
+  ASSERT_TRUE(admin_.Edit("ana", r->record.id, "test", first, &e).ok()) << nlohmann::json(e).dump();
+  auto lost = admin_.Edit("ion", r->record.id, "test", second, &e);
+  EXPECT_EQ(lost.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(lost.status().message().find("changed since you opened it"), std::string::npos);
+  EXPECT_EQ(admin_.Get(r->record.id)->description, "First editor's sentence.");
+  // Other changes count too: disabling bumps the version.
+  auto now = admin_.Get(r->record.id);
+  EditInput third = EditOf(Saml(), *now);
+  ASSERT_TRUE(admin_.SetEnabled("ana", r->record.id, "test", false).ok());
+  EXPECT_EQ(admin_.Edit("ion", r->record.id, "test", third, &e).status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ServiceAdminTest, EditValidatesLikeTheFormAndChangesNothingOnErrors) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Saml(), &e);
+  ASSERT_TRUE(r.ok());
+  EditInput in = EditOf(Saml(), r->record);
+  in.form.technical_contact = "not an address";
+  in.form.acs_urls = {"javascript:alert(1)"};
+  in.form.name_id = "email";
+  in.form.attributes = {"idnp", "shoe_size"};
+  in.form.metadata_xml = "<x/>";
+  in.form.protocol = "oidc";
+  auto bad = admin_.Edit("ana", r->record.id, "test", in, &e);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  for (const char* f : {"technical_contact", "acs_urls", "name_id", "attributes", "metadata_xml", "protocol"})
+    EXPECT_EQ(e.count(f), 1u) << f;
+  EXPECT_EQ(admin_.Get(r->record.id)->version, 1);
+  EXPECT_EQ(saml::NewStoreServiceRegistry(*test_store_)->Get("https://sp.example/metadata")->acs_urls,
+            std::vector<std::string>{"https://sp.example/acs"});
+  EXPECT_EQ(admin_.Edit("ana", "svc-nope", "test", in, &e).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(admin_.Edit("ana", r->record.id, "production", EditOf(Saml(), r->record), &e).status().code(),
+            StatusCode::kFailedPrecondition);  // not promoted
+}
+
+TEST_F(ServiceAdminTest, SamlEntityIdEditMovesTheLiveRegistration) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Saml(), &e);
+  ASSERT_TRUE(r.ok());
+  EditInput in = EditOf(Saml(), r->record);
+  in.form.entity_id = "https://sp.example/v2/metadata";
+  in.form.sign_assertion = true;
+  auto edited = admin_.Edit("ana", r->record.id, "test", in, &e);
+  ASSERT_TRUE(edited.ok()) << nlohmann::json(e).dump();
+  auto reg = saml::NewStoreServiceRegistry(*test_store_);
+  EXPECT_FALSE(reg->Get("https://sp.example/metadata").ok());
+  ASSERT_TRUE(reg->Get("https://sp.example/v2/metadata").ok());
+  EXPECT_TRUE(reg->Get("https://sp.example/v2/metadata")->sign_assertion);
+
+  // Another service's entity ID is refused.
+  ServiceInput other = Saml();
+  other.entity_id = "https://other.example/metadata";
+  ASSERT_TRUE(admin_.Create("ana", other, &e).ok());
+  EditInput clash = EditOf(Saml(), edited->record);
+  clash.form.entity_id = "https://other.example/metadata";
+  EXPECT_EQ(admin_.Edit("ana", r->record.id, "test", clash, &e).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.count("entity_id"), 1u);
+}
+
+TEST_F(ServiceAdminTest, ProductionCertificateEditFollowsThePromotionRule) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Saml(), &e);
+  ASSERT_TRUE(r.ok());
+  PromoteInput p{.certificate = CertB().pem, .approved = true};
+  auto promoted = admin_.Promote("ion", r->record.id, p, &e);
+  ASSERT_TRUE(promoted.ok()) << nlohmann::json(e).dump();
+
+  EditInput in = EditOf(Saml(), promoted->record);
+  in.form.certificate = CertA().pem;  // the test certificate
+  in.approved = true;
+  FieldErrors pe;
+  EXPECT_EQ(admin_.Edit("ana", r->record.id, "production", in, &pe).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(pe["certificate"].find("test certificate"), std::string::npos);
+
+  static const TestCert renewed = MakeCert("sp-prod-2027");
+  in.form.certificate = renewed.pem;
+  in.approved = false;
+  pe.clear();
+  EXPECT_EQ(admin_.Edit("ana", r->record.id, "production", in, &pe).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(pe.count("approved"), 1u);
+  EXPECT_EQ(saml::NewStoreServiceRegistry(*prod_store_)->Get("https://sp.example/metadata")->certificate_pem,
+            CertB().pem);
+
+  in.approved = true;
+  in.approval_note = "certificate renewed";
+  pe.clear();
+  auto edited = admin_.Edit("ana", r->record.id, "production", in, &pe);
+  ASSERT_TRUE(edited.ok()) << nlohmann::json(pe).dump();
+  EXPECT_EQ(saml::NewStoreServiceRegistry(*prod_store_)->Get("https://sp.example/metadata")->certificate_pem,
+            renewed.pem);
+  EXPECT_EQ(edited->record.production->approved_by, "ana");
+  EXPECT_EQ(edited->record.production->approval_note, "certificate renewed");
+  // The test registration keeps its certificate; re-uploading production's
+  // current certificate needs no approval (nothing changes).
+  EXPECT_EQ(saml::NewStoreServiceRegistry(*test_store_)->Get("https://sp.example/metadata")->certificate_pem,
+            CertA().pem);
+  EditInput same = EditOf(Saml(), edited->record);
+  same.form.certificate = renewed.der;
+  EXPECT_TRUE(admin_.Edit("ion", r->record.id, "production", same, &pe).ok()) << nlohmann::json(pe).dump();
+}
+
+TEST_F(ServiceAdminTest, SharedFieldsReachBothEnvironments) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok());
+  auto promoted = admin_.Promote("ion", r->record.id, PromoteInput{.certificate = CertB().pem, .approved = true}, &e);
+  ASSERT_TRUE(promoted.ok()) << nlohmann::json(e).dump();
+  const std::string prod_hash = NewStoreClientRegistry(*prod_store_)->Get(r->record.id)->client_secret_sha256;
+  EditInput in = EditOf(Oidc(), promoted->record);
+  in.form.name_ro = "Serviciul redenumit";
+  in.form.redirect_uris = {"https://rp.example/test-cb"};
+  ASSERT_TRUE(admin_.Edit("ana", r->record.id, "test", in, &e).ok()) << nlohmann::json(e).dump();
+  auto prod = NewStoreClientRegistry(*prod_store_)->Get(r->record.id);
+  EXPECT_EQ(prod->names.at("ro"), "Serviciul redenumit");
+  EXPECT_EQ(prod->redirect_uris, std::vector<std::string>{"https://rp.example/cb"});  // test's own
+  EXPECT_EQ(prod->client_secret_sha256, prod_hash);
+}
+
 TEST_F(ServiceAdminTest, WithoutProductionPromotionIsRefused) {
   ServiceAdmin test_only(*test_store_, {"test", "https://test.bridge", test_store_.get()}, std::nullopt,
                          Catalogue(), audit_, clock_, random_);
