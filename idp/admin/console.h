@@ -54,7 +54,16 @@ class AdminConsole {
  private:
   // Pages (pages.cc).
   void MountPages(Router& router);
-  HttpResponse ServiceFormPage(const AdminSession& s, const ServiceInput& in, const FieldErrors& errors, int status);
+  // `edit` set: the edit form of that record's environment.
+  struct EditContext {
+    const ServiceRecord* record = nullptr;
+    std::string env;
+    int64_t version = 0;
+    bool approved = false;
+    std::string approval_note;
+  };
+  HttpResponse ServiceFormPage(const AdminSession& s, const ServiceInput& in, const FieldErrors& errors, int status,
+                               const EditContext* edit = nullptr);
   HttpResponse ServicePage(const AdminSession& s, const ServiceRecord& r, std::optional<std::string> secret,
                            const std::string& secret_env, const std::string& done, int status,
                            const std::string& error = "");

@@ -97,6 +97,37 @@ StatusOr<Form> ReadForm(const HttpRequest& req, size_t max_bytes) {
   return f;
 }
 
+ServiceInput FormInput(const Form& f) {
+  ServiceInput in;
+  in.protocol = f.Get("protocol");
+  in.technical_contact = f.Get("technical_contact");
+  in.name_ro = f.Get("name_ro");
+  in.name_ru = f.Get("name_ru");
+  in.name_en = f.Get("name_en");
+  in.description = f.Get("description");
+  in.certificate = f.Get("certificate");
+  in.attributes = f.All("attributes");
+  in.contract_number = f.Get("contract_number");
+  in.contract_date = f.Get("contract_date");
+  in.entity_id = f.Get("entity_id");
+  in.acs_urls = f.Lines("acs_urls");
+  in.slo_url = f.Get("slo_url");
+  in.slo_response_url = f.Get("slo_response_url");
+  in.name_id = f.Get("name_id");
+  in.sign_assertion = !f.Get("sign_assertion").empty();
+  in.encrypt_assertion = !f.Get("encrypt_assertion").empty();
+  in.metadata_xml = f.Get("metadata_xml");
+  in.redirect_uris = f.Lines("redirect_uris");
+  in.post_logout_redirect_uris = f.Lines("post_logout_redirect_uris");
+  in.backchannel_logout_uri = f.Get("backchannel_logout_uri");
+  in.frontchannel_logout_uri = f.Get("frontchannel_logout_uri");
+  in.token_endpoint_auth_method = f.Get("token_endpoint_auth_method");
+  in.id_token_signed_response_alg = f.Get("id_token_signed_response_alg");
+  // A checkbox sends nothing when unticked: the form says it showed it.
+  if (!f.Get("iss_shown").empty()) in.authorization_response_iss = f.Get("authorization_response_iss") == "yes";
+  return in;
+}
+
 std::string Lines(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += s + "\n";
@@ -248,31 +279,7 @@ void AdminConsole::MountPages(Router& router) {
     auto form = ReadForm(req, o_.max_form_bytes);
     if (!form.ok()) return Render(400, "message", {{"title", "Form not readable"}, {"message", form.status().message()}});
     if (!CsrfOk(*a.session, form->Get("csrf"))) return Forbidden();
-    ServiceInput in;
-    in.protocol = form->Get("protocol");
-    in.technical_contact = form->Get("technical_contact");
-    in.name_ro = form->Get("name_ro");
-    in.name_ru = form->Get("name_ru");
-    in.name_en = form->Get("name_en");
-    in.description = form->Get("description");
-    in.certificate = form->Get("certificate");
-    in.attributes = form->All("attributes");
-    in.contract_number = form->Get("contract_number");
-    in.contract_date = form->Get("contract_date");
-    in.entity_id = form->Get("entity_id");
-    in.acs_urls = form->Lines("acs_urls");
-    in.slo_url = form->Get("slo_url");
-    in.slo_response_url = form->Get("slo_response_url");
-    in.name_id = form->Get("name_id");
-    in.sign_assertion = !form->Get("sign_assertion").empty();
-    in.encrypt_assertion = !form->Get("encrypt_assertion").empty();
-    in.metadata_xml = form->Get("metadata_xml");
-    in.redirect_uris = form->Lines("redirect_uris");
-    in.post_logout_redirect_uris = form->Lines("post_logout_redirect_uris");
-    in.backchannel_logout_uri = form->Get("backchannel_logout_uri");
-    in.frontchannel_logout_uri = form->Get("frontchannel_logout_uri");
-    in.token_endpoint_auth_method = form->Get("token_endpoint_auth_method");
-    in.id_token_signed_response_alg = form->Get("id_token_signed_response_alg");
+    ServiceInput in = FormInput(*form);
     FieldErrors errors;
     auto r = services_.Create(a.session->user, in, &errors);
     if (!r.ok()) {
@@ -297,6 +304,56 @@ void AdminConsole::MountPages(Router& router) {
       else if (*d == "enabled") done = "Enabled again.";
     }
     return ServicePage(*a.session, *r, std::nullopt, "", done, 200);
+  });
+
+  router.Get("/admin/services/:id/edit/:env", [this](const HttpRequest& req) {
+    auto a = Authenticate(accounts_, req);
+    if (!a.session) return a.redirect;
+    auto r = services_.Get(req.path_params.at("id"));
+    if (!r.ok()) return Render(404, "message", {{"title", "No such service"}, {"message", "No service has this identifier."}});
+    const std::string& env = req.path_params.at("env");
+    if ((env != kEnvTest && env != kEnvProduction) || !r->In(env))
+      return Render(404, "message", {{"title", "Not registered there"}, {"message", "The service has no registration on this environment."}});
+    EditContext ctx{&*r, env, r->version};
+    return ServiceFormPage(*a.session, FormOf(*r, env), {}, 200, &ctx);
+  });
+
+  router.Post("/admin/services/:id/edit/:env", [this](const HttpRequest& req) {
+    auto a = Authenticate(accounts_, req);
+    if (!a.session) return a.redirect;
+    auto form = ReadForm(req, o_.max_form_bytes);
+    if (!form.ok()) return Render(400, "message", {{"title", "Form not readable"}, {"message", form.status().message()}});
+    if (!CsrfOk(*a.session, form->Get("csrf"))) return Forbidden();
+    auto rec = services_.Get(req.path_params.at("id"));
+    if (!rec.ok()) return Render(404, "message", {{"title", "No such service"}, {"message", "No service has this identifier."}});
+    const std::string& env = req.path_params.at("env");
+    if ((env != kEnvTest && env != kEnvProduction) || !rec->In(env))
+      return Render(404, "message", {{"title", "Not registered there"}, {"message", "The service has no registration on this environment."}});
+    EditInput in;
+    in.form = FormInput(*form);
+    in.form.protocol = rec->protocol;
+    in.approved = form->Get("approved") == "yes";
+    in.approval_note = form->Get("approval_note");
+    const std::string version = form->Get("version");
+    in.version = -1;
+    if (!version.empty() && version.size() < 18 &&
+        version.find_first_not_of("0123456789") == std::string::npos)
+      in.version = std::stoll(version);
+    FieldErrors errors;
+    auto r = services_.Edit(a.session->user, rec->id, env, in, &errors);
+    if (!r.ok()) {
+      int status = 400;
+      if (r.status().code() != StatusCode::kInvalidArgument) {
+        errors["form"] = r.status().message();
+        status = 409;
+      }
+      in.form.certificate.clear();
+      EditContext ctx{&*rec, env, in.version, in.approved, in.approval_note};
+      return ServiceFormPage(*a.session, in.form, errors, status, &ctx);
+    }
+    return ServicePage(*a.session, r->record,
+                       r->client_secret ? std::optional<std::string>(r->client_secret->reveal()) : std::nullopt,
+                       env, "Saved: the " + std::string(env) + " registration is live as edited.", 200);
   });
 
   router.Get("/admin/services/:id/promote", [this](const HttpRequest& req) {
@@ -417,9 +474,30 @@ void AdminConsole::MountPages(Router& router) {
 }
 
 HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceInput& in, const FieldErrors& errors,
-                                           int status) {
+                                           int status, const EditContext* edit) {
   bool saml = in.protocol == kProtocolSaml;
-  nlohmann::json d = Chrome(s, saml ? "Register a SAML service" : "Register an OpenID Connect service", "services");
+  nlohmann::json d =
+      edit ? Chrome(s, "Edit " + edit->record->DisplayName() + " on " + EnvLabel(edit->env), "services")
+           : Chrome(s, saml ? "Register a SAML service" : "Register an OpenID Connect service", "services");
+  d["editing"] = edit != nullptr;
+  d["form_action"] = "/admin/services";
+  d["submit_label"] = "Register on test";
+  if (edit) {
+    const Registration& reg = *edit->record->In(edit->env);
+    d["id"] = edit->record->id;
+    d["env"] = edit->env;
+    d["env_label"] = EnvLabel(edit->env);
+    d["production"] = edit->env == kEnvProduction;
+    d["version"] = edit->version;
+    d["form_action"] = "/admin/services/" + edit->record->id + "/edit/" + edit->env;
+    d["submit_label"] = "Save the " + EnvLabel(edit->env) + " registration";
+    d["current_certificate"] = reg.certificate_subject + ", valid until " + Date(reg.certificate_not_after);
+    d["current_certificate_sha256"] = reg.certificate_sha256;
+    d["approved"] = edit->approved;
+    d["approval_note"] = edit->approval_note;
+    d["other_env"] = EnvLabel(edit->env == kEnvProduction ? kEnvTest : kEnvProduction);
+    d["has_other"] = edit->record->In(edit->env == kEnvProduction ? kEnvTest : kEnvProduction).has_value();
+  }
   d["saml"] = saml;
   d["oidc"] = !saml;
   d["protocol"] = in.protocol;
@@ -439,10 +517,11 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
             {"redirect_uris", Lines(in.redirect_uris)},
             {"post_logout_redirect_uris", Lines(in.post_logout_redirect_uris)},
             {"backchannel_logout_uri", in.backchannel_logout_uri},
-            {"frontchannel_logout_uri", in.frontchannel_logout_uri}};
+            {"frontchannel_logout_uri", in.frontchannel_logout_uri},
+            {"authorization_response_iss", in.authorization_response_iss}};
   d["e"] = ErrorsJson(errors);
   d["has_errors"] = !errors.empty();
-  d["resubmit_files"] = !errors.empty();
+  d["resubmit_files"] = !errors.empty() && !edit;
   nlohmann::json attrs = nlohmann::json::array();
   for (const auto& c : services_.catalogue().all()) {
     bool on = std::find(in.attributes.begin(), in.attributes.end(), c.key) != in.attributes.end();

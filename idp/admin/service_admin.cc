@@ -355,6 +355,41 @@ ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* e) {
   return in;
 }
 
+ServiceInput FormOf(const ServiceRecord& r, std::string_view env) {
+  ServiceInput in;
+  in.protocol = r.protocol;
+  in.technical_contact = r.technical_contact;
+  in.name_ro = Name(r, "ro");
+  in.name_ru = Name(r, "ru");
+  in.name_en = Name(r, "en");
+  in.description = r.description;
+  in.attributes = r.attributes;
+  in.contract_number = r.contract_number;
+  in.contract_date = r.contract_date;
+  const auto& reg = r.In(env);
+  if (!reg) return in;
+  if (r.protocol == kProtocolSaml) {
+    if (auto s = saml::ServiceFromJson(reg->definition); s.ok()) {
+      in.entity_id = s->entity_id;
+      in.acs_urls = s->acs_urls;
+      in.slo_url = s->slo_url;
+      in.slo_response_url = s->slo_response_url;
+      in.name_id = s->name_id;
+      in.sign_assertion = s->sign_assertion;
+      in.encrypt_assertion = s->encrypt_assertion;
+    }
+  } else if (auto c = ClientFromJson(reg->definition); c.ok()) {
+    in.redirect_uris = c->redirect_uris;
+    in.post_logout_redirect_uris = c->post_logout_redirect_uris;
+    in.backchannel_logout_uri = c->backchannel_logout_uri;
+    in.frontchannel_logout_uri = c->frontchannel_logout_uri;
+    in.token_endpoint_auth_method = c->token_endpoint_auth_method;
+    in.id_token_signed_response_alg = c->id_token_signed_response_alg;
+    in.authorization_response_iss = c->authorization_response_iss;
+  }
+  return in;
+}
+
 EditInput EditInputFromJson(const nlohmann::json& j, FieldErrors* e) {
   EditInput in;
   in.form = ServiceInputFromJson(j, e);

@@ -168,6 +168,9 @@ StatusOr<ServiceRecord> RecordFromJson(const nlohmann::json& j);
 // ServiceInput from the JSON API's body; type errors become field errors.
 ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* errors);
 PromoteInput PromoteInputFromJson(const nlohmann::json& j, FieldErrors* errors);
+// The form as it stands for `env`'s registration (what an edit starts from;
+// no certificate: an edit without one keeps it).
+ServiceInput FormOf(const ServiceRecord& r, std::string_view env);
 // The form's fields plus "version", "approved", "approval_note".
 EditInput EditInputFromJson(const nlohmann::json& j, FieldErrors* errors);
 

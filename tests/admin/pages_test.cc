@@ -199,5 +199,82 @@ TEST_F(AdminPagesTest, FieldErrorsComeBackOnTheForm) {
   EXPECT_EQ(Call("POST", "/admin/services", bad).status, 400);
 }
 
+TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
+  SignInOk();
+  static const auto cert = MakeCert("pages3");
+  ServiceInput in;
+  in.protocol = "oidc";
+  in.technical_contact = "it@rp.example";
+  in.name_ro = "Serviciu";
+  in.name_ru = "Служба";
+  in.name_en = "Service";
+  in.description = "Before.";
+  in.certificate = cert.pem;
+  in.attributes = {"idnp"};
+  in.contract_number = "C-1";
+  in.contract_date = "2026-01-15";
+  in.redirect_uris = {"https://rp.example/cb"};
+  FieldErrors e;
+  auto created = services_.Create("ana", in, &e);
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->record.id;
+  const std::string hash = NewStoreClientRegistry(*store_)->Get(id)->client_secret_sha256;
+
+  auto page = Call("GET", "/admin/services/" + id + "/edit/test");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("name=\"version\" value=\"1\""), std::string::npos);
+  EXPECT_NE(page.body.find("What saving an edit does to live sessions"), std::string::npos);
+  EXPECT_NE(page.body.find("https://rp.example/cb"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"authorization_response_iss\" value=\"yes\" checked"), std::string::npos);
+  EXPECT_EQ(page.body.find("name=\"metadata_xml\""), std::string::npos);
+  EXPECT_EQ(Call("GET", "/admin/services/" + id + "/edit/production").status, 404);
+  EXPECT_NE(Call("GET", "/admin/services/" + id).body.find("/admin/services/" + id + "/edit/test"), std::string::npos);
+
+  auto post = [&](const std::string& version, const std::string& description) {
+    std::string body;
+    auto field = [&](const std::string& name, const std::string& value) {
+      body += "--e\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+    };
+    field("csrf", Csrf());
+    field("version", version);
+    field("name_ro", "Serviciu");
+    field("name_ru", "Служба");
+    field("name_en", "Service");
+    field("description", description);
+    field("technical_contact", "it@rp.example");
+    field("contract_number", "C-1");
+    field("contract_date", "2026-01-15");
+    field("attributes", "idnp");
+    field("attributes", "first_name");
+    field("redirect_uris", "https://rp.example/cb\r\nhttps://rp.example/cb2\r\n");
+    field("token_endpoint_auth_method", "client_secret_basic");
+    field("id_token_signed_response_alg", "RS256");
+    field("iss_shown", "yes");  // and authorization_response_iss unticked
+    body += "--e--\r\n";
+    HttpRequest req;
+    req.headers.Set("content-type", "multipart/form-data; boundary=e");
+    req.body = body;
+    return Call("POST", "/admin/services/" + id + "/edit/test", req);
+  };
+  auto saved = post("1", "After.");
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  EXPECT_NE(saved.body.find("live as edited"), std::string::npos);
+  EXPECT_EQ(saved.body.find("shown once"), std::string::npos);  // no new secret
+  auto live = NewStoreClientRegistry(*store_)->Get(id);
+  EXPECT_EQ(live->client_secret_sha256, hash);
+  EXPECT_EQ(live->redirect_uris.size(), 2u);
+  EXPECT_FALSE(live->authorization_response_iss);
+  EXPECT_EQ(live->certificate_pem, cert.pem);
+
+  auto stale = post("1", "Stale.");
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_NE(stale.body.find("changed since you opened it"), std::string::npos);
+  EXPECT_EQ(services_.Get(id)->description, "After.");
+  auto invalid = post("2", "");
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_NE(invalid.body.find("the description is required"), std::string::npos);
+  EXPECT_NE(invalid.body.find("Not saved."), std::string::npos);
+}
+
 }  // namespace
 }  // namespace certme::admin
