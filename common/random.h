@@ -20,7 +20,10 @@ class Random {
   std::string Token(size_t n = 32);
 };
 
-// The process-wide CSPRNG.
+// The process-wide CSPRNG: OpenSSL's RAND_bytes. Requests of up to 64 bytes
+// (tokens, nonces) are served from a per-thread 512-byte buffer refilled by one
+// RAND_bytes call, each byte handed out once and wiped from the buffer; a
+// child process after fork() discards its parent's buffer.
 Random& SystemRandom();
 
 // Deterministic xorshift source: tests only, never for secrets.

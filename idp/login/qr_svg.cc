@@ -3,6 +3,7 @@
 #include <qrencode.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <memory>
 
@@ -12,6 +13,16 @@ namespace {
 struct QrFree {
   void operator()(QRcode* q) const { QRcode_free(q); }
 };
+
+// Decimal digits of a small non-negative int appended in place: the SVG has
+// thousands of numbers, and std::to_string's temporaries were a visible part
+// of the page's cost.
+void AppendInt(std::string& out, int v) {
+  char buf[16];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  (void)ec;  // cannot fail: 16 chars hold any int
+  out.append(buf, end);
+}
 
 }  // namespace
 
@@ -35,28 +46,46 @@ StatusOr<std::string> QrSvg(std::string_view text, int module_px) {
 
   const int width = qr->width;
   const int n = width + 2 * kQrQuietZoneModules;
-  const std::string px = std::to_string(n * module_px);
-  const std::string units = std::to_string(n);
   std::string svg;
-  svg.reserve(256 + static_cast<size_t>(width) * width * 2);
+  // Header and footer ~260 bytes; a run costs at most ~20 bytes and a row of
+  // w modules has at most (w + 1) / 2 runs.
+  svg.reserve(320 + static_cast<size_t>(width) * ((width + 1) / 2) * 20);
   svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"QR code\" width=\"";
-  svg += px + "\" height=\"" + px + "\" viewBox=\"0 0 " + units + " " + units +
-         "\" shape-rendering=\"crispEdges\">";
-  svg += "<rect width=\"" + units + "\" height=\"" + units + "\" fill=\"#fff\"/>";
-  svg += "<path fill=\"#000\" d=\"";
+  AppendInt(svg, n * module_px);
+  svg += "\" height=\"";
+  AppendInt(svg, n * module_px);
+  svg += "\" viewBox=\"0 0 ";
+  AppendInt(svg, n);
+  svg += ' ';
+  AppendInt(svg, n);
+  svg += "\" shape-rendering=\"crispEdges\"><rect width=\"";
+  AppendInt(svg, n);
+  svg += "\" height=\"";
+  AppendInt(svg, n);
+  svg += "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   const unsigned char* cells = qr->data;
   for (int y = 0; y < width; ++y) {
+    const unsigned char* row = cells + static_cast<size_t>(y) * width;
     for (int x = 0; x < width;) {
       // Bit 0 of each cell is the module's colour (1 = dark); the other bits
       // describe the module's role and are not drawn.
-      if (!(cells[y * width + x] & 1)) {
+      if (!(row[x] & 1)) {
         ++x;
         continue;
       }
       int run = 1;
-      while (x + run < width && (cells[y * width + x + run] & 1)) ++run;
-      svg += "M" + std::to_string(x + kQrQuietZoneModules) + " " + std::to_string(y + kQrQuietZoneModules) +
-             "h" + std::to_string(run) + "v1h-" + std::to_string(run) + "z";
+      while (x + run < width && (row[x + run] & 1)) ++run;
+      // One subpath per horizontal run: M{x} {y}h{run}v1h-{run}z, written
+      // straight into the buffer (no temporary strings).
+      svg += 'M';
+      AppendInt(svg, x + kQrQuietZoneModules);
+      svg += ' ';
+      AppendInt(svg, y + kQrQuietZoneModules);
+      svg += 'h';
+      AppendInt(svg, run);
+      svg += "v1h-";
+      AppendInt(svg, run);
+      svg += 'z';
       x += run;
     }
   }
