@@ -48,8 +48,8 @@ struct LoginResult {
   // an authentication (one of the kLoginError* values below, or another
   // short code meaning "failed") and `subject` may be empty; the protocol
   // answers its client with an error (OIDC access_denied or, for
-  // kLoginErrorValidatorTimeout, temporarily_unavailable; SAML
-  // Responder/RequestDenied).
+  // kLoginErrorValidatorTimeout, temporarily_unavailable; SAML Responder
+  // with RequestDenied, or alone for the timeout: docs/saml.md).
   std::string error;
 };
 

@@ -42,6 +42,26 @@ int LoaRank(std::string_view loa) {
   return 0;
 }
 
+// SAML Core §3.2.2.2: how a login that ended without an authentication
+// (LoginResult::error) is answered to the service. The user, the eID's state
+// on the ledger and the validator are all on our side, so the top-level code
+// is Responder. A refusal or an eID that may not be used is RequestDenied; a
+// validator that did not answer in time is Responder alone (nothing is wrong
+// with the request or the user, a new attempt may succeed). The message says
+// what the user was told, as the OIDC error_description does; nothing more.
+SamlError LoginFailure(const std::string& error) {
+  std::string detail = "login error: " + error;
+  if (error == kLoginErrorEidSuspended)
+    return Err(kStatusResponder, kStatusRequestDenied, "the user's eID is suspended", detail);
+  if (error == kLoginErrorEidRevoked)
+    return Err(kStatusResponder, kStatusRequestDenied, "the user's eID is revoked", detail);
+  if (error == kLoginErrorValidatorTimeout)
+    return Err(kStatusResponder, "", "the identity could not be confirmed in time; try again later", detail);
+  if (error == kLoginErrorRefused)
+    return Err(kStatusResponder, kStatusRequestDenied, "the user refused to log in", detail);
+  return Err(kStatusResponder, kStatusAuthnFailed, "the user did not log in", detail);
+}
+
 // SAML Core §3.3.2.2.1: does our LoA (substantial) satisfy the request?
 bool AuthnContextSatisfied(const AuthnRequest& r) {
   if (r.authn_context_class_refs.empty()) return true;
@@ -244,8 +264,7 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
   Target t{pending->entity_id, pending->acs_url, pending->relay_state, pending->request_id, lang};
   auto service = services_.Get(pending->entity_id);
   if (!service.ok()) return SamlErrorPage(400, lang, SamlPage::kUnknownService);
-  if (!result->error.empty())
-    return ErrorResponse(t, Err(kStatusResponder, kStatusRequestDenied, "the user did not authenticate"));
+  if (!result->error.empty()) return ErrorResponse(t, LoginFailure(result->error));
   if (result->subject.empty()) return ErrorResponse(t, Err(kStatusResponder, kStatusAuthnFailed, "authentication failed"));
 
   std::vector<SetCookie> cookies;
