@@ -8,7 +8,8 @@
 // key as certificate, registers a SAML service (named `<script>…`, which
 // must show as text) and an OpenID Connect service with certificate uploads,
 // promotes the OIDC service to production (first refused with the test
-// certificate), and reads the audit log. Then openid-client logs in on the
+// certificate), edits the production registration in place (the secret
+// stays), and reads the audit log. Then openid-client logs in on the
 // production bridge with the production secret the page showed, and
 // python3-saml (conformance/saml/run.py's service provider) on the test
 // bridge with the uploaded certificate's key. Screenshots of every page go
@@ -267,11 +268,29 @@ async function main() {
   assert.notEqual(prodSecret, testSecret);
   await screenshot(page, 'promoted');
 
+  // Edit the production registration in place: a second redirect URI and a
+  // new description; the client_id and the secret stay (openid-client below
+  // logs in with the secret shown at promotion).
+  await page.goto(`${testUrl}/admin/services/${clientId}`);
+  await page.click('text=Edit on Production');
+  await page.waitForSelector('text=What saving an edit does to live sessions');
+  assert.equal((await page.inputValue('#redirect_uris')).trim(), redirectUri, 'the form shows the live URIs');
+  assert.ok(await page.isChecked('input[name=authorization_response_iss]'), 'iss is on by default');
+  await page.fill('#description', 'Edited in place from the console.');
+  await page.fill('#redirect_uris', `${redirectUri}\n${redirectUri}/second`);
+  await screenshot(page, 'edit-form');
+  await page.click('button:has-text("Save the Production registration")');
+  await page.waitForSelector('text=live as edited');
+  assert.equal(await page.locator('#client-secret').count(), 0, 'an edit issues no secret');
+  assert.ok((await page.locator('main').innerText()).includes(`${redirectUri}/second`));
+  await screenshot(page, 'edited');
+
   await page.click('text=Services');
   await screenshot(page, 'services');
   await page.click('text=Audit log');
   const auditText = await page.locator('main').innerText();
-  for (const action of ['user.create', 'user.login_failed', 'user.login', 'service.create', 'service.promote'])
+  for (const action of ['user.create', 'user.login_failed', 'user.login', 'service.create', 'service.promote',
+    'service.edit'])
     assert.ok(auditText.includes(action), `audit log shows ${action}`);
   assert.match(auditText, /the chain is intact/);
   await screenshot(page, 'audit');
