@@ -5,7 +5,7 @@
 // "Conectare cu certME" page, the reference wallet (`certme wallet approve`)
 // reads the QR code from the browser's screenshot, and the page continues by
 // itself (long-poll) back to Apache, which shows the validated claims. Also:
-// the user refuses, the eID is revoked, the validator does not answer.
+// the user refuses, the eID is suspended or revoked, the validator does not answer.
 //
 //   node conformance/browser/journey.mjs --certme build/certme \
 //        [--ledger conformance/browser/ledgers/embedded.mjs] [--artifacts DIR]
@@ -295,6 +295,23 @@ test('refusal: the wallet refuses, the page says so, "back to the service" ends 
     await shot(page, 'refuse-3-apache-error');
     await assertNoLeaks(seen, page);
   });
+});
+
+test('suspended eID: the wallet\'s answer is refused, the page says the eID is suspended, "back to the service" ends at Apache with access_denied', async () => {
+  certmeRun(['admin', 'suspend-eid', addresses.maria]);
+  await onLoginPage('suspended', async ({ page, seen, png }) => {
+    const status = page.waitForResponse((r) => r.url().includes('/login/wallet/continue'), { timeout: kPageWaitMs });
+    const answer = await approve('maria', png, '--yes');
+    assert.notEqual(answer.code, 0, 'the wallet was told a suspended eID logged in');
+    await page.getByText('eID-ul dumneavoastră este suspendat.').waitFor({ timeout: kPageWaitMs });
+    assert.equal((await status).status(), 403);
+    await shot(page, 'suspended-2-page');
+    assert.equal(await page.locator('#claims').count(), 0);
+    await backToService(page, 'access_denied', 'the user\'s eID is suspended');
+    await assertNoLeaks(seen, page);
+  });
+  // Active again for the revocation journey.
+  certmeRun(['admin', 'reactivate-eid', addresses.maria]);
 });
 
 test('revoked eID: the wallet\'s answer is refused, the page says the eID is revoked, "back to the service" ends at Apache with access_denied', async () => {
