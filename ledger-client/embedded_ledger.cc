@@ -1,12 +1,16 @@
 #include "ledger-client/embedded_ledger.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sqlite3.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -45,6 +49,117 @@ Bytes32 EntryHash(const Bytes32& prev, uint64_t seq, int64_t time, std::string_v
   for (int i = 7; i >= 0; --i) buf.push_back(static_cast<char>(static_cast<uint64_t>(time) >> (8 * i)));
   buf.append(tx);
   return Keccak256(buf);
+}
+
+// ---------------------------------------------------------------- anchor
+//
+// `<log>.head` records how long the log was after the newest durable
+// append: "certme-ledger-head 1\n<count>\n0x<hash of entry count>\n". It is
+// replaced atomically (temp file, fsync, rename, fsync of the directory) by
+// the process that appended, under an exclusive flock of `<log>.head.lock`,
+// and only ever moves forward. See docs/ledger.md §4 for what it proves.
+
+struct Anchor {
+  uint64_t count = 0;
+  std::string hash;  // 32 bytes
+};
+
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock() {
+    if (fd_ >= 0) close(fd_);  // closing releases the flock
+  }
+  Status Acquire(const std::string& path, int op) {
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) return Internal("cannot open the ledger's anchor lock " + path, std::strerror(errno));
+    while (flock(fd_, op) != 0) {
+      if (errno != EINTR) return Internal("cannot lock " + path, std::strerror(errno));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string AnchorPath(const std::string& log) { return log + ".head"; }
+
+// NotFound when there is no anchor; FailedPrecondition when it is unreadable.
+StatusOr<Anchor> ReadAnchor(const std::string& log) {
+  const std::string path = AnchorPath(log);
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return NotFound("no anchor " + path);
+    return FailedPrecondition("cannot read the ledger's anchor " + path, std::strerror(errno));
+  }
+  std::string text;
+  char buf[256];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0 && text.size() < 1024) text.append(buf, static_cast<size_t>(n));
+  close(fd);
+  auto bad = [&] {
+    return FailedPrecondition("LedgerTruncated: the ledger's anchor " + path +
+                              " is not readable (damaged); the log's length cannot be confirmed");
+  };
+  const std::string magic = "certme-ledger-head 1\n";
+  if (text.compare(0, magic.size(), magic) != 0) return bad();
+  size_t pos = magic.size(), nl = text.find('\n', pos);
+  if (nl == std::string::npos || nl == pos || nl - pos > 19) return bad();
+  Anchor a;
+  for (size_t i = pos; i < nl; ++i) {
+    if (text[i] < '0' || text[i] > '9') return bad();
+    a.count = a.count * 10 + static_cast<uint64_t>(text[i] - '0');
+  }
+  pos = nl + 1;
+  nl = text.find('\n', pos);
+  if (nl == std::string::npos || nl != text.size() - 1 || nl - pos != 66 || text.compare(pos, 2, "0x") != 0)
+    return bad();
+  auto h = HexDecode(std::string_view(text).substr(pos + 2, 64));
+  if (!h || h->size() != 32) return bad();
+  a.hash = *h;
+  return a;
+}
+
+Status FsyncPath(const std::string& path, int flags) {
+  int fd = open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return Internal("cannot open " + path, std::strerror(errno));
+  int rc = fsync(fd);
+  close(fd);
+  if (rc != 0) return Internal("cannot fsync " + path, std::strerror(errno));
+  return Status::Ok();
+}
+
+// REQUIRES: the exclusive anchor lock.
+Status WriteAnchor(const std::string& log, const Anchor& a, bool durable) {
+  const std::string path = AnchorPath(log), tmp = path + ".tmp";
+  const std::string text = "certme-ledger-head 1\n" + std::to_string(a.count) + "\n0x" + HexEncode(a.hash) + "\n";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Internal("cannot write the ledger's anchor " + tmp, std::strerror(errno));
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (ok && durable) ok = fsync(fd) == 0;
+  const int err = errno;
+  close(fd);
+  if (!ok) return Internal("cannot write the ledger's anchor " + tmp, std::strerror(err));
+  if (rename(tmp.c_str(), path.c_str()) != 0)
+    return Internal("cannot replace the ledger's anchor " + path, std::strerror(errno));
+  if (durable) {
+    std::string dir = std::filesystem::absolute(log).parent_path().string();
+    CERTME_RETURN_IF_ERROR(FsyncPath(dir, O_RDONLY | O_DIRECTORY));
+  }
+  return Status::Ok();
+}
+
+// Moves the anchor forward to (count, hash) unless another process already
+// recorded as much or more.
+Status AdvanceAnchor(const std::string& log, const Anchor& a, bool durable) {
+  FileLock lock;
+  CERTME_RETURN_IF_ERROR(lock.Acquire(AnchorPath(log) + ".lock", LOCK_EX));
+  auto cur = ReadAnchor(log);
+  if (cur.ok() && cur->count >= a.count) return Status::Ok();
+  return WriteAnchor(log, a, durable);
 }
 
 // ---------------------------------------------------------------- state
@@ -508,13 +623,55 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
 
   Status Replay() {
     std::lock_guard<std::mutex> w(write_mu_);
+    // The anchor is read before the log: whatever it records was committed
+    // before it was written, so the replay below sees at least that much
+    // even while other processes keep appending.
+    auto anchor = ReadAnchor(options_.path);
+    if (!anchor.ok() && anchor.status().code() != StatusCode::kNotFound) return anchor.status();
     CERTME_RETURN_IF_ERROR(CatchUpLocked());
     if (!state_.initialized) return FailedPrecondition(options_.path + " holds no registry (no genesis entry)");
-    return Status::Ok();
+    if (!anchor.ok()) {
+      LogWarn("ledger has no anchor; recreating it from the verified log (a ledger from before anchors, or the "
+              "anchor was removed)",
+              {{"path", options_.path}, {"anchor", AnchorPath(options_.path)}, {"entries", state_.head}});
+    } else {
+      const std::string counts = "the log holds " + std::to_string(state_.head) + " entries, its anchor " +
+                                 AnchorPath(options_.path) + " records " + std::to_string(anchor->count);
+      if (anchor->count > state_.head)
+        return Truncated(counts + ": the newest entries were cut off the log");
+      CERTME_ASSIGN_OR_RETURN(std::string hash, EntryHashAt(anchor->count));
+      if (hash != anchor->hash)
+        return Truncated(counts + ", and entry " + std::to_string(anchor->count) +
+                         " differs from the one the anchor records: the log was cut and rewritten");
+      if (anchor->count == state_.head) return Status::Ok();
+      // Longer than the anchor: a writer stopped between its commit and the
+      // anchor update. The extra entries passed the same verification.
+    }
+    return AdvanceAnchor(options_.path, {state_.head, std::string(abi::AsView(state_.head_hash))},
+                         options_.sync_full);
+  }
+
+  Status Truncated(const std::string& why) {
+    Status st = Internal("LedgerTruncated: " + why + "; the ledger file cannot be trusted");
+    LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
+    return st;
+  }
+
+  // REQUIRES: write_mu_; seq <= state_.head (a verified entry).
+  StatusOr<std::string> EntryHashAt(uint64_t seq) {
+    if (seq == 0) return std::string(32, '\0');
+    Stmt q(db_, "SELECT hash FROM ledger_entries WHERE seq = ?");
+    if (!q.ok()) return SqlError(db_, "read entry");
+    q.BindInt(1, static_cast<int64_t>(seq));
+    if (q.Step() != SQLITE_ROW) return SqlError(db_, "read entry");
+    return q.Blob(0);
   }
 
   Status Genesis(const EthKey& admin, uint64_t chain_id) {
     std::lock_guard<std::mutex> w(write_mu_);
+    // A new log: an anchor left by a removed one does not apply to it.
+    FileLock lock;
+    CERTME_RETURN_IF_ERROR(lock.Acquire(AnchorPath(options_.path) + ".lock", LOCK_EX));
     CERTME_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE"));
     Status st = CatchUpLocked();
     if (st.ok() && state_.head != 0) st = AlreadyExists("a ledger already exists at " + options_.path);
@@ -523,8 +680,10 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
       return st;
     }
     auto r = AppendLocked(
-        SignTransaction(admin, chain_id, CreateAddress(admin.address(), 0), 0, InitializeCall(admin.address())));
-    return r.status();
+        SignTransaction(admin, chain_id, CreateAddress(admin.address(), 0), 0, InitializeCall(admin.address())),
+        /*update_anchor=*/false);
+    if (!r.ok()) return r.status();
+    return WriteAnchor(options_.path, {state_.head, std::string(abi::AsView(state_.head_hash))}, options_.sync_full);
   }
 
   void StartWatcher() {
@@ -707,7 +866,7 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
 
   // REQUIRES: write_mu_ and an open write transaction (BeginLocked).
   // Commits or rolls back before returning.
-  StatusOr<TxReceipt> AppendLocked(const SignedTransaction& tx) {
+  StatusOr<TxReceipt> AppendLocked(const SignedTransaction& tx, bool update_anchor = true) {
     const int64_t now = std::max(clock_->NowUnixSeconds(), state_.head_time);
     // Reading state_ without state_mu_ is safe here: only holders of
     // write_mu_ change it.
@@ -745,6 +904,14 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     receipt.tx_hash = Keccak256(bytes);
     receipt.events = ApplyPlan(std::move(*plan), tx, seq, now, hash);
     cv_.notify_all();
+    if (options_.before_anchor_update) options_.before_anchor_update(seq);
+    if (update_anchor) {
+      // The entry is committed whatever happens here; a missed update only
+      // leaves the anchor behind, which the next append or open repairs.
+      if (Status st = AdvanceAnchor(options_.path, {seq, std::string(abi::AsView(hash))}, options_.sync_full);
+          !st.ok())
+        LogError("ledger anchor not updated", {{"path", options_.path}, {"error", st.message()}});
+    }
     return receipt;
   }
 

@@ -13,10 +13,12 @@
 // error naming the entry. Only transactions that succeed are appended (a
 // refused call leaves no trace, like a reverted call).
 //
-// Limits, stated plainly: the chain proves the log's integrity against
-// edits in place; it cannot notice that the newest entries were cut off the
-// end. `certme ledger verify` prints the head hash for anyone who wants to
-// anchor it elsewhere.
+// The anchor `<path>.head` (entry count and head hash, replaced atomically
+// after every append) catches the one change the chain cannot: newest
+// entries cut off the end. A log shorter than its anchor, or not holding the
+// anchor's entry, is refused on open ("LedgerTruncated: …"); a longer one (a
+// writer stopped between its commit and the anchor update) is accepted and
+// the anchor catches up; a missing anchor is recreated with a warning.
 //
 // Several processes may open one file (the validator daemon, the admin CLI,
 // the bridge): writes are serialized by sqlite's write lock, each writer
@@ -28,6 +30,7 @@
 // a std::shared_mutex over the derived state and never touch sqlite.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,6 +54,9 @@ struct EmbeddedLedgerOptions {
   bool watch_file = true;
   // How long a writer waits for another process's write lock.
   Duration busy_timeout = std::chrono::seconds(10);
+  // Tests only: called after an entry is committed, before the anchor
+  // (`<path>.head`) records it.
+  std::function<void(uint64_t entry)> before_anchor_update;
 };
 
 class EmbeddedLedger : public Ledger {
@@ -61,7 +67,8 @@ class EmbeddedLedger : public Ledger {
   static StatusOr<std::unique_ptr<EmbeddedLedger>> Create(const EmbeddedLedgerOptions& options,
                                                           const EthKey& admin, uint64_t chain_id);
   // Opens and replays an existing file. NotFound when absent; Internal
-  // ("LedgerDamaged: entry N: …") when verification fails.
+  // ("LedgerDamaged: entry N: …") when verification fails, Internal
+  // ("LedgerTruncated: …") when the log is shorter than its anchor.
   static StatusOr<std::unique_ptr<EmbeddedLedger>> Open(const EmbeddedLedgerOptions& options);
 
   // Submits a transaction signed elsewhere (a relay; tests of forged ones).
