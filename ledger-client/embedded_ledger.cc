@@ -1010,7 +1010,10 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
         while ((len = read(inotify_fd_, buf.data(), buf.size())) > 0) {
           for (ssize_t off = 0; off < len;) {
             auto* ev = reinterpret_cast<inotify_event*>(buf.data() + off);
-            if (ev->len && std::string_view(ev->name).substr(0, base.size()) == base) {
+            // The log and sqlite's -wal/-shm files; not the anchor's
+            // files, which change after every append and hold no entries.
+            const std::string_view name = ev->len ? std::string_view(ev->name) : std::string_view();
+            if (name.substr(0, base.size()) == base && name.substr(base.size(), 5) != ".head") {
               check = true;
               settle = 0;
             }
