@@ -113,6 +113,7 @@ ServiceInput FormInput(const Form& f) {
   in.acs_urls = f.Lines("acs_urls");
   in.slo_url = f.Get("slo_url");
   in.slo_response_url = f.Get("slo_response_url");
+  in.slo_binding = f.Get("slo_binding");
   in.name_id = f.Get("name_id");
   in.sign_assertion = !f.Get("sign_assertion").empty();
   in.encrypt_assertion = !f.Get("encrypt_assertion").empty();
@@ -534,6 +535,8 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
     for (auto& [value, label] : opts) arr.push_back({{"value", value}, {"label", label}, {"selected", value == cur}});
     return arr;
   };
+  d["slo_bindings"] = choice({{"post", "HTTP-POST"}, {"redirect", "HTTP-Redirect"}},
+                             in.slo_binding.empty() ? "post" : in.slo_binding);
   d["name_ids"] = choice({{"idnp", "IDNP (MPass default)"}, {"persistent", "persistent (pairwise, stable)"},
                           {"transient", "transient (new each session)"}},
                          in.name_id.empty() ? "idnp" : in.name_id);

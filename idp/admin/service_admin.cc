@@ -245,6 +245,7 @@ void CheckSamlFields(const saml::SamlService& s, FieldErrors* errors) {
   if (s.name_id != saml::kNameIdKindIdnp && s.name_id != saml::kNameIdKindPersistent &&
       s.name_id != saml::kNameIdKindTransient)
     (*errors)["name_id"] = "idnp, persistent or transient";
+  if (s.slo_binding != "post" && s.slo_binding != "redirect") (*errors)["slo_binding"] = "post or redirect";
 }
 
 void CheckOidcFields(const OidcClient& c, FieldErrors* errors) {
@@ -341,6 +342,7 @@ ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* e) {
   JList(j, "acs_urls", &in.acs_urls, e);
   JStr(j, "slo_url", &in.slo_url, e);
   JStr(j, "slo_response_url", &in.slo_response_url, e);
+  JStr(j, "slo_binding", &in.slo_binding, e);
   JStr(j, "name_id", &in.name_id, e);
   JBool(j, "sign_assertion", &in.sign_assertion, e);
   JBool(j, "encrypt_assertion", &in.encrypt_assertion, e);
@@ -374,6 +376,7 @@ ServiceInput FormOf(const ServiceRecord& r, std::string_view env) {
       in.acs_urls = s->acs_urls;
       in.slo_url = s->slo_url;
       in.slo_response_url = s->slo_response_url;
+      in.slo_binding = s->slo_binding;
       in.name_id = s->name_id;
       in.sign_assertion = s->sign_assertion;
       in.encrypt_assertion = s->encrypt_assertion;
@@ -582,6 +585,7 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
     if (!in.acs_urls.empty()) s.acs_urls = in.acs_urls;
     s.slo_url = pick(in.slo_url, s.slo_url);
     s.slo_response_url = pick(in.slo_response_url, s.slo_response_url);
+    if (!in.slo_binding.empty()) s.slo_binding = in.slo_binding;
     s.names = r.names;
     s.description = r.description;
     s.technical_contact = r.technical_contact;
@@ -800,6 +804,7 @@ StatusOr<ChangeResult> ServiceAdmin::Edit(const std::string& actor, std::string_
     s->acs_urls = in.acs_urls;
     s->slo_url = in.slo_url;
     s->slo_response_url = in.slo_response_url;
+    if (!in.slo_binding.empty()) s->slo_binding = in.slo_binding;
     s->name_id = in.name_id.empty() ? std::string(saml::kNameIdKindIdnp) : in.name_id;
     s->sign_assertion = in.sign_assertion;
     s->encrypt_assertion = in.encrypt_assertion;

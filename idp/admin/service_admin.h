@@ -86,6 +86,7 @@ struct ServiceInput {
   std::vector<std::string> acs_urls;
   std::string slo_url;           // where our LogoutRequests go
   std::string slo_response_url;  // where our LogoutResponses go
+  std::string slo_binding;       // post | redirect (empty: post, or the metadata's)
   std::string name_id = "idnp";  // idnp | persistent | transient
   bool sign_assertion = false;
   bool encrypt_assertion = false;

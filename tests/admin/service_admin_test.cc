@@ -341,12 +341,13 @@ TEST_F(ServiceAdminTest, EditValidatesLikeTheFormAndChangesNothingOnErrors) {
   in.form.technical_contact = "not an address";
   in.form.acs_urls = {"javascript:alert(1)"};
   in.form.name_id = "email";
+  in.form.slo_binding = "soap";
   in.form.attributes = {"idnp", "shoe_size"};
   in.form.metadata_xml = "<x/>";
   in.form.protocol = "oidc";
   auto bad = admin_.Edit("ana", r->record.id, "test", in, &e);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  for (const char* f : {"technical_contact", "acs_urls", "name_id", "attributes", "metadata_xml", "protocol"})
+  for (const char* f : {"technical_contact", "acs_urls", "name_id", "slo_binding", "attributes", "metadata_xml", "protocol"})
     EXPECT_EQ(e.count(f), 1u) << f;
   EXPECT_EQ(admin_.Get(r->record.id)->version, 1);
   EXPECT_EQ(saml::NewStoreServiceRegistry(*test_store_)->Get("https://sp.example/metadata")->acs_urls,
@@ -363,12 +364,15 @@ TEST_F(ServiceAdminTest, SamlEntityIdEditMovesTheLiveRegistration) {
   EditInput in = EditOf(Saml(), r->record);
   in.form.entity_id = "https://sp.example/v2/metadata";
   in.form.sign_assertion = true;
+  in.form.slo_binding = "redirect";
   auto edited = admin_.Edit("ana", r->record.id, "test", in, &e);
   ASSERT_TRUE(edited.ok()) << nlohmann::json(e).dump();
   auto reg = saml::NewStoreServiceRegistry(*test_store_);
   EXPECT_FALSE(reg->Get("https://sp.example/metadata").ok());
   ASSERT_TRUE(reg->Get("https://sp.example/v2/metadata").ok());
   EXPECT_TRUE(reg->Get("https://sp.example/v2/metadata")->sign_assertion);
+  EXPECT_EQ(reg->Get("https://sp.example/v2/metadata")->slo_binding, "redirect");
+  EXPECT_EQ(FormOf(edited->record, "test").slo_binding, "redirect");
 
   // Another service's entity ID is refused.
   ServiceInput other = Saml();
