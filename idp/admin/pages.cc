@@ -117,6 +117,7 @@ ServiceInput FormInput(const Form& f) {
   in.name_id = f.Get("name_id");
   in.sign_assertion = !f.Get("sign_assertion").empty();
   in.encrypt_assertion = !f.Get("encrypt_assertion").empty();
+  in.allow_sha1 = !f.Get("allow_sha1").empty();
   in.metadata_xml = f.Get("metadata_xml");
   in.redirect_uris = f.Lines("redirect_uris");
   in.post_logout_redirect_uris = f.Lines("post_logout_redirect_uris");
@@ -124,6 +125,8 @@ ServiceInput FormInput(const Form& f) {
   in.frontchannel_logout_uri = f.Get("frontchannel_logout_uri");
   in.token_endpoint_auth_method = f.Get("token_endpoint_auth_method");
   in.id_token_signed_response_alg = f.Get("id_token_signed_response_alg");
+  in.subject_type = f.Get("subject_type");
+  in.sector_identifier = f.Get("sector_identifier");
   // A checkbox sends nothing when unticked: the form says it showed it.
   if (!f.Get("iss_shown").empty()) in.authorization_response_iss = f.Get("authorization_response_iss") == "yes";
   return in;
@@ -515,11 +518,13 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
             {"slo_response_url", in.slo_response_url},
             {"sign_assertion", in.sign_assertion},
             {"encrypt_assertion", in.encrypt_assertion},
+            {"allow_sha1", in.allow_sha1},
             {"redirect_uris", Lines(in.redirect_uris)},
             {"post_logout_redirect_uris", Lines(in.post_logout_redirect_uris)},
             {"backchannel_logout_uri", in.backchannel_logout_uri},
             {"frontchannel_logout_uri", in.frontchannel_logout_uri},
-            {"authorization_response_iss", in.authorization_response_iss}};
+            {"authorization_response_iss", in.authorization_response_iss},
+            {"sector_identifier", in.sector_identifier}};
   d["e"] = ErrorsJson(errors);
   d["has_errors"] = !errors.empty();
   d["resubmit_files"] = !errors.empty() && !edit;
@@ -548,6 +553,10 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
                              in.token_endpoint_auth_method.empty() ? "client_secret_basic" : in.token_endpoint_auth_method);
   d["algs"] = choice({{"RS256", "RS256"}, {"PS256", "PS256"}, {"ES256", "ES256"}},
                      in.id_token_signed_response_alg.empty() ? "RS256" : in.id_token_signed_response_alg);
+  d["subject_types"] = choice({{"", "the bridge's default (oidc.default_subject_type)"},
+                               {"pairwise", "pairwise (a different subject per sector host)"},
+                               {"public", "public (the same subject for every service)"}},
+                              in.subject_type);
   return Render(status, "service_form", d);
 }
 
@@ -605,12 +614,15 @@ HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecor
       x["name_id"] = def.value("name_id", "");
       x["sign_assertion"] = def.value("sign_assertion", false);
       x["encrypt_assertion"] = def.value("encrypt_assertion", false);
+      x["allow_sha1"] = def.value("allow_sha1", false);
     } else {
       x["issuer"] = e ? e->public_url : "";
       x["urls"] = def.value("redirect_uris", std::vector<std::string>{});
       x["post_logout"] = def.value("post_logout_redirect_uris", std::vector<std::string>{});
       x["auth_method"] = def.value("token_endpoint_auth_method", "");
       x["alg"] = def.value("id_token_signed_response_alg", "");
+      x["subject_type"] = def.value("subject_type", "");
+      x["sector_identifier"] = def.value("sector_identifier", "");
       std::string m = def.value("token_endpoint_auth_method", "");
       x["can_rotate"] = m == "client_secret_basic" || m == "client_secret_post";
     }

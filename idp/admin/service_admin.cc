@@ -7,6 +7,8 @@
 #include "idp/admin/certificate.h"
 #include "idp/admin/util.h"
 #include "idp/store/store.h"
+#include "protocols/oidc/url_util.h"
+#include "protocols/oidc/vocabulary.h"
 
 namespace certme::admin {
 namespace {
@@ -248,6 +250,52 @@ void CheckSamlFields(const saml::SamlService& s, FieldErrors* errors) {
   if (s.slo_binding != "post" && s.slo_binding != "redirect") (*errors)["slo_binding"] = "post or redirect";
 }
 
+// A DNS host name: dot-separated labels of letters, digits and hyphens.
+bool IsHostName(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  size_t label = 0;
+  char prev = '.';
+  for (char ch : h) {
+    if (ch == '.') {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               (ch == '-' && label > 0)) {
+      if (++label > 63) return false;
+    } else {
+      return false;
+    }
+    prev = ch;
+  }
+  return label > 0 && prev != '-';
+}
+
+// Pairwise subjects (OIDC Core §8.1), as ValidateClient checks them: a
+// sector host only for pairwise, and without one the redirect URIs must
+// share one host. `hosts_field` names the field to blame for the latter.
+void CheckSubjectFields(const OidcClient& c, FieldErrors* errors, const std::string& hosts_field) {
+  if (!c.subject_type.empty() && c.subject_type != oidc::kSubjectPairwise &&
+      c.subject_type != oidc::kSubjectPublic)
+    (*errors)["subject_type"] = "pairwise or public";
+  if (!c.sector_identifier.empty()) {
+    if (!IsHostName(c.sector_identifier))
+      (*errors)["sector_identifier"] = "a host name such as example.org (no scheme, port or path)";
+    else if (c.subject_type == oidc::kSubjectPublic)
+      (*errors)["sector_identifier"] = "a sector host is only for pairwise subjects: leave it empty for public";
+    return;
+  }
+  if (c.subject_type == oidc::kSubjectPublic) return;
+  std::set<std::string> hosts;
+  for (const auto& u : c.redirect_uris)
+    if (auto p = oidc_internal::ParseUrl(u)) hosts.insert(p->host);
+  if (hosts.size() > 1 && !errors->count(hosts_field)) {
+    std::string list;
+    for (const auto& h : hosts) list += (list.empty() ? "" : ", ") + h;
+    (*errors)[hosts_field] = "the redirect URIs span several hosts (" + TruncateUtf8(list, 300) +
+                             "): pairwise subjects need a sector host (sector_identifier) or a single host";
+  }
+}
+
 void CheckOidcFields(const OidcClient& c, FieldErrors* errors) {
   CheckUrls(errors, "redirect_uris", c.redirect_uris, true);
   CheckUrls(errors, "post_logout_redirect_uris", c.post_logout_redirect_uris, false);
@@ -261,6 +309,7 @@ void CheckOidcFields(const OidcClient& c, FieldErrors* errors) {
   if (c.id_token_signed_response_alg != "RS256" && c.id_token_signed_response_alg != "ES256" &&
       c.id_token_signed_response_alg != "PS256")
     (*errors)["id_token_signed_response_alg"] = "RS256, ES256 or PS256";
+  CheckSubjectFields(c, errors, "sector_identifier");
 }
 
 }  // namespace
@@ -346,6 +395,7 @@ ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* e) {
   JStr(j, "name_id", &in.name_id, e);
   JBool(j, "sign_assertion", &in.sign_assertion, e);
   JBool(j, "encrypt_assertion", &in.encrypt_assertion, e);
+  JBool(j, "allow_sha1", &in.allow_sha1, e);
   JStr(j, "metadata_xml", &in.metadata_xml, e);
   JList(j, "redirect_uris", &in.redirect_uris, e);
   JList(j, "post_logout_redirect_uris", &in.post_logout_redirect_uris, e);
@@ -354,6 +404,8 @@ ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* e) {
   JStr(j, "token_endpoint_auth_method", &in.token_endpoint_auth_method, e);
   JStr(j, "id_token_signed_response_alg", &in.id_token_signed_response_alg, e);
   JBool(j, "authorization_response_iss", &in.authorization_response_iss, e);
+  JStr(j, "subject_type", &in.subject_type, e);
+  JStr(j, "sector_identifier", &in.sector_identifier, e);
   return in;
 }
 
@@ -380,6 +432,7 @@ ServiceInput FormOf(const ServiceRecord& r, std::string_view env) {
       in.name_id = s->name_id;
       in.sign_assertion = s->sign_assertion;
       in.encrypt_assertion = s->encrypt_assertion;
+      in.allow_sha1 = s->allow_sha1;
     }
   } else if (auto c = ClientFromJson(reg->definition); c.ok()) {
     in.redirect_uris = c->redirect_uris;
@@ -389,6 +442,8 @@ ServiceInput FormOf(const ServiceRecord& r, std::string_view env) {
     in.token_endpoint_auth_method = c->token_endpoint_auth_method;
     in.id_token_signed_response_alg = c->id_token_signed_response_alg;
     in.authorization_response_iss = c->authorization_response_iss;
+    in.subject_type = c->subject_type;
+    in.sector_identifier = c->sector_identifier;
   }
   return in;
 }
@@ -592,6 +647,7 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
     s.name_id = in.name_id.empty() ? std::string(saml::kNameIdKindIdnp) : in.name_id;
     s.sign_assertion = in.sign_assertion || (md && md->sign_assertion);
     s.encrypt_assertion = in.encrypt_assertion;
+    s.allow_sha1 = in.allow_sha1;
     s.require_signed_requests = true;
     s.attributes = r.attributes;
     if (cert) s.certificate_pem = cert->pem;
@@ -615,6 +671,8 @@ StatusOr<ChangeResult> ServiceAdmin::Create(const std::string& actor, const Serv
     c.token_endpoint_auth_method = in.token_endpoint_auth_method;
     c.id_token_signed_response_alg = in.id_token_signed_response_alg;
     c.authorization_response_iss = in.authorization_response_iss;
+    c.subject_type = in.subject_type;
+    c.sector_identifier = AsciiLower(in.sector_identifier);
     c.grant_types = {"authorization_code", "refresh_token"};
     c.attributes = r.attributes;
     c.scopes = ScopesFor(catalogue_, r.attributes);
@@ -718,6 +776,7 @@ StatusOr<ChangeResult> ServiceAdmin::Promote(const std::string& actor, std::stri
     CheckUrls(&e, "post_logout_redirect_uris", c->post_logout_redirect_uris, false);
     CheckUrl(&e, "backchannel_logout_uri", c->backchannel_logout_uri, false);
     CheckUrl(&e, "frontchannel_logout_uri", c->frontchannel_logout_uri, false);
+    CheckSubjectFields(*c, &e, "redirect_uris");
     // Production gets its own secret: the test one must not open production.
     if (NeedsSecret(c->token_endpoint_auth_method)) {
       secret = Secret(random_.Token(32));
@@ -808,6 +867,7 @@ StatusOr<ChangeResult> ServiceAdmin::Edit(const std::string& actor, std::string_
     s->name_id = in.name_id.empty() ? std::string(saml::kNameIdKindIdnp) : in.name_id;
     s->sign_assertion = in.sign_assertion;
     s->encrypt_assertion = in.encrypt_assertion;
+    s->allow_sha1 = in.allow_sha1;
     s->names = r.names;
     s->description = r.description;
     s->technical_contact = r.technical_contact;
@@ -828,6 +888,8 @@ StatusOr<ChangeResult> ServiceAdmin::Edit(const std::string& actor, std::string_
     c->token_endpoint_auth_method = in.token_endpoint_auth_method;
     c->id_token_signed_response_alg = in.id_token_signed_response_alg;
     c->authorization_response_iss = in.authorization_response_iss;
+    c->subject_type = in.subject_type;
+    c->sector_identifier = AsciiLower(in.sector_identifier);
     c->attributes = r.attributes;
     c->scopes = ScopesFor(catalogue_, r.attributes);
     if (cert) c->certificate_pem = cert->pem;

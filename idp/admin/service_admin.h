@@ -90,6 +90,8 @@ struct ServiceInput {
   std::string name_id = "idnp";  // idnp | persistent | transient
   bool sign_assertion = false;
   bool encrypt_assertion = false;
+  // Accept rsa-sha1 / sha1 signatures from this SP: weak, legacy SPs only.
+  bool allow_sha1 = false;
   std::string metadata_xml;
   // OIDC.
   std::vector<std::string> redirect_uris;
@@ -101,6 +103,10 @@ struct ServiceInput {
   // RFC 9207 `iss` in authorization responses; off for mod_auth_openidc
   // <= 2.4.12 (docs/oidc.md).
   bool authorization_response_iss = true;
+  std::string subject_type;  // pairwise | public (empty: oidc.default_subject_type)
+  // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
+  // the redirect URIs' host, which they must then share. Pairwise only.
+  std::string sector_identifier;
 };
 
 // An edit of one environment's registration: the whole form again (an empty

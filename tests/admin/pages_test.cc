@@ -276,5 +276,83 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
   EXPECT_NE(invalid.body.find("Not saved."), std::string::npos);
 }
 
+TEST_F(AdminPagesTest, SubjectTypeSectorAndSha1AreOnTheForms) {
+  SignInOk();
+  static const auto cert = MakeCert("pages4");
+  ServiceInput in;
+  in.technical_contact = "it@rp.example";
+  in.name_ro = "Serviciu";
+  in.name_ru = "Служба";
+  in.name_en = "Service";
+  in.description = "Fields.";
+  in.certificate = cert.pem;
+  in.attributes = {"idnp"};
+  in.contract_number = "C-1";
+  in.contract_date = "2026-01-15";
+  ServiceInput saml = in;
+  saml.protocol = "saml";
+  saml.entity_id = "https://sp.example/md";
+  saml.acs_urls = {"https://sp.example/acs"};
+  saml.allow_sha1 = true;
+  FieldErrors e;
+  auto sp = services_.Create("ana", saml, &e);
+  ASSERT_TRUE(sp.ok()) << nlohmann::json(e).dump();
+  auto sp_form = Call("GET", "/admin/services/" + sp->record.id + "/edit/test");
+  ASSERT_EQ(sp_form.status, 200);
+  EXPECT_NE(sp_form.body.find("name=\"allow_sha1\" value=\"yes\" checked"), std::string::npos);
+  EXPECT_NE(sp_form.body.find("SHA-1 is weak"), std::string::npos);
+  EXPECT_NE(sp_form.body.find("legacy SP"), std::string::npos);
+  EXPECT_NE(Call("GET", "/admin/services/" + sp->record.id).body.find("accepts SHA-1 signatures"), std::string::npos);
+
+  in.protocol = "oidc";
+  in.redirect_uris = {"https://rp.example/cb"};
+  auto rp = services_.Create("ana", in, &e);
+  ASSERT_TRUE(rp.ok()) << nlohmann::json(e).dump();
+  const std::string id = rp->record.id;
+  auto rp_form = Call("GET", "/admin/services/" + id + "/edit/test");
+  EXPECT_NE(rp_form.body.find("name=\"subject_type\""), std::string::npos);
+  EXPECT_NE(rp_form.body.find("name=\"sector_identifier\""), std::string::npos);
+  auto post = [&](const std::string& version, const std::string& subject_type, const std::string& sector) {
+    std::string body;
+    auto field = [&](const std::string& name, const std::string& value) {
+      body += "--s\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
+    };
+    field("csrf", Csrf());
+    field("version", version);
+    field("name_ro", "Serviciu");
+    field("name_ru", "Служба");
+    field("name_en", "Service");
+    field("description", "Fields.");
+    field("technical_contact", "it@rp.example");
+    field("contract_number", "C-1");
+    field("contract_date", "2026-01-15");
+    field("attributes", "idnp");
+    field("redirect_uris", "https://rp.example/cb\r\nhttps://www.rp.example/cb\r\n");
+    field("token_endpoint_auth_method", "client_secret_basic");
+    field("id_token_signed_response_alg", "RS256");
+    field("subject_type", subject_type);
+    field("sector_identifier", sector);
+    body += "--s--\r\n";
+    HttpRequest req;
+    req.headers.Set("content-type", "multipart/form-data; boundary=s");
+    req.body = body;
+    return Call("POST", "/admin/services/" + id + "/edit/test", req);
+  };
+  auto no_sector = post("1", "pairwise", "");
+  EXPECT_EQ(no_sector.status, 400);
+  EXPECT_NE(no_sector.body.find("need a sector host"), std::string::npos);
+  auto public_sector = post("1", "public", "rp.example");
+  EXPECT_EQ(public_sector.status, 400);
+  EXPECT_NE(public_sector.body.find("only for pairwise"), std::string::npos);
+  auto saved = post("1", "pairwise", "rp.example");
+  ASSERT_EQ(saved.status, 200) << saved.body;
+  auto live = NewStoreClientRegistry(*store_)->Get(id);
+  EXPECT_EQ(live->subject_type, "pairwise");
+  EXPECT_EQ(live->sector_identifier, "rp.example");
+  auto again = Call("GET", "/admin/services/" + id + "/edit/test");
+  EXPECT_NE(again.body.find("value=\"rp.example\""), std::string::npos);
+  EXPECT_NE(again.body.find("<option value=\"pairwise\" selected>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace certme::admin

@@ -455,5 +455,123 @@ TEST_F(ServiceAdminTest, WithoutProductionPromotionIsRefused) {
             StatusCode::kFailedPrecondition);
 }
 
+TEST_F(ServiceAdminTest, OidcSubjectTypeAndSectorReachTheLiveRegistryAndEdit) {
+  ServiceInput in = Oidc();
+  in.redirect_uris = {"https://rp.example/cb", "https://login.rp.example/cb"};
+  in.subject_type = "pairwise";
+  in.sector_identifier = "RP.example";
+  FieldErrors e;
+  auto r = admin_.Create("ana", in, &e);
+  ASSERT_TRUE(r.ok()) << nlohmann::json(e).dump();
+  auto live = NewStoreClientRegistry(*test_store_)->Get(r->record.id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->subject_type, "pairwise");
+  EXPECT_EQ(live->sector_identifier, "rp.example");
+  EXPECT_EQ(live->SectorHost(), "rp.example");
+  EXPECT_EQ(FormOf(r->record, "test").subject_type, "pairwise");
+  EXPECT_EQ(FormOf(r->record, "test").sector_identifier, "rp.example");
+
+  // Edit to public: the sector host must go, and then the hosts may differ.
+  EditInput edit = EditOf(in, r->record);
+  edit.form.subject_type = "public";
+  auto bad = admin_.Edit("ana", r->record.id, "test", edit, &e);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.count("sector_identifier"), 1u) << nlohmann::json(e).dump();
+  EXPECT_EQ(NewStoreClientRegistry(*test_store_)->Get(r->record.id)->subject_type, "pairwise");
+  e.clear();
+  edit.form.sector_identifier.clear();
+  auto edited = admin_.Edit("ana", r->record.id, "test", edit, &e);
+  ASSERT_TRUE(edited.ok()) << nlohmann::json(e).dump();
+  live = NewStoreClientRegistry(*test_store_)->Get(r->record.id);
+  EXPECT_EQ(live->subject_type, "public");
+  EXPECT_EQ(live->sector_identifier, "");
+
+  // The production registration starts from test's subject settings.
+  auto promoted = admin_.Promote("ana", r->record.id, {.certificate = CertB().pem, .approved = true}, &e);
+  ASSERT_TRUE(promoted.ok()) << nlohmann::json(e).dump();
+  EXPECT_EQ(NewStoreClientRegistry(*prod_store_)->Get(r->record.id)->subject_type, "public");
+}
+
+TEST_F(ServiceAdminTest, InvalidSubjectCombinationsGiveFieldErrors) {
+  struct Case {
+    std::string subject_type, sector;
+    std::vector<std::string> redirect_uris;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"email", "", {"https://rp.example/cb"}, "subject_type"},
+      {"public", "rp.example", {"https://rp.example/cb"}, "sector_identifier"},
+      {"pairwise", "https://rp.example/", {"https://rp.example/cb"}, "sector_identifier"},
+      {"pairwise", "rp.example:443", {"https://rp.example/cb"}, "sector_identifier"},
+      {"pairwise", "-rp.example", {"https://rp.example/cb"}, "sector_identifier"},
+      {"pairwise", "rp..example", {"https://rp.example/cb"}, "sector_identifier"},
+      {"pairwise", "", {"https://a.example/cb", "https://b.example/cb"}, "sector_identifier"},
+      {"", "", {"https://a.example/cb", "https://b.example/cb"}, "sector_identifier"},
+  };
+  for (const auto& c : cases) {
+    ServiceInput in = Oidc();
+    in.subject_type = c.subject_type;
+    in.sector_identifier = c.sector;
+    in.redirect_uris = c.redirect_uris;
+    FieldErrors e;
+    auto r = admin_.Create("ana", in, &e);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.subject_type << " " << c.sector;
+    EXPECT_EQ(e.count(c.field), 1u) << c.subject_type << " " << c.sector << " " << nlohmann::json(e).dump();
+    EXPECT_EQ(e.count("registration"), 0u) << nlohmann::json(e).dump();
+  }
+  // Public subjects need no common host.
+  ServiceInput ok = Oidc();
+  ok.subject_type = "public";
+  ok.redirect_uris = {"https://a.example/cb", "https://b.example/cb"};
+  FieldErrors e;
+  EXPECT_TRUE(admin_.Create("ana", ok, &e).ok()) << nlohmann::json(e).dump();
+  EXPECT_EQ(NewStoreClientRegistry(*test_store_)->List()->size(), 1u);
+}
+
+TEST_F(ServiceAdminTest, PromotionToHostsWithoutASectorIsAFieldError) {
+  FieldErrors e;
+  auto r = admin_.Create("ana", Oidc(), &e);
+  ASSERT_TRUE(r.ok());
+  PromoteInput p{.certificate = CertB().pem, .approved = true};
+  p.redirect_uris = {"https://rp.example/cb", "https://www.rp.example/cb"};
+  EXPECT_EQ(admin_.Promote("ana", r->record.id, p, &e).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(e.count("redirect_uris"), 1u) << nlohmann::json(e).dump();
+  EXPECT_FALSE(NewStoreClientRegistry(*prod_store_)->Get(r->record.id).ok());
+}
+
+TEST_F(ServiceAdminTest, SamlAllowSha1ReachesTheLiveRegistryAndEdit) {
+  ServiceInput in = Saml();
+  in.allow_sha1 = true;
+  FieldErrors e;
+  auto r = admin_.Create("ana", in, &e);
+  ASSERT_TRUE(r.ok()) << nlohmann::json(e).dump();
+  auto reg = saml::NewStoreServiceRegistry(*test_store_);
+  EXPECT_TRUE(reg->Get("https://sp.example/metadata")->allow_sha1);
+  EXPECT_TRUE(FormOf(r->record, "test").allow_sha1);
+  EditInput edit = EditOf(in, r->record);
+  edit.form.allow_sha1 = false;
+  auto edited = admin_.Edit("ana", r->record.id, "test", edit, &e);
+  ASSERT_TRUE(edited.ok()) << nlohmann::json(e).dump();
+  EXPECT_FALSE(reg->Get("https://sp.example/metadata")->allow_sha1);
+  EXPECT_FALSE(FormOf(edited->record, "test").allow_sha1);
+  // Off unless asked for.
+  ServiceInput plain = Saml();
+  plain.entity_id = "https://sp2.example/metadata";
+  ASSERT_TRUE(admin_.Create("ana", plain, &e).ok()) << nlohmann::json(e).dump();
+  EXPECT_FALSE(reg->Get("https://sp2.example/metadata")->allow_sha1);
+}
+
+TEST_F(ServiceAdminTest, NewFieldsFromJsonAndTheirTypeErrors) {
+  FieldErrors e;
+  ServiceInput in = ServiceInputFromJson(
+      {{"subject_type", "pairwise"}, {"sector_identifier", "rp.example"}, {"allow_sha1", true}}, &e);
+  EXPECT_TRUE(e.empty()) << nlohmann::json(e).dump();
+  EXPECT_EQ(in.subject_type, "pairwise");
+  EXPECT_EQ(in.sector_identifier, "rp.example");
+  EXPECT_TRUE(in.allow_sha1);
+  ServiceInputFromJson({{"subject_type", 1}, {"sector_identifier", nlohmann::json::array({"a"})}, {"allow_sha1", "yes"}}, &e);
+  for (const char* f : {"subject_type", "sector_identifier", "allow_sha1"}) EXPECT_EQ(e.count(f), 1u) << f;
+}
+
 }  // namespace
 }  // namespace certme::admin
