@@ -1,5 +1,5 @@
 // Signing cost of the JOSE layer next to the raw OpenSSL calls it wraps, and
-// the cost the design avoids by parsing keys once (HOUSE_STYLE rule 14):
+// the cost the design avoids by parsing keys once (docs/ARCHITECTURE.md rule 14):
 //   SignJwt            full compact JWS (JSON dump, base64url, signature)
 //   SigningKeySign     our SigningKey::Sign on a fixed signing input
 //   RawEvpDigestSign   EVP_DigestSign with a pre-loaded EVP_PKEY, written the

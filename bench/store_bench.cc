@@ -15,7 +15,10 @@
 #include <mutex>
 #include <string>
 
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/redis/redis_store.h"
 #ifdef CERTME_BENCH_REDIS
 #include "tests/store/redis_test_server.h"
 #endif

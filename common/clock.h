@@ -1,4 +1,4 @@
-// Injected time (HOUSE_STYLE rule 9): code that checks expiry or skew takes a
+// Injected time (docs/ARCHITECTURE.md rule 9): code that checks expiry or skew takes a
 // Clock&, tests pass a FakeClock.
 #pragma once
 

@@ -1,5 +1,5 @@
 // Plain HTTP request/response values. Protocol code (protocols/) takes and
-// returns these and never sees the HTTP framework (HOUSE_STYLE rule 1); the
+// returns these and never sees the HTTP framework (docs/ARCHITECTURE.md rule 1); the
 // one adapter in idp/http converts to and from Pistache.
 #pragma once
 

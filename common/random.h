@@ -1,4 +1,4 @@
-// Injected randomness (HOUSE_STYLE rule 9). The system source is a CSPRNG
+// Injected randomness (docs/ARCHITECTURE.md rule 9). The system source is a CSPRNG
 // (OpenSSL RAND_bytes); tests may pass a deterministic one.
 #pragma once
 

@@ -1,4 +1,4 @@
-// A string that never prints itself (HOUSE_STYLE rule 13): passwords, client
+// A string that never prints itself (docs/ARCHITECTURE.md rule 13): passwords, client
 // secrets, private key passphrases. Streaming or formatting it shows
 // "[redacted]"; the value is reachable only through reveal().
 #pragma once

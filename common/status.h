@@ -1,4 +1,4 @@
-// Status and StatusOr: errors as values on every request path (HOUSE_STYLE rule 4).
+// Status and StatusOr: errors as values on every request path (docs/ARCHITECTURE.md rule 4).
 //
 // A Status carries a code, a message that is safe to show a client, and an
 // optional internal detail that goes to logs only (node-oidc-provider's

@@ -1,7 +1,7 @@
 // Signing keys and JWS (RFC 7515) / JWK (RFC 7517) for the bridge.
 //
 // Keys are parsed once at start (PEM or PKCS#12) into OpenSSL EVP_PKEY
-// objects and kept; signing never re-parses a key (HOUSE_STYLE rule 14).
+// objects and kept; signing never re-parses a key (docs/ARCHITECTURE.md rule 14).
 // Algorithms: RS256, PS256, ES256, EdDSA (Ed25519). An algorithm name that
 // is not in this list is rejected with a Status, never dereferenced.
 #pragma once

@@ -7,11 +7,11 @@
 #include <sstream>
 
 #include "common/log.h"
-#include "idp/admin/commands.h"
-#include "idp/config/config.h"
+#include "common/signals.h"
+#include "config/config.h"
 #include "idp/http/server.h"
 #include "idp/idp_server.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 
 namespace certme {
 namespace {
@@ -167,8 +167,6 @@ int RunConfigCommand(const std::vector<std::string>& args) {
   std::fprintf(stderr, "certme config: unknown arguments (see --help)\n");
   return 2;
 }
-
-int RunAdminCommands(const std::vector<std::string>& args) { return RunAdminDispatch(args, OpenConfiguredStore); }
 
 int RunVersionCommand(const std::vector<std::string>&) {
   std::printf("certme %s\n", CERTME_VERSION);

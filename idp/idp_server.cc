@@ -18,13 +18,16 @@
 #include "idp/login/wallet_authenticator.h"
 #include "idp/outbound/http_poster.h"
 #include "idp/saml_mount.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/redis/redis_store.h"
 #include "ledger-client/embedded_ledger.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/client.h"
 #include "protocols/oidc/provider.h"
-#include "tools/ledger_open.h"
-#include "tools/wallet_file.h"
+#include "ledger-client/configured_ledger.h"
+#include "ledger-client/key_file.h"
 
 namespace certme {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "common/status.h"
-#include "idp/config/config.h"
+#include "config/config.h"
 
 namespace certme {
 

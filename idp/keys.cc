@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "common/clock.h"
+#include "common/files.h"
 
 namespace certme {
 namespace {
@@ -46,15 +47,6 @@ StatusOr<std::shared_ptr<SigningKey>> LoadOne(const KeySpec& s, const EnvLookup&
   if (!s.pem_file.empty()) return LoadSigningKeyPem(s.pem_file, s.kid);
   CERTME_ASSIGN_OR_RETURN(Secret password, PasswordFor(s, env));
   return LoadSigningKeyP12(s.p12_file, password, s.kid);
-}
-
-Status WritePrivateFile(const std::filesystem::path& p, const std::string& data) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  if (!out) return Unavailable("cannot write " + p.string());
-  out << data;
-  out.close();
-  if (chmod(p.c_str(), 0600) != 0) return Unavailable("cannot chmod " + p.string());
-  return Status::Ok();
 }
 
 }  // namespace
@@ -120,7 +112,7 @@ StatusOr<std::unique_ptr<KeySet>> LoadOrCreateDevKeySet(const std::string& dir) 
     } else {
       CERTME_ASSIGN_OR_RETURN(key, GenerateSigningKey(d.kty, d.kid));
       CERTME_ASSIGN_OR_RETURN(std::string pem, SigningKeyToPem(*key));
-      CERTME_RETURN_IF_ERROR(WritePrivateFile(p, pem));
+      CERTME_RETURN_IF_ERROR(WritePrivateFile(p.string(), pem, /*overwrite=*/true));
     }
     set->Add(std::move(key), KeySet::State::kActive);
   }

@@ -1,5 +1,5 @@
 // Loads the bridge's signing keys once at start into a KeySet
-// (HOUSE_STYLE rule 14: no key parsing on a request path).
+// (docs/ARCHITECTURE.md rule 14: no key parsing on a request path).
 #pragma once
 
 #include <functional>

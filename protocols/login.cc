@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "idp/store/store.h"
+#include "store/store.h"
 
 namespace certme {
 namespace {

@@ -1,7 +1,7 @@
 // certme ledger | admin | validator | wallet | provider: the programs around
 // the registry, for a newcomer's command line as much as for scripts.
 // Results go to stdout (one fact a line); problems to stderr. Exit codes as
-// in idp/commands.h: 0 success, 1 refused or failed, 2 usage.
+// in tools/commands.h: 0 success, 1 refused or failed, 2 usage.
 #include <termios.h>
 #include <unistd.h>
 
@@ -17,17 +17,17 @@
 #include <set>
 #include <thread>
 
+#include "common/signals.h"
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
-#include "idp/commands.h"
-#include "idp/config/config.h"
-#include "idp/http/server.h"
+#include "tools/commands.h"
+#include "config/config.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/embedded_ledger.h"
 #include "ledger-client/evm_ledger.h"
 #include "ledger-client/registry_abi.h"
-#include "tools/ledger_open.h"
+#include "ledger-client/configured_ledger.h"
 #include "tools/wallet_approve.h"
 #include "tools/wallet_file.h"
 
@@ -450,7 +450,7 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
 
 // ================================================================ certme admin
 
-int RunAdminCommand(const std::vector<std::string>& args) {
+int RunLedgerAdminCommand(const std::vector<std::string>& args) {
   if (args.empty() || WantsHelp(args)) {
     std::printf(
         "Usage: certme admin <subcommand> ACCOUNT [--admin-key FILE] [--config FILE] [--ledger PATH]\n\n"

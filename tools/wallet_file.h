@@ -1,7 +1,5 @@
-// Files the ledger programs exchange:
-//  - service key files (scheme administrator, validator, provider): the
-//    secp256k1 key of an unattended service, JSON, mode 0600, unencrypted
-//    like the bridge's other server keys;
+// Files the ledger programs exchange (service key files are in
+// ledger-client/key_file.h, the file primitives in common/files.h):
 //  - the wallet file: the user's key and attributes (value + salt),
 //    encrypted with a passphrase: Argon2id (RFC 9106) derives a 256-bit key,
 //    AES-256-GCM seals the secret part, the address is authenticated data;
@@ -17,20 +15,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/files.h"
 #include "common/secret.h"
 #include "common/status.h"
 #include "crypto/ethereum.h"
 #include "ledger-client/attributes.h"
 #include "ledger-client/eip712.h"
+#include "ledger-client/key_file.h"
 
 namespace certme {
-
-// ---- service keys ----
-
-// {"address": "0x…", "private_key": "0x…"}; refuses to overwrite.
-Status WriteServiceKeyFile(const std::string& path, const EthKey& key);
-// Reads that JSON, or a file holding just the hex private key.
-StatusOr<EthKey> ReadServiceKeyFile(const std::string& path);
 
 // ---- wallet ----
 
@@ -91,9 +84,5 @@ std::string EncodePresentation(const Presentation& p);
 // the disclosed attribute names, in order.
 StatusOr<Presentation> ParsePresentation(std::string_view json_text);
 
-// Writes `text` to `path` with mode 0600 through a temporary file and a
-// rename; `overwrite` false refuses an existing file.
-Status WritePrivateFile(const std::string& path, std::string_view text, bool overwrite);
-StatusOr<std::string> ReadSmallFile(const std::string& path, size_t max_bytes = 1 << 20);
 
 }  // namespace certme

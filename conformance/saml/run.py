@@ -56,7 +56,7 @@ CLAIMS_FILE = os.path.join(REPO, "config", "claims.yaml")
 
 # The development login double's identity `ion` (idp/login/dev_authenticator.cc).
 ION = {"idnp": "2001234567890", "FirstName": "Ion", "BirthDate": "1985-04-12", "Gender": "1"}
-# MPass standard attribute names a service registers for (DESIGN.md §1).
+# MPass standard attribute names a service registers for (docs/ARCHITECTURE.md, the world it serves).
 MPASS_ATTRIBUTES = ["idnp", "first_name", "last_name", "birth_date", "gender", "email"]
 LOGOUT_TIMEOUT_SECONDS = 3
 

@@ -4,7 +4,7 @@
 #include <cstdio>
 
 #include "idp/admin/util.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 
 namespace certme::admin {
 namespace {

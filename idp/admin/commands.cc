@@ -16,9 +16,8 @@
 #include "idp/admin/accounts.h"
 #include "idp/admin/audit_log.h"
 #include "idp/admin/mount.h"
-#include "idp/commands.h"
-#include "idp/config/config.h"
-#include "idp/store/store.h"
+#include "config/config.h"
+#include "store/store.h"
 
 namespace certme {
 namespace {
@@ -156,17 +155,16 @@ int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_
 
 }  // namespace
 
-int RunAdminDispatch(const std::vector<std::string>& args, const StoreOpener& open_store) {
-  static const char* kConsoleSubs[] = {"create-user", "create-token", "list-users", "audit"};
-  if (!args.empty())
-    for (const char* s : kConsoleSubs)
-      if (args[0] == s) return RunConsoleSub(args, open_store);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    std::fputs(kConsoleHelp, stdout);
-    int rc = RunAdminCommand(args);
-    return args.empty() ? 2 : rc;
-  }
-  return RunAdminCommand(args);
+bool IsConsoleAdminSubcommand(std::string_view name) {
+  for (const char* s : {"create-user", "create-token", "list-users", "audit"})
+    if (name == s) return true;
+  return false;
+}
+
+const char* ConsoleAdminHelp() { return kConsoleHelp; }
+
+int RunConsoleAdminCommand(const std::vector<std::string>& args, const StoreOpener& open_store) {
+  return RunConsoleSub(args, open_store);
 }
 
 }  // namespace certme

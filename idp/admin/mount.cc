@@ -6,7 +6,8 @@
 #include "common/log.h"
 #include "common/random.h"
 #include "idp/http/router.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace certme {
 

@@ -12,7 +12,7 @@
 #include "idp/admin/audit_log.h"
 #include "idp/admin/console.h"
 #include "idp/admin/service_admin.h"
-#include "idp/config/config.h"
+#include "config/config.h"
 
 namespace certme {
 class Router;

@@ -6,7 +6,7 @@
 #include "common/encoding.h"
 #include "idp/admin/certificate.h"
 #include "idp/admin/util.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 

@@ -1,4 +1,4 @@
-// Trusted front proxies (nginx/haproxy terminating TLS, DESIGN.md §2): only
+// Trusted front proxies (nginx/haproxy terminating TLS, docs/ARCHITECTURE.md, shape): only
 // a peer listed here may tell the bridge the client's address
 // (X-Forwarded-For), the original scheme (X-Forwarded-Proto) and the TLS
 // client certificate. From anyone else those headers are ignored — otherwise

@@ -5,7 +5,7 @@
 // It replaces Pistache's own parser on the request path: that one does not
 // answer a garbage request line, accepts a negative Content-Length, caps the
 // whole request at a compile-time 4 KiB and cannot refuse an oversized body
-// before reading it (DESIGN.md §5). This one is strict on purpose — a
+// before reading it (docs/ARCHITECTURE.md, dependencies). This one is strict on purpose — a
 // front proxy normalises well-behaved clients, and anything ambiguous about
 // message framing is a request-smuggling vector, so it is refused with 400.
 //

@@ -5,7 +5,7 @@
 // Pistache supplies the epoll reactor and its worker threads; the HTTP/1.1
 // framing, limits, keep-alive, error answers and timeouts are ours
 // (request_parser.h says why). Serve plain HTTP on loopback or behind a TLS
-// terminator (DESIGN.md §2, §5).
+// terminator (docs/ARCHITECTURE.md, shape and dependencies).
 //
 //   auto router = std::make_shared<Router>();
 //   auto metrics = std::make_shared<Metrics>();
@@ -110,13 +110,5 @@ class HttpServer {
 // GET /metrics (Prometheus text 0.0.4).
 void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared_ptr<Metrics> metrics);
 
-// Blocks SIGTERM and SIGINT in the calling thread; threads created after it
-// inherit the mask. Call first thing in main(). HttpServer::Start also keeps
-// them out of its own threads, so only a sigwait()er ever sees them.
-void BlockTerminationSignals();
-// Blocks until SIGTERM or SIGINT arrives (sigwait). Blocks
-// the signals itself first; for that to be race-free in a process with other
-// threads, call BlockTerminationSignals() before creating them.
-void WaitForTerminationSignal();
 
 }  // namespace certme

@@ -21,7 +21,7 @@
 
 #include "common/clock.h"
 #include "common/http_message.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/login.h"
 
 namespace certme {

@@ -49,7 +49,7 @@
 #include "common/http_message.h"
 #include "common/random.h"
 #include "crypto/ethereum.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "ledger-client/attributes.h"
 #include "ledger-client/ledger.h"
 #include "protocols/login.h"

@@ -1,6 +1,6 @@
 // Fire-and-forget outbound POSTs with retries (back-channel logout tokens,
 // later SAML SLO over SOAP-less HTTP). libcurl does the transport: Pistache's
-// client cannot speak https (DESIGN.md §5).
+// client cannot speak https (docs/ARCHITECTURE.md, dependencies).
 //
 // Contracts:
 //  - Post() never blocks on the network: it enqueues and returns.

@@ -60,7 +60,7 @@ class ClaimsCatalogue {
   // which OIDC expresses by omitting the claim).
   static std::optional<nlohmann::json> ToOidcValue(const ClaimDefinition& def,
                                                    std::string_view value);
-  // The MPass SAML text of a stored value (DESIGN.md §1): boolean "true"/"false",
+  // The MPass SAML text of a stored value (docs/ARCHITECTURE.md, the world it serves): boolean "true"/"false",
   // gender "0"/"1"/"2", date yyyy-MM-dd. nullopt when the value does not fit.
   static std::optional<std::string> ToSamlValue(const ClaimDefinition& def,
                                                 std::string_view value);

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "common/encoding.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/oidc/hash_util.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"

@@ -1,4 +1,4 @@
-// Protocol errors as values (HOUSE_STYLE rule 5): a wire error code, a
+// Protocol errors as values (docs/ARCHITECTURE.md rule 5): a wire error code, a
 // description that is safe to show the client, and a hidden detail that only
 // reaches the logs. Endpoint checks return them; the endpoint turns them
 // into the response its spec prescribes (redirect, JSON body, HTML page).

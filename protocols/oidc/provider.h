@@ -30,7 +30,7 @@
 #include "common/secret.h"
 #include "common/status.h"
 #include "crypto/jose.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/login.h"
 #include "protocols/oidc/client.h"

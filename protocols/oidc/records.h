@@ -28,7 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 
 namespace certme::oidc_internal {
 

@@ -3,7 +3,7 @@
 //
 // The verifier is deliberately narrower than XML-DSig, because the general
 // form is what makes XML signature wrapping possible (xmlsec1's own CLI
-// accepts a wrapping forgery, DESIGN.md §5). A signature over `element` is
+// accepts a wrapping forgery, docs/ARCHITECTURE.md, dependencies). A signature over `element` is
 // accepted only when all of these hold:
 //   - the key comes from the caller (configuration); KeyInfo is ignored;
 //   - exactly one ds:Signature is a direct child of `element`;

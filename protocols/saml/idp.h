@@ -1,4 +1,4 @@
-// The SAML 2.0 Identity Provider, shaped after MPass (DESIGN.md §1): pure
+// The SAML 2.0 Identity Provider, shaped after MPass (docs/ARCHITECTURE.md, the world it serves): pure
 // protocol logic over plain HttpRequest / HttpResponse values (no HTTP
 // framework here; idp/saml_mount.cc mounts Routes()).
 //
@@ -29,7 +29,7 @@
 #include "common/secret.h"
 #include "common/status.h"
 #include "crypto/jose.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/login.h"
 #include "protocols/saml/messages.h"

@@ -20,7 +20,7 @@
 
 namespace certme::saml {
 
-// A protocol error as a value (HOUSE_STYLE rule 5): the top-level status
+// A protocol error as a value (docs/ARCHITECTURE.md rule 5): the top-level status
 // code, an optional second-level code, a client-facing message and a
 // hidden detail for logs.
 struct SamlError {

@@ -1,4 +1,4 @@
-// SAML 2.0 vocabulary as named constants (HOUSE_STYLE rule 7): namespaces,
+// SAML 2.0 vocabulary as named constants (docs/ARCHITECTURE.md rule 7): namespaces,
 // bindings, status codes, name-ID formats, algorithm URIs and the paths the
 // IdP serves. A misspelt URI becomes a compile error instead of an interop bug.
 #pragma once

@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
 
 namespace certme::admin {
 namespace {

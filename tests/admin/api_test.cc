@@ -4,7 +4,8 @@
 #include "admin_test_util.h"
 #include "idp/admin/console.h"
 #include "idp/http/router.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
 
 namespace certme::admin {
 namespace {

@@ -9,7 +9,9 @@
 
 #include "admin_test_util.h"
 #include "idp/http/router.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
+#include "store/sqlite/sqlite_store.h"
 
 namespace certme {
 namespace {

@@ -3,7 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "admin_test_util.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
 
 namespace certme::admin {
 namespace {

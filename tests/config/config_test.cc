@@ -1,4 +1,4 @@
-#include "idp/config/config.h"
+#include "config/config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -129,7 +129,7 @@ TEST(ConfigReference, CommittedReferenceMatchesTheCode) {
          << "  committed: " << (i < a.size() ? a[i] : "<end of file>") << "\n"
          << "  generated: " << (i < b.size() ? b[i] : "<end of file>") << "\n"
          << "Regenerate it: ninja -C build certme_config_reference && "
-            "build/idp/config/certme_config_reference > config/certme.yaml";
+            "build/config/certme_config_reference > config/certme.yaml";
 }
 
 TEST(ConfigReference, LoadingTheReferenceGivesExactlyTheDefaults) {

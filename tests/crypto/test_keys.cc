@@ -102,4 +102,17 @@ std::string ReadAll(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
+std::shared_ptr<SigningKey> KeyFor(JwsAlg alg) {
+  switch (alg) {
+    case JwsAlg::kRS256:
+    case JwsAlg::kPS256:
+      return Keys().rsa;
+    case JwsAlg::kES256:
+      return Keys().ec;
+    case JwsAlg::kEdDSA:
+      return Keys().ed;
+  }
+  return nullptr;
+}
+
 }  // namespace certme::testing

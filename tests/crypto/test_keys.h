@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "crypto/jose.h"
 
@@ -20,6 +21,10 @@ struct TestKeys {
   std::shared_ptr<SigningKey> ec2;   // kid "ec-2"
 };
 const TestKeys& Keys();
+
+// Every JWS algorithm the bridge signs with, and a key of Keys() for each.
+inline const std::vector<JwsAlg> kAllAlgs = {JwsAlg::kRS256, JwsAlg::kPS256, JwsAlg::kES256, JwsAlg::kEdDSA};
+std::shared_ptr<SigningKey> KeyFor(JwsAlg alg);
 
 // Self-signed X.509 v3 certificate for `pkey`, DER, valid for one hour.
 std::string SelfSignedCertDer(EVP_PKEY* pkey, const std::string& common_name);

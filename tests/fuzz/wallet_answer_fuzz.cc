@@ -19,6 +19,7 @@
 #include "idp/login/wallet_authenticator.h"
 #include "ledger-client/embedded_ledger.h"
 #include "tools/wallet_approve.h"
+#include "store/memory/memory_store.h"
 
 namespace {
 

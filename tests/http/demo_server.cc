@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/signals.h"
 #include "idp/http/server.h"
 
 int main(int argc, char** argv) {

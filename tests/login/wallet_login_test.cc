@@ -22,6 +22,7 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/embedded_ledger.h"
 #include "tests/ledger/temp_dir.h"
+#include "store/memory/memory_store.h"
 
 namespace certme {
 namespace {

@@ -4,7 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
 #include "protocols/oidc/client.h"
 
 namespace certme {

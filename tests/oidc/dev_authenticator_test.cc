@@ -1,5 +1,6 @@
 // The development login double (idp/login/dev_authenticator.h).
 #include "idp/login/dev_authenticator.h"
+#include "store/memory/memory_store.h"
 
 #include <gtest/gtest.h>
 

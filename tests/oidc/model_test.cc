@@ -5,7 +5,8 @@
 #include <fstream>
 
 #include "common/clock.h"
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/memory/memory_store.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/claims_request.h"
 #include "protocols/oidc/client.h"
@@ -183,7 +184,7 @@ TEST(ClientTest, StoreRegistryRoundTrip) {
 TEST(ClaimsCatalogueTest, ConfigFileHasTheMpassAttributesAndTheScopes) {
   auto cat = ClaimsCatalogue::LoadFile(std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml");
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
-  // DESIGN.md §1: the MPass standard attribute list, names exact.
+  // docs/ARCHITECTURE.md, the world it serves: the MPass standard attribute list, names exact.
   for (const char* name : {"NameIdentifier", "IsResident", "FirstName", "LastName", "BirthDate", "Gender",
                            "EmailAddress", "MobilePhone", "HomePhone", "Language", "AdministeredLegalEntity",
                            "IDNO", "CompanyName"})

@@ -1,6 +1,7 @@
 #include "tests/oidc/oidc_fixture.h"
 
 #include "idp/login/dev_authenticator.h"
+#include "store/memory/memory_store.h"
 
 namespace certme::testing {
 

@@ -19,7 +19,7 @@
 #include "common/http_message.h"
 #include "common/random.h"
 #include "crypto/jose.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/login.h"
 #include "protocols/oidc/client.h"

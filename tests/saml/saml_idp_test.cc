@@ -8,7 +8,7 @@
 #include "common/encoding.h"
 #include "crypto/evp.h"
 #include "crypto/jose.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 #include "protocols/saml/dsig.h"
 #include "protocols/saml/idp.h"
 #include "protocols/saml/messages.h"

@@ -4,7 +4,8 @@
 #include <atomic>
 #include <thread>
 
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/redis/redis_store.h"
 #include "tests/store/redis_test_server.h"
 #include "tests/store_conformance/store_conformance.h"
 

@@ -8,7 +8,8 @@
 #include <chrono>
 #include <thread>
 
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/redis/redis_store.h"
 #include "tests/store/redis_test_server.h"
 
 namespace certme {

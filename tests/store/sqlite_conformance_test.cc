@@ -1,4 +1,5 @@
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/sqlite/sqlite_store.h"
 #include "tests/store_conformance/store_conformance.h"
 
 namespace certme {

@@ -11,7 +11,8 @@
 #include <iterator>
 #include <thread>
 
-#include "idp/store/store.h"
+#include "store/store.h"
+#include "store/sqlite/sqlite_store.h"
 #include "tests/store_conformance/store_conformance.h"
 
 namespace certme {

@@ -1,5 +1,5 @@
 // The Store conformance suite (Dex's storage/conformance is the model): one
-// set of tests that states every contract of idp/store/store.h; a backend
+// set of tests that states every contract of store/store.h; a backend
 // exists only if it passes all of them.
 //
 // A backend joins with one instantiation:
@@ -23,7 +23,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "idp/store/store.h"
+#include "store/store.h"
 
 namespace certme {
 

@@ -1,4 +1,4 @@
-#include "idp/config/config_table.h"
+#include "config/config_table.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include "idp/http/server.h"
+#include "common/signals.h"
 
 namespace certme {
 namespace {

@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "common/encoding.h"
-#include "idp/config/config.h"
+#include "config/config.h"
 
 namespace certme::config_internal {
 

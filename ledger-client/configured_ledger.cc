@@ -1,4 +1,4 @@
-#include "tools/ledger_open.h"
+#include "ledger-client/configured_ledger.h"
 
 #include "ledger-client/embedded_ledger.h"
 

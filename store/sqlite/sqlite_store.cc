@@ -1,4 +1,4 @@
-// SQLite Store: the embedded, durable default (DESIGN.md §2).
+// SQLite Store: the embedded, durable default (docs/ARCHITECTURE.md, shape).
 //
 // Layout: one table kv(ns, key, value, expires_at) keyed by (ns, key); ns and
 // key are BLOBs so that arbitrary bytes round-trip and ORDER BY key compares
@@ -30,8 +30,8 @@
 #include <utility>
 #include <vector>
 
-#include "idp/store/store.h"
-#include "idp/store/store_checks.h"
+#include "store/sqlite/sqlite_store.h"
+#include "store/store_checks.h"
 
 namespace certme {
 namespace {

@@ -3,7 +3,7 @@
 //
 // Adding a field: a member with its default in config.h, a row here, then
 // regenerate config/certme.yaml (see config/README.md).
-#include "idp/config/config_table.h"
+#include "config/config_table.h"
 
 namespace certme::config_internal {
 

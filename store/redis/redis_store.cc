@@ -1,5 +1,5 @@
 // Redis Store over hiredis 0.14 (Debian 12: no TLS, no RESP3, no cluster
-// client — DESIGN.md §5): one primary, found directly, over a Unix socket or
+// client — docs/ARCHITECTURE.md, dependencies): one primary, found directly, over a Unix socket or
 // through Sentinel.
 //
 // Connections: a bounded pool shared by all threads. A hiredis context is not
@@ -29,8 +29,8 @@
 #include <string_view>
 #include <vector>
 
-#include "idp/store/store.h"
-#include "idp/store/store_checks.h"
+#include "store/redis/redis_store.h"
+#include "store/store_checks.h"
 
 namespace certme {
 namespace {

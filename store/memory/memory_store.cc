@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "idp/store/store.h"
-#include "idp/store/store_checks.h"
+#include "store/memory/memory_store.h"
+#include "store/store_checks.h"
 
 namespace certme {
 namespace {

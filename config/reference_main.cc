@@ -1,8 +1,8 @@
 // Prints the reference configuration. config/certme.yaml is this output:
-//   build/idp/config/certme_config_reference > config/certme.yaml
+//   build/config/certme_config_reference > config/certme.yaml
 #include <iostream>
 
-#include "idp/config/config.h"
+#include "config/config.h"
 
 int main() {
   std::cout << certme::RenderReferenceYaml();

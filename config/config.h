@@ -1,4 +1,4 @@
-// The bridge's configuration: one struct that documents itself (HOUSE_STYLE
+// The bridge's configuration: one struct that documents itself (docs/ARCHITECTURE.md
 // rule 8).
 //
 // Each field below carries its default in place. The operator-facing text,
@@ -52,7 +52,7 @@ inline constexpr int kMaxConfigDepth = 32;
 struct ServerConfig {
   // Address the HTTP listener binds (IP literal or host name). Loopback by
   // default: the bridge serves plain HTTP behind a TLS-terminating proxy
-  // (DESIGN.md §5).
+  // (docs/ARCHITECTURE.md, dependencies).
   std::string address = "127.0.0.1";
   // TCP port; 0 lets the kernel pick a free one (tests).
   int port = 8080;

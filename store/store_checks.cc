@@ -1,8 +1,8 @@
-#include "idp/store/store_checks.h"
+#include "store/store_checks.h"
 
 #include <string>
 
-#include "idp/store/store.h"
+#include "store/store.h"
 
 namespace certme {
 

@@ -1,12 +1,29 @@
-// certme — one binary, one subcommand per role.
+// certme — one binary, one subcommand per role. The only code that depends
+// on both the server (idp/) and the programs around the ledger (tools/).
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "idp/admin/commands.h"
 #include "idp/commands.h"
+#include "idp/idp_server.h"
+#include "tools/commands.h"
 
 namespace {
+
+// `certme admin`: the console's account commands use the server's Store;
+// everything else is the scheme administrator's ledger acts.
+int RunAdmin(const std::vector<std::string>& args) {
+  if (!args.empty() && certme::IsConsoleAdminSubcommand(args[0]))
+    return certme::RunConsoleAdminCommand(args, certme::OpenConfiguredStore);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::fputs(certme::ConsoleAdminHelp(), stdout);
+    int rc = certme::RunLedgerAdminCommand(args);
+    return args.empty() ? 2 : rc;
+  }
+  return certme::RunLedgerAdminCommand(args);
+}
 
 struct Command {
   const char* name;
@@ -15,14 +32,15 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"idp", "run the identity provider (OpenID Connect) server", certme::RunIdpCommand},
+    {"idp", "run the identity provider (OpenID Connect and SAML 2.0) server", certme::RunIdpCommand},
     {"demo", "run the server on embedded defaults with the development login and a sample client",
      certme::RunDemoCommand},
     {"config", "print the reference configuration, or check a configuration file",
      certme::RunConfigCommand},
-    {"ledger", "create and inspect the certME registry (embedded ledger)", certme::RunLedgerCommand},
+    {"ledger", "create, deploy and inspect the certME registry (embedded ledger or EVM contract)",
+     certme::RunLedgerCommand},
     {"admin", "scheme administrator: authorize validators and providers, suspend/revoke eIDs; console accounts",
-     certme::RunAdminCommands},
+     RunAdmin},
     {"validator", "validator: enroll users, serve validation requests", certme::RunValidatorCommand},
     {"wallet", "reference user wallet: key, attributes, consent, access history", certme::RunWalletCommand},
     {"provider", "service provider: request a validation and check the answer", certme::RunProviderCommand},
@@ -31,8 +49,8 @@ const Command kCommands[] = {
 
 void PrintUsage(FILE* out) {
   std::fprintf(out,
-               "certme — the certME bridge: OpenID Connect (and, as it lands, SAML 2.0) in front of\n"
-               "the certME identity wallet.\n\n"
+               "certme — the certME bridge: OpenID Connect and SAML 2.0 in front of the certME\n"
+               "identity wallet, with its administration console and the ledger's programs.\n\n"
                "Usage: certme <command> [options]\n\nCommands:\n");
   for (const auto& c : kCommands) std::fprintf(out, "  %-9s %s\n", c.name, c.summary);
   std::fprintf(out, "\nRun 'certme <command> --help' for the options of a command.\n");

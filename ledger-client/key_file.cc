@@ -1,0 +1,51 @@
+#include "ledger-client/key_file.h"
+
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "common/files.h"
+#include "ledger-client/abi.h"
+
+namespace certme {
+namespace {
+
+using json = nlohmann::json;
+
+StatusOr<std::string> StringMember(const json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return InvalidArgument(std::string("missing \"") + name + "\"");
+  if (!it->is_string()) return InvalidArgument(std::string("\"") + name + "\" must be a string");
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+Status WriteServiceKeyFile(const std::string& path, const EthKey& key) {
+  json j = {{"format", "certme-service-key-1"}, {"address", key.AddressHex()}, {"private_key", key.PrivateKeyHex()}};
+  return WritePrivateFile(path, j.dump(2) + "\n", /*overwrite=*/false);
+}
+
+StatusOr<EthKey> ReadServiceKeyFile(const std::string& path) {
+  CERTME_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, 64 * 1024));
+  std::string trimmed = text;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+  if (!trimmed.empty() && trimmed[0] != '{') {
+    auto k = EthKey::FromHex(trimmed);
+    if (!k.ok()) return InvalidArgument(path + ": not a key file");
+    return k;
+  }
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return InvalidArgument(path + ": key file is not a JSON object");
+  auto hex = StringMember(j, "private_key");
+  if (!hex.ok()) return InvalidArgument(path + ": " + hex.status().message());
+  auto k = EthKey::FromHex(*hex);
+  if (!k.ok()) return InvalidArgument(path + ": private_key is not a secp256k1 key");
+  if (auto a = StringMember(j, "address"); a.ok()) {
+    auto addr = ParseAddress(*a);
+    if (!addr.ok() || *addr != k->address()) return InvalidArgument(path + ": address does not match the key");
+  }
+  return k;
+}
+
+}  // namespace certme
