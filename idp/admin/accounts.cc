@@ -55,9 +55,44 @@ StatusOr<std::vector<std::string>> AdminAccounts::ListUsers() {
   return out;
 }
 
+namespace {
+
+// A password check in progress holds a slot in the account's record
+// ("pending": id → expiry), so that concurrent attempts cannot check more
+// wrong passwords than the lock-out allows; a slot left by a process that
+// died mid-check expires after this long.
+constexpr int64_t kPendingSlotSeconds = 60;
+
+// Live pending slots of a record, dropping expired ones.
+int LivePending(nlohmann::json& rec, int64_t now) {
+  if (!rec.contains("pending") || !rec["pending"].is_object()) {
+    rec["pending"] = nlohmann::json::object();
+    return 0;
+  }
+  nlohmann::json live = nlohmann::json::object();
+  for (auto& [id, until] : rec["pending"].items())
+    if (until.is_number_integer() && until.get<int64_t>() > now) live[id] = until;
+  rec["pending"] = live;
+  return static_cast<int>(live.size());
+}
+
+}  // namespace
+
+Status AdminAccounts::Refused() const {
+  // One answer for a wrong password, an unknown user and a locked account,
+  // so the answer reveals neither which names exist nor which are locked.
+  int minutes = (o_.lockout_seconds + 59) / 60;
+  return Unauthenticated("wrong user name or password (after " + std::to_string(o_.lockout_failures) +
+                         " failed sign-ins an account is locked for " + std::to_string(minutes) + " minute" +
+                         (minutes == 1 ? "" : "s") + ")");
+}
+
 StatusOr<Secret> AdminAccounts::SignIn(const std::string& user, const Secret& password,
                                        const std::string& client_ip) {
-  const Status kWrong = Unauthenticated("wrong user name or password");
+  // A bounded number of Argon2 checks at once (each costs its memory and a
+  // core's time); the rest are told to come back (429 on the page and API).
+  HashSlot slot(hashes_in_flight_, o_.max_concurrent_hashes);
+  if (!slot.held()) return ResourceExhausted("too many sign-ins at once; try again in a few seconds");
   const int64_t now = clock_.NowUnixSeconds();
   std::string raw;
   if (CheckUserName(user).ok()) {
@@ -77,49 +112,80 @@ StatusOr<Secret> AdminAccounts::SignIn(const std::string& user, const Secret& pa
     (void)VerifyPassword(dummy_hash_, password.reveal());
     (void)audit_.Append("anonymous", "user.login_failed", TruncateUtf8(user, 64), "", nullptr,
                         {{"reason", "unknown user"}, {"client_ip", client_ip}});
-    return kWrong;
+    return Refused();
   }
-  CERTME_ASSIGN_OR_RETURN(nlohmann::json rec, ParseObject(raw));
-  int64_t locked_until = rec.value("locked_until", int64_t{0});
-  if (locked_until > now) {
-    (void)audit_.Append(user, "user.login_refused_locked", user, "", nullptr, {{"client_ip", client_ip}});
-    int64_t minutes = (locked_until - now + 59) / 60;
-    return PermissionDenied("this account is locked after repeated failed sign-ins; try again in " +
-                            std::to_string(minutes) + " minute" + (minutes == 1 ? "" : "s"));
-  }
-  bool good = VerifyPassword(rec.value("password_hash", ""), password.reveal());
-  // Record the outcome with compare-and-swap so that concurrent attempts all count.
-  for (int attempt = 0; attempt < 10; ++attempt) {
+
+  // 1. Reserve a check: refused while locked, or when the failures so far
+  //    plus the checks in progress already reach the lock-out.
+  std::call_once(slot_prefix_once_, [this] { slot_prefix_ = random_.Token(9); });
+  const std::string slot_id = slot_prefix_ + "-" + std::to_string(++slot_counter_);
+  std::string password_hash;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 20) return Unavailable("the account record is too busy; try again");
+    CERTME_ASSIGN_OR_RETURN(nlohmann::json rec, ParseObject(raw));
     nlohmann::json next = rec;
-    bool locks = false;
-    if (good) {
+    int pending = LivePending(next, now);
+    if (rec.value("locked_until", int64_t{0}) > now || next.value("failures", 0) + pending >= o_.lockout_failures) {
+      (void)audit_.Append(user, "user.login_refused_locked", user, "", nullptr, {{"client_ip", client_ip}});
+      return Refused();
+    }
+    next["pending"][slot_id] = now + kPendingSlotSeconds;
+    Status st = store_.CompareAndSwap(kUserNs, user, raw, Dump(next), kNoExpiry);
+    if (st.code() == StatusCode::kFailedPrecondition) {
+      CERTME_ASSIGN_OR_RETURN(raw, store_.Get(kUserNs, user));
+      continue;
+    }
+    CERTME_RETURN_IF_ERROR(st);
+    raw = Dump(next);
+    password_hash = rec.value("password_hash", "");
+    break;
+  }
+
+  // 2. The slow check, outside any lock.
+  const bool good = VerifyPassword(password_hash, password.reveal());
+
+  // 3. Record the outcome and free the slot. The lock is read again: a
+  //    correct password is refused when concurrent failures locked the
+  //    account meanwhile.
+  bool locks = false, locked_meanwhile = false;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 20) return Unavailable("the account record is too busy; try again");
+    CERTME_ASSIGN_OR_RETURN(nlohmann::json rec, ParseObject(raw));
+    nlohmann::json next = rec;
+    LivePending(next, now);
+    next["pending"].erase(slot_id);
+    locked_meanwhile = rec.value("locked_until", int64_t{0}) > now;
+    locks = false;
+    if (good && !locked_meanwhile) {
       next["failures"] = 0;
       next["locked_until"] = 0;
-    } else {
+    } else if (!good) {
       int failures = rec.value("failures", 0) + 1;
       if (failures >= o_.lockout_failures) {
-        locks = true;
+        locks = !locked_meanwhile;
         next["failures"] = 0;
-        next["locked_until"] = now + o_.lockout_seconds;
+        if (locks) next["locked_until"] = now + o_.lockout_seconds;
       } else {
         next["failures"] = failures;
       }
     }
-    Status st = rec == next ? Status::Ok() : store_.CompareAndSwap(kUserNs, user, raw, Dump(next), kNoExpiry);
+    Status st = store_.CompareAndSwap(kUserNs, user, raw, Dump(next), kNoExpiry);
     if (st.code() == StatusCode::kFailedPrecondition) {
       CERTME_ASSIGN_OR_RETURN(raw, store_.Get(kUserNs, user));
-      CERTME_ASSIGN_OR_RETURN(rec, ParseObject(raw));
       continue;
     }
     CERTME_RETURN_IF_ERROR(st);
-    if (!good) {
-      (void)audit_.Append(user, locks ? "user.locked" : "user.login_failed", user, "", nullptr,
-                          {{"reason", "wrong password"}, {"client_ip", client_ip}});
-      return kWrong;
-    }
     break;
   }
-  if (!good) return kWrong;
+  if (!good) {
+    (void)audit_.Append(user, locks ? "user.locked" : "user.login_failed", user, "", nullptr,
+                        {{"reason", "wrong password"}, {"client_ip", client_ip}});
+    return Refused();
+  }
+  if (locked_meanwhile) {
+    (void)audit_.Append(user, "user.login_refused_locked", user, "", nullptr, {{"client_ip", client_ip}});
+    return Refused();
+  }
   Secret cookie(random_.Token(32));
   nlohmann::json session = {{"user", user}, {"csrf", random_.Token(32)}, {"created", now}};
   CERTME_RETURN_IF_ERROR(store_.Put(kSessionNs, Sha256Hex(cookie.reveal()), Dump(session),

@@ -4,7 +4,8 @@
 // and the `certme admin create-user` command share it.
 //
 // Store layout (namespaces):
-//   admin_user     user name → {password_hash, created, failures, locked_until}
+//   admin_user     user name → {password_hash, created, failures, locked_until,
+//                  pending: the password checks in progress}
 //   admin_session  SHA-256(cookie value) → {user, csrf, created}; ttl = idle timeout,
 //                  refreshed on every request
 //   admin_token    SHA-256(bearer token) → {user, name, created}
@@ -14,6 +15,7 @@
 // Safe for concurrent use.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -41,6 +43,10 @@ struct AccountOptions {
   // Consecutive failed sign-ins that lock an account, and for how long.
   int lockout_failures = 5;
   int lockout_seconds = 900;
+  // Password checks (Argon2id: `hash.memory_kib` and a core's time each)
+  // running at once in this process; sign-ins beyond it are refused with
+  // ResourceExhausted instead of queueing.
+  int max_concurrent_hashes = 4;
   PasswordHashParams hash;
 };
 
@@ -70,10 +76,14 @@ class AdminAccounts {
   StatusOr<std::vector<std::string>> ListUsers();
 
   // Checks the password and opens a session. Returns the cookie value.
-  // Unauthenticated "wrong user name or password" for an unknown user or a
-  // wrong password (indistinguishable, same work); PermissionDenied when the
-  // account is locked (the message says for how long). Failures and lock-outs
-  // are audited.
+  // One Unauthenticated answer for an unknown user, a wrong password and a
+  // locked account (indistinguishable, same work; the message states the
+  // lock-out policy). The lock-out is atomic: at most `lockout_failures`
+  // wrong passwords are ever checked before the account locks, however many
+  // attempts run at once, and a correct password is refused while the
+  // account is locked, including a lock that concurrent failures set during
+  // its own check. ResourceExhausted when `max_concurrent_hashes` checks are
+  // already running. Failures and lock-outs are audited.
   StatusOr<Secret> SignIn(const std::string& user, const Secret& password, const std::string& client_ip);
 
   // The session of a cookie value, refreshing its idle timer. NotFound when
@@ -96,6 +106,23 @@ class AdminAccounts {
   AuditLog& audit_;
   Clock& clock_;
   Random& random_;
+  // Counts the password checks running in this process (see SignIn).
+  class HashSlot {
+   public:
+    HashSlot(std::atomic<int>& n, int max) : n_(n), held_(n.fetch_add(1) < max) {}
+    ~HashSlot() { n_.fetch_sub(1); }
+    bool held() const { return held_; }
+
+   private:
+    std::atomic<int>& n_;
+    const bool held_;
+  };
+  Status Refused() const;
+
+  std::atomic<int> hashes_in_flight_{0};
+  std::once_flag slot_prefix_once_;
+  std::string slot_prefix_;  // random per instance: slot ids differ across replicas
+  std::atomic<uint64_t> slot_counter_{0};
   std::once_flag dummy_once_;
   std::string dummy_hash_;  // verified against for unknown users (equal work)
 };

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
 #include "store/store.h"
 #include "store/memory/memory_store.h"
 
@@ -68,15 +74,72 @@ TEST_F(AdminAccountsTest, WrongPasswordAndUnknownUserLookTheSame) {
 
 TEST_F(AdminAccountsTest, LocksAfterRepeatedFailuresThenUnlocks) {
   for (int i = 0; i < 3; ++i) EXPECT_FALSE(accounts_->SignIn("ana", Secret("wrong password!!"), "ip").ok());
-  // Locked: even the right password is refused, and the page says why.
+  // Locked: even the right password is refused. The answer is the one an
+  // unknown user gets (it reveals neither names nor locks) and states the
+  // policy.
   auto locked = accounts_->SignIn("ana", Secret("a long enough password"), "ip");
-  EXPECT_EQ(locked.status().code(), StatusCode::kPermissionDenied);
+  auto unknown = accounts_->SignIn("nobody", Secret("a long enough password"), "ip");
+  EXPECT_EQ(locked.status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(locked.status().code(), unknown.status().code());
+  EXPECT_EQ(locked.status().message(), unknown.status().message());
   EXPECT_NE(locked.status().message().find("15 minutes"), std::string::npos) << locked.status().message();
   clock_.Advance(std::chrono::seconds(901));
   EXPECT_TRUE(accounts_->SignIn("ana", Secret("a long enough password"), "ip").ok());
   auto actions = Actions();
   EXPECT_NE(std::find(actions.begin(), actions.end(), "user.locked"), actions.end());
   EXPECT_NE(std::find(actions.begin(), actions.end(), "user.login_refused_locked"), actions.end());
+}
+
+// Many sign-ins at once on a fresh account, all wrong but one: no more wrong
+// passwords are checked than the lock-out allows (the lock is taken before
+// the slow check, not after it), and whatever the interleaving the account
+// ends locked or signed in, never both past the limit.
+TEST_F(AdminAccountsTest, ConcurrentSignInsCannotCheckMoreWrongPasswordsThanTheLimit) {
+  AccountOptions o = accounts_->options();
+  o.max_concurrent_hashes = 1000;
+  AdminAccounts accounts(o, *store_, audit_, clock_, random_);
+  constexpr int kThreads = 40;
+  std::vector<std::thread> threads;
+  std::atomic<int> signed_in{0};
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      Secret pw(i == kThreads / 2 ? "a long enough password" : "wrong password!!");
+      if (accounts.SignIn("ana", pw, "ip").ok()) ++signed_in;
+    });
+  for (auto& t : threads) t.join();
+  int wrong_checked = 0;
+  for (const auto& e : *audit_.List())
+    if ((e.action == "user.login_failed" || e.action == "user.locked") && e.after.dump().find("wrong password") != std::string::npos)
+      ++wrong_checked;
+  EXPECT_LE(wrong_checked, o.lockout_failures);
+  EXPECT_LE(signed_in.load(), 1);
+  // Checks in progress leave no slot behind.
+  auto raw = store_->Get("admin_user", "ana");
+  ASSERT_TRUE(raw.ok());
+  auto rec = nlohmann::json::parse(*raw);
+  EXPECT_TRUE(rec["pending"].empty()) << *raw;
+}
+
+// A lock written by another replica (straight into the shared store) is
+// honoured: the correct password is refused, with the common answer.
+TEST_F(AdminAccountsTest, ALockSetByAnotherReplicaRefusesTheCorrectPassword) {
+  for (int i = 0; i < 2; ++i) EXPECT_FALSE(accounts_->SignIn("ana", Secret("wrong password!!"), "ip").ok());
+  auto raw = store_->Get("admin_user", "ana");
+  auto rec = nlohmann::json::parse(*raw);
+  rec["locked_until"] = clock_.NowUnixSeconds() + 900;
+  ASSERT_TRUE(store_->Put("admin_user", "ana", rec.dump(), kNoExpiry).ok());
+  EXPECT_EQ(accounts_->SignIn("ana", Secret("a long enough password"), "ip").status().code(),
+            StatusCode::kUnauthenticated);
+}
+
+TEST_F(AdminAccountsTest, PasswordChecksBeyondTheConcurrencyBoundAreRefusedNotQueued) {
+  AccountOptions o = accounts_->options();
+  o.max_concurrent_hashes = 0;  // every check is "beyond the bound"
+  AdminAccounts accounts(o, *store_, audit_, clock_, random_);
+  auto r = accounts.SignIn("ana", Secret("a long enough password"), "ip");
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  // Refused before any work: nothing audited, nothing counted.
+  EXPECT_TRUE(accounts_->SignIn("ana", Secret("a long enough password"), "ip").ok());
 }
 
 TEST_F(AdminAccountsTest, SuccessResetsTheFailureCount) {
