@@ -8,6 +8,7 @@
 #include "idp/admin/commands.h"
 #include "idp/commands.h"
 #include "idp/idp_server.h"
+#include "store/store.h"
 #include "tools/commands.h"
 
 namespace {

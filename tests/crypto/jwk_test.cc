@@ -23,6 +23,7 @@ using Json = nlohmann::json;
 using KeyList = std::vector<std::shared_ptr<const PublicKey>>;
 using testing::KeyFor;
 using testing::kAllAlgs;
+using testing::EncodePrivate;
 
 const Json kClaims = {{"iss", "https://bridge.test"}, {"sub", "alice"}, {"n", 7}};
 

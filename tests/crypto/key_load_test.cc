@@ -23,17 +23,7 @@ using Json = nlohmann::json;
 using KeyList = std::vector<std::shared_ptr<const PublicKey>>;
 
 const Json kClaims = {{"iss", "https://bridge.test"}, {"sub", "alice"}, {"n", 7}};
-std::string EncodePrivate(EVP_PKEY* pkey, const char* structure) {
-  OSSL_ENCODER_CTX* ctx =
-      OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "PEM", structure, nullptr);
-  unsigned char* data = nullptr;
-  size_t len = 0;
-  bool ok = ctx && OSSL_ENCODER_to_data(ctx, &data, &len) == 1;
-  OSSL_ENCODER_CTX_free(ctx);
-  std::string out = ok ? std::string(reinterpret_cast<char*>(data), len) : std::string();
-  OPENSSL_free(data);
-  return out;
-}
+using testing::EncodePrivate;
 
 TEST(KeyLoadTest, Pkcs8PemRoundTrip) {
   for (const auto& key : {Keys().rsa, Keys().ec, Keys().ed}) {

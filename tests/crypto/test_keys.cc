@@ -1,5 +1,6 @@
 #include "tests/crypto/test_keys.h"
 
+#include <openssl/encoder.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
@@ -113,6 +114,18 @@ std::shared_ptr<SigningKey> KeyFor(JwsAlg alg) {
       return Keys().ed;
   }
   return nullptr;
+}
+
+std::string EncodePrivate(EVP_PKEY* pkey, const char* structure) {
+  OSSL_ENCODER_CTX* ctx =
+      OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "PEM", structure, nullptr);
+  unsigned char* data = nullptr;
+  size_t len = 0;
+  bool ok = ctx && OSSL_ENCODER_to_data(ctx, &data, &len) == 1;
+  OSSL_ENCODER_CTX_free(ctx);
+  std::string out = ok ? std::string(reinterpret_cast<char*>(data), len) : std::string();
+  OPENSSL_free(data);
+  return out;
 }
 
 }  // namespace certme::testing

@@ -26,6 +26,10 @@ const TestKeys& Keys();
 inline const std::vector<JwsAlg> kAllAlgs = {JwsAlg::kRS256, JwsAlg::kPS256, JwsAlg::kES256, JwsAlg::kEdDSA};
 std::shared_ptr<SigningKey> KeyFor(JwsAlg alg);
 
+// The private key as PEM in OpenSSL encoder `structure` ("PrivateKeyInfo",
+// "type-specific", …); empty on failure.
+std::string EncodePrivate(EVP_PKEY* pkey, const char* structure);
+
 // Self-signed X.509 v3 certificate for `pkey`, DER, valid for one hour.
 std::string SelfSignedCertDer(EVP_PKEY* pkey, const std::string& common_name);
 std::string DerToPem(const std::string& cert_der);
