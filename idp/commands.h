@@ -12,14 +12,8 @@ int RunDemoCommand(const std::vector<std::string>& args);
 int RunConfigCommand(const std::vector<std::string>& args);
 int RunVersionCommand(const std::vector<std::string>& args);
 // `certme admin`: console accounts (idp/admin/commands.h) over the server's
-// Store, and the ledger administration below.
+// Store, and the ledger administration (RunLedgerAdminCommand,
+// tools/commands.h). The other ledger programs are in tools/commands.h.
 int RunAdminCommands(const std::vector<std::string>& args);
-
-// The ledger programs (tools/ledger_commands.cc).
-int RunLedgerCommand(const std::vector<std::string>& args);
-int RunAdminCommand(const std::vector<std::string>& args);
-int RunValidatorCommand(const std::vector<std::string>& args);
-int RunWalletCommand(const std::vector<std::string>& args);
-int RunProviderCommand(const std::vector<std::string>& args);
 
 }  // namespace certme

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "idp/commands.h"
+#include "tools/commands.h"
 
 namespace {
 

@@ -16,9 +16,9 @@
 #include "idp/admin/accounts.h"
 #include "idp/admin/audit_log.h"
 #include "idp/admin/mount.h"
-#include "idp/commands.h"
 #include "idp/config/config.h"
 #include "idp/store/store.h"
+#include "tools/commands.h"
 
 namespace certme {
 namespace {
@@ -163,10 +163,10 @@ int RunAdminDispatch(const std::vector<std::string>& args, const StoreOpener& op
       if (args[0] == s) return RunConsoleSub(args, open_store);
   if (args.empty() || args[0] == "--help" || args[0] == "-h") {
     std::fputs(kConsoleHelp, stdout);
-    int rc = RunAdminCommand(args);
+    int rc = RunLedgerAdminCommand(args);
     return args.empty() ? 2 : rc;
   }
-  return RunAdminCommand(args);
+  return RunLedgerAdminCommand(args);
 }
 
 }  // namespace certme

@@ -1,6 +1,6 @@
 // `certme admin`: console subcommands (create-user, create-token,
 // list-users, audit), every other subcommand goes to the ledger
-// administration of tools/ (RunAdminCommand).
+// administration of tools/ (RunLedgerAdminCommand, tools/commands.h).
 #pragma once
 
 #include <functional>
