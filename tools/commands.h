@@ -1,7 +1,9 @@
-// Entry points of the programs around the ledger (`certme ledger | admin |
-// validator | wallet | provider`), dispatched by cmd/main.cc. Each returns
-// the process exit code: 0 success, 1 refused or failed, 2 usage or
-// configuration error.
+// Entry points of the programs around the ledger, built into the certme
+// binary (dispatched by cmd/main.cc; `certme admin` sends the console's
+// account commands to idp/admin/commands.h and the rest here). Each takes
+// the arguments after its command word and returns the process exit code:
+// 0 success, 1 refused or failed, 2 usage or configuration error. Results go to stdout (one fact a line);
+// problems to stderr.
 #pragma once
 
 #include <string>
@@ -9,12 +11,16 @@
 
 namespace certme {
 
+// `certme ledger init/deploy/keygen/info/verify/events` (tools/ledger_command.cc).
 int RunLedgerCommand(const std::vector<std::string>& args);
-// The scheme administrator's ledger acts (`certme admin` less the console's
-// account commands, which are idp/admin/commands.h).
+// The ledger part of `certme admin`: authorize-validator/…/revoke-eid
+// (tools/admin_command.cc).
 int RunLedgerAdminCommand(const std::vector<std::string>& args);
+// `certme validator enroll/serve` (tools/validator_command.cc).
 int RunValidatorCommand(const std::vector<std::string>& args);
+// `certme wallet create/import/show/consent/history/approve` (tools/wallet_command.cc).
 int RunWalletCommand(const std::vector<std::string>& args);
+// `certme provider request` (tools/provider_command.cc).
 int RunProviderCommand(const std::vector<std::string>& args);
 
 }  // namespace certme
