@@ -52,21 +52,21 @@ struct TestError {
   int code = 0;
 };
 
-Result<int, TestError> Half(int n) {
+Result<int, TestError> HalfOrOdd(int n) {
   if (n % 2 != 0) return TestError{n};
   return n / 2;
 }
 
-Result<int, TestError> Quarter(int n) {
-  CERTME_ASSIGN_OR_RETURN(int h, Half(n));
-  return Half(h);
+Result<int, TestError> QuarterOrOdd(int n) {
+  CERTME_ASSIGN_OR_RETURN(int h, HalfOrOdd(n));
+  return HalfOrOdd(h);
 }
 
 TEST(Result, CarriesAValueOrItsOwnErrorType) {
-  auto ok = Quarter(8);
+  auto ok = QuarterOrOdd(8);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(*ok, 2);
-  auto odd = Quarter(6);  // 6 → 3 → error 3
+  auto odd = QuarterOrOdd(6);  // 6 → 3 → error 3
   ASSERT_FALSE(odd.ok());
   EXPECT_EQ(odd.error().code, 3);
   StatusOr<int> s = 1;
