@@ -1,4 +1,6 @@
 // Status and StatusOr: errors as values on every request path (docs/ARCHITECTURE.md rule 4).
+// StatusOr<T> is Result<T, Status> (common/result.h), which also brings
+// CERTME_ASSIGN_OR_RETURN.
 //
 // A Status carries a code, a message that is safe to show a client, and an
 // optional internal detail that goes to logs only (node-oidc-provider's
@@ -8,7 +10,8 @@
 #include <optional>
 #include <string>
 #include <utility>
-#include <variant>
+
+#include "common/result.h"
 
 namespace certme {
 
@@ -62,30 +65,9 @@ inline Status DeadlineExceeded(std::string m, std::string d = {}) { return {Stat
 inline Status Unavailable(std::string m, std::string d = {}) { return {StatusCode::kUnavailable, std::move(m), std::move(d)}; }
 inline Status Internal(std::string m, std::string d = {}) { return {StatusCode::kInternal, std::move(m), std::move(d)}; }
 
-// Either a value or a non-OK Status.
+// Either a value or a non-OK Status. status() is OK when there is a value.
 template <typename T>
-class [[nodiscard]] StatusOr {
- public:
-  StatusOr(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  StatusOr(Status status) : v_(std::move(status)) {}    // NOLINT: REQUIRES: !status.ok()
-
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  const Status& status() const {
-    static const Status kOkStatus;
-    return ok() ? kOkStatus : std::get<Status>(v_);
-  }
-  // REQUIRES: ok()
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
- private:
-  std::variant<T, Status> v_;
-};
+using StatusOr = Result<T, Status>;
 
 }  // namespace certme
 
@@ -95,12 +77,3 @@ class [[nodiscard]] StatusOr {
     ::certme::Status _st = (expr);          \
     if (!_st.ok()) return _st;              \
   } while (0)
-
-#define CERTME_CONCAT_INNER(a, b) a##b
-#define CERTME_CONCAT(a, b) CERTME_CONCAT_INNER(a, b)
-#define CERTME_ASSIGN_OR_RETURN(lhs, expr) \
-  CERTME_ASSIGN_OR_RETURN_IMPL(CERTME_CONCAT(_sor_, __LINE__), lhs, expr)
-#define CERTME_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                                 \
-  if (!tmp.ok()) return tmp.status();                \
-  lhs = std::move(tmp).value()

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include <kainjow/mustache.hpp>
-#include <openssl/evp.h>
 
 #include "common/log.h"
+#include "crypto/hash.h"
 
 namespace certme {
 
@@ -151,13 +151,8 @@ StatusOr<std::shared_ptr<const TemplateSet>> TemplateSet::Make(
   auto css = set->files_.find("static/certme.css");
   if (css == set->files_.end()) return InvalidArgument("stylesheet static/certme.css is missing");
   set->style_ = css->second;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(set->style_.data(), set->style_.size(), digest, &len, EVP_sha256(), nullptr) != 1)
-    return Internal("stylesheet could not be hashed");
   // CSP3 §8.4: the hash of the <style> element's text, base64.
-  set->style_src_ = "style-src 'sha256-" +
-                    Base64Encode(std::string_view(reinterpret_cast<const char*>(digest), len)) + "'";
+  set->style_src_ = "style-src 'sha256-" + Base64Encode(Sha256(set->style_)) + "'";
   return std::shared_ptr<const TemplateSet>(std::move(set));
 }
 

@@ -17,7 +17,9 @@
 #include <mutex>
 
 #include "common/encoding.h"
+#include "crypto/certificate.h"
 #include "crypto/evp.h"
+#include "crypto/hash.h"
 #include "crypto/jose.h"
 #include "crypto/openssl_util.h"
 
@@ -34,23 +36,6 @@ constexpr int kMinRsaBits = 2048;
 constexpr int kMaxRsaBits = 8192;
 constexpr size_t kMaxKeyFileSize = 1 << 20;
 constexpr size_t kMaxJwksKeys = 100;
-
-// Fetched once: EVP_sha256() is an implicit fetch (a provider lookup under a
-// lock) on every use in OpenSSL 3. Never freed: lives as long as the process.
-const EVP_MD* Sha256() {
-  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
-  return md;
-}
-
-std::string Sha256Of(std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out, &len, Sha256(), nullptr) != 1) {
-    TakeOpenSslErrors();
-    return {};
-  }
-  return std::string(reinterpret_cast<char*>(out), len);
-}
 
 // PEM password callback. Without a Secret it refuses, so an encrypted PEM
 // fails instead of OpenSSL's default of prompting on the terminal.
@@ -155,7 +140,7 @@ StatusOr<nlohmann::json> PublicMembers(EVP_PKEY* pkey, KeyKind kind) {
 // whitespace, and all member values are base64url/ASCII, so dump() is the
 // canonical form.
 std::string ThumbprintOfMembers(const nlohmann::json& members) {
-  return Base64UrlEncode(Sha256Of(members.dump()));
+  return Base64UrlEncode(Sha256(members.dump()));
 }
 
 nlohmann::json RequiredMembers(const nlohmann::json& jwk) {
@@ -178,7 +163,7 @@ bool SetPss(EVP_PKEY_CTX* pctx) {
   // RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the hash (32).
   return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
          EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) > 0 &&
-         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, Sha256()) > 0;
+         EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, Sha256Md()) > 0;
 }
 
 // RFC 7518 §3.4: ES256 signatures are R || S, each 32 octets big-endian;
@@ -320,7 +305,7 @@ class KeyCore {
     return false;
   }
   // Ed25519 signs the message itself (RFC 8032 PureEdDSA): no digest.
-  const EVP_MD* Digest() const { return kind_ == KeyKind::kEd25519 ? nullptr : Sha256(); }
+  const EVP_MD* Digest() const { return kind_ == KeyKind::kEd25519 ? nullptr : Sha256Md(); }
 
   PkeyPtr pkey_;
   KeyKind kind_ = KeyKind::kRsa;
@@ -505,37 +490,10 @@ const std::string* StringMember(const nlohmann::json& j, const char* name) {
   return &it->get_ref<const std::string&>();
 }
 
-StatusOr<X509Ptr> ParseCertificate(std::string_view pem_or_der) {
-  X509Ptr cert;
-  if (pem_or_der.find("-----BEGIN") != std::string_view::npos) {
-    BioPtr bio = MemBio(pem_or_der);
-    cert.reset(PEM_read_bio_X509(bio.get(), nullptr, PasswordCallback, nullptr));
-  } else {
-    const unsigned char* p = U8(pem_or_der);
-    cert.reset(d2i_X509(nullptr, &p, static_cast<long>(pem_or_der.size())));
-    if (cert && p != U8(pem_or_der) + pem_or_der.size())
-      return InvalidArgument("trailing bytes after DER certificate");
-  }
-  if (!cert) return InvalidArgument("not an X.509 certificate", TakeOpenSslErrors());
-  return cert;
-}
-
-StatusOr<std::string> CertificateDer(X509* cert) {
-  int len = i2d_X509(cert, nullptr);
-  if (len <= 0) return Internal("cannot encode certificate", TakeOpenSslErrors());
-  std::string der(static_cast<size_t>(len), '\0');
-  auto* p = reinterpret_cast<unsigned char*>(der.data());
-  if (i2d_X509(cert, &p) != len) return Internal("cannot encode certificate", TakeOpenSslErrors());
-  return der;
-}
-
-StatusOr<std::shared_ptr<PublicKey>> PublicKeyFromCertificate(X509* cert, std::string kid) {
-  if (kid.empty()) {
-    // x5t#S256 (RFC 7517 §4.9): base64url SHA-256 of the DER certificate.
-    CERTME_ASSIGN_OR_RETURN(std::string der, CertificateDer(cert));
-    kid = Base64UrlEncode(Sha256Of(der));
-  }
-  PkeyPtr pkey(X509_get_pubkey(cert));
+StatusOr<std::shared_ptr<PublicKey>> PublicKeyFromCertificate(const Certificate& cert, std::string kid) {
+  // x5t#S256 (RFC 7517 §4.9): base64url SHA-256 of the DER certificate.
+  if (kid.empty()) kid = Base64UrlEncode(cert.sha256);
+  PkeyPtr pkey(X509_get_pubkey(cert.x509.get()));
   if (!pkey) return InvalidArgument("certificate key not readable", TakeOpenSslErrors());
   return MakePublicKey(std::move(pkey), std::move(kid));
 }
@@ -718,8 +676,8 @@ StatusOr<std::vector<std::shared_ptr<const PublicKey>>> ParsePublicKeyJwks(
 
 StatusOr<std::shared_ptr<PublicKey>> ParsePublicKeyPem(std::string_view pem, std::string kid) {
   if (pem.find("-----BEGIN CERTIFICATE-----") != std::string_view::npos) {
-    CERTME_ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(pem));
-    return PublicKeyFromCertificate(cert.get(), std::move(kid));
+    CERTME_ASSIGN_OR_RETURN(Certificate cert, ParseCertificate(pem));
+    return PublicKeyFromCertificate(cert, std::move(kid));
   }
   BioPtr bio = MemBio(pem);
   PkeyPtr pkey(PEM_read_bio_PUBKEY(bio.get(), nullptr, PasswordCallback, nullptr));
@@ -728,8 +686,8 @@ StatusOr<std::shared_ptr<PublicKey>> ParsePublicKeyPem(std::string_view pem, std
 }
 
 StatusOr<std::shared_ptr<PublicKey>> ParsePublicKeyFromCertificate(std::string_view pem_or_der) {
-  CERTME_ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(pem_or_der));
-  return PublicKeyFromCertificate(cert.get(), "");
+  CERTME_ASSIGN_OR_RETURN(Certificate cert, ParseCertificate(pem_or_der));
+  return PublicKeyFromCertificate(cert, "");
 }
 
 std::string JwkThumbprint(const PublicKey& key) {

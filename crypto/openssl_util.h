@@ -32,6 +32,13 @@ using EcdsaSigPtr = std::unique_ptr<ECDSA_SIG, Deleter<ECDSA_SIG_free>>;
 using ParamBldPtr = std::unique_ptr<OSSL_PARAM_BLD, Deleter<OSSL_PARAM_BLD_free>>;
 using ParamPtr = std::unique_ptr<OSSL_PARAM, Deleter<OSSL_PARAM_free>>;
 
+// Fetched once: EVP_sha256() is an implicit fetch (a provider lookup under a
+// lock) on every use in OpenSSL 3. Never freed: lives as long as the process.
+inline const EVP_MD* Sha256Md() {
+  static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  return md;
+}
+
 // Drains this thread's OpenSSL error queue and returns it as one line, for a
 // Status detail. Every failure path calls it: a stale error left on the queue
 // would be reported later by an unrelated caller (libcurl, xmlsec) on the

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "crypto/certificate.h"
 #include "crypto/evp.h"
 #include "protocols/saml/dsig.h"
 
@@ -29,17 +30,18 @@ StatusOr<std::string> DevCertificate(const std::string& dir, const SigningKey& k
   auto path = std::filesystem::path(dir) / "saml-idp-cert.pem";
   if (auto pem = ReadFile(path.string()); pem.ok()) {
     auto pub = ParsePublicKeyFromCertificate(*pem);
-    auto der = saml::CertificateToDer(*pem);
-    if (pub.ok() && der.ok() && (*pub)->ToPem() == key.ToPem()) return *der;
+    auto cert = ParseCertificate(*pem);
+    if (pub.ok() && cert.ok() && (*pub)->ToPem() == key.ToPem()) return cert->der;
   }
   CERTME_ASSIGN_OR_RETURN(std::string der,
                           saml::MakeSelfSignedCertificate(BorrowEvpPkey(key), "certME bridge (development)",
-                                                          SystemClock().NowUnixSeconds() - 3600, 3650));
+                                                          SystemClock().NowUnixSeconds() - 3600, 3650,
+                                                          SystemRandom()));
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   std::ofstream out(path, std::ios::trunc);
   if (!out) return Unavailable("cannot write " + path.string());
-  out << saml::CertificateDerToPem(der);
+  out << CertificateDerToPem(der);
   return der;
 }
 
@@ -56,7 +58,8 @@ StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, Ke
     CERTME_ASSIGN_OR_RETURN(auto key, LoadSigningKeyPem(c.saml.signing_key_file, "saml"));
     if (!key->Supports(JwsAlg::kRS256)) return InvalidArgument("saml.signing_key_file: an RSA key is required");
     CERTME_ASSIGN_OR_RETURN(std::string pem, ReadFile(c.saml.certificate_file));
-    CERTME_ASSIGN_OR_RETURN(signer.certificate_der, saml::CertificateToDer(pem));
+    CERTME_ASSIGN_OR_RETURN(Certificate cert, ParseCertificate(pem));
+    signer.certificate_der = std::move(cert.der);
     signer.key = std::move(key);
   } else {
     if (!c.dev_mode && c.saml.enabled)

@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/secret.h"
+#include "crypto/hash.h"
 #include "store/store.h"
 
 namespace certme {
@@ -60,8 +64,9 @@ Status SaveLoginResult(Store& store, const LoginResult& r, int64_t ttl_seconds) 
   return store.Put(kResultNs, r.txn, j.dump(), std::chrono::seconds(ttl_seconds));
 }
 
-StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn) {
-  CERTME_ASSIGN_OR_RETURN(std::string raw, store.Consume(kResultNs, txn));
+namespace {
+
+StatusOr<LoginResult> ParseLoginResult(std::string_view raw) {
   auto j = nlohmann::json::parse(raw, nullptr, false);
   if (!j.is_object()) return Internal("login result unreadable", "bad json in store");
   LoginResult r;
@@ -78,6 +83,71 @@ StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn) {
     return Internal("login result unreadable", e.what());
   }
   return r;
+}
+
+// NotFound is the caller's to word; any other store error is an outage.
+ResumeFailure StoreFailure(const ResumeSpec& spec, std::string_view what, const Status& st,
+                           ResumeFailure not_found) {
+  if (st.code() == StatusCode::kNotFound) return not_found;
+  LogError("login resume: store failed", {{"protocol", spec.protocol}, {"record", what}, {"detail", st.ToString()}});
+  return ResumeFailure::kUnavailable;
+}
+
+}  // namespace
+
+StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn) {
+  CERTME_ASSIGN_OR_RETURN(std::string raw, store.Consume(kResultNs, txn));
+  return ParseLoginResult(raw);
+}
+
+int ResumeFailureStatus(ResumeFailure failure) {
+  switch (failure) {
+    case ResumeFailure::kLoginExpired:
+    case ResumeFailure::kWrongBrowser:
+    case ResumeFailure::kLoginUnfinished:
+      return 400;
+    case ResumeFailure::kServerError:
+      return 500;
+    case ResumeFailure::kUnavailable:
+      return 503;
+  }
+  return 500;
+}
+
+void MarkResumeFailure(HttpResponse& page, ResumeFailure failure) {
+  page.status = ResumeFailureStatus(failure);
+  // The same hint the HTTP server gives for a backend outage.
+  if (failure == ResumeFailure::kUnavailable) page.headers.Set("Retry-After", "5");
+}
+
+Result<ResumedLogin, ResumeFailure> ResumeLogin(Store& store, const HttpRequest& req, const ResumeSpec& spec) {
+  if (ParamCount(req.query, kResumeTxnParam) != 1) return ResumeFailure::kLoginExpired;
+  std::string txn = *req.Query(kResumeTxnParam);
+  if (txn.empty() || txn.size() > kMaxTxnLength) return ResumeFailure::kLoginExpired;
+
+  auto pending = store.Get(spec.pending_ns, txn);
+  if (!pending.ok()) return StoreFailure(spec, "pending", pending.status(), ResumeFailure::kLoginExpired);
+  std::optional<std::string> browser_hash = spec.read_pending(*pending);
+  if (!browser_hash) {
+    LogError("login resume: pending record unreadable", {{"protocol", spec.protocol}});
+    return ResumeFailure::kServerError;
+  }
+  // The browser that started the login must be the one finishing it;
+  // otherwise a victim could be logged in as someone else (login CSRF).
+  auto browser = req.Cookie(spec.browser_cookie);
+  if (!browser || !ConstantTimeEquals(Sha256Hex(*browser), *browser_hash)) return ResumeFailure::kWrongBrowser;
+
+  auto raw = store.Consume(kResultNs, txn);
+  if (!raw.ok()) return StoreFailure(spec, "result", raw.status(), ResumeFailure::kLoginUnfinished);
+  auto result = ParseLoginResult(*raw);
+  if (!result.ok()) {
+    LogError("login resume: login result unreadable", {{"protocol", spec.protocol}, {"detail", result.status().ToString()}});
+    return ResumeFailure::kServerError;
+  }
+  // Single use: of two concurrent resumes only one continues.
+  auto consumed = store.Consume(spec.pending_ns, txn);
+  if (!consumed.ok()) return StoreFailure(spec, "pending", consumed.status(), ResumeFailure::kLoginExpired);
+  return ResumedLogin{std::move(txn), std::move(result).value()};
 }
 
 }  // namespace certme

@@ -5,18 +5,22 @@
 // authenticator (the certME wallet login; a development double in tests and
 // dev mode) owns the pages from there on. When the user is authenticated it
 // stores a LoginResult with SaveLoginResult and sends the browser to
-// `resume_url`; the protocol then calls TakeLoginResult (consume-once) and
-// finishes its flow. Neither side sees the other's internals, and the
+// `resume_url`; the protocol then calls ResumeLogin (which takes the result,
+// consume-once) and finishes its flow. Neither side sees the other's internals, and the
 // result crosses through the Store, so replicas can share a login.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/http_message.h"
 #include "common/status.h"
+#include "protocols/eidas.h"
 
 namespace certme {
 
@@ -30,7 +34,7 @@ struct LoginRequest {
   std::vector<std::string> attributes;  // catalogue keys the service asks for
   std::string ui_locale = "ro";  // ro | ru | en
   std::string login_hint;        // optional
-  std::string acr = "http://eidas.europa.eu/LoA/substantial";
+  std::string acr = std::string(eidas::kLoaSubstantial);
   bool force_authn = false;      // prompt=login / ForceAuthn
   std::string resume_url;        // where to send the browser when done
   int64_t expires_at = 0;        // unix seconds
@@ -73,5 +77,84 @@ StatusOr<LoginRequest> LoadLoginRequest(Store& store, std::string_view txn);
 Status SaveLoginResult(Store& store, const LoginResult& result, int64_t ttl_seconds);
 // Consume-once: a second call for the same txn is NotFound.
 StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn);
+
+// ---- Taking back a finished login at a protocol's resume URL ----
+
+// The query parameter of `resume_url` that names the login.
+inline constexpr std::string_view kResumeTxnParam = "txn";
+inline constexpr size_t kMaxTxnLength = 128;
+
+// Why a resume cannot go on. The protocol renders its own page for each,
+// with ResumeFailureStatus() as the HTTP status.
+enum class ResumeFailure {
+  kLoginExpired,     // txn missing, repeated or malformed, or no such pending login (any more): 400
+  kWrongBrowser,     // another browser than the one that started the login: 400
+  kLoginUnfinished,  // the login step has stored no result for it (yet, or any more): 400
+  kServerError,      // a stored record is unreadable: 500
+  kUnavailable,      // the store failed; the user may retry: 503 with Retry-After
+};
+
+// 400, 500 or 503 (see ResumeFailure).
+int ResumeFailureStatus(ResumeFailure failure);
+// Sets `page`'s status to ResumeFailureStatus(failure), and Retry-After
+// (RFC 9110 §10.2.3) for kUnavailable.
+void MarkResumeFailure(HttpResponse& page, ResumeFailure failure);
+
+// A protocol's own page for each failure (its page enum); kServerError and
+// kUnavailable share the generic server-error page.
+template <typename Page>
+struct ResumePages {
+  Page login_expired;
+  Page wrong_browser;
+  Page login_unfinished;
+  Page server_error;
+
+  Page For(ResumeFailure failure) const {
+    switch (failure) {
+      case ResumeFailure::kLoginExpired:
+        return login_expired;
+      case ResumeFailure::kWrongBrowser:
+        return wrong_browser;
+      case ResumeFailure::kLoginUnfinished:
+        return login_unfinished;
+      case ResumeFailure::kServerError:
+      case ResumeFailure::kUnavailable:
+        break;
+    }
+    return server_error;
+  }
+};
+
+// The answer to a failed ResumeLogin: `render(status, page)` draws the
+// protocol's page; MarkResumeFailure adds what the failure needs.
+template <typename Page, typename Render>
+HttpResponse ResumeFailurePage(ResumeFailure failure, const ResumePages<Page>& pages, Render&& render) {
+  HttpResponse r = render(ResumeFailureStatus(failure), pages.For(failure));
+  MarkResumeFailure(r, failure);
+  return r;
+}
+
+struct ResumeSpec {
+  std::string_view protocol;        // "oidc" | "saml", for logs
+  std::string_view pending_ns;      // Store namespace of the protocol's pending record, keyed by txn
+  std::string_view browser_cookie;  // the cookie whose Sha256Hex the pending record keeps
+  // Parses the pending record (the caller keeps what it needs from it) and
+  // returns the browser hash stored with it; nullopt when unreadable.
+  std::function<std::optional<std::string>(std::string_view record)> read_pending;
+};
+
+struct ResumedLogin {
+  std::string txn;
+  LoginResult result;
+};
+
+// The common opening of OIDC's and SAML's resume: reads the txn from the
+// query, loads the pending record, checks that the browser which started the
+// login is the one finishing it (login CSRF), takes the LoginResult
+// (consume-once) and consumes the pending record (of two concurrent resumes
+// only one goes on). A store error other than NotFound is kUnavailable
+// (logged), never kLoginExpired. On success the caller finishes its flow
+// with the result; the result may carry a login error (LoginResult::error).
+Result<ResumedLogin, ResumeFailure> ResumeLogin(Store& store, const HttpRequest& req, const ResumeSpec& spec);
 
 }  // namespace certme

@@ -18,7 +18,6 @@ namespace certme::bench::flow_detail {
 
 using Json = nlohmann::json;
 
-std::string Sha256(std::string_view data);
 bool IsRedirect(int status);
 // A JSON object body; a non-object or invalid body is nullopt.
 std::optional<Json> JsonObject(const std::string& body);

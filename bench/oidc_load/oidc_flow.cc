@@ -1,11 +1,10 @@
 #include "bench/oidc_load/oidc_flow.h"
 
-#include <openssl/evp.h>
-
 #include <chrono>
 
 #include "bench/oidc_load/flow_detail.h"
 #include "common/encoding.h"
+#include "crypto/hash.h"
 
 namespace certme::bench {
 namespace {
@@ -13,13 +12,6 @@ constexpr int kMaxRedirectHops = 8;
 }  // namespace
 
 namespace flow_detail {
-
-std::string Sha256(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
 
 bool IsRedirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;

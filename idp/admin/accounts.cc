@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "crypto/hash.h"
 #include "idp/admin/util.h"
 #include "store/store.h"
 

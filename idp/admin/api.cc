@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "crypto/hash.h"
 #include "idp/admin/console.h"
 #include "idp/admin/util.h"
 #include "idp/http/router.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "crypto/hash.h"
 #include "idp/admin/util.h"
 #include "store/store.h"
 

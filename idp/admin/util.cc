@@ -1,19 +1,10 @@
 #include "idp/admin/util.h"
 
-#include <openssl/evp.h>
-
 #include <ctime>
 
 #include "common/encoding.h"
 
 namespace certme::admin {
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
-  return HexEncode(std::string_view(reinterpret_cast<char*>(md), n));
-}
 
 std::string Rfc3339(int64_t unix_millis) {
   time_t t = static_cast<time_t>(unix_millis / 1000);

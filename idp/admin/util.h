@@ -7,7 +7,6 @@
 
 namespace certme::admin {
 
-std::string Sha256Hex(std::string_view data);  // lowercase hex
 // "2026-01-02T03:04:05Z" (UTC) from unix milliseconds.
 std::string Rfc3339(int64_t unix_millis);
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.

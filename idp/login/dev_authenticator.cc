@@ -5,14 +5,12 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/templates.h"
+#include "protocols/eidas.h"
 
 namespace certme {
 namespace {
 
 constexpr char kLoginPath[] = "/login/dev";
-// The level a real wallet login reaches (eIDAS substantial) and what it
-// used: a hardware-bound key and user presence (RFC 8176 "hwk", "user").
-constexpr char kAcr[] = "http://eidas.europa.eu/LoA/substantial";
 
 // Nothing loads, nothing frames the page (TemplateSet::PageCsp). No
 // form-action: the submission ends in redirects to the relying party, which
@@ -125,7 +123,9 @@ HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
     // Like the wallet, share only what the service asked for.
     for (const auto& key : request->attributes)
       if (auto a = it->attributes.find(key); a != it->attributes.end()) result.attributes[key] = a->second;
-    result.acr = kAcr;
+    // What a real wallet login reaches and uses: eIDAS substantial, with a
+    // hardware-bound key and user presence (RFC 8176 "hwk", "user").
+    result.acr = std::string(eidas::kLoaSubstantial);
     result.amr = {"hwk", "user"};
     result.auth_time = now;
   }

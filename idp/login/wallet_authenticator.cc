@@ -12,6 +12,7 @@
 #include "idp/login/qr_svg.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/eip712.h"
+#include "protocols/eidas.h"
 
 namespace certme {
 
@@ -29,7 +30,6 @@ constexpr size_t kMaxAnswerBytes = 64 * 1024;
 // Code records outlive the code's expiry by this much so that a late answer
 // gets `expired` (410), not `unknown_code` (404).
 constexpr int64_t kCodeGraceSeconds = 600;
-constexpr char kAcr[] = "http://eidas.europa.eu/LoA/substantial";
 
 // Outcomes (wallet_outcome values; never personal data).
 constexpr char kOk[] = "ok";
@@ -681,7 +681,7 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
   result.txn = p.txn;
   result.subject = ChecksumAddress(p.eid);
   for (const auto& d : p.attrs) result.attributes[d.name] = d.value;
-  result.acr = kAcr;
+  result.acr = std::string(eidas::kLoaSubstantial);
   result.amr = {"hwk", "user"};
   result.auth_time = clock_.NowUnixSeconds();
   if (Status st = SaveLoginResult(store_, result, p.login_ttl); !st.ok()) {

@@ -5,8 +5,9 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "crypto/hash.h"
+#include "protocols/eidas.h"
 #include "protocols/oidc/claims_request.h"
-#include "protocols/oidc/hash_util.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/pages.h"
 #include "protocols/oidc/provider.h"
@@ -338,7 +339,7 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   login.attributes = authz.attributes;
   login.ui_locale = lang;
   login.login_hint = ParamGet(p, kLoginHint).value_or("");
-  login.acr = std::string(kAcrSubstantial);  // the only level offered (acr_values_supported)
+  login.acr = std::string(eidas::kLoaSubstantial);  // the only level offered (acr_values_supported)
   login.force_authn = prompt_login || too_old || other_user;
   login.resume_url = AppendQuery(Url(kPathResume), {{std::string(kTxn), txn}});
   login.expires_at = Now() + opts_.login_ttl_seconds;
@@ -383,53 +384,43 @@ HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const
   return r;
 }
 
+// The pages for a resume that cannot go on (protocols/login.h).
+constexpr ResumePages<PageMessage> kResumePages{PageMessage::kLoginExpired, PageMessage::kWrongBrowser,
+                                                PageMessage::kLoginUnfinished, PageMessage::kServerError};
+
 // Where the login step sends the browser back: finish the authorization.
 HttpResponse OidcProvider::Resume(const HttpRequest& req) {
-  if (ParamCount(req.query, kTxn) != 1) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
-  std::string txn = *req.Query(kTxn);
-  if (txn.empty() || txn.size() > 128) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
-  auto raw = store_.Get(kAuthzNs, txn);
-  if (!raw.ok()) {
-    if (raw.status().code() == StatusCode::kNotFound) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
-    LogError("oidc pending authorization unreadable", {{"detail", raw.status().ToString()}});
-    return ErrorPage(500, "ro", PageMessage::kServerError);
-  }
-  auto authz = ParseAuthzRecord(*raw);
-  if (!authz) return ErrorPage(500, "ro", PageMessage::kServerError);
-  const std::string& lang = authz->ui_locale;
-  // The browser that started the authorization must be the one finishing
-  // it; otherwise a victim could be logged in as someone else (login CSRF).
-  auto browser = req.Cookie(kBrowserCookie);
-  if (!browser || !ConstantTimeEquals(Sha256Hex(*browser), authz->browser_hash))
-    return ErrorPage(400, lang, PageMessage::kWrongBrowser);
-  auto result = TakeLoginResult(store_, txn);
-  if (!result.ok()) {
-    if (result.status().code() == StatusCode::kNotFound)
-      return ErrorPage(400, lang, PageMessage::kLoginUnfinished);
-    LogError("oidc login result unreadable", {{"detail", result.status().ToString()}});
-    return ErrorPage(500, lang, PageMessage::kServerError);
-  }
-  // Single use: of two concurrent resumes only one continues.
-  if (!store_.Consume(kAuthzNs, txn).ok()) return ErrorPage(400, lang, PageMessage::kLoginExpired);
+  std::optional<AuthzRecord> authz;
+  ResumeSpec spec{"oidc", kAuthzNs, kBrowserCookie, [&](std::string_view record) -> std::optional<std::string> {
+                    authz = ParseAuthzRecord(record);
+                    if (!authz) return std::nullopt;
+                    return authz->browser_hash;
+                  }};
+  auto resumed = ResumeLogin(store_, req, spec);
+  const std::string lang = authz ? authz->ui_locale : "ro";
+  if (!resumed.ok())
+    return ResumeFailurePage(resumed.error(), kResumePages,
+                             [&](int status, PageMessage m) { return ErrorPage(status, lang, m); });
+  const LoginResult& result = resumed->result;
   auto client = clients_.Get(authz->client_id);
   if (!client.ok()) return ErrorPage(400, lang, PageMessage::kUnknownClient);
   AuthorizeTarget t{authz->redirect_uri, authz->response_mode, authz->state,
                     client->authorization_response_iss};
-  if (!result->error.empty()) return AuthorizationError(t, LoginFailure(result->error));
+  if (!result.error.empty()) return AuthorizationError(t, LoginFailure(result.error));
 
   int64_t now = Now();
-  int64_t auth_time = result->auth_time > 0 ? result->auth_time : now;
+  int64_t auth_time = result.auth_time > 0 ? result.auth_time : now;
   std::vector<SetCookie> cookies;
   std::string session_key;
   std::optional<SessionRecord> session;
   auto existing = LoadSession(req);
-  if (existing && existing->second.subject == result->subject) {
+  if (existing && existing->second.subject == result.subject) {
     // Same user again: refresh the authentication facts, keep sid and RPs.
     bool ok = UpdateSession(existing->first, [&](SessionRecord& s) {
       s.auth_time = auth_time;
-      s.acr = result->acr;
-      s.amr = result->amr;
-      for (const auto& [k, v] : result->attributes) s.attributes[k] = v;
+      s.acr = result.acr;
+      s.amr = result.amr;
+      for (const auto& [k, v] : result.attributes) s.attributes[k] = v;
       for (const auto& k : authz->attributes)
         if (!Contains(s.consented, k)) s.consented.push_back(k);
       s.expires_at = now + opts_.session_ttl_seconds;
@@ -444,11 +435,11 @@ HttpResponse OidcProvider::Resume(const HttpRequest& req) {
   if (!session) {
     SessionRecord s;
     s.sid = random_.Token(16);
-    s.subject = result->subject;
+    s.subject = result.subject;
     s.auth_time = auth_time;
-    s.acr = result->acr;
-    s.amr = result->amr;
-    s.attributes = result->attributes;
+    s.acr = result.acr;
+    s.amr = result.amr;
+    s.attributes = result.attributes;
     s.consented = authz->attributes;
     s.expires_at = now + opts_.session_ttl_seconds;
     std::string cookie = random_.Token();

@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "crypto/hash.h"
 #include "store/store.h"
-#include "protocols/oidc/hash_util.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 #include "protocols/yaml_json.h"
@@ -140,7 +140,7 @@ Status ValidateClient(const OidcClient& c) {
   return InvalidArgument("client " + c.client_id + ": " + all);
 }
 
-std::string HashClientSecret(std::string_view secret) { return oidc_internal::Sha256Hex(secret); }
+std::string HashClientSecret(std::string_view secret) { return Sha256Hex(secret); }
 
 nlohmann::json ClientToJson(const OidcClient& c) {
   return nlohmann::json{

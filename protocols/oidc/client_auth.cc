@@ -3,14 +3,15 @@
 // registered; using two methods at once is refused.
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 
 #include <cctype>
-#include <ctime>
 #include <memory>
+#include <optional>
 
 #include "common/log.h"
-#include "protocols/oidc/hash_util.h"
+#include "crypto/certificate.h"
+#include "crypto/hash.h"
+#include "crypto/openssl_ptr.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
@@ -61,30 +62,19 @@ bool AudienceContains(const nlohmann::json& aud, const std::vector<std::string>&
   return false;
 }
 
-struct X509Deleter {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct BioDeleter {
-  void operator()(BIO* b) const { BIO_free_all(b); }
-};
-using X509Ptr = std::unique_ptr<X509, X509Deleter>;
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+// Far above any real client certificate; bounds the parsing work a
+// forwarded header can cause.
+constexpr size_t kMaxClientCertificateBytes = 64 * 1024;
 
-X509Ptr ParseCertificatePem(std::string_view pem) {
-  if (pem.empty() || pem.size() > 64 * 1024) return nullptr;
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (!bio) return nullptr;
-  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-}
-
-// RFC 4514 string of the subject, as OpenSSL prints it with RFC 2253 flags.
-std::string SubjectDn(X509* cert) {
-  BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) < 0)
-    return {};
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio.get(), &data);
-  return n > 0 ? std::string(data, static_cast<size_t>(n)) : std::string();
+// The certificate a TLS terminator forwarded (PEM only); nullopt when absent,
+// oversized or unreadable.
+std::optional<Certificate> ParseClientCertificatePem(std::string_view pem) {
+  if (pem.empty() || pem.size() > kMaxClientCertificateBytes ||
+      pem.find("-----BEGIN") == std::string_view::npos)
+    return std::nullopt;
+  auto cert = ParseCertificate(pem);
+  if (!cert.ok()) return std::nullopt;
+  return std::move(cert).value();
 }
 
 // A comparable form of a DN string: attribute types uppercased, spaces
@@ -132,10 +122,10 @@ std::string NormalizeDn(std::string_view dn) {
 // The certificate's public key as a key without kid: its SubjectPublicKeyInfo
 // is re-read through PEM so that no certificate-derived kid gets attached.
 StatusOr<std::shared_ptr<PublicKey>> CertificateKeyWithoutKid(std::string_view cert_pem) {
-  X509Ptr cert = ParseCertificatePem(cert_pem);
+  auto cert = ParseClientCertificatePem(cert_pem);
   if (!cert) return InvalidArgument("certificate unreadable");
-  EVP_PKEY* pkey = X509_get0_pubkey(cert.get());
-  BioPtr bio(BIO_new(BIO_s_mem()));
+  EVP_PKEY* pkey = cert->public_key();
+  openssl::BioPtr bio(BIO_new(BIO_s_mem()));
   if (!pkey || !bio || PEM_write_bio_PUBKEY(bio.get(), pkey) != 1)
     return InvalidArgument("certificate key unreadable");
   char* data = nullptr;
@@ -304,23 +294,17 @@ OidcOr<OidcClient> OidcProvider::AuthenticatePrivateKeyJwt(
 // must hold. Validity dates are checked here as well.
 CheckResult OidcProvider::CheckTlsClientAuth(const HttpRequest& req, const OidcClient& client) {
   if (req.client_cert_pem.empty()) return InvalidClient("no client certificate for tls_client_auth");
-  X509Ptr cert = ParseCertificatePem(req.client_cert_pem);
+  auto cert = ParseClientCertificatePem(req.client_cert_pem);
   if (!cert) return InvalidClient("client certificate unreadable");
-  time_t now = static_cast<time_t>(Now());
-  if (X509_cmp_time(X509_get0_notBefore(cert.get()), &now) > 0 ||
-      X509_cmp_time(X509_get0_notAfter(cert.get()), &now) < 0)
-    return InvalidClient("client certificate outside its validity period");
+  if (!cert->ValidAt(Now())) return InvalidClient("client certificate outside its validity period");
   if (!client.tls_client_auth_subject_dn.empty()) {
-    std::string dn = SubjectDn(cert.get());
+    const std::string& dn = cert->subject;
     if (dn.empty() || NormalizeDn(dn) != NormalizeDn(client.tls_client_auth_subject_dn))
       return InvalidClient("client certificate subject " + dn + " is not the registered DN");
   }
   if (!client.tls_client_certificate_sha256.empty()) {
     auto expected = DecodeThumbprint(client.tls_client_certificate_sha256);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!expected || X509_digest(cert.get(), EVP_sha256(), md, &len) != 1 ||
-        !ConstantTimeEquals(*expected, std::string_view(reinterpret_cast<char*>(md), len)))
+    if (!expected || !ConstantTimeEquals(*expected, cert->sha256))
       return InvalidClient("client certificate is not the registered one");
   }
   return std::nullopt;

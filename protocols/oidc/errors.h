@@ -8,7 +8,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <variant>
+
+#include "common/result.h"
 
 namespace certme {
 
@@ -27,27 +28,9 @@ struct OidcError {
 // nullopt: the check passed.
 using CheckResult = std::optional<OidcError>;
 
-// Either a value or an OidcError (StatusOr's shape, for protocol errors).
+// Either a value or an OidcError (the OIDC layer's StatusOr).
 template <typename T>
-class [[nodiscard]] OidcOr {
- public:
-  OidcOr(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  OidcOr(OidcError error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  // REQUIRES: ok()
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  // REQUIRES: !ok()
-  const OidcError& error() const { return std::get<OidcError>(v_); }
-
- private:
-  std::variant<T, OidcError> v_;
-};
+using OidcOr = Result<T, OidcError>;
 
 }  // namespace certme
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/encoding.h"
-#include "protocols/oidc/hash_util.h"
+#include "crypto/hash.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
 #include "protocols/oidc/vocabulary.h"

@@ -1,6 +1,7 @@
 // OidcProvider: construction, mount table, Discovery and JWKS.
 #include "protocols/oidc/provider.h"
 
+#include "protocols/eidas.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 
@@ -113,7 +114,7 @@ HttpResponse OidcProvider::Discovery(const HttpRequest&) {
       {"request_uri_parameter_supported", false},
       {"require_request_uri_registration", false},
       {"prompt_values_supported", {kPromptNone, kPromptLogin, kPromptConsent}},
-      {"acr_values_supported", {kAcrSubstantial}},
+      {"acr_values_supported", {eidas::kLoaSubstantial}},
       {"ui_locales_supported", {"ro", "ru", "en"}},
       {"authorization_response_iss_parameter_supported", true},
       {"backchannel_logout_supported", true},

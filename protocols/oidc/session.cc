@@ -3,7 +3,7 @@
 // cookie). The session's `sid` is a separate random value: it is shared with
 // RPs (ID token, logout) and must not be usable as a cookie.
 #include "common/log.h"
-#include "protocols/oidc/hash_util.h"
+#include "crypto/hash.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
 #include "protocols/oidc/url_util.h"

@@ -1,6 +1,6 @@
 // Token endpoint (RFC 6749 §3.2, §4.1.3, §4.4, §6; OIDC Core §3.1.3).
 #include "common/log.h"
-#include "protocols/oidc/hash_util.h"
+#include "crypto/hash.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"

@@ -1,6 +1,6 @@
 // UserInfo endpoint (OIDC Core §5.3) with bearer tokens (RFC 6750).
 #include "common/log.h"
-#include "protocols/oidc/hash_util.h"
+#include "crypto/hash.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"

@@ -57,7 +57,6 @@ inline constexpr std::string_view kGrantClientCredentials = "client_credentials"
 inline constexpr std::string_view kTokenTypeBearer = "Bearer";
 inline constexpr std::string_view kJwtBearerAssertionType =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";  // RFC 7523 §2.2
-inline constexpr std::string_view kAcrSubstantial = "http://eidas.europa.eu/LoA/substantial";
 inline constexpr std::string_view kBackchannelLogoutEvent =
     "http://schemas.openid.net/event/backchannel-logout";  // Back-Channel Logout §2.4
 inline constexpr std::string_view kLogoutJwtType = "logout+jwt";

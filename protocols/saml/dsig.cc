@@ -2,9 +2,6 @@
 
 #include <libxml/parser.h>
 #include <libxml/valid.h>
-#include <openssl/bio.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <xmlsec/crypto.h>
 #include <xmlsec/errors.h>
@@ -304,11 +301,11 @@ Status VerifyRedirect(EVP_PKEY* key, std::string_view sig_alg, std::string_view 
 }
 
 StatusOr<std::string> MakeSelfSignedCertificate(EVP_PKEY* key, std::string_view common_name,
-                                                int64_t not_before_unix, int days) {
+                                                int64_t not_before_unix, int days, Random& random) {
   std::unique_ptr<X509, decltype(&X509_free)> x(X509_new(), X509_free);
   if (!x) return Internal("certificate allocation failed");
   unsigned char serial[16];
-  RAND_bytes(serial, sizeof serial);
+  random.Fill(serial, sizeof serial);
   serial[0] &= 0x7f;
   std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(BN_bin2bn(serial, sizeof serial, nullptr), BN_free);
   X509_set_version(x.get(), 2);
@@ -327,34 +324,6 @@ StatusOr<std::string> MakeSelfSignedCertificate(EVP_PKEY* key, std::string_view 
   std::string der(static_cast<size_t>(len), '\0');
   unsigned char* p = reinterpret_cast<unsigned char*>(der.data());
   i2d_X509(x.get(), &p);
-  return der;
-}
-
-std::string CertificateDerToPem(std::string_view der) {
-  std::string b64 = Base64Encode(der);
-  std::string out = "-----BEGIN CERTIFICATE-----\n";
-  for (size_t i = 0; i < b64.size(); i += 64) out += b64.substr(i, 64) + "\n";
-  out += "-----END CERTIFICATE-----\n";
-  return out;
-}
-
-StatusOr<std::string> CertificateToDer(std::string_view pem_or_der) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(pem_or_der.data(), static_cast<int>(pem_or_der.size())), BIO_free);
-  X509* x = nullptr;
-  if (pem_or_der.find("-----BEGIN") != std::string_view::npos) {
-    x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
-  } else {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(pem_or_der.data());
-    x = d2i_X509(nullptr, &p, static_cast<long>(pem_or_der.size()));
-  }
-  if (!x) return InvalidArgument("not an X.509 certificate");
-  int len = i2d_X509(x, nullptr);
-  std::string der(len > 0 ? static_cast<size_t>(len) : 0, '\0');
-  unsigned char* out = reinterpret_cast<unsigned char*>(der.data());
-  if (len > 0) i2d_X509(x, &out);
-  X509_free(x);
-  if (len <= 0) return InvalidArgument("not an X.509 certificate");
   return der;
 }
 

@@ -29,7 +29,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/random.h"
 #include "common/status.h"
+#include "crypto/certificate.h"  // ParseCertificate, CertificateDerToPem
 
 namespace certme::saml {
 
@@ -69,11 +71,9 @@ Status VerifyRedirect(EVP_PKEY* key, std::string_view sig_alg, std::string_view 
 
 // A self-signed X.509 certificate (DER) for `key`: SAML metadata publishes
 // certificates, not bare keys. For development keys and tests; production
-// configures a certificate file.
+// configures a certificate file. The serial number comes from `random`.
 StatusOr<std::string> MakeSelfSignedCertificate(EVP_PKEY* key, std::string_view common_name,
-                                                int64_t not_before_unix, int days);
-std::string CertificateDerToPem(std::string_view der);
-// The DER of a PEM "CERTIFICATE" (or DER passed through); InvalidArgument otherwise.
-StatusOr<std::string> CertificateToDer(std::string_view pem_or_der);
+                                                int64_t not_before_unix, int days, Random& random);
+// Reading certificates (PEM or DER) and writing PEM: crypto/certificate.h.
 
 }  // namespace certme::saml

@@ -5,7 +5,9 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "crypto/certificate.h"
 #include "crypto/evp.h"
+#include "crypto/hash.h"
 #include "protocols/saml/dsig.h"
 #include "protocols/saml/pages.h"
 #include "protocols/saml/records.h"
@@ -188,8 +190,9 @@ StatusOr<std::string> SamlIdp::SignXml(const std::string& xml, bool sign_asserti
     // itself, so it decrypts into a well-formed document on its own.
     EVP_PKEY* to = ServiceEncryptionKey(*encrypt_for);
     if (!to) return FailedPrecondition("the service's encryption certificate is unusable");
-    CERTME_ASSIGN_OR_RETURN(std::string cert_der, CertificateToDer(encrypt_for->EncryptionCertificatePem()));
-    CERTME_ASSIGN_OR_RETURN(std::string enc, EncryptAssertion(SerializeNode(doc.get(), assertion), to, cert_der));
+    CERTME_ASSIGN_OR_RETURN(Certificate cert, ParseCertificate(encrypt_for->EncryptionCertificatePem()));
+    CERTME_ASSIGN_OR_RETURN(std::string enc,
+                            EncryptAssertion(SerializeNode(doc.get(), assertion), to, cert.der, random_));
     CERTME_ASSIGN_OR_RETURN(auto enc_doc, ParseOwnXml(enc));
     xmlNode* copy = xmlDocCopyNode(xmlDocGetRootElement(enc_doc.get()), doc.get(), 1);
     if (!copy) return Internal("EncryptedAssertion not copied");

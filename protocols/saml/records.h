@@ -93,7 +93,4 @@ std::optional<SamlIdp::PendingAuthn> ParsePendingAuthn(std::string_view text);
 std::optional<SamlIdp::Session> ParseSession(std::string_view text);
 std::optional<SamlIdp::LogoutState> ParseLogoutState(std::string_view text);
 
-std::string Sha256Hex(std::string_view data);
-std::string HmacSha256(std::string_view key, std::string_view data);
-
 }  // namespace certme::saml

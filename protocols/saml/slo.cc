@@ -13,6 +13,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "crypto/hash.h"
 #include "protocols/saml/dsig.h"
 #include "protocols/saml/idp.h"
 #include "protocols/saml/pages.h"

@@ -5,6 +5,8 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/evp.h"
+#include "crypto/hash.h"
+#include "protocols/eidas.h"
 #include "protocols/saml/dsig.h"
 #include "protocols/saml/idp.h"
 #include "protocols/saml/pages.h"
@@ -36,9 +38,9 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
 }
 
 int LoaRank(std::string_view loa) {
-  if (loa == kLoaLow) return 1;
-  if (loa == kLoaSubstantial) return 2;
-  if (loa == kLoaHigh) return 3;
+  if (loa == eidas::kLoaLow) return 1;
+  if (loa == eidas::kLoaSubstantial) return 2;
+  if (loa == eidas::kLoaHigh) return 3;
   return 0;
 }
 
@@ -65,7 +67,7 @@ SamlError LoginFailure(const std::string& error) {
 // SAML Core §3.3.2.2.1: does our LoA (substantial) satisfy the request?
 bool AuthnContextSatisfied(const AuthnRequest& r) {
   if (r.authn_context_class_refs.empty()) return true;
-  const int ours = LoaRank(kLoaSubstantial);
+  const int ours = LoaRank(eidas::kLoaSubstantial);
   for (const auto& ref : r.authn_context_class_refs) {
     int rank = LoaRank(ref);
     if (rank == 0) continue;  // a context we never provide
@@ -235,7 +237,7 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const std::stri
   login.service_names = service->names;
   login.attributes = service->attributes;
   login.ui_locale = lang;
-  login.acr = std::string(kLoaSubstantial);
+  login.acr = std::string(eidas::kLoaSubstantial);
   login.force_authn = ar->force_authn;
   login.resume_url = Url(kPathResume) + "?txn=" + PercentEncode(txn);
   login.expires_at = now + opts_.login_ttl_seconds;
@@ -244,34 +246,36 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const std::stri
   return r;
 }
 
+// The pages for a resume that cannot go on (protocols/login.h). SAML has no
+// page of its own for an unfinished login: it is an expired one to the user.
+constexpr ResumePages<SamlPage> kResumePages{SamlPage::kLoginExpired, SamlPage::kWrongBrowser,
+                                             SamlPage::kLoginExpired, SamlPage::kServerError};
+
 HttpResponse SamlIdp::Resume(const HttpRequest& req) {
-  if (ParamCount(req.query, "txn") != 1) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
-  std::string txn = *req.Query("txn");
-  if (txn.empty() || txn.size() > 128) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
-  auto raw = store_.Get(kAuthnNs, txn);
-  if (!raw.ok()) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
-  auto pending = ParsePendingAuthn(*raw);
-  if (!pending) return SamlErrorPage(500, "ro", SamlPage::kServerError);
-  const std::string& lang = pending->lang;
-  // The browser that started must finish (no login hand-over to another browser).
-  auto browser = req.Cookie(kBrowserCookie);
-  if (!browser || !ConstantTimeEquals(Sha256Hex(*browser), pending->browser_hash))
-    return SamlErrorPage(400, lang, SamlPage::kWrongBrowser);
-  auto result = TakeLoginResult(store_, txn);
-  if (!result.ok()) return SamlErrorPage(400, lang, SamlPage::kLoginExpired);
-  (void)store_.Delete(kAuthnNs, txn);
+  std::optional<PendingAuthn> pending;
+  ResumeSpec spec{"saml", kAuthnNs, kBrowserCookie, [&](std::string_view record) -> std::optional<std::string> {
+                    pending = ParsePendingAuthn(record);
+                    if (!pending) return std::nullopt;
+                    return pending->browser_hash;
+                  }};
+  auto resumed = ResumeLogin(store_, req, spec);
+  const std::string lang = pending ? pending->lang : "ro";
+  if (!resumed.ok())
+    return ResumeFailurePage(resumed.error(), kResumePages,
+                             [&](int status, SamlPage p) { return SamlErrorPage(status, lang, p); });
+  const LoginResult& result = resumed->result;
 
   Target t{pending->entity_id, pending->acs_url, pending->relay_state, pending->request_id, lang};
   auto service = services_.Get(pending->entity_id);
   if (!service.ok()) return SamlErrorPage(400, lang, SamlPage::kUnknownService);
-  if (!result->error.empty()) return ErrorResponse(t, LoginFailure(result->error));
-  if (result->subject.empty()) return ErrorResponse(t, Err(kStatusResponder, kStatusAuthnFailed, "authentication failed"));
+  if (!result.error.empty()) return ErrorResponse(t, LoginFailure(result.error));
+  if (result.subject.empty()) return ErrorResponse(t, Err(kStatusResponder, kStatusAuthnFailed, "authentication failed"));
 
   std::vector<SetCookie> cookies;
   auto existing = LoadSession(req);
   std::string key;
   Session s;
-  if (existing && existing->second.subject == result->subject) {
+  if (existing && existing->second.subject == result.subject) {
     key = existing->first;
     s = existing->second;
   } else {
@@ -281,10 +285,10 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
     s.expires_at = Now() + opts_.session_ttl_seconds;
     cookies.push_back(Cookie(kSessionCookie, cookie, -1));
   }
-  s.subject = result->subject;
-  s.auth_time = result->auth_time ? result->auth_time : Now();
-  s.acr = result->acr.empty() ? std::string(kLoaSubstantial) : result->acr;
-  for (const auto& [k, v] : result->attributes) s.attributes[k] = v;
+  s.subject = result.subject;
+  s.auth_time = result.auth_time ? result.auth_time : Now();
+  s.acr = result.acr.empty() ? std::string(eidas::kLoaSubstantial) : result.acr;
+  for (const auto& [k, v] : result.attributes) s.attributes[k] = v;
   for (const auto& a : service->attributes)
     if (!Contains(s.consented, a)) s.consented.push_back(a);
   // The NameID policy of the original request is kept with the pending record.

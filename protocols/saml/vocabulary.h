@@ -70,10 +70,7 @@ inline constexpr std::string_view kConsentPrior = "urn:oasis:names:tc:SAML:2.0:c
 inline constexpr std::string_view kCmBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 inline constexpr std::string_view kLogoutReasonUser = "urn:oasis:names:tc:SAML:2.0:logout:user";
 
-// eIDAS levels of assurance, used as AuthnContextClassRef (as MPass does).
-inline constexpr std::string_view kLoaLow = "http://eidas.europa.eu/LoA/low";
-inline constexpr std::string_view kLoaSubstantial = "http://eidas.europa.eu/LoA/substantial";
-inline constexpr std::string_view kLoaHigh = "http://eidas.europa.eu/LoA/high";
+// eIDAS levels of assurance (AuthnContextClassRef values): protocols/eidas.h.
 
 // ---- algorithms (XML-DSig §6, XML-DSig 1.1 / RFC 6931, XML-Enc 1.1) ----
 inline constexpr std::string_view kAlgExcC14n = "http://www.w3.org/2001/10/xml-exc-c14n#";

@@ -1,6 +1,7 @@
 #include "protocols/saml/xenc.h"
 
-#include <openssl/rand.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rsa.h>
 
 #include <memory>
@@ -25,10 +26,8 @@ struct PkeyCtxDeleter {
 };
 
 // XML Encryption 1.1 §5.2.4: IV ‖ ciphertext ‖ tag.
-StatusOr<std::string> AesGcmEncrypt(std::string_view key, std::string_view plain) {
-  std::string out(kIvBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), kIvBytes) != 1)
-    return Internal("no randomness for the IV");
+StatusOr<std::string> AesGcmEncrypt(std::string_view key, std::string_view plain, Random& random) {
+  std::string out = random.Bytes(kIvBytes);
   std::unique_ptr<EVP_CIPHER_CTX, CipherCtxDeleter> ctx(EVP_CIPHER_CTX_new());
   if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, kIvBytes, nullptr) != 1 ||
@@ -66,21 +65,15 @@ StatusOr<std::string> RsaOaepEncrypt(EVP_PKEY* key, std::string_view plain) {
   return out;
 }
 
-std::string NewXmlId() {
-  unsigned char b[16];
-  if (RAND_bytes(b, sizeof b) != 1) return "_enc";
-  return "_" + HexEncode(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
-}
+std::string NewXmlId(Random& random) { return "_" + HexEncode(random.Bytes(16)); }
 
 }  // namespace
 
 StatusOr<std::string> EncryptAssertion(std::string_view element_xml, EVP_PKEY* recipient_key,
-                                       std::string_view recipient_cert_der) {
+                                       std::string_view recipient_cert_der, Random& random) {
   if (element_xml.empty()) return InvalidArgument("nothing to encrypt");
-  std::string key(kKeyBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), kKeyBytes) != 1)
-    return Internal("no randomness for the content key");
-  auto data = AesGcmEncrypt(key, element_xml);
+  std::string key = random.Bytes(kKeyBytes);
+  auto data = AesGcmEncrypt(key, element_xml, random);
   auto wrapped = data.ok() ? RsaOaepEncrypt(recipient_key, key) : StatusOr<std::string>(data.status());
   OPENSSL_cleanse(key.data(), key.size());
   CERTME_RETURN_IF_ERROR(data.status());
@@ -88,10 +81,10 @@ StatusOr<std::string> EncryptAssertion(std::string_view element_xml, EVP_PKEY* r
 
   const std::string ds(kNsDsig), xenc(kNsXenc);
   std::string x = "<saml:EncryptedAssertion xmlns:saml=\"" + std::string(kNsAssertion) + "\">";
-  x += "<xenc:EncryptedData xmlns:xenc=\"" + xenc + "\" xmlns:ds=\"" + ds + "\" Id=\"" + NewXmlId() +
+  x += "<xenc:EncryptedData xmlns:xenc=\"" + xenc + "\" xmlns:ds=\"" + ds + "\" Id=\"" + NewXmlId(random) +
        "\" Type=\"" + xenc + "Element\">";
   x += "<xenc:EncryptionMethod Algorithm=\"" + std::string(kAlgAes256Gcm) + "\"/>";
-  x += "<ds:KeyInfo><xenc:EncryptedKey Id=\"" + NewXmlId() + "\">";
+  x += "<ds:KeyInfo><xenc:EncryptedKey Id=\"" + NewXmlId(random) + "\">";
   x += "<xenc:EncryptionMethod Algorithm=\"" + std::string(kAlgRsaOaep) + "\"><ds:DigestMethod Algorithm=\"" +
        std::string(kAlgSha1) + "\"/></xenc:EncryptionMethod>";
   if (!recipient_cert_der.empty())

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/random.h"
 #include "common/status.h"
 
 namespace certme::saml {
@@ -26,7 +27,8 @@ namespace certme::saml {
 // <saml:EncryptedAssertion> (with its own namespace declarations) holding
 // the encrypted element. `recipient_key` must be an RSA public key;
 // `recipient_cert_der`, when non-empty, is named in the EncryptedKey's KeyInfo.
+// The content key, the IV and the XML IDs come from `random`.
 StatusOr<std::string> EncryptAssertion(std::string_view element_xml, EVP_PKEY* recipient_key,
-                                       std::string_view recipient_cert_der);
+                                       std::string_view recipient_cert_der, Random& random);
 
 }  // namespace certme::saml

@@ -31,10 +31,10 @@ inline TestCert MakeCert(const char* cn) {
   EXPECT_TRUE(k.ok());
   c.key = *k;
   EVP_PKEY* pkey = BorrowEvpPkey(*c.key);
-  auto der = saml::MakeSelfSignedCertificate(pkey, cn, 1'700'000'000 - 3600, 365);
+  auto der = saml::MakeSelfSignedCertificate(pkey, cn, 1'700'000'000 - 3600, 365, SystemRandom());
   EXPECT_TRUE(der.ok());
   c.der = *der;
-  c.pem = saml::CertificateDerToPem(c.der);
+  c.pem = CertificateDerToPem(c.der);
   BIO* b = BIO_new(BIO_s_mem());
   PEM_write_bio_PrivateKey(b, pkey, nullptr, nullptr, 0, nullptr, nullptr);
   char* p = nullptr;

@@ -46,6 +46,36 @@ TEST(Random, TokensAreDistinctAndUrlSafe) {
   EXPECT_EQ(f1.Token(), f2.Token());
 }
 
+// Result<T, E> with an error type of its own (as OidcOr uses it): the same
+// early-return macro works, and status() exists only for Status.
+struct TestError {
+  int code = 0;
+};
+
+Result<int, TestError> HalfOrOdd(int n) {
+  if (n % 2 != 0) return TestError{n};
+  return n / 2;
+}
+
+Result<int, TestError> QuarterOrOdd(int n) {
+  CERTME_ASSIGN_OR_RETURN(int h, HalfOrOdd(n));
+  return HalfOrOdd(h);
+}
+
+TEST(Result, CarriesAValueOrItsOwnErrorType) {
+  auto ok = QuarterOrOdd(8);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(*ok, 2);
+  auto odd = QuarterOrOdd(6);  // 6 → 3 → error 3
+  ASSERT_FALSE(odd.ok());
+  EXPECT_EQ(odd.error().code, 3);
+  StatusOr<int> s = 1;
+  EXPECT_TRUE(s.status().ok());
+  StatusOr<int> e = NotFound("x");
+  EXPECT_EQ(e.error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(e.status().code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace certme
 

@@ -1,11 +1,23 @@
 // Authorization endpoint and Resume (OIDC Core §3.1.2, RFC 6749 §4.1, RFC 9207).
 #include "tests/oidc/oidc_fixture.h"
 
+#include "protocols/oidc/pages.h"
+#include "protocols/oidc/records.h"
+#include "tests/store/failing_store.h"
+
 namespace certme::testing {
 namespace {
 
 class AuthorizeTest : public OidcTest {
  protected:
+  // Puts a FailingStore in front of the store and rebuilds the provider on it.
+  FailingStore& UseFailingStore() {
+    auto failing = std::make_unique<FailingStore>(std::move(store_));
+    FailingStore& f = *failing;
+    store_ = std::move(failing);
+    Rebuild();
+    return f;
+  }
   // Ends the last Begin() without an authentication (LoginResult::error)
   // and returns the Resume response.
   HttpResponse ResumeWithLoginError(const std::string& error) {
@@ -456,6 +468,33 @@ TEST_F(AuthorizeTest, ClientAlgorithmWithoutAnActiveKeyFailsBeforeTheLogin) {
   Register(ps);
   Authorize(AuthParams("ps"));
   EXPECT_EQ(auth_.requests.size(), 1u);
+}
+
+// A store outage while taking back the login is a temporary server error
+// (503 with Retry-After and the generic server-error page), never the
+// "login expired" page: the login is not lost, the user may retry.
+TEST_F(AuthorizeTest, StoreFailureOnResumeIsA503NotLoginExpired) {
+  FailingStore& store = UseFailingStore();
+  Authorize(AuthParams());
+  store.Fail(FailingStore::Op::kConsume, "login_result");
+  HttpResponse r = LoginAndResume();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers.Get("Retry-After"), "5");
+  EXPECT_FALSE(r.headers.Has("Location"));
+  EXPECT_EQ(r.body, oidc_internal::ErrorPage(503, "ro", oidc_internal::PageMessage::kServerError).body);
+  EXPECT_NE(r.body, oidc_internal::ErrorPage(503, "ro", oidc_internal::PageMessage::kLoginExpired).body);
+
+  // The pending authorization is unreadable too: the same answer.
+  store.Fail(FailingStore::Op::kGet, oidc_internal::kAuthzNs);
+  HttpResponse again = op_->Resume(Get("/authorize/resume", {{"txn", auth_.requests.back().txn}}));
+  EXPECT_EQ(again.status, 503);
+  EXPECT_EQ(again.headers.Get("Retry-After"), "5");
+  EXPECT_EQ(again.body, r.body);
+
+  // Once the store is back the login finishes.
+  store.Heal();
+  HttpResponse done = op_->Resume(Get("/authorize/resume", {{"txn", auth_.requests.back().txn}}));
+  EXPECT_EQ(done.status, 302);
 }
 
 }  // namespace

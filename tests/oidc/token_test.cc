@@ -2,7 +2,7 @@
 // client_credentials (RFC 6749 §3.2, §4.1.3, §4.4, §6; RFC 7636; OIDC Core §3.1.3).
 #include "tests/oidc/oidc_fixture.h"
 
-#include "protocols/oidc/hash_util.h"
+#include "crypto/hash.h"
 
 namespace certme::testing {
 namespace {
@@ -44,7 +44,7 @@ TEST_F(TokenTest, CodeExchangeWithBasicIssuesTokensAndAVerifiableIdToken) {
   EXPECT_EQ(id["amr"], nlohmann::json({"hwk", "user"}));
   EXPECT_TRUE(id["sid"].is_string());
   // OIDC Core §3.1.3.6: at_hash = left half of SHA-256(access_token), base64url.
-  EXPECT_EQ(id["at_hash"], Base64UrlEncode(oidc_internal::Sha256(at).substr(0, 16)));
+  EXPECT_EQ(id["at_hash"], Base64UrlEncode(Sha256(at).substr(0, 16)));
   // Pairwise by default: not the eID address.
   EXPECT_NE(id["sub"], kSubject);
   // Scope claims (profile, email) for the dev identity Ion.

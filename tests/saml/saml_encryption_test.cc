@@ -102,7 +102,7 @@ TEST_F(EncryptionTest, SignedAssertionIsEncryptedToTheServiceAndDecryptsWithXmls
 
 TEST_F(EncryptionTest, SeparateEncryptionCertificateIsUsed) {
   auto enc_key = NewKey("sp-enc");
-  std::string enc_cert = *MakeSelfSignedCertificate(BorrowEvpPkey(*enc_key), "sp-enc", Now() - 3600, 30);
+  std::string enc_cert = *MakeSelfSignedCertificate(BorrowEvpPkey(*enc_key), "sp-enc", Now() - 3600, 30, SystemRandom());
   Register(/*sign_assertion=*/false, CertificateDerToPem(enc_cert));
   std::string xml = LoginResponse("_enc2");
   ASSERT_EQ(StatusOf(xml), kStatusSuccess);
@@ -119,8 +119,8 @@ TEST_F(EncryptionTest, SeparateEncryptionCertificateIsUsed) {
 }
 
 TEST_F(EncryptionTest, EachResponseHasItsOwnKeyAndIv) {
-  auto a = EncryptAssertion("<a xmlns=\"urn:x\">same</a>", BorrowEvpPkey(*sp_key_), "");
-  auto b = EncryptAssertion("<a xmlns=\"urn:x\">same</a>", BorrowEvpPkey(*sp_key_), "");
+  auto a = EncryptAssertion("<a xmlns=\"urn:x\">same</a>", BorrowEvpPkey(*sp_key_), "", SystemRandom());
+  auto b = EncryptAssertion("<a xmlns=\"urn:x\">same</a>", BorrowEvpPkey(*sp_key_), "", SystemRandom());
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_NE(*a, *b);
   // Both still decrypt to the same element.
@@ -137,7 +137,7 @@ TEST_F(EncryptionTest, RegistrationNeedsAnRsaEncryptionCertificate) {
   ASSERT_TRUE(s.ok());
   auto ec = GenerateSigningKey("EC", "ec");
   ASSERT_TRUE(ec.ok());
-  std::string ec_cert = *MakeSelfSignedCertificate(BorrowEvpPkey(**ec), "ec", Now() - 3600, 30);
+  std::string ec_cert = *MakeSelfSignedCertificate(BorrowEvpPkey(**ec), "ec", Now() - 3600, 30, SystemRandom());
   s->encrypt_assertion = true;
   s->encryption_certificate_pem = CertificateDerToPem(ec_cert);
   Status st = ValidateService(*s);
@@ -147,7 +147,7 @@ TEST_F(EncryptionTest, RegistrationNeedsAnRsaEncryptionCertificate) {
   EXPECT_FALSE(ValidateService(*s).ok());
   s->encryption_certificate_pem.clear();  // the signing certificate (RSA) serves
   EXPECT_TRUE(ValidateService(*s).ok());
-  EXPECT_EQ(EncryptAssertion("<a/>", BorrowEvpPkey(**ec), "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncryptAssertion("<a/>", BorrowEvpPkey(**ec), "", SystemRandom()).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -49,8 +49,8 @@ class SamlIdpTest : public ::testing::Test {
     idp_key_ = NewKey("idp");
     sp_key_ = NewKey("sp");
     other_key_ = NewKey("other");
-    idp_cert_ = *MakeSelfSignedCertificate(BorrowEvpPkey(*idp_key_), "idp", Now() - 3600, 30);
-    sp_cert_ = *MakeSelfSignedCertificate(BorrowEvpPkey(*sp_key_), "sp", Now() - 3600, 30);
+    idp_cert_ = *MakeSelfSignedCertificate(BorrowEvpPkey(*idp_key_), "idp", Now() - 3600, 30, SystemRandom());
+    sp_cert_ = *MakeSelfSignedCertificate(BorrowEvpPkey(*sp_key_), "sp", Now() - 3600, 30, SystemRandom());
     std::vector<ClaimDefinition> defs = {
         {"idnp", "idnp", "profile", "NameIdentifier", ClaimType::kString, "13 digits"},
         {"first_name", "given_name", "profile", "FirstName", ClaimType::kString, "text"},
@@ -131,7 +131,7 @@ class SamlIdpTest : public ::testing::Test {
     res.txn = auth_.requests.back().txn;
     res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
     res.attributes = std::move(attributes);
-    res.acr = std::string(kLoaSubstantial);
+    res.acr = std::string(eidas::kLoaSubstantial);
     res.auth_time = Now();
     EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
     HttpRequest resume;

@@ -38,7 +38,7 @@ TEST_F(SamlIdpTest, SignedPostLoginYieldsSignedMPassResponse) {
   res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
   res.attributes = {{"idnp", "2001234567890"}, {"first_name", "Ion"}, {"birth_date", "1985-04-12"},
                     {"gender", "1"}, {"email", "ion@example.md"}};
-  res.acr = std::string(kLoaSubstantial);
+  res.acr = std::string(eidas::kLoaSubstantial);
   res.auth_time = Now();
   ASSERT_TRUE(SaveLoginResult(*store_, res, 60).ok());
   HttpRequest resume;

@@ -8,8 +8,11 @@
 
 #include "protocols/login.h"
 #include "protocols/saml/idp.h"
+#include "protocols/saml/pages.h"
+#include "protocols/saml/records.h"
 #include "protocols/saml/vocabulary.h"
 #include "tests/saml/saml_fixture.h"
+#include "tests/store/failing_store.h"
 
 namespace certme::saml {
 namespace {
@@ -123,6 +126,44 @@ TEST_F(SamlLoginFailureTest, FailureIsAnsweredOnce) {
   HttpResponse r = idp_->Resume(again);
   EXPECT_EQ(r.status, 400);
   EXPECT_TRUE(ResponseXml(r).empty());
+}
+
+// A store outage while taking back the login is a temporary server error
+// (503 with Retry-After and the generic server-error page), never the
+// "login expired" page, and answers the service nothing: the login is not
+// lost, the user may retry.
+TEST_F(SamlLoginFailureTest, StoreFailureOnResumeIsA503NotLoginExpired) {
+  auto failing = std::make_unique<certme::testing::FailingStore>(std::move(store_));
+  certme::testing::FailingStore& store = *failing;
+  store_ = std::move(failing);
+  MakeIdp(nullptr);
+  HttpResponse begin = idp_->Sso(Post(Sign(AuthnXml("_outage", Now()), *sp_key_)));
+  ASSERT_EQ(begin.status, 302) << begin.body;
+  store.Fail(certme::testing::FailingStore::Op::kConsume, "login_result");
+  HttpResponse r = FinishLogin(begin, {{"idnp", "2000000000001"}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers.Get("Retry-After"), "5");
+  EXPECT_TRUE(ResponseXml(r).empty());
+  EXPECT_EQ(r.body, SamlErrorPage(503, "ro", SamlPage::kServerError).body);
+  EXPECT_NE(r.body, SamlErrorPage(503, "ro", SamlPage::kLoginExpired).body);
+
+  // The pending request is unreadable too: the same answer.
+  store.Fail(certme::testing::FailingStore::Op::kGet, kAuthnNs);
+  HttpRequest again;
+  again.method = "GET";
+  again.path = "/saml/resume";
+  again.query = {{"txn", auth_.requests.back().txn}};
+  again.cookies["certme_saml_browser"] = CookieOf(begin, "certme_saml_browser");
+  HttpResponse r2 = idp_->Resume(again);
+  EXPECT_EQ(r2.status, 503);
+  EXPECT_EQ(r2.headers.Get("Retry-After"), "5");
+  EXPECT_EQ(r2.body, r.body);
+
+  // Once the store is back the login finishes with a Response.
+  store.Heal();
+  HttpResponse done = idp_->Resume(again);
+  EXPECT_EQ(done.status, 200) << done.body;
+  EXPECT_FALSE(ResponseXml(done).empty());
 }
 
 }  // namespace

@@ -181,7 +181,7 @@ TEST_F(SecurityTest, RequestedAuthnContextIsHonoured) {
   };
   // We authenticate at eIDAS substantial: "high" exactly, or better than
   // substantial, cannot be given.
-  for (auto [i, body] : {std::pair{1, ctx("exact", kLoaHigh)}, std::pair{2, ctx("better", kLoaSubstantial)},
+  for (auto [i, body] : {std::pair{1, ctx("exact", eidas::kLoaHigh)}, std::pair{2, ctx("better", eidas::kLoaSubstantial)},
                          std::pair{3, ctx("exact", "urn:oasis:names:tc:SAML:2.0:ac:classes:Password")}}) {
     auto [top, sub] = Outcome(idp_->Sso(Post(Sign(AuthnXml("_ac" + std::to_string(i), Now(), "", kSp, body), *sp_key_))));
     EXPECT_EQ(top, kStatusResponder) << i;
@@ -189,8 +189,8 @@ TEST_F(SecurityTest, RequestedAuthnContextIsHonoured) {
   }
   EXPECT_TRUE(auth_.requests.empty());
   // minimum low and exact substantial are satisfied: the login starts.
-  EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac4", Now(), "", kSp, ctx("minimum", kLoaLow)), *sp_key_))).status, 302);
-  EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac5", Now(), "", kSp, ctx("exact", kLoaSubstantial)), *sp_key_))).status, 302);
+  EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac4", Now(), "", kSp, ctx("minimum", eidas::kLoaLow)), *sp_key_))).status, 302);
+  EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac5", Now(), "", kSp, ctx("exact", eidas::kLoaSubstantial)), *sp_key_))).status, 302);
   EXPECT_EQ(auth_.requests.size(), 2u);
 }
 

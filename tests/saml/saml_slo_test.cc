@@ -45,7 +45,7 @@ class SloTest : public SamlIdpTest {
   void SetUp() override {
     SamlIdpTest::SetUp();
     sp2_key_ = NewKey("sp2");
-    sp2_cert_ = *MakeSelfSignedCertificate(BorrowEvpPkey(*sp2_key_), "sp2", Now() - 3600, 30);
+    sp2_cert_ = *MakeSelfSignedCertificate(BorrowEvpPkey(*sp2_key_), "sp2", Now() - 3600, 30, SystemRandom());
     SamlService s;
     s.entity_id = kSp2;
     s.names = {{"ro", "Serviciu 2"}, {"en", "Service 2"}};
