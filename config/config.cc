@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "common/templates.h"
+#include "templates/templates.h"
 #include "config/config_table.h"
 
 namespace certme {

@@ -9,7 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "common/templates.h"
+#include "templates/templates.h"
 #include "common/random.h"
 #include "idp/admin/mount.h"
 #include "idp/http/server.h"

@@ -6,7 +6,7 @@
 
 #include "common/encoding.h"
 #include "common/random.h"
-#include "common/templates.h"
+#include "templates/templates.h"
 #include "idp/admin/console.h"
 #include "idp/admin/multipart.h"
 #include "idp/admin/util.h"

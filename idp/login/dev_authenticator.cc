@@ -4,7 +4,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
-#include "common/templates.h"
+#include "templates/templates.h"
 #include "protocols/eidas.h"
 
 namespace certme {

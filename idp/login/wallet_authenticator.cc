@@ -7,7 +7,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
-#include "common/templates.h"
+#include "templates/templates.h"
 #include "crypto/ecies.h"
 #include "idp/login/qr_svg.h"
 #include "ledger-client/abi.h"

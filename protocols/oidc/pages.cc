@@ -3,7 +3,7 @@
 #include <set>
 
 #include "common/encoding.h"
-#include "common/templates.h"
+#include "templates/templates.h"
 #include "protocols/oidc/url_util.h"
 
 namespace certme::oidc_internal {

@@ -1,7 +1,7 @@
 #include "protocols/saml/pages.h"
 
 #include "common/encoding.h"
-#include "common/templates.h"
+#include "templates/templates.h"
 
 namespace certme::saml {
 namespace {

@@ -1,4 +1,4 @@
-#include "common/templates.h"
+#include "templates/templates.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

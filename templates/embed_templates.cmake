@@ -1,4 +1,5 @@
-# Writes a C++ source holding every file of templates/ (but its README) as a
+# Writes a C++ source holding every page file of templates/ (not its README,
+# CMake files or the renderer's code) as a
 # string literal, so the binary renders its pages from any directory.
 # Run by the certme_templates build step: cmake -DSRC_DIR=… -DOUT=… -P this.
 file(GLOB_RECURSE files RELATIVE "${SRC_DIR}" "${SRC_DIR}/*")
@@ -6,7 +7,7 @@ list(SORT files)
 set(body "")
 set(count 0)
 foreach(rel IN LISTS files)
-  if(rel STREQUAL "README.md")
+  if(rel STREQUAL "README.md" OR rel STREQUAL "CMakeLists.txt" OR rel MATCHES "\\.(h|cc|cmake)$")
     continue()
   endif()
   file(READ "${SRC_DIR}/${rel}" text)
@@ -17,7 +18,7 @@ foreach(rel IN LISTS files)
   string(APPEND body "    {\"${rel}\", R\"certme_tmpl(${text})certme_tmpl\", sizeof(R\"certme_tmpl(${text})certme_tmpl\") - 1},\n")
   math(EXPR count "${count} + 1")
 endforeach()
-set(out "// Generated from templates/ by common/embed_templates.cmake. Do not edit.\n")
+set(out "// Generated from templates/ by templates/embed_templates.cmake. Do not edit.\n")
 string(APPEND out "#include <cstddef>\n\nnamespace certme::templates_internal {\n")
 string(APPEND out "struct EmbeddedFile {\n  const char* name;\n  const char* text;\n  size_t size;\n};\n")
 string(APPEND out "extern const EmbeddedFile kEmbeddedFiles[];\nextern const size_t kEmbeddedFileCount;\n")

@@ -1,4 +1,4 @@
-#include "common/templates.h"
+#include "templates/templates.h"
 
 #include <filesystem>
 #include <fstream>
@@ -14,7 +14,7 @@
 
 namespace certme {
 
-// Generated at build time from templates/ (common/embed_templates.cmake).
+// Generated at build time from templates/ (templates/embed_templates.cmake).
 namespace templates_internal {
 struct EmbeddedFile {
   const char* name;
