@@ -29,7 +29,9 @@ StatusOr<std::string> String(const json& o, const char* name) {
 
 StatusOr<uint64_t> Unsigned(const json& o, const char* name) {
   const json* v = Member(o, name);
-  if (!v || !v->is_number_unsigned()) return Malformed(std::string(name) + " must be a non-negative integer");
+  // A document built in memory holds signed integers; parsed text, unsigned.
+  if (!v || !v->is_number_integer() || (!v->is_number_unsigned() && v->get<int64_t>() < 0))
+    return Malformed(std::string(name) + " must be a non-negative integer");
   return v->get<uint64_t>();
 }
 

@@ -76,6 +76,9 @@ TEST(RequestDocumentTest, MalformedFieldsAreRefused) {
   json negative_chain = doc;
   negative_chain["domain"]["chainId"] = -1;
   EXPECT_EQ(Problem(negative_chain), "malformed");
+  json signed_ints = doc;  // as built in memory: signed, non-negative
+  signed_ints["consent"]["expiry"] = int64_t{kExpiry};
+  EXPECT_EQ(Problem(signed_ints), "ok");
   EXPECT_EQ(Problem(json::array()), "malformed");
 }
 
