@@ -2,25 +2,24 @@
 // (docs/wallet-protocol.md): read the QR payload (a certme:// or https link,
 // or a PNG screenshot decoded with zbarimg), fetch the request document,
 // show what is asked, and answer: approve (EIP-712 Login and Consent
-// signatures, attributes ECIES-encrypted to the bridge) or refuse.
+// signatures, attributes ECIES-encrypted to the bridge) or refuse. The
+// protocol part is protocols/wallet/wallet_side.h; this file is the HTTP
+// exchange and the terminal.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "protocols/wallet/link.h"
 #include "tools/wallet_file.h"
 
 namespace certme {
 
-// The wallet API base URL and the code of a login link (§2):
-// certme://login?u=<base>&c=<code> or <base>/l/<code>. The base must be
-// https, or http on a loopback address.
-struct LoginLink {
-  std::string api_base;
-  std::string code;
-};
-StatusOr<LoginLink> ParseLoginLink(std::string_view text);
+// The wallet API base URL and the code of a login link (§2); the parser is
+// the protocol's (protocols/wallet/link.h).
+using wallet::LoginLink;
+using wallet::ParseLoginLink;
 
 // The QR payload in a PNG image, via the zbarimg program (Debian
 // zbar-tools); the first QR symbol found.

@@ -1,8 +1,9 @@
 // The wallet login leg of the code flow (oidc_flow.h): the browser's page and
 // status poll, and the phone wallet's two calls (docs/wallet-protocol.md §3,
-// §4), performed from the protocol text with generic parts (EIP-712 typed
-// data, ECIES) rather than with the bridge's own helpers, so a benchmark run
-// is also a wallet-interop check.
+// §4). The wallet's answer is the protocol's wallet side
+// (protocols/wallet/wallet_side.h, shared with `certme wallet approve`),
+// which signs Login as generic EIP-712 typed data while the bridge verifies
+// with its own encoding, so a benchmark run is also an interop check.
 #include <chrono>
 
 #include "bench/oidc_load/wallet_flow.h"
@@ -10,9 +11,9 @@
 #include "bench/oidc_load/flow_detail.h"
 #include "bench/oidc_load/oidc_flow.h"
 #include "common/encoding.h"
-#include "crypto/ecies.h"
-#include "ledger-client/abi.h"
-#include "ledger-client/eip712.h"
+#include "common/random.h"
+#include "protocols/wallet/request_document.h"
+#include "protocols/wallet/wallet_side.h"
 
 namespace certme::bench {
 
@@ -41,84 +42,17 @@ std::optional<std::string> AttributeNear(std::string_view html, std::string_view
   return v;
 }
 
-std::optional<Bytes32> Hex32(const Json& j) {
-  if (!j.is_string()) return std::nullopt;
-  auto raw = HexDecode(j.get_ref<const std::string&>());
-  if (!raw || raw->size() != 32) return std::nullopt;
-  return abi::ToBytes32(*raw);
-}
-
 }  // namespace
 
 StatusOr<std::string> BuildWalletAnswer(const Json& doc, const std::string& code, const BenchUser& user,
                                         int64_t now_unix) {
-  try {
-    if (doc.at("version") != 1) return InvalidArgument("version");
-    if (doc.at("code") != code) return InvalidArgument("code");
-    const int64_t expiry = doc.at("expiry").get<int64_t>();
-    if (now_unix >= expiry) return InvalidArgument("expired");
-    const std::string service = doc.at("service").at("id").get<std::string>();
-    const auto names = doc.at("attributes").get<std::vector<std::string>>();
-    auto nonce = Hex32(doc.at("nonce"));
-    if (!nonce) return InvalidArgument("nonce");
-    auto bridge_key = HexDecode(doc.at("bridgeKey").get<std::string>());
-    if (!bridge_key) return InvalidArgument("bridgeKey");
-
-    // §5: the attributes asked for, in order, as enrolled.
-    Json plain = Json::array();
-    std::string commitments;
-    std::vector<Bytes32> keys;
-    for (const auto& n : names) {
-      const DisclosedAttribute* a = user.Find(n);
-      if (!a) return InvalidArgument("attribute_not_held");
-      plain.push_back({{"key", n}, {"value", a->value}, {"salt", "0x" + HexEncode(abi::AsView(a->salt))}});
-      keys.push_back(AttributeKey(n));
-      commitments.append(abi::AsView(AttributeCommitment(user.key.address(), keys.back(), a->value, a->salt)));
-    }
-    CERTME_ASSIGN_OR_RETURN(std::string payload, EciesEncrypt(*bridge_key, plain.dump(), SystemRandom()));
-
-    // §6 Login, as generic EIP-712 typed data (what a wallet library signs).
-    static const Json kLoginTypes = {{"Login",
-                                      {{{"name", "code"}, {"type", "string"}},
-                                       {{"name", "nonce"}, {"type", "bytes32"}},
-                                       {{"name", "service"}, {"type", "string"}},
-                                       {{"name", "attributesHash"}, {"type", "bytes32"}},
-                                       {{"name", "expiry"}, {"type", "uint256"}}}}};
-    Json typed = {{"types", kLoginTypes},
-                  {"primaryType", "Login"},
-                  {"domain", doc.at("domain")},
-                  {"message",
-                   {{"code", code},
-                    {"nonce", doc.at("nonce")},
-                    {"service", service},
-                    {"attributesHash", "0x" + HexEncode(abi::AsView(Keccak256(commitments)))},
-                    {"expiry", expiry}}}};
-    CERTME_ASSIGN_OR_RETURN(Bytes32 login_digest, TypedDataDigest(typed));
-
-    // §6 Consent, always asked in v1.
-    const Json& d = doc.at("domain");
-    Eip712Domain domain;
-    domain.name = d.at("name").get<std::string>();
-    domain.version = d.at("version").get<std::string>();
-    domain.chain_id = d.at("chainId").get<uint64_t>();
-    CERTME_ASSIGN_OR_RETURN(domain.verifying_contract, ParseAddress(d.at("verifyingContract").get<std::string>()));
-    Consent consent;
-    consent.user = user.key.address();
-    CERTME_ASSIGN_OR_RETURN(consent.provider, ParseAddress(doc.at("consent").at("provider").get<std::string>()));
-    consent.attr_keys = keys;
-    consent.nonce = *nonce;
-    consent.expiry = doc.at("consent").at("expiry").get<uint64_t>();
-
-    Json answer = {{"version", 1},
-                   {"code", code},
-                   {"eid", user.key.AddressHex()},
-                   {"loginSignature", user.key.SignDigest(login_digest).ToHex()},
-                   {"consentSignature", SignConsent(user.key, domain, consent).ToHex()},
-                   {"attributes", Base64UrlEncode(payload)}};
-    return answer.dump();
-  } catch (const Json::exception&) {
-    return InvalidArgument("malformed");
-  }
+  // The shared wallet side names each problem in the status message
+  // ("version", "code", "expired", "attribute_not_held", "malformed", …);
+  // those words are the failure kinds the load report counts.
+  auto parsed = wallet::RequestDocumentFromJson(doc);
+  if (!parsed.ok()) return parsed.status();
+  CERTME_RETURN_IF_ERROR(wallet::CheckDocumentForWallet(*parsed, code, now_unix));
+  return wallet::BuildApproval(*parsed, user.key, user.attributes, SystemRandom());
 }
 
 bool FlowRunner::RunWalletLeg(const LoopbackUrl& page_url, OpResult* result, LoopbackUrl* continue_url) {

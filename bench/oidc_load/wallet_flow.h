@@ -16,9 +16,10 @@ namespace certme::bench {
 
 // The JSON answer of `user` to request document `doc` (§3) for `code`:
 // the requested attributes ECIES-encrypted to doc.bridgeKey, the Login
-// signature over generic EIP-712 typed data and the Consent signature.
-// InvalidArgument naming what is wrong with the document ("version",
-// "code", "expired", "attribute_not_held", "malformed", …).
+// signature over generic EIP-712 typed data and the Consent signature
+// (protocols/wallet/wallet_side.h). InvalidArgument naming what is wrong
+// with the document ("version", "code", "expired", "attribute_not_held",
+// "malformed", …).
 StatusOr<std::string> BuildWalletAnswer(const nlohmann::json& doc, const std::string& code,
                                         const BenchUser& user, int64_t now_unix);
 

@@ -13,6 +13,9 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/eip712.h"
 #include "protocols/eidas.h"
+#include "protocols/wallet/link.h"
+#include "protocols/wallet/request_document.h"
+#include "protocols/wallet/vocabulary.h"
 
 namespace certme {
 
@@ -25,24 +28,22 @@ constexpr char kNsTxn[] = "wallet_txn";
 constexpr char kNsCode[] = "wallet_code";
 constexpr char kNsAnswered[] = "wallet_answered";
 constexpr char kNsOutcome[] = "wallet_outcome";
-// §4: answers are small; a bound keeps a hostile POST cheap.
-constexpr size_t kMaxAnswerBytes = 64 * 1024;
 // Code records outlive the code's expiry by this much so that a late answer
 // gets `expired` (410), not `unknown_code` (404).
 constexpr int64_t kCodeGraceSeconds = 600;
 
-// Outcomes (wallet_outcome values; never personal data).
-constexpr char kOk[] = "ok";
-constexpr char kRefused[] = "refused";
-constexpr char kExpired[] = "expired";
-constexpr char kSuspended[] = "eid_suspended";
-constexpr char kRevoked[] = "eid_revoked";
-constexpr char kTimeout[] = "validator_timeout";
+// Outcomes (wallet_outcome values; never personal data): §8's pages.
+using wallet::kOutcomeExpired;
+using wallet::kOutcomeFailed;
+using wallet::kOutcomeOk;
+using wallet::kOutcomeRefused;
+using wallet::kOutcomeRevoked;
+using wallet::kOutcomeSuspended;
+using wallet::kOutcomeTimeout;
 // These outcomes reach the protocol as LoginResult::error (SetOutcome).
-static_assert(std::string_view(kSuspended) == kLoginErrorEidSuspended &&
-              std::string_view(kRevoked) == kLoginErrorEidRevoked &&
-              std::string_view(kTimeout) == kLoginErrorValidatorTimeout);
-constexpr char kFailed[] = "failed";
+static_assert(std::string_view(kOutcomeSuspended) == kLoginErrorEidSuspended &&
+              std::string_view(kOutcomeRevoked) == kLoginErrorEidRevoked &&
+              std::string_view(kOutcomeTimeout) == kLoginErrorValidatorTimeout);
 
 std::string Lang(const std::string& l) { return TemplateLang(l); }
 
@@ -52,6 +53,16 @@ std::string AttributeLabel(const TemplateSet& tp, const std::string& lang, const
   std::string k = "attr_" + key;
   std::string label = tp.Text(lang, k);
   return label == k ? key : label;
+}
+
+// §4 success: {"status":"ok"}.
+HttpResponse OkResponse() {
+  return HttpResponse::Json(200, json{{wallet::kFieldStatus, wallet::kStatusOk}}.dump());
+}
+
+// The long-poll's answer (§8).
+HttpResponse StateResponse(const char* state) {
+  return HttpResponse::Json(200, json{{wallet::kFieldState, state}}.dump());
 }
 
 std::string Hex32(const Bytes32& b) { return "0x" + HexEncode(abi::AsView(b)); }
@@ -65,37 +76,7 @@ std::optional<Bytes32> ParseHex32(const json& v) {
   return abi::ToBytes32(*raw);
 }
 
-bool ValidCode(std::string_view code) {
-  if (code.empty() || code.size() > 128) return false;
-  return std::all_of(code.begin(), code.end(),
-                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------- EIP-712
-
-Bytes32 WalletAttributesHash(const std::vector<Bytes32>& commitments) {
-  std::string buf;
-  for (const auto& c : commitments) buf.append(abi::AsView(c));
-  return Keccak256(buf);
-}
-
-Bytes32 WalletLoginDigest(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
-                          std::string_view service, const Bytes32& attributes_hash, uint64_t expiry) {
-  // hashStruct(Login) = keccak256(typeHash ‖ keccak(code) ‖ nonce ‖
-  // keccak(service) ‖ attributesHash ‖ uint256(expiry)) (EIP-712 encodeData:
-  // dynamic strings are hashed, atomic values are 32-byte words).
-  std::string enc(abi::AsView(Keccak256(kWalletLoginType)));
-  enc.append(abi::AsView(Keccak256(code)));
-  enc.append(abi::AsView(nonce));
-  enc.append(abi::AsView(Keccak256(service)));
-  enc.append(abi::AsView(attributes_hash));
-  std::string word(32, '\0');
-  for (int i = 0; i < 8; ++i) word[31 - i] = static_cast<char>((expiry >> (8 * i)) & 0xff);
-  enc.append(word);
-  return Eip712Digest(DomainSeparator(domain), Keccak256(enc));
-}
 
 // ---------------------------------------------------------------- state
 
@@ -116,7 +97,7 @@ WalletAuthenticator::WalletAuthenticator(WalletLoginOptions options, Store& stor
       clock_(clock),
       random_(random) {
   while (!options_.public_url.empty() && options_.public_url.back() == '/') options_.public_url.pop_back();
-  api_base_ = options_.public_url + "/wallet/v1";
+  api_base_ = options_.public_url + wallet::kApiPath;
   waiter_thread_ = std::thread([this] { WaiterLoop(); });
   validation_thread_ = std::thread([this] { ValidationLoop(); });
 }
@@ -133,7 +114,7 @@ WalletAuthenticator::~WalletAuthenticator() {
 }
 
 std::string WalletAuthenticator::QrPayload(std::string_view code) const {
-  return "certme://login?u=" + PercentEncode(api_base_) + "&c=" + std::string(code);
+  return wallet::BuildLoginLink(api_base_, code);
 }
 
 StatusOr<WalletAuthenticator::Txn> WalletAuthenticator::LoadTxn(std::string_view txn) {
@@ -181,7 +162,7 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
   // service" from the outcome page (the refusal saves its own result): the
   // protocol answers its client with an error. Saved before the outcome, so
   // the page never offers a link that finds no result.
-  if (outcome == kSuspended || outcome == kRevoked || outcome == kTimeout) {
+  if (outcome == kOutcomeSuspended || outcome == kOutcomeRevoked || outcome == kOutcomeTimeout) {
     LoginResult failure;
     failure.txn = txn;
     failure.error = outcome;
@@ -212,32 +193,32 @@ HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const 
   int status = 200;
   const char* key = "login_unknown";
   json data = {{"outcome", outcome.empty() ? "unknown" : outcome}, {"bad", true}};
-  if (outcome == kRefused) {
+  if (outcome == kOutcomeRefused) {
     key = "login_refused";
     data["bad"] = false;
     // The protocol answers its client (access_denied / RequestDenied).
     data["back_url"] = resume_url;
-  } else if (outcome == kExpired) {
+  } else if (outcome == kOutcomeExpired) {
     status = 410;
     key = "login_expired";
     data["retry"] = true;
     data["retry_action"] = options_.public_url + "/login/wallet/retry";
     data["txn"] = txn;
-  } else if (outcome == kSuspended) {
+  } else if (outcome == kOutcomeSuspended) {
     status = 403;
     key = "login_suspended";
     data["back_url"] = resume_url;  // access_denied (SetOutcome)
-  } else if (outcome == kRevoked) {
+  } else if (outcome == kOutcomeRevoked) {
     status = 403;
     key = "login_revoked";
     data["back_url"] = resume_url;  // access_denied
-  } else if (outcome == kTimeout) {
+  } else if (outcome == kOutcomeTimeout) {
     status = 504;
     key = "login_timeout";
     data["back_url"] = resume_url;  // temporarily_unavailable
   } else {
     status = 400;
-    key = outcome == kFailed ? "login_failed" : "login_unknown";
+    key = outcome == kOutcomeFailed ? "login_failed" : "login_unknown";
   }
   data["message"] = tp->Text(lang, key);
   return Page(status, lang, "login/outcome", std::move(data));
@@ -249,7 +230,7 @@ HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
   if (st.ok()) st = NewCode(request.txn, request.expires_at);
   if (!st.ok()) {
     LogError("wallet login not started", {{"detail", st.ToString()}});
-    return OutcomePage(kFailed, Lang(request.ui_locale), request.txn, request.resume_url);
+    return OutcomePage(kOutcomeFailed, Lang(request.ui_locale), request.txn, request.resume_url);
   }
   return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(request.txn));
 }
@@ -266,7 +247,7 @@ HttpResponse WalletAuthenticator::LoginPage(const HttpRequest& req) {
   if (!outcome.empty()) return Continue(req);
   auto t = LoadTxn(*txn);
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
-  if (t->expiry <= now) return OutcomePage(kExpired, lang, *txn, request->resume_url);
+  if (t->expiry <= now) return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
 
   auto tp = Templates();
   std::string service = request->service_id;
@@ -287,7 +268,7 @@ HttpResponse WalletAuthenticator::LoginPage(const HttpRequest& req) {
       {"attributes", attributes},
       // Drawn by us from our own payload (no user text inside): raw.
       {"qr_svg", svg.ok() ? json(*svg) : json(nullptr)},
-      {"deeplink", api_base_ + "/l/" + t->code},
+      {"deeplink", wallet::BuildDeepLink(api_base_, t->code)},
       {"status_url", options_.public_url + "/login/wallet/status?txn=" + PercentEncode(*txn)},
       {"next_url", options_.public_url + "/login/wallet/continue?txn=" + PercentEncode(*txn) + "&lang=" + lang},
       {"continue_action", options_.public_url + "/login/wallet/continue"},
@@ -307,11 +288,11 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
   std::string lang = Lang(request->ui_locale);
   if (auto l = req.Query("lang"); l && (*l == "ro" || *l == "ru" || *l == "en")) lang = *l;
   std::string outcome = Outcome(*txn);
-  if (outcome == kOk) return HttpResponse::Redirect(request->resume_url);
+  if (outcome == kOutcomeOk) return HttpResponse::Redirect(request->resume_url);
   if (!outcome.empty()) return OutcomePage(outcome, lang, *txn, request->resume_url);
   auto t = LoadTxn(*txn);
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
-  if (t->expiry <= now) return OutcomePage(kExpired, lang, *txn, request->resume_url);
+  if (t->expiry <= now) return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
   HttpRequest again = req;
   again.query = {{"txn", *txn}, {"lang", lang}};
   // Still pending: the page again (LoginPage finds no outcome).
@@ -328,7 +309,7 @@ HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
   std::string outcome = Outcome(*txn);
   // Only an expired, unanswered code may be replaced: an answered login
   // keeps its outcome.
-  bool expired = t.ok() && t->expiry <= now && (outcome.empty() || outcome == kExpired);
+  bool expired = t.ok() && t->expiry <= now && (outcome.empty() || outcome == kOutcomeExpired);
   if (expired) {
     if (Status st = NewCode(*txn, request->expires_at); !st.ok())
       return OutcomePage("unknown", Lang(request->ui_locale), "", "");
@@ -341,16 +322,16 @@ HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
 void WalletAuthenticator::StatusPoll(HttpRequest req, std::function<void(HttpResponse)> respond) {
   auto txn = req.Query("txn");
   if (!txn || txn->empty() || txn->size() > 256) {
-    respond(WalletError(400, "invalid_request", "txn missing"));
+    respond(ErrorResponse(wallet::WalletError::Make(400, wallet::kErrInvalidRequest, "txn missing")));
     return;
   }
   if (!Outcome(*txn).empty()) {
-    respond(HttpResponse::Json(200, R"({"state":"done"})"));
+    respond(StateResponse(wallet::kStateDone));
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (stop_) {
-    respond(HttpResponse::Json(200, R"({"state":"pending"})"));
+    respond(StateResponse(wallet::kStatePending));
     return;
   }
   waiters_.push_back({*txn, std::chrono::steady_clock::now() + options_.poll_timeout, std::move(respond)});
@@ -373,9 +354,9 @@ void WalletAuthenticator::WaiterLoop() {
       // The store read runs without the lock; answers are sent outside it.
       bool done = !Outcome(w.txn).empty();
       if (done) {
-        w.respond(HttpResponse::Json(200, R"({"state":"done"})"));
+        w.respond(StateResponse(wallet::kStateDone));
       } else if (stopping || now >= w.deadline) {
-        w.respond(HttpResponse::Json(200, R"({"state":"pending"})"));
+        w.respond(StateResponse(wallet::kStatePending));
       } else {
         keep.push_back(std::move(w));
       }
@@ -383,7 +364,7 @@ void WalletAuthenticator::WaiterLoop() {
     lock.lock();
     for (auto& w : keep) waiters_.push_back(std::move(w));
     if (stopping) {
-      for (auto& w : waiters_) w.respond(HttpResponse::Json(200, R"({"state":"pending"})"));
+      for (auto& w : waiters_) w.respond(StateResponse(wallet::kStatePending));
       waiters_.clear();
       return;
     }
@@ -392,56 +373,81 @@ void WalletAuthenticator::WaiterLoop() {
 
 // ---------------------------------------------------------------- wallet API
 
-HttpResponse WalletAuthenticator::WalletError(int http, const std::string& code,
-                                              const std::string& description) const {
-  HttpResponse r = HttpResponse::Json(http, json{{"error", code}, {"error_description", description}}.dump());
+struct WalletAuthenticator::CodeRecord {
+  std::string code;
+  std::string txn;
+  Txn t;
+  LoginRequest request;
+};
+
+HttpResponse WalletAuthenticator::ErrorResponse(const wallet::WalletError& error) const {
+  HttpResponse r = HttpResponse::Json(error.http_status, wallet::ErrorBody(error));
   r.headers.Set("Cache-Control", "no-store");
   return r;
 }
 
+HttpResponse WalletAuthenticator::Fail(const std::string& txn, int64_t login_ttl, const wallet::WalletError& error) {
+  SetOutcome(txn, error.outcome, login_ttl);
+  return ErrorResponse(error);
+}
+
 HttpResponse WalletAuthenticator::DeepLink(const HttpRequest& req) {
   auto it = req.path_params.find("code");
-  if (it == req.path_params.end() || !ValidCode(it->second)) return OutcomePage("unknown", "ro", "", "");
+  if (it == req.path_params.end() || !wallet::IsValidCode(it->second)) return OutcomePage("unknown", "ro", "", "");
   std::string lang = Lang(req.Query("lang").value_or("ro"));
   return Page(200, lang, "login/deeplink", {{"link", QrPayload(it->second)}});
 }
 
-HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
+wallet::WalletOr<WalletAuthenticator::CodeRecord> WalletAuthenticator::FindCode(const HttpRequest& req) {
   auto it = req.path_params.find("code");
-  if (it == req.path_params.end() || !ValidCode(it->second))
-    return WalletError(404, "unknown_code", "unknown code");
-  const std::string& code = it->second;
-  auto txn = store_.Get(kNsCode, code);
-  if (!txn.ok()) return WalletError(404, "unknown_code", "unknown code");
-  auto t = LoadTxn(*txn);
-  auto request = LoadLoginRequest(store_, *txn);
-  if (!t.ok() || !request.ok() || t->code != code) return WalletError(404, "unknown_code", "unknown code");
-  int64_t now = clock_.NowUnixSeconds();
-  if (now >= t->expiry) return WalletError(410, "expired", "the request has expired");
-  if (store_.Get(kNsAnswered, code).ok()) return WalletError(409, "replayed", "the request was already answered");
-  auto domain = ledger_.Domain();
-  json names = json::object();
-  for (const auto& [lang, name] : request->service_names) names[lang] = name;
-  json doc = {
-      {"version", 1},
-      {"code", code},
-      {"nonce", Hex32(t->nonce)},
-      {"expiry", t->expiry},
-      {"service", {{"id", request->service_id}, {"names", names}}},
-      {"attributes", request->attributes},
-      {"purpose", {{"ro", "Autentificare"}, {"ru", "Аутентификация"}, {"en", "Sign-in"}}},
-      {"bridgeKey", "0x" + HexEncode(ecies_key_.public_key())},
-      {"domain",
-       {{"name", domain.name},
-        {"version", domain.version},
-        {"chainId", domain.chain_id},
-        {"verifyingContract", ChecksumAddress(domain.verifying_contract)}}},
-      // Always present: the bridge learns who answers only from the answer,
-      // so it asks for the consent up front and submits it only when a
-      // validation is needed (an unused consent's nonce stays unused).
-      {"consent", {{"provider", provider_key_.AddressHex()}, {"expiry", t->consent_expiry}}},
-  };
-  HttpResponse r = HttpResponse::Json(200, doc.dump());
+  CodeRecord c;
+  if (it != req.path_params.end()) c.code = it->second;
+  WALLET_RETURN_IF_ERROR(wallet::CheckCodeSyntax(c.code));  // before any store read
+  std::optional<std::string_view> recorded;
+  if (auto txn = store_.Get(kNsCode, c.code); txn.ok()) {
+    auto t = LoadTxn(*txn);
+    auto request = LoadLoginRequest(store_, *txn);
+    if (t.ok() && request.ok()) {
+      c.txn = *txn;
+      c.t = std::move(*t);
+      c.request = std::move(*request);
+      recorded = c.t.code;
+    }
+  }
+  WALLET_RETURN_IF_ERROR(wallet::CheckCodeKnown(c.code, recorded));
+  return c;
+}
+
+wallet::LoginContext WalletAuthenticator::ContextOf(const CodeRecord& c) const {
+  return wallet::LoginContext{c.code,
+                              c.t.nonce,
+                              c.t.expiry,
+                              c.t.consent_expiry,
+                              c.request.service_id,
+                              c.request.attributes,
+                              ledger_.Domain(),
+                              provider_key_.address()};
+}
+
+HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
+  auto found = FindCode(req);  // §7 step 1
+  if (!found.ok()) return ErrorResponse(found.error());
+  const CodeRecord& c = *found;
+  if (auto e = wallet::CheckNotExpired(clock_.NowUnixSeconds(), c.t.expiry)) return ErrorResponse(*e);  // step 2
+  if (auto e = wallet::CheckNotAnswered(store_.Get(kNsAnswered, c.code).ok())) return ErrorResponse(*e);  // 3
+  wallet::RequestDocument doc;
+  doc.code = c.code;
+  doc.nonce = c.t.nonce;
+  doc.expiry = c.t.expiry;
+  doc.service_id = c.request.service_id;
+  doc.service_names = {c.request.service_names.begin(), c.request.service_names.end()};
+  doc.attributes = c.request.attributes;
+  doc.purpose = wallet::LoginPurpose();
+  doc.bridge_key = ecies_key_.public_key();
+  doc.domain = ledger_.Domain();
+  doc.consent_provider = provider_key_.address();
+  doc.consent_expiry = static_cast<uint64_t>(c.t.consent_expiry);
+  HttpResponse r = HttpResponse::Json(200, wallet::BuildRequestDocument(doc));
   r.headers.Set("Cache-Control", "no-store");
   return r;
 }
@@ -486,193 +492,124 @@ void WalletAuthenticator::PostAnswerAsync(HttpRequest req, std::function<void(Ht
   validation_cv_.notify_all();
 }
 
-HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
-                                                        std::optional<PendingAnswer>& pending) {
-  auto it = req.path_params.find("code");
-  if (it == req.path_params.end() || !ValidCode(it->second))
-    return WalletError(404, "unknown_code", "unknown code");
-  const std::string code = it->second;
-  // §7 checks 1-3.
-  auto txn_id = store_.Get(kNsCode, code);
-  if (!txn_id.ok()) return WalletError(404, "unknown_code", "unknown code");
-  const std::string txn = *txn_id;
-  auto t = LoadTxn(txn);
-  auto request = LoadLoginRequest(store_, txn);
-  if (!t.ok() || !request.ok() || t->code != code) return WalletError(404, "unknown_code", "unknown code");
-  int64_t now = clock_.NowUnixSeconds();
-  int64_t login_ttl = std::max<int64_t>(request->expires_at - now, 1);
-  if (now >= t->expiry) {
-    SetOutcome(txn, kExpired, login_ttl);
-    return WalletError(410, "expired", "the request has expired");
-  }
+wallet::WalletOr<wallet::Claim> WalletAuthenticator::ClaimCode(const CodeRecord& c, std::string_view body,
+                                                               int64_t now) {
   // The claim records a digest of the exact answer. A wallet whose POST got
   // no reply (the replica serving it died, the proxy answered 502) may send
   // the identical answer again, and any replica resumes it: until an outcome
-  // exists the checks below run again, and a validation the first attempt
-  // already submitted is found on the ledger by its nonce. Any other answer
-  // to a claimed code is a replay.
-  const std::string answer_digest = Hex32(Keccak256(req.body));
-  Status first = store_.PutIfAbsent(kNsAnswered, code, answer_digest,
-                                    std::chrono::seconds(t->expiry - now + kCodeGraceSeconds));
-  if (first.code() == StatusCode::kAlreadyExists) {
-    auto claimed = store_.Get(kNsAnswered, code);
-    if (!claimed.ok() || *claimed != answer_digest)
-      return WalletError(409, "replayed", "the request was already answered");
-    std::string outcome = Outcome(txn);
-    if (outcome == kOk) return HttpResponse::Json(200, R"({"status":"ok"})");
-    if (!outcome.empty()) return WalletError(409, "replayed", "the request was already answered");
-    LogInfo("wallet answer resent; resuming it", {{"service", request->service_id}});
-  } else if (!first.ok()) {
+  // exists the checks run again, and a validation the first attempt already
+  // submitted is found on the ledger by its nonce. Any other answer to a
+  // claimed code is a replay.
+  const std::string digest = wallet::AnswerDigest(body);
+  Status first = store_.PutIfAbsent(kNsAnswered, c.code, digest,
+                                    std::chrono::seconds(c.t.expiry - now + kCodeGraceSeconds));
+  if (first.ok()) return wallet::CheckClaim(std::nullopt, digest, "");
+  if (first.code() != StatusCode::kAlreadyExists) {
     LogError("wallet answer not recorded", {{"detail", first.ToString()}});
-    return WalletError(500, "server_error", "");
+    return wallet::ServerError();
   }
+  auto claimed = store_.Get(kNsAnswered, c.code);
+  const std::string earlier = claimed.ok() ? *claimed : "";
+  return wallet::CheckClaim(earlier, digest, earlier == digest ? Outcome(c.txn) : "");
+}
+
+HttpResponse WalletAuthenticator::Refuse(const std::string& txn, int64_t login_ttl) {
+  LoginResult result;
+  result.txn = txn;
+  result.error = kLoginErrorRefused;
+  if (Status st = SaveLoginResult(store_, result, login_ttl); !st.ok()) {
+    LogError("wallet refusal not saved", {{"detail", st.ToString()}});
+    return Fail(txn, login_ttl, wallet::ServerError());
+  }
+  SetOutcome(txn, kOutcomeRefused, login_ttl);
+  return OkResponse();
+}
+
+// The steps of docs/wallet-protocol.md §7 in order (protocols/wallet/checks.h).
+HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
+                                                        std::optional<PendingAnswer>& pending) {
+  auto found = FindCode(req);  // 1
+  if (!found.ok()) return ErrorResponse(found.error());
+  const CodeRecord& c = *found;
+  const int64_t now = clock_.NowUnixSeconds();
+  const int64_t ttl = std::max<int64_t>(c.request.expires_at - now, 1);
+  if (auto e = wallet::CheckNotExpired(now, c.t.expiry)) return Fail(c.txn, ttl, *e);  // 2
+  auto claim = ClaimCode(c, req.body, now);  // 3
+  if (!claim.ok()) return ErrorResponse(claim.error());
+  if (*claim == wallet::Claim::kAlreadyOk) return OkResponse();
+  if (*claim == wallet::Claim::kResumed)
+    LogInfo("wallet answer resent; resuming it", {{"service", c.request.service_id}});
   // From here the code is spent: every failure also ends the browser's wait.
-  auto fail = [&](int http, const std::string& err, const std::string& desc, const char* outcome) {
-    SetOutcome(txn, outcome, login_ttl);
-    return WalletError(http, err, desc);
-  };
-
-  // 4: the answer document.
-  if (req.body.size() > kMaxAnswerBytes) return fail(400, "invalid_request", "answer too large", kFailed);
-  json a = json::parse(req.body, nullptr, false);
-  if (a.is_discarded() || !a.is_object()) return fail(400, "invalid_request", "not a JSON object", kFailed);
-  if (!a.contains("version") || a["version"] != 1) return fail(400, "invalid_request", "version must be 1", kFailed);
-  if (!a.contains("code") || a["code"] != code) return fail(400, "invalid_request", "code differs", kFailed);
-  // 5: refusal.
-  if (a.contains("refused")) {
-    if (a["refused"] != true) return fail(400, "invalid_request", "refused must be true", kFailed);
-    LoginResult result;
-    result.txn = txn;
-    result.error = kLoginErrorRefused;
-    if (Status st = SaveLoginResult(store_, result, login_ttl); !st.ok()) {
-      LogError("wallet refusal not saved", {{"detail", st.ToString()}});
-      return fail(500, "server_error", "", kFailed);
-    }
-    SetOutcome(txn, kRefused, login_ttl);
-    return HttpResponse::Json(200, R"({"status":"ok"})");
-  }
-  if (!a.contains("eid") || !a["eid"].is_string() || !a.contains("loginSignature") ||
-      !a["loginSignature"].is_string() || !a.contains("attributes") || !a["attributes"].is_string())
-    return fail(400, "invalid_request", "eid, loginSignature and attributes are required", kFailed);
-  auto eid = ParseAddress(a["eid"].get<std::string>());
-  if (!eid.ok()) return fail(400, "invalid_request", "eid is not an address", kFailed);
-  auto login_sig = EthSignature::FromHex(a["loginSignature"].get<std::string>());
-  if (!login_sig) return fail(400, "invalid_request", "loginSignature is malformed", kFailed);
-  std::optional<EthSignature> consent_sig;
-  if (a.contains("consentSignature")) {
-    if (!a["consentSignature"].is_string()) return fail(400, "invalid_request", "consentSignature", kFailed);
-    consent_sig = EthSignature::FromHex(a["consentSignature"].get<std::string>());
-    if (!consent_sig) return fail(400, "invalid_request", "consentSignature is malformed", kFailed);
-  }
-  auto payload = Base64UrlDecode(a["attributes"].get<std::string>());
-  if (!payload) return fail(400, "invalid_request", "attributes is not base64url", kFailed);
-
-  // 6: decrypt.
-  auto plain = EciesDecrypt(ecies_key_, *payload);
-  if (!plain.ok()) return fail(400, "bad_payload", "the attributes do not decrypt", kFailed);
-  // 7: exactly the requested attributes, in order.
-  json list = json::parse(*plain, nullptr, false);
-  if (list.is_discarded() || !list.is_array() || list.size() != request->attributes.size())
-    return fail(400, "attributes_mismatch", "attributes differ from the request", kFailed);
-  std::vector<DisclosedAttribute> attrs;
-  std::vector<Bytes32> keys, commitments;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const json& o = list[i];
-    if (!o.is_object() || o.size() != 3 || !o.contains("key") || o["key"] != request->attributes[i] ||
-        !o.contains("value") || !o["value"].is_string() ||
-        o["value"].get_ref<const std::string&>().size() > kMaxAttributeValueBytes || !o.contains("salt"))
-      return fail(400, "attributes_mismatch", "attributes differ from the request", kFailed);
-    auto salt = ParseHex32(o["salt"]);
-    if (!salt) return fail(400, "attributes_mismatch", "salt must be 32 bytes", kFailed);
-    attrs.push_back({request->attributes[i], o["value"].get<std::string>(), *salt});
-    keys.push_back(AttributeKey(attrs.back().name));
-    commitments.push_back(AttributeCommitment(*eid, keys.back(), attrs.back().value, *salt));
-  }
-
-  // 8: Login signature.
-  const Eip712Domain domain = ledger_.Domain();
-  Bytes32 digest = WalletLoginDigest(domain, code, t->nonce, request->service_id, WalletAttributesHash(commitments),
-                                     static_cast<uint64_t>(t->expiry));
-  auto signer = RecoverAddress(digest, *login_sig);
-  if (!signer.ok() || *signer != *eid) return fail(401, "bad_signature", "Login signature is not by eid", kFailed);
-  // 9: consent (asked in every request document).
-  Consent consent{*eid, provider_key_.address(), keys, t->nonce, static_cast<uint64_t>(t->consent_expiry)};
-  if (!consent_sig) return fail(401, "bad_consent", "consentSignature missing", kFailed);
-  auto consent_signer = RecoverConsentSigner(domain, consent, *consent_sig);
-  if (!consent_signer.ok() || *consent_signer != *eid)
-    return fail(401, "bad_consent", "Consent signature is not by eid", kFailed);
-
-  // 10: eID Active.
-  auto status = ledger_.GetEidStatus(*eid);
+  auto answer = wallet::ParseAnswer(req.body, c.code);  // 4
+  if (!answer.ok()) return Fail(c.txn, ttl, answer.error());
+  if (answer->refused) return Refuse(c.txn, ttl);  // 5
+  const wallet::LoginContext ctx = ContextOf(c);
+  auto plain = wallet::CheckPayloadDecrypts(ecies_key_, answer->payload);  // 6
+  if (!plain.ok()) return Fail(c.txn, ttl, plain.error());
+  auto disclosure = wallet::CheckAttributes(ctx, *plain, answer->eid);  // 7
+  if (!disclosure.ok()) return Fail(c.txn, ttl, disclosure.error());
+  if (auto e = wallet::CheckLoginSignature(ctx, *answer, *disclosure)) return Fail(c.txn, ttl, *e);  // 8
+  if (auto e = wallet::CheckConsentSignature(ctx, *answer, *disclosure)) return Fail(c.txn, ttl, *e);  // 9
+  auto status = ledger_.GetEidStatus(answer->eid);  // 10
   if (!status.ok()) {
     LogError("ledger read failed", {{"detail", status.status().ToString()}});
-    return fail(500, "server_error", "", kFailed);
+    return Fail(c.txn, ttl, wallet::ServerError());
   }
-  if (*status != EidStatus::kActive) {
-    const char* outcome = *status == EidStatus::kSuspended ? kSuspended : *status == EidStatus::kRevoked ? kRevoked : kFailed;
-    return fail(403, "eid_not_active", std::string("the eID is ") + EidStatusName(*status), outcome);
+  if (auto e = wallet::CheckEidActive(*status)) return Fail(c.txn, ttl, *e);
+  auto validated = PastValidations(answer->eid);  // 11
+  if (!validated.ok()) {
+    LogError("ledger read failed", {{"detail", validated.status().ToString()}});
+    return Fail(c.txn, ttl, wallet::ServerError());
   }
+  PendingAnswer p{c.txn, c.request.service_id, ttl, answer->eid, disclosure->attributes, 0, {}};
+  // Re-authentication: no validator when every commitment is one this
+  // provider already had validated for this eID.
+  if (wallet::AlreadyValidated(*validated, *disclosure)) return CompleteLogin(p, false);
+  return RequestValidation(ctx, *answer, *disclosure, std::move(p), now, pending);  // 11-12
+}
 
-  // 11-12: commitments. Attributes this provider already had validated for
-  // this eID need no validator when every disclosed commitment equals the
-  // validator's latest answer; anything else goes through a consented
-  // validation.
+StatusOr<std::vector<wallet::PastValidation>> WalletAuthenticator::PastValidations(const std::string& eid) {
   EventFilter f;
   f.kind = EventKind::kValidationAnswered;
   f.provider = provider_key_.address();
-  f.user = *eid;
-  auto answered = ledger_.Events(f);
-  if (!answered.ok()) {
-    LogError("ledger read failed", {{"detail", answered.status().ToString()}});
-    return fail(500, "server_error", "", kFailed);
+  f.user = eid;
+  CERTME_ASSIGN_OR_RETURN(auto answered, ledger_.Events(f));
+  std::vector<wallet::PastValidation> out;
+  for (const auto& e : answered) {
+    auto request = ledger_.GetRequest(e.request_id);
+    if (request.ok()) out.push_back({request->attr_keys, e.commitments, e.loa});
   }
-  std::map<Bytes32, std::pair<Bytes32, uint8_t>> latest;  // attrKey → (commitment, loa)
-  for (const auto& e : *answered) {
-    auto req_rec = ledger_.GetRequest(e.request_id);
-    if (!req_rec.ok()) continue;
-    for (size_t i = 0; i < req_rec->attr_keys.size() && i < e.commitments.size(); ++i)
-      latest[req_rec->attr_keys[i]] = {e.commitments[i], e.loa};
+  return out;
+}
+
+HttpResponse WalletAuthenticator::RequestValidation(const wallet::LoginContext& ctx, const wallet::Answer& answer,
+                                                    const wallet::Disclosure& disclosure, PendingAnswer p,
+                                                    int64_t now, std::optional<PendingAnswer>& pending) {
+  const Consent consent = wallet::ConsentFor(ctx, answer.eid, disclosure.keys);
+  const EthSignature& sig = *answer.consent_signature;  // step 9 passed
+  auto id = ledger_.RequestValidation(provider_key_, consent,
+                                      std::string(reinterpret_cast<const char*>(sig.rsv.data()), sig.rsv.size()));
+  if (!id.ok() && LedgerErrorOf(id.status()) == LedgerErrorCode::kNonceUsed) {
+    // A resumed answer: an earlier attempt (perhaps on another replica)
+    // already submitted this consent. Wait for that request instead.
+    if (auto earlier = FindRequestByNonce(answer.eid, ctx.nonce)) id = *earlier;
   }
-  bool known = true;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    auto l = latest.find(keys[i]);
-    if (l == latest.end() || l->second.first != commitments[i] || l->second.second < kLoaSubstantial) known = false;
-  }
-  if (!known) {
-    auto id = ledger_.RequestValidation(provider_key_, consent,
-                                        std::string(reinterpret_cast<const char*>(consent_sig->rsv.data()), 65));
-    if (!id.ok() && LedgerErrorOf(id.status()) == LedgerErrorCode::kNonceUsed) {
-      // A resumed answer: an earlier attempt (perhaps on another replica)
-      // already submitted this consent. Wait for that request instead.
-      if (auto earlier = FindRequestByNonce(*eid, t->nonce)) id = *earlier;
-    }
-    if (!id.ok()) {
-      auto le = LedgerErrorOf(id.status());
-      if (le == LedgerErrorCode::kEidNotActive) return fail(403, "eid_not_active", "the eID is not active", kFailed);
-      if (le == LedgerErrorCode::kUnknownAttribute)
-        return fail(403, "commitment_mismatch", "the eID holds no commitment for an attribute", kFailed);
+  if (auto e = wallet::CheckValidationSubmitted(id.status())) {
+    if (e->code == wallet::kErrServerError)
       LogWarn("validation request refused by the ledger", {{"detail", id.status().ToString()}});
-      return fail(500, "server_error", "", kFailed);
-    }
-    LogInfo("validation requested; waiting for the validator", {{"request", *id}});
-    Duration until_expiry = std::chrono::seconds(std::max<int64_t>(t->consent_expiry - now, 0));
-    pending = PendingAnswer{txn, request->service_id, login_ttl, *eid, std::move(attrs), *id,
-                            std::min(options_.answer_timeout, until_expiry)};
-    return HttpResponse::Json(202, "{}");  // not sent: the caller waits for the validator
+    return Fail(p.txn, p.login_ttl, *e);
   }
-  return CompleteLogin(PendingAnswer{txn, request->service_id, login_ttl, *eid, std::move(attrs), 0, {}}, false);
+  LogInfo("validation requested; waiting for the validator", {{"request", *id}});
+  Duration until_expiry = std::chrono::seconds(std::max<int64_t>(ctx.consent_expiry - now, 0));
+  p.request_id = *id;
+  p.wait = std::min(options_.answer_timeout, until_expiry);
+  pending = std::move(p);
+  return HttpResponse::Json(202, "{}");  // not sent: the caller waits for the validator
 }
 
 HttpResponse WalletAuthenticator::FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer) {
-  auto fail = [&](int http, const std::string& err, const std::string& desc, const char* outcome) {
-    SetOutcome(p.txn, outcome, p.login_ttl);
-    return WalletError(http, err, desc);
-  };
-  if (!answer.ok()) return fail(504, "validator_timeout", "the validator did not answer in time", kTimeout);
-  if (answer->loa < kLoaSubstantial)
-    return fail(403, "commitment_mismatch", "the eID's level of assurance is below substantial", kFailed);
-  Status check = CheckDisclosure(p.eid, p.attrs, answer->attr_keys, answer->commitments);
-  if (!check.ok()) return fail(403, "commitment_mismatch", "a value differs from its commitment", kFailed);
+  if (auto e = wallet::CheckValidatorAnswered(answer.status())) return Fail(p.txn, p.login_ttl, *e);  // 12
+  if (auto e = wallet::CheckValidatorAnswer(*answer, p.eid, p.attrs)) return Fail(p.txn, p.login_ttl, *e);  // 11
   return CompleteLogin(p, true);
 }
 
@@ -686,12 +623,12 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
   result.auth_time = clock_.NowUnixSeconds();
   if (Status st = SaveLoginResult(store_, result, p.login_ttl); !st.ok()) {
     LogError("wallet login result not saved", {{"detail", st.ToString()}});
-    SetOutcome(p.txn, kFailed, p.login_ttl);
-    return WalletError(500, "server_error", "");
+    SetOutcome(p.txn, kOutcomeFailed, p.login_ttl);
+    return ErrorResponse(wallet::ServerError());
   }
-  SetOutcome(p.txn, kOk, p.login_ttl);
+  SetOutcome(p.txn, kOutcomeOk, p.login_ttl);
   LogInfo("wallet login", {{"service", p.service_id}, {"validated", validated}});
-  return HttpResponse::Json(200, R"({"status":"ok"})");
+  return OkResponse();
 }
 
 // One thread waits for the validator on behalf of every pending answer: it

@@ -1,6 +1,9 @@
 // The certME wallet login ("Conectare cu certME"): the Authenticator that
 // shows a QR code, and the wallet API the phone talks to. The protocol is
-// docs/wallet-protocol.md (v1); section numbers below refer to it.
+// docs/wallet-protocol.md (v1); section numbers below refer to it. The
+// protocol itself (documents, answer, Login digest, the checks of §7) is
+// protocols/wallet/; this class keeps the state in the Store, talks to the
+// Ledger, renders the pages and runs those checks in order.
 //
 // Browser side (HTML, no personal data ever shown or polled):
 //   Begin(request)                  saves the LoginRequest, makes a code, 302 → /login/wallet?txn=
@@ -53,6 +56,10 @@
 #include "ledger-client/attributes.h"
 #include "ledger-client/ledger.h"
 #include "protocols/login.h"
+#include "protocols/wallet/checks.h"
+#include "protocols/wallet/errors.h"
+// WalletLoginDigest and WalletAttributesHash (§6), for this class's users.
+#include "protocols/wallet/login_digest.h"
 
 namespace certme {
 
@@ -70,14 +77,6 @@ struct WalletLoginOptions {
   // Longest long-poll before "pending" is answered.
   Duration poll_timeout = std::chrono::seconds(25);
 };
-
-// The Login struct of §6 and its EIP-712 digest (domain = the ledger's).
-inline constexpr char kWalletLoginType[] =
-    "Login(string code,bytes32 nonce,string service,bytes32 attributesHash,uint256 expiry)";
-// attributesHash = keccak256(c1 ‖ … ‖ cn), ci the commitments in request order.
-Bytes32 WalletAttributesHash(const std::vector<Bytes32>& commitments);
-Bytes32 WalletLoginDigest(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
-                          std::string_view service, const Bytes32& attributes_hash, uint64_t expiry);
 
 class WalletAuthenticator : public Authenticator {
  public:
@@ -149,9 +148,26 @@ class WalletAuthenticator : public Authenticator {
     uint64_t request_id = 0;
     Duration wait{};
   };
+  // A code's records: the login transaction and request it belongs to.
+  struct CodeRecord;
+  // §7 step 1 against the Store.
+  wallet::WalletOr<CodeRecord> FindCode(const HttpRequest& req);
+  // §7 step 3: claims the code with the answer's digest.
+  wallet::WalletOr<wallet::Claim> ClaimCode(const CodeRecord& c, std::string_view body, int64_t now);
+  wallet::LoginContext ContextOf(const CodeRecord& c) const;
   // Every check of §7 up to the validator; sets `pending` when the answer
   // must wait for it (the returned response is then meaningless).
   HttpResponse AnswerUntilValidation(const HttpRequest& req, std::optional<PendingAnswer>& pending);
+  // §7 step 11 when the eID's attributes were not validated for this
+  // provider yet: submits the consent, sets `pending`.
+  HttpResponse RequestValidation(const wallet::LoginContext& ctx, const wallet::Answer& answer,
+                                 const wallet::Disclosure& disclosure, PendingAnswer p, int64_t now, std::optional<PendingAnswer>& pending);
+  // The validators' earlier answers to this provider for `eid`, oldest first.
+  StatusOr<std::vector<wallet::PastValidation>> PastValidations(const std::string& eid);
+  // Records the error's outcome for the browser (the code is spent) and
+  // answers the wallet.
+  HttpResponse Fail(const std::string& txn, int64_t login_ttl, const wallet::WalletError& error);
+  HttpResponse Refuse(const std::string& txn, int64_t login_ttl);
   HttpResponse FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer);
   HttpResponse CompleteLogin(const PendingAnswer& p, bool validated);
   void ValidationLoop();
@@ -164,7 +180,7 @@ class WalletAuthenticator : public Authenticator {
                     const std::string& script_nonce = "") const;
   HttpResponse OutcomePage(const std::string& outcome, const std::string& lang, const std::string& txn,
                            const std::string& resume_url) const;
-  HttpResponse WalletError(int http, const std::string& code, const std::string& description) const;
+  HttpResponse ErrorResponse(const wallet::WalletError& error) const;
   // The validation request this provider submitted for `eid` with consent
   // nonce `nonce`, if any (a resumed answer's earlier attempt).
   std::optional<uint64_t> FindRequestByNonce(const std::string& eid, const Bytes32& nonce);

@@ -1,0 +1,55 @@
+// The wallet's answer (docs/wallet-protocol.md §4) and the attribute
+// plaintext inside its ECIES payload (§5): the bridge parses both, the
+// wallet builds both, from the same field names.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/ethereum.h"
+#include "ledger-client/attributes.h"
+#include "protocols/wallet/errors.h"
+
+namespace certme::wallet {
+
+struct Answer {
+  std::string code;
+  // §4: a refusal carries nothing else; the other members are then empty.
+  bool refused = false;
+  std::string eid;  // 20 bytes
+  EthSignature login_signature{};
+  // Required by §7 step 9; its absence is reported there, not here.
+  std::optional<EthSignature> consent_signature;
+  std::string payload;  // the ECIES payload (§5), base64url-decoded
+};
+
+// §7 step 4: an untrusted body POSTed for `code` — at most kMaxAnswerBytes,
+// a JSON object, version 1, the same code, and (unless a refusal) eid,
+// loginSignature, optional consentSignature and base64url attributes, each
+// well-formed. Errors are invalid_request (400).
+WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code);
+
+// The JSON body a wallet POSTs for `answer` (a refusal when refused).
+std::string BuildAnswer(const Answer& answer);
+
+// The disclosed attributes of §5 with what §6/§11 need of them: the
+// attribute keys keccak256(name) and the commitments under `eid`, all in
+// request order.
+struct Disclosure {
+  std::vector<DisclosedAttribute> attributes;
+  std::vector<Bytes32> keys;
+  std::vector<Bytes32> commitments;
+};
+
+// §5 plaintext: [{"key","value","salt"}, …], exactly the `requested` names
+// in order, values of at most kMaxAttributeValueBytes, 32-byte 0x salts.
+// Errors are attributes_mismatch (400) (§7 step 7).
+WalletOr<Disclosure> ParseDisclosure(std::string_view plaintext, const std::vector<std::string>& requested,
+                                     std::string_view eid);
+
+// The §5 plaintext of `attributes`, in the order given.
+std::string BuildDisclosurePlaintext(const std::vector<DisclosedAttribute>& attributes);
+
+}  // namespace certme::wallet

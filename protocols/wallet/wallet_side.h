@@ -1,0 +1,38 @@
+// The wallet's side of docs/wallet-protocol.md: what a wallet checks in a
+// request document it received (§3, §7 last paragraph), and its answer
+// (§4-§6): the asked attributes ECIES-encrypted to the bridge, the Login
+// signature over the generic EIP-712 typed data, and the Consent
+// signature. `certme wallet approve` (tools/) and the load generator's
+// wallet (bench/oidc_load) both answer with this code.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/random.h"
+#include "common/status.h"
+#include "crypto/ethereum.h"
+#include "ledger-client/attributes.h"
+#include "protocols/wallet/request_document.h"
+
+namespace certme::wallet {
+
+// The document may be answered: it is for the code the wallet scanned, and
+// its expiry has not passed by the wallet's clock (`now`, unix seconds).
+// InvalidArgument "code" or "expired" (the message, as ParseRequestDocument's).
+Status CheckDocumentForWallet(const RequestDocument& doc, std::string_view scanned_code, int64_t now);
+
+// The approval of `doc` by the holder of `key`, disclosing from `held` the
+// attributes asked, in the request's order, as enrolled. `random` makes the
+// ECIES ephemeral key and nonce (a CSPRNG outside tests). InvalidArgument
+// "attribute_not_held" (detail: the name) when `held` lacks one, or
+// "bridge_key" when the document's key does not encrypt.
+StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& key,
+                                    const std::vector<DisclosedAttribute>& held, Random& random);
+
+// The refusal of §4: {"version":1,"code":…,"refused":true}.
+std::string BuildRefusal(std::string_view code);
+
+}  // namespace certme::wallet
