@@ -24,7 +24,7 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
 #include "ledger-client/evm_ledger.h"
-#include "tests/ledger/anvil.h"
+#include "tests/ledger-client/anvil.h"
 
 namespace certme {
 namespace {

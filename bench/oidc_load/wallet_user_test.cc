@@ -16,7 +16,7 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/eip712.h"
 #include "ledger-client/embedded_ledger.h"
-#include "tests/ledger/temp_dir.h"
+#include "tests/ledger-client/temp_dir.h"
 
 namespace certme::bench {
 namespace {

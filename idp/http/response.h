@@ -1,7 +1,7 @@
 // What the adapter does to every answer before it goes on the wire: the
 // browser-facing security headers, Set-Cookie serialisation, hiding of 5xx
 // details, and HTTP/1.1 serialisation. Pure functions, tested without a
-// socket (tests/http/response_test.cc).
+// socket (tests/idp/http/response_test.cc).
 #pragma once
 
 #include <string>

@@ -7,7 +7,7 @@
 #include "store/store.h"
 #include "store/redis/redis_store.h"
 #include "tests/store/redis_test_server.h"
-#include "tests/store_conformance/store_conformance.h"
+#include "tests/store/conformance/store_conformance.h"
 
 namespace certme {
 

@@ -13,7 +13,7 @@
 
 #include "store/store.h"
 #include "store/sqlite/sqlite_store.h"
-#include "tests/store_conformance/store_conformance.h"
+#include "tests/store/conformance/store_conformance.h"
 
 namespace certme {
 namespace {

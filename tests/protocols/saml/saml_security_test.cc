@@ -1,0 +1,198 @@
+// The rest of the issue's security list, each a crafted AuthnRequest against
+// the IdP (saml_idp_test.cc has the first half; saml_slo_test.cc the
+// LogoutRequest ones): wrapping through Advice and a nested second request,
+// unsigned Redirect, SHA-1 with the IdP switch off, wrong Destination,
+// unsupported binding, ACS index out of range; and the request options the
+// IdP must honour: IsPassive with a session, NameIDPolicy, RequestedAuthnContext.
+#include <gtest/gtest.h>
+
+#include "common/encoding.h"
+#include "protocols/saml/dsig.h"
+#include "protocols/saml/idp.h"
+#include "protocols/saml/vocabulary.h"
+#include "protocols/saml/xml.h"
+#include "tests/protocols/saml/saml_fixture.h"
+
+namespace certme::saml {
+namespace {
+
+using namespace certme::saml::testing;
+
+class SecurityTest : public SamlIdpTest {
+ protected:
+  static std::string Strip(std::string s) {  // drop the XML declaration
+    if (s.rfind("<?xml", 0) == 0) s.erase(0, s.find("?>") + 2);
+    while (!s.empty() && s[0] == '\n') s.erase(0, 1);
+    return s;
+  }
+
+  // Status and sub-status of the Response the request got (must be one).
+  std::pair<std::string, std::string> Outcome(const HttpResponse& r) {
+    std::string xml = ResponseXml(r);
+    EXPECT_FALSE(xml.empty()) << "no Response, HTTP " << r.status << " " << r.body.substr(0, 200);
+    std::string sub;
+    std::string top = StatusOf(xml, &sub);
+    return {top, sub};
+  }
+
+  // Completes a login through the fake login; returns the session cookie
+  // and the Response.
+  std::pair<std::string, std::string> Login(const std::string& request_xml) {
+    HttpResponse begin = idp_->Sso(Post(Sign(request_xml, *sp_key_)));
+    HttpResponse done = FinishLogin(begin, {{"idnp", "2001234567890"}, {"first_name", "Ion"}});
+    return {CookieOf(done, std::string(kSessionCookie)), ResponseXml(done)};
+  }
+};
+
+TEST_F(SecurityTest, SignedRequestWrappedInAdviceIsRefused) {
+  std::string genuine = Strip(Sign(AuthnXml("_adv", Now()), *sp_key_));
+  std::string forged = AuthnXml("_adv_evil", Now(), "", kSp,
+                                "<samlp:Extensions><saml:Advice>" + genuine + "</saml:Advice></samlp:Extensions>");
+  forged.replace(forged.find(kAcs), strlen(kAcs), "https://sp.example/acs2");
+  auto [top, sub] = Outcome(idp_->Sso(Post(forged)));
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestDenied);
+  EXPECT_TRUE(auth_.requests.empty());
+}
+
+TEST_F(SecurityTest, SecondAuthnRequestNestedInASignedOneIsNotConsumed) {
+  // The outer request is genuine and signed; a second AuthnRequest (other
+  // ID, other ACS) rides inside its Extensions, where a lookup by element
+  // name would find it. The signature covers the outer one only, so the
+  // Extensions change breaks it and nothing is consumed.
+  std::string inner = AuthnXml("_inner2", Now());
+  inner.replace(inner.find(kAcs), strlen(kAcs), "https://sp.example/acs2");
+  std::string outer = Sign(AuthnXml("_outer2", Now()), *sp_key_);
+  outer.replace(outer.find("</samlp:AuthnRequest>"), 21,
+                "<samlp:Extensions>" + inner + "</samlp:Extensions></samlp:AuthnRequest>");
+  auto [top, sub] = Outcome(idp_->Sso(Post(outer)));
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestDenied);
+  EXPECT_TRUE(auth_.requests.empty());
+}
+
+TEST_F(SecurityTest, UnsignedRedirectRequestIsDenied) {
+  std::string raw = "SAMLRequest=" + PercentEncode(DeflateAndBase64(AuthnXml("_ur", Now()))) + "&RelayState=rs";
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/saml/sso";
+  r.raw_query = raw;
+  r.query = *ParseUrlEncoded(raw);
+  auto [top, sub] = Outcome(idp_->Sso(r));
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestDenied);
+  EXPECT_TRUE(auth_.requests.empty());
+}
+
+TEST_F(SecurityTest, Sha1IsDeniedWhenTheIdpSwitchIsOffEvenIfTheServiceAllowsIt) {
+  auto s = services_->Get(kSp);
+  ASSERT_TRUE(s.ok());
+  s->allow_sha1 = true;
+  ASSERT_TRUE(services_->Put(*s).ok());
+  std::string q = "SAMLRequest=" + PercentEncode(DeflateAndBase64(AuthnXml("_sha", Now()))) + "&SigAlg=" +
+                  PercentEncode(kAlgRsaSha1);
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  size_t len = 0;
+  EVP_PKEY* pk = BorrowEvpPkey(*sp_key_);
+  ASSERT_EQ(EVP_DigestSignInit(md, nullptr, EVP_sha1(), nullptr, pk), 1);
+  ASSERT_EQ(EVP_DigestSign(md, nullptr, &len, reinterpret_cast<const unsigned char*>(q.data()), q.size()), 1);
+  std::string sig(len, '\0');
+  ASSERT_EQ(EVP_DigestSign(md, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                           reinterpret_cast<const unsigned char*>(q.data()), q.size()), 1);
+  EVP_MD_CTX_free(md);
+  std::string raw = q + "&Signature=" + PercentEncode(Base64Encode(sig));
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/saml/sso";
+  r.raw_query = raw;
+  r.query = *ParseUrlEncoded(raw);
+  auto [top, sub] = Outcome(idp_->Sso(r));  // the fixture's IdP has sha1_enabled off
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestDenied);
+  EXPECT_TRUE(auth_.requests.empty());
+}
+
+TEST_F(SecurityTest, WrongDestinationIsDenied) {
+  std::string xml = AuthnXml("_dst", Now());
+  xml.replace(xml.find("https://idp.test/saml/sso"), 25, "https://other.test/saml/sso");
+  auto [top, sub] = Outcome(idp_->Sso(Post(Sign(xml, *sp_key_))));
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestDenied);
+}
+
+TEST_F(SecurityTest, ArtifactBindingIsUnsupported) {
+  auto [top, sub] = Outcome(idp_->Sso(Post(Sign(
+      AuthnXml("_art", Now(), "ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact\""), *sp_key_))));
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestUnsupported);
+}
+
+TEST_F(SecurityTest, AcsIndexOutOfRangeGetsAPage) {
+  std::string xml = AuthnXml("_idx", Now());
+  std::string attr = std::string("AssertionConsumerServiceURL=\"") + kAcs + "\"";
+  xml.replace(xml.find(attr), attr.size(), "AssertionConsumerServiceIndex=\"7\"");
+  HttpResponse r = idp_->Sso(Post(Sign(xml, *sp_key_)));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(ResponseXml(r).empty());
+  // Index 1 is the second registered ACS: the Response goes there.
+  xml = AuthnXml("_idx1", Now());
+  xml.replace(xml.find(attr), attr.size(), "AssertionConsumerServiceIndex=\"1\"");
+  HttpResponse ok = idp_->Sso(Post(Sign(xml, *sp_key_)));
+  EXPECT_EQ(ok.status, 302);
+}
+
+TEST_F(SecurityTest, IsPassiveIsServedFromASessionWithoutInteraction) {
+  auto [session, first] = Login(AuthnXml("_l1", Now()));
+  ASSERT_FALSE(session.empty());
+  HttpRequest passive = Post(Sign(AuthnXml("_pa", Now(), "IsPassive=\"true\""), *sp_key_));
+  passive.cookies[std::string(kSessionCookie)] = session;
+  size_t logins = auth_.requests.size();
+  auto [top, sub] = Outcome(idp_->Sso(passive));
+  EXPECT_EQ(top, kStatusSuccess);
+  EXPECT_EQ(auth_.requests.size(), logins);
+  // IsPassive together with ForceAuthn cannot be honoured: NoPassive.
+  HttpRequest both = Post(Sign(AuthnXml("_pf", Now(), "IsPassive=\"true\" ForceAuthn=\"true\""), *sp_key_));
+  both.cookies[std::string(kSessionCookie)] = session;
+  auto [top2, sub2] = Outcome(idp_->Sso(both));
+  EXPECT_EQ(top2, kStatusResponder);
+  EXPECT_EQ(sub2, kStatusNoPassive);
+  EXPECT_EQ(auth_.requests.size(), logins);
+}
+
+TEST_F(SecurityTest, NameIdPolicyIsHonoured) {
+  auto [session, xml] = Login(AuthnXml("_np1", Now(), "", kSp,
+                                       "<samlp:NameIDPolicy Format=\"" + std::string(kNameIdPersistent) +
+                                           "\" AllowCreate=\"true\"/>"));
+  EXPECT_NE(xml.find("Format=\"" + std::string(kNameIdPersistent) + "\""), std::string::npos) << xml;
+  EXPECT_EQ(xml.find(">2001234567890</saml:NameID>"), std::string::npos) << "persistent must not be the IDNP";
+  // A format we cannot produce: InvalidNameIDPolicy to the ACS.
+  auto [top, sub] = Outcome(idp_->Sso(Post(Sign(
+      AuthnXml("_np2", Now(), "", kSp,
+               "<samlp:NameIDPolicy Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\"/>"),
+      *sp_key_))));
+  EXPECT_EQ(top, kStatusRequester);
+  EXPECT_EQ(sub, kStatusInvalidNameIdPolicy);
+}
+
+TEST_F(SecurityTest, RequestedAuthnContextIsHonoured) {
+  auto ctx = [](const char* comparison, std::string_view ref) {
+    return std::string("<samlp:RequestedAuthnContext Comparison=\"") + comparison +
+           "\"><saml:AuthnContextClassRef>" + std::string(ref) + "</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>";
+  };
+  // We authenticate at eIDAS substantial: "high" exactly, or better than
+  // substantial, cannot be given.
+  for (auto [i, body] : {std::pair{1, ctx("exact", eidas::kLoaHigh)}, std::pair{2, ctx("better", eidas::kLoaSubstantial)},
+                         std::pair{3, ctx("exact", "urn:oasis:names:tc:SAML:2.0:ac:classes:Password")}}) {
+    auto [top, sub] = Outcome(idp_->Sso(Post(Sign(AuthnXml("_ac" + std::to_string(i), Now(), "", kSp, body), *sp_key_))));
+    EXPECT_EQ(top, kStatusResponder) << i;
+    EXPECT_EQ(sub, kStatusNoAuthnContext) << i;
+  }
+  EXPECT_TRUE(auth_.requests.empty());
+  // minimum low and exact substantial are satisfied: the login starts.
+  EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac4", Now(), "", kSp, ctx("minimum", eidas::kLoaLow)), *sp_key_))).status, 302);
+  EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac5", Now(), "", kSp, ctx("exact", eidas::kLoaSubstantial)), *sp_key_))).status, 302);
+  EXPECT_EQ(auth_.requests.size(), 2u);
+}
+
+}  // namespace
+}  // namespace certme::saml
