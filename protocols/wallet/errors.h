@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "common/result.h"
 #include "protocols/wallet/vocabulary.h"
 
 namespace certme::wallet {
@@ -40,27 +41,9 @@ std::string ErrorBody(const WalletError& error);
 // nullopt: the check passed.
 using CheckResult = std::optional<WalletError>;
 
-// Either a value or a WalletError (StatusOr's shape, for protocol errors).
+// Either a value or a WalletError.
 template <typename T>
-class [[nodiscard]] WalletOr {
- public:
-  WalletOr(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  WalletOr(WalletError error) : v_(std::move(error)) {}  // NOLINT
-  bool ok() const { return std::holds_alternative<T>(v_); }
-  // REQUIRES: ok()
-  T& value() & { return std::get<T>(v_); }
-  const T& value() const& { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  // REQUIRES: !ok()
-  const WalletError& error() const { return std::get<WalletError>(v_); }
-
- private:
-  std::variant<T, WalletError> v_;
-};
+using WalletOr = Result<T, WalletError>;
 
 }  // namespace certme::wallet
 
