@@ -100,6 +100,22 @@ StatusOr<LoginResult> TakeLoginResult(Store& store, std::string_view txn) {
   return ParseLoginResult(raw);
 }
 
+std::string_view ResumeFailureReason(ResumeFailure failure) {
+  switch (failure) {
+    case ResumeFailure::kLoginExpired:
+      return "txn missing, malformed or without a pending login";
+    case ResumeFailure::kWrongBrowser:
+      return "another browser";
+    case ResumeFailure::kLoginUnfinished:
+      return "no login result";
+    case ResumeFailure::kServerError:
+      return "a stored login record is unreadable";
+    case ResumeFailure::kUnavailable:
+      return "store unavailable";
+  }
+  return "unknown";
+}
+
 int ResumeFailureStatus(ResumeFailure failure) {
   switch (failure) {
     case ResumeFailure::kLoginExpired:

@@ -96,6 +96,9 @@ enum class ResumeFailure {
 
 // 400, 500 or 503 (see ResumeFailure).
 int ResumeFailureStatus(ResumeFailure failure);
+// A short reason for the log ("no pending login for txn", …); never names
+// the txn.
+std::string_view ResumeFailureReason(ResumeFailure failure);
 // Sets `page`'s status to ResumeFailureStatus(failure), and Retry-After
 // (RFC 9110 §10.2.3) for kUnavailable.
 void MarkResumeFailure(HttpResponse& page, ResumeFailure failure);

@@ -26,6 +26,8 @@ Status ValidateSamlIdpOptions(const SamlIdpOptions& o) {
   if (o.max_request_age_seconds < 10) p.push_back("max request age must be at least 10 s");
   if (o.logout_timeout_seconds < 1 || o.logout_timeout_seconds > 120) p.push_back("logout timeout must be 1..120 s");
   if (o.pairwise_salt.reveal().size() < 32) p.push_back("pairwise salt must be at least 32 bytes");
+  if (o.max_message_bytes < 4096 || o.max_message_bytes > 1024 * 1024)
+    p.push_back("max message size must be 4 KiB..1 MiB");
   if (p.empty()) return Status::Ok();
   std::string all;
   for (const auto& s : p) all += (all.empty() ? "" : "; ") + s;
@@ -145,24 +147,55 @@ EVP_PKEY* SamlIdp::CachedCertificateKey(const std::string& cache_key, const std:
   return BorrowEvpPkey(*k);
 }
 
-Status SamlIdp::VerifyMessage(const HttpRequest& req, xmlDoc* doc, bool redirect,
-                              std::string_view message_param, const SamlService& s) {
+void SamlIdp::LogRefused(std::string_view request, std::string_view reason, std::string_view issuer) {
+  nlohmann::json f = {{"request", request}, {"reason", reason}};
+  if (!issuer.empty()) f["issuer"] = issuer.substr(0, 256);
+  LogInfo("saml request refused", f);
+}
+
+StatusOr<SamlIdp::Incoming> SamlIdp::ReadIncoming(const HttpRequest& req) const {
+  constexpr size_t kMaxRelayStateBytes = 80;  // SAML Bindings §3.4.3, §3.5.3
+  Incoming in;
+  in.redirect = req.method == "GET" || req.method == "HEAD";
+  std::string encoded;
+  if (in.redirect) {
+    // SAML Bindings §3.4.4.1: names and values exactly as in the URL.
+    CERTME_ASSIGN_OR_RETURN(in.query, ParseRedirectQuery(req.raw_query));
+    in.param = in.query.message_param;
+    in.relay_state = in.query.relay_state.value_or("");
+    encoded = in.query.message;
+  } else {
+    // SAML Bindings §3.5.4: exactly one message, at most one RelayState.
+    const Params& p = req.form;
+    size_t nreq = ParamCount(p, kParamSamlRequest), nresp = ParamCount(p, kParamSamlResponse);
+    if (nreq + nresp != 1) return InvalidArgument("exactly one of SAMLRequest, SAMLResponse is required");
+    if (ParamCount(p, kParamRelayState) > 1) return InvalidArgument("RelayState is given twice");
+    in.param = std::string(nreq ? kParamSamlRequest : kParamSamlResponse);
+    in.relay_state = ParamGet(p, kParamRelayState).value_or("");
+    encoded = *ParamGet(p, in.param);
+  }
+  if (in.relay_state.size() > kMaxRelayStateBytes) return InvalidArgument("RelayState is longer than 80 bytes");
+  CERTME_ASSIGN_OR_RETURN(in.xml, in.redirect ? DecodeRedirectMessage(encoded, opts_.max_message_bytes)
+                                              : DecodePostMessage(encoded, opts_.max_message_bytes));
+  return in;
+}
+
+Status SamlIdp::VerifyMessage(const Incoming& in, xmlDoc* doc, const SamlService& s) {
   DsigPolicy policy;
   policy.allow_sha1 = opts_.sha1_enabled && s.allow_sha1;
   EVP_PKEY* key = ServiceKey(s);
-  if (redirect) {
-    // SAML Bindings §3.4.4.1: the signature travels in the query string.
-    auto sig = req.Query(kParamSignature);
-    if (!sig) {
+  if (in.redirect) {
+    // SAML Bindings §3.4.4.1: the signature travels in the query string,
+    // over the octets ParseRedirectQuery kept as sent.
+    if (!in.query.signature) {
       if (s.require_signed_requests) return Unauthenticated("the message must be signed", "unsigned redirect");
       return Status::Ok();
     }
     if (!key) return Unauthenticated("no certificate registered for the service");
-    auto octets = RedirectSignedOctets(req.raw_query, message_param);
-    auto raw_sig = Base64Decode(*sig);
-    if (!octets || !raw_sig || ParamCount(req.query, kParamSignature) != 1)
-      return Unauthenticated("malformed redirect signature");
-    return VerifyRedirect(key, req.Query(kParamSigAlg).value_or(""), *octets, *raw_sig, policy);
+    auto raw_sig = Base64Decode(*in.query.signature);
+    if (!raw_sig || in.query.signed_octets.empty())
+      return Unauthenticated("malformed redirect signature", "Signature is not base64");
+    return VerifyRedirect(key, in.query.sig_alg.value_or(""), in.query.signed_octets, *raw_sig, policy);
   }
   xmlNode* root = xmlDocGetRootElement(doc);
   if (!HasEnvelopedSignature(root)) {

@@ -60,6 +60,9 @@ struct SamlIdpOptions {
   // Accept rsa-sha1 from services that enable allow_sha1. Off: SHA-1 is
   // refused whatever a service says.
   bool sha1_enabled = false;
+  // Largest decoded message (before libxml2 parses anything, with the
+  // per-element limits of XmlLimits); 4 KiB..1 MiB. MPass requests are ~3 KB.
+  size_t max_message_bytes = kMaxMessageBytes;
 };
 
 // Every problem at once (InvalidArgument).
@@ -136,10 +139,32 @@ class SamlIdp {
  private:
   struct Target;  // a trusted place to deliver a Response: service + ACS + relay state
 
+  // One message as its binding delivered it (SAML Bindings §3.4.4, §3.5.4).
+  struct Incoming {
+    bool redirect = false;
+    std::string param;        // kParamSamlRequest or kParamSamlResponse
+    std::string xml;          // decoded; at most opts_.max_message_bytes
+    std::string relay_state;  // empty when absent
+    RedirectQuery query;      // HTTP-Redirect only: the parameters as sent
+  };
+  // The one message of `req`: the POST form, or the raw Redirect query
+  // (never the server's decoded query, whose names may have been encoded).
+  // InvalidArgument says what is wrong (for the log).
+  StatusOr<Incoming> ReadIncoming(const HttpRequest& req) const;
+  // The one log line of a refused message (`request`: AuthnRequest,
+  // LogoutRequest, LogoutResponse, or "SAML message" before it is known).
+  // `reason` is the hidden detail; callers never pass message content,
+  // RelayState or secrets.
+  static void LogRefused(std::string_view request, std::string_view reason, std::string_view issuer = {});
+
   // ---- SSO (sso.cc) ----
-  HttpResponse HandleAuthnRequest(const HttpRequest& req, const std::string& xml, bool redirect,
-                                  const std::string& relay_state);
+  HttpResponse HandleAuthnRequest(const HttpRequest& req, const Incoming& in);
+  // Logs the error, then posts it to the target.
   HttpResponse ErrorResponse(const Target& t, const SamlError& e);
+  // A refused AuthnRequest whose ACS is trusted: one refusal line, then the
+  // signed error Response.
+  HttpResponse RefuseToAcs(const Target& t, const SamlError& e);
+  HttpResponse PostErrorResponse(const Target& t, const SamlError& e);
   HttpResponse SuccessResponse(const Target& t, const SamlService& service,
                                const std::string& session_key, Session& session,
                                std::vector<SetCookie> cookies);
@@ -152,9 +177,8 @@ class SamlIdp {
   // Records the browser's other-protocol session with the SAML session.
   void LinkOtherSession(const HttpRequest& req, Session& s);
   // ---- SLO (slo.cc) ----
-  HttpResponse HandleLogoutRequest(const HttpRequest& req, const std::string& xml, bool redirect,
-                                   const std::string& relay_state);
-  HttpResponse HandleLogoutResponse(const HttpRequest& req, const std::string& xml, bool redirect);
+  HttpResponse HandleLogoutRequest(const HttpRequest& req, const Incoming& in);
+  HttpResponse HandleLogoutResponse(const Incoming& in);
   HttpResponse StartLogout(const HttpRequest& req, const std::string& session_key,
                            const Session& session, LogoutState state);
   // Ends one SAML session (consumed, so concurrent logouts end it once) and
@@ -170,8 +194,8 @@ class SamlIdp {
   EVP_PKEY* ServiceKey(const SamlService& s);  // parsed once per certificate
   EVP_PKEY* ServiceEncryptionKey(const SamlService& s);  // likewise
   EVP_PKEY* CachedCertificateKey(const std::string& cache_key, const std::string& pem);
-  Status VerifyMessage(const HttpRequest& req, xmlDoc* doc, bool redirect,
-                       std::string_view message_param, const SamlService& s);
+  // Unauthenticated with a client-safe message and a detail for the log.
+  Status VerifyMessage(const Incoming& in, xmlDoc* doc, const SamlService& s);
   // Signs the Response (and first its Assertion when `sign_assertion`);
   // with `encrypt_for`, the (signed) Assertion is replaced by an
   // EncryptedAssertion to that service before the Response is signed.

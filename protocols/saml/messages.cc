@@ -146,17 +146,19 @@ StatusOr<LogoutRequest> ParseLogoutRequest(std::string_view xml) {
   return ReadLogoutRequest(xmlDocGetRootElement(doc.get()));
 }
 
-StatusOr<std::string> DecodePostMessage(std::string_view form_value) {
+StatusOr<std::string> DecodePostMessage(std::string_view form_value, size_t max_bytes) {
   if (form_value.empty()) return InvalidArgument("empty SAML message");
-  if (form_value.size() > kMaxXmlBytes * 4 / 3 + 1024) return InvalidArgument("SAML message too large");
+  // Base64 grows 4/3, plus line breaks some SPs insert.
+  if (form_value.size() > max_bytes / 3 * 4 + max_bytes / 32 + 8) return InvalidArgument("SAML message too large");
   auto xml = Base64Decode(form_value);
   if (!xml) return InvalidArgument("SAML message is not base64");
+  if (xml->size() > max_bytes) return InvalidArgument("SAML message too large");
   return *xml;
 }
 
-StatusOr<std::string> DecodeRedirectMessage(std::string_view query_value) {
+StatusOr<std::string> DecodeRedirectMessage(std::string_view query_value, size_t max_bytes) {
   if (query_value.empty()) return InvalidArgument("empty SAML message");
-  if (query_value.size() > kMaxXmlBytes) return InvalidArgument("SAML message too large");
+  if (query_value.size() > max_bytes) return InvalidArgument("SAML message too large");
   auto raw = Base64Decode(query_value);
   if (!raw) return InvalidArgument("SAML message is not base64");
   z_stream zs{};
@@ -172,7 +174,8 @@ StatusOr<std::string> DecodeRedirectMessage(std::string_view query_value) {
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_STREAM_END) break;
     out.append(buf, sizeof buf - zs.avail_out);
-    if (out.size() > kMaxXmlBytes) {
+    // At most one buffer past the cap is ever inflated.
+    if (out.size() > max_bytes) {
       inflateEnd(&zs);
       return InvalidArgument("SAML message too large");
     }
@@ -197,32 +200,50 @@ std::string DeflateAndBase64(std::string_view xml) {
   return Base64Encode(out);
 }
 
-std::optional<std::string> RedirectSignedOctets(std::string_view raw_query,
-                                                std::string_view message_param) {
-  std::optional<std::string_view> msg, relay, sigalg;
-  size_t pos = 0;
-  while (pos <= raw_query.size()) {
-    size_t amp = raw_query.find('&', pos);
-    if (amp == std::string_view::npos) amp = raw_query.size();
-    std::string_view pair = raw_query.substr(pos, amp - pos);
+StatusOr<RedirectQuery> ParseRedirectQuery(std::string_view raw_query) {
+  // The binding's parameters, each as sent (name and value still encoded).
+  constexpr std::string_view kNames[] = {kParamSamlRequest, kParamSamlResponse, kParamRelayState, kParamSigAlg,
+                                         kParamSignature};
+  std::optional<std::string_view> raw[std::size(kNames)];
+  while (!raw_query.empty()) {
+    size_t amp = raw_query.find('&');
+    std::string_view pair = raw_query.substr(0, amp);
+    raw_query = amp == std::string_view::npos ? std::string_view() : raw_query.substr(amp + 1);
     size_t eq = pair.find('=');
     std::string_view name = pair.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    auto take = [&](std::optional<std::string_view>& slot) {
-      if (slot) return false;
-      slot = value;
-      return true;
-    };
-    if (name == message_param && !take(msg)) return std::nullopt;
-    if (name == kParamRelayState && !take(relay)) return std::nullopt;
-    if (name == kParamSigAlg && !take(sigalg)) return std::nullopt;
-    pos = amp + 1;
+    auto decoded = PercentDecode(name, true);
+    for (size_t i = 0; i < std::size(kNames); ++i) {
+      if (name == kNames[i]) {
+        if (raw[i]) return InvalidArgument(std::string(kNames[i]) + " is given twice");
+        raw[i] = value;
+      } else if (decoded && *decoded == kNames[i]) {
+        return InvalidArgument(std::string(kNames[i]) + " is given under an encoded name");
+      }
+    }
   }
-  if (!msg || !sigalg) return std::nullopt;
-  std::string out = std::string(message_param) + "=" + std::string(*msg);
-  if (relay) out += "&RelayState=" + std::string(*relay);
-  out += "&SigAlg=" + std::string(*sigalg);
-  return out;
+  auto decode = [&](size_t i) -> StatusOr<std::optional<std::string>> {
+    if (!raw[i]) return std::optional<std::string>();
+    auto v = PercentDecode(*raw[i], true);
+    if (!v) return InvalidArgument(std::string(kNames[i]) + " is not URL-encoded");
+    return std::optional<std::string>(std::move(*v));
+  };
+  RedirectQuery q;
+  if (raw[0].has_value() == raw[1].has_value()) return InvalidArgument("exactly one of SAMLRequest, SAMLResponse is required");
+  const size_t msg = raw[0] ? 0 : 1;
+  q.message_param = std::string(kNames[msg]);
+  CERTME_ASSIGN_OR_RETURN(auto message, decode(msg));
+  q.message = std::move(*message);
+  CERTME_ASSIGN_OR_RETURN(q.relay_state, decode(2));
+  CERTME_ASSIGN_OR_RETURN(q.sig_alg, decode(3));
+  CERTME_ASSIGN_OR_RETURN(q.signature, decode(4));
+  if (q.signature && !q.sig_alg) return InvalidArgument("Signature without SigAlg");
+  if (q.sig_alg) {
+    q.signed_octets = q.message_param + "=" + std::string(*raw[msg]);
+    if (raw[2]) q.signed_octets += "&" + std::string(kParamRelayState) + "=" + std::string(*raw[2]);
+    q.signed_octets += "&" + std::string(kParamSigAlg) + "=" + std::string(*raw[3]);
+  }
+  return q;
 }
 
 }  // namespace certme::saml

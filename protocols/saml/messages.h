@@ -79,20 +79,35 @@ StatusOr<LogoutResponse> ReadLogoutResponse(const xmlNode* root);
 StatusOr<AuthnRequest> ParseAuthnRequest(std::string_view xml);
 StatusOr<LogoutRequest> ParseLogoutRequest(std::string_view xml);
 
-// HTTP-POST (SAML Bindings §3.5.4): the form value is base64 of the XML.
-StatusOr<std::string> DecodePostMessage(std::string_view form_value);
-// HTTP-Redirect (SAML Bindings §3.4.4.1): base64 of raw DEFLATE; the inflated
-// size is capped at kMaxXmlBytes (deflate bombs).
-StatusOr<std::string> DecodeRedirectMessage(std::string_view query_value);
+// HTTP-POST (SAML Bindings §3.5.4): the form value is base64 of the XML;
+// the decoded message is at most `max_bytes`.
+StatusOr<std::string> DecodePostMessage(std::string_view form_value, size_t max_bytes = kMaxMessageBytes);
+// HTTP-Redirect (SAML Bindings §3.4.4.1): base64 of raw DEFLATE; inflation
+// stops as soon as the output passes `max_bytes` (DEFLATE bombs).
+StatusOr<std::string> DecodeRedirectMessage(std::string_view query_value, size_t max_bytes = kMaxMessageBytes);
 // The encoding side, for messages the IdP sends by redirect and for tests.
 std::string DeflateAndBase64(std::string_view xml);
 
-// The exact octets an HTTP-Redirect signature covers (Bindings §3.4.4.1):
-// "SAMLRequest=v&RelayState=v&SigAlg=v" (or SAMLResponse) with the values
-// exactly as they appear in `raw_query` (still URL-encoded); RelayState
-// only when present. nullopt when `message_param` or SigAlg is missing or
-// any of them repeats.
-std::optional<std::string> RedirectSignedOctets(std::string_view raw_query,
-                                                std::string_view message_param);
+// An HTTP-Redirect query string read for the binding (SAML Bindings
+// §3.4.4.1), from the raw query exactly as sent: the signature covers
+// "SAMLRequest=v[&RelayState=v]&SigAlg=v" (or SAMLResponse) with the values
+// as they appear in the URL, so the values used must be those very
+// parameters' values, never a differently spelled parameter's.
+struct RedirectQuery {
+  std::string message_param;               // kParamSamlRequest or kParamSamlResponse
+  std::string message;                     // percent-decoded (base64 of DEFLATE)
+  std::optional<std::string> relay_state;  // percent-decoded
+  std::optional<std::string> sig_alg;      // percent-decoded URI
+  std::optional<std::string> signature;    // percent-decoded (base64)
+  std::string signed_octets;               // as sent; empty without SigAlg
+};
+
+// InvalidArgument when: no message or both SAMLRequest and SAMLResponse; any
+// of SAMLRequest, SAMLResponse, RelayState, SigAlg, Signature given twice, or
+// given under a percent-encoded (or '+') spelling of its name (it would be
+// read as that parameter by a decoder but left out of the signed octets); a
+// Signature without SigAlg; a bad percent-escape in one of them. Other
+// parameters (lang) are ignored.
+StatusOr<RedirectQuery> ParseRedirectQuery(std::string_view raw_query);
 
 }  // namespace certme::saml

@@ -267,7 +267,7 @@ StatusOr<std::vector<SamlService>> LoadServicesFromYaml(const std::string& path)
 }
 
 StatusOr<SamlService> ServiceFromMetadata(std::string_view metadata_xml) {
-  CERTME_ASSIGN_OR_RETURN(auto doc, ParseUntrustedXml(metadata_xml, 1 << 20));
+  CERTME_ASSIGN_OR_RETURN(auto doc, ParseUntrustedXml(metadata_xml, XmlLimits{.max_bytes = 1 << 20, .max_attributes = 64, .max_depth = 64}));
   xmlNode* root = xmlDocGetRootElement(doc.get());
   if (!IsElement(root, kNsMetadata, "EntityDescriptor"))
     return InvalidArgument("SP metadata: root is not md:EntityDescriptor");

@@ -77,56 +77,62 @@ std::string LogoutResponseXml(const std::string& id, const std::string& issuer, 
 }  // namespace
 
 HttpResponse SamlIdp::Slo(const HttpRequest& req) {
-  const bool redirect = req.method == "GET" || req.method == "HEAD";
-  const Params& p = redirect ? req.query : req.form;
-  size_t nreq = ParamCount(p, kParamSamlRequest), nresp = ParamCount(p, kParamSamlResponse);
-  if (nreq + nresp != 1 || ParamCount(p, kParamRelayState) > 1) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
-  std::string relay = ParamGet(p, kParamRelayState).value_or("");
-  if (relay.size() > 80) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
-  std::string encoded = *ParamGet(p, nreq ? kParamSamlRequest : kParamSamlResponse);
-  auto xml = redirect ? DecodeRedirectMessage(encoded) : DecodePostMessage(encoded);
-  if (!xml.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
-  if (nreq) return HandleLogoutRequest(req, *xml, redirect, relay);
-  return HandleLogoutResponse(req, *xml, redirect);
-}
-
-HttpResponse SamlIdp::HandleLogoutRequest(const HttpRequest& req, const std::string& xml, bool redirect,
-                                          const std::string& relay_state) {
-  auto doc = ParseUntrustedXml(xml);
-  if (!doc.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
-  xmlNode* root = xmlDocGetRootElement(doc->get());
-  auto lr = ReadLogoutRequest(root);
-  if (!lr.ok()) {
-    LogInfo("saml LogoutRequest malformed", {{"detail", lr.status().ToString()}});
+  auto in = ReadIncoming(req);
+  if (!in.ok()) {
+    LogRefused("SAML message", in.status().ToString());
     return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
   }
+  if (in->param == kParamSamlRequest) return HandleLogoutRequest(req, *in);
+  return HandleLogoutResponse(*in);
+}
+
+HttpResponse SamlIdp::HandleLogoutRequest(const HttpRequest& req, const Incoming& in) {
+  // Until the issuer is known and has a response URL: pages.
+  auto page = [&](std::string_view reason, SamlPage kind, std::string_view issuer = {}) {
+    LogRefused("LogoutRequest", reason, issuer);
+    return SamlErrorPage(400, "ro", kind);
+  };
+  auto doc = ParseUntrustedXml(in.xml, XmlLimits{.max_bytes = opts_.max_message_bytes});
+  if (!doc.ok()) return page(doc.status().ToString(), SamlPage::kBadRequest);
+  xmlNode* root = xmlDocGetRootElement(doc->get());
+  auto lr = ReadLogoutRequest(root);
+  if (!lr.ok()) return page(lr.status().ToString(), SamlPage::kBadRequest);
+  if (lr->header.issuer.empty()) return page("no Issuer", SamlPage::kUnknownService);
   auto service = services_.Get(lr->header.issuer);
-  if (!service.ok()) return SamlErrorPage(400, "ro", SamlPage::kUnknownService);
-  if (service->SloResponseUrl().empty()) return SamlErrorPage(400, "ro", SamlPage::kBadAcs);
+  if (!service.ok()) return page("unknown issuer", SamlPage::kUnknownService, lr->header.issuer);
+  if (service->SloResponseUrl().empty())
+    return page("the service has no SLO URL", SamlPage::kBadAcs, service->entity_id);
   auto answer = [&](std::string_view status, std::string_view sub) {
     std::string out = LogoutResponseXml(NewId(), entity_id_, service->SloResponseUrl(), Now(),
                                         lr->header.id, status, sub);
-    HttpResponse r = SendToService(*service, service->SloResponseUrl(), false, out, relay_state);
-    // Clears our cookie whatever the outcome of the request was only on success.
-    return r;
+    return SendToService(*service, service->SloResponseUrl(), false, out, in.relay_state);
+  };
+  // From here on refusals are signed LogoutResponses, each logged once.
+  auto refuse = [&](std::string_view reason, std::string_view status, std::string_view sub) {
+    LogRefused("LogoutRequest", reason, service->entity_id);
+    return answer(status, sub);
   };
   // MPass: LogoutRequests are signed and verified against the registered certificate.
-  if (Status st = VerifyMessage(req, doc->get(), redirect, kParamSamlRequest, *service); !st.ok()) {
-    LogInfo("saml LogoutRequest signature refused", {{"issuer", service->entity_id}, {"detail", st.ToString()}});
-    return answer(kStatusRequester, kStatusRequestDenied);
-  }
-  if (lr->header.version != kVersion20) return answer(kStatusVersionMismatch, "");
-  if (lr->header.destination.empty() ? (HasEnvelopedSignature(root) || req.Query(kParamSignature).has_value())
+  if (Status st = VerifyMessage(in, doc->get(), *service); !st.ok())
+    return refuse(st.ToString(), kStatusRequester, kStatusRequestDenied);
+  // SAML Core §3.2.2.2.
+  if (lr->header.version != kVersion20) return refuse("Version is not 2.0", kStatusVersionMismatch, "");
+  // SAML Bindings §3.4.5.2 / §3.5.5.2.
+  if (lr->header.destination.empty() ? (HasEnvelopedSignature(root) || in.query.signature.has_value())
                                      : lr->header.destination != Url(kPathSlo))
-    return answer(kStatusRequester, kStatusRequestDenied);
+    return refuse("Destination is not this endpoint", kStatusRequester, kStatusRequestDenied);
+  // SAML Core §3.2.1 IssueInstant, §3.7.1 NotOnOrAfter.
   int64_t now = Now();
   if (lr->header.issue_instant > now + opts_.clock_skew_seconds ||
-      lr->header.issue_instant < now - opts_.max_request_age_seconds - opts_.clock_skew_seconds ||
-      (lr->not_on_or_after && lr->not_on_or_after + opts_.clock_skew_seconds <= now))
-    return answer(kStatusRequester, kStatusRequestDenied);
+      lr->header.issue_instant < now - opts_.max_request_age_seconds - opts_.clock_skew_seconds)
+    return refuse("IssueInstant is not current", kStatusRequester, kStatusRequestDenied);
+  if (lr->not_on_or_after && lr->not_on_or_after + opts_.clock_skew_seconds <= now)
+    return refuse("NotOnOrAfter has passed", kStatusRequester, kStatusRequestDenied);
   Status fresh = store_.PutIfAbsent(kReplayNs, Sha256Hex(service->entity_id + "\n" + lr->header.id), "1",
                                     std::chrono::seconds(opts_.max_request_age_seconds + 2 * opts_.clock_skew_seconds));
-  if (!fresh.ok()) return answer(kStatusRequester, kStatusRequestDenied);
+  if (fresh.code() == StatusCode::kAlreadyExists)
+    return refuse("request ID was already used", kStatusRequester, kStatusRequestDenied);
+  if (!fresh.ok()) return refuse("replay cache unavailable: " + fresh.ToString(), kStatusRequester, kStatusRequestDenied);
 
   // The session: by SessionIndex (the SP's POST is cross-site and may come
   // without our cookie), else by cookie; it must list this service with
@@ -157,7 +163,7 @@ HttpResponse SamlIdp::HandleLogoutRequest(const HttpRequest& req, const std::str
   state.lang = "ro";
   state.initiator = service->entity_id;
   state.initiator_request_id = lr->header.id;
-  state.initiator_relay_state = relay_state;
+  state.initiator_relay_state = in.relay_state;
   return StartLogout(req, found->first, found->second, std::move(state));
 }
 
@@ -293,19 +299,25 @@ HttpResponse SamlIdp::SloFrame(const HttpRequest& req) {
   return SendToService(*svc, svc->slo_url, true, xml, "");
 }
 
-HttpResponse SamlIdp::HandleLogoutResponse(const HttpRequest& req, const std::string& xml, bool redirect) {
-  auto doc = ParseUntrustedXml(xml);
-  if (!doc.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+HttpResponse SamlIdp::HandleLogoutResponse(const Incoming& in) {
+  auto page = [&](std::string_view reason, SamlPage kind, std::string_view issuer = {}) {
+    LogRefused("LogoutResponse", reason, issuer);
+    return SamlErrorPage(400, "ro", kind);
+  };
+  auto doc = ParseUntrustedXml(in.xml, XmlLimits{.max_bytes = opts_.max_message_bytes});
+  if (!doc.ok()) return page(doc.status().ToString(), SamlPage::kBadRequest);
   auto resp = ReadLogoutResponse(xmlDocGetRootElement(doc->get()));
-  if (!resp.ok()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  if (!resp.ok()) return page(resp.status().ToString(), SamlPage::kBadRequest);
   auto service = services_.Get(resp->header.issuer);
-  if (!service.ok()) return SamlErrorPage(400, "ro", SamlPage::kUnknownService);
-  if (Status st = VerifyMessage(req, doc->get(), redirect, kParamSamlResponse, *service); !st.ok()) {
-    LogInfo("saml LogoutResponse signature refused", {{"issuer", service->entity_id}, {"detail", st.ToString()}});
-    return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
-  }
+  if (!service.ok()) return page("unknown issuer", SamlPage::kUnknownService, resp->header.issuer);
+  if (Status st = VerifyMessage(in, doc->get(), *service); !st.ok())
+    return page(st.ToString(), SamlPage::kBadRequest, service->entity_id);
   auto logout_id = store_.Consume(kOutRequestNs, resp->in_response_to);
-  if (!logout_id.ok()) return SamlFramedDonePage();
+  if (!logout_id.ok()) {
+    // Late (after /saml/slo/finish) or unsolicited: nothing to record.
+    LogRefused("LogoutResponse", "InResponseTo names no pending LogoutRequest", service->entity_id);
+    return SamlFramedDonePage();
+  }
   // Several services answer at once: compare-and-swap on the state.
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto raw = store_.Get(kLogoutNs, *logout_id);

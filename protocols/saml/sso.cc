@@ -26,8 +26,6 @@ struct SamlIdp::Target {
 
 namespace {
 
-constexpr size_t kMaxRelayStateBytes = 80;  // SAML Bindings §3.4.3, §3.5.3
-
 SamlError Err(std::string_view status, std::string_view sub, std::string message,
               std::string detail = {}) {
   return {std::string(status), std::string(sub), std::move(message), std::move(detail)};
@@ -95,104 +93,89 @@ std::optional<std::string> ChooseNameIdFormat(const SamlService& s, std::string_
 
 HttpResponse SamlIdp::Sso(const HttpRequest& req) {
   std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
-  const bool redirect = req.method == "GET" || req.method == "HEAD";
-  const Params& p = redirect ? req.query : req.form;
-  // SAML Bindings §3.4.4.1 / §3.5.4: exactly one message, at most one RelayState.
-  if (ParamCount(p, kParamSamlRequest) != 1 || ParamCount(p, kParamRelayState) > 1)
-    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
-  std::string relay = ParamGet(p, kParamRelayState).value_or("");
-  if (relay.size() > kMaxRelayStateBytes) return SamlErrorPage(400, lang, SamlPage::kBadRequest);
-  std::string encoded = *ParamGet(p, kParamSamlRequest);
-  auto xml = redirect ? DecodeRedirectMessage(encoded) : DecodePostMessage(encoded);
-  if (!xml.ok()) {
-    LogInfo("saml request undecodable", {{"detail", xml.status().ToString()}});
+  auto in = ReadIncoming(req);
+  if (in.ok() && in->param != kParamSamlRequest) in = InvalidArgument("SAMLResponse sent to the SSO endpoint");
+  if (!in.ok()) {
+    LogRefused("AuthnRequest", in.status().ToString());
     return SamlErrorPage(400, lang, SamlPage::kBadRequest);
   }
-  return HandleAuthnRequest(req, *xml, redirect, relay);
+  return HandleAuthnRequest(req, *in);
 }
 
-HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const std::string& xml,
-                                         bool redirect, const std::string& relay_state) {
+HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const Incoming& in) {
   std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
-  // Parsing: DOCTYPE, entities, size and nesting are refused here.
-  auto doc = ParseUntrustedXml(xml);
-  if (!doc.ok()) {
-    LogInfo("saml AuthnRequest refused", {{"detail", doc.status().ToString()}});
-    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
-  }
+  // Before the issuer is known nothing can be sent anywhere: pages.
+  auto page = [&](std::string_view reason, SamlPage kind, std::string_view issuer = {}) {
+    LogRefused("AuthnRequest", reason, issuer);
+    return SamlErrorPage(400, lang, kind);
+  };
+  // Size, attributes per element, nesting, DOCTYPE: refused before libxml2 parses.
+  auto doc = ParseUntrustedXml(in.xml, XmlLimits{.max_bytes = opts_.max_message_bytes});
+  if (!doc.ok()) return page(doc.status().ToString(), SamlPage::kBadRequest);
   xmlNode* root = xmlDocGetRootElement(doc->get());
   auto ar = ReadAuthnRequest(root);
-  if (!ar.ok()) {
-    LogInfo("saml AuthnRequest malformed", {{"detail", ar.status().ToString()}});
-    return SamlErrorPage(400, lang, SamlPage::kBadRequest);
-  }
+  if (!ar.ok()) return page(ar.status().ToString(), SamlPage::kBadRequest);
 
-  // SAML Profiles §4.1.4.1: the Issuer must be a registered service; until
-  // then nothing can be sent anywhere, so errors are pages.
-  if (ar->header.issuer.empty()) return SamlErrorPage(400, lang, SamlPage::kUnknownService);
+  // SAML Profiles §4.1.4.1: the Issuer must be a registered service.
+  if (ar->header.issuer.empty()) return page("no Issuer", SamlPage::kUnknownService);
   auto service = services_.Get(ar->header.issuer);
-  if (!service.ok()) {
-    LogInfo("saml unknown issuer", {{"issuer", ar->header.issuer.substr(0, 256)}});
-    return SamlErrorPage(400, lang, SamlPage::kUnknownService);
-  }
+  if (!service.ok()) return page("unknown issuer", SamlPage::kUnknownService, ar->header.issuer);
   // SAML Profiles §4.1.4.1 and Metadata §2.4.4: the ACS must be registered.
   Target t;
   t.entity_id = service->entity_id;
-  t.relay_state = relay_state;
+  t.relay_state = in.relay_state;
   t.request_id = ar->header.id;
   t.lang = lang;
   if (!ar->acs_url.empty()) {
-    if (!Contains(service->acs_urls, ar->acs_url)) {
-      LogInfo("saml unregistered ACS", {{"issuer", t.entity_id}, {"acs", ar->acs_url.substr(0, 256)}});
-      return SamlErrorPage(400, lang, SamlPage::kBadAcs);
-    }
+    if (!Contains(service->acs_urls, ar->acs_url))
+      return page("unregistered AssertionConsumerServiceURL " + ar->acs_url.substr(0, 256), SamlPage::kBadAcs,
+                  t.entity_id);
     t.acs_url = ar->acs_url;
   } else if (ar->acs_index) {
     if (*ar->acs_index >= static_cast<int>(service->acs_urls.size()))
-      return SamlErrorPage(400, lang, SamlPage::kBadAcs);
+      return page("AssertionConsumerServiceIndex out of range", SamlPage::kBadAcs, t.entity_id);
     t.acs_url = service->acs_urls[*ar->acs_index];
   } else {
     t.acs_url = service->acs_urls.front();
   }
-  // From here on the ACS is trusted: errors are signed Responses to it.
+  // From here on the ACS is trusted: refusals are signed Responses to it
+  // (RefuseToAcs), each logged once with its reason.
 
   // MPass: every request is signed with the registered certificate.
-  if (Status st = VerifyMessage(req, doc->get(), redirect, kParamSamlRequest, *service); !st.ok()) {
-    LogInfo("saml AuthnRequest signature refused", {{"issuer", t.entity_id}, {"detail", st.ToString()}});
-    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, st.message()));
-  }
+  if (Status st = VerifyMessage(in, doc->get(), *service); !st.ok())
+    return RefuseToAcs(t, Err(kStatusRequester, kStatusRequestDenied, st.message(), st.ToString()));
   // SAML Core §3.2.2.2: VersionMismatch is a top-level code.
   if (ar->header.version != kVersion20)
-    return ErrorResponse(t, Err(kStatusVersionMismatch, "", "only SAML 2.0 is supported"));
+    return RefuseToAcs(t, Err(kStatusVersionMismatch, "", "only SAML 2.0 is supported"));
   // SAML Bindings §3.4.5.2 / §3.5.5.2: Destination must be our endpoint
   // (and present when the message is signed).
-  if (ar->header.destination.empty() ? (HasEnvelopedSignature(root) || req.Query(kParamSignature).has_value())
+  if (ar->header.destination.empty() ? (HasEnvelopedSignature(root) || in.query.signature.has_value())
                                      : ar->header.destination != Url(kPathSso))
-    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, "Destination is not this endpoint"));
+    return RefuseToAcs(t, Err(kStatusRequester, kStatusRequestDenied, "Destination is not this endpoint"));
   // SAML Core §3.2.1 IssueInstant; MPass refuses stale requests.
   int64_t now = Now();
   if (ar->header.issue_instant > now + opts_.clock_skew_seconds ||
       ar->header.issue_instant < now - opts_.max_request_age_seconds - opts_.clock_skew_seconds)
-    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, "IssueInstant is not current"));
+    return RefuseToAcs(t, Err(kStatusRequester, kStatusRequestDenied, "IssueInstant is not current"));
   // SAML Profiles §4.1.4.5-style one-time use of request IDs.
   Status fresh = store_.PutIfAbsent(
       kReplayNs, Sha256Hex(t.entity_id + "\n" + ar->header.id), "1",
       std::chrono::seconds(opts_.max_request_age_seconds + 2 * opts_.clock_skew_seconds));
   if (fresh.code() == StatusCode::kAlreadyExists)
-    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestDenied, "request ID was already used"));
+    return RefuseToAcs(t, Err(kStatusRequester, kStatusRequestDenied, "request ID was already used"));
   if (!fresh.ok()) {
     LogError("saml replay cache unavailable", {{"detail", fresh.ToString()}});
     return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure"));
   }
   // SAML Profiles §4.1.4.1: only the HTTP-POST binding for the Response.
   if (!ar->protocol_binding.empty() && ar->protocol_binding != kBindingPost)
-    return ErrorResponse(t, Err(kStatusRequester, kStatusRequestUnsupported, "only HTTP-POST responses are supported"));
+    return RefuseToAcs(t, Err(kStatusRequester, kStatusRequestUnsupported, "only HTTP-POST responses are supported"));
   // SAML Core §3.4.1.1 NameIDPolicy.
   auto format = ChooseNameIdFormat(*service, ar->name_id_format);
-  if (!format) return ErrorResponse(t, Err(kStatusRequester, kStatusInvalidNameIdPolicy, "NameID format not supported"));
+  if (!format) return RefuseToAcs(t, Err(kStatusRequester, kStatusInvalidNameIdPolicy, "NameID format not supported"));
   // SAML Core §3.3.2.2.1 RequestedAuthnContext: we authenticate at eIDAS substantial.
   if (!AuthnContextSatisfied(*ar))
-    return ErrorResponse(t, Err(kStatusResponder, kStatusNoAuthnContext, "requested authentication context not available"));
+    return RefuseToAcs(t, Err(kStatusResponder, kStatusNoAuthnContext, "requested authentication context not available"));
 
   // SSO: an existing session serves the request unless ForceAuthn, or the
   // service wants attributes the user has not shared in this session.
@@ -206,7 +189,7 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const std::stri
     return SuccessResponse(t, *service, session->first, session->second, {});
   }
   // SAML Core §3.4.1: IsPassive forbids any interaction.
-  if (ar->is_passive) return ErrorResponse(t, Err(kStatusResponder, kStatusNoPassive, "passive authentication not possible"));
+  if (ar->is_passive) return RefuseToAcs(t, Err(kStatusResponder, kStatusNoPassive, "passive authentication not possible"));
 
   // Hand-off to the login (protocols/login.h).
   std::vector<SetCookie> cookies;
@@ -260,14 +243,20 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
                   }};
   auto resumed = ResumeLogin(store_, req, spec);
   const std::string lang = pending ? pending->lang : "ro";
-  if (!resumed.ok())
+  if (!resumed.ok()) {
+    // The txn is a bearer token of the login: never logged.
+    LogRefused("login resume", ResumeFailureReason(resumed.error()), pending ? pending->entity_id : "");
     return ResumeFailurePage(resumed.error(), kResumePages,
                              [&](int status, SamlPage p) { return SamlErrorPage(status, lang, p); });
+  }
   const LoginResult& result = resumed->result;
 
   Target t{pending->entity_id, pending->acs_url, pending->relay_state, pending->request_id, lang};
   auto service = services_.Get(pending->entity_id);
-  if (!service.ok()) return SamlErrorPage(400, lang, SamlPage::kUnknownService);
+  if (!service.ok()) {
+    LogRefused("login resume", "service no longer registered", t.entity_id);
+    return SamlErrorPage(400, lang, SamlPage::kUnknownService);
+  }
   if (!result.error.empty()) return ErrorResponse(t, LoginFailure(result.error));
   if (result.subject.empty()) return ErrorResponse(t, Err(kStatusResponder, kStatusAuthnFailed, "authentication failed"));
 
@@ -304,6 +293,15 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
 HttpResponse SamlIdp::ErrorResponse(const Target& t, const SamlError& e) {
   LogInfo("saml error response", {{"issuer", t.entity_id}, {"status", e.status},
                                   {"sub_status", e.sub_status}, {"message", e.message}});
+  return PostErrorResponse(t, e);
+}
+
+HttpResponse SamlIdp::RefuseToAcs(const Target& t, const SamlError& e) {
+  LogRefused("AuthnRequest", e.detail.empty() ? e.message : e.detail, t.entity_id);
+  return PostErrorResponse(t, e);
+}
+
+HttpResponse SamlIdp::PostErrorResponse(const Target& t, const SamlError& e) {
   auto xml = BuildResponse(t, nullptr, nullptr, &e);
   auto signed_xml = xml.ok() ? SignXml(*xml, false) : StatusOr<std::string>(xml.status());
   if (!signed_xml.ok()) {

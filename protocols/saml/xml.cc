@@ -21,29 +21,131 @@ bool ContainsDoctype(std::string_view text) {
          text.find("<!ENTITY") != std::string_view::npos;
 }
 
+// Our own documents (signed Responses, metadata) are bounded by this only.
+constexpr size_t kMaxOwnXmlBytes = 4 * 1024 * 1024;
+
+constexpr std::string_view kDoctypeRefused = "DOCTYPE is not allowed in SAML messages";
+
+bool IsXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool StartsWith(std::string_view s, size_t pos, std::string_view prefix) {
+  return s.compare(pos, prefix.size(), prefix) == 0;
+}
+
+// The encoding="…" of an XML declaration `decl` (between "<?xml" and "?>");
+// empty when absent.
+std::string_view DeclaredEncoding(std::string_view decl) {
+  size_t at = decl.find("encoding");
+  if (at == std::string_view::npos) return {};
+  size_t i = at + 8;
+  while (i < decl.size() && IsXmlSpace(decl[i])) ++i;
+  if (i >= decl.size() || decl[i] != '=') return {};
+  ++i;
+  while (i < decl.size() && IsXmlSpace(decl[i])) ++i;
+  if (i >= decl.size() || (decl[i] != '"' && decl[i] != '\'')) return "?";
+  size_t end = decl.find(decl[i], i + 1);
+  if (end == std::string_view::npos) return "?";
+  return decl.substr(i + 1, end - i - 1);
+}
+
+// One start tag from `pos` (at its '<'): counts the attributes ('=' outside
+// quoted values) and reports where it ends and whether it is empty ("/>").
+Status ScanStartTag(std::string_view text, size_t& pos, bool& empty, const XmlLimits& limits) {
+  size_t attributes = 0;
+  char quote = 0;
+  for (size_t i = pos + 1; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '=') {
+      if (++attributes > limits.max_attributes)
+        return InvalidArgument("an element has more than " + std::to_string(limits.max_attributes) + " attributes");
+    } else if (c == '>') {
+      empty = text[i - 1] == '/';
+      pos = i + 1;
+      return Status::Ok();
+    }
+  }
+  return InvalidArgument("malformed XML: unterminated start tag");
+}
+
+}  // namespace
+
+Status PrescanXml(std::string_view text, const XmlLimits& limits) {
+  if (text.empty()) return InvalidArgument("empty XML message");
+  if (text.size() > limits.max_bytes) return InvalidArgument("XML message too large");
+  // UTF-16/32 always hold NUL bytes; UTF-8 text never does.
+  if (text.find('\0') != std::string_view::npos) return InvalidArgument("XML message is not UTF-8");
+  size_t pos = StartsWith(text, 0, "\xEF\xBB\xBF") ? 3 : 0;
+  // XML §2.8: a document starts with its declaration or markup; anything
+  // else would make libxml2 guess an encoding (EBCDIC) the scan cannot read.
+  if (pos < text.size() && text[pos] != '<' && !IsXmlSpace(text[pos]))
+    return InvalidArgument("malformed XML: no markup at the start");
+  if (StartsWith(text, pos, "<?xml") && pos + 5 < text.size() && IsXmlSpace(text[pos + 5])) {
+    size_t end = text.find("?>", pos);
+    if (end == std::string_view::npos) return InvalidArgument("malformed XML: unterminated XML declaration");
+    std::string_view enc = DeclaredEncoding(text.substr(pos, end - pos));
+    if (!enc.empty() && enc != "UTF-8" && enc != "utf-8" && enc != "UTF8" && enc != "utf8")
+      return InvalidArgument("XML message is not UTF-8");
+  }
+  size_t depth = 0;
+  while ((pos = text.find('<', pos)) != std::string_view::npos) {
+    auto skip_to = [&](std::string_view terminator, std::string_view what) -> Status {
+      size_t end = text.find(terminator, pos + 2);
+      if (end == std::string_view::npos) return InvalidArgument("malformed XML: unterminated " + std::string(what));
+      pos = end + terminator.size();
+      return Status::Ok();
+    };
+    if (StartsWith(text, pos, "<!--")) {
+      CERTME_RETURN_IF_ERROR(skip_to("-->", "comment"));
+    } else if (StartsWith(text, pos, "<![CDATA[")) {
+      CERTME_RETURN_IF_ERROR(skip_to("]]>", "CDATA section"));
+    } else if (StartsWith(text, pos, "<?")) {
+      CERTME_RETURN_IF_ERROR(skip_to("?>", "processing instruction"));
+    } else if (StartsWith(text, pos, "<!")) {
+      return InvalidArgument(std::string(kDoctypeRefused));
+    } else if (StartsWith(text, pos, "</")) {
+      if (depth == 0) return InvalidArgument("malformed XML: unbalanced end tag");
+      --depth;
+      CERTME_RETURN_IF_ERROR(skip_to(">", "end tag"));
+    } else {
+      bool empty = false;
+      CERTME_RETURN_IF_ERROR(ScanStartTag(text, pos, empty, limits));
+      if (!empty && ++depth > limits.max_depth)
+        return InvalidArgument("elements nested deeper than " + std::to_string(limits.max_depth));
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
 StatusOr<XmlDocPtr> Parse(std::string_view text, size_t max_bytes) {
   if (text.empty()) return InvalidArgument("empty XML message");
   if (text.size() > max_bytes) return InvalidArgument("XML message too large");
-  if (ContainsDoctype(text)) return InvalidArgument("DOCTYPE is not allowed in SAML messages");
+  if (ContainsDoctype(text)) return InvalidArgument(std::string(kDoctypeRefused));
   xmlDoc* raw = xmlReadMemory(text.data(), static_cast<int>(text.size()), "message.xml", nullptr,
                               kParseOptions);
   if (!raw) return InvalidArgument("malformed XML");
   XmlDocPtr doc(raw);
   // Belt and braces: the parser saw a DTD we did not spot in the text (an
   // encoding trick such as UTF-16 input).
-  if (doc->intSubset || doc->extSubset) return InvalidArgument("DOCTYPE is not allowed in SAML messages");
+  if (doc->intSubset || doc->extSubset) return InvalidArgument(std::string(kDoctypeRefused));
   if (!xmlDocGetRootElement(doc.get())) return InvalidArgument("XML document has no root element");
   return doc;
 }
 
 }  // namespace
 
-StatusOr<XmlDocPtr> ParseUntrustedXml(std::string_view text, size_t max_bytes) {
-  return Parse(text, max_bytes);
+StatusOr<XmlDocPtr> ParseUntrustedXml(std::string_view text, const XmlLimits& limits) {
+  CERTME_RETURN_IF_ERROR(PrescanXml(text, limits));
+  return Parse(text, limits.max_bytes);
 }
 
 StatusOr<XmlDocPtr> ParseOwnXml(std::string_view text) {
-  auto doc = Parse(text, 16 * kMaxXmlBytes);
+  auto doc = Parse(text, kMaxOwnXmlBytes);
   if (!doc.ok()) return Internal("generated XML did not parse", doc.status().message());
   return doc;
 }

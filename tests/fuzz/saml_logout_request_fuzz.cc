@@ -1,4 +1,5 @@
-// Fuzz target: LogoutRequest / LogoutResponse parsing and reading.
+// Fuzz target: LogoutRequest / LogoutResponse parsing and reading, behind the
+// pre-scan and the Redirect query reader.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -12,5 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto doc = certme::saml::ParseUntrustedXml(in); doc.ok())
     (void)certme::saml::ReadLogoutResponse(xmlDocGetRootElement(doc->get()));
   if (auto xml = certme::saml::DecodeRedirectMessage(in); xml.ok()) (void)certme::saml::ParseLogoutRequest(*xml);
+  if (auto q = certme::saml::ParseRedirectQuery(in); q.ok())
+    if (auto xml = certme::saml::DecodeRedirectMessage(q->message); xml.ok()) (void)certme::saml::ParseLogoutRequest(*xml);
   return 0;
 }

@@ -42,6 +42,23 @@ class SecurityTest : public SamlIdpTest {
     HttpResponse done = FinishLogin(begin, {{"idnp", "2001234567890"}, {"first_name", "Ion"}});
     return {CookieOf(done, std::string(kSessionCookie)), ResponseXml(done)};
   }
+
+  // A GET to /saml/sso with `raw` as its query, parsed the way the server does.
+  static HttpRequest Redirect(const std::string& raw) {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = "/saml/sso";
+    r.raw_query = raw;
+    r.query = *ParseUrlEncoded(raw);
+    return r;
+  }
+
+  // An AuthnRequest of `attributes` extra attributes (a0="" a1="" …) on its root.
+  std::string ManyAttributes(const std::string& id, int attributes) {
+    std::string extra;
+    for (int i = 0; i < attributes; ++i) extra += "a" + std::to_string(i) + "=\"\" ";
+    return AuthnXml(id, Now(), extra);
+  }
 };
 
 TEST_F(SecurityTest, SignedRequestWrappedInAdviceIsRefused) {
@@ -192,6 +209,97 @@ TEST_F(SecurityTest, RequestedAuthnContextIsHonoured) {
   EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac4", Now(), "", kSp, ctx("minimum", eidas::kLoaLow)), *sp_key_))).status, 302);
   EXPECT_EQ(idp_->Sso(Post(Sign(AuthnXml("_ac5", Now(), "", kSp, ctx("exact", eidas::kLoaSubstantial)), *sp_key_))).status, 302);
   EXPECT_EQ(auth_.requests.size(), 2u);
+}
+
+// SAML Bindings §3.4.4.1: the signature covers SAMLRequest, RelayState and
+// SigAlg exactly as they appear in the URL. A RelayState whose name is
+// percent-encoded is not among those octets; it must not reach the service.
+TEST_F(SecurityTest, RedirectRelayStateWithPercentEncodedNameIsRefused) {
+  std::string q = "SAMLRequest=" + PercentEncode(DeflateAndBase64(AuthnXml("_rsn", Now()))) + "&SigAlg=" +
+                  PercentEncode(kAlgRsaSha256);
+  auto sig = SignRedirect(BorrowEvpPkey(*sp_key_), q);
+  ASSERT_TRUE(sig.ok());
+  std::string signature = "&Signature=" + PercentEncode(Base64Encode(*sig));
+  std::string evil = "&Relay%53tate=" + PercentEncode("https://evil.example/steal");
+  for (const std::string& attack : {q + signature + evil, q + evil + signature}) {
+    HttpResponse r = idp_->Sso(Redirect(attack));
+    EXPECT_EQ(r.status, 400) << attack;
+    EXPECT_TRUE(ResponseXml(r).empty());
+    EXPECT_EQ(r.body.find("evil.example"), std::string::npos);
+  }
+  EXPECT_TRUE(auth_.requests.empty()) << "a login started for a query with a forged RelayState";
+  // The same signed query without the extra parameter is served.
+  EXPECT_EQ(idp_->Sso(Redirect(q + signature)).status, 302);
+}
+
+TEST_F(SecurityTest, RedirectQueryWithRepeatedOrDisguisedParametersIsRefused) {
+  const std::string m = "SAMLRequest=" + PercentEncode(DeflateAndBase64(AuthnXml("_rq", Now())));
+  for (const std::string& bad :
+       {m + "&" + m, m + "&SAML%52equest=x", "SAML%52equest=" + m.substr(12), m + "&RelayState=a&RelayState=b",
+        m + "&RelayState=a&Relay%53tate=b", m + "&SigAlg=a&Sig%41lg=b", m + "&Signatur%65=x",
+        m + "&SAMLResponse=x", m + "&SAML%52esponse=x", m + "&Signature=x&Signature=y"}) {
+    EXPECT_FALSE(ParseRedirectQuery(bad).ok()) << bad;
+    HttpResponse r = idp_->Sso(Redirect(bad));
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_TRUE(ResponseXml(r).empty()) << bad;
+  }
+  EXPECT_TRUE(auth_.requests.empty());
+  // The signed octets are the parameters as sent, in the order the binding
+  // fixes; the values used are the same parameters' values, decoded.
+  auto ok = ParseRedirectQuery("lang=ro&SigAlg=s%3Aa&RelayState=r%20s&SAMLRequest=a%2Bb&Signature=c%2Fd");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->message_param, kParamSamlRequest);
+  EXPECT_EQ(ok->message, "a+b");
+  EXPECT_EQ(ok->relay_state.value_or("?"), "r s");
+  EXPECT_EQ(ok->sig_alg.value_or("?"), "s:a");
+  EXPECT_EQ(ok->signature.value_or("?"), "c/d");
+  EXPECT_EQ(ok->signed_octets, "SAMLRequest=a%2Bb&RelayState=r%20s&SigAlg=s%3Aa");
+}
+
+// An unauthenticated message is bounded before libxml2 sees it: libxml2's
+// duplicate-attribute check is quadratic in the attributes of one element.
+TEST_F(SecurityTest, OversizedOrOverwideOrDeepMessagesAreRefusedBeforeParsing) {
+  // The reported message: 36,000 attributes on the root, ~250 KB.
+  std::string wide = ManyAttributes("_wide", 36000);
+  ASSERT_GT(wide.size(), 200u * 1024);
+  auto st = ParseUntrustedXml(wide).status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("too large"), std::string::npos) << st.ToString();
+  // Under the size cap, the attribute count refuses it.
+  std::string narrow = ManyAttributes("_narrow", 5000);
+  ASSERT_LT(narrow.size(), kMaxMessageBytes);
+  st = ParseUntrustedXml(narrow).status();
+  EXPECT_NE(st.message().find("attributes"), std::string::npos) << st.ToString();
+  EXPECT_TRUE(ParseUntrustedXml(ManyAttributes("_fine", 20)).ok());
+  // Nesting.
+  std::string deep = AuthnXml("_deep", Now(), "", kSp,
+                              "<samlp:Extensions>" + std::string(40 * 3, ' ') + "</samlp:Extensions>");
+  std::string open, close;
+  for (int i = 0; i < 40; ++i) open += "<x>", close = "</x>" + close;
+  deep.replace(deep.find(std::string(40 * 3, ' ')), 40 * 3, open + close);
+  st = ParseUntrustedXml(deep).status();
+  EXPECT_NE(st.message().find("nested"), std::string::npos) << st.ToString();
+  // Encodings the scan cannot read as the parser would.
+  EXPECT_FALSE(ParseUntrustedXml("<?xml version=\"1.0\" encoding=\"UTF-7\"?>" + AuthnXml("_u7", Now())).ok());
+  EXPECT_FALSE(ParseUntrustedXml(std::string("<\0a\0/\0>\0", 8)).ok());
+  // Through the IdP: a page, no Response, no login, for both bindings.
+  HttpResponse post = idp_->Sso(Post(wide));
+  EXPECT_EQ(post.status, 400);
+  EXPECT_TRUE(ResponseXml(post).empty());
+  HttpResponse get = idp_->Sso(Redirect("SAMLRequest=" + PercentEncode(DeflateAndBase64(narrow))));
+  EXPECT_EQ(get.status, 400);
+  EXPECT_TRUE(ResponseXml(get).empty());
+  EXPECT_TRUE(auth_.requests.empty());
+}
+
+// HTTP-Redirect: the inflated size is bounded by the same cap (DEFLATE
+// bombs compress a thousandfold).
+TEST_F(SecurityTest, RedirectInflationIsBoundedByTheMessageCap) {
+  std::string bomb = DeflateAndBase64(std::string(kMaxMessageBytes + 1, ' '));
+  ASSERT_LT(bomb.size(), 4096u);
+  auto st = DecodeRedirectMessage(bomb).status();
+  EXPECT_NE(st.message().find("too large"), std::string::npos) << st.ToString();
+  EXPECT_TRUE(DecodeRedirectMessage(DeflateAndBase64(std::string(kMaxMessageBytes, ' '))).ok());
 }
 
 }  // namespace
