@@ -108,7 +108,9 @@ TEST_F(AdminAccountsTest, ConcurrentSignInsCannotCheckMoreWrongPasswordsThanTheL
     });
   for (auto& t : threads) t.join();
   int wrong_checked = 0;
-  for (const auto& e : *audit_.List())
+  auto entries = audit_.List();
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries)
     if ((e.action == "user.login_failed" || e.action == "user.locked") && e.after.dump().find("wrong password") != std::string::npos)
       ++wrong_checked;
   EXPECT_LE(wrong_checked, o.lockout_failures);

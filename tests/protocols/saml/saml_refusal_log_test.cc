@@ -12,7 +12,7 @@
 #include "protocols/saml/messages.h"
 #include "protocols/saml/vocabulary.h"
 #include "protocols/saml/xml.h"
-#include "tests/saml/saml_fixture.h"
+#include "tests/protocols/saml/saml_fixture.h"
 
 namespace certme::saml {
 namespace {
