@@ -39,6 +39,17 @@ std::optional<int64_t> ParseVersionTag(std::string_view tag) {
   return v;
 }
 
+bool KnownEnv(std::string_view env) { return env == kEnvTest || env == kEnvProduction; }
+
+// A change's answer: the record, and a client secret issued by it (shown once).
+nlohmann::json ChangeJson(const ChangeResult& r) {
+  nlohmann::json j = {{"service", RecordToJson(r.record, false)}};
+  if (r.client_secret) j["client_secret"] = r.client_secret->reveal();
+  return j;
+}
+
+HttpResponse NoContentOr(const Status& st) { return st.ok() ? HttpResponse::Text(204, "") : ApiError(st); }
+
 nlohmann::json Summary(const ServiceRecord& r) {
   nlohmann::json j = RecordToJson(r, false);
   // The certificate and the full definitions are in GET /services/{id}.
@@ -101,173 +112,166 @@ StatusOr<std::string> AdminConsole::ApiUser(const HttpRequest& req) {
   return user + " (API token " + Sha256Hex(token).substr(0, 12) + ")";
 }
 
-HttpResponse AdminConsole::ApiListServices(const HttpRequest& req) {
+HttpResponse AdminConsole::WithApiUser(const HttpRequest& req,
+                                       const std::function<HttpResponse(const std::string& user)>& f) {
   auto user = ApiUser(req);
   if (!user.ok()) return ApiError(user.status());
-  auto list = services_.List();
-  if (!list.ok()) return ApiError(list.status());
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& r : *list) arr.push_back(Summary(r));
-  return JsonOk(200, {{"services", arr}});
+  return f(*user);
+}
+
+HttpResponse AdminConsole::WithApiBody(
+    const HttpRequest& req, const std::function<HttpResponse(const std::string& user, const nlohmann::json& body)>& f) {
+  return WithApiUser(req, [&](const std::string& user) {
+    auto body = ParseBody(req);
+    if (!body.ok()) return ApiError(body.status());
+    return f(user, *body);
+  });
+}
+
+HttpResponse AdminConsole::ApiListServices(const HttpRequest& req) {
+  return WithApiUser(req, [&](const std::string&) {
+    auto list = services_.List();
+    if (!list.ok()) return ApiError(list.status());
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : *list) arr.push_back(Summary(r));
+    return JsonOk(200, {{"services", arr}});
+  });
 }
 
 HttpResponse AdminConsole::ApiCreateService(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  auto body = ParseBody(req);
-  if (!body.ok()) return ApiError(body.status());
-  FieldErrors errors;
-  ServiceInput in = ServiceInputFromJson(*body, &errors);
-  if (!errors.empty()) return ApiError(InvalidArgument("the registration has errors"), errors);
-  auto r = services_.Create(*user, in, &errors);
-  if (!r.ok()) return ApiError(r.status(), errors);
-  nlohmann::json j = {{"service", RecordToJson(r->record, false)}};
-  if (r->client_secret) j["client_secret"] = r->client_secret->reveal();
-  HttpResponse resp = JsonOk(201, j);
-  resp.headers.Set("Location", "/admin/api/v1/services/" + r->record.id);
-  return resp;
+  return WithApiBody(req, [&](const std::string& user, const nlohmann::json& body) {
+    FieldErrors errors;
+    ServiceInput in = ServiceInputFromJson(body, &errors);
+    if (!errors.empty()) return ApiError(InvalidArgument("the registration has errors"), errors);
+    auto r = services_.Create(user, in, &errors);
+    if (!r.ok()) return ApiError(r.status(), errors);
+    HttpResponse resp = JsonOk(201, ChangeJson(*r));
+    resp.headers.Set("Location", "/admin/api/v1/services/" + r->record.id);
+    return resp;
+  });
 }
 
 HttpResponse AdminConsole::ApiGetService(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  auto r = services_.Get(req.path_params.at("id"));
-  if (!r.ok()) return ApiError(r.status());
-  HttpResponse resp = JsonOk(200, {{"service", RecordToJson(*r, false)}});
-  resp.headers.Set("ETag", VersionTag(r->version));
-  return resp;
+  return WithApiUser(req, [&](const std::string&) {
+    auto r = services_.Get(req.path_params.at("id"));
+    if (!r.ok()) return ApiError(r.status());
+    HttpResponse resp = JsonOk(200, {{"service", RecordToJson(*r, false)}});
+    resp.headers.Set("ETag", VersionTag(r->version));
+    return resp;
+  });
 }
 
 HttpResponse AdminConsole::ApiEditService(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  const std::string& env = req.path_params.at("env");
-  if (env != kEnvTest && env != kEnvProduction) return ApiError(NotFound("environment is test or production"));
-  auto body = ParseBody(req);
-  if (!body.ok()) return ApiError(body.status());
-  FieldErrors errors;
-  EditInput in = EditInputFromJson(*body, &errors);
-  // The version edited: If-Match (the ETag of GET) or "version" in the body.
-  if (auto m = req.headers.Get("if-match")) {
-    auto v = ParseVersionTag(*m);
-    if (!v) errors["version"] = "If-Match must be the service's ETag, as GET returned it";
-    else if (body->contains("version") && *v != in.version) errors["version"] = "If-Match and version differ";
-    else in.version = *v;
-  } else if (!body->contains("version")) {
-    errors["version"] = "send the version you edited (If-Match: the ETag of GET, or \"version\")";
-  }
-  if (!errors.empty()) return ApiError(InvalidArgument("the edit has errors"), errors);
-  auto r = services_.Edit(*user, req.path_params.at("id"), env, in, &errors);
-  if (!r.ok()) return ApiError(r.status(), errors);
-  nlohmann::json j = {{"service", RecordToJson(r->record, false)}};
-  if (r->client_secret) j["client_secret"] = r->client_secret->reveal();
-  HttpResponse resp = JsonOk(200, j);
-  resp.headers.Set("ETag", VersionTag(r->record.version));
-  return resp;
+  return WithApiUser(req, [&](const std::string& user) {
+    const std::string& env = req.path_params.at("env");
+    if (!KnownEnv(env)) return ApiError(NotFound("environment is test or production"));
+    auto body = ParseBody(req);
+    if (!body.ok()) return ApiError(body.status());
+    FieldErrors errors;
+    EditInput in = EditInputFromJson(*body, &errors);
+    // The version edited: If-Match (the ETag of GET) or "version" in the body.
+    if (auto m = req.headers.Get("if-match")) {
+      auto v = ParseVersionTag(*m);
+      if (!v) errors["version"] = "If-Match must be the service's ETag, as GET returned it";
+      else if (body->contains("version") && *v != in.version) errors["version"] = "If-Match and version differ";
+      else in.version = *v;
+    } else if (!body->contains("version")) {
+      errors["version"] = "send the version you edited (If-Match: the ETag of GET, or \"version\")";
+    }
+    if (!errors.empty()) return ApiError(InvalidArgument("the edit has errors"), errors);
+    auto r = services_.Edit(user, req.path_params.at("id"), env, in, &errors);
+    if (!r.ok()) return ApiError(r.status(), errors);
+    HttpResponse resp = JsonOk(200, ChangeJson(*r));
+    resp.headers.Set("ETag", VersionTag(r->record.version));
+    return resp;
+  });
 }
 
 HttpResponse AdminConsole::ApiDeleteService(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  Status st = services_.Delete(*user, req.path_params.at("id"));
-  if (!st.ok()) return ApiError(st);
-  return HttpResponse::Text(204, "");
+  return WithApiUser(req, [&](const std::string& user) {
+    return NoContentOr(services_.Delete(user, req.path_params.at("id")));
+  });
 }
 
 HttpResponse AdminConsole::ApiPromote(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  auto body = ParseBody(req);
-  if (!body.ok()) return ApiError(body.status());
-  FieldErrors errors;
-  PromoteInput in = PromoteInputFromJson(*body, &errors);
-  if (!errors.empty()) return ApiError(InvalidArgument("the promotion has errors"), errors);
-  auto r = services_.Promote(*user, req.path_params.at("id"), in, &errors);
-  if (!r.ok()) return ApiError(r.status(), errors);
-  nlohmann::json j = {{"service", RecordToJson(r->record, false)}};
-  if (r->client_secret) j["client_secret"] = r->client_secret->reveal();
-  return JsonOk(200, j);
+  return WithApiBody(req, [&](const std::string& user, const nlohmann::json& body) {
+    FieldErrors errors;
+    PromoteInput in = PromoteInputFromJson(body, &errors);
+    if (!errors.empty()) return ApiError(InvalidArgument("the promotion has errors"), errors);
+    auto r = services_.Promote(user, req.path_params.at("id"), in, &errors);
+    if (!r.ok()) return ApiError(r.status(), errors);
+    return JsonOk(200, ChangeJson(*r));
+  });
 }
 
 HttpResponse AdminConsole::ApiEnvironmentAction(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  const std::string& id = req.path_params.at("id");
-  const std::string& env = req.path_params.at("env");
-  const std::string& action = req.path_params.at("action");
-  if (env != kEnvTest && env != kEnvProduction) return ApiError(NotFound("environment is test or production"));
-  if (action == "rotate-secret") {
-    auto s = services_.RotateSecret(*user, id, env);
-    if (!s.ok()) return ApiError(s.status());
-    return JsonOk(200, {{"client_secret", s->reveal()}});
-  }
-  if (action != "disable" && action != "enable")
-    return ApiError(NotFound("action is disable, enable or rotate-secret"));
-  Status st = services_.SetEnabled(*user, id, env, action == "enable");
-  if (!st.ok()) return ApiError(st);
-  auto r = services_.Get(id);
-  if (!r.ok()) return ApiError(r.status());
-  return JsonOk(200, {{"service", RecordToJson(*r, false)}});
+  return WithApiUser(req, [&](const std::string& user) {
+    const std::string& id = req.path_params.at("id");
+    const std::string& env = req.path_params.at("env");
+    const std::string& action = req.path_params.at("action");
+    if (!KnownEnv(env)) return ApiError(NotFound("environment is test or production"));
+    if (action == "rotate-secret") {
+      auto s = services_.RotateSecret(user, id, env);
+      if (!s.ok()) return ApiError(s.status());
+      return JsonOk(200, {{"client_secret", s->reveal()}});
+    }
+    if (action != "disable" && action != "enable")
+      return ApiError(NotFound("action is disable, enable or rotate-secret"));
+    Status st = services_.SetEnabled(user, id, env, action == "enable");
+    if (!st.ok()) return ApiError(st);
+    auto r = services_.Get(id);
+    if (!r.ok()) return ApiError(r.status());
+    return JsonOk(200, {{"service", RecordToJson(*r, false)}});
+  });
 }
 
 HttpResponse AdminConsole::ApiAudit(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  auto entries = audit_.List();
-  if (!entries.ok()) return ApiError(entries.status());
-  std::string format = req.Query("format").value_or("jsonl");
-  if (format == "csv") {
-    HttpResponse r = HttpResponse::Text(200, AuditLog::ToCsv(*entries), "text/csv; charset=utf-8");
-    r.headers.Set("Content-Disposition", "attachment; filename=\"certme-audit.csv\"");
-    return r;
-  }
-  if (format != "jsonl") return ApiError(InvalidArgument("format is jsonl or csv"));
-  HttpResponse r = HttpResponse::Text(200, AuditLog::ToJsonLines(*entries), "application/x-ndjson");
-  r.headers.Set("Content-Disposition", "attachment; filename=\"certme-audit.jsonl\"");
-  return r;
+  return WithApiUser(req, [&](const std::string&) {
+    auto entries = audit_.List();
+    if (!entries.ok()) return ApiError(entries.status());
+    std::string format = req.Query("format").value_or("jsonl");
+    if (format != "csv" && format != "jsonl") return ApiError(InvalidArgument("format is jsonl or csv"));
+    return AuditDownload(*entries, format == "csv");
+  });
 }
 
 HttpResponse AdminConsole::ApiCatalogue(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& d : services_.catalogue().all())
-    arr.push_back({{"key", d.key}, {"oidc_claim", d.oidc_claim}, {"scope", d.scope}, {"saml_name", d.saml_name},
-                   {"format", d.format}});
-  return JsonOk(200, {{"attributes", arr}});
+  return WithApiUser(req, [&](const std::string&) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& d : services_.catalogue().all())
+      arr.push_back({{"key", d.key}, {"oidc_claim", d.oidc_claim}, {"scope", d.scope}, {"saml_name", d.saml_name},
+                     {"format", d.format}});
+    return JsonOk(200, {{"attributes", arr}});
+  });
 }
 
 HttpResponse AdminConsole::ApiCreateToken(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  auto body = ParseBody(req);
-  if (!body.ok()) return ApiError(body.status());
-  auto name = body->find("name");
-  if (name == body->end() || !name->is_string())
-    return ApiError(InvalidArgument("the token needs a name"), {{"name", "required"}});
-  std::string owner = user->substr(0, user->find(' '));
-  auto t = accounts_.CreateToken(*user, owner, name->get<std::string>());
-  if (!t.ok()) return ApiError(t.status(), {{"name", t.status().message()}});
-  return JsonOk(201, {{"token", t->reveal()}});
+  return WithApiBody(req, [&](const std::string& user, const nlohmann::json& body) {
+    auto name = body.find("name");
+    if (name == body.end() || !name->is_string())
+      return ApiError(InvalidArgument("the token needs a name"), {{"name", "required"}});
+    std::string owner = user.substr(0, user.find(' '));
+    auto t = accounts_.CreateToken(user, owner, name->get<std::string>());
+    if (!t.ok()) return ApiError(t.status(), {{"name", t.status().message()}});
+    return JsonOk(201, {{"token", t->reveal()}});
+  });
 }
 
 HttpResponse AdminConsole::ApiListTokens(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  auto tokens = accounts_.ListTokens();
-  if (!tokens.ok()) return ApiError(tokens.status());
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& t : *tokens)
-    arr.push_back({{"id", t.id}, {"user", t.user}, {"name", t.name}, {"created", t.created}});
-  return JsonOk(200, {{"tokens", arr}});
+  return WithApiUser(req, [&](const std::string&) {
+    auto tokens = accounts_.ListTokens();
+    if (!tokens.ok()) return ApiError(tokens.status());
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& t : *tokens)
+      arr.push_back({{"id", t.id}, {"user", t.user}, {"name", t.name}, {"created", t.created}});
+    return JsonOk(200, {{"tokens", arr}});
+  });
 }
 
 HttpResponse AdminConsole::ApiRevokeToken(const HttpRequest& req) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  Status st = accounts_.RevokeToken(*user, req.path_params.at("token_id"));
-  if (!st.ok()) return ApiError(st);
-  return HttpResponse::Text(204, "");
+  return WithApiUser(req, [&](const std::string& user) {
+    return NoContentOr(accounts_.RevokeToken(user, req.path_params.at("token_id")));
+  });
 }
 
 void AdminConsole::Mount(Router& router) {

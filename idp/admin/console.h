@@ -6,6 +6,7 @@
 // Pages: docs/admin.md. API: docs/admin-api.yaml (OpenAPI 3).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "idp/admin/accounts.h"
 #include "idp/admin/audit_log.h"
 #include "idp/admin/service_admin.h"
+#include "idp/admin/service_definition.h"
 
 namespace certme {
 class Router;
@@ -52,8 +54,49 @@ class AdminConsole {
   HttpResponse ApiRevokeToken(const HttpRequest& req);
 
  private:
-  // Pages (pages.cc).
+  // Pages. The route table is pages.cc; the handlers are grouped by area
+  // (pages_signin.cc, pages_services.cc, pages_audit.cc) and the service
+  // pages' rendering is pages_service_views.cc.
   void MountPages(Router& router);
+
+  // What a signed-in page's handler gets: the request, its session and,
+  // for a form, the form's fields (CSRF token already checked).
+  struct PageRequest {
+    const HttpRequest& http;
+    const AdminSession& session;
+    const FormFields& form;
+  };
+  using PageHandler = HttpResponse (AdminConsole::*)(const PageRequest&);
+  // How a page receives its input.
+  enum class PageInput {
+    kView,        // GET: a session is enough
+    kSmallForm,   // POST, url-encoded: the CSRF token of req.Form
+    kUploadForm,  // POST, either encoding up to max_form_bytes: its fields and CSRF token
+  };
+  // The one wrapper of every signed-in page: no session → the sign-in page;
+  // unreadable form → 400; wrong CSRF token → 403; else `h`.
+  HttpHandler SignedIn(PageInput input, PageHandler h);
+
+  // Sign-in (pages_signin.cc); these run without a session.
+  HttpResponse PageHome(const HttpRequest& req);
+  HttpResponse PageLoginForm(const HttpRequest& req);
+  HttpResponse PageLogin(const HttpRequest& req);
+  HttpResponse PageLogout(const PageRequest& req);
+  // Services (pages_services.cc).
+  HttpResponse PageServices(const PageRequest& req);
+  HttpResponse PageNewService(const PageRequest& req);
+  HttpResponse PageCreateService(const PageRequest& req);
+  HttpResponse PageService(const PageRequest& req);
+  HttpResponse PageEditForm(const PageRequest& req);
+  HttpResponse PageEdit(const PageRequest& req);
+  HttpResponse PagePromoteForm(const PageRequest& req);
+  HttpResponse PagePromote(const PageRequest& req);
+  HttpResponse PageEnvironmentAction(const PageRequest& req);
+  HttpResponse PageDelete(const PageRequest& req);
+  // Audit (pages_audit.cc).
+  HttpResponse PageAudit(const PageRequest& req);
+  HttpResponse PageAuditExport(const PageRequest& req);
+
   // `edit` set: the edit form of that record's environment.
   struct EditContext {
     const ServiceRecord* record = nullptr;
@@ -72,6 +115,12 @@ class AdminConsole {
 
   // The API caller's user name, or the 401 to send.
   StatusOr<std::string> ApiUser(const HttpRequest& req);
+  // The API's shapes: `f(user)` for an authenticated caller, and
+  // `f(user, body)` when the body must also be a JSON object; else the error.
+  HttpResponse WithApiUser(const HttpRequest& req,
+                           const std::function<HttpResponse(const std::string& user)>& f);
+  HttpResponse WithApiBody(const HttpRequest& req,
+                           const std::function<HttpResponse(const std::string& user, const nlohmann::json& body)>& f);
 
   ConsoleOptions o_;
   AdminAccounts& accounts_;
@@ -83,6 +132,9 @@ class AdminConsole {
 // HTTP status of `st` (400, 401, 403, 404, 409, 503; other codes 500 with a
 // generic message).
 HttpResponse ApiError(const Status& st, const FieldErrors& fields = {});
+
+// The audit log as a download: CSV, or JSON lines.
+HttpResponse AuditDownload(const std::vector<AuditEntry>& entries, bool csv);
 
 // Refuses JSON nested deeper than `max_depth` before parsing it.
 bool JsonNestingWithin(std::string_view text, int max_depth);

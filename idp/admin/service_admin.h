@@ -21,6 +21,10 @@
 // Every change is audited (AuditLog) with the record before and after;
 // client secrets appear there only as "[redacted]".
 //
+// What the form and the API send, and how it becomes a definition, is
+// service_definition.h; this class keeps the store, the audit log, the
+// versions, the secrets and the promotion rules.
+//
 // Safe for concurrent use; changes are serialised per process.
 #pragma once
 
@@ -38,6 +42,7 @@
 #include "common/secret.h"
 #include "common/status.h"
 #include "idp/admin/audit_log.h"
+#include "idp/admin/service_definition.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/client.h"
 #include "protocols/saml/service.h"
@@ -50,92 +55,14 @@ namespace certme::admin {
 
 inline constexpr std::string_view kEnvTest = "test";
 inline constexpr std::string_view kEnvProduction = "production";
-inline constexpr std::string_view kProtocolOidc = "oidc";
-inline constexpr std::string_view kProtocolSaml = "saml";
 inline constexpr std::string_view kStateActive = "active";
 inline constexpr std::string_view kStateDisabled = "disabled";
-
-// Bounds on what the form and the API accept.
-inline constexpr size_t kMaxNameChars = 200;
-inline constexpr size_t kMaxDescriptionChars = 300;
-inline constexpr size_t kMaxUrlBytes = 2048;
-inline constexpr size_t kMaxUrls = 20;
-inline constexpr size_t kMaxMetadataBytes = 512 * 1024;
-inline constexpr size_t kMaxContractNumberChars = 64;
 
 struct Environment {
   std::string name;        // kEnvTest | kEnvProduction
   std::string public_url;  // that deployment's issuer / SAML base URL
   Store* store = nullptr;  // that deployment's Store (not owned)
 };
-
-// The MPass integration form (and the JSON API's body), protocol fields for
-// both kinds; the ones of the other protocol are ignored.
-struct ServiceInput {
-  std::string protocol;  // kProtocolOidc | kProtocolSaml
-  std::string technical_contact;  // e-mail
-  std::string name_ro, name_ru, name_en;
-  std::string description;  // one sentence
-  std::string certificate;  // the uploaded .cer: PEM or DER bytes
-  std::vector<std::string> attributes;  // catalogue keys
-  std::string contract_number;
-  std::string contract_date;  // yyyy-mm-dd
-  // SAML: either the fields or metadata_xml (its values are taken where a
-  // field is left empty).
-  std::string entity_id;
-  std::vector<std::string> acs_urls;
-  std::string slo_url;           // where our LogoutRequests go
-  std::string slo_response_url;  // where our LogoutResponses go
-  std::string slo_binding;       // post | redirect (empty: post, or the metadata's)
-  std::string name_id = "idnp";  // idnp | persistent | transient
-  bool sign_assertion = false;
-  bool encrypt_assertion = false;
-  // Accept rsa-sha1 / sha1 signatures from this SP: weak, legacy SPs only.
-  bool allow_sha1 = false;
-  std::string metadata_xml;
-  // OIDC.
-  std::vector<std::string> redirect_uris;
-  std::vector<std::string> post_logout_redirect_uris;
-  std::string backchannel_logout_uri;
-  std::string frontchannel_logout_uri;
-  std::string token_endpoint_auth_method = "client_secret_basic";
-  std::string id_token_signed_response_alg = "RS256";
-  // RFC 9207 `iss` in authorization responses; off for mod_auth_openidc
-  // <= 2.4.12 (docs/oidc.md).
-  bool authorization_response_iss = true;
-  std::string subject_type;  // pairwise | public (empty: oidc.default_subject_type)
-  // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
-  // the redirect URIs' host, which they must then share. Pairwise only.
-  std::string sector_identifier;
-};
-
-// An edit of one environment's registration: the whole form again (an empty
-// certificate keeps the current one; metadata import is for registration
-// only), the record's version the editor started from, and for a new
-// production certificate the same approval as promotion.
-struct EditInput {
-  ServiceInput form;
-  int64_t version = 0;
-  bool approved = false;
-  std::string approval_note;
-};
-
-// Promotion to production: a new certificate (never the test one), the
-// explicit approval, and the production endpoints where they differ from
-// test (empty: the test registration's value).
-struct PromoteInput {
-  std::string certificate;
-  bool approved = false;
-  std::string approval_note;
-  std::string entity_id;
-  std::vector<std::string> acs_urls;
-  std::string slo_url, slo_response_url;
-  std::vector<std::string> redirect_uris, post_logout_redirect_uris;
-  std::string backchannel_logout_uri, frontchannel_logout_uri;
-};
-
-// Field name (as in the form and the JSON body) → what is wrong with it.
-using FieldErrors = std::map<std::string, std::string>;
 
 struct Registration {
   std::string state;          // kStateActive | kStateDisabled
@@ -172,14 +99,9 @@ struct ServiceRecord {
 nlohmann::json RecordToJson(const ServiceRecord& r, bool with_secrets = false);
 StatusOr<ServiceRecord> RecordFromJson(const nlohmann::json& j);
 
-// ServiceInput from the JSON API's body; type errors become field errors.
-ServiceInput ServiceInputFromJson(const nlohmann::json& j, FieldErrors* errors);
-PromoteInput PromoteInputFromJson(const nlohmann::json& j, FieldErrors* errors);
 // The form as it stands for `env`'s registration (what an edit starts from;
 // no certificate: an edit without one keeps it).
 ServiceInput FormOf(const ServiceRecord& r, std::string_view env);
-// The form's fields plus "version", "approved", "approval_note".
-EditInput EditInputFromJson(const nlohmann::json& j, FieldErrors* errors);
 
 struct ChangeResult {
   ServiceRecord record;

@@ -1,0 +1,70 @@
+// Signing in and out of the console. The sign-in form has no session yet:
+// its CSRF defence is a double-submit cookie (kLoginCookie).
+#include "common/random.h"
+#include "idp/admin/console.h"
+#include "idp/admin/page_util.h"
+#include "idp/admin/util.h"
+
+namespace certme::admin {
+namespace {
+
+using namespace page;
+
+constexpr int64_t kLoginFormSeconds = 3600;
+
+// The sign-in form with a fresh double-submit token.
+HttpResponse LoginForm(int status, nlohmann::json data) {
+  std::string token = SystemRandom().Token(24);
+  data["title"] = "Sign in — certME administration";
+  data["csrf"] = token;
+  HttpResponse r = Render(status, "login", std::move(data));
+  r.cookies.push_back(Cookie(kLoginCookie, token, kLoginFormSeconds));
+  return r;
+}
+
+}  // namespace
+
+HttpResponse AdminConsole::PageHome(const HttpRequest& req) {
+  return SeeOther(req.Cookie(kSessionCookie) ? "/admin/services" : "/admin/login");
+}
+
+HttpResponse AdminConsole::PageLoginForm(const HttpRequest& req) {
+  return LoginForm(200, {{"expired", req.Query("expired").has_value()}});
+}
+
+HttpResponse AdminConsole::PageLogin(const HttpRequest& req) {
+  std::string user = TruncateUtf8(req.Form("user").value_or(""), 100);
+  auto again = [&](int status, const std::string& error) {
+    return LoginForm(status, {{"user", user}, {"error", error}});
+  };
+  auto sent = req.Form("csrf").value_or("");
+  auto cookie = req.Cookie(kLoginCookie).value_or("");
+  if (sent.empty() || !ConstantTimeEquals(sent, cookie))
+    return again(403, "The sign-in form expired; please sign in again.");
+  auto session = accounts_.SignIn(user, Secret(req.Form("password").value_or("")), req.client_ip);
+  if (!session.ok()) {
+    StatusCode c = session.status().code();
+    if (c == StatusCode::kUnauthenticated || c == StatusCode::kPermissionDenied)
+      return again(c == StatusCode::kPermissionDenied ? 403 : 401, session.status().message());
+    if (c == StatusCode::kResourceExhausted) {
+      // Too many password checks at once (RFC 6585 §4).
+      HttpResponse r = again(429, "Too many sign-ins at once; try again in a few seconds.");
+      r.headers.Set("Retry-After", "5");
+      return r;
+    }
+    return again(503, "Signing in is not possible right now; try again in a moment.");
+  }
+  HttpResponse r = SeeOther("/admin/services");
+  r.cookies.push_back(Cookie(kSessionCookie, session->reveal(), -1));
+  r.cookies.push_back(Cookie(kLoginCookie, "", 0));
+  return r;
+}
+
+HttpResponse AdminConsole::PageLogout(const PageRequest& req) {
+  (void)accounts_.SignOut(req.http.Cookie(kSessionCookie).value_or(""));
+  HttpResponse r = SeeOther("/admin/login");
+  r.cookies.push_back(Cookie(kSessionCookie, "", 0));
+  return r;
+}
+
+}  // namespace certme::admin
