@@ -8,6 +8,7 @@
 #include "admin_test_util.h"
 #include "idp/admin/service_admin.h"
 #include "store/store.h"
+#include "store/memory/memory_store.h"
 
 namespace certme::admin {
 namespace {
