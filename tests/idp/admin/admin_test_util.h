@@ -8,12 +8,19 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include <memory>
 #include <string>
 
+#include "common/clock.h"
+#include "common/random.h"
 #include "crypto/evp.h"
 #include "crypto/jose.h"
 #include "protocols/claims/claims_catalogue.h"
+#include "idp/admin/audit_log.h"
+#include "idp/admin/service_admin.h"
 #include "protocols/saml/dsig.h"
+#include "store/memory/memory_store.h"
+#include "store/store.h"
 
 namespace certme::admin::testing {
 
@@ -61,5 +68,34 @@ inline const ClaimsCatalogue& Catalogue() {
   }();
   return *cat;
 }
+
+// Two environments (test and production), each with its memory store, one
+// audit log and the ServiceAdmin over them; CertA/CertB are two services'
+// certificates. Shared by the service admin and field table tests.
+class ServiceAdminFixture : public ::testing::Test {
+ protected:
+  ServiceAdminFixture()
+      : test_store_(NewMemoryStore({&clock_})),
+        prod_store_(NewMemoryStore({&clock_})),
+        audit_(*test_store_, clock_),
+        admin_(*test_store_, {"test", "https://test.bridge", test_store_.get()},
+               Environment{"production", "https://bridge", prod_store_.get()}, Catalogue(), audit_, clock_,
+               random_) {}
+
+  static const TestCert& CertA() {
+    static TestCert c = MakeCert("sp-test");
+    return c;
+  }
+  static const TestCert& CertB() {
+    static TestCert c = MakeCert("sp-prod");
+    return c;
+  }
+
+  FakeClock clock_;
+  FakeRandom random_;
+  std::unique_ptr<Store> test_store_, prod_store_;
+  AuditLog audit_;
+  ServiceAdmin admin_;
+};
 
 }  // namespace certme::admin::testing

@@ -13,25 +13,8 @@ using testing::Catalogue;
 using testing::MakeCert;
 using testing::TestCert;
 
-class ServiceAdminTest : public ::testing::Test {
+class ServiceAdminTest : public testing::ServiceAdminFixture {
  protected:
-  ServiceAdminTest()
-      : test_store_(NewMemoryStore({&clock_})),
-        prod_store_(NewMemoryStore({&clock_})),
-        audit_(*test_store_, clock_),
-        admin_(*test_store_, {"test", "https://test.bridge", test_store_.get()},
-               Environment{"production", "https://bridge", prod_store_.get()}, Catalogue(), audit_, clock_,
-               random_) {}
-
-  static const TestCert& CertA() {
-    static TestCert c = MakeCert("sp-test");
-    return c;
-  }
-  static const TestCert& CertB() {
-    static TestCert c = MakeCert("sp-prod");
-    return c;
-  }
-
   ServiceInput Common(std::string protocol) {
     ServiceInput in;
     in.protocol = std::move(protocol);
@@ -65,11 +48,6 @@ class ServiceAdminTest : public ::testing::Test {
     return out;
   }
 
-  FakeClock clock_;
-  FakeRandom random_;
-  std::unique_ptr<Store> test_store_, prod_store_;
-  AuditLog audit_;
-  ServiceAdmin admin_;
 };
 
 TEST_F(ServiceAdminTest, SamlRegistrationLandsInTheTestRegistryOnly) {

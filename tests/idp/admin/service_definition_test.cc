@@ -54,25 +54,8 @@ std::string Protocol(const ServiceField& f) {
   return f.scope == FieldScope::kOidc ? std::string(kProtocolOidc) : std::string(kProtocolSaml);
 }
 
-class ServiceDefinitionTest : public ::testing::Test {
+class ServiceDefinitionTest : public testing::ServiceAdminFixture {
  protected:
-  ServiceDefinitionTest()
-      : test_store_(NewMemoryStore({&clock_})),
-        prod_store_(NewMemoryStore({&clock_})),
-        audit_(*test_store_, clock_),
-        admin_(*test_store_, {"test", "https://test.bridge", test_store_.get()},
-               Environment{"production", "https://bridge", prod_store_.get()}, Catalogue(), audit_, clock_,
-               random_) {}
-
-  static const TestCert& CertA() {
-    static TestCert c = MakeCert("sp-test");
-    return c;
-  }
-  static const TestCert& CertB() {
-    static TestCert c = MakeCert("sp-prod");
-    return c;
-  }
-
   // A registration that passes, for `protocol`; entity IDs differ per call.
   ServiceInput Good(const std::string& protocol) {
     ServiceInput in;
@@ -95,11 +78,6 @@ class ServiceDefinitionTest : public ::testing::Test {
     return in;
   }
 
-  FakeClock clock_;
-  FakeRandom random_;
-  std::unique_ptr<Store> test_store_, prod_store_;
-  AuditLog audit_;
-  ServiceAdmin admin_;
   int n_ = 0;
 };
 
