@@ -151,7 +151,9 @@ Result<ResumedLogin, ResumeFailure> ResumeLogin(Store& store, const HttpRequest&
   // The browser that started the login must be the one finishing it;
   // otherwise a victim could be logged in as someone else (login CSRF).
   auto browser = req.Cookie(spec.browser_cookie);
-  if (!browser || !ConstantTimeEquals(Sha256Hex(*browser), *browser_hash)) return ResumeFailure::kWrongBrowser;
+  if (!browser || (spec.browser_value_ok && !spec.browser_value_ok(*browser)) ||
+      !ConstantTimeEquals(Sha256Hex(*browser), *browser_hash))
+    return ResumeFailure::kWrongBrowser;
 
   auto raw = store.Consume(kResultNs, txn);
   if (!raw.ok()) return StoreFailure(spec, "result", raw.status(), ResumeFailure::kLoginUnfinished);

@@ -144,6 +144,9 @@ struct ResumeSpec {
   // Parses the pending record (the caller keeps what it needs from it) and
   // returns the browser hash stored with it; nullopt when unreadable.
   std::function<std::optional<std::string>(std::string_view record)> read_pending;
+  // When set, the browser cookie's value must also pass this (e.g. carry the
+  // bridge's own tag); a value that does not is the wrong browser.
+  std::function<bool(std::string_view value)> browser_value_ok;
 };
 
 struct ResumedLogin {

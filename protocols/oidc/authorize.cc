@@ -211,7 +211,8 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
 
   // RFC 6749 §4.1.2.1: a missing/unknown client or an unregistered
   // redirect_uri is shown to the user and never redirected (open redirector).
-  if (ParamCount(p, kClientId) != 1) return ErrorPage(400, lang, PageMessage::kUnknownClient);
+  if (ParamCount(p, kClientId) != 1 || !IsUtf8(*ParamGet(p, kClientId)))
+    return ErrorPage(400, lang, PageMessage::kUnknownClient);
   auto client_or = clients_.Get(*ParamGet(p, kClientId));
   if (!client_or.ok()) {
     if (client_or.status().code() != StatusCode::kNotFound) {
@@ -230,13 +231,17 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   t.redirect_uri = *ParamGet(p, kRedirectUri);
   t.include_iss = client.authorization_response_iss;
   if (ParamCount(p, kState) == 1) t.state = *ParamGet(p, kState);
-  if (t.state.size() > kMaxStateBytes) t.state.clear();
+  // A state we cannot send back as it came is not echoed at all.
+  if (t.state.size() > kMaxStateBytes || !IsUtf8(t.state)) t.state.clear();
   // OAuth 2.0 Multiple Response Types §2.1 / Form Post Response Mode §2.
   if (auto mode = ParamGet(p, kResponseMode)) {
     if (*mode == kResponseModeFormPost) t.response_mode = std::string(kResponseModeFormPost);
     else if (*mode != kResponseModeQuery)
       return AuthorizationError(t, InvalidRequest("unsupported response_mode"));
   }
+  // RFC 6749 Appendix B; OIDC Core §3.1.2.6: the redirect_uri is good, so
+  // the error goes back to the client.
+  if (auto e = CheckUtf8Params(p)) return AuthorizationError(t, *e);
 
   if (auto e = CheckNoRepeatedParams(p)) return AuthorizationError(t, *e);
   if (auto e = CheckLengths(p)) return AuthorizationError(t, *e);
@@ -300,8 +305,10 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   bool prompt_login = prompts.contains(std::string(kPromptLogin)) ||
                       prompts.contains(std::string(kPromptConsent));
   auto session = LoadSession(req);
+  // OIDC Core §3.1.2.1: max_age=0 is prompt=login, also within the second
+  // of the last authentication (where the elapsed time is 0, not > 0).
   bool too_old = session && max_age.value() >= 0 &&
-                 Now() - session->second.auth_time > max_age.value();
+                 (max_age.value() == 0 || Now() - session->second.auth_time > max_age.value());
   bool other_user = session && hint_sub && SubjectFor(client, session->second.subject) != *hint_sub;
   bool needs_consent = session && std::any_of(authz.attributes.begin(), authz.attributes.end(),
                                                [&](const std::string& k) {
@@ -319,9 +326,12 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   // Start the login: remember the request under a fresh transaction id,
   // bound to this browser.
   std::vector<SetCookie> cookies;
+  // Only a value the bridge issued binds; anything else (a value injected
+  // by a third party to plant its own login, OIDC Core §16.17 / RFC 6749
+  // §10.12) is replaced.
   std::string browser = req.Cookie(kBrowserCookie).value_or("");
-  if (browser.size() < 32 || browser.size() > 128) {
-    browser = random_.Token();
+  if (!IsIssuedBrowserValue(browser)) {
+    browser = NewBrowserValue();
     cookies.push_back(BrowserCookie(browser, opts_.dev_mode));
   }
   authz.browser_hash = Sha256Hex(browser);
@@ -391,11 +401,15 @@ constexpr ResumePages<PageMessage> kResumePages{PageMessage::kLoginExpired, Page
 // Where the login step sends the browser back: finish the authorization.
 HttpResponse OidcProvider::Resume(const HttpRequest& req) {
   std::optional<AuthzRecord> authz;
-  ResumeSpec spec{"oidc", kAuthzNs, kBrowserCookie, [&](std::string_view record) -> std::optional<std::string> {
+  ResumeSpec spec{"oidc", kAuthzNs, kBrowserCookie,
+                  [&](std::string_view record) -> std::optional<std::string> {
                     authz = ParseAuthzRecord(record);
                     if (!authz) return std::nullopt;
                     return authz->browser_hash;
-                  }};
+                  },
+                  // Only a browser value the bridge issued binds a login
+                  // (no login CSRF by cookie injection).
+                  [&](std::string_view value) { return IsIssuedBrowserValue(value); }};
   auto resumed = ResumeLogin(store_, req, spec);
   const std::string lang = authz ? authz->ui_locale : "ro";
   if (!resumed.ok())

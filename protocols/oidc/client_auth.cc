@@ -145,13 +145,12 @@ std::optional<std::string> DecodeThumbprint(std::string_view text) {
 
 }  // namespace
 
-OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req, bool* used_basic) {
+OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req) {
   const Params& f = req.form;
   std::string basic_credentials = AuthCredentials(req.headers.Get("Authorization").value_or(""), "Basic");
   bool basic = !basic_credentials.empty();
   bool post = ParamCount(f, kClientSecret) > 0;
   bool assertion = ParamCount(f, kClientAssertion) > 0 || ParamCount(f, kClientAssertionType) > 0;
-  *used_basic = basic;
   // RFC 6749 §2.3: "The client MUST NOT use more than one authentication
   // method in each request."
   if (int(basic) + int(post) + int(assertion) > 1)

@@ -28,6 +28,43 @@ inline CheckResult CheckNoRepeatedParams(const Params& p) {
   return std::nullopt;
 }
 
+// RFC 3629 §4: well-formed UTF-8 (no overlong forms, no surrogates, nothing
+// above U+10FFFF).
+inline bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xbf;  // bounds of the second byte
+    if (c >= 0xc2 && c <= 0xdf) len = 2;
+    else if (c >= 0xe0 && c <= 0xef) len = 3, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    else if (c >= 0xf0 && c <= 0xf4) len = 4, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    else return false;
+    if (s.size() - i < len) return false;
+    for (size_t k = 1; k < len; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if (d < (k == 1 ? lo : 0x80) || d > (k == 1 ? hi : 0xbf)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+// RFC 6749 Appendix B: parameter names and values are UTF-8. Anything else
+// is refused up front, before a value can reach a JSON record, a log or a
+// page (nlohmann::json throws when dumping invalid UTF-8).
+inline CheckResult CheckUtf8Params(const Params& p) {
+  for (const auto& [name, value] : p) {
+    if (!IsUtf8(name)) return InvalidRequest("a parameter name is not valid UTF-8");
+    if (!IsUtf8(value)) return InvalidRequest("parameter " + name + " is not valid UTF-8");
+  }
+  return std::nullopt;
+}
+
 // RFC 6749 §5.2: error_description is limited to %x20-21 / %x23-5B /
 // %x5D-7E; anything else (quotes, backslash, non-ASCII) is replaced.
 inline std::string SafeDescription(std::string_view s) {

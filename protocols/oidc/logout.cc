@@ -48,20 +48,33 @@ HttpResponse OidcProvider::EndSession(const HttpRequest& req) {
   const Params& p = req.method == "POST" ? req.form : req.query;
   std::string lang = PickLocale(ParamGet(p, kUiLocales).value_or(""));
   if (CheckNoRepeatedParams(p)) return ErrorPage(400, lang, PageMessage::kBadRequest);
+  // RFC 6749 Appendix B (the values end up in a stored JSON record).
+  if (auto e = CheckUtf8Params(p)) {
+    LogInfo("oidc logout refused", {{"detail", e->description}});
+    return ErrorPage(400, lang, PageMessage::kBadRequest);
+  }
   std::string state = ParamGet(p, kState).value_or("");
   if (state.size() > 2048) return ErrorPage(400, lang, PageMessage::kBadRequest);
   std::string client_id = ParamGet(p, kClientId).value_or("");
 
-  // §2: id_token_hint must be an ID token we issued (expired is fine); a
-  // tampered or foreign one is ignored and the user is asked instead.
+  // §2: id_token_hint must be an ID token we issued (expired is fine); and
+  // when both are given, client_id must be an audience of the hint.
+  // §4: when that validation fails the OP MUST NOT redirect to an RP, not
+  // even to an address client_id alone would allow; the user is asked (or
+  // told they are logged out) on our own pages.
   std::optional<nlohmann::json> hint;
+  bool hint_failed = false;
   if (auto text = ParamGet(p, kIdTokenHint)) {
     auto payload = VerifyOwnIdToken(*text);
     if (payload.ok()) hint = std::move(payload).value();
     else LogInfo("oidc logout hint rejected", {{"detail", payload.status().ToString()}});
+    hint_failed = !payload.ok();
   }
-  // §2: when both are given, client_id must be an audience of the hint.
-  if (hint && !client_id.empty() && !AudienceHas((*hint)[kClaimAud], client_id)) hint.reset();
+  if (hint && !client_id.empty() && !AudienceHas((*hint)[kClaimAud], client_id)) {
+    LogInfo("oidc logout hint not for client_id", {{"client_id", client_id}});
+    hint.reset();
+    hint_failed = true;
+  }
   if (client_id.empty() && hint) client_id = HintClient(*hint);
 
   std::optional<OidcClient> client;
@@ -71,7 +84,7 @@ HttpResponse OidcProvider::EndSession(const HttpRequest& req) {
   // §3: redirect only to an exactly registered post_logout_redirect_uri of
   // the identified client; otherwise stay on our page.
   std::string redirect;
-  if (auto uri = ParamGet(p, kPostLogoutRedirectUri)) {
+  if (auto uri = ParamGet(p, kPostLogoutRedirectUri); uri && !hint_failed) {
     if (client && Contains(client->post_logout_redirect_uris, *uri)) redirect = *uri;
     else LogInfo("oidc logout redirect not registered", {{"client_id", client_id}});
   }
@@ -132,11 +145,16 @@ HttpResponse OidcProvider::EndSessionConfirm(const HttpRequest& req) {
   if (!raw.ok()) return ErrorPage(400, "ro", PageMessage::kLoginExpired);
   auto rec = ParseLogoutRecord(*raw);
   if (!rec) return ErrorPage(500, "ro", PageMessage::kServerError);
-  // The user confirmed in this browser: end the session its cookie names
-  // (normally the one the confirmation was shown for).
+  // The confirmation ends only the session it was shown for. A browser that
+  // holds another one now (or never held it: a txn of someone else's
+  // session posted cross-site) ends nothing and goes nowhere.
   std::vector<std::string> frames;
   std::string sid;
   if (auto session = LoadSession(req)) {
+    if (!ConstantTimeEquals(session->first, rec->session_key)) {
+      LogInfo("oidc logout confirmation for another session", {{"client_id", rec->client_id}});
+      return ErrorPage(400, rec->ui_locale, PageMessage::kBadRequest);
+    }
     frames = EndSessionRecord(session->first, session->second);
     sid = session->second.sid;
   }

@@ -9,6 +9,11 @@ namespace certme {
 
 using namespace oidc;  // vocabulary constants
 
+namespace {
+// Domain separation: the browser cookie's key is not the pairwise salt.
+constexpr std::string_view kBrowserKeyLabel = "certme oidc browser cookie v1";
+}  // namespace
+
 Status ValidateOidcOptions(const OidcOptions& o) {
   std::vector<std::string> problems;
   auto p = oidc_internal::ParseUrl(o.issuer);
@@ -50,7 +55,8 @@ OidcProvider::OidcProvider(OidcOptions options, Store& store, KeySet& keys,
       catalogue_(catalogue),
       notifier_(notifier),
       clock_(clock),
-      random_(random) {}
+      random_(random),
+      browser_key_(oidc_internal::HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)) {}
 
 std::vector<OidcProvider::Route> OidcProvider::Routes() {
   auto s = [](std::string_view v) { return std::string(v); };
@@ -66,6 +72,10 @@ std::vector<OidcProvider::Route> OidcProvider::Routes() {
       {"GET", s(kPathEndSession), &OidcProvider::EndSession},
       {"POST", s(kPathEndSession), &OidcProvider::EndSession},
       {"POST", s(kPathEndSessionConfirm), &OidcProvider::EndSessionConfirm},
+      {"OPTIONS", s(kPathDiscovery), &OidcProvider::PublicPreflight},
+      {"OPTIONS", s(kPathJwks), &OidcProvider::PublicPreflight},
+      {"OPTIONS", s(kPathToken), &OidcProvider::TokenPreflight},
+      {"OPTIONS", s(kPathUserInfo), &OidcProvider::UserInfoPreflight},
   };
 }
 

@@ -112,6 +112,10 @@ class OidcProvider {
   HttpResponse UserInfo(const HttpRequest&);           // GET and POST /userinfo
   HttpResponse EndSession(const HttpRequest&);         // GET and POST /logout
   HttpResponse EndSessionConfirm(const HttpRequest&);  // POST /logout/confirm
+  // CORS preflight (Fetch Standard §3.2.2), for browser applications:
+  HttpResponse PublicPreflight(const HttpRequest&);    // OPTIONS discovery, /jwks: any origin
+  HttpResponse TokenPreflight(const HttpRequest&);     // OPTIONS /token: registered origins
+  HttpResponse UserInfoPreflight(const HttpRequest&);  // OPTIONS /userinfo: registered origins
 
   // Mount table, so the integrator does not hard-code paths. Paths are
   // relative to the issuer's path.
@@ -158,6 +162,11 @@ class OidcProvider {
   bool UpdateSession(const std::string& session_key,
                      const std::function<void(oidc_internal::SessionRecord&)>& mutate);
   SetCookie SessionCookie(const std::string& value, int64_t max_age) const;
+  // The browser-binding cookie (vocabulary.h kBrowserCookie): a fresh value
+  // authenticated under browser_key_, and the check that a value is one we
+  // issued. A value chosen by anyone else never binds an authorization.
+  std::string NewBrowserValue();
+  bool IsIssuedBrowserValue(std::string_view value) const;
   // Deletes the session, revokes its grants, sends back-channel logout
   // tokens; returns the front-channel logout iframe URLs.
   std::vector<std::string> EndSessionRecord(const std::string& session_key,
@@ -165,7 +174,9 @@ class OidcProvider {
   void RevokeGrant(const std::string& grant_id);
 
   // ---- token endpoint (token.cc, client_auth.cc) ----
-  OidcOr<OidcClient> AuthenticateClient(const HttpRequest& req, bool* used_basic);
+  OidcOr<OidcClient> AuthenticateClient(const HttpRequest& req);
+  // The token endpoint without CORS; sets *client_id once authenticated.
+  HttpResponse TokenResponse(const HttpRequest& req, std::string* client_id);
   OidcOr<OidcClient> AuthenticatePrivateKeyJwt(const HttpRequest& req,
                                                const std::optional<std::string>& client_id);
   CheckResult CheckTlsClientAuth(const HttpRequest& req, const OidcClient& client);
@@ -178,6 +189,18 @@ class OidcProvider {
                                      const oidc_internal::GrantRecord& grant,
                                      const std::vector<std::string>& scopes,
                                      const std::string& nonce, bool with_refresh_token);
+
+  // UserInfo without CORS; sets *client_id once the token is known.
+  HttpResponse UserInfoResponse(const HttpRequest& req, std::string* client_id);
+
+  // ---- CORS (cors.cc) ----
+  // Whether `origin` (an Origin header value) is the origin of a redirect
+  // URI registered for `client_id` / for any client.
+  bool IsClientOrigin(std::string_view client_id, std::string_view origin);
+  bool IsAnyClientOrigin(std::string_view origin);
+  // Vary: Origin always; Access-Control-Allow-Origin when the request's
+  // Origin is one of client_id's.
+  void AddClientCors(const HttpRequest& req, std::string_view client_id, HttpResponse& r);
 
   // ---- ID token, claims (id_token.cc) ----
   std::string SubjectFor(const OidcClient& client, const std::string& subject) const;
@@ -212,6 +235,9 @@ class OidcProvider {
   Clock& clock_;
   Random& random_;
   OtherProtocolLogout* other_logout_ = nullptr;
+  // HMAC key of the browser-binding cookie, derived from pairwise_salt (so
+  // no new configuration; changing the salt only re-issues the cookies).
+  Secret browser_key_;
 
   // Parsed client keys for private_key_jwt (rule 14: no PEM/JWK parsing per
   // request), keyed by client_id and invalidated when the registration changes.

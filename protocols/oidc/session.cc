@@ -2,6 +2,7 @@
 // Store (under the cookie's SHA-256, so the store never holds a usable
 // cookie). The session's `sid` is a separate random value: it is shared with
 // RPs (ID token, logout) and must not be usable as a cookie.
+#include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/hash.h"
 #include "protocols/oidc/provider.h"
@@ -62,6 +63,23 @@ SetCookie OidcProvider::SessionCookie(const std::string& value, int64_t max_age)
   c.secure = !opts_.dev_mode;
   c.same_site = SameSite::kLax;
   return c;
+}
+
+// certme_browser = token "." base64url(HMAC-SHA256(browser_key_, token)).
+// Stateless (no store write per authorization) and valid on every instance
+// sharing the configuration.
+std::string OidcProvider::NewBrowserValue() {
+  std::string token = random_.Token();
+  return token + "." + Base64UrlEncode(HmacSha256(browser_key_.reveal(), token));
+}
+
+bool OidcProvider::IsIssuedBrowserValue(std::string_view value) const {
+  if (value.empty() || value.size() > 128) return false;
+  size_t dot = value.rfind('.');
+  if (dot == std::string_view::npos || dot < 32) return false;
+  std::string_view token = value.substr(0, dot);
+  return ConstantTimeEquals(value.substr(dot + 1),
+                            Base64UrlEncode(HmacSha256(browser_key_.reveal(), token)));
 }
 
 void OidcProvider::RevokeGrant(const std::string& grant_id) {

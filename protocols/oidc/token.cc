@@ -26,15 +26,17 @@ void NoStore(HttpResponse& r) {
   r.headers.Set("Pragma", "no-cache");
 }
 
-// RFC 6749 §5.2. invalid_client is 401, with a Basic challenge when the
-// client tried Basic; internal failures are 500 with nothing internal.
-HttpResponse TokenError(const OidcError& e, bool used_basic) {
+// RFC 6749 §5.2. invalid_client is 401, always with a challenge (RFC 9110
+// §15.5.2: a 401 MUST carry WWW-Authenticate). Basic is the only scheme of
+// the methods we offer, and the one §5.2 asks to match when the client used
+// it. Internal failures are 500 with nothing internal.
+HttpResponse TokenError(const OidcError& e) {
   LogInfo("oidc token request refused",
           {{"error", e.code}, {"description", e.description}, {"detail", e.detail}});
   nlohmann::json body = {{"error", e.code}};
   if (!e.description.empty()) body["error_description"] = SafeDescription(e.description);
   HttpResponse r = HttpResponse::Json(e.http_status, body.dump());
-  if (e.code == kErrInvalidClient && used_basic)
+  if (e.http_status == 401)
     r.headers.Set("WWW-Authenticate", "Basic realm=\"certme\", charset=\"UTF-8\"");
   NoStore(r);
   return r;
@@ -67,6 +69,16 @@ CheckResult CheckPkceVerifier(const CodeRecord& code, const std::optional<std::s
 }  // namespace
 
 HttpResponse OidcProvider::Token(const HttpRequest& req) {
+  std::string client_id;
+  HttpResponse r = TokenResponse(req, &client_id);
+  // Errors before authentication still reach the origin of the client the
+  // request names, so a browser application can read them.
+  if (client_id.empty()) client_id = ParamGet(req.form, kClientId).value_or("");
+  AddClientCors(req, client_id, r);
+  return r;
+}
+
+HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* client_id) {
   if (req.method != "POST") {
     HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
     r.headers.Set("Allow", "POST");
@@ -75,25 +87,26 @@ HttpResponse OidcProvider::Token(const HttpRequest& req) {
   // RFC 6749 §4.1.3: application/x-www-form-urlencoded body.
   std::string type = AsciiLower(req.headers.Get("Content-Type").value_or(""));
   if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
-    return TokenError(InvalidRequest("body must be application/x-www-form-urlencoded"), false);
-  if (auto e = CheckNoRepeatedParams(req.form)) return TokenError(*e, false);
+    return TokenError(InvalidRequest("body must be application/x-www-form-urlencoded"));
+  if (auto e = CheckNoRepeatedParams(req.form)) return TokenError(*e);
+  if (auto e = CheckUtf8Params(req.form)) return TokenError(*e);
 
-  bool used_basic = false;
-  auto client = AuthenticateClient(req, &used_basic);
-  if (!client.ok()) return TokenError(client.error(), used_basic);
+  auto client = AuthenticateClient(req);
+  if (!client.ok()) return TokenError(client.error());
+  *client_id = client->client_id;
 
   auto grant_type = ParamGet(req.form, kGrantType);
-  if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"), used_basic);
+  if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"));
   if (*grant_type != kGrantAuthorizationCode && *grant_type != kGrantRefreshToken &&
       *grant_type != kGrantClientCredentials)
-    return TokenError(OidcError::Make(kErrUnsupportedGrantType, "unsupported grant_type"), used_basic);
+    return TokenError(OidcError::Make(kErrUnsupportedGrantType, "unsupported grant_type"));
   if (!client->AllowsGrant(*grant_type))
-    return TokenError(OidcError::Make(kErrUnauthorizedClient, "grant_type not allowed for this client"), used_basic);
+    return TokenError(OidcError::Make(kErrUnauthorizedClient, "grant_type not allowed for this client"));
   OidcOr<nlohmann::json> result =
       *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client)
       : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client)
                                              : GrantClientCredentials(req, *client);
-  if (!result.ok()) return TokenError(result.error(), used_basic);
+  if (!result.ok()) return TokenError(result.error());
 
   HttpResponse r = HttpResponse::Json(200, result->dump());
   NoStore(r);

@@ -34,6 +34,13 @@ HttpResponse BearerError(int status, std::string_view error, std::string_view de
 }  // namespace
 
 HttpResponse OidcProvider::UserInfo(const HttpRequest& req) {
+  std::string client_id;
+  HttpResponse r = UserInfoResponse(req, &client_id);
+  AddClientCors(req, client_id, r);
+  return r;
+}
+
+HttpResponse OidcProvider::UserInfoResponse(const HttpRequest& req, std::string* client_id) {
   if (req.method != "GET" && req.method != "POST") {
     HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
     r.headers.Set("Allow", "GET, POST");
@@ -62,6 +69,7 @@ HttpResponse OidcProvider::UserInfo(const HttpRequest& req) {
   auto at = ParseAccessTokenRecord(*raw);
   if (!at || at->expires_at <= Now())
     return BearerError(401, kErrInvalidToken, "the access token is invalid or expired");
+  *client_id = at->client_id;
   // Revocation: the grant must still exist.
   auto grant = GetGrant(store_, at->grant_id);
   if (!grant.ok()) {

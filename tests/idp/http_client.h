@@ -47,7 +47,8 @@ inline size_t CollectHeader(char* p, size_t s, size_t n, void* ud) {
   return s * n;
 }
 
-// method "GET" or "POST"; body sent form-encoded unless content_type says otherwise.
+// method "GET", "POST" or another (sent as is, without a body); body sent
+// form-encoded unless content_type says otherwise.
 inline ClientResponse Fetch(const std::string& method, const std::string& url, const std::string& body = "",
                             std::vector<std::string> extra_headers = {},
                             const std::string& content_type = "application/x-www-form-urlencoded") {
@@ -61,6 +62,7 @@ inline ClientResponse Fetch(const std::string& method, const std::string& url, c
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, long(body.size()));
   }
+  if (method != "GET" && method != "POST") curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, CollectBody);

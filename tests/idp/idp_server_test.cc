@@ -219,5 +219,24 @@ TEST_F(IdpServerTest, WrongClientSecretIsInvalidClient) {
   EXPECT_FALSE(t.Header("www-authenticate").empty());
 }
 
+// CORS preflight reaches the provider through the real router (OPTIONS
+// routes), for public documents and for a registered client origin.
+TEST_F(IdpServerTest, CorsPreflightIsRouted) {
+  auto d = Fetch("OPTIONS", *base_ + "/.well-known/openid-configuration", "",
+                 {"Origin: https://anyone.example", "Access-Control-Request-Method: GET"});
+  EXPECT_EQ(d.status, 204);
+  EXPECT_EQ(d.Header("access-control-allow-origin"), "*");
+  auto t = Fetch("OPTIONS", *base_ + "/token", "",
+                 {"Origin: http://127.0.0.1:9", "Access-Control-Request-Method: POST",
+                  "Access-Control-Request-Headers: authorization"});
+  EXPECT_EQ(t.status, 204);
+  EXPECT_EQ(t.Header("access-control-allow-origin"), "http://127.0.0.1:9");
+  EXPECT_NE(t.Header("access-control-allow-headers").find("Authorization"), std::string::npos);
+  auto evil = Fetch("OPTIONS", *base_ + "/userinfo", "",
+                    {"Origin: https://evil.example", "Access-Control-Request-Method: GET"});
+  EXPECT_EQ(evil.status, 204);
+  EXPECT_TRUE(evil.Header("access-control-allow-origin").empty());
+}
+
 }  // namespace
 }  // namespace certme

@@ -497,5 +497,85 @@ TEST_F(AuthorizeTest, StoreFailureOnResumeIsA503NotLoginExpired) {
   EXPECT_EQ(done.status, 302);
 }
 
+// OIDC Core §3.1.2.1: max_age=0 means the same as prompt=login, even
+// within the second of the last authentication.
+TEST_F(AuthorizeTest, MaxAgeZeroAlwaysForcesALogin) {
+  ASSERT_FALSE(CodeFor(AuthParams()).empty());
+  Params zero = AuthParams();
+  zero.emplace("max_age", "0");
+  HttpResponse r = Authorize(zero);
+  EXPECT_FALSE(ParamGet(LocationParams(r), "code"));
+  ASSERT_EQ(auth_.requests.size(), 2u);
+  EXPECT_TRUE(auth_.requests.back().force_authn);
+  Params zero_none = AuthParams();
+  zero_none.emplace("max_age", "0");
+  zero_none.emplace("prompt", "none");
+  EXPECT_EQ(ParamGet(LocationParams(Authorize(zero_none)), "error"), "login_required");
+}
+
+// The browser-binding cookie is only ever one the bridge issued: a value
+// set by someone else (cookie injection, login CSRF) is replaced, and a
+// pending authorization is never bound to it.
+TEST_F(AuthorizeTest, BrowserCookieNotIssuedByUsIsReplaced) {
+  const std::string injected(43, 'x');
+  jar_["certme_browser"] = injected;
+  HttpResponse r = Authorize(AuthParams());
+  ASSERT_EQ(r.cookies.size(), 1u);
+  EXPECT_EQ(r.cookies[0].name, "certme_browser");
+  EXPECT_NE(r.cookies[0].value, injected);
+  // Whoever holds only the injected value cannot finish the login.
+  const LoginRequest lr = auth_.requests.back();
+  LoginResult res;
+  res.txn = lr.txn;
+  res.subject = kSubject;
+  res.auth_time = clock_.NowUnixSeconds();
+  ASSERT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+  HttpRequest attacker = Get("/authorize/resume", {{"txn", lr.txn}}, false);
+  attacker.cookies["certme_browser"] = injected;
+  EXPECT_EQ(op_->Resume(attacker).status, 400);
+  // A cookie we issued is kept (no new Set-Cookie) and works.
+  HttpResponse again = Authorize(AuthParams());
+  EXPECT_TRUE(again.cookies.empty());
+  // A forged value with our format but a wrong tag is replaced too.
+  std::string issued = jar_["certme_browser"];
+  std::string forged = issued;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  jar_["certme_browser"] = forged;
+  HttpResponse third = Authorize(AuthParams());
+  ASSERT_EQ(third.cookies.size(), 1u);
+  EXPECT_NE(third.cookies[0].value, forged);
+}
+
+// Parameters are UTF-8 (RFC 6749 Appendix B); invalid UTF-8 is an
+// invalid_request sent to the (already validated) redirect_uri, never a 500
+// (OIDC Core §3.1.2.6). state is then not echoed: it is not a valid value.
+TEST_F(AuthorizeTest, InvalidUtf8IsInvalidRequest) {
+  for (const char* name : {"state", "nonce", "login_hint", "ui_locales", "acr_values", "scope", "prompt",
+                           "max_age", "claims", "code_challenge", "response_mode", "id_token_hint",
+                           "some_extension"}) {
+    SCOPED_TRACE(name);
+    Params p = AuthParams();
+    p.erase(name);
+    p.emplace(name, "a\xff");
+    HttpResponse r;
+    EXPECT_NO_THROW(r = Authorize(p));
+    ASSERT_EQ(r.status, 302) << r.body;
+    Params q = LocationParams(r);
+    EXPECT_EQ(ParamGet(q, "error"), "invalid_request");
+    if (std::string(name) == "state") EXPECT_FALSE(ParamGet(q, "state"));
+    else EXPECT_EQ(ParamGet(q, "state"), "st-123");
+  }
+  EXPECT_TRUE(auth_.requests.empty());
+  // Before the redirect_uri is known to be good: an error page.
+  Params bad_client = AuthParams();
+  bad_client.erase("client_id");
+  bad_client.emplace("client_id", "rp\xff");
+  EXPECT_EQ(Authorize(bad_client).status, 400);
+  Params bad_redirect = AuthParams();
+  bad_redirect.erase("redirect_uri");
+  bad_redirect.emplace("redirect_uri", "https://rp.example/cb\xff");
+  EXPECT_EQ(Authorize(bad_redirect).status, 400);
+}
+
 }  // namespace
 }  // namespace certme::testing

@@ -154,15 +154,98 @@ TEST_F(LogoutTest, TamperedHintAsksForConfirmation) {
   EXPECT_NE(r.body.find("action=\"https://idp.test/logout/confirm\""), std::string::npos);
   EXPECT_TRUE(SessionAlive());
   EXPECT_TRUE(notifier_.calls.empty());
-  // The user confirms: logged out, then sent to the (registered) address.
+  // The user confirms: logged out. RP-Initiated Logout §4: a hint that
+  // failed validation means no post-logout redirection, whatever client_id says.
   HttpResponse done = op_->EndSessionConfirm(PostForm("/logout/confirm", {{"txn", txn}}));
   Absorb(done);
-  EXPECT_EQ(done.status, 302);
-  EXPECT_EQ(Location(done), "https://rp.example/bye?state=s2");
+  EXPECT_EQ(done.status, 200);
+  EXPECT_FALSE(done.headers.Has("Location"));
+  EXPECT_EQ(done.body.find("rp.example/bye"), std::string::npos);
   EXPECT_FALSE(SessionAlive());
   EXPECT_EQ(notifier_.calls.size(), 1u);
   // The confirmation is single-use.
   EXPECT_EQ(op_->EndSessionConfirm(PostForm("/logout/confirm", {{"txn", txn}})).status, 400);
+}
+
+// RP-Initiated Logout §2, §4: a tampered, foreign-issuer or unsigned hint
+// fails validation; with or without a session, with client_id or not, the
+// OP then performs no post-logout redirection at all.
+TEST_F(LogoutTest, FailedHintNeverRedirects) {
+  auto t = LoginTokens();
+  std::string tampered = t["id_token"];
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  nlohmann::json payload = VerifyOurJwt(t["id_token"]);
+  nlohmann::json foreign_payload = payload;
+  foreign_payload["iss"] = "https://evil.test";
+  std::string foreign = SignJwt(*rsa_key_, JwsAlg::kRS256, foreign_payload).value();
+  std::string none = Base64UrlEncode(R"({"alg":"none","typ":"JWT"})") + "." +
+                     Base64UrlEncode(payload.dump()) + ".";
+  for (const std::string& hint : {tampered, foreign, none}) {
+    for (bool with_session : {true, false}) {
+      SCOPED_TRACE(hint.substr(0, 20) + (with_session ? " with session" : " without session"));
+      if (with_session) LoginTokens();  // a live session (the previous round ended it)
+      auto saved = jar_;
+      if (!with_session) jar_.clear();
+      HttpResponse r = Logout({{"id_token_hint", hint}, {"client_id", "rp"},
+                               {"post_logout_redirect_uri", "https://rp.example/bye"}, {"state", "s3"}});
+      EXPECT_NE(r.status, 302);
+      EXPECT_FALSE(r.headers.Has("Location"));
+      EXPECT_EQ(r.body.find("rp.example/bye"), std::string::npos);
+      if (with_session) {
+        std::string txn = ConfirmTxn(r);
+        ASSERT_FALSE(txn.empty()) << r.body;
+        HttpResponse done = op_->EndSessionConfirm(PostForm("/logout/confirm", {{"txn", txn}}));
+        EXPECT_FALSE(done.headers.Has("Location"));
+        EXPECT_EQ(done.body.find("rp.example/bye"), std::string::npos);
+      }
+      jar_ = saved;
+    }
+  }
+  // client_id that is not an audience of a valid hint fails validation too.
+  HttpResponse mismatch = Logout({{"id_token_hint", t["id_token"]}, {"client_id", "other"},
+                                  {"post_logout_redirect_uri", "https://rp.example/bye"}});
+  EXPECT_FALSE(mismatch.headers.Has("Location"));
+}
+
+// The confirmation form ends only the session it was shown for: a txn
+// obtained elsewhere (by an attacker for their own session) and posted from
+// a browser holding another session must not end that session.
+TEST_F(LogoutTest, ConfirmationIsBoundToItsSession) {
+  OidcClient rp2 = ConfidentialClient("rp2");
+  rp2.post_logout_redirect_uris = {"https://rp.example/bye"};
+  Register(rp2);
+  LoginTokens();
+  HttpResponse attacker = Logout({{"client_id", "rp2"}, {"post_logout_redirect_uri", "https://rp.example/bye"}});
+  std::string txn = ConfirmTxn(attacker);
+  ASSERT_FALSE(txn.empty());
+  jar_.clear();  // the victim's browser, with a session of its own
+  LoginTokens();
+  ASSERT_TRUE(SessionAlive());
+  size_t notified = notifier_.calls.size();
+  HttpResponse r = op_->EndSessionConfirm(PostForm("/logout/confirm", {{"txn", txn}}));
+  Absorb(r);
+  EXPECT_FALSE(ClearsSessionCookie(r));
+  EXPECT_FALSE(r.headers.Has("Location"));
+  EXPECT_TRUE(SessionAlive());
+  EXPECT_EQ(notifier_.calls.size(), notified);
+}
+
+// Invalid UTF-8 in any parameter is a 400 page, never a 500 (OAuth 2.0
+// parameters are UTF-8, RFC 6749 Appendix B) and never a redirect.
+TEST_F(LogoutTest, InvalidUtf8IsABadRequestPage) {
+  auto t = LoginTokens();
+  for (const char* name : {"state", "client_id", "ui_locales", "logout_hint", "post_logout_redirect_uri"}) {
+    SCOPED_TRACE(name);
+    Params p = {{"id_token_hint", t["id_token"]}, {"post_logout_redirect_uri", "https://rp.example/bye"}};
+    p.erase(name);
+    p.emplace(name, "a\xff\xfe");
+    HttpResponse r = Logout(p);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_FALSE(r.headers.Has("Location"));
+    Params q = {{name, "a\xff"}};
+    EXPECT_EQ(Logout(q).status, 400);
+  }
+  EXPECT_TRUE(SessionAlive());
 }
 
 TEST_F(LogoutTest, MissingHintAsksForConfirmation) {

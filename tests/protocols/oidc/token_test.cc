@@ -80,14 +80,15 @@ TEST_F(TokenTest, ClientAuthenticationFailures) {
   HttpResponse unknown = TokenBasic(CodeForm(code), "ghost", kSecret);
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(Json(unknown)["error_description"], Json(wrong)["error_description"]);
-  // A client_secret_basic client may not use client_secret_post; no Basic challenge then.
+  // A client_secret_basic client may not use client_secret_post; still a
+  // 401, so still a challenge (RFC 9110 §15.5.2, RFC 6749 §5.2).
   Params post = CodeForm(code);
   post.emplace("client_id", "rp");
   post.emplace("client_secret", kSecret);
   HttpResponse r = op_->Token(PostForm("/token", post, false));
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(Json(r)["error"], "invalid_client");
-  EXPECT_FALSE(r.headers.Has("WWW-Authenticate"));
+  EXPECT_EQ(r.headers.Get("WWW-Authenticate"), "Basic realm=\"certme\", charset=\"UTF-8\"");
   // No authentication at all from a confidential client.
   Params none = CodeForm(code);
   none.emplace("client_id", "rp");
@@ -270,6 +271,45 @@ TEST_F(TokenTest, ClientCredentialsGivesOnlyAnAccessToken) {
   HttpRequest ui = Get("/userinfo", {}, false);
   ui.headers.Set("Authorization", "Bearer " + j["access_token"].get<std::string>());
   EXPECT_EQ(op_->UserInfo(ui).status, 403);
+}
+
+// RFC 6749 §5.2 / RFC 9110 §15.5.2: every 401 invalid_client carries a
+// WWW-Authenticate challenge, whichever method the client tried.
+TEST_F(TokenTest, EveryInvalidClientAnswerHasAChallenge) {
+  std::vector<Params> forms = {
+      {{"grant_type", "authorization_code"}, {"code", "x"}, {"redirect_uri", kRedirect}, {"client_id", "rp"}},
+      {{"grant_type", "authorization_code"}, {"code", "x"}, {"client_id", "ghost"}},
+      {{"grant_type", "authorization_code"}, {"code", "x"}, {"client_id", "rp"}, {"client_secret", "wrong"}},
+      {{"grant_type", "authorization_code"}, {"code", "x"}},
+      {{"grant_type", "authorization_code"}, {"code", "x"}, {"client_id", "rp"},
+       {"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"},
+       {"client_assertion", "not.a.jwt"}},
+  };
+  for (const auto& f : forms) {
+    HttpResponse r = op_->Token(PostForm("/token", f, false));
+    SCOPED_TRACE(r.body);
+    ASSERT_EQ(r.status, 401);
+    EXPECT_EQ(Json(r)["error"], "invalid_client");
+    EXPECT_EQ(r.headers.Get("WWW-Authenticate").value_or("").rfind("Basic realm=\"certme\"", 0), 0u);
+  }
+}
+
+// Form values are UTF-8 (RFC 6749 Appendix B): invalid UTF-8 anywhere is
+// invalid_request, never a 500.
+TEST_F(TokenTest, InvalidUtf8IsInvalidRequest) {
+  std::string code = CodeFor(AuthParams());
+  for (const char* name : {"code", "redirect_uri", "scope", "refresh_token", "code_verifier", "grant_type",
+                           "client_id", "extension"}) {
+    SCOPED_TRACE(name);
+    Params form = CodeForm(code);
+    form.erase(name);
+    form.emplace(name, "a\xff");
+    HttpResponse r;
+    EXPECT_NO_THROW(r = TokenBasic(form));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(Json(r)["error"], "invalid_request");
+  }
+  EXPECT_EQ(TokenBasic(CodeForm(code)).status, 200);  // the code was not consumed
 }
 
 }  // namespace
