@@ -1,6 +1,7 @@
 // OidcProvider: construction, mount table, Discovery and JWKS.
 #include "protocols/oidc/provider.h"
 
+#include "crypto/hash.h"
 #include "protocols/eidas.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
@@ -56,7 +57,7 @@ OidcProvider::OidcProvider(OidcOptions options, Store& store, KeySet& keys,
       notifier_(notifier),
       clock_(clock),
       random_(random),
-      browser_key_(oidc_internal::HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)) {}
+      browser_key_(HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)) {}
 
 std::vector<OidcProvider::Route> OidcProvider::Routes() {
   auto s = [](std::string_view v) { return std::string(v); };
