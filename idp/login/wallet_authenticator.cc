@@ -13,6 +13,7 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/eip712.h"
 #include "protocols/eidas.h"
+#include "protocols/wallet/answer.h"
 #include "protocols/wallet/link.h"
 #include "protocols/wallet/request_document.h"
 #include "protocols/wallet/vocabulary.h"
@@ -67,14 +68,7 @@ HttpResponse StateResponse(const char* state) {
 
 std::string Hex32(const Bytes32& b) { return "0x" + HexEncode(abi::AsView(b)); }
 
-std::optional<Bytes32> ParseHex32(const json& v) {
-  if (!v.is_string()) return std::nullopt;
-  const std::string& s = v.get_ref<const std::string&>();
-  if (s.size() != 66 || s.rfind("0x", 0) != 0) return std::nullopt;
-  auto raw = HexDecode(s);
-  if (!raw || raw->size() != 32) return std::nullopt;
-  return abi::ToBytes32(*raw);
-}
+using wallet::ParseHex32;
 
 }  // namespace
 

@@ -22,7 +22,9 @@ WalletError Mismatch(std::string description) {
 
 bool IsString(const json& o, const char* name) { return o.contains(name) && o[name].is_string(); }
 
-// 0x and 64 hex digits.
+
+}  // namespace
+
 std::optional<Bytes32> ParseHex32(const json& v) {
   if (!v.is_string()) return std::nullopt;
   const std::string& s = v.get_ref<const std::string&>();
@@ -31,8 +33,6 @@ std::optional<Bytes32> ParseHex32(const json& v) {
   if (!raw || raw->size() != 32) return std::nullopt;
   return abi::ToBytes32(*raw);
 }
-
-}  // namespace
 
 WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code) {
   if (body.size() > kMaxAnswerBytes) return Invalid("answer too large");

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "crypto/ethereum.h"
 #include "ledger-client/attributes.h"
 #include "protocols/wallet/errors.h"
@@ -29,6 +31,10 @@ struct Answer {
 // a JSON object, version 1, the same code, and (unless a refusal) eid,
 // loginSignature, optional consentSignature and base64url attributes, each
 // well-formed. Errors are invalid_request (400).
+// A bytes32 written as the protocol writes it: "0x" and 64 hex digits;
+// nullopt for anything else (not a string, other length, not hex).
+std::optional<Bytes32> ParseHex32(const nlohmann::json& v);
+
 WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code);
 
 // The JSON body a wallet POSTs for `answer` (a refusal when refused).
