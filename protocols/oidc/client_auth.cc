@@ -181,7 +181,7 @@ OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req) {
   auto client = clients_.Get(client_id);
   if (!client.ok()) {
     if (client.status().code() != StatusCode::kNotFound)
-      return OidcError::Make(kErrServerError, "temporary failure", client.status().ToString(), 500);
+      return ServerFailure(client.status());
     return InvalidClient("unknown client " + client_id);
   }
   const std::string& method = client->token_endpoint_auth_method;
@@ -249,7 +249,7 @@ OidcOr<OidcClient> OidcProvider::AuthenticatePrivateKeyJwt(
   auto client = clients_.Get(client_id);
   if (!client.ok()) {
     if (client.status().code() != StatusCode::kNotFound)
-      return OidcError::Make(kErrServerError, "temporary failure", client.status().ToString(), 500);
+      return ServerFailure(client.status());
     return InvalidClient("assertion from unknown client");
   }
   if (client->token_endpoint_auth_method != kAuthPrivateKeyJwt)
@@ -283,7 +283,7 @@ OidcOr<OidcClient> OidcProvider::AuthenticatePrivateKeyJwt(
   Status st = store_.PutIfAbsent(kJtiNs, Sha256Hex(client_id + '\n' + jti), "1",
                                  std::chrono::seconds(remember));
   if (st.code() == StatusCode::kAlreadyExists) return InvalidClient("assertion jti replayed");
-  if (!st.ok()) return OidcError::Make(kErrServerError, "temporary failure", st.ToString(), 500);
+  if (!st.ok()) return ServerFailure(st);
   return std::move(client).value();
 }
 

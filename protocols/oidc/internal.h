@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/status.h"
 #include "protocols/oidc/errors.h"
 #include "protocols/oidc/vocabulary.h"
 
@@ -22,6 +23,16 @@ inline OidcError InvalidRequest(std::string description, std::string detail = {}
 
 // RFC 6749 §3.1 / §3.2: "Request and response parameters MUST NOT be
 // included more than once."
+// A failure of the server's own machinery (store, signing) as a token or
+// registration endpoint error: server_error, nothing internal in the text.
+// A store that is unavailable (Redis down, a stalled primary, the disk) is
+// 503: the request may be retried, and the answer says when (Retry-After,
+// added by the endpoint); anything else is 500.
+inline OidcError ServerFailure(const Status& st) {
+  return OidcError::Make(oidc::kErrServerError, "temporary failure", st.ToString(),
+                         st.code() == StatusCode::kUnavailable ? 503 : 500);
+}
+
 inline CheckResult CheckNoRepeatedParams(const Params& p) {
   for (auto it = p.begin(); it != p.end(); it = p.upper_bound(it->first))
     if (p.count(it->first) > 1) return InvalidRequest("parameter repeated: " + it->first);

@@ -3,6 +3,8 @@
 #include "tests/protocols/oidc/oidc_fixture.h"
 
 #include "crypto/hash.h"
+#include "protocols/oidc/records.h"
+#include "tests/store/failing_store.h"
 
 namespace certme::testing {
 namespace {
@@ -310,6 +312,29 @@ TEST_F(TokenTest, InvalidUtf8IsInvalidRequest) {
     EXPECT_EQ(Json(r)["error"], "invalid_request");
   }
   EXPECT_EQ(TokenBasic(CodeForm(code)).status, 200);  // the code was not consumed
+}
+
+// A store that is unavailable (Redis down, a stalled primary) is a 503 with
+// Retry-After and server_error, never a 500 and never an answer that names
+// the cause; the code was not consumed, so the retry succeeds.
+TEST_F(TokenTest, StoreOutageIsA503WithRetryAfter) {
+  std::string code = CodeFor(AuthParams());
+  ASSERT_FALSE(code.empty());
+  auto failing = std::make_unique<FailingStore>(std::move(store_));
+  FailingStore& store = *failing;
+  store_ = std::move(failing);
+  Rebuild();
+  store.Fail(FailingStore::Op::kConsume, oidc_internal::kCodeNs);
+  HttpResponse r = TokenBasic(CodeForm(code));
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(r.headers.Get("Retry-After"), "5");
+  EXPECT_EQ(r.headers.Get("Cache-Control"), "no-store");
+  auto j = Json(r);
+  EXPECT_EQ(j["error"], "server_error");
+  EXPECT_EQ(j["error_description"], "temporary failure");
+
+  store.Heal();
+  EXPECT_EQ(TokenBasic(CodeForm(code)).status, 200);
 }
 
 }  // namespace
