@@ -63,6 +63,8 @@ void ShutdownLocked(Conn& c, int how) {
   ::shutdown(c.fd, how);
 }
 
+namespace {
+
 using WritePromise = Pistache::Async::Promise<ssize_t>;
 
 // Queues `bytes` on the connection. Queuing under c.mu keeps answers in
@@ -125,7 +127,6 @@ struct Exchange {
   bool counted_in_flight = false;
 };
 
-void Pump(const std::shared_ptr<Conn>& c);
 
 // Finishes an exchange exactly once: policy, metrics, access log, write.
 void Finish(const std::shared_ptr<Exchange>& x, HttpResponse resp, std::string detail) {
@@ -299,6 +300,8 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
 }
 
 // Answers a request that never became one (framing error) and closes.
+}  // namespace
+
 void RejectAndClose(const std::shared_ptr<Conn>& c, int status, const std::string& reason) {
   auto x = std::make_shared<Exchange>();
   x->conn = c;
@@ -345,11 +348,13 @@ void Pump(const std::shared_ptr<Conn>& c) {
   }
 }
 
+namespace {
+
 std::shared_ptr<Conn> ConnOf(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
   return std::static_pointer_cast<Conn>(peer->tryGetData(kConnKey));
 }
 
-namespace {
+
 
 class TcpHandler final : public Pistache::Tcp::Handler {
  public:

@@ -19,7 +19,6 @@ OidcError InvalidGrant(std::string description, std::string detail = {}) {
 OidcError ServerError(std::string detail) {
   return OidcError::Make(kErrServerError, "temporary failure", std::move(detail), 500);
 }
-OidcError ServerError(const Status& st) { return ServerFailure(st); }
 
 // RFC 6749 §5.1: token responses must not be cached.
 void NoStore(HttpResponse& r) {
@@ -128,7 +127,7 @@ OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const
                        now + std::min(opts_.access_token_ttl_seconds, grant_left)};
   Status st = store_.Put(kAccessTokenNs, Sha256Hex(access_token), ToJson(at).dump(),
                          std::chrono::seconds(at.expires_at - now));
-  if (!st.ok()) return ServerError(st);
+  if (!st.ok()) return ServerFailure(st);
   nlohmann::json out = {{"access_token", access_token},
                         {"token_type", kTokenTypeBearer},
                         {"expires_in", at.expires_at - now},
@@ -138,14 +137,14 @@ OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const
     RefreshTokenRecord rt{grant.grant_id, client.client_id, false};
     st = store_.Put(kRefreshTokenNs, Sha256Hex(refresh_token), ToJson(rt).dump(),
                     std::chrono::seconds(grant_left));
-    if (!st.ok()) return ServerError(st);
+    if (!st.ok()) return ServerFailure(st);
     out["refresh_token"] = refresh_token;
   }
   // OIDC Core §3.1.3.3 / §12.2: an ID token whenever openid was granted and
   // there is a user.
   if (!grant.subject.empty() && Contains(scopes, kScopeOpenId)) {
     auto id_token = MakeIdToken(client, grant, scopes, access_token, nonce);
-    if (!id_token.ok()) return ServerError(id_token.status());
+    if (!id_token.ok()) return ServerFailure(id_token.status());
     out["id_token"] = *id_token;
   }
   return out;
@@ -163,7 +162,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   // presentation finds the "used" marker and revokes what the first issued.
   auto raw = store_.Consume(kCodeNs, key);
   if (!raw.ok()) {
-    if (raw.status().code() != StatusCode::kNotFound) return ServerError(raw.status());
+    if (raw.status().code() != StatusCode::kNotFound) return ServerFailure(raw.status());
     if (auto used = store_.Get(kCodeUsedNs, key); used.ok()) {
       RevokeGrant(*used);
       LogWarn("oidc authorization code reused; tokens revoked", {{"client_id", client.client_id}});
@@ -175,7 +174,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   bool refresh = client.AllowsGrant(kGrantRefreshToken);
   int64_t family_ttl = refresh ? opts_.refresh_token_ttl_seconds : opts_.access_token_ttl_seconds;
   Status st = store_.Put(kCodeUsedNs, key, rec->grant.grant_id, std::chrono::seconds(family_ttl));
-  if (!st.ok()) return ServerError(st);
+  if (!st.ok()) return ServerFailure(st);
 
   // RFC 6749 §4.1.3: the code is bound to the client and the redirect_uri.
   if (rec->grant.client_id != client.client_id) return InvalidGrant("code was issued to another client");
@@ -197,7 +196,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   if (!in_session) return InvalidGrant("the login session has ended");
   // The attribute values live no longer than the session (docs/privacy.md).
   st = PutGrant(store_, grant, family_ttl, std::max<int64_t>(session_expires_at - Now(), 1));
-  if (!st.ok()) return ServerError(st);
+  if (!st.ok()) return ServerFailure(st);
   auto out = IssueTokens(client, grant, grant.scopes, rec->nonce, refresh);
   // Close the race with a logout that ran between the two steps above.
   auto session = store_.Get(kSessionNs, grant.session_key);
@@ -217,7 +216,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
   std::string key = Sha256Hex(*token);
   auto raw = store_.Get(kRefreshTokenNs, key);
   if (!raw.ok()) {
-    if (raw.status().code() != StatusCode::kNotFound) return ServerError(raw.status());
+    if (raw.status().code() != StatusCode::kNotFound) return ServerFailure(raw.status());
     return InvalidGrant("refresh token is invalid");
   }
   auto rec = ParseRefreshTokenRecord(*raw);
@@ -233,7 +232,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
   if (!grant.ok()) {
     if (grant.status().code() == StatusCode::kNotFound)
       return InvalidGrant("refresh token is invalid", "grant revoked or expired");
-    return ServerError(grant.status());
+    return ServerFailure(grant.status());
   }
 
   // RFC 6749 §6: the scope may only narrow; omitted means the original.
@@ -260,7 +259,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
       RevokeGrant(rec->grant_id);
       return InvalidGrant("refresh token is invalid", "concurrent reuse");
     }
-    return ServerError(st);
+    return ServerFailure(st);
   }
   return IssueTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true);
 }
@@ -288,7 +287,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantClientCredentials(const HttpRequest& r
   grant.expires_at = Now() + opts_.access_token_ttl_seconds;
   Status st = store_.Put(kGrantNs, grant.grant_id, ToJson(grant).dump(),
                          std::chrono::seconds(opts_.access_token_ttl_seconds));
-  if (!st.ok()) return ServerError(st);
+  if (!st.ok()) return ServerFailure(st);
   return IssueTokens(client, grant, scopes, "", false);
 }
 
