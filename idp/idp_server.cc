@@ -16,7 +16,7 @@
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
 #include "idp/login/wallet_authenticator.h"
-#include "idp/outbound/http_poster.h"
+#include "idp/outbound/outbox.h"
 #include "idp/saml_mount.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
@@ -32,19 +32,23 @@
 namespace certme {
 namespace {
 
-// Back-channel logout tokens leave through the shared outbound poster
-// (Back-Channel Logout 1.0 §2.5: form-encoded `logout_token`).
-class PosterLogoutNotifier : public LogoutNotifier {
+// Back-channel logout tokens leave through the Store-backed outbox, so a
+// replica that dies with deliveries queued loses none (Back-Channel Logout
+// 1.0 §2.5: form-encoded `logout_token`).
+class OutboxLogoutNotifier : public LogoutNotifier {
  public:
-  explicit PosterLogoutNotifier(HttpPoster& poster) : poster_(poster) {}
+  explicit OutboxLogoutNotifier(Outbox& outbox) : outbox_(outbox) {}
   void PostLogoutToken(const std::string& client_id, const std::string& uri,
                        const std::string& logout_token) override {
-    if (!poster_.Post(uri, EncodeUrlEncoded({{"logout_token", logout_token}})))
-      LogWarn("back-channel logout not queued", {{"client_id", client_id}, {"uri", uri}});
+    Status st = outbox_.Post({.url = uri, .body = EncodeUrlEncoded({{"logout_token", logout_token}})});
+    if (!st.ok()) {
+      LogWarn("back-channel logout not queued",
+              {{"client_id", client_id}, {"uri", uri}, {"error", st.ToString()}});
+    }
   }
 
  private:
-  HttpPoster& poster_;
+  Outbox& outbox_;
 };
 
 // The login step when no authenticator is configured (the wallet login is
@@ -200,8 +204,8 @@ struct IdpServer::Parts {
   std::unique_ptr<KeySet> keys;
   ClaimsCatalogue catalogue;
   std::unique_ptr<ClientRegistry> clients;
-  std::unique_ptr<HttpPoster> poster;
-  std::unique_ptr<PosterLogoutNotifier> notifier;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<OutboxLogoutNotifier> notifier;
   std::unique_ptr<Ledger> ledger;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
@@ -227,7 +231,7 @@ void IdpServer::Shutdown() {
   if (!parts_ || parts_->shut_down) return;
   parts_->shut_down = true;
   parts_->http->Shutdown();
-  parts_->poster.reset();  // drains queued back-channel deliveries
+  parts_->outbox.reset();  // drains due deliveries; the rest stay queued in the Store
 }
 
 StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
@@ -261,9 +265,8 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
             {{"file", c.oidc.dev_clients_file}, {"count", list.size()}});
   }
 
-  HttpPosterOptions po;
-  p->poster = std::make_unique<HttpPoster>(po);
-  p->notifier = std::make_unique<PosterLogoutNotifier>(*p->poster);
+  p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), OutboxOptions{});
+  p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
 
   p->router = std::make_shared<Router>();
   p->metrics = std::make_shared<Metrics>();
