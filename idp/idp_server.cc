@@ -265,11 +265,19 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
             {{"file", c.oidc.dev_clients_file}, {"count", list.size()}});
   }
 
-  p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), OutboxOptions{});
-  p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
-
   p->router = std::make_shared<Router>();
   p->metrics = std::make_shared<Metrics>();
+
+  OutboxOptions outbox_options;
+  Counter& outbound = p->metrics->NewCounter(
+      "certme_outbound_posts_total",
+      "Outbound deliveries (back-channel and SOAP logouts) this replica finished, by outcome.",
+      {"outcome"});
+  outbox_options.on_done = [metrics = p->metrics, &outbound](const std::string&, bool delivered, int, long) {
+    outbound.Inc({delivered ? "delivered" : "dropped"});
+  };
+  p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), outbox_options);
+  p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
 
   if (c.login.dev_login) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
