@@ -354,6 +354,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.client_cert_header = c.server.client_cert_header;
   ho.dev_mode = c.dev_mode;
   ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
+  ho.max_connections = c.server.max_connections;
+  ho.max_connections_per_address = c.server.max_connections_per_address;
+  ho.requests_per_second_per_address = c.server.requests_per_second_per_address;
+  ho.request_burst_per_address = c.server.request_burst_per_address;
   ho.access_log_enabled = c.logging.access_log;
   // One probe a second at most: while Redis is stalled each Ping waits for
   // the command timeout, and a burst of failing requests must not queue
