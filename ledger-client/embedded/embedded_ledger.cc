@@ -83,6 +83,7 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     }
     CERTME_RETURN_IF_ERROR(CheckExportedCheckpoint());
     signed_through_ = 0;  // from now on every entry another process appends is checked
+    opened_ = true;
     const embedded::Anchor head = SignAnchor(*options_.sequencer, state_.head, abi::AsView(state_.head_hash));
     if (reanchor) {
       if (report) {
@@ -150,11 +151,11 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     return what + (signer.ok() ? "signed by " + ChecksumAddress(*signer) : "with an invalid signature");
   }
 
-  Status Failure(const std::string& kind, const std::string& why) {
-    Status st = kind == "LedgerUnanchored" ? FailedPrecondition(kind + ": " + why)
-                                           : Internal(kind + ": " + why + "; the ledger file cannot be trusted");
-    LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
-    return st;
+  // Open's refusals are returned, not logged: the opener reports them (one
+  // line from `certme ledger verify`, the bridge's start error).
+  static Status Failure(const std::string& kind, const std::string& why) {
+    return kind == "LedgerUnanchored" ? FailedPrecondition(kind + ": " + why)
+                                      : Internal(kind + ": " + why + "; the ledger file cannot be trusted");
   }
   Status Truncated(const std::string& why) { return Failure("LedgerTruncated", why); }
   Status Unanchored(const std::string& why) { return Failure("LedgerUnanchored", why); }
@@ -180,6 +181,7 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     CERTME_RETURN_IF_ERROR(WriteAnchor(options_.path, a, options_.sync_full));
     if (!options_.checkpoint_file.empty())
       CERTME_RETURN_IF_ERROR(AppendCheckpoint(options_.checkpoint_file, a, options_.sync_full));
+    opened_ = true;
     return Status::Ok();
   }
 
@@ -407,7 +409,7 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     CERTME_RETURN_IF_ERROR(log_.ForEachAfter(state_.head, [&](const LogEntry& e) {
       Status st = VerifyAndApply(e);
       if (!st.ok()) {
-        LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
+        if (opened_) LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
         {
           std::unique_lock<std::shared_mutex> lk(state_mu_);
           damaged_ = st;
@@ -477,6 +479,9 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
   // Entries up to here are vouched for by the signed anchor read at open;
   // later ones must carry their own sequencer signature. GUARDED_BY(write_mu_)
   uint64_t signed_through_ = 0;
+  // Replay succeeded: later verification failures are logged (they are
+  // found while running, by the watcher or a writer).
+  bool opened_ = false;  // GUARDED_BY(write_mu_)
 
   std::mutex write_mu_;  // serializes sqlite use and state changes
   embedded::EntryLog log_;  // GUARDED_BY(write_mu_)
