@@ -36,7 +36,9 @@ StatusOr<EmbeddedLedgerOptions> EmbeddedOptionsFromConfig(const LedgerConfig& c)
   auto key = ReadServiceKeyFile(file);
   if (!key.ok())
     return FailedPrecondition("cannot read the ledger's sequencer key " + file + " (" + key.status().message() +
-                              "); `certme ledger init` creates it with a new ledger");
+                              "); `certme ledger init` makes it with a new ledger; for an existing one make it "
+                              "with `certme ledger keygen --out " + file + "` and accept the log with `certme ledger "
+                              "reanchor`");
   o.sequencer = std::move(*key);
   return o;
 }

@@ -117,7 +117,8 @@ int RunLedgerReanchor(const Args& a, const Settings& s) {
     std::printf("`certme ledger reanchor --yes` accepts every entry %s holds now as the ledger's truth,\n"
                 "signed by the sequencer key %s (%s). Do it only if no entry was cut or\n"
                 "rewritten (compare with a backup or an exported checkpoint first).\n",
-                s.ledger_path.c_str(), o->sequencer->AddressHex().c_str(), s.config.embedded.sequencer_key_file.c_str());
+                s.ledger_path.c_str(), o->sequencer->AddressHex().c_str(),
+                s.config.embedded.sequencer_key_file.c_str());
     return 1;
   }
   auto r = EmbeddedLedger::Reanchor(*o);
@@ -257,8 +258,8 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
     return args.empty() ? 2 : 0;
   }
   Args a;
-  if (!ParseArgs({args.begin() + 1, args.end()}, {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user"}, {"yes"},
-                 "ledger", &a))
+  if (!ParseArgs({args.begin() + 1, args.end()},
+                 {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user"}, {"yes"}, "ledger", &a))
     return 2;
   if (!a.positional.empty()) return Usage("ledger", "unexpected argument \"" + a.positional[0] + "\"");
   Settings s;

@@ -161,7 +161,8 @@ TEST_F(EmbeddedRollbackTest, RewrittenAndRehashedLogIsRefused) {
   const std::string head = RehashWithTimesMoved(-86400);
   EthKey intruder = EthKey::Generate();
   WriteFile(path_ + ".head", AnchorFor(2, head, intruder));
-  ExpectUnanchored(EmbeddedLedger::Open(Options()).status(), "is not signed by the sequencer key " + sequencer_.AddressHex());
+  ExpectUnanchored(EmbeddedLedger::Open(Options()).status(),
+                   "is not signed by the sequencer key " + sequencer_.AddressHex());
   WriteFile(path_ + ".head", "certme-ledger-head 1\n2\n0x" + HexEncode(head) + "\n");
   ExpectUnanchored(EmbeddedLedger::Open(Options()).status(), "is unsigned");
   // The same rewrite with the right key is accepted: the key is what the
