@@ -2,6 +2,8 @@
 // service keys, inspect and re-verify the registry, list its events.
 #include "tools/commands.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -115,8 +117,8 @@ int RunLedgerReanchor(const Args& a, const Settings& s) {
     }
     std::printf("the ledger refuses to open: %s\n", l.status().message().c_str());
     std::printf("`certme ledger reanchor --yes` accepts every entry %s holds now as the ledger's truth,\n"
-                "signed by the sequencer key %s (%s). Do it only if no entry was cut or\n"
-                "rewritten (compare with a backup or an exported checkpoint first).\n",
+                "under an anchor signed by the sequencer key %s (%s).\n"
+                "Do it only if no entry was cut or rewritten (compare with a backup or a checkpoint first).\n",
                 s.ledger_path.c_str(), o->sequencer->AddressHex().c_str(),
                 s.config.embedded.sequencer_key_file.c_str());
     return 1;
@@ -128,6 +130,14 @@ int RunLedgerReanchor(const Args& a, const Settings& s) {
   std::printf("replaced: the previous anchor, %s\n", r->previous.c_str());
   std::printf("signed:   by the sequencer key %s (%s)\n", o->sequencer->AddressHex().c_str(),
               s.config.embedded.sequencer_key_file.c_str());
+  // A ledger made by an earlier version may be readable by others; its files
+  // are private from now on (docs/privacy.md).
+  for (const std::string& f : {s.ledger_path, s.ledger_path + "-wal", s.ledger_path + "-shm"}) {
+    struct stat st {};
+    if (stat(f.c_str(), &st) != 0 || (st.st_mode & 077) == 0) continue;
+    if (chmod(f.c_str(), 0600) != 0) return Fail("ledger", Internal("cannot make " + f + " private (mode 0600)"));
+    std::printf("private:  %s was mode %03o, now 600\n", f.c_str(), static_cast<unsigned>(st.st_mode & 0777));
+  }
   return 0;
 }
 

@@ -172,8 +172,11 @@ if [[ -z "$ANVIL" ]]; then
   if out=$(certme ledger reanchor 2>&1); then fail "reanchor without --yes succeeded"; fi
   expect "reanchor (dry run)" 'reanchor --yes` accepts every entry var/ledger.db holds now' "$out"
   [[ ! -f var/ledger.db.head ]] || fail "reanchor without --yes wrote an anchor"
+  chmod 644 var/ledger.db   # as an earlier version left it
   out=$(certme ledger reanchor --yes); echo "$out"
   expect "reanchor" '^accepted: [0-9]+ entries, newest ' "$out"
+  expect "reanchor" '^private:  var/ledger.db was mode 644, now 600' "$out"
+  [[ $(stat -c %a var/ledger.db) == 600 ]] || fail "reanchor left var/ledger.db readable by others"
   expect "reanchor" 'replaced: the previous anchor, none \(missing\)' "$out"
   out=$(certme ledger verify); echo "$out"
   expect "verify after reanchor" '^ok: [0-9]+ entries verified' "$out"
