@@ -256,6 +256,16 @@ struct EmbeddedLedgerConfig {
   std::string path = "var/ledger.db";
   // true: every entry is fsynced (survives power loss).
   bool sync_full = true;
+  // The sequencer key (secp256k1, JSON, mode 0600) that signs every entry
+  // and the anchor; `certme ledger init` creates it. Keep it where whoever
+  // can rewrite the ledger file cannot read it (docs/ledger.md §4).
+  std::string sequencer_key_file = "var/ledger/sequencer.key";
+  // Optional: a file every signed anchor is appended to, kept where the
+  // ledger file's attacker cannot rewrite it; a log behind it is refused.
+  std::string checkpoint_file;
+  // Entries dated further ahead of this machine's clock are refused; a
+  // writer whose clock is further behind the newest entry does not append.
+  int max_clock_skew_seconds = 300;
 };
 
 struct EvmLedgerConfig {

@@ -306,6 +306,19 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "true: every entry is fsynced and survives power loss. false: survives a "
                    "crash of the process only.",
                    [](auto& c) -> auto& { return c.ledger.embedded.sync_full; }),
+      StringField<C>("ledger.embedded.sequencer_key_file",
+                     "The sequencer key file (secp256k1, mode 0600) that signs every entry and the "
+                     "log's anchor; `certme ledger init` creates it. Keep it out of reach of whoever "
+                     "can rewrite the ledger file.",
+                     [](auto& c) -> auto& { return c.ledger.embedded.sequencer_key_file; }),
+      StringField<C>("ledger.embedded.checkpoint_file",
+                     "Optional file every signed anchor is appended to, on storage the ledger "
+                     "file's attacker cannot rewrite; a log behind its newest line is refused.",
+                     [](auto& c) -> auto& { return c.ledger.embedded.checkpoint_file; }),
+      IntField<C>("ledger.embedded.max_clock_skew_seconds",
+                  "Entries dated further ahead of this machine's clock are refused at open; a "
+                  "writer whose clock is further behind the newest entry does not append.",
+                  1, 86400, [](auto& c) -> auto& { return c.ledger.embedded.max_clock_skew_seconds; }),
       StringField<C>("ledger.evm.rpc_url",
                      "The node's JSON-RPC endpoint (http or https).",
                      [](auto& c) -> auto& { return c.ledger.evm.rpc_url; }),

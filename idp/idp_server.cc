@@ -169,6 +169,12 @@ int EffectiveThreads(const Config& c) {
 // key wallets encrypt to (created on first start).
 StatusOr<std::unique_ptr<Ledger>> OpenWalletLedger(const Config& c) {
   auto l = OpenConfiguredLedger(c.ledger, /*watch=*/true);
+  if (!l.ok() && c.ledger.backend != kLedgerBackendEvm && l.status().code() != StatusCode::kNotFound) {
+    // The file is there but refused (damaged, cut, unanchored, rolled back,
+    // no sequencer key): the reason names the file and the way forward.
+    return FailedPrecondition("login.wallet_login: the ledger at " + c.ledger.embedded.path +
+                              " does not open: " + l.status().message());
+  }
   if (!l.ok()) {
     const std::string where = c.ledger.backend == kLedgerBackendEvm
                                   ? "the registry at " + c.ledger.evm.rpc_url + " (`certme ledger deploy`)"
