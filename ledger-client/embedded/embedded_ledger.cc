@@ -93,7 +93,8 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
       return st;
     }
     auto r = AppendLocked(
-        SignTransaction(admin, chain_id, CreateAddress(admin.address(), 0), 0, InitializeCall(admin.address())),
+        SignTransaction(admin, chain_id, EmbeddedRegistryAddress(admin.address(), chain_id), 0,
+                        InitializeCall(admin.address())),
         /*update_anchor=*/false);
     if (!r.ok()) return r.status();
     return WriteAnchor(options_.path, {state_.head, std::string(abi::AsView(state_.head_hash))}, options_.sync_full);

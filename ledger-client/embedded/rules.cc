@@ -338,10 +338,12 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
   CERTME_RETURN_IF_ERROR(VerifyTransactionSignature(tx));
   CERTME_ASSIGN_OR_RETURN(RegistryCall call, DecodeCall(tx.calldata));
   if (!s.initialized) {
-    // Genesis: the administrator deploys the registry with its first
-    // transaction; the address is where CREATE would put it.
+    // Genesis: the administrator creates the registry with its first
+    // transaction, at EmbeddedRegistryAddress (or, in a log from before that
+    // derivation, where CREATE would have put it).
     if (call.method != RegistryMethod::kInitialize || tx.nonce != 0 || call.account != tx.from ||
-        tx.registry != CreateAddress(tx.from, 0) || tx.chain_id == 0)
+        (tx.registry != EmbeddedRegistryAddress(tx.from, tx.chain_id) && tx.registry != CreateAddress(tx.from, 0)) ||
+        tx.chain_id == 0)
       return LedgerError(LedgerErrorCode::kBadCalldata, "the first entry must be initialize() by the administrator");
     Plan p;
     LedgerEvent e = MakeEvent(EventKind::kRegistryCreated, tx.from);
