@@ -116,7 +116,7 @@ int RunValidatorCommand(const std::vector<std::string>& args) {
         "  serve [--once]\n"
         "        the validator service: answers every consented validation request for the\n"
         "        users it enrolled, as it lands on the ledger, until SIGTERM/SIGINT\n"
-        "        (--once: answer what is pending and exit)\n");
+        "        (--once: answer what is pending and exit; exit 1 when it cannot be read)\n");
     return args.empty() ? 2 : 0;
   }
   Args a;
