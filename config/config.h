@@ -74,6 +74,14 @@ struct ServerConfig {
   std::string client_cert_header = "X-SSL-Client-Cert";
   // Seconds in-flight requests get to finish after SIGTERM.
   int shutdown_grace_seconds = 10;
+  // Open connections at most; 0 = the descriptor limit minus 128. At the
+  // cap the connection waiting longest for a request is closed to make room.
+  int max_connections = 0;
+  // Open connections per client address (trusted proxies exempt); 0 = no cap.
+  int max_connections_per_address = 256;
+  // Requests per second per client address, with a burst; 0 = no limit.
+  int requests_per_second_per_address = 0;
+  int request_burst_per_address = 100;
   // Folder whose files replace the built-in page templates of the same
   // relative name (templates/ in the source tree: *.mustache, i18n/*.json,
   // static/certme.css). Empty: the built-in pages. Checked at start-up.
