@@ -300,8 +300,10 @@ struct LedgerConfig {
   // CertMeRegistry contract, over JSON-RPC).
   std::string backend = kLedgerBackendEmbedded;
   // Chain id bound into every transaction and consent (EIP-712 domain).
-  // `certme ledger init` uses it; 31337 is the usual local development id.
-  int64_t chain_id = 31337;
+  // 0 (unset): `certme ledger init` uses the embedded ledger's own id
+  // (kEmbeddedDefaultChainId, which no EVM chain uses), and the evm backend
+  // takes the node's; set, the evm backend refuses a node serving another.
+  int64_t chain_id = 0;
   EmbeddedLedgerConfig embedded;
   EvmLedgerConfig evm;
   // Expected registry address (0x…); empty: whatever the ledger holds.

@@ -296,8 +296,10 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.ledger.backend; }),
       IntField<C>("ledger.chain_id",
                   "Chain id bound into every transaction and every consent (EIP-712 domain); "
-                  "`certme ledger init` creates the registry with it.",
-                  1, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
+                  "`certme ledger init` creates the registry with it. 0: the embedded ledger's own "
+                  "id, 4503599627370495, which no EVM chain uses (docs/ledger.md); with evm, the "
+                  "node's chain id, whatever it is.",
+                  0, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
       StringField<C>("ledger.embedded.path",
                      "The embedded ledger's file, replayed and verified at every start "
                      "(`certme ledger init` creates it).",
