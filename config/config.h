@@ -178,6 +178,10 @@ inline constexpr char kSubjectTypePairwise[] = "pairwise";
 inline constexpr char kSubjectTypePublic[] = "public";
 
 struct OidcConfig {
+  // Token requests per authenticated client per second, and the burst over
+  // it; over them 429. 0: no limit.
+  int token_requests_per_second_per_client = 0;
+  int token_burst_per_client = 100;
   // Lifetime of an authorization code (RFC 6749 §4.1.2: at most 10 minutes).
   int code_ttl_seconds = 60;
   // Lifetime of an access token.

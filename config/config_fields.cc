@@ -206,6 +206,14 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.keys.dev_key_dir; }),
 
       // oidc
+      IntField<C>("oidc.token_requests_per_second_per_client",
+                  "Token requests per authenticated client per second (refilled continuously); "
+                  "over it 429 slow_down with Retry-After, so one client cannot use up the "
+                  "bridge. 0 = no limit.",
+                  0, 1000000, [](auto& c) -> auto& { return c.oidc.token_requests_per_second_per_client; }),
+      IntField<C>("oidc.token_burst_per_client",
+                  "Token requests a client may send at once above its per-second rate.", 1, 1000000,
+                  [](auto& c) -> auto& { return c.oidc.token_burst_per_client; }),
       IntField<C>("oidc.code_ttl_seconds",
                   "Lifetime of an authorization code (RFC 6749 §4.1.2: 10 minutes at most).", 1,
                   600, [](auto& c) -> auto& { return c.oidc.code_ttl_seconds; }),

@@ -26,6 +26,8 @@ Status ValidateOidcOptions(const OidcOptions& o) {
     problems.push_back("issuer must not end with a slash");
   if (o.default_subject_type != kSubjectPairwise && o.default_subject_type != kSubjectPublic)
     problems.push_back("default_subject_type must be pairwise or public");
+  if (o.token_requests_per_second_per_client < 0) problems.push_back("token_requests_per_second_per_client must be >= 0");
+  if (o.token_burst_per_client < 1) problems.push_back("token_burst_per_client must be >= 1");
   if (o.pairwise_salt.reveal().size() < 32)
     problems.push_back("pairwise_salt must be at least 32 bytes");
   for (auto [name, v] : {std::pair{"code_ttl_seconds", o.code_ttl_seconds},
@@ -57,6 +59,9 @@ OidcProvider::OidcProvider(OidcOptions options, Store& store, KeySet& keys,
       notifier_(notifier),
       clock_(clock),
       random_(random),
+      token_limiter_({.per_second = static_cast<double>(opts_.token_requests_per_second_per_client),
+                      .burst = static_cast<double>(std::max(1, opts_.token_burst_per_client))},
+                     clock),
       browser_key_(HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)) {}
 
 std::vector<OidcProvider::Route> OidcProvider::Routes() {

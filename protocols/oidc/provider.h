@@ -27,6 +27,7 @@
 #include "common/clock.h"
 #include "common/http_message.h"
 #include "common/random.h"
+#include "common/rate_limiter.h"
 #include "common/secret.h"
 #include "common/status.h"
 #include "crypto/jose.h"
@@ -62,6 +63,11 @@ struct OidcOptions {
   // Longest accepted lifetime of a private_key_jwt assertion (exp - now);
   // bounds how long its jti must be remembered.
   int64_t max_client_assertion_ttl_seconds = 600;
+  // Token requests per authenticated client per second, with a burst; over
+  // it 429 `slow_down` with Retry-After (one client cannot use up the
+  // bridge). 0: no limit.
+  int token_requests_per_second_per_client = 0;
+  int token_burst_per_client = 100;
 };
 
 // Every problem with the options at once (InvalidArgument).
@@ -234,6 +240,7 @@ class OidcProvider {
   LogoutNotifier& notifier_;
   Clock& clock_;
   Random& random_;
+  RateLimiter token_limiter_;  // per client_id
   OtherProtocolLogout* other_logout_ = nullptr;
   // HMAC key of the browser-binding cookie, derived from pairwise_salt (so
   // no new configuration; changing the salt only re-issues the cookies).

@@ -96,6 +96,14 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
   auto client = AuthenticateClient(req);
   if (!client.ok()) return TokenError(client.error());
   *client_id = client->client_id;
+  if (auto wait = token_limiter_.Take(client->client_id)) {
+    // RFC 6585 §4; `slow_down` as RFC 8628 §3.5 names it for a token
+    // endpoint asked too often.
+    HttpResponse r = TokenError(OidcError::Make("slow_down", "too many token requests for this client",
+                                                "client " + client->client_id + " over its rate", 429));
+    r.headers.Set("Retry-After", std::to_string(*wait));
+    return r;
+  }
 
   auto grant_type = ParamGet(req.form, kGrantType);
   if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"));

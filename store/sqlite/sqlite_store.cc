@@ -111,9 +111,13 @@ class SqliteStore final : public Store {
     }
     wake_writer_.notify_one();
     if (writer_thread_.joinable()) writer_thread_.join();
-    // Statements before handles: Connection's destructor does both.
+    // Statements before handles: Connection's destructor does both. The
+    // readers and the queues' connection close first, so that the last
+    // purge's checkpoint can empty the WAL: a clean shutdown leaves no
+    // expired or deleted value in the files (docs/privacy.md).
     readers_.clear();
     queues_.reset();
+    if (writer_ && options_.purge_interval > Duration::zero()) Purge();
     writer_.reset();
   }
 
@@ -552,9 +556,17 @@ Status SqliteStore::Apply(WriteOp& op) {
 void SqliteStore::Purge() {
   // Autocommit statement: its own (small) transaction. A failure is not
   // fatal: expired rows are already invisible, the next purge retries.
-  StmtScope scope(purge_);
-  sqlite3_bind_int64(purge_, 1, clock_->NowUnixMillis());
-  (void)writer_->StepDone(purge_, "purge");
+  {
+    StmtScope scope(purge_);
+    sqlite3_bind_int64(purge_, 1, clock_->NowUnixMillis());
+    (void)writer_->StepDone(purge_, "purge");
+  }
+  // secure_delete zeroes deleted content in the database pages, but the WAL
+  // still holds the pages as they were until it is checkpointed and reset:
+  // TRUNCATE copies it into the database and empties the file. A reader in
+  // the middle of a transaction makes it partial (BUSY); the next purge
+  // finishes it.
+  (void)writer_->Exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 }  // namespace

@@ -23,9 +23,12 @@ struct SqliteStoreOptions {
   bool sync_full = true;
   // Time source for TTLs; SystemClock() when null.
   Clock* clock = nullptr;
-  // How often expired rows are purged (lazy expiry makes them invisible
-  // earlier; this only reclaims space). Zero or negative disables purging.
-  Duration purge_interval = std::chrono::minutes(5);
+  // How often expired rows are purged and the WAL is checkpointed and
+  // emptied (lazy expiry makes expired rows invisible at once; the purge
+  // removes them from the files, so personal data leaves the disk within
+  // this interval), and once more at a clean shutdown. Zero or negative
+  // disables both.
+  Duration purge_interval = std::chrono::seconds(30);
   // Read-only connections serving Get/List/Ping beside the single writer
   // (WAL lets them read while a write transaction is open). At least 1.
   int read_connections = 4;

@@ -110,6 +110,63 @@ TEST(SqliteStore, DeletedValuesLeaveNoBytesInTheFile) {
   EXPECT_EQ(bytes.find(consumed), std::string::npos);
 }
 
+TEST(SqliteStore, ExpiredValuesLeaveTheFilesAtACleanShutdown) {
+  ScopedTempDir dir;
+  const std::string path = dir.NewFile(".db");
+  FakeClock clock;
+  const std::string expired = "expired-value-Popescu-1985-04-12";
+  {
+    SqliteStoreOptions o;
+    o.path = path;
+    o.clock = &clock;
+    o.purge_interval = std::chrono::hours(1);  // no periodic purge in this test
+    auto store = NewSqliteStore(o);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE((*store)->Put("oidc_code", "c", expired, std::chrono::seconds(60)).ok());
+    ASSERT_TRUE((*store)->Put("svc", "kept", "kept-value-7f3a9c", kNoExpiry).ok());
+    clock.Advance(std::chrono::seconds(61));
+  }
+  const std::string bytes = ReadAll(path);
+  ASSERT_NE(bytes.find("kept-value-7f3a9c"), std::string::npos) << "the search must see live rows";
+  EXPECT_EQ(bytes.find(expired), std::string::npos) << "an expired value outlived the shutdown";
+}
+
+TEST(SqliteStore, ThePurgeEmptiesTheWalOfExpiredAndDeletedValues) {
+  ScopedTempDir dir;
+  const std::string path = dir.NewFile(".db");
+  FakeClock clock;
+  SqliteStoreOptions o;
+  o.path = path;
+  o.clock = &clock;
+  o.purge_interval = std::chrono::milliseconds(20);
+  auto store = NewSqliteStore(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string expired = "expired-value-Ion-Popescu-2001234567890";
+  const std::string deleted = "deleted-value-ion.popescu@example.md";
+  ASSERT_TRUE((*store)->Put("oidc_code", "c", expired, std::chrono::seconds(60)).ok());
+  ASSERT_TRUE((*store)->Put("saml_session", "s", deleted, kNoExpiry).ok());
+  ASSERT_TRUE((*store)->Put("svc", "kept", "kept-value-7f3a9c", kNoExpiry).ok());
+  ASSERT_TRUE((*store)->Delete("saml_session", "s").ok());
+  clock.Advance(std::chrono::seconds(61));
+  // While the store runs, the database file and its WAL together must lose
+  // both within a few purges.
+  auto files = [&] {
+    std::string all = ReadAll(path);
+    if (fs::exists(path + "-wal")) all += ReadAll(path + "-wal");
+    return all;
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string bytes = files();
+  while ((bytes.find(expired) != std::string::npos || bytes.find(deleted) != std::string::npos) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    bytes = files();
+  }
+  EXPECT_EQ(bytes.find(expired), std::string::npos);
+  EXPECT_EQ(bytes.find(deleted), std::string::npos);
+  EXPECT_NE(bytes.find("kept-value-7f3a9c"), std::string::npos);
+}
+
 TEST(SqliteStore, CreatesMissingParentDirectories) {
   ScopedTempDir dir;
   const std::string path = (dir.path() / "var" / "lib" / "certme" / "state.db").string();

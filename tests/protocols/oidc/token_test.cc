@@ -337,5 +337,31 @@ TEST_F(TokenTest, StoreOutageIsA503WithRetryAfter) {
   EXPECT_EQ(TokenBasic(CodeForm(code)).status, 200);
 }
 
+// One client cannot use up the token endpoint: over its rate it gets 429
+// slow_down with Retry-After, another client is not affected, and the
+// budget refills.
+TEST_F(TokenTest, TokenRequestsPerClientAreRateLimited) {
+  options_.token_requests_per_second_per_client = 1;
+  options_.token_burst_per_client = 2;
+  Rebuild();
+  for (const char* id : {"svc", "other"}) {
+    OidcClient svc = ConfidentialClient(id);
+    svc.grant_types = {"client_credentials"};
+    svc.redirect_uris.clear();
+    svc.scopes = {"reports"};
+    Register(svc);
+  }
+  const Params cc = {{"grant_type", "client_credentials"}};
+  EXPECT_EQ(TokenBasic(cc, "svc").status, 200);
+  EXPECT_EQ(TokenBasic(cc, "svc").status, 200);
+  HttpResponse refused = TokenBasic(cc, "svc");
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(Json(refused)["error"], "slow_down");
+  EXPECT_EQ(refused.headers.Get("Retry-After"), "1");
+  EXPECT_EQ(TokenBasic(cc, "other").status, 200) << "another client has its own budget";
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(TokenBasic(cc, "svc").status, 200);
+}
+
 }  // namespace
 }  // namespace certme::testing
