@@ -110,14 +110,16 @@ class SqliteStore final : public Store {
       stopping_ = true;
     }
     wake_writer_.notify_one();
-    if (writer_thread_.joinable()) writer_thread_.join();
+    const bool started = writer_thread_.joinable();
+    if (started) writer_thread_.join();
     // Statements before handles: Connection's destructor does both. The
     // readers and the queues' connection close first, so that the last
     // purge's checkpoint can empty the WAL: a clean shutdown leaves no
     // expired or deleted value in the files (docs/privacy.md).
     readers_.clear();
     queues_.reset();
-    if (writer_ && options_.purge_interval > Duration::zero()) Purge();
+    // Only a store that opened (its writer ran) has statements to purge with.
+    if (started && purge_ != nullptr && options_.purge_interval > Duration::zero()) Purge();
     writer_.reset();
   }
 
