@@ -42,9 +42,11 @@ using wallet::kOutcomeRevoked;
 using wallet::kOutcomeSuspended;
 using wallet::kOutcomeTimeout;
 // These outcomes reach the protocol as LoginResult::error (SetOutcome).
+using wallet::kOutcomeServiceNotAuthorized;
 static_assert(std::string_view(kOutcomeSuspended) == kLoginErrorEidSuspended &&
               std::string_view(kOutcomeRevoked) == kLoginErrorEidRevoked &&
-              std::string_view(kOutcomeTimeout) == kLoginErrorValidatorTimeout);
+              std::string_view(kOutcomeTimeout) == kLoginErrorValidatorTimeout &&
+              std::string_view(kOutcomeServiceNotAuthorized) == kLoginErrorServiceNotAuthorized);
 
 std::string Lang(const std::string& l) { return TemplateLang(l); }
 
@@ -79,14 +81,17 @@ struct WalletAuthenticator::Txn {
   Bytes32 nonce{};
   int64_t expiry = 0;          // the code's
   int64_t consent_expiry = 0;
+  std::string provider;  // the service's ledger address (20 bytes) at Begin
 };
 
 WalletAuthenticator::WalletAuthenticator(WalletLoginOptions options, Store& store, Ledger& ledger,
-                                         EthKey provider_key, EthKey ecies_key, Clock& clock, Random& random)
+                                         ProviderKeys& provider_keys, EthKey ecies_key, Clock& clock,
+                                         Random& random)
     : options_(std::move(options)),
       store_(store),
       ledger_(ledger),
-      provider_key_(std::move(provider_key)),
+      provider_keys_(provider_keys),
+      validation_index_(store, ledger),
       ecies_key_(std::move(ecies_key)),
       clock_(clock),
       random_(random) {
@@ -123,13 +128,20 @@ StatusOr<WalletAuthenticator::Txn> WalletAuthenticator::LoadTxn(std::string_view
     t.nonce = *nonce;
     t.expiry = j.at("expiry").get<int64_t>();
     t.consent_expiry = j.at("consent_expiry").get<int64_t>();
+    // Absent in a login begun before provider accounts (FindCode resolves it).
+    if (auto p = j.find("provider"); p != j.end()) {
+      auto addr = ParseAddress(p->get<std::string>());
+      if (!addr.ok()) return Internal("damaged wallet login record");
+      t.provider = *addr;
+    }
   } catch (const json::exception&) {
     return Internal("damaged wallet login record");
   }
   return t;
 }
 
-Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expires_at) {
+Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expires_at,
+                                    const std::string& provider) {
   int64_t now = clock_.NowUnixSeconds();
   Txn t;
   t.code = random_.Token(32);  // §2: 32 bytes, base64url, 43 characters
@@ -137,7 +149,11 @@ Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expire
   t.expiry = std::min(now + options_.code_ttl_seconds, login_expires_at);
   t.consent_expiry = now + options_.consent_ttl_seconds;
   if (t.expiry <= now) return FailedPrecondition("the login has expired");
-  json j = {{"code", t.code}, {"nonce", Hex32(t.nonce)}, {"expiry", t.expiry}, {"consent_expiry", t.consent_expiry}};
+  json j = {{"code", t.code},
+            {"nonce", Hex32(t.nonce)},
+            {"expiry", t.expiry},
+            {"consent_expiry", t.consent_expiry},
+            {"provider", ChecksumAddress(provider)}};
   int64_t ttl = std::max<int64_t>(login_expires_at - now, 1) + kCodeGraceSeconds;
   CERTME_RETURN_IF_ERROR(store_.Put(kNsTxn, txn, j.dump(), std::chrono::seconds(ttl)));
   CERTME_RETURN_IF_ERROR(
@@ -156,7 +172,8 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
   // service" from the outcome page (the refusal saves its own result): the
   // protocol answers its client with an error. Saved before the outcome, so
   // the page never offers a link that finds no result.
-  if (outcome == kOutcomeSuspended || outcome == kOutcomeRevoked || outcome == kOutcomeTimeout) {
+  if (outcome == kOutcomeSuspended || outcome == kOutcomeRevoked || outcome == kOutcomeTimeout ||
+      outcome == kOutcomeServiceNotAuthorized) {
     LoginResult failure;
     failure.txn = txn;
     failure.error = outcome;
@@ -206,6 +223,10 @@ HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const 
     status = 403;
     key = "login_revoked";
     data["back_url"] = resume_url;  // access_denied
+  } else if (outcome == kOutcomeServiceNotAuthorized) {
+    status = 403;
+    key = "login_service_not_authorized";
+    data["back_url"] = resume_url;  // access_denied / RequestDenied
   } else if (outcome == kOutcomeTimeout) {
     status = 504;
     key = "login_timeout";
@@ -220,11 +241,36 @@ HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const 
 
 HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
   int64_t now = clock_.NowUnixSeconds();
+  const std::string lang = Lang(request.ui_locale);
+  // The service's provider account: created here for a service registered
+  // where no key could be made (hub mode), so it can be authorized.
+  auto key = provider_keys_.Ensure(request.service_id);
+  if (!key.ok()) {
+    LogError("wallet login not started: no provider key for the service",
+             {{"service", request.service_id}, {"detail", key.status().ToString()}});
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
+  }
   Status st = SaveLoginRequest(store_, request, now);
-  if (st.ok()) st = NewCode(request.txn, request.expires_at);
   if (!st.ok()) {
     LogError("wallet login not started", {{"detail", st.ToString()}});
-    return OutcomePage(kOutcomeFailed, Lang(request.ui_locale), request.txn, request.resume_url);
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
+  }
+  auto authorized = ledger_.IsProvider(key->address());
+  if (!authorized.ok()) {
+    LogError("ledger read failed", {{"detail", authorized.status().ToString()}});
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
+  }
+  if (!*authorized) {
+    LogWarn("login refused: the service's provider account is not authorized on the ledger "
+            "(certme admin authorize-provider)",
+            {{"service", request.service_id}, {"provider", key->AddressHex()}});
+    SetOutcome(request.txn, kOutcomeServiceNotAuthorized, std::max<int64_t>(request.expires_at - now, 1));
+    return OutcomePage(kOutcomeServiceNotAuthorized, lang, request.txn, request.resume_url);
+  }
+  st = NewCode(request.txn, request.expires_at, key->address());
+  if (!st.ok()) {
+    LogError("wallet login not started", {{"detail", st.ToString()}});
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
   }
   return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(request.txn));
 }
@@ -305,7 +351,12 @@ HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
   // keeps its outcome.
   bool expired = t.ok() && t->expiry <= now && (outcome.empty() || outcome == kOutcomeExpired);
   if (expired) {
-    if (Status st = NewCode(*txn, request->expires_at); !st.ok())
+    std::string provider = t->provider;
+    if (provider.empty()) {
+      if (auto a = provider_keys_.Address(request->service_id); a.ok()) provider = *a;
+    }
+    Status st = provider.empty() ? NotFound("no provider key") : NewCode(*txn, request->expires_at, provider);
+    if (!st.ok())
       return OutcomePage("unknown", Lang(request->ui_locale), "", "");
   }
   return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn), 303);
@@ -406,6 +457,11 @@ wallet::WalletOr<WalletAuthenticator::CodeRecord> WalletAuthenticator::FindCode(
       c.t = std::move(*t);
       c.request = std::move(*request);
       recorded = c.t.code;
+      if (c.t.provider.empty()) {  // begun before provider accounts
+        auto addr = provider_keys_.Address(c.request.service_id);
+        if (addr.ok()) c.t.provider = *addr;
+        else recorded.reset();
+      }
     }
   }
   WALLET_RETURN_IF_ERROR(wallet::CheckCodeKnown(c.code, recorded));
@@ -420,7 +476,29 @@ wallet::LoginContext WalletAuthenticator::ContextOf(const CodeRecord& c) const {
                               c.request.service_id,
                               c.request.attributes,
                               ledger_.Domain(),
-                              provider_key_.address()};
+                              c.t.provider};
+}
+
+StatusOr<EthKey> WalletAuthenticator::ProviderKeyOf(const CodeRecord& c) {
+  CERTME_ASSIGN_OR_RETURN(EthKey key, provider_keys_.Key(c.request.service_id));
+  // The service's key was replaced since the login began (deleted and
+  // registered again): the consent names the old address.
+  if (key.address() != c.t.provider) return FailedPrecondition("the service's provider key changed during the login");
+  return key;
+}
+
+std::optional<wallet::WalletError> WalletAuthenticator::CheckProviderAuthorized(const std::string& provider,
+                                                                                const std::string& service_id) {
+  auto authorized = ledger_.IsProvider(provider);
+  if (!authorized.ok()) {
+    LogError("ledger read failed", {{"detail", authorized.status().ToString()}});
+    return wallet::ServerError();
+  }
+  if (*authorized) return std::nullopt;
+  LogWarn("login refused: the service's provider account is not authorized on the ledger",
+          {{"service", service_id}, {"provider", ChecksumAddress(provider)}});
+  return wallet::WalletError::Make(403, wallet::kErrServiceNotAuthorized,
+                                   "the service is not authorized to log users in", kOutcomeServiceNotAuthorized);
 }
 
 HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
@@ -439,17 +517,18 @@ HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
   doc.purpose = wallet::LoginPurpose();
   doc.bridge_key = ecies_key_.public_key();
   doc.domain = ledger_.Domain();
-  doc.consent_provider = provider_key_.address();
+  doc.consent_provider = c.t.provider;
   doc.consent_expiry = static_cast<uint64_t>(c.t.consent_expiry);
   HttpResponse r = HttpResponse::Json(200, wallet::BuildRequestDocument(doc));
   r.headers.Set("Cache-Control", "no-store");
   return r;
 }
 
-std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::string& eid, const Bytes32& nonce) {
+std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::string& provider, const std::string& eid,
+                                                                const Bytes32& nonce) {
   EventFilter f;
   f.kind = EventKind::kValidationRequested;
-  f.provider = provider_key_.address();
+  f.provider = provider;
   f.user = eid;
   auto events = ledger_.Events(f);
   if (!events.ok()) return std::nullopt;
@@ -550,43 +629,39 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
     return Fail(c.txn, ttl, wallet::ServerError());
   }
   if (auto e = wallet::CheckEidActive(*status)) return Fail(c.txn, ttl, *e);
-  auto validated = PastValidations(answer->eid);  // 11
+  // The service may have lost its authorization since Begin; a re-login
+  // below would not touch the ledger's own check.
+  if (auto e = CheckProviderAuthorized(c.t.provider, c.request.service_id)) return Fail(c.txn, ttl, *e);
+  // 11: what validators already answered to this service's provider.
+  auto validated = validation_index_.Answers(answer->eid, c.t.provider);
   if (!validated.ok()) {
     LogError("ledger read failed", {{"detail", validated.status().ToString()}});
     return Fail(c.txn, ttl, wallet::ServerError());
   }
-  PendingAnswer p{c.txn, c.request.service_id, ttl, answer->eid, disclosure->attributes, 0, {}};
+  PendingAnswer p{c.txn, c.request.service_id, c.t.provider, ttl, answer->eid, disclosure->attributes, 0, {}};
   // Re-authentication: no validator when every commitment is one this
   // provider already had validated for this eID.
   if (wallet::AlreadyValidated(*validated, *disclosure)) return CompleteLogin(p, false);
-  return RequestValidation(ctx, *answer, *disclosure, std::move(p), now, pending);  // 11-12
-}
-
-StatusOr<std::vector<wallet::PastValidation>> WalletAuthenticator::PastValidations(const std::string& eid) {
-  EventFilter f;
-  f.kind = EventKind::kValidationAnswered;
-  f.provider = provider_key_.address();
-  f.user = eid;
-  CERTME_ASSIGN_OR_RETURN(auto answered, ledger_.Events(f));
-  std::vector<wallet::PastValidation> out;
-  for (const auto& e : answered) {
-    auto request = ledger_.GetRequest(e.request_id);
-    if (request.ok()) out.push_back({request->attr_keys, e.commitments, e.loa});
+  auto key = ProviderKeyOf(c);
+  if (!key.ok()) {
+    LogError("provider key unavailable", {{"service", c.request.service_id}, {"detail", key.status().ToString()}});
+    return Fail(c.txn, ttl, wallet::ServerError());
   }
-  return out;
+  return RequestValidation(*key, ctx, *answer, *disclosure, std::move(p), now, pending);  // 11-12
 }
 
-HttpResponse WalletAuthenticator::RequestValidation(const wallet::LoginContext& ctx, const wallet::Answer& answer,
+HttpResponse WalletAuthenticator::RequestValidation(const EthKey& provider, const wallet::LoginContext& ctx,
+                                                    const wallet::Answer& answer,
                                                     const wallet::Disclosure& disclosure, PendingAnswer p,
                                                     int64_t now, std::optional<PendingAnswer>& pending) {
   const Consent consent = wallet::ConsentFor(ctx, answer.eid, disclosure.keys);
   const EthSignature& sig = *answer.consent_signature;  // step 9 passed
-  auto id = ledger_.RequestValidation(provider_key_, consent,
+  auto id = ledger_.RequestValidation(provider, consent,
                                       std::string(reinterpret_cast<const char*>(sig.rsv.data()), sig.rsv.size()));
   if (!id.ok() && LedgerErrorOf(id.status()) == LedgerErrorCode::kNonceUsed) {
     // A resumed answer: an earlier attempt (perhaps on another replica)
     // already submitted this consent. Wait for that request instead.
-    if (auto earlier = FindRequestByNonce(answer.eid, ctx.nonce)) id = *earlier;
+    if (auto earlier = FindRequestByNonce(provider.address(), answer.eid, ctx.nonce)) id = *earlier;
   }
   if (auto e = wallet::CheckValidationSubmitted(id.status())) {
     if (e->code == wallet::kErrServerError)
@@ -621,12 +696,13 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
     return ErrorResponse(wallet::ServerError());
   }
   SetOutcome(p.txn, kOutcomeOk, p.login_ttl);
-  LogInfo("wallet login", {{"service", p.service_id}, {"validated", validated}});
+  LogInfo("wallet login",
+          {{"service", p.service_id}, {"provider", ChecksumAddress(p.provider)}, {"validated", validated}});
   return OkResponse();
 }
 
 // One thread waits for the validator on behalf of every pending answer: it
-// re-reads each open request when a ValidationAnswered event for this
+// re-reads each open request when a ValidationAnswered event for any
 // provider lands (or once a second, for expiry) and answers the wallet.
 void WalletAuthenticator::ValidationLoop() {
   uint64_t cursor = 0;
@@ -663,11 +739,11 @@ void WalletAuthenticator::ValidationLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& v : keep) validations_.push_back(std::move(v));
     }
-    // Sleep until an answer for this provider lands, the nearest deadline,
-    // or a second (answers registered meanwhile are checked then too).
+    // Sleep until an answer lands (for any of the services' providers), the
+    // nearest deadline, or a second (answers registered meanwhile are
+    // checked then too).
     EventFilter f;
     f.kind = EventKind::kValidationAnswered;
-    f.provider = provider_key_.address();
     f.after_block = cursor;
     auto left = std::chrono::duration_cast<Duration>(next - std::chrono::steady_clock::now());
     auto wait = std::clamp(left, Duration::zero(), Duration(std::chrono::seconds(1)));
