@@ -341,7 +341,8 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   }
 
   if (c.admin.enabled) {
-    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore));
+    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore,
+                                                 ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
   }
 
   Store* store = p->store.get();

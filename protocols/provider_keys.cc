@@ -148,6 +148,18 @@ std::unique_ptr<ProviderKeys> NewStoreProviderKeys(Store& store, std::string kek
   return std::make_unique<StoreProviderKeys>(store, std::move(kek), random);
 }
 
+StatusOr<std::string> StoredProviderAddress(Store& store, std::string_view service_id) {
+  if (service_id.empty() || service_id.size() > kMaxStoreKeyBytes) return InvalidArgument("bad service id");
+  CERTME_ASSIGN_OR_RETURN(std::string record, store.Get(kProviderKeyNamespace, service_id));
+  json j = json::parse(record, nullptr, /*allow_exceptions=*/false);
+  auto it = j.is_object() ? j.find("address") : j.end();
+  if (j.is_discarded() || !j.is_object() || it == j.end() || !it->is_string())
+    return Internal("damaged provider key record");
+  auto addr = ParseAddress(it->get<std::string>());
+  if (!addr.ok()) return Internal("damaged provider key record");
+  return *addr;
+}
+
 StatusOr<std::string> ReadKekFile(const std::string& path) {
   auto text = ReadSmallFile(path, 4096);
   if (!text.ok()) return FailedPrecondition("provider key store: cannot read the key-encryption key " + path);

@@ -58,6 +58,10 @@ std::unique_ptr<ProviderKeys> NewSingleProviderKey(EthKey key);
 // Hub mode. `kek` is the 32-byte key-encryption key.
 std::unique_ptr<ProviderKeys> NewStoreProviderKeys(Store& store, std::string kek, Random& random);
 
+// The address a service's stored key record names, without the KEK (for
+// `certme admin authorize-provider SERVICE`); NotFound when it has none.
+StatusOr<std::string> StoredProviderAddress(Store& store, std::string_view service_id);
+
 // Reads a KEK file: 64 hex digits (optionally 0x, surrounding whitespace
 // allowed), e.g. made with `openssl rand -hex 32`. Errors name the file and
 // never echo its content.

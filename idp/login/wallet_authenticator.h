@@ -144,7 +144,14 @@ class WalletAuthenticator : public Authenticator {
   }
 
  private:
-  struct Txn;
+  // A login's current code (namespace wallet_txn).
+  struct Txn {
+    std::string code;
+    Bytes32 nonce{};
+    int64_t expiry = 0;  // the code's
+    int64_t consent_expiry = 0;
+    std::string provider;  // the service's ledger address (20 bytes) at Begin
+  };
   // An answer past every check but the validator's (§7 check 12): what the
   // login needs once the ledger has answered. Holds the disclosed values in
   // memory only.
