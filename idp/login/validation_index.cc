@@ -1,5 +1,8 @@
 #include "idp/login/validation_index.h"
 
+#include <map>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
@@ -12,32 +15,37 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr char kFormat[] = "vi1";
+constexpr char kFormat[] = "vi2";
 
 std::string EntryKey(const std::string& eid, const std::string& provider) {
   return Sha256Hex(std::string(kFormat) + '\0' + eid + provider);
 }
 
-json HexList(const std::vector<Bytes32>& v) {
-  json out = json::array();
-  for (const auto& b : v) out.push_back(HexEncode(abi::AsView(b)));
-  return out;
+std::string Hex(const Bytes32& b) { return HexEncode(abi::AsView(b)); }
+
+std::optional<Bytes32> ParseHex(const json& x) {
+  if (!x.is_string()) return std::nullopt;
+  auto raw = HexDecode(x.get<std::string>());
+  if (!raw || raw->size() != 32) return std::nullopt;
+  return abi::ToBytes32(*raw);
 }
 
-bool ParseHexList(const json& j, std::vector<Bytes32>& out) {
-  if (!j.is_array()) return false;
-  for (const auto& x : j) {
-    if (!x.is_string()) return false;
-    auto raw = HexDecode(x.get<std::string>());
-    if (!raw || raw->size() != 32) return false;
-    out.push_back(abi::ToBytes32(*raw));
-  }
-  return true;
-}
-
+// What the re-login check needs of a history: for each attribute key, the
+// commitment and level of the latest answer (wallet::AlreadyValidated reads
+// nothing else). Its size is bounded by the catalogue, not the history.
 struct Entry {
-  uint64_t block = 0;  // every answer in blocks <= block is in `answers`
-  std::vector<wallet::PastValidation> answers;
+  uint64_t block = 0;  // every answer in blocks <= block is folded in
+  std::map<Bytes32, std::pair<Bytes32, uint8_t>> latest;
+
+  void Fold(const wallet::PastValidation& v) {
+    for (size_t i = 0; i < v.attr_keys.size() && i < v.commitments.size(); ++i)
+      latest[v.attr_keys[i]] = {v.commitments[i], v.loa};
+  }
+  std::vector<wallet::PastValidation> Answers() const {
+    std::vector<wallet::PastValidation> out;
+    for (const auto& [key, c] : latest) out.push_back({{key}, {c.first}, c.second});
+    return out;
+  }
 };
 
 // nullopt for a damaged entry (rebuilt from the ledger).
@@ -45,25 +53,24 @@ std::optional<Entry> ParseEntry(std::string_view text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object() || j.value("f", "") != kFormat) return std::nullopt;
   auto b = j.find("b");
-  auto v = j.find("v");
-  if (b == j.end() || !b->is_number_unsigned() || v == j.end() || !v->is_array()) return std::nullopt;
+  auto a = j.find("a");
+  if (b == j.end() || !b->is_number_unsigned() || a == j.end() || !a->is_array()) return std::nullopt;
   Entry e;
   e.block = b->get<uint64_t>();
-  for (const auto& a : *v) {
-    wallet::PastValidation p;
-    if (!a.is_object() || !a.contains("k") || !a.contains("c") || !a.contains("l") || !a["l"].is_number_unsigned() ||
-        !ParseHexList(a["k"], p.attr_keys) || !ParseHexList(a["c"], p.commitments))
-      return std::nullopt;
-    p.loa = static_cast<uint8_t>(a["l"].get<unsigned>());
-    e.answers.push_back(std::move(p));
+  for (const auto& x : *a) {
+    if (!x.is_array() || x.size() != 3 || !x[2].is_number_unsigned() || x[2].get<unsigned>() > 255) return std::nullopt;
+    auto key = ParseHex(x[0]);
+    auto commitment = ParseHex(x[1]);
+    if (!key || !commitment) return std::nullopt;
+    e.latest[*key] = {*commitment, static_cast<uint8_t>(x[2].get<unsigned>())};
   }
   return e;
 }
 
 std::string SerializeEntry(const Entry& e) {
-  json v = json::array();
-  for (const auto& a : e.answers) v.push_back({{"k", HexList(a.attr_keys)}, {"c", HexList(a.commitments)}, {"l", a.loa}});
-  return json{{"f", kFormat}, {"b", e.block}, {"v", std::move(v)}}.dump();
+  json a = json::array();
+  for (const auto& [key, c] : e.latest) a.push_back({Hex(key), Hex(c.first), c.second});
+  return json{{"f", kFormat}, {"b", e.block}, {"a", std::move(a)}}.dump();
 }
 
 // The answers in blocks > after_block, oldest first; `last_block` is the
@@ -111,14 +118,16 @@ StatusOr<std::vector<wallet::PastValidation>> ValidationIndex::Answers(const std
     LogWarn("validation index unavailable; reading the ledger", {{"detail", stored.status().ToString()}});
     return ScanLedger(ledger_, eid, provider);
   }
-  const uint64_t before = entry.block;
-  const size_t known = entry.answers.size();
-  CERTME_RETURN_IF_ERROR(ReadAnswers(ledger_, eid, provider, entry.block, entry.answers, entry.block));
-  if (entry.answers.size() != known || entry.block != before) {
+  std::vector<wallet::PastValidation> fresh;
+  uint64_t last = entry.block;
+  CERTME_RETURN_IF_ERROR(ReadAnswers(ledger_, eid, provider, entry.block, fresh, last));
+  if (!fresh.empty()) {
+    for (const auto& v : fresh) entry.Fold(v);  // oldest first: the latest wins
+    entry.block = last;
     Status st = store_.Put(kValidationIndexNamespace, key, SerializeEntry(entry), kNoExpiry);
     if (!st.ok()) LogWarn("validation index not updated", {{"detail", st.ToString()}});
   }
-  return std::move(entry.answers);
+  return entry.Answers();
 }
 
 }  // namespace certme
