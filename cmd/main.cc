@@ -8,6 +8,7 @@
 #include "idp/admin/commands.h"
 #include "idp/commands.h"
 #include "idp/idp_server.h"
+#include "idp/provider_accounts.h"
 #include "store/store.h"
 #include "tools/commands.h"
 
@@ -23,7 +24,9 @@ int RunAdmin(const std::vector<std::string>& args) {
     int rc = certme::RunLedgerAdminCommand(args);
     return args.empty() ? 2 : rc;
   }
-  return certme::RunLedgerAdminCommand(args);
+  // `authorize-provider SERVICE` in hub mode: the service's address from the
+  // server's store.
+  return certme::RunLedgerAdminCommand(args, certme::RegisteredServiceAddress);
 }
 
 struct Command {

@@ -625,6 +625,8 @@ std::vector<std::string> Validate(const Config& config) {
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
       problems.push_back("ledger.evm.rpc_url: must be an http:// or https:// URL");
   }
+  if (config.ledger.provider_accounts == kProviderAccountsHub && config.ledger.provider_kek_file.empty())
+    problems.push_back("ledger.provider_kek_file: required with ledger.provider_accounts: hub");
   if (config.login.dev_login && !config.dev_mode)
     problems.push_back("login.dev_login: the development login is allowed in dev mode only "
                        "(started without a configuration file)");

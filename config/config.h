@@ -253,6 +253,9 @@ struct LoginConfig {
 
 inline constexpr char kLedgerBackendEmbedded[] = "embedded";
 inline constexpr char kLedgerBackendEvm[] = "evm";
+// How the services' ledger accounts are held (docs/ledger.md).
+inline constexpr char kProviderAccountsDedicated[] = "dedicated";
+inline constexpr char kProviderAccountsHub[] = "hub";
 
 struct EmbeddedLedgerConfig {
   // The ledger's sqlite file: an append-only, hash-chained log of signed
@@ -318,6 +321,16 @@ struct LedgerConfig {
   std::string admin_key_file = "var/ledger/admin.key";
   std::string validator_key_file = "var/ledger/validator.key";
   std::string provider_key_file = "var/ledger/provider.key";
+  // "dedicated": every service speaks to the ledger with provider_key_file
+  // (one provider runs its own bridge). "hub": each registered service has
+  // its own key, created by the bridge and kept in the Store sealed under
+  // provider_kek_file.
+  std::string provider_accounts = kProviderAccountsDedicated;
+  // Hub mode: the key-encryption key (64 hex digits, mode 0600).
+  std::string provider_kek_file;
+  // Dedicated mode with a PKCS#12 provider_key_file: the environment
+  // variable holding its password.
+  std::string provider_key_password_env;
   // How long a provider waits for a validator's answer.
   int answer_timeout_seconds = 30;
   // Default lifetime of a consent the reference wallet signs.

@@ -381,8 +381,26 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.ledger.validator_key_file; }),
       StringField<C>("ledger.provider_key_file",
                      "The bridge's key as a service provider on the ledger, used by `certme "
-                     "provider` (and by wallet login).",
+                     "provider` and, in dedicated mode, by wallet login for every service: "
+                     "certME JSON key file, hex, PEM (secp256k1 EC private key) or PKCS#12.",
                      [](auto& c) -> auto& { return c.ledger.provider_key_file; }),
+      ChoiceField<C>("ledger.provider_accounts",
+                     "dedicated: every service logs in with provider_key_file (a provider runs "
+                     "its own bridge). hub: each registered service gets its own provider key, "
+                     "created at registration (or at the first start for services registered "
+                     "before) and kept in the store sealed under provider_kek_file; the scheme "
+                     "administrator authorizes each service's address.",
+                     {kProviderAccountsDedicated, kProviderAccountsHub}, {},
+                     [](auto& c) -> auto& { return c.ledger.provider_accounts; }),
+      StringField<C>("ledger.provider_kek_file",
+                     "Hub mode: the key-encryption key of the provider key store, 64 hex digits "
+                     "(`openssl rand -hex 32`, mode 0600). The bridge refuses to start when it is "
+                     "missing or does not open the stored keys.",
+                     [](auto& c) -> auto& { return c.ledger.provider_kek_file; }),
+      StringField<C>("ledger.provider_key_password_env",
+                     "Dedicated mode with a PKCS#12 provider_key_file: the environment variable "
+                     "holding its password (empty: no password).",
+                     [](auto& c) -> auto& { return c.ledger.provider_key_password_env; }),
       IntField<C>("ledger.answer_timeout_seconds",
                   "How long a provider waits for the validator's answer to a validation request.",
                   1, 3600, [](auto& c) -> auto& { return c.ledger.answer_timeout_seconds; }),

@@ -17,6 +17,7 @@
 #include "idp/login/dev_authenticator.h"
 #include "idp/login/wallet_authenticator.h"
 #include "idp/outbound/outbox.h"
+#include "idp/provider_accounts.h"
 #include "idp/saml_mount.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
@@ -213,6 +214,7 @@ struct IdpServer::Parts {
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<OutboxLogoutNotifier> notifier;
   std::unique_ptr<Ledger> ledger;  // wallet login only
+  std::unique_ptr<ProviderKeys> provider_keys;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
@@ -291,10 +293,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     p->authenticator = std::move(dev);
   } else if (c.login.wallet_login) {
     CERTME_ASSIGN_OR_RETURN(p->ledger, OpenWalletLedger(c));
-    auto provider = ReadServiceKeyFile(c.ledger.provider_key_file);
-    if (!provider.ok())
-      return FailedPrecondition("login.wallet_login needs the bridge's provider key (ledger.provider_key_file): " +
-                                provider.status().ToString());
+    CERTME_ASSIGN_OR_RETURN(p->provider_keys, OpenProviderKeys(c, *p->store));
     CERTME_ASSIGN_OR_RETURN(EthKey ecies, LoadOrCreateWalletKey(c.login.wallet_key_file));
     WalletLoginOptions wo;
     wo.public_url = c.server.public_url;
@@ -302,7 +301,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     wo.answer_timeout = std::chrono::seconds(c.ledger.answer_timeout_seconds);
     wo.consent_ttl_seconds = std::max<int64_t>(c.login.code_ttl_seconds + c.ledger.answer_timeout_seconds + 30,
                                                c.ledger.consent_ttl_seconds);
-    auto wallet = std::make_unique<WalletAuthenticator>(wo, *p->store, *p->ledger, std::move(*provider),
+    auto wallet = std::make_unique<WalletAuthenticator>(wo, *p->store, *p->ledger, *p->provider_keys,
                                                         std::move(ecies), SystemClock(), SystemRandom());
     wallet->Mount(*p->router);
     LogInfo("wallet login", {{"api", wallet->api_base()}});
@@ -346,8 +345,23 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     p->oidc->SetOtherProtocolLogout(p->oidc_logout_to_saml.get());
   }
 
+  // Hub mode: every registered service has its provider key from the start
+  // (registrations made before the upgrade, or from files, get theirs now).
+  if (p->provider_keys && !p->provider_keys->Dedicated()) {
+    std::vector<std::string> ids;
+    CERTME_ASSIGN_OR_RETURN(auto clients, p->clients->List());
+    for (const auto& client : clients) ids.push_back(client.client_id);
+    if (p->saml) {
+      CERTME_ASSIGN_OR_RETURN(auto sps, p->saml->services->List());
+      for (const auto& sp : sps) ids.push_back(sp.entity_id);
+    }
+    CERTME_ASSIGN_OR_RETURN(size_t created, EnsureProviderKeys(*p->provider_keys, ids));
+    LogInfo("provider accounts (hub mode)", {{"services", ids.size()}, {"created", created}});
+  }
+
   if (c.admin.enabled) {
-    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore));
+    CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore,
+                                                 ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
   }
 
   Store* store = p->store.get();

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/files.h"
+#include "crypto/eth_key_import.h"
 #include "ledger-client/abi.h"
 
 namespace certme {
@@ -26,8 +27,19 @@ Status WriteServiceKeyFile(const std::string& path, const EthKey& key) {
   return WritePrivateFile(path, j.dump(2) + "\n", /*overwrite=*/false);
 }
 
-StatusOr<EthKey> ReadServiceKeyFile(const std::string& path) {
+StatusOr<EthKey> ReadServiceKeyFile(const std::string& path, const Secret* p12_password) {
   CERTME_ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, 64 * 1024));
+  if (text.rfind("-----BEGIN", 0) == 0) {
+    auto k = EthKeyFromPem(text);
+    if (!k.ok()) return InvalidArgument(path + ": " + k.status().message());
+    return k;
+  }
+  // DER: a PKCS#12 bundle is an ASN.1 SEQUENCE.
+  if (!text.empty() && static_cast<unsigned char>(text[0]) == 0x30) {
+    auto k = EthKeyFromPkcs12(text, p12_password ? *p12_password : Secret());
+    if (!k.ok()) return Status(k.status().code(), path + ": " + k.status().message());
+    return k;
+  }
   std::string trimmed = text;
   while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
   if (!trimmed.empty() && trimmed[0] != '{') {

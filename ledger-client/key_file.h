@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/secret.h"
 #include "common/status.h"
 #include "crypto/ethereum.h"
 
@@ -13,8 +14,9 @@ namespace certme {
 
 // Refuses to overwrite an existing file.
 Status WriteServiceKeyFile(const std::string& path, const EthKey& key);
-// Reads that JSON (the address, when present, must match the key), or a
-// file holding just the hex private key.
-StatusOr<EthKey> ReadServiceKeyFile(const std::string& path);
+// Reads that JSON (the address, when present, must match the key), a file
+// holding just the hex private key, a PEM secp256k1 private key, or a
+// PKCS#12 bundle (opened with `p12_password`; none: the empty password).
+StatusOr<EthKey> ReadServiceKeyFile(const std::string& path, const Secret* p12_password = nullptr);
 
 }  // namespace certme

@@ -29,7 +29,8 @@ class Store;
 struct LoginRequest {
   std::string txn;               // unique, high-entropy id of this login
   std::string protocol;          // "oidc" | "saml"
-  std::string service_id;        // client_id / SP entity ID
+  std::string service_id;        // client_id / SP entity ID: also names the
+                                 // service's provider account (ProviderKeys)
   std::map<std::string, std::string> service_names;  // lang ("ro","ru","en") → name
   std::vector<std::string> attributes;  // catalogue keys the service asks for
   std::string ui_locale = "ro";  // ro | ru | en
@@ -62,6 +63,9 @@ inline constexpr const char* kLoginErrorEidSuspended = "eid_suspended";  // eID 
 inline constexpr const char* kLoginErrorEidRevoked = "eid_revoked";
 // The validator did not answer the validation request in time.
 inline constexpr const char* kLoginErrorValidatorTimeout = "validator_timeout";
+// The service's provider account (its ledger address) is not authorized by
+// the scheme administrator: nobody can log in to it.
+inline constexpr const char* kLoginErrorServiceNotAuthorized = "service_not_authorized";
 
 class Authenticator {
  public:

@@ -17,14 +17,16 @@ using namespace tools;  // the commands' shared helpers (command_helpers.h)
 
 }  // namespace
 
-int RunLedgerAdminCommand(const std::vector<std::string>& args) {
+int RunLedgerAdminCommand(const std::vector<std::string>& args, const ServiceAddressLookup& service_address) {
   if (args.empty() || WantsHelp(args)) {
     std::printf(
         "Usage: certme admin <subcommand> ACCOUNT [--admin-key FILE] [--config FILE] [--ledger PATH]\n\n"
         "Scheme-administrator transactions, signed with the administrator's key\n"
-        "(default var/ledger/admin.key). ACCOUNT is a 0x address or a key file.\n\n"
+        "(default var/ledger/admin.key). ACCOUNT is a 0x address or a key file;\n"
+        "for the provider acts in hub mode also a registered service (client_id or\n"
+        "SAML entity ID), whose provider address the bridge's store holds.\n\n"
         "  authorize-validator ACCOUNT     deauthorize-validator ACCOUNT\n"
-        "  authorize-provider ACCOUNT      deauthorize-provider ACCOUNT\n"
+        "  authorize-provider ACCOUNT|SERVICE    deauthorize-provider ACCOUNT|SERVICE\n"
         "  suspend-eid USER                reactivate-eid USER                revoke-eid USER\n\n"
         "Refusals name their reason (NotAuthorized, EidNotActive, NotSuspended, …).\n");
     return args.empty() ? 2 : 0;
@@ -46,6 +48,12 @@ int RunLedgerAdminCommand(const std::vector<std::string>& args) {
   Settings s;
   if (!LoadSettings(a, "admin", &s)) return 2;
   auto account = AccountArg(a.positional[0]);
+  const bool provider_act = args[0] == "authorize-provider" || args[0] == "deauthorize-provider";
+  std::string service;
+  if (!account.ok() && provider_act && service_address && a.positional[0].rfind("0x", 0) != 0) {
+    service = a.positional[0];
+    account = service_address(s.config_path, service);
+  }
   if (!account.ok()) return Fail("admin", account.status());
   auto key = ReadServiceKeyFile(a.Get("admin-key").value_or(s.admin_key_file));
   if (!key.ok()) return Fail("admin", key.status());
@@ -53,8 +61,8 @@ int RunLedgerAdminCommand(const std::vector<std::string>& args) {
   if (!l.ok()) return Fail("admin", l.status());
   auto r = (*l)->Transact(*key, AccountCall(sub->second.first, *account));
   if (!r.ok()) return Fail("admin", r.status());
-  std::printf("%s %s (entry %llu)\n", sub->second.second, Addr(*account).c_str(),
-              static_cast<unsigned long long>(r->block));
+  std::printf("%s %s%s (entry %llu)\n", sub->second.second, Addr(*account).c_str(),
+              service.empty() ? "" : (" (service " + service + ")").c_str(), static_cast<unsigned long long>(r->block));
   return 0;
 }
 

@@ -88,6 +88,7 @@ bool LoadSettings(const Args& a, const char* cmd, Settings* s) {
   s->answer_timeout_seconds = l.answer_timeout_seconds;
   s->consent_ttl_seconds = l.consent_ttl_seconds;
   s->config = l;
+  s->config_path = path;
   if (auto p = a.Get("ledger")) s->ledger_path = *p;
   s->config.embedded.path = s->ledger_path;
   if (const char* w = std::getenv("CERTME_WALLET")) s->wallet_file = w;

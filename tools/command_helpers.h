@@ -69,6 +69,7 @@ struct Settings {
   int consent_ttl_seconds = 600;
   std::string wallet_file = "var/wallet.json";
   LedgerConfig config;  // the whole section (backend, evm.*)
+  std::string config_path;  // the configuration file read ("" = defaults)
 };
 
 // Fills `s`; false (after printing why) on a configuration error.

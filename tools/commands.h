@@ -6,16 +6,22 @@
 // problems to stderr.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "common/status.h"
 
 namespace certme {
 
 // `certme ledger init/deploy/keygen/info/verify/events` (tools/ledger_command.cc).
 int RunLedgerCommand(const std::vector<std::string>& args);
 // The ledger part of `certme admin`: authorize-validator/…/revoke-eid
-// (tools/admin_command.cc).
-int RunLedgerAdminCommand(const std::vector<std::string>& args);
+// (tools/admin_command.cc). Resolves a registered service (client_id / SAML entity ID) to its provider
+// address from the server's Store (hub mode); cmd/ supplies it.
+using ServiceAddressLookup =
+    std::function<StatusOr<std::string>(const std::string& config_path, const std::string& service_id)>;
+int RunLedgerAdminCommand(const std::vector<std::string>& args, const ServiceAddressLookup& service_address = {});
 // `certme validator enroll/serve` (tools/validator_command.cc).
 int RunValidatorCommand(const std::vector<std::string>& args);
 // `certme wallet create/import/show/consent/history/approve` (tools/wallet_command.cc).

@@ -133,7 +133,11 @@ HttpResponse AdminConsole::ApiListServices(const HttpRequest& req) {
     auto list = services_.List();
     if (!list.ok()) return ApiError(list.status());
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& r : *list) arr.push_back(Summary(r));
+    for (const auto& r : *list) {
+      nlohmann::json j = Summary(r);
+      j["provider_accounts"] = services_.ProviderAccounts(r);
+      arr.push_back(std::move(j));
+    }
     return JsonOk(200, {{"services", arr}});
   });
 }
@@ -155,7 +159,10 @@ HttpResponse AdminConsole::ApiGetService(const HttpRequest& req) {
   return WithApiUser(req, [&](const std::string&) {
     auto r = services_.Get(req.path_params.at("id"));
     if (!r.ok()) return ApiError(r.status());
-    HttpResponse resp = JsonOk(200, {{"service", RecordToJson(*r, false)}});
+    nlohmann::json j = RecordToJson(*r, false);
+    // Each environment's ledger account (hub mode): address, authorized.
+    j["provider_accounts"] = services_.ProviderAccounts(*r);
+    HttpResponse resp = JsonOk(200, {{"service", std::move(j)}});
     resp.headers.Set("ETag", VersionTag(r->version));
     return resp;
   });

@@ -26,7 +26,8 @@ admin::AccountOptions AdminAccountOptions(const Config& c) {
 
 StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
     const Config& c, Store& store, const ClaimsCatalogue& catalogue, Router& router,
-    const std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>& open_store) {
+    const std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>& open_store,
+    std::function<std::optional<admin::ProviderAccount>(std::string_view, bool)> provider_account) {
   auto m = std::make_unique<AdminMount>();
   std::optional<admin::Environment> production;
   if (!c.admin.production_config_file.empty()) {
@@ -76,7 +77,8 @@ StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
   m->audit = std::make_unique<admin::AuditLog>(store, SystemClock());
   m->accounts = std::make_unique<admin::AdminAccounts>(AdminAccountOptions(c), store, *m->audit, SystemClock(),
                                                        SystemRandom());
-  admin::Environment test{std::string(admin::kEnvTest), c.server.public_url, &store};
+  admin::Environment test{std::string(admin::kEnvTest), c.server.public_url, &store, std::move(provider_account)};
+
   m->services = std::make_unique<admin::ServiceAdmin>(store, test, production, catalogue, *m->audit, SystemClock(),
                                                       SystemRandom());
   admin::ConsoleOptions co;

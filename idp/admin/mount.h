@@ -28,10 +28,14 @@ struct AdminMount {
 };
 
 // `open_store` opens the store a configuration names (the server's own
-// opener), for admin.production_config_file.
+// opener), for admin.production_config_file. `provider_account` (hub mode;
+// may be empty) shows and creates the services' ledger accounts in the test
+// environment (this bridge's store and ledger). Production accounts are the
+// production bridge's (its KEK, its ledger): it shows them in its log.
 StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
     const Config& config, Store& store, const ClaimsCatalogue& catalogue, Router& router,
-    const std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>& open_store);
+    const std::function<StatusOr<std::unique_ptr<Store>>(const Config&)>& open_store,
+    std::function<std::optional<admin::ProviderAccount>(std::string_view, bool)> provider_account = {});
 
 // The account options a Config asks for (server and CLI agree on them).
 admin::AccountOptions AdminAccountOptions(const Config& config);

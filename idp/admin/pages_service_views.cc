@@ -137,6 +137,14 @@ HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecor
                         {"approved_by", reg->approved_by},
                         {"approval_note", reg->approval_note},
                         {"bridge_url", e ? e->public_url : ""}};
+    if (e && e->provider_account) {
+      auto account = e->provider_account(r.ProtocolId(env), /*create=*/false);
+      if (account) {
+        x["provider_address"] = account->address;
+        x["provider_authorized"] = account->authorized == "yes";
+        x["provider_unknown"] = account->authorized == "unknown";
+      }
+    }
     const auto& def = reg->definition;
     if (saml) {
       x["metadata_url"] = (e ? e->public_url : "") + "/saml/metadata";

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/encoding.h"
+#include "common/log.h"
 #include "idp/admin/certificate.h"
 #include "idp/admin/util.h"
 #include "store/store.h"
@@ -172,12 +173,37 @@ const Environment* ServiceAdmin::Env(std::string_view name) const {
 }
 
 Status ServiceAdmin::WriteLive(const Environment& env, const ServiceRecord& r, const Registration& reg) {
+  std::string protocol_id;
   if (r.protocol == kProtocolOidc) {
     CERTME_ASSIGN_OR_RETURN(OidcClient c, ClientFromJson(reg.definition));
-    return NewStoreClientRegistry(*env.store)->Put(c);
+    CERTME_RETURN_IF_ERROR(NewStoreClientRegistry(*env.store)->Put(c));
+    protocol_id = c.client_id;
+  } else {
+    CERTME_ASSIGN_OR_RETURN(saml::SamlService s, saml::ServiceFromJson(reg.definition));
+    CERTME_RETURN_IF_ERROR(saml::NewStoreServiceRegistry(*env.store)->Put(s));
+    protocol_id = s.entity_id;
   }
-  CERTME_ASSIGN_OR_RETURN(saml::SamlService s, saml::ServiceFromJson(reg.definition));
-  return saml::NewStoreServiceRegistry(*env.store)->Put(s);
+  // Hub mode: the service's provider account exists from its registration
+  // on, so the scheme administrator can authorize it before the first login.
+  // Where this bridge cannot make the key (another environment's KEK), that
+  // bridge makes it at its next start or at the service's first login.
+  if (env.provider_account) {
+    auto account = env.provider_account(protocol_id, /*create=*/true);
+    if (account && !account->address.empty())
+      LogInfo("service provider account", {{"env", env.name}, {"service", protocol_id}, {"provider", account->address}});
+  }
+  return Status();
+}
+
+nlohmann::json ServiceAdmin::ProviderAccounts(const ServiceRecord& r) const {
+  nlohmann::json out = nlohmann::json::object();
+  for (const Environment* env : {&test_, production_ ? &*production_ : nullptr}) {
+    if (!env || !env->provider_account || !r.In(env->name)) continue;
+    auto account = env->provider_account(r.ProtocolId(env->name), /*create=*/false);
+    if (!account) continue;
+    out[env->name] = {{"address", account->address}, {"authorized", account->authorized}};
+  }
+  return out;
 }
 
 Status ServiceAdmin::RemoveLive(const Environment& env, const ServiceRecord& r, const Registration& reg) {

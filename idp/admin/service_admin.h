@@ -28,6 +28,7 @@
 // Safe for concurrent use; changes are serialised per process.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -58,10 +59,20 @@ inline constexpr std::string_view kEnvProduction = "production";
 inline constexpr std::string_view kStateActive = "active";
 inline constexpr std::string_view kStateDisabled = "disabled";
 
+// A service's ledger account in one environment (docs/ledger.md, hub mode).
+struct ProviderAccount {
+  std::string address;     // 0x… (checksummed); empty: no key yet
+  std::string authorized;  // "yes" | "no" | "unknown" (the ledger could not be read)
+};
+
 struct Environment {
   std::string name;        // kEnvTest | kEnvProduction
   std::string public_url;  // that deployment's issuer / SAML base URL
   Store* store = nullptr;  // that deployment's Store (not owned)
+  // Hub mode: the account of the service registered as `protocol_id`
+  // (client_id / entity ID); with `create`, a key is made when there is none
+  // and this bridge can make one. Unset (dedicated mode): nothing shown.
+  std::function<std::optional<ProviderAccount>(std::string_view protocol_id, bool create)> provider_account;
 };
 
 struct Registration {
@@ -143,6 +154,10 @@ class ServiceAdmin {
   Status SetEnabled(const std::string& actor, std::string_view id, std::string_view env, bool enabled);
   // Removes both registrations and the record (the audit log keeps it).
   Status Delete(const std::string& actor, std::string_view id);
+
+  // {"test": {"address", "authorized"}, "production": {…}} for the
+  // environments where `r` is registered and accounts are known.
+  nlohmann::json ProviderAccounts(const ServiceRecord& r) const;
 
   bool has_production() const { return production_.has_value(); }
   const Environment& test() const { return test_; }

@@ -9,7 +9,7 @@
 #include "common/log.h"
 #include "templates/templates.h"
 #include "crypto/ecies.h"
-#include "idp/login/qr_svg.h"
+#include "idp/login/wallet_pages.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/eip712.h"
 #include "protocols/eidas.h"
@@ -24,7 +24,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr char kPagePath[] = "/login/wallet";
+using wallet_login::kPagePath;
 constexpr char kNsTxn[] = "wallet_txn";
 constexpr char kNsCode[] = "wallet_code";
 constexpr char kNsAnswered[] = "wallet_answered";
@@ -42,19 +42,14 @@ using wallet::kOutcomeRevoked;
 using wallet::kOutcomeSuspended;
 using wallet::kOutcomeTimeout;
 // These outcomes reach the protocol as LoginResult::error (SetOutcome).
+using wallet::kOutcomeServiceNotAuthorized;
 static_assert(std::string_view(kOutcomeSuspended) == kLoginErrorEidSuspended &&
               std::string_view(kOutcomeRevoked) == kLoginErrorEidRevoked &&
-              std::string_view(kOutcomeTimeout) == kLoginErrorValidatorTimeout);
+              std::string_view(kOutcomeTimeout) == kLoginErrorValidatorTimeout &&
+              std::string_view(kOutcomeServiceNotAuthorized) == kLoginErrorServiceNotAuthorized);
 
-std::string Lang(const std::string& l) { return TemplateLang(l); }
+using wallet_login::Lang;
 
-// The attribute's name in `lang` from the catalogue (attr_<key>); the key
-// itself for attributes the catalogue does not name.
-std::string AttributeLabel(const TemplateSet& tp, const std::string& lang, const std::string& key) {
-  std::string k = "attr_" + key;
-  std::string label = tp.Text(lang, k);
-  return label == k ? key : label;
-}
 
 // §4 success: {"status":"ok"}.
 HttpResponse OkResponse() {
@@ -74,19 +69,14 @@ using wallet::ParseHex32;
 
 // ---------------------------------------------------------------- state
 
-struct WalletAuthenticator::Txn {
-  std::string code;
-  Bytes32 nonce{};
-  int64_t expiry = 0;          // the code's
-  int64_t consent_expiry = 0;
-};
-
 WalletAuthenticator::WalletAuthenticator(WalletLoginOptions options, Store& store, Ledger& ledger,
-                                         EthKey provider_key, EthKey ecies_key, Clock& clock, Random& random)
+                                         ProviderKeys& provider_keys, EthKey ecies_key, Clock& clock,
+                                         Random& random)
     : options_(std::move(options)),
       store_(store),
       ledger_(ledger),
-      provider_key_(std::move(provider_key)),
+      provider_keys_(provider_keys),
+      validation_index_(store, ledger),
       ecies_key_(std::move(ecies_key)),
       clock_(clock),
       random_(random) {
@@ -123,13 +113,20 @@ StatusOr<WalletAuthenticator::Txn> WalletAuthenticator::LoadTxn(std::string_view
     t.nonce = *nonce;
     t.expiry = j.at("expiry").get<int64_t>();
     t.consent_expiry = j.at("consent_expiry").get<int64_t>();
+    // Absent in a login begun before provider accounts (FindCode resolves it).
+    if (auto p = j.find("provider"); p != j.end()) {
+      auto addr = ParseAddress(p->get<std::string>());
+      if (!addr.ok()) return Internal("damaged wallet login record");
+      t.provider = *addr;
+    }
   } catch (const json::exception&) {
     return Internal("damaged wallet login record");
   }
   return t;
 }
 
-Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expires_at) {
+Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expires_at,
+                                    const std::string& provider) {
   int64_t now = clock_.NowUnixSeconds();
   Txn t;
   t.code = random_.Token(32);  // §2: 32 bytes, base64url, 43 characters
@@ -137,7 +134,11 @@ Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expire
   t.expiry = std::min(now + options_.code_ttl_seconds, login_expires_at);
   t.consent_expiry = now + options_.consent_ttl_seconds;
   if (t.expiry <= now) return FailedPrecondition("the login has expired");
-  json j = {{"code", t.code}, {"nonce", Hex32(t.nonce)}, {"expiry", t.expiry}, {"consent_expiry", t.consent_expiry}};
+  json j = {{"code", t.code},
+            {"nonce", Hex32(t.nonce)},
+            {"expiry", t.expiry},
+            {"consent_expiry", t.consent_expiry},
+            {"provider", ChecksumAddress(provider)}};
   int64_t ttl = std::max<int64_t>(login_expires_at - now, 1) + kCodeGraceSeconds;
   CERTME_RETURN_IF_ERROR(store_.Put(kNsTxn, txn, j.dump(), std::chrono::seconds(ttl)));
   CERTME_RETURN_IF_ERROR(
@@ -156,7 +157,8 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
   // service" from the outcome page (the refusal saves its own result): the
   // protocol answers its client with an error. Saved before the outcome, so
   // the page never offers a link that finds no result.
-  if (outcome == kOutcomeSuspended || outcome == kOutcomeRevoked || outcome == kOutcomeTimeout) {
+  if (outcome == kOutcomeSuspended || outcome == kOutcomeRevoked || outcome == kOutcomeTimeout ||
+      outcome == kOutcomeServiceNotAuthorized) {
     LoginResult failure;
     failure.txn = txn;
     failure.error = outcome;
@@ -168,147 +170,40 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
   NotifyWaiters();
 }
 
-// ---------------------------------------------------------------- pages
-
-HttpResponse WalletAuthenticator::Page(int status, const std::string& lang, const char* name, nlohmann::json data,
-                                       const std::string& script_nonce) const {
-  auto tp = Templates();
-  data["title"] = tp->Text(lang, "login_title");
-  // Nothing loads from elsewhere; the page's own script is allowed by
-  // nonce and may only call back this origin.
-  std::string extra;
-  if (!script_nonce.empty()) extra = "script-src 'nonce-" + script_nonce + "'; connect-src 'self'";
-  return HtmlPage(status, tp->RenderPage(name, lang, data), tp->PageCsp(extra));
-}
-
-HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const std::string& lang,
-                                              const std::string& txn, const std::string& resume_url) const {
-  auto tp = Templates();
-  int status = 200;
-  const char* key = "login_unknown";
-  json data = {{"outcome", outcome.empty() ? "unknown" : outcome}, {"bad", true}};
-  if (outcome == kOutcomeRefused) {
-    key = "login_refused";
-    data["bad"] = false;
-    // The protocol answers its client (access_denied / RequestDenied).
-    data["back_url"] = resume_url;
-  } else if (outcome == kOutcomeExpired) {
-    status = 410;
-    key = "login_expired";
-    data["retry"] = true;
-    data["retry_action"] = options_.public_url + "/login/wallet/retry";
-    data["txn"] = txn;
-  } else if (outcome == kOutcomeSuspended) {
-    status = 403;
-    key = "login_suspended";
-    data["back_url"] = resume_url;  // access_denied (SetOutcome)
-  } else if (outcome == kOutcomeRevoked) {
-    status = 403;
-    key = "login_revoked";
-    data["back_url"] = resume_url;  // access_denied
-  } else if (outcome == kOutcomeTimeout) {
-    status = 504;
-    key = "login_timeout";
-    data["back_url"] = resume_url;  // temporarily_unavailable
-  } else {
-    status = 400;
-    key = outcome == kOutcomeFailed ? "login_failed" : "login_unknown";
-  }
-  data["message"] = tp->Text(lang, key);
-  return Page(status, lang, "login/outcome", std::move(data));
-}
-
 HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
   int64_t now = clock_.NowUnixSeconds();
+  const std::string lang = Lang(request.ui_locale);
+  // The service's provider account: created here for a service registered
+  // where no key could be made (hub mode), so it can be authorized.
+  auto key = provider_keys_.Ensure(request.service_id);
+  if (!key.ok()) {
+    LogError("wallet login not started: no provider key for the service",
+             {{"service", request.service_id}, {"detail", key.status().ToString()}});
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
+  }
   Status st = SaveLoginRequest(store_, request, now);
-  if (st.ok()) st = NewCode(request.txn, request.expires_at);
   if (!st.ok()) {
     LogError("wallet login not started", {{"detail", st.ToString()}});
-    return OutcomePage(kOutcomeFailed, Lang(request.ui_locale), request.txn, request.resume_url);
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
+  }
+  auto authorized = ledger_.IsProvider(key->address());
+  if (!authorized.ok()) {
+    LogError("ledger read failed", {{"detail", authorized.status().ToString()}});
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
+  }
+  if (!*authorized) {
+    LogWarn("login refused: the service's provider account is not authorized on the ledger "
+            "(certme admin authorize-provider)",
+            {{"service", request.service_id}, {"provider", key->AddressHex()}});
+    SetOutcome(request.txn, kOutcomeServiceNotAuthorized, std::max<int64_t>(request.expires_at - now, 1));
+    return OutcomePage(kOutcomeServiceNotAuthorized, lang, request.txn, request.resume_url);
+  }
+  st = NewCode(request.txn, request.expires_at, key->address());
+  if (!st.ok()) {
+    LogError("wallet login not started", {{"detail", st.ToString()}});
+    return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
   }
   return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(request.txn));
-}
-
-HttpResponse WalletAuthenticator::LoginPage(const HttpRequest& req) {
-  auto txn = req.Query("txn");
-  if (!txn || txn->empty() || txn->size() > 256) return OutcomePage("unknown", "ro", "", "");
-  auto request = LoadLoginRequest(store_, *txn);
-  int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
-  std::string lang = Lang(request->ui_locale);
-  if (auto l = req.Query("lang"); l && (*l == "ro" || *l == "ru" || *l == "en")) lang = *l;
-  std::string outcome = Outcome(*txn);
-  if (!outcome.empty()) return Continue(req);
-  auto t = LoadTxn(*txn);
-  if (!t.ok()) return OutcomePage("unknown", lang, "", "");
-  if (t->expiry <= now) return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
-
-  auto tp = Templates();
-  std::string service = request->service_id;
-  if (auto it = request->service_names.find(lang); it != request->service_names.end() && !it->second.empty())
-    service = it->second;
-  auto svg = QrSvg(QrPayload(t->code), 4);
-  if (!svg.ok()) LogError("QR code not drawn", {{"detail", svg.status().ToString()}});
-  json attributes = json::array();
-  for (const auto& a : request->attributes) attributes.push_back({{"key", a}, {"label", AttributeLabel(*tp, lang, a)}});
-  const std::string page = options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn);
-  json links = json::array();
-  for (const auto& [code, label] : {std::pair{"ro", "RO"}, std::pair{"ru", "RU"}, std::pair{"en", "EN"}})
-    links.push_back({{"code", code}, {"label", label}, {"href", page + "&lang=" + code}, {"current", lang == code}});
-  std::string nonce = random_.Token(16);
-  json data = {
-      {"service", service},
-      {"has_attributes", !attributes.empty()},
-      {"attributes", attributes},
-      // Drawn by us from our own payload (no user text inside): raw.
-      {"qr_svg", svg.ok() ? json(*svg) : json(nullptr)},
-      {"deeplink", wallet::BuildDeepLink(api_base_, t->code)},
-      {"status_url", options_.public_url + "/login/wallet/status?txn=" + PercentEncode(*txn)},
-      {"next_url", options_.public_url + "/login/wallet/continue?txn=" + PercentEncode(*txn) + "&lang=" + lang},
-      {"continue_action", options_.public_url + "/login/wallet/continue"},
-      {"txn", *txn},
-      {"nonce", nonce},
-      {"switcher", {{"links", links}}},
-  };
-  return Page(200, lang, "login/wallet", std::move(data), nonce);
-}
-
-HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
-  auto txn = req.Query("txn");
-  if (!txn || txn->empty() || txn->size() > 256) return OutcomePage("unknown", "ro", "", "");
-  auto request = LoadLoginRequest(store_, *txn);
-  int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
-  std::string lang = Lang(request->ui_locale);
-  if (auto l = req.Query("lang"); l && (*l == "ro" || *l == "ru" || *l == "en")) lang = *l;
-  std::string outcome = Outcome(*txn);
-  if (outcome == kOutcomeOk) return HttpResponse::Redirect(request->resume_url);
-  if (!outcome.empty()) return OutcomePage(outcome, lang, *txn, request->resume_url);
-  auto t = LoadTxn(*txn);
-  if (!t.ok()) return OutcomePage("unknown", lang, "", "");
-  if (t->expiry <= now) return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
-  HttpRequest again = req;
-  again.query = {{"txn", *txn}, {"lang", lang}};
-  // Still pending: the page again (LoginPage finds no outcome).
-  return LoginPage(again);
-}
-
-HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
-  auto txn = req.Form("txn");
-  if (!txn || txn->empty() || txn->size() > 256) return OutcomePage("unknown", "ro", "", "");
-  auto request = LoadLoginRequest(store_, *txn);
-  int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
-  auto t = LoadTxn(*txn);
-  std::string outcome = Outcome(*txn);
-  // Only an expired, unanswered code may be replaced: an answered login
-  // keeps its outcome.
-  bool expired = t.ok() && t->expiry <= now && (outcome.empty() || outcome == kOutcomeExpired);
-  if (expired) {
-    if (Status st = NewCode(*txn, request->expires_at); !st.ok())
-      return OutcomePage("unknown", Lang(request->ui_locale), "", "");
-  }
-  return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn), 303);
 }
 
 // ---------------------------------------------------------------- long-poll
@@ -406,6 +301,11 @@ wallet::WalletOr<WalletAuthenticator::CodeRecord> WalletAuthenticator::FindCode(
       c.t = std::move(*t);
       c.request = std::move(*request);
       recorded = c.t.code;
+      if (c.t.provider.empty()) {  // begun before provider accounts
+        auto addr = provider_keys_.Address(c.request.service_id);
+        if (addr.ok()) c.t.provider = *addr;
+        else recorded.reset();
+      }
     }
   }
   WALLET_RETURN_IF_ERROR(wallet::CheckCodeKnown(c.code, recorded));
@@ -420,7 +320,29 @@ wallet::LoginContext WalletAuthenticator::ContextOf(const CodeRecord& c) const {
                               c.request.service_id,
                               c.request.attributes,
                               ledger_.Domain(),
-                              provider_key_.address()};
+                              c.t.provider};
+}
+
+StatusOr<EthKey> WalletAuthenticator::ProviderKeyOf(const CodeRecord& c) {
+  CERTME_ASSIGN_OR_RETURN(EthKey key, provider_keys_.Key(c.request.service_id));
+  // The service's key was replaced since the login began (deleted and
+  // registered again): the consent names the old address.
+  if (key.address() != c.t.provider) return FailedPrecondition("the service's provider key changed during the login");
+  return key;
+}
+
+std::optional<wallet::WalletError> WalletAuthenticator::CheckProviderAuthorized(const std::string& provider,
+                                                                                const std::string& service_id) {
+  auto authorized = ledger_.IsProvider(provider);
+  if (!authorized.ok()) {
+    LogError("ledger read failed", {{"detail", authorized.status().ToString()}});
+    return wallet::ServerError();
+  }
+  if (*authorized) return std::nullopt;
+  LogWarn("login refused: the service's provider account is not authorized on the ledger",
+          {{"service", service_id}, {"provider", ChecksumAddress(provider)}});
+  return wallet::WalletError::Make(403, wallet::kErrServiceNotAuthorized,
+                                   "the service is not authorized to log users in", kOutcomeServiceNotAuthorized);
 }
 
 HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
@@ -439,17 +361,18 @@ HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
   doc.purpose = wallet::LoginPurpose();
   doc.bridge_key = ecies_key_.public_key();
   doc.domain = ledger_.Domain();
-  doc.consent_provider = provider_key_.address();
+  doc.consent_provider = c.t.provider;
   doc.consent_expiry = static_cast<uint64_t>(c.t.consent_expiry);
   HttpResponse r = HttpResponse::Json(200, wallet::BuildRequestDocument(doc));
   r.headers.Set("Cache-Control", "no-store");
   return r;
 }
 
-std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::string& eid, const Bytes32& nonce) {
+std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::string& provider, const std::string& eid,
+                                                                const Bytes32& nonce) {
   EventFilter f;
   f.kind = EventKind::kValidationRequested;
-  f.provider = provider_key_.address();
+  f.provider = provider;
   f.user = eid;
   auto events = ledger_.Events(f);
   if (!events.ok()) return std::nullopt;
@@ -550,43 +473,39 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
     return Fail(c.txn, ttl, wallet::ServerError());
   }
   if (auto e = wallet::CheckEidActive(*status)) return Fail(c.txn, ttl, *e);
-  auto validated = PastValidations(answer->eid);  // 11
+  // The service may have lost its authorization since Begin; a re-login
+  // below would not touch the ledger's own check.
+  if (auto e = CheckProviderAuthorized(c.t.provider, c.request.service_id)) return Fail(c.txn, ttl, *e);
+  // 11: what validators already answered to this service's provider.
+  auto validated = validation_index_.Answers(answer->eid, c.t.provider);
   if (!validated.ok()) {
     LogError("ledger read failed", {{"detail", validated.status().ToString()}});
     return Fail(c.txn, ttl, wallet::ServerError());
   }
-  PendingAnswer p{c.txn, c.request.service_id, ttl, answer->eid, disclosure->attributes, 0, {}};
+  PendingAnswer p{c.txn, c.request.service_id, c.t.provider, ttl, answer->eid, disclosure->attributes, 0, {}};
   // Re-authentication: no validator when every commitment is one this
   // provider already had validated for this eID.
   if (wallet::AlreadyValidated(*validated, *disclosure)) return CompleteLogin(p, false);
-  return RequestValidation(ctx, *answer, *disclosure, std::move(p), now, pending);  // 11-12
-}
-
-StatusOr<std::vector<wallet::PastValidation>> WalletAuthenticator::PastValidations(const std::string& eid) {
-  EventFilter f;
-  f.kind = EventKind::kValidationAnswered;
-  f.provider = provider_key_.address();
-  f.user = eid;
-  CERTME_ASSIGN_OR_RETURN(auto answered, ledger_.Events(f));
-  std::vector<wallet::PastValidation> out;
-  for (const auto& e : answered) {
-    auto request = ledger_.GetRequest(e.request_id);
-    if (request.ok()) out.push_back({request->attr_keys, e.commitments, e.loa});
+  auto key = ProviderKeyOf(c);
+  if (!key.ok()) {
+    LogError("provider key unavailable", {{"service", c.request.service_id}, {"detail", key.status().ToString()}});
+    return Fail(c.txn, ttl, wallet::ServerError());
   }
-  return out;
+  return RequestValidation(*key, ctx, *answer, *disclosure, std::move(p), now, pending);  // 11-12
 }
 
-HttpResponse WalletAuthenticator::RequestValidation(const wallet::LoginContext& ctx, const wallet::Answer& answer,
+HttpResponse WalletAuthenticator::RequestValidation(const EthKey& provider, const wallet::LoginContext& ctx,
+                                                    const wallet::Answer& answer,
                                                     const wallet::Disclosure& disclosure, PendingAnswer p,
                                                     int64_t now, std::optional<PendingAnswer>& pending) {
   const Consent consent = wallet::ConsentFor(ctx, answer.eid, disclosure.keys);
   const EthSignature& sig = *answer.consent_signature;  // step 9 passed
-  auto id = ledger_.RequestValidation(provider_key_, consent,
+  auto id = ledger_.RequestValidation(provider, consent,
                                       std::string(reinterpret_cast<const char*>(sig.rsv.data()), sig.rsv.size()));
   if (!id.ok() && LedgerErrorOf(id.status()) == LedgerErrorCode::kNonceUsed) {
     // A resumed answer: an earlier attempt (perhaps on another replica)
     // already submitted this consent. Wait for that request instead.
-    if (auto earlier = FindRequestByNonce(answer.eid, ctx.nonce)) id = *earlier;
+    if (auto earlier = FindRequestByNonce(provider.address(), answer.eid, ctx.nonce)) id = *earlier;
   }
   if (auto e = wallet::CheckValidationSubmitted(id.status())) {
     if (e->code == wallet::kErrServerError)
@@ -621,12 +540,13 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
     return ErrorResponse(wallet::ServerError());
   }
   SetOutcome(p.txn, kOutcomeOk, p.login_ttl);
-  LogInfo("wallet login", {{"service", p.service_id}, {"validated", validated}});
+  LogInfo("wallet login",
+          {{"service", p.service_id}, {"provider", ChecksumAddress(p.provider)}, {"validated", validated}});
   return OkResponse();
 }
 
 // One thread waits for the validator on behalf of every pending answer: it
-// re-reads each open request when a ValidationAnswered event for this
+// re-reads each open request when a ValidationAnswered event for any
 // provider lands (or once a second, for expiry) and answers the wallet.
 void WalletAuthenticator::ValidationLoop() {
   uint64_t cursor = 0;
@@ -663,11 +583,11 @@ void WalletAuthenticator::ValidationLoop() {
       std::lock_guard<std::mutex> lock(mu_);
       for (auto& v : keep) validations_.push_back(std::move(v));
     }
-    // Sleep until an answer for this provider lands, the nearest deadline,
-    // or a second (answers registered meanwhile are checked then too).
+    // Sleep until an answer lands (for any of the services' providers), the
+    // nearest deadline, or a second (answers registered meanwhile are
+    // checked then too).
     EventFilter f;
     f.kind = EventKind::kValidationAnswered;
-    f.provider = provider_key_.address();
     f.after_block = cursor;
     auto left = std::chrono::duration_cast<Duration>(next - std::chrono::steady_clock::now());
     auto wait = std::clamp(left, Duration::zero(), Duration(std::chrono::seconds(1)));

@@ -19,10 +19,16 @@
 // Wallet side (JSON, §3, §4, §7):
 //   GET  /wallet/v1/requests/:code  the request document
 //   POST /wallet/v1/requests/:code  the answer; every check of §7, the consent-gated
-//                                   validation on the ledger when this provider has not yet
-//                                   validated the requested attributes for this eID, then
-//                                   SaveLoginResult (acr substantial)
+//                                   validation on the ledger when the service's provider
+//                                   has not yet had the requested attributes validated for
+//                                   this eID, then SaveLoginResult (acr substantial)
 //   GET  /wallet/v1/l/:code         same-device fallback page with the certme:// link
+//
+// Provider accounts: each service speaks to the ledger with its own key
+// (ProviderKeys; one key for all in dedicated mode). Begin resolves the
+// service's address and refuses the login with a clear page when the ledger
+// does not authorize it; the request document, the consent, the validation
+// request and the reuse lookup (ValidationIndex) all use that address.
 //
 // State lives in the Store (namespaces wallet_txn, wallet_code,
 // wallet_answered, wallet_outcome) with the login's lifetime; none of it is
@@ -54,8 +60,10 @@
 #include "crypto/ethereum.h"
 #include "store/store.h"
 #include "ledger-client/attributes.h"
+#include "idp/login/validation_index.h"
 #include "ledger-client/ledger.h"
 #include "protocols/login.h"
+#include "protocols/provider_keys.h"
 #include "protocols/wallet/checks.h"
 #include "protocols/wallet/errors.h"
 // WalletLoginDigest and WalletAttributesHash (§6), for this class's users.
@@ -80,10 +88,11 @@ struct WalletLoginOptions {
 
 class WalletAuthenticator : public Authenticator {
  public:
-  // `provider_key`: the bridge's ledger identity (an authorized provider;
-  // sends validation requests). `ecies_key`: the key wallets encrypt
-  // attributes to. All references must outlive this object.
-  WalletAuthenticator(WalletLoginOptions options, Store& store, Ledger& ledger, EthKey provider_key,
+  // `provider_keys`: each service's ledger account (it must be an
+  // authorized provider; it sends the validation requests). `ecies_key`: the
+  // key wallets encrypt attributes to. All references must outlive this
+  // object.
+  WalletAuthenticator(WalletLoginOptions options, Store& store, Ledger& ledger, ProviderKeys& provider_keys,
                       EthKey ecies_key, Clock& clock, Random& random);
   ~WalletAuthenticator() override;
 
@@ -135,13 +144,21 @@ class WalletAuthenticator : public Authenticator {
   }
 
  private:
-  struct Txn;
+  // A login's current code (namespace wallet_txn).
+  struct Txn {
+    std::string code;
+    Bytes32 nonce{};
+    int64_t expiry = 0;  // the code's
+    int64_t consent_expiry = 0;
+    std::string provider;  // the service's ledger address (20 bytes) at Begin
+  };
   // An answer past every check but the validator's (§7 check 12): what the
   // login needs once the ledger has answered. Holds the disclosed values in
   // memory only.
   struct PendingAnswer {
     std::string txn;
     std::string service_id;
+    std::string provider;  // the service's ledger address (20 bytes)
     int64_t login_ttl = 0;
     std::string eid;  // 20 bytes
     std::vector<DisclosedAttribute> attrs;
@@ -160,10 +177,14 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse AnswerUntilValidation(const HttpRequest& req, std::optional<PendingAnswer>& pending);
   // §7 step 11 when the eID's attributes were not validated for this
   // provider yet: submits the consent, sets `pending`.
-  HttpResponse RequestValidation(const wallet::LoginContext& ctx, const wallet::Answer& answer,
+  HttpResponse RequestValidation(const EthKey& provider, const wallet::LoginContext& ctx, const wallet::Answer& answer,
                                  const wallet::Disclosure& disclosure, PendingAnswer p, int64_t now, std::optional<PendingAnswer>& pending);
-  // The validators' earlier answers to this provider for `eid`, oldest first.
-  StatusOr<std::vector<wallet::PastValidation>> PastValidations(const std::string& eid);
+  // The service's provider key (its address is recorded in the login).
+  StatusOr<EthKey> ProviderKeyOf(const CodeRecord& c);
+  // The ledger authorizes the service's provider: nullopt; otherwise the
+  // error the wallet gets (the outcome page says why).
+  std::optional<wallet::WalletError> CheckProviderAuthorized(const std::string& provider,
+                                                             const std::string& service_id);
   // Records the error's outcome for the browser (the code is spent) and
   // answers the wallet.
   HttpResponse Fail(const std::string& txn, int64_t login_ttl, const wallet::WalletError& error);
@@ -172,7 +193,7 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse CompleteLogin(const PendingAnswer& p, bool validated);
   void ValidationLoop();
   StatusOr<Txn> LoadTxn(std::string_view txn);
-  Status NewCode(const std::string& txn, int64_t login_expires_at);
+  Status NewCode(const std::string& txn, int64_t login_expires_at, const std::string& provider);
   std::string Outcome(std::string_view txn);
   void SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl);
   // Template `name` (templates/login/) in the layout, with the page's CSP.
@@ -183,14 +204,16 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse ErrorResponse(const wallet::WalletError& error) const;
   // The validation request this provider submitted for `eid` with consent
   // nonce `nonce`, if any (a resumed answer's earlier attempt).
-  std::optional<uint64_t> FindRequestByNonce(const std::string& eid, const Bytes32& nonce);
+  std::optional<uint64_t> FindRequestByNonce(const std::string& provider, const std::string& eid,
+                                             const Bytes32& nonce);
   void WaiterLoop();
   void NotifyWaiters();
 
   WalletLoginOptions options_;
   Store& store_;
   Ledger& ledger_;
-  EthKey provider_key_;
+  ProviderKeys& provider_keys_;
+  ValidationIndex validation_index_;
   EthKey ecies_key_;
   Clock& clock_;
   Random& random_;

@@ -164,6 +164,8 @@ OidcError LoginFailure(const std::string& error) {
                            "the identity could not be confirmed in time; try again later", detail);
   if (error == kLoginErrorRefused)
     return OidcError::Make(kErrAccessDenied, "the user refused to log in", detail);
+  if (error == kLoginErrorServiceNotAuthorized)
+    return OidcError::Make(kErrAccessDenied, "this service is not authorized to log users in", detail);
   return OidcError::Make(kErrAccessDenied, "the user did not log in", detail);
 }
 

@@ -59,6 +59,8 @@ SamlError LoginFailure(const std::string& error) {
     return Err(kStatusResponder, "", "the identity could not be confirmed in time; try again later", detail);
   if (error == kLoginErrorRefused)
     return Err(kStatusResponder, kStatusRequestDenied, "the user refused to log in", detail);
+  if (error == kLoginErrorServiceNotAuthorized)
+    return Err(kStatusResponder, kStatusRequestDenied, "this service is not authorized to log users in", detail);
   return Err(kStatusResponder, kStatusAuthnFailed, "the user did not log in", detail);
 }
 

@@ -82,6 +82,7 @@ inline constexpr char kErrBadConsent[] = "bad_consent";                // 401, s
 inline constexpr char kErrEidNotActive[] = "eid_not_active";           // 403, step 10
 inline constexpr char kErrCommitmentMismatch[] = "commitment_mismatch";  // 403, step 11
 inline constexpr char kErrValidatorTimeout[] = "validator_timeout";    // 504, step 12
+inline constexpr char kErrServiceNotAuthorized[] = "service_not_authorized";  // 403, step 10
 inline constexpr char kErrServerError[] = "server_error";              // 500, no detail
 
 // ---- §8 browser side: long-poll states and login outcomes
@@ -89,7 +90,7 @@ inline constexpr char kFieldState[] = "state";
 inline constexpr char kStatePending[] = "pending";
 inline constexpr char kStateDone[] = "done";
 // The outcome of a spent code: which page the browser shows. Never
-// personal data. The three error outcomes equal the protocols' login
+// personal data. The four error outcomes equal the protocols' login
 // errors (protocols/login.h), which the bridge asserts.
 inline constexpr char kOutcomeOk[] = "ok";
 inline constexpr char kOutcomeRefused[] = "refused";
@@ -98,5 +99,7 @@ inline constexpr char kOutcomeSuspended[] = "eid_suspended";
 inline constexpr char kOutcomeRevoked[] = "eid_revoked";
 inline constexpr char kOutcomeTimeout[] = "validator_timeout";
 inline constexpr char kOutcomeFailed[] = "failed";
+// The service's provider account is not authorized on the ledger.
+inline constexpr char kOutcomeServiceNotAuthorized[] = "service_not_authorized";
 
 }  // namespace certme::wallet

@@ -554,3 +554,50 @@ TEST_F(ServiceAdminTest, NewFieldsFromJsonAndTheirTypeErrors) {
 
 }  // namespace
 }  // namespace certme::admin
+
+namespace certme::admin {
+namespace {
+
+// Hub mode: registering on test makes the service's provider account (the
+// bridge's callback is asked with create), and ProviderAccounts shows its
+// address and authorization for the environments that have the callback.
+TEST(ServiceAdminProviderAccountTest, RegistrationMakesTheAccountAndTheRecordShowsIt) {
+  FakeClock clock;
+  FakeRandom random;
+  auto store = NewMemoryStore({&clock});
+  auto prod = NewMemoryStore({&clock});
+  AuditLog audit(*store, clock);
+  std::vector<std::pair<std::string, bool>> calls;
+  Environment test{"test", "https://test.bridge", store.get()};
+  test.provider_account = [&](std::string_view id, bool create) -> std::optional<ProviderAccount> {
+    calls.emplace_back(std::string(id), create);
+    return ProviderAccount{"0x00000000000000000000000000000000000000A1", "no"};
+  };
+  ServiceAdmin admin(*store, test, Environment{"production", "https://bridge", prod.get()}, Catalogue(), audit,
+                     clock, random);
+  ServiceInput in;
+  in.protocol = "saml";
+  in.technical_contact = "it@serviciu.example.md";
+  in.name_ro = in.name_ru = in.name_en = "Serviciu";
+  in.description = "d";
+  in.certificate = MakeCert("sp-acct").pem;
+  in.attributes = {"idnp"};
+  in.contract_number = "MP-1";
+  in.contract_date = "2026-03-01";
+  in.entity_id = "https://sp.example/metadata";
+  in.acs_urls = {"https://sp.example/acs"};
+  FieldErrors e;
+  auto r = admin.Create("ana", in, &e);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0], std::make_pair(std::string("https://sp.example/metadata"), true));
+  nlohmann::json accounts = admin.ProviderAccounts(r->record);
+  EXPECT_EQ(accounts["test"]["address"], "0x00000000000000000000000000000000000000A1");
+  EXPECT_EQ(accounts["test"]["authorized"], "no");
+  // Production has no callback (its bridge holds its keys): nothing shown.
+  EXPECT_FALSE(accounts.contains("production"));
+  EXPECT_EQ(calls.back().second, false);  // showing never creates
+}
+
+}  // namespace
+}  // namespace certme::admin

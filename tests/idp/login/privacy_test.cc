@@ -14,6 +14,7 @@
 #include "common/encoding.h"
 #include "crypto/jose.h"
 #include "idp/login/wallet_authenticator.h"
+#include "protocols/provider_keys.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -89,7 +90,7 @@ class NoPersonalDataTest : public ::testing::TestWithParam<std::string> {
     WalletLoginOptions wo;
     wo.public_url = kPublic;
     wo.answer_timeout = seconds(30);
-    wallet_ = std::make_unique<WalletAuthenticator>(wo, *store_, *ledger_, provider_, ecies_, clock_, SystemRandom());
+    wallet_ = std::make_unique<WalletAuthenticator>(wo, *store_, *ledger_, *provider_keys_, ecies_, clock_, SystemRandom());
 
     keys_ = std::make_unique<KeySet>(&clock_);
     keys_->Add(GenerateSigningKey("RSA", "rsa-1").value(), KeySet::State::kActive);
@@ -252,6 +253,7 @@ class NoPersonalDataTest : public ::testing::TestWithParam<std::string> {
   EthKey admin_ = EthKey::Generate();
   EthKey validator_key_ = EthKey::Generate();
   EthKey provider_ = EthKey::Generate();
+  std::unique_ptr<ProviderKeys> provider_keys_ = NewSingleProviderKey(provider_);
   EthKey ecies_ = EthKey::Generate();
   EthKey user_ = EthKey::Generate();
   std::unique_ptr<EmbeddedLedger> ledger_;

@@ -279,6 +279,8 @@ TEST_F(AuthorizeTest, EidStatusAndValidatorTimeoutReachTheClient) {
       {kLoginErrorValidatorTimeout, "temporarily_unavailable",
        "the identity could not be confirmed in time; try again later"},
       {kLoginErrorRefused, "access_denied", "the user refused to log in"},
+      // The service's provider account is not authorized on the ledger.
+      {kLoginErrorServiceNotAuthorized, "access_denied", "this service is not authorized to log users in"},
       {"failed", "access_denied", "the user did not log in"},
   };
   for (const auto& c : cases) {

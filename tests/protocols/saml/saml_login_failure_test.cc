@@ -88,6 +88,12 @@ TEST_F(SamlLoginFailureTest, SuspendedEidIsRequestDenied) {
               "the user's eID is suspended");
 }
 
+// The service's provider account is not authorized on the ledger.
+TEST_F(SamlLoginFailureTest, UnauthorizedServiceIsRequestDenied) {
+  ExpectError(FailLogin("_unauthorized", kLoginErrorServiceNotAuthorized), "_unauthorized", kStatusRequestDenied,
+              "this service is not authorized to log users in");
+}
+
 TEST_F(SamlLoginFailureTest, ValidatorTimeoutIsResponderAlone) {
   ExpectError(FailLogin("_timeout", kLoginErrorValidatorTimeout), "_timeout", "",
               "the identity could not be confirmed in time; try again later");
