@@ -102,7 +102,7 @@ TEST_F(EidStatusTest, RevokedEidIsRefusedToo) {
 }
 
 TEST_F(EidStatusTest, SsoReuseOfASuspendedEidNeedsANewLogin) {
-  ASSERT_FALSE(CodeFor(AuthParams()).empty());
+  ASSERT_TRUE(Tokens(AuthParams()).contains("access_token"));
   size_t logins = auth_.requests.size();
   // The session answers without a login while the eID is active.
   ASSERT_EQ(Authorize(AuthParams()).status, 302);
