@@ -12,6 +12,7 @@
 #include "templates/templates.h"
 #include "common/random.h"
 #include "idp/admin/mount.h"
+#include "idp/eid_watch.h"
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
@@ -41,6 +42,20 @@ class PosterLogoutNotifier : public LogoutNotifier {
                        const std::string& logout_token) override {
     if (!poster_.Post(uri, EncodeUrlEncoded({{"logout_token", logout_token}})))
       LogWarn("back-channel logout not queued", {{"client_id", client_id}, {"uri", uri}});
+  }
+
+ private:
+  HttpPoster& poster_;
+};
+
+// SAML LogoutRequests over SOAP (a suspended eID's sessions) leave through
+// the same poster (SAML Bindings §3.2.3: SOAP 1.1, text/xml).
+class PosterSoapLogoutSender : public saml::SoapLogoutSender {
+ public:
+  explicit PosterSoapLogoutSender(HttpPoster& poster) : poster_(poster) {}
+  void PostSoapLogout(const std::string& entity_id, const std::string& url, const std::string& envelope) override {
+    if (!poster_.Post(url, envelope, "text/xml; charset=utf-8"))
+      LogWarn("SOAP logout not queued", {{"issuer", entity_id}, {"uri", url}});
   }
 
  private:
@@ -202,12 +217,16 @@ struct IdpServer::Parts {
   std::unique_ptr<ClientRegistry> clients;
   std::unique_ptr<HttpPoster> poster;
   std::unique_ptr<PosterLogoutNotifier> notifier;
+  std::unique_ptr<PosterSoapLogoutSender> soap_sender;
   std::unique_ptr<Ledger> ledger;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
   std::unique_ptr<SamlOtherProtocolLogout> oidc_logout_to_saml;
+  // The live eID status and the suspension trigger (wallet login only);
+  // declared after the fronts its watcher calls, so it stops before them.
+  std::unique_ptr<LedgerEidStatus> eid_status;
   std::unique_ptr<AdminMount> admin;  // admin.enabled only
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
@@ -227,6 +246,7 @@ void IdpServer::Shutdown() {
   if (!parts_ || parts_->shut_down) return;
   parts_->shut_down = true;
   parts_->http->Shutdown();
+  parts_->eid_status.reset();  // no more suspension logouts to queue
   parts_->poster.reset();  // drains queued back-channel deliveries
 }
 
@@ -264,6 +284,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   HttpPosterOptions po;
   p->poster = std::make_unique<HttpPoster>(po);
   p->notifier = std::make_unique<PosterLogoutNotifier>(*p->poster);
+  p->soap_sender = std::make_unique<PosterSoapLogoutSender>(*p->poster);
 
   p->router = std::make_shared<Router>();
   p->metrics = std::make_shared<Metrics>();
@@ -325,6 +346,29 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
                                                p->saml_logout_hook.get()));
     p->oidc_logout_to_saml = std::make_unique<SamlOtherProtocolLogout>(*p->saml->idp);
     p->oidc->SetOtherProtocolLogout(p->oidc_logout_to_saml.get());
+  }
+
+  // Every use of a wallet login checks its eID on the ledger, and a
+  // suspension or revocation ends the eID's sessions at both fronts
+  // (docs/oidc.md, docs/saml.md: live eID status).
+  if (p->ledger) {
+    p->eid_status = std::make_unique<LedgerEidStatus>(*p->ledger, SystemClock());
+    p->oidc->SetEidStatusSource(p->eid_status.get());
+    OidcProvider* op = p->oidc.get();
+    p->eid_status->OnInactive([op](const std::string& eid) {
+      auto ended = op->EndEidSessions(eid);
+      if (!ended.ok()) LogError("oidc sessions of a suspended eID not ended", {{"detail", ended.status().ToString()}});
+    });
+    if (p->saml) {
+      saml::SamlIdp* idp = p->saml->idp.get();
+      idp->SetEidStatusSource(p->eid_status.get());
+      idp->SetSoapLogoutSender(p->soap_sender.get());
+      p->eid_status->OnInactive([idp](const std::string& eid) {
+        auto ended = idp->EndEidSessions(eid);
+        if (!ended.ok()) LogError("saml sessions of a suspended eID not ended", {{"detail", ended.status().ToString()}});
+      });
+    }
+    p->eid_status->Start();
   }
 
   if (c.admin.enabled) {
