@@ -54,7 +54,7 @@ class WalletLoginTest : public ::testing::Test {
         {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false}, admin_, 31337);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
-    Status enrolled = testing::EnrollUser(*ledger_, admin_, validator_key_, provider_, user_, values_);
+    Status enrolled = testing::EnrollUser(*ledger_, admin_, validator_key_, provider_, user_, values_, loa_);
     ASSERT_TRUE(enrolled.ok()) << enrolled.ToString();
     validator_ = std::make_unique<TestValidator>(*ledger_, validator_key_);
     WalletLoginOptions o;
@@ -188,6 +188,7 @@ class WalletLoginTest : public ::testing::Test {
       {"first_name", "Ion"}, {"last_name", "Popescu"}, {"idnp", "2001234567890"}, {"birth_date", "1985-04-12"}};
   FakeClock clock_;
   std::unique_ptr<Store> store_;
+  uint8_t loa_ = kLoaSubstantial;  // the level the user is enrolled at
   EthKey admin_ = EthKey::Generate();
   EthKey validator_key_ = EthKey::Generate();
   EthKey provider_ = EthKey::Generate();
@@ -248,6 +249,8 @@ TEST_F(WalletLoginTest, HappyPathValidatesOnceAndStoresNoPersonalData) {
   EXPECT_EQ(result->attributes.at("idnp"), "2001234567890");
   EXPECT_EQ(result->attributes.size(), 3u);
   EXPECT_EQ(result->acr, "http://eidas.europa.eu/LoA/substantial");
+  // The eID whose live status governs what the protocol makes of the login.
+  EXPECT_EQ(result->eid, user_.AddressHex());
 
   // Once the protocol took the result, no value is left in the store.
   for (const char* ns : {"wallet_txn", "wallet_code", "wallet_answered", "wallet_outcome", "login_req", "login_result"}) {
@@ -405,6 +408,23 @@ TEST_F(WalletLoginTest, SuspendedEidIsRefused) {
   EXPECT_EQ(result->error, kLoginErrorEidSuspended);
   EXPECT_TRUE(result->subject.empty());
   EXPECT_TRUE(result->attributes.empty());
+}
+
+// The level of assurance is the eID's enrolled level on the ledger.
+class WalletLoginHighTest : public WalletLoginTest {
+ protected:
+  WalletLoginHighTest() { loa_ = kLoaHigh; }
+};
+
+TEST_F(WalletLoginHighTest, AcrIsTheEidsEnrolledLevel) {
+  std::string txn = Begin();
+  std::string code = CodeOnPage(txn);
+  ASSERT_EQ(Post(code, Answer(code)).status, 200);
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->error.empty());
+  EXPECT_EQ(result->acr, "http://eidas.europa.eu/LoA/high");
+  EXPECT_EQ(result->eid, user_.AddressHex());
 }
 
 TEST_F(WalletLoginTest, RevokedEidIsRefused) {
