@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/ethereum.h"
 
@@ -20,6 +21,11 @@ EidLiveStatus LiveOf(EidStatus s) {
   }
   return EidLiveStatus::kRevoked;  // no eID (any more) is never usable
 }
+
+// The cache key of an address: "0x" + 40 lowercase hex digits, as an
+// event's raw address gives it and as any spelling of a stored one lowers
+// to (no checksum to compute on a hit).
+std::string KeyOf20(std::string_view eid20) { return "0x" + HexEncode(eid20); }
 
 }  // namespace
 
@@ -55,15 +61,13 @@ LedgerEidStatus::Counters LedgerEidStatus::counters() const {
 }
 
 StatusOr<EidLiveStatus> LedgerEidStatus::Status(std::string_view eid) {
-  auto eid20 = ParseAddress(eid);
-  // An address we stored ourselves; anything else is corruption: refuse.
-  if (!eid20.ok()) return Internal("eID address unreadable", eid20.status().ToString());
+  const std::string key = AsciiLower(eid);
   const bool watching = Watching();
   uint64_t epoch = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (watching) {
-      auto it = cache_.find(*eid20);
+      auto it = cache_.find(key);
       if (it != cache_.end() && clock_.NowUnixMillis() - it->second.read_at_ms < options_.max_age.count()) {
         ++counters_.hits;
         return it->second.status;
@@ -72,13 +76,16 @@ StatusOr<EidLiveStatus> LedgerEidStatus::Status(std::string_view eid) {
     ++counters_.misses;
     epoch = epoch_;
   }
+  auto eid20 = ParseAddress(eid);
+  // An address we stored ourselves; anything else is corruption: refuse.
+  if (!eid20.ok()) return Internal("eID address unreadable", eid20.status().ToString());
   auto status = Read(*eid20);
   if (!status.ok() || !watching) return status;
   std::lock_guard<std::mutex> lock(mu_);
   // An event landed while we read: what we read may be older than it.
   if (epoch != epoch_) return status;
   if (cache_.size() >= options_.max_entries) cache_.clear();
-  cache_[*eid20] = {*status, clock_.NowUnixMillis()};
+  cache_[key] = {*status, clock_.NowUnixMillis()};
   return status;
 }
 
@@ -90,7 +97,7 @@ StatusOr<EidLiveStatus> LedgerEidStatus::Read(const std::string& eid20) {
 
 void LedgerEidStatus::Invalidate(const std::string& eid20) {
   std::lock_guard<std::mutex> lock(mu_);
-  cache_.erase(eid20);
+  cache_.erase(KeyOf20(eid20));
   ++epoch_;
   ++counters_.invalidations;
 }

@@ -96,7 +96,7 @@ class LedgerEidStatus : public EidStatusSource {
   std::vector<std::function<void(const std::string&)>> handlers_;
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> cache_;  // raw 20-byte address → entry; GUARDED_BY(mu_)
+  std::unordered_map<std::string, Entry> cache_;  // lowercase 0x-address → entry; GUARDED_BY(mu_)
   uint64_t epoch_ = 0;                            // GUARDED_BY(mu_)
   Counters counters_;                             // GUARDED_BY(mu_)
   std::atomic<int64_t> watched_at_ms_{0};  // end of the watcher's last successful wait
