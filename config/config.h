@@ -74,6 +74,14 @@ struct ServerConfig {
   std::string client_cert_header = "X-SSL-Client-Cert";
   // Seconds in-flight requests get to finish after SIGTERM.
   int shutdown_grace_seconds = 10;
+  // Open connections at most; 0 = the descriptor limit minus 128. At the
+  // cap the connection waiting longest for a request is closed to make room.
+  int max_connections = 0;
+  // Open connections per client address (trusted proxies exempt); 0 = no cap.
+  int max_connections_per_address = 256;
+  // Requests per second per client address, with a burst; 0 = no limit.
+  int requests_per_second_per_address = 0;
+  int request_burst_per_address = 100;
   // Folder whose files replace the built-in page templates of the same
   // relative name (templates/ in the source tree: *.mustache, i18n/*.json,
   // static/certme.css). Empty: the built-in pages. Checked at start-up.
@@ -248,6 +256,16 @@ struct EmbeddedLedgerConfig {
   std::string path = "var/ledger.db";
   // true: every entry is fsynced (survives power loss).
   bool sync_full = true;
+  // The sequencer key (secp256k1, JSON, mode 0600) that signs every entry
+  // and the anchor; `certme ledger init` creates it. Keep it where whoever
+  // can rewrite the ledger file cannot read it (docs/ledger.md §4).
+  std::string sequencer_key_file = "var/ledger/sequencer.key";
+  // Optional: a file every signed anchor is appended to, kept where the
+  // ledger file's attacker cannot rewrite it; a log behind it is refused.
+  std::string checkpoint_file;
+  // Entries dated further ahead of this machine's clock are refused; a
+  // writer whose clock is further behind the newest entry does not append.
+  int max_clock_skew_seconds = 300;
 };
 
 struct EvmLedgerConfig {
@@ -282,8 +300,10 @@ struct LedgerConfig {
   // CertMeRegistry contract, over JSON-RPC).
   std::string backend = kLedgerBackendEmbedded;
   // Chain id bound into every transaction and consent (EIP-712 domain).
-  // `certme ledger init` uses it; 31337 is the usual local development id.
-  int64_t chain_id = 31337;
+  // 0 (unset): `certme ledger init` uses the embedded ledger's own id
+  // (kEmbeddedDefaultChainId, which no EVM chain uses), and the evm backend
+  // takes the node's; set, the evm backend refuses a node serving another.
+  int64_t chain_id = 0;
   EmbeddedLedgerConfig embedded;
   EvmLedgerConfig evm;
   // Expected registry address (0x…); empty: whatever the ledger holds.
@@ -311,6 +331,14 @@ struct AdminConfig {
   // Consecutive failed sign-ins that lock an account, and for how long.
   int lockout_failures = 5;
   int lockout_seconds = 900;
+  // Password checks running at once (each costs its Argon2 memory and a
+  // core's time); sign-ins over it get 429.
+  int max_concurrent_hashes = 4;
+  // Sign-ins per client address per minute, and the burst above it; 0: no limit.
+  int sign_ins_per_minute_per_address = 10;
+  int sign_in_burst_per_address = 20;
+  // Failed sign-ins of unknown names audited per minute in all; 0: all.
+  int anonymous_failures_audited_per_minute = 30;
   // The production bridge's sqlite store, where promoted registrations are
   // written; empty: no production environment (promotion refused).
   std::string production_store_path;

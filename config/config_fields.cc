@@ -111,6 +111,25 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("server.shutdown_grace_seconds",
                   "Seconds in-flight requests get to finish after SIGTERM.", 0, 300,
                   [](auto& c) -> auto& { return c.server.shutdown_grace_seconds; }),
+      IntField<C>("server.max_connections",
+                  "Open connections at most; 0 = the process's descriptor limit minus 128. At the "
+                  "cap, the connection that has waited longest for a request (an idle keep-alive "
+                  "or a slow sender) is closed to make room; when all are busy the new one gets "
+                  "503.",
+                  0, 1 << 20, [](auto& c) -> auto& { return c.server.max_connections; }),
+      IntField<C>("server.max_connections_per_address",
+                  "Open connections per client address (the TCP peer; trusted proxies are "
+                  "exempt); over it a new connection gets 429 and is closed. 0 = no cap.",
+                  0, 1 << 20, [](auto& c) -> auto& { return c.server.max_connections_per_address; }),
+      IntField<C>("server.requests_per_second_per_address",
+                  "Requests per second per client address (through trusted proxies: the "
+                  "forwarded address), refilled continuously; over it 429 with Retry-After. "
+                  "/healthz, /readyz and /metrics are exempt. 0 = no limit (the reference nginx "
+                  "site limits per address in front; 20 suits a bridge without one).",
+                  0, 1000000, [](auto& c) -> auto& { return c.server.requests_per_second_per_address; }),
+      IntField<C>("server.request_burst_per_address",
+                  "Requests a client address may send at once above its per-second rate.", 1, 1000000,
+                  [](auto& c) -> auto& { return c.server.request_burst_per_address; }),
       StringField<C>("server.templates_dir",
                      "Folder of page templates that replace the built-in ones of the same "
                      "relative name (*.mustache, i18n/<lang>.json, static/certme.css; see "
@@ -277,8 +296,10 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.ledger.backend; }),
       IntField<C>("ledger.chain_id",
                   "Chain id bound into every transaction and every consent (EIP-712 domain); "
-                  "`certme ledger init` creates the registry with it.",
-                  1, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
+                  "`certme ledger init` creates the registry with it. 0: the embedded ledger's own "
+                  "id, 4503599627370495, which no EVM chain uses (docs/ledger.md); with evm, the "
+                  "node's chain id, whatever it is.",
+                  0, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
       StringField<C>("ledger.embedded.path",
                      "The embedded ledger's file, replayed and verified at every start "
                      "(`certme ledger init` creates it).",
@@ -287,6 +308,19 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "true: every entry is fsynced and survives power loss. false: survives a "
                    "crash of the process only.",
                    [](auto& c) -> auto& { return c.ledger.embedded.sync_full; }),
+      StringField<C>("ledger.embedded.sequencer_key_file",
+                     "The sequencer key file (secp256k1, mode 0600) that signs every entry and the "
+                     "log's anchor; `certme ledger init` creates it. Keep it out of reach of whoever "
+                     "can rewrite the ledger file.",
+                     [](auto& c) -> auto& { return c.ledger.embedded.sequencer_key_file; }),
+      StringField<C>("ledger.embedded.checkpoint_file",
+                     "Optional file every signed anchor is appended to, on storage the ledger "
+                     "file's attacker cannot rewrite; a log behind its newest line is refused.",
+                     [](auto& c) -> auto& { return c.ledger.embedded.checkpoint_file; }),
+      IntField<C>("ledger.embedded.max_clock_skew_seconds",
+                  "Entries dated further ahead of this machine's clock are refused at open; a "
+                  "writer whose clock is further behind the newest entry does not append.",
+                  1, 86400, [](auto& c) -> auto& { return c.ledger.embedded.max_clock_skew_seconds; }),
       StringField<C>("ledger.evm.rpc_url",
                      "The node's JSON-RPC endpoint (http or https).",
                      [](auto& c) -> auto& { return c.ledger.evm.rpc_url; }),
@@ -363,6 +397,21 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                   [](auto& c) -> auto& { return c.admin.lockout_failures; }),
       IntField<C>("admin.lockout_seconds", "How long a locked console account stays locked.", 1, 86400,
                   [](auto& c) -> auto& { return c.admin.lockout_seconds; }),
+      IntField<C>("admin.max_concurrent_hashes",
+                  "Password checks (Argon2id) running at once; sign-ins over it get 429 with "
+                  "Retry-After instead of queueing.",
+                  1, 256, [](auto& c) -> auto& { return c.admin.max_concurrent_hashes; }),
+      IntField<C>("admin.sign_ins_per_minute_per_address",
+                  "Console sign-ins per client address per minute (refilled continuously); over "
+                  "it 429 before any password check. 0 = no limit.",
+                  0, 100000, [](auto& c) -> auto& { return c.admin.sign_ins_per_minute_per_address; }),
+      IntField<C>("admin.sign_in_burst_per_address",
+                  "Sign-ins a client address may make at once above its per-minute rate.", 1, 100000,
+                  [](auto& c) -> auto& { return c.admin.sign_in_burst_per_address; }),
+      IntField<C>("admin.anonymous_failures_audited_per_minute",
+                  "Failed sign-ins of unknown user names written to the audit log per minute, all "
+                  "clients together; the rest are counted in one entry. 0 = every one.",
+                  0, 100000, [](auto& c) -> auto& { return c.admin.anonymous_failures_audited_per_minute; }),
       StringField<C>("admin.production_store_path",
                      "The production bridge's sqlite store: promoted registrations are written "
                      "there. Empty: no production environment, promotion is refused.",

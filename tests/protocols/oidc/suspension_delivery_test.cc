@@ -1,6 +1,6 @@
 // End to end on the server's parts: the embedded ledger, the cached
 // LedgerEidStatus with its EidStatusChanged watcher, the OIDC provider and
-// the real outbound poster. Suspending the eID on the ledger delivers the
+// Store-backed outbox that delivers logouts. Suspending the eID on the ledger delivers the
 // back-channel logout to the RP's receiver (an HTTP listener on 127.0.0.1)
 // within 5 s and revokes the tokens; reactivation allows a new login.
 #include <chrono>
@@ -8,7 +8,8 @@
 
 #include "crypto/ethereum.h"
 #include "idp/eid_watch.h"
-#include "idp/outbound/http_poster.h"
+#include "idp/outbound/outbox.h"
+#include "store/memory/memory_store.h"
 #include "ledger-client/attributes.h"
 #include "ledger-client/embedded_ledger.h"
 #include "tests/idp/tiny_http_server.h"
@@ -21,16 +22,16 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-// The server's notifier: Back-Channel Logout 1.0 §2.5 over the poster.
-class PosterNotifier : public LogoutNotifier {
+// The server's notifier: Back-Channel Logout 1.0 §2.5 through the outbox.
+class OutboxNotifier : public LogoutNotifier {
  public:
-  explicit PosterNotifier(HttpPoster& p) : poster_(p) {}
+  explicit OutboxNotifier(Outbox& o) : outbox_(o) {}
   void PostLogoutToken(const std::string&, const std::string& uri, const std::string& token) override {
-    EXPECT_TRUE(poster_.Post(uri, EncodeUrlEncoded({{"logout_token", token}})));
+    EXPECT_TRUE(outbox_.Post({.url = uri, .body = EncodeUrlEncoded({{"logout_token", token}})}).ok());
   }
 
  private:
-  HttpPoster& poster_;
+  Outbox& outbox_;
 };
 
 class SuspensionDeliveryTest : public OidcTest {
@@ -68,8 +69,10 @@ TEST_F(SuspensionDeliveryTest, SuspensionReachesTheBackChannelReceiverWithinFive
   OidcClient rp = ConfidentialClient("bcrp");
   rp.backchannel_logout_uri = receiver.Url("/backchannel");
   Register(rp);
-  HttpPoster poster({});
-  PosterNotifier notifier(poster);
+  // The outbox keeps its queue in a store of its own on the real clock.
+  auto queue_store = NewMemoryStore();
+  Outbox outbox(*queue_store, SystemClock(), SystemRandom(), OutboxOptions{.poll = milliseconds(50)});
+  OutboxNotifier notifier(outbox);
   op_ = std::make_unique<OidcProvider>(options_, *store_, *keys_, *clients_, auth_, catalogue_, notifier, clock_,
                                        SystemRandom());
   LedgerEidStatus status(*ledger_, SystemClock());
@@ -119,7 +122,6 @@ TEST_F(SuspensionDeliveryTest, SuspensionReachesTheBackChannelReceiverWithinFive
   EXPECT_EQ(TokenBasic({{"grant_type", "authorization_code"}, {"code", again}, {"redirect_uri", kRedirect}}, "bcrp")
                 .status,
             200);
-  poster.WaitIdle();
 }
 
 }  // namespace

@@ -4,7 +4,11 @@
 // reaches the service's SOAP endpoint (a real HTTP receiver).
 #include <gtest/gtest.h>
 
-#include "idp/outbound/http_poster.h"
+#include <chrono>
+#include <thread>
+
+#include "idp/outbound/outbox.h"
+#include "store/memory/memory_store.h"
 #include "tests/idp/tiny_http_server.h"
 #include "tests/protocols/saml/saml_fixture.h"
 
@@ -23,14 +27,14 @@ class FakeEidStatus : public EidStatusSource {
   bool down = false;
 };
 
-// The server's SOAP sender, on the real outbound poster.
-class PosterSoap : public SoapLogoutSender {
+// The server's SOAP sender, on the real outbox.
+class OutboxSoap : public SoapLogoutSender {
  public:
-  explicit PosterSoap(HttpPoster& p) : poster(p) {}
+  explicit OutboxSoap(Outbox& o) : outbox(o) {}
   void PostSoapLogout(const std::string&, const std::string& url, const std::string& envelope) override {
-    EXPECT_TRUE(poster.Post(url, envelope, "text/xml; charset=utf-8"));
+    EXPECT_TRUE(outbox.Post({.url = url, .body = envelope, .content_type = "text/xml; charset=utf-8"}).ok());
   }
-  HttpPoster& poster;
+  Outbox& outbox;
 };
 
 class SamlEidStatusTest : public SamlIdpTest {
@@ -98,8 +102,9 @@ TEST_F(SamlEidStatusTest, SuspensionSendsASignedSoapLogoutRequest) {
   ASSERT_TRUE(svc.ok());
   svc->slo_soap_url = receiver.Url("/soap");
   ASSERT_TRUE(services_->Put(*svc).ok());
-  HttpPoster poster({});
-  PosterSoap soap(poster);
+  auto queue_store = NewMemoryStore();
+  Outbox outbox(*queue_store, SystemClock(), SystemRandom(), OutboxOptions{.poll = std::chrono::milliseconds(50)});
+  OutboxSoap soap(outbox);
   idp_->SetSoapLogoutSender(&soap);
 
   std::string cookie = LogIn("_p1");
@@ -107,8 +112,12 @@ TEST_F(SamlEidStatusTest, SuspensionSendsASignedSoapLogoutRequest) {
   auto ended = idp_->EndEidSessions("0x2c7536e3605d9c16a7a3d7b1898e529396a65c23");
   ASSERT_TRUE(ended.ok()) << ended.status().ToString();
   EXPECT_EQ(*ended, 1u);
-  poster.WaitIdle();
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   auto got = receiver.Received();
+  while (got.empty() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got = receiver.Received();
+  }
   ASSERT_EQ(got.size(), 1u);
   EXPECT_NE(got[0].head.find("POST /soap HTTP/1.1"), std::string::npos);
   EXPECT_NE(got[0].head.find("Content-Type: text/xml"), std::string::npos);
