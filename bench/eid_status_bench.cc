@@ -27,7 +27,8 @@ struct World {
   World() {
     auto dir = std::filesystem::temp_directory_path() / ("certme-eid-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
-    auto l = EmbeddedLedger::Create({.path = (dir / "ledger").string(), .sync_full = false, .watch_file = false},
+    auto l = EmbeddedLedger::Create({.path = (dir / "ledger").string(), .sync_full = false, .watch_file = false,
+                                     .sequencer = EthKey::Generate()},
                                     admin, 31337);
     if (!l.ok()) std::abort();
     ledger = std::move(*l);

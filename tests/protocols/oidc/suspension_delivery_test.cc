@@ -39,7 +39,8 @@ class SuspensionDeliveryTest : public OidcTest {
   void SetUp() override {
     OidcTest::SetUp();
     auto l = EmbeddedLedger::Create(
-        {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false}, admin_, 31337);
+        {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false, .sequencer = EthKey::Generate()},
+        admin_, 31337);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
     ASSERT_TRUE(ledger_->AddValidator(admin_, validator_.address()).ok());
