@@ -12,6 +12,7 @@
 #include "templates/templates.h"
 #include "common/random.h"
 #include "idp/admin/mount.h"
+#include "idp/eid_watch.h"
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
@@ -46,6 +47,24 @@ class OutboxLogoutNotifier : public LogoutNotifier {
       LogWarn("back-channel logout not queued",
               {{"client_id", client_id}, {"uri", uri}, {"error", st.ToString()}});
     }
+  }
+
+ private:
+  Outbox& outbox_;
+};
+
+// SAML LogoutRequests over SOAP (a suspended eID's sessions) leave through
+// the same outbox (SAML Bindings §3.2.2.3: SOAP 1.1, text/xml, SOAPAction).
+class OutboxSoapLogoutSender : public saml::SoapLogoutSender {
+ public:
+  explicit OutboxSoapLogoutSender(Outbox& outbox) : outbox_(outbox) {}
+  void PostSoapLogout(const std::string& entity_id, const std::string& url, const std::string& envelope) override {
+    Status st = outbox_.Post({.url = url,
+                              .body = envelope,
+                              .content_type = "text/xml; charset=utf-8",
+                              .soap_action = "http://www.oasis-open.org/committees/security"});
+    if (!st.ok())
+      LogWarn("SOAP logout not queued", {{"issuer", entity_id}, {"uri", url}, {"error", st.ToString()}});
   }
 
  private:
@@ -213,6 +232,7 @@ struct IdpServer::Parts {
   std::unique_ptr<ClientRegistry> clients;
   std::unique_ptr<Outbox> outbox;
   std::unique_ptr<OutboxLogoutNotifier> notifier;
+  std::unique_ptr<OutboxSoapLogoutSender> soap_sender;
   std::unique_ptr<Ledger> ledger;  // wallet login only
   std::unique_ptr<ProviderKeys> provider_keys;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
@@ -220,6 +240,9 @@ struct IdpServer::Parts {
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
   std::unique_ptr<SamlOtherProtocolLogout> oidc_logout_to_saml;
+  // The live eID status and the suspension trigger (wallet login only);
+  // declared after the fronts its watcher calls, so it stops before them.
+  std::unique_ptr<LedgerEidStatus> eid_status;
   std::unique_ptr<AdminMount> admin;  // admin.enabled only
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
@@ -239,6 +262,7 @@ void IdpServer::Shutdown() {
   if (!parts_ || parts_->shut_down) return;
   parts_->shut_down = true;
   parts_->http->Shutdown();
+  parts_->eid_status.reset();  // no more suspension logouts to queue
   parts_->outbox.reset();  // drains due deliveries; the rest stay queued in the Store
 }
 
@@ -286,6 +310,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   };
   p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), outbox_options);
   p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
+  p->soap_sender = std::make_unique<OutboxSoapLogoutSender>(*p->outbox);
 
   if (c.login.dev_login) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
@@ -357,6 +382,29 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     }
     CERTME_ASSIGN_OR_RETURN(size_t created, EnsureProviderKeys(*p->provider_keys, ids));
     LogInfo("provider accounts (hub mode)", {{"services", ids.size()}, {"created", created}});
+  }
+
+  // Every use of a wallet login checks its eID on the ledger, and a
+  // suspension or revocation ends the eID's sessions at both fronts
+  // (docs/oidc.md, docs/saml.md: live eID status).
+  if (p->ledger) {
+    p->eid_status = std::make_unique<LedgerEidStatus>(*p->ledger, SystemClock());
+    p->oidc->SetEidStatusSource(p->eid_status.get());
+    OidcProvider* op = p->oidc.get();
+    p->eid_status->OnInactive([op](const std::string& eid) {
+      auto ended = op->EndEidSessions(eid);
+      if (!ended.ok()) LogError("oidc sessions of a suspended eID not ended", {{"detail", ended.status().ToString()}});
+    });
+    if (p->saml) {
+      saml::SamlIdp* idp = p->saml->idp.get();
+      idp->SetEidStatusSource(p->eid_status.get());
+      idp->SetSoapLogoutSender(p->soap_sender.get());
+      p->eid_status->OnInactive([idp](const std::string& eid) {
+        auto ended = idp->EndEidSessions(eid);
+        if (!ended.ok()) LogError("saml sessions of a suspended eID not ended", {{"detail", ended.status().ToString()}});
+      });
+    }
+    p->eid_status->Start();
   }
 
   if (c.admin.enabled) {

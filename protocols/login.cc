@@ -61,6 +61,7 @@ Status SaveLoginResult(Store& store, const LoginResult& r, int64_t ttl_seconds) 
                       {"attributes", r.attributes}, {"acr", r.acr},
                       {"amr", r.amr},         {"auth_time", r.auth_time},
                       {"session_id", r.session_id}, {"error", r.error}};
+  if (!r.eid.empty()) j["eid"] = r.eid;
   return store.Put(kResultNs, r.txn, j.dump(), std::chrono::seconds(ttl_seconds));
 }
 
@@ -79,6 +80,7 @@ StatusOr<LoginResult> ParseLoginResult(std::string_view raw) {
     r.auth_time = j.at("auth_time").get<int64_t>();
     r.session_id = j.at("session_id").get<std::string>();
     r.error = j.value("error", std::string());
+    r.eid = j.value("eid", std::string());
   } catch (const nlohmann::json::exception& e) {
     return Internal("login result unreadable", e.what());
   }

@@ -44,8 +44,13 @@ struct LoginRequest {
 struct LoginResult {
   std::string txn;
   std::string subject;           // stable certME subject (eID address)
+  // The eID on the ledger this login used (EIP-55 address): its live status
+  // governs the session and every grant made from it
+  // (protocols/eid_status.h). Empty for a login without an eID (the
+  // development login), which nothing checks against the ledger.
+  std::string eid;
   std::map<std::string, std::string> attributes;  // catalogue key → value
-  std::string acr;
+  std::string acr;               // eidas.h: the eID's enrolled level
   std::vector<std::string> amr;  // e.g. {"hwk","user"}
   int64_t auth_time = 0;         // unix seconds
   std::string session_id;        // bridge SSO session (sid)

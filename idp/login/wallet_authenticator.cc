@@ -530,8 +530,18 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
   LoginResult result;
   result.txn = p.txn;
   result.subject = ChecksumAddress(p.eid);
+  result.eid = result.subject;
   for (const auto& d : p.attrs) result.attributes[d.name] = d.value;
-  result.acr = std::string(eidas::kLoaSubstantial);
+  // The level of assurance is the eID's enrolled level on the ledger.
+  auto record = ledger_.GetEid(p.eid);
+  std::string_view loa = record.ok() ? eidas::LoaForLevel(record->loa) : std::string_view();
+  if (loa.empty()) {
+    LogError("eID level of assurance not read",
+             {{"detail", record.ok() ? "level " + std::to_string(record->loa) : record.status().ToString()}});
+    SetOutcome(p.txn, kOutcomeFailed, p.login_ttl);
+    return ErrorResponse(wallet::ServerError());
+  }
+  result.acr = std::string(loa);
   result.amr = {"hwk", "user"};
   result.auth_time = clock_.NowUnixSeconds();
   if (Status st = SaveLoginResult(store_, result, p.login_ttl); !st.ok()) {

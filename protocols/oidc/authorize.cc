@@ -169,6 +169,46 @@ OidcError LoginFailure(const std::string& error) {
   return OidcError::Make(kErrAccessDenied, "the user did not log in", detail);
 }
 
+// OIDC Core §3.1.2.1 (acr_values, space-separated, in order of preference)
+// and §5.5.1.1 (the acr claim's value / values, which win when present):
+// the levels of assurance the client accepts; empty when it names none.
+// A request that names only values no login can reach (anything but the
+// eIDAS levels) is unmet at once.
+OidcOr<std::vector<std::string>> RequestedAcr(const Params& p, const ClaimsRequest& claims) {
+  std::vector<std::string> wanted;
+  const ClaimRequest* acr = nullptr;
+  for (const auto* m : {&claims.id_token, &claims.userinfo})
+    if (auto it = m->find(std::string(kClaimAcr)); !acr && it != m->end() &&
+                                                  (!it->second.value.is_null() || !it->second.values.is_null()))
+      acr = &it->second;
+  if (acr) {
+    if (acr->value.is_string()) wanted.push_back(acr->value.get<std::string>());
+    if (acr->values.is_array())
+      for (const auto& v : acr->values)
+        if (v.is_string()) wanted.push_back(v.get<std::string>());
+    if (wanted.empty()) return InvalidRequest("the acr claim's value or values must be strings");
+  } else {
+    wanted = SplitTrimmed(ParamGet(p, kAcrValues).value_or(""), ' ');
+  }
+  if (wanted.size() > 16) return InvalidRequest("too many acr values");
+  if (!wanted.empty() && std::none_of(wanted.begin(), wanted.end(),
+                                      [](const std::string& v) { return eidas::LoaRank(v) > 0; }))
+    return OidcError::Make(kErrUnmetAuthenticationRequirements,
+                           "none of the requested authentication context classes is supported");
+  return wanted;
+}
+
+// The acr reported for a login at level `have` (eidas.h): with no request,
+// that level; otherwise the first requested level it meets (eIDAS levels
+// are ordered: an eID at high also meets substantial). Nothing when it
+// meets none: never a silent downgrade.
+std::optional<std::string> AcrFor(const std::string& have, const std::vector<std::string>& wanted) {
+  if (wanted.empty()) return have;
+  for (const auto& w : wanted)
+    if (eidas::LoaRank(w) > 0 && eidas::LoaRank(w) <= eidas::LoaRank(have)) return w;
+  return std::nullopt;
+}
+
 SetCookie BrowserCookie(const std::string& value, bool dev_mode) {
   SetCookie c;
   c.name = std::string(kBrowserCookie);
@@ -285,6 +325,8 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
       return AuthorizationError(t, InvalidRequest("id_token_hint was not issued to this client"));
     hint_sub = (*payload)[kClaimSub].get<std::string>();
   }
+  auto acr_values = RequestedAcr(p, claims);
+  if (!acr_values.ok()) return AuthorizationError(t, acr_values.error());
 
   AuthzRecord authz;
   authz.client_id = client.client_id;
@@ -295,6 +337,7 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   authz.scopes = scopes.value();
   authz.claims = ClaimsRequestToJson(claims);
   authz.code_challenge = ParamGet(p, kCodeChallenge).value_or("");
+  authz.acr_values = acr_values.value();
   authz.attributes = RequestedAttributes(authz.scopes, claims, client, catalogue_);
   authz.ui_locale = lang;
   authz.created_at = Now();
@@ -307,6 +350,20 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   bool prompt_login = prompts.contains(std::string(kPromptLogin)) ||
                       prompts.contains(std::string(kPromptConsent));
   auto session = LoadSession(req);
+  // The session's eID must still be active on the ledger (protocols/eid_status.h):
+  // a suspended or revoked one ends the session here and needs a new login
+  // (which then fails on the eID's state); a status that cannot be read
+  // refuses for now, never reuses.
+  if (session) {
+    auto live = CheckEid(session->second.eid, "sso");
+    if (live == EidCheck::kUnavailable)
+      return AuthorizationError(t, OidcError::Make(kErrTemporarilyUnavailable, "try again later",
+                                                   "eID status unavailable"));
+    if (live == EidCheck::kInactive) {
+      EndSessionRecord(session->first, session->second);
+      session.reset();
+    }
+  }
   // OIDC Core §3.1.2.1: max_age=0 is prompt=login, also within the second
   // of the last authentication (where the elapsed time is 0, not > 0).
   bool too_old = session && max_age.value() >= 0 &&
@@ -316,7 +373,10 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
                                                [&](const std::string& k) {
                                                  return !Contains(session->second.consented, k);
                                                });
-  bool needs_login = !session || prompt_login || too_old || other_user;
+  // A session below the requested level needs a new login (perhaps with
+  // another eID); the result is checked again at the end.
+  bool low_acr = session && !AcrFor(session->second.acr, authz.acr_values);
+  bool needs_login = !session || prompt_login || too_old || other_user || low_acr;
   if (prompt_none && (needs_login || needs_consent)) {
     // OIDC Core §3.1.2.6: prompt=none cannot show anything.
     if (!needs_login) return AuthorizationError(t, OidcError::Make(kErrConsentRequired, "the user must approve sharing more attributes"));
@@ -351,7 +411,13 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   login.attributes = authz.attributes;
   login.ui_locale = lang;
   login.login_hint = ParamGet(p, kLoginHint).value_or("");
-  login.acr = std::string(eidas::kLoaSubstantial);  // the only level offered (acr_values_supported)
+  // The lowest level the client accepts (the login reports the eID's own).
+  login.acr = std::string(eidas::kLoaSubstantial);
+  for (const auto& v : authz.acr_values)
+    if (eidas::LoaRank(v) > 0) {
+      login.acr = v;
+      break;
+    }
   login.force_authn = prompt_login || too_old || other_user;
   login.resume_url = AppendQuery(Url(kPathResume), {{std::string(kTxn), txn}});
   login.expires_at = Now() + opts_.login_ttl_seconds;
@@ -365,11 +431,18 @@ HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const
                                                  const SessionRecord& session,
                                                  std::vector<SetCookie> cookies) {
   AuthorizeTarget t{authz.redirect_uri, authz.response_mode, authz.state, client.authorization_response_iss};
+  // OIDC Core §3.1.2.1, §5.5.1.1: the requested level, or an error.
+  auto acr = AcrFor(session.acr, authz.acr_values);
+  if (!acr)
+    return AuthorizationError(t, OidcError::Make(kErrUnmetAuthenticationRequirements,
+                                                 "the user's eID does not reach the requested level of assurance",
+                                                 "session acr " + session.acr));
   CodeRecord code_rec;
   GrantRecord& g = code_rec.grant;
   g.grant_id = random_.Token();
   g.client_id = client.client_id;
   g.subject = session.subject;
+  g.eid = session.eid;
   g.session_key = session_key;
   g.sid = session.sid;
   g.scopes = authz.scopes;
@@ -377,7 +450,7 @@ HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const
   for (const auto& k : authz.attributes)
     if (auto it = session.attributes.find(k); it != session.attributes.end()) g.attributes[k] = it->second;
   g.auth_time = session.auth_time;
-  g.acr = session.acr;
+  g.acr = *acr;
   g.amr = session.amr;
   code_rec.redirect_uri = authz.redirect_uri;
   code_rec.code_challenge = authz.code_challenge;
@@ -433,6 +506,7 @@ HttpResponse OidcProvider::Resume(const HttpRequest& req) {
   if (existing && existing->second.subject == result.subject) {
     // Same user again: refresh the authentication facts, keep sid and RPs.
     bool ok = UpdateSession(existing->first, [&](SessionRecord& s) {
+      s.eid = result.eid;
       s.auth_time = auth_time;
       s.acr = result.acr;
       s.amr = result.amr;
@@ -452,6 +526,7 @@ HttpResponse OidcProvider::Resume(const HttpRequest& req) {
     SessionRecord s;
     s.sid = random_.Token(16);
     s.subject = result.subject;
+    s.eid = result.eid;
     s.auth_time = auth_time;
     s.acr = result.acr;
     s.amr = result.amr;
@@ -468,6 +543,14 @@ HttpResponse OidcProvider::Resume(const HttpRequest& req) {
     }
     cookies.push_back(SessionCookie(cookie, opts_.session_ttl_seconds));
     session = std::move(s);
+  }
+  // Indexed under its eID, so that a suspension ends it.
+  if (Status st = AddToEidIndex(store_, kEidIndexNs, session->eid, kEidEntrySession, session_key,
+                                session->expires_at, now);
+      !st.ok()) {
+    LogError("oidc session not indexed", {{"detail", st.ToString()}});
+    EndSessionRecord(session_key, *session);
+    return AuthorizationError(t, OidcError::Make(kErrServerError, "temporary failure"));
   }
   return CompleteAuthorization(*client, *authz, session_key, *session, std::move(cookies));
 }

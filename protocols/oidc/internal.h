@@ -13,6 +13,9 @@
 
 namespace certme::oidc_internal {
 
+// The answer of OidcProvider::CheckEid.
+enum class EidCheck { kActive, kInactive, kUnavailable };
+
 inline bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }

@@ -130,7 +130,8 @@ HttpResponse OidcProvider::Discovery(const HttpRequest&) {
       {"request_uri_parameter_supported", false},
       {"require_request_uri_registration", false},
       {"prompt_values_supported", {kPromptNone, kPromptLogin, kPromptConsent}},
-      {"acr_values_supported", {eidas::kLoaSubstantial}},
+      // The eIDAS levels an eID can be enrolled at; a login reports its eID's.
+      {"acr_values_supported", {eidas::kLoaLow, eidas::kLoaSubstantial, eidas::kLoaHigh}},
       {"ui_locales_supported", {"ro", "ru", "en"}},
       {"authorization_response_iss_parameter_supported", true},
       {"backchannel_logout_supported", true},

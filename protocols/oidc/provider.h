@@ -33,6 +33,7 @@
 #include "crypto/jose.h"
 #include "store/store.h"
 #include "protocols/claims/claims_catalogue.h"
+#include "protocols/eid_status.h"
 #include "protocols/login.h"
 #include "protocols/oidc/client.h"
 #include "protocols/oidc/errors.h"
@@ -102,6 +103,7 @@ struct AuthzRecord;
 struct SessionRecord;
 struct GrantRecord;
 struct CodeRecord;
+enum class EidCheck;  // internal.h
 }  // namespace oidc_internal
 
 class OidcProvider {
@@ -144,6 +146,17 @@ class OidcProvider {
   bool EndSessionBySid(const std::string& sid);
   // REQUIRES: set before the first request; `other` outlives the provider.
   void SetOtherProtocolLogout(OtherProtocolLogout* other) { other_logout_ = other; }
+  // The live eID status every use of a login checks (code exchange,
+  // refresh, UserInfo, SSO reuse; protocols/eid_status.h). Without one
+  // (tests of other things) nothing is checked; the server always sets it.
+  // REQUIRES: set before the first request; `source` outlives the provider.
+  void SetEidStatusSource(EidStatusSource* source) { eid_status_ = source; }
+  // Ends everything a suspended or revoked eID holds here: every SSO session
+  // (with its back-channel logout tokens, as EndSessionBySid) and every
+  // grant made from its logins (their access and refresh tokens stop
+  // working). Returns how many sessions and grants it ended; a store error
+  // is returned so the caller may retry. Thread-safe.
+  StatusOr<size_t> EndEidSessions(const std::string& eid);
 
  private:
   struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
@@ -178,6 +191,10 @@ class OidcProvider {
   std::vector<std::string> EndSessionRecord(const std::string& session_key,
                                             const oidc_internal::SessionRecord& session);
   void RevokeGrant(const std::string& grant_id);
+  // The live status of `eid` (empty: a login without an eID, always
+  // active). kUnavailable when the source cannot tell: callers refuse with
+  // a temporary error (fail closed).
+  oidc_internal::EidCheck CheckEid(const std::string& eid, std::string_view where);
 
   // ---- token endpoint (token.cc, client_auth.cc) ----
   OidcOr<OidcClient> AuthenticateClient(const HttpRequest& req);
@@ -242,6 +259,7 @@ class OidcProvider {
   Random& random_;
   RateLimiter token_limiter_;  // per client_id
   OtherProtocolLogout* other_logout_ = nullptr;
+  EidStatusSource* eid_status_ = nullptr;
   // HMAC key of the browser-binding cookie, derived from pairwise_salt (so
   // no new configuration; changing the salt only re-issues the cookies).
   Secret browser_key_;

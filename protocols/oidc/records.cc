@@ -9,7 +9,8 @@ nlohmann::json GrantJson(const GrantRecord& r) {
   return {{"grant_id", r.grant_id}, {"client_id", r.client_id},   {"subject", r.subject},
           {"session_key", r.session_key}, {"sid", r.sid},         {"scopes", r.scopes},
           {"claims", r.claims},     {"attributes", r.attributes}, {"auth_time", r.auth_time},
-          {"acr", r.acr},           {"amr", r.amr},               {"expires_at", r.expires_at}};
+          {"acr", r.acr},           {"amr", r.amr},               {"expires_at", r.expires_at},
+          {"eid", r.eid}};
 }
 
 // Reads a record with nlohmann's checked accessors; a type mismatch throws,
@@ -29,6 +30,7 @@ GrantRecord GrantFrom(const nlohmann::json& j) {
   r.acr = j.at("acr").get<std::string>();
   r.amr = j.at("amr").get<std::vector<std::string>>();
   r.expires_at = j.at("expires_at").get<int64_t>();
+  r.eid = j.value("eid", std::string());  // absent in records written before it existed
   return r;
 }
 
@@ -51,14 +53,15 @@ nlohmann::json ToJson(const AuthzRecord& r) {
           {"nonce", r.nonce},                 {"scopes", r.scopes},
           {"claims", r.claims},               {"code_challenge", r.code_challenge},
           {"attributes", r.attributes},       {"ui_locale", r.ui_locale},
-          {"browser_hash", r.browser_hash},   {"created_at", r.created_at}};
+          {"browser_hash", r.browser_hash},   {"created_at", r.created_at},
+          {"acr_values", r.acr_values}};
 }
 
 nlohmann::json ToJson(const SessionRecord& r) {
   return {{"sid", r.sid},         {"subject", r.subject},       {"auth_time", r.auth_time},
           {"acr", r.acr},         {"amr", r.amr},               {"attributes", r.attributes},
           {"consented", r.consented}, {"clients", r.clients},   {"grants", r.grants},
-          {"expires_at", r.expires_at}};
+          {"expires_at", r.expires_at}, {"eid", r.eid}};
 }
 
 nlohmann::json ToJson(const GrantRecord& r) { return GrantJson(r); }
@@ -102,6 +105,7 @@ std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text) {
     r.ui_locale = j.at("ui_locale").get<std::string>();
     r.browser_hash = j.at("browser_hash").get<std::string>();
     r.created_at = j.at("created_at").get<int64_t>();
+    r.acr_values = j.value("acr_values", std::vector<std::string>());
     return r;
   });
 }
@@ -119,6 +123,7 @@ std::optional<SessionRecord> ParseSessionRecord(std::string_view text) {
     r.clients = j.at("clients").get<std::vector<std::string>>();
     r.grants = j.at("grants").get<std::vector<std::string>>();
     r.expires_at = j.at("expires_at").get<int64_t>();
+    r.eid = j.value("eid", std::string());
     return r;
   });
 }

@@ -16,6 +16,9 @@
 //   oidc_session    sha256(cookie)     → SessionRecord
 //   oidc_jti        sha256(client|jti) → "1"              (private_key_jwt replay cache)
 //   oidc_logout     logout txn         → LogoutRecord     (pending confirmation)
+//   oidc_eid        lowercase eID address → EidIndex      (its sessions and grants, for ending
+//                                                         them when the ledger suspends the eID;
+//                                                         protocols/eid_status.h)
 #pragma once
 
 #include <cstdint>
@@ -42,6 +45,10 @@ inline constexpr std::string_view kRefreshTokenNs = "oidc_rt";
 inline constexpr std::string_view kSessionNs = "oidc_session";
 inline constexpr std::string_view kJtiNs = "oidc_jti";
 inline constexpr std::string_view kLogoutNs = "oidc_logout";
+inline constexpr std::string_view kEidIndexNs = "oidc_eid";
+// Kinds of EidIndex entries.
+inline constexpr std::string_view kEidEntrySession = "session";
+inline constexpr std::string_view kEidEntryGrant = "grant";
 
 // A validated authorization request waiting for the login to finish.
 struct AuthzRecord {
@@ -53,6 +60,11 @@ struct AuthzRecord {
   std::vector<std::string> scopes;       // granted (narrowed) scopes
   nlohmann::json claims = nlohmann::json::object();  // parsed `claims` parameter
   std::string code_challenge;            // S256 only; empty when absent
+  // Levels of assurance the client accepts, in its order of preference
+  // (acr_values, or the acr claim's value / values: OIDC Core §3.1.2.1,
+  // §5.5.1.1); empty: any. A login whose level meets none of them ends
+  // with unmet_authentication_requirements.
+  std::vector<std::string> acr_values;
   std::vector<std::string> attributes;   // catalogue keys to release
   std::string ui_locale = "ro";
   std::string browser_hash;              // sha256 of the browser-binding cookie
@@ -62,8 +74,9 @@ struct AuthzRecord {
 struct SessionRecord {
   std::string sid;
   std::string subject;  // certME subject (eID address)
+  std::string eid;      // LoginResult::eid: checked on the ledger at every use; empty: none
   int64_t auth_time = 0;
-  std::string acr;
+  std::string acr;      // the eID's level of assurance
   std::vector<std::string> amr;
   std::map<std::string, std::string> attributes;  // catalogue key → value
   std::vector<std::string> consented;             // keys the user was asked for
@@ -77,13 +90,14 @@ struct GrantRecord {
   std::string grant_id;
   std::string client_id;
   std::string subject;      // empty for client_credentials
+  std::string eid;          // the session's eID (checked at every use); empty: none
   std::string session_key;  // empty for client_credentials
   std::string sid;
   std::vector<std::string> scopes;
   nlohmann::json claims = nlohmann::json::object();
   std::map<std::string, std::string> attributes;  // already narrowed to what may be released
   int64_t auth_time = 0;
-  std::string acr;
+  std::string acr;          // the level reported to the client (ID token acr)
   std::vector<std::string> amr;
   int64_t expires_at = 0;
 };

@@ -5,6 +5,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "crypto/hash.h"
+#include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
 #include "protocols/oidc/url_util.h"
@@ -136,6 +137,46 @@ std::string OidcProvider::SessionSid(const HttpRequest& req) {
     return {};
   }
   return session->second.sid;
+}
+
+EidCheck OidcProvider::CheckEid(const std::string& eid, std::string_view where) {
+  if (eid.empty() || !eid_status_) return EidCheck::kActive;
+  auto status = eid_status_->Status(eid);
+  if (!status.ok()) {
+    // Fail closed: a status we cannot read is never "active".
+    LogError("oidc eID status unavailable; refused", {{"at", where}, {"detail", status.status().ToString()}});
+    return EidCheck::kUnavailable;
+  }
+  if (*status == EidLiveStatus::kActive) return EidCheck::kActive;
+  LogInfo("oidc eID not active; refused", {{"at", where}});
+  return EidCheck::kInactive;
+}
+
+StatusOr<size_t> OidcProvider::EndEidSessions(const std::string& eid) {
+  auto index = TakeEidIndex(store_, kEidIndexNs, eid, Now());
+  if (!index.ok()) return index.status();
+  size_t ended = 0;
+  for (const auto& [id, entry] : index->entries) {
+    if (entry.kind == kEidEntrySession) {
+      auto raw = store_.Get(kSessionNs, id);
+      if (!raw.ok()) {
+        if (raw.status().code() != StatusCode::kNotFound)
+          LogError("oidc session of a suspended eID not read", {{"detail", raw.status().ToString()}});
+        continue;
+      }
+      auto rec = ParseSessionRecord(*raw);
+      if (!rec) {
+        (void)store_.Delete(kSessionNs, id);  // unreadable: nothing to notify
+        continue;
+      }
+      EndSessionRecord(id, *rec);  // back-channel logout tokens, grants of the session
+      ++ended;
+    } else if (entry.kind == kEidEntryGrant) {
+      RevokeGrant(id);
+      ++ended;
+    }
+  }
+  return ended;
 }
 
 bool OidcProvider::EndSessionBySid(const std::string& sid) {

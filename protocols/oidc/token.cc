@@ -44,6 +44,14 @@ HttpResponse TokenError(const OidcError& e) {
   return r;
 }
 
+// A grant whose eID is not active is invalid_grant (RFC 6749 §5.2: the
+// grant was revoked); a status that cannot be read is 503 with Retry-After.
+CheckResult LiveEidError(EidCheck check) {
+  if (check == EidCheck::kInactive) return InvalidGrant("the user's eID is not active");
+  if (check == EidCheck::kUnavailable) return ServerFailure(Unavailable("eID status unavailable"));
+  return std::nullopt;
+}
+
 // RFC 7636 §4.1: 43..128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 bool IsCodeVerifier(std::string_view v) {
   if (v.size() < 43 || v.size() > 128) return false;
@@ -189,6 +197,9 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   auto redirect_uri = ParamGet(req.form, kRedirectUri);
   if (!redirect_uri || *redirect_uri != rec->redirect_uri) return InvalidGrant("redirect_uri does not match");
   if (auto e = CheckPkceVerifier(*rec, ParamGet(req.form, kCodeVerifier))) return *e;
+  // The eID's live status (protocols/eid_status.h): a suspended or revoked
+  // eID redeems nothing; a status that cannot be read is a temporary failure.
+  if (auto e = LiveEidError(CheckEid(rec->grant.eid, "code exchange"))) return *e;
 
   GrantRecord grant = rec->grant;
   grant.expires_at = Now() + family_ttl;
@@ -205,6 +216,12 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   // The attribute values live no longer than the session (docs/privacy.md).
   st = PutGrant(store_, grant, family_ttl, std::max<int64_t>(session_expires_at - Now(), 1));
   if (!st.ok()) return ServerFailure(st);
+  // Indexed under its eID, so that a suspension revokes it.
+  st = AddToEidIndex(store_, kEidIndexNs, grant.eid, kEidEntryGrant, grant.grant_id, grant.expires_at, Now());
+  if (!st.ok()) {
+    RevokeGrant(grant.grant_id);
+    return ServerFailure(st);
+  }
   auto out = IssueTokens(client, grant, grant.scopes, rec->nonce, refresh);
   // Close the race with a logout that ran between the two steps above.
   auto session = store_.Get(kSessionNs, grant.session_key);
@@ -242,6 +259,10 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
       return InvalidGrant("refresh token is invalid", "grant revoked or expired");
     return ServerFailure(grant.status());
   }
+  // Before rotation, so a temporary failure keeps the client's token usable.
+  EidCheck live = CheckEid(grant->eid, "refresh");
+  if (live == EidCheck::kInactive) RevokeGrant(rec->grant_id);  // the family ends with the eID
+  if (auto e = LiveEidError(live)) return *e;
 
   // RFC 6749 §6: the scope may only narrow; omitted means the original.
   std::vector<std::string> scopes = grant->scopes;

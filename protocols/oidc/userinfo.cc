@@ -77,6 +77,22 @@ HttpResponse OidcProvider::UserInfoResponse(const HttpRequest& req, std::string*
       return BearerError(401, kErrInvalidToken, "the access token was revoked");
     return BearerError(401, kErrInvalidToken, "the access token is invalid");
   }
+  // The eID's live status (protocols/eid_status.h): the token of a
+  // suspended or revoked eID is revoked with it; a status that cannot be
+  // read refuses for now (503, fail closed), never answers.
+  switch (CheckEid(grant->eid, "userinfo")) {
+    case EidCheck::kActive:
+      break;
+    case EidCheck::kInactive:
+      RevokeGrant(at->grant_id);
+      return BearerError(401, kErrInvalidToken, "the access token was revoked");
+    case EidCheck::kUnavailable: {
+      HttpResponse r = HttpResponse::Json(503, R"({"error":"temporarily_unavailable"})");
+      r.headers.Set("Retry-After", "5");  // RFC 9110 §10.2.3
+      r.headers.Set("Cache-Control", "no-store");
+      return r;
+    }
+  }
   // OIDC Core §5.3: UserInfo needs a user and the openid scope.
   if (grant->subject.empty() || !Contains(at->scopes, kScopeOpenId))
     return BearerError(403, kErrInsufficientScope, "the token does not grant openid");

@@ -110,6 +110,9 @@ inline constexpr std::string_view kErrRequestNotSupported = "request_not_support
 inline constexpr std::string_view kErrRequestUriNotSupported = "request_uri_not_supported";
 inline constexpr std::string_view kErrInvalidToken = "invalid_token";
 inline constexpr std::string_view kErrInsufficientScope = "insufficient_scope";
+// OpenID Connect Core Error Code unmet_authentication_requirements 1.0: the
+// requested level of assurance (acr_values, an acr claim request) cannot be met.
+inline constexpr std::string_view kErrUnmetAuthenticationRequirements = "unmet_authentication_requirements";
 
 // ---- Endpoint paths, relative to the issuer ----
 inline constexpr std::string_view kPathDiscovery = "/.well-known/openid-configuration";

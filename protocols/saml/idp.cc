@@ -257,7 +257,9 @@ Status SamlIdp::SaveSession(const std::string& key, const Session& s) {
   // finds this session even when the browser's request lacks our cookie.
   for (const auto& id : s.linked_sessions)
     CERTME_RETURN_IF_ERROR(store_.Put(kLinkNs, id, key, std::chrono::seconds(ttl)));
-  return store_.Put(kSessionIndexNs, s.session_index, key, std::chrono::seconds(ttl));
+  CERTME_RETURN_IF_ERROR(store_.Put(kSessionIndexNs, s.session_index, key, std::chrono::seconds(ttl)));
+  // Indexed under its eID, so that a suspension ends it (EndEidSessions).
+  return AddToEidIndex(store_, kEidIndexNs, s.eid, "session", key, s.expires_at, Now());
 }
 
 SetCookie SamlIdp::Cookie(std::string_view name, const std::string& value, int64_t max_age) const {

@@ -31,6 +31,7 @@
 #include "crypto/jose.h"
 #include "store/store.h"
 #include "protocols/claims/claims_catalogue.h"
+#include "protocols/eid_status.h"
 #include "protocols/login.h"
 #include "protocols/saml/messages.h"
 #include "protocols/saml/service.h"
@@ -96,6 +97,17 @@ class SessionLogoutHook {
                                 const std::vector<std::string>& linked_session_ids) = 0;
 };
 
+// Outbound LogoutRequests over the SOAP binding (SAML Bindings §3.2), for
+// sessions ended without a browser (a suspended eID). The integrator
+// delivers them (libcurl, retries); tests use a fake. Must not block.
+class SoapLogoutSender {
+ public:
+  virtual ~SoapLogoutSender() = default;
+  // `envelope`: a SOAP 1.1 Envelope whose Body holds the signed LogoutRequest.
+  virtual void PostSoapLogout(const std::string& entity_id, const std::string& url,
+                              const std::string& envelope) = 0;
+};
+
 class SamlIdp {
  public:
   SamlIdp(SamlIdpOptions options, Store& store, ServiceRegistry& services,
@@ -128,6 +140,17 @@ class SamlIdp {
   // our logged-out page). Empty when no SAML service has to be told.
   std::string LogoutFromOtherProtocol(const HttpRequest& req, const std::string& other_session_id,
                                       const std::string& return_url);
+  // The live eID status SSO reuse checks (protocols/eid_status.h); without
+  // one nothing is checked. And where SOAP LogoutRequests go. REQUIRES: set
+  // before the first request; both outlive the IdP.
+  void SetEidStatusSource(EidStatusSource* source) { eid_status_ = source; }
+  void SetSoapLogoutSender(SoapLogoutSender* sender) { soap_sender_ = sender; }
+  // Ends every SAML session of a suspended or revoked eID: each service of
+  // the session that registered a SOAP Single Logout endpoint gets a signed
+  // LogoutRequest over SOAP (Reason admin); the others find the session gone
+  // and the eID refused at their next SSO. Returns the sessions ended; a
+  // store error is returned so the caller may retry. Thread-safe.
+  StatusOr<size_t> EndEidSessions(const std::string& eid);
   // The signed metadata document (rebuilt when validUntil approaches).
   StatusOr<std::string> MetadataXml();
 
@@ -216,6 +239,8 @@ class SamlIdp {
   Clock& clock_;
   Random& random_;
   SessionLogoutHook* logout_hook_;
+  EidStatusSource* eid_status_ = nullptr;
+  SoapLogoutSender* soap_sender_ = nullptr;
 
   std::mutex mu_;
   // Parsed service certificates: entity ID (signing) or "enc\n" + entity ID

@@ -7,7 +7,9 @@ namespace certme::saml {
 nlohmann::json ToJson(const SamlIdp::PendingAuthn& r) {
   return {{"entity_id", r.entity_id}, {"request_id", r.request_id}, {"acs_url", r.acs_url},
           {"relay_state", r.relay_state}, {"lang", r.lang}, {"name_id_format", r.name_id_format},
-          {"browser_hash", r.browser_hash}, {"created_at", r.created_at}};
+          {"browser_hash", r.browser_hash}, {"created_at", r.created_at},
+          {"authn_context_class_refs", r.authn_context_class_refs},
+          {"authn_context_comparison", r.authn_context_comparison}};
 }
 
 nlohmann::json ToJson(const SamlIdp::Session& r) {
@@ -16,7 +18,8 @@ nlohmann::json ToJson(const SamlIdp::Session& r) {
     parts.push_back({{"entity_id", p.entity_id}, {"name_id", p.name_id}, {"format", p.name_id_format}});
   return {{"session_index", r.session_index}, {"subject", r.subject}, {"auth_time", r.auth_time},
           {"acr", r.acr}, {"attributes", r.attributes}, {"consented", r.consented},
-          {"participants", parts}, {"linked_sessions", r.linked_sessions}, {"expires_at", r.expires_at}};
+          {"participants", parts}, {"linked_sessions", r.linked_sessions}, {"expires_at", r.expires_at},
+          {"eid", r.eid}};
 }
 
 nlohmann::json ToJson(const SamlIdp::LogoutState& r) {
@@ -51,6 +54,8 @@ std::optional<SamlIdp::PendingAuthn> ParsePendingAuthn(std::string_view text) {
     r.name_id_format = j->at("name_id_format");
     r.browser_hash = j->at("browser_hash");
     r.created_at = j->at("created_at");
+    r.authn_context_class_refs = j->value("authn_context_class_refs", std::vector<std::string>());
+    r.authn_context_comparison = j->value("authn_context_comparison", std::string("exact"));
     return r;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;
@@ -74,6 +79,7 @@ std::optional<SamlIdp::Session> ParseSession(std::string_view text) {
     if (auto it = j->find("linked_sessions"); it != j->end())
       r.linked_sessions = it->get<std::vector<std::string>>();
     r.expires_at = j->at("expires_at");
+    r.eid = j->value("eid", "");
     return r;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;

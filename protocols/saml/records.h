@@ -9,6 +9,8 @@
 //   saml_out_req   our request ID    → logout id    (matches LogoutResponses)
 //   saml_link      other session id  → sha256(cookie) (the SAML session an OIDC
 //                                      sid was linked to, for OIDC-started logout)
+//   saml_eid       lowercase eID     → EidIndex     (the eID's sessions, ended when the
+//                                      ledger suspends it; protocols/eid_status.h)
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,7 @@ inline constexpr std::string_view kReplayNs = "saml_req_id";
 inline constexpr std::string_view kLogoutNs = "saml_logout";
 inline constexpr std::string_view kOutRequestNs = "saml_out_req";
 inline constexpr std::string_view kLinkNs = "saml_link";
+inline constexpr std::string_view kEidIndexNs = "saml_eid";
 inline constexpr std::string_view kBrowserCookie = "certme_saml_browser";
 
 struct SamlIdp::PendingAuthn {
@@ -40,6 +43,10 @@ struct SamlIdp::PendingAuthn {
   std::string relay_state;
   std::string lang = "ro";
   std::string name_id_format;  // requested; empty: service default
+  // RequestedAuthnContext (SAML Core §3.3.2.2.1), checked against the
+  // login's level when it returns.
+  std::vector<std::string> authn_context_class_refs;
+  std::string authn_context_comparison = "exact";
   std::string browser_hash;
   int64_t created_at = 0;
 };
@@ -52,8 +59,9 @@ struct SamlIdp::Session {
   };
   std::string session_index;
   std::string subject;
+  std::string eid;  // LoginResult::eid: checked on the ledger at every reuse; empty: none
   int64_t auth_time = 0;
-  std::string acr;
+  std::string acr;  // the eID's level of assurance
   std::map<std::string, std::string> attributes;
   std::vector<std::string> consented;  // catalogue keys the user agreed to share
   std::vector<Participant> participants;

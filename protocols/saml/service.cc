@@ -52,12 +52,13 @@ Status ValidateService(const SamlService& s) {
   if (!s.slo_response_url.empty() && !IsHttpUrl(s.slo_response_url))
     p.push_back("slo_response_url is not an http(s) URL");
   if (s.slo_binding != "post" && s.slo_binding != "redirect") p.push_back("slo_binding must be post or redirect");
+  if (!s.slo_soap_url.empty() && !IsHttpUrl(s.slo_soap_url)) p.push_back("slo_soap_url is not an http(s) URL");
   if (s.name_id != kNameIdKindIdnp && s.name_id != kNameIdKindPersistent &&
       s.name_id != kNameIdKindTransient)
     p.push_back("name_id must be idnp, persistent or transient");
   if (s.certificate_pem.empty()) {
     if (s.require_signed_requests) p.push_back("certificate is required when requests must be signed");
-    if (!s.slo_url.empty()) p.push_back("certificate is required for Single Logout");
+    if (!s.slo_url.empty() || !s.slo_soap_url.empty()) p.push_back("certificate is required for Single Logout");
   } else if (!ParsePublicKeyFromCertificate(s.certificate_pem).ok()) {
     p.push_back("certificate is not a usable X.509 certificate");
   }
@@ -87,6 +88,7 @@ nlohmann::json ServiceToJson(const SamlService& s) {
           {"slo_url", s.slo_url},
           {"slo_response_url", s.slo_response_url},
           {"slo_binding", s.slo_binding},
+          {"slo_soap_url", s.slo_soap_url},
           {"certificate_pem", s.certificate_pem},
           {"encryption_certificate_pem", s.encryption_certificate_pem},
           {"require_signed_requests", s.require_signed_requests},
@@ -139,6 +141,7 @@ Status Fill(const nlohmann::json& j, SamlService* s) {
   str("slo_url", &s->slo_url);
   str("slo_response_url", &s->slo_response_url);
   str("slo_binding", &s->slo_binding);
+  str("slo_soap_url", &s->slo_soap_url);
   str("certificate_pem", &s->certificate_pem);
   str("encryption_certificate_pem", &s->encryption_certificate_pem);
   boolean("require_signed_requests", &s->require_signed_requests);
@@ -313,6 +316,9 @@ StatusOr<SamlService> ServiceFromMetadata(std::string_view metadata_xml) {
   });
   for (const auto& a : acs) s.acs_urls.push_back(a.url);
 
+  for (xmlNode* slo : ChildElements(sp, kNsMetadata, "SingleLogoutService"))
+    if (Attr(slo, "Binding").value_or("") == kBindingSoap && s.slo_soap_url.empty())
+      s.slo_soap_url = Attr(slo, "Location").value_or("");
   xmlNode* slo_redirect = nullptr;
   for (xmlNode* slo : ChildElements(sp, kNsMetadata, "SingleLogoutService")) {
     std::string b = Attr(slo, "Binding").value_or("");

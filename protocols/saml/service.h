@@ -38,6 +38,9 @@ struct SamlService {
   std::string slo_url;
   std::string slo_response_url;
   std::string slo_binding = "post";  // post | redirect (how we send to the SP)
+  // SingleLogoutService with the SOAP binding: where LogoutRequests go when
+  // there is no browser (a suspended eID ends the session). Optional.
+  std::string slo_soap_url;
   // The SP's signing certificate (PEM; public key only, never a .pfx).
   std::string certificate_pem;
   // Encryption certificate; empty: the signing certificate.

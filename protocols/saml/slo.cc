@@ -42,11 +42,11 @@ std::string OriginOf(const std::string& url) {
 
 std::string LogoutRequestXml(const std::string& id, const std::string& issuer, const std::string& destination,
                              int64_t now, int64_t not_after, const SamlIdp::LogoutState::Pending& p,
-                             const std::string& session_index) {
+                             const std::string& session_index, std::string_view reason = kLogoutReasonUser) {
   std::string x = "<samlp:LogoutRequest xmlns:samlp=\"" + std::string(kNsProtocol) + "\" xmlns:saml=\"" +
                   std::string(kNsAssertion) + "\" ID=\"" + id + "\" Version=\"2.0\" IssueInstant=\"" +
                   FormatSamlTime(now) + "\" Destination=\"" + XmlEscape(destination) + "\" NotOnOrAfter=\"" +
-                  FormatSamlTime(not_after) + "\" Reason=\"" + std::string(kLogoutReasonUser) + "\">";
+                  FormatSamlTime(not_after) + "\" Reason=\"" + std::string(reason) + "\">";
   x += "<saml:Issuer>" + XmlEscape(issuer) + "</saml:Issuer>";
   x += "<saml:NameID Format=\"" + XmlEscape(p.name_id_format) + "\"";
   if (p.name_id_format != kNameIdUnspecified)
@@ -188,6 +188,52 @@ void SamlIdp::EndSamlSession(const HttpRequest& req, const std::string& session_
   }
   LogInfo("saml session ended", {{"session_index", s.session_index}, {"others", state.pending.size()},
                                  {"initiator", state.initiator}});
+}
+
+StatusOr<size_t> SamlIdp::EndEidSessions(const std::string& eid) {
+  const int64_t now = Now();
+  auto index = TakeEidIndex(store_, kEidIndexNs, eid, now);
+  if (!index.ok()) return index.status();
+  size_t ended = 0;
+  for (const auto& [key, entry] : index->entries) {
+    // Consume: a browser logout running at the same moment ends it once.
+    auto raw = store_.Consume(kSessionNs, key);
+    if (!raw.ok()) {
+      if (raw.status().code() != StatusCode::kNotFound)
+        LogError("saml session of a suspended eID not read", {{"detail", raw.status().ToString()}});
+      continue;
+    }
+    auto s = ParseSession(*raw);
+    if (!s) continue;
+    (void)store_.Delete(kSessionIndexNs, s->session_index);
+    for (const auto& id : s->linked_sessions) (void)store_.Delete(kLinkNs, id);
+    ++ended;
+    // SAML Bindings §3.2: services with a SOAP endpoint are told now; the
+    // others find the session gone and the eID refused at their next SSO.
+    for (const auto& part : s->participants) {
+      auto svc = services_.Get(part.entity_id);
+      if (!svc.ok() || svc->slo_soap_url.empty() || !soap_sender_) continue;
+      LogoutState::Pending p{part.entity_id, NewId(), part.name_id, part.name_id_format, false, false, s->session_index};
+      std::string xml = LogoutRequestXml(p.request_id, entity_id_, svc->slo_soap_url, now,
+                                         now + opts_.logout_timeout_seconds + 300, p, s->session_index,
+                                         kLogoutReasonAdmin);
+      auto signed_xml = SignXml(xml, false);
+      if (!signed_xml.ok()) {
+        LogError("saml logout request not signed", {{"detail", signed_xml.status().ToString()}});
+        continue;
+      }
+      // The signed element goes into the Body as it is (its signature
+      // covers only itself), without its XML declaration.
+      std::string body = *signed_xml;
+      if (body.rfind("<?xml", 0) == 0) body.erase(0, body.find("?>") + 2);
+      while (!body.empty() && (body.front() == '\n' || body.front() == '\r')) body.erase(0, 1);
+      soap_sender_->PostSoapLogout(svc->entity_id, svc->slo_soap_url,
+                                   "<soap11:Envelope xmlns:soap11=\"" + std::string(kNsSoap11) + "\"><soap11:Body>" +
+                                       body + "</soap11:Body></soap11:Envelope>");
+    }
+    LogInfo("saml session of a suspended eID ended", {{"session_index", s->session_index}});
+  }
+  return ended;
 }
 
 std::string SamlIdp::SaveLogoutState(const LogoutState& state) {

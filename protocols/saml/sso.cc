@@ -22,6 +22,7 @@ struct SamlIdp::Target {
   std::string relay_state;
   std::string request_id;
   std::string lang = "ro";
+  std::string acr;  // the AuthnContextClassRef reported; empty: the session's level
 };
 
 namespace {
@@ -35,12 +36,6 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-int LoaRank(std::string_view loa) {
-  if (loa == eidas::kLoaLow) return 1;
-  if (loa == eidas::kLoaSubstantial) return 2;
-  if (loa == eidas::kLoaHigh) return 3;
-  return 0;
-}
 
 // SAML Core §3.2.2.2: how a login that ended without an authentication
 // (LoginResult::error) is answered to the service. The user, the eID's state
@@ -64,18 +59,29 @@ SamlError LoginFailure(const std::string& error) {
   return Err(kStatusResponder, kStatusAuthnFailed, "the user did not log in", detail);
 }
 
-// SAML Core §3.3.2.2.1: does our LoA (substantial) satisfy the request?
-bool AuthnContextSatisfied(const AuthnRequest& r) {
-  if (r.authn_context_class_refs.empty()) return true;
-  const int ours = LoaRank(eidas::kLoaSubstantial);
-  for (const auto& ref : r.authn_context_class_refs) {
-    int rank = LoaRank(ref);
-    if (rank == 0) continue;  // a context we never provide
-    const auto& c = r.authn_context_comparison;
-    if ((c == "exact" && rank == ours) || (c == "minimum" && ours >= rank) ||
-        (c == "maximum" && ours <= rank) || (c == "better" && ours > rank))
-      return true;
+// SAML Core §3.3.2.2.1 RequestedAuthnContext against a login at level
+// `have` (the eID's enrolled level, eidas.h): the AuthnContextClassRef to
+// report, or nothing when the request cannot be met (never a silent
+// downgrade). eIDAS levels are ordered, so an eID at high also meets a
+// request for exactly substantial (reported as requested) and a maximum
+// below its level (reported as that maximum).
+std::optional<std::string> ReportedContext(const std::vector<std::string>& refs, const std::string& comparison,
+                                           const std::string& have) {
+  if (refs.empty()) return have;
+  const int ours = eidas::LoaRank(have);
+  for (const auto& ref : refs) {
+    int rank = eidas::LoaRank(ref);
+    if (rank == 0 || ours == 0) continue;  // a context we never provide
+    if ((comparison == "exact" || comparison == "maximum") && ours >= rank) return ref;
+    if ((comparison == "minimum" && ours >= rank) || (comparison == "better" && ours > rank)) return have;
   }
+  return std::nullopt;
+}
+
+// Before the login: can an eID at some level meet the request at all?
+bool AuthnContextPossible(const AuthnRequest& r) {
+  for (auto level : eidas::kLoaAll)
+    if (ReportedContext(r.authn_context_class_refs, r.authn_context_comparison, std::string(level))) return true;
   return false;
 }
 
@@ -175,18 +181,40 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const Incoming&
   // SAML Core §3.4.1.1 NameIDPolicy.
   auto format = ChooseNameIdFormat(*service, ar->name_id_format);
   if (!format) return RefuseToAcs(t, Err(kStatusRequester, kStatusInvalidNameIdPolicy, "NameID format not supported"));
-  // SAML Core §3.3.2.2.1 RequestedAuthnContext: we authenticate at eIDAS substantial.
-  if (!AuthnContextSatisfied(*ar))
+  // SAML Core §3.3.2.2.1 RequestedAuthnContext: a level some eID can have
+  // (checked again against the login's own level).
+  if (!AuthnContextPossible(*ar))
     return RefuseToAcs(t, Err(kStatusResponder, kStatusNoAuthnContext, "requested authentication context not available"));
 
   // SSO: an existing session serves the request unless ForceAuthn, or the
   // service wants attributes the user has not shared in this session.
   auto session = LoadSession(req);
-  bool usable = session && !ar->force_authn;
+  // The session's eID must still be active on the ledger
+  // (protocols/eid_status.h): a suspended or revoked one ends the session
+  // here and the request goes to a new login (which then fails on the eID's
+  // state); a status that cannot be read refuses for now, never reuses.
+  if (session && !session->second.eid.empty() && eid_status_) {
+    auto live = eid_status_->Status(session->second.eid);
+    if (!live.ok()) {
+      LogError("saml eID status unavailable; refused", {{"detail", live.status().ToString()}});
+      return ErrorResponse(t, Err(kStatusResponder, "", "temporary failure; try again later"));
+    }
+    if (*live != EidLiveStatus::kActive) {
+      LogInfo("saml eID not active; session ended", {{"issuer", t.entity_id}});
+      (void)store_.Consume(kSessionNs, session->first);
+      (void)store_.Delete(kSessionIndexNs, session->second.session_index);
+      session.reset();
+    }
+  }
+  std::optional<std::string> reuse_acr;
+  if (session)
+    reuse_acr = ReportedContext(ar->authn_context_class_refs, ar->authn_context_comparison, session->second.acr);
+  bool usable = session && !ar->force_authn && reuse_acr;
   if (usable)
     for (const auto& a : service->attributes)
       if (!Contains(session->second.consented, a)) usable = false;
   if (usable) {
+    t.acr = *reuse_acr;
     LinkOtherSession(req, session->second);
     return SuccessResponse(t, *service, session->first, session->second, {});
   }
@@ -207,6 +235,8 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const Incoming&
   pending.relay_state = t.relay_state;
   pending.lang = lang;
   pending.name_id_format = ar->name_id_format;
+  pending.authn_context_class_refs = ar->authn_context_class_refs;
+  pending.authn_context_comparison = ar->authn_context_comparison;
   pending.browser_hash = Sha256Hex(browser);
   pending.created_at = now;
   std::string txn = random_.Token();
@@ -222,7 +252,13 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const Incoming&
   login.service_names = service->names;
   login.attributes = service->attributes;
   login.ui_locale = lang;
+  // The lowest level that can meet the request (the login reports its eID's).
   login.acr = std::string(eidas::kLoaSubstantial);
+  for (auto level : eidas::kLoaAll)
+    if (ReportedContext(ar->authn_context_class_refs, ar->authn_context_comparison, std::string(level))) {
+      login.acr = std::string(level);
+      break;
+    }
   login.force_authn = ar->force_authn;
   login.resume_url = Url(kPathResume) + "?txn=" + PercentEncode(txn);
   login.expires_at = now + opts_.login_ttl_seconds;
@@ -261,6 +297,12 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
   }
   if (!result.error.empty()) return ErrorResponse(t, LoginFailure(result.error));
   if (result.subject.empty()) return ErrorResponse(t, Err(kStatusResponder, kStatusAuthnFailed, "authentication failed"));
+  const std::string have = result.acr.empty() ? std::string(eidas::kLoaSubstantial) : result.acr;
+  auto acr = ReportedContext(pending->authn_context_class_refs, pending->authn_context_comparison, have);
+  if (!acr)
+    return ErrorResponse(t, Err(kStatusResponder, kStatusNoAuthnContext,
+                                "the user's eID does not reach the requested authentication context"));
+  t.acr = *acr;
 
   std::vector<SetCookie> cookies;
   auto existing = LoadSession(req);
@@ -277,8 +319,9 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
     cookies.push_back(Cookie(kSessionCookie, cookie, -1));
   }
   s.subject = result.subject;
+  s.eid = result.eid;
   s.auth_time = result.auth_time ? result.auth_time : Now();
-  s.acr = result.acr.empty() ? std::string(eidas::kLoaSubstantial) : result.acr;
+  s.acr = have;
   for (const auto& [k, v] : result.attributes) s.attributes[k] = v;
   for (const auto& a : service->attributes)
     if (!Contains(s.consented, a)) s.consented.push_back(a);
@@ -408,7 +451,7 @@ StatusOr<std::string> SamlIdp::BuildResponse(const Target& t, const SamlService*
        XmlEscape(service->entity_id) + "</saml:Audience></saml:AudienceRestriction></saml:Conditions>";
   x += "<saml:AuthnStatement AuthnInstant=\"" + FormatSamlTime(session->auth_time) + "\" SessionIndex=\"" +
        XmlEscape(session->session_index) + "\" SessionNotOnOrAfter=\"" + FormatSamlTime(session->expires_at) +
-       "\"><saml:AuthnContext><saml:AuthnContextClassRef>" + XmlEscape(session->acr) +
+       "\"><saml:AuthnContext><saml:AuthnContextClassRef>" + XmlEscape(t.acr.empty() ? session->acr : t.acr) +
        "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>";
   // MPass attribute names and formats, only what the service registered.
   std::string attrs;

@@ -69,6 +69,12 @@ inline constexpr std::string_view kAttrNameFormatBasic =
 inline constexpr std::string_view kConsentPrior = "urn:oasis:names:tc:SAML:2.0:consent:prior";
 inline constexpr std::string_view kCmBearer = "urn:oasis:names:tc:SAML:2.0:cm:bearer";
 inline constexpr std::string_view kLogoutReasonUser = "urn:oasis:names:tc:SAML:2.0:logout:user";
+// SAML Core §3.7.3.2: the session was ended by an administrator (the
+// scheme administrator suspended or revoked the user's eID).
+inline constexpr std::string_view kLogoutReasonAdmin = "urn:oasis:names:tc:SAML:2.0:logout:admin";
+// SAML Bindings §3.2 (SOAP 1.1).
+inline constexpr std::string_view kBindingSoap = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP";
+inline constexpr std::string_view kNsSoap11 = "http://schemas.xmlsoap.org/soap/envelope/";
 
 // eIDAS levels of assurance (AuthnContextClassRef values): protocols/eidas.h.
 

@@ -54,7 +54,7 @@ class WalletLoginTest : public ::testing::Test {
         {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false, .sequencer = EthKey::Generate()}, admin_, 31337);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
-    Status enrolled = testing::EnrollUser(*ledger_, admin_, validator_key_, provider_, user_, values_);
+    Status enrolled = testing::EnrollUser(*ledger_, admin_, validator_key_, provider_, user_, values_, loa_);
     ASSERT_TRUE(enrolled.ok()) << enrolled.ToString();
     validator_ = std::make_unique<TestValidator>(*ledger_, validator_key_);
     WalletLoginOptions o;
@@ -200,6 +200,7 @@ class WalletLoginTest : public ::testing::Test {
   std::unique_ptr<ProviderKeys> provider_keys_;
   EthKey ecies_ = EthKey::Generate();
   EthKey user_ = EthKey::Generate();
+  uint8_t loa_ = kLoaSubstantial;  // the level the user is enrolled at
   std::unique_ptr<EmbeddedLedger> ledger_;
   std::unique_ptr<TestValidator> validator_;
   std::unique_ptr<WalletAuthenticator> auth_;

@@ -78,6 +78,8 @@ TEST_F(WalletLoginTest, HappyPathValidatesOnceAndStoresNoPersonalData) {
   EXPECT_EQ(result->attributes.at("idnp"), "2001234567890");
   EXPECT_EQ(result->attributes.size(), 3u);
   EXPECT_EQ(result->acr, "http://eidas.europa.eu/LoA/substantial");
+  // The eID whose live status governs what the protocol makes of the login.
+  EXPECT_EQ(result->eid, user_.AddressHex());
 
   // Once the protocol took the result, no value is left in the store.
   for (const char* ns : {"wallet_txn", "wallet_code", "wallet_answered", "wallet_outcome", "login_req", "login_result"}) {
@@ -235,6 +237,23 @@ TEST_F(WalletLoginTest, SuspendedEidIsRefused) {
   EXPECT_EQ(result->error, kLoginErrorEidSuspended);
   EXPECT_TRUE(result->subject.empty());
   EXPECT_TRUE(result->attributes.empty());
+}
+
+// The level of assurance is the eID's enrolled level on the ledger.
+class WalletLoginHighTest : public WalletLoginTest {
+ protected:
+  WalletLoginHighTest() { loa_ = kLoaHigh; }
+};
+
+TEST_F(WalletLoginHighTest, AcrIsTheEidsEnrolledLevel) {
+  std::string txn = Begin();
+  std::string code = CodeOnPage(txn);
+  ASSERT_EQ(Post(code, Answer(code)).status, 200);
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->error.empty());
+  EXPECT_EQ(result->acr, "http://eidas.europa.eu/LoA/high");
+  EXPECT_EQ(result->eid, user_.AddressHex());
 }
 
 TEST_F(WalletLoginTest, RevokedEidIsRefused) {

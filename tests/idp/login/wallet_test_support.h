@@ -31,9 +31,11 @@ namespace certme::testing {
 inline Bytes32 Salt(const std::string& name) { return Keccak256("salt:" + name); }
 
 // Authorizes `validator` and `provider` on `ledger` (by `admin`) and has
-// `validator` enroll `user` with `values`, each committed under Salt(name).
+// `validator` enroll `user` with `values`, each committed under Salt(name),
+// at level of assurance `loa`.
 inline Status EnrollUser(Ledger& ledger, const EthKey& admin, const EthKey& validator, const EthKey& provider,
-                         const EthKey& user, const std::map<std::string, std::string>& values) {
+                         const EthKey& user, const std::map<std::string, std::string>& values,
+                         uint8_t loa = kLoaSubstantial) {
   CERTME_RETURN_IF_ERROR(ledger.AddValidator(admin, validator.address()).status());
   CERTME_RETURN_IF_ERROR(ledger.AddProvider(admin, provider.address()).status());
   std::vector<Bytes32> keys, cs;
@@ -41,7 +43,7 @@ inline Status EnrollUser(Ledger& ledger, const EthKey& admin, const EthKey& vali
     keys.push_back(AttributeKey(name));
     cs.push_back(AttributeCommitment(user.address(), keys.back(), value, Salt(name)));
   }
-  return ledger.IssueEid(validator, user.address(), keys, cs, kLoaSubstantial).status();
+  return ledger.IssueEid(validator, user.address(), keys, cs, loa).status();
 }
 
 // A validator service in a thread: answers every request addressed to it

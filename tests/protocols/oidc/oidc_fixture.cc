@@ -152,7 +152,8 @@ HttpResponse OidcTest::LoginAndResume(const std::string& subject) {
     if (id.subject == subject)
       for (const auto& k : lr.attributes)
         if (auto it = id.attributes.find(k); it != id.attributes.end()) res.attributes[k] = it->second;
-  res.acr = "http://eidas.europa.eu/LoA/substantial";
+  res.acr = login_acr_;
+  res.eid = login_eid_;
   res.amr = {"hwk", "user"};
   res.auth_time = clock_.NowUnixSeconds();
   EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());

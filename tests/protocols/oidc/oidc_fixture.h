@@ -116,6 +116,10 @@ class OidcTest : public ::testing::Test {
   OidcOptions options_;
   std::unique_ptr<OidcProvider> op_;
   std::map<std::string, std::string> jar_;
+  // What LoginAndResume's login reports: its eID (empty: none, as the
+  // development login) and level of assurance.
+  std::string login_eid_;
+  std::string login_acr_ = "http://eidas.europa.eu/LoA/substantial";
 };
 
 }  // namespace certme::testing

@@ -84,7 +84,8 @@ TEST_F(DiscoveryTest, AdvertisesWhatIsImplemented) {
   EXPECT_EQ(d["claims_parameter_supported"], true);
   EXPECT_EQ(d["request_parameter_supported"], false);
   EXPECT_EQ(d["request_uri_parameter_supported"], false);
-  EXPECT_EQ(d["acr_values_supported"], nlohmann::json({"http://eidas.europa.eu/LoA/substantial"}));
+  EXPECT_EQ(d["acr_values_supported"], nlohmann::json({"http://eidas.europa.eu/LoA/low", "http://eidas.europa.eu/LoA/substantial",
+                                                     "http://eidas.europa.eu/LoA/high"}));
   EXPECT_EQ(d["ui_locales_supported"], nlohmann::json({"ro", "ru", "en"}));
   EXPECT_EQ(d["authorization_response_iss_parameter_supported"], true);
   for (const char* f : {"backchannel_logout_supported", "backchannel_logout_session_supported",

@@ -131,7 +131,8 @@ class SamlIdpTest : public ::testing::Test {
     res.txn = auth_.requests.back().txn;
     res.subject = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
     res.attributes = std::move(attributes);
-    res.acr = std::string(eidas::kLoaSubstantial);
+    res.acr = login_acr_;
+    res.eid = login_eid_;
     res.auth_time = Now();
     EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
     HttpRequest resume;
@@ -174,6 +175,9 @@ class SamlIdpTest : public ::testing::Test {
   std::unique_ptr<ServiceRegistry> services_;
   FakeAuthenticator auth_;
   std::unique_ptr<SamlIdp> idp_;
+  // What FinishLogin's login reports: its level and eID (empty: none).
+  std::string login_acr_ = std::string(eidas::kLoaSubstantial);
+  std::string login_eid_;
 };
 
 }  // namespace certme::saml::testing

@@ -333,6 +333,7 @@ TEST_F(SamlIdpTest, SpMetadataImport) {
       "<md:Extensions><mdui:UIInfo><mdui:DisplayName xml:lang=\"ro\">Doi</mdui:DisplayName></mdui:UIInfo></md:Extensions>"
       "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>" + cert +
       "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+      "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:SOAP\" Location=\"https://sp2.example/soap\"/>"
       "<md:SingleLogoutService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect\" Location=\"https://sp2.example/slo\"/>"
       "<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>"
       "<md:AssertionConsumerService Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\" Location=\"https://sp2.example/b\" index=\"2\"/>"
@@ -345,6 +346,15 @@ TEST_F(SamlIdpTest, SpMetadataImport) {
   EXPECT_EQ(s->acs_urls, (std::vector<std::string>{"https://sp2.example/a", "https://sp2.example/b"}));
   EXPECT_EQ(s->slo_url, "https://sp2.example/slo");
   EXPECT_EQ(s->slo_binding, "redirect");
+  // The SOAP endpoint, for logouts without a browser (a suspended eID).
+  EXPECT_EQ(s->slo_soap_url, "https://sp2.example/soap");
+  EXPECT_TRUE(ValidateService(*s).ok());
+  SamlService bad = *s;
+  bad.slo_soap_url = "ftp://sp2.example/soap";
+  EXPECT_FALSE(ValidateService(bad).ok());
+  auto round = ServiceFromJson(ServiceToJson(*s));
+  ASSERT_TRUE(round.ok());
+  EXPECT_EQ(round->slo_soap_url, "https://sp2.example/soap");
   EXPECT_TRUE(s->sign_assertion);
   EXPECT_EQ(s->name_id, kNameIdKindPersistent);
   EXPECT_EQ(s->names.at("ro"), "Doi");
