@@ -1,5 +1,7 @@
 #include "common/http_message.h"
 
+#include "common/encoding.h"
+
 namespace certme {
 
 void HttpHeaders::Set(std::string_view name, std::string value) {
@@ -79,6 +81,14 @@ std::string HtmlEscape(std::string_view s) {
     }
   }
   return out;
+}
+
+std::string MediaTypeOf(const HttpHeaders& headers) {
+  std::string t = AsciiLower(headers.Get("content-type").value_or(""));
+  size_t semi = t.find(';');
+  if (semi != std::string::npos) t.resize(semi);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
+  return t;
 }
 
 }  // namespace certme

@@ -95,4 +95,9 @@ using AsyncHttpHandler =
 // Escapes &<>"' for HTML text and attribute values.
 std::string HtmlEscape(std::string_view s);
 
+// The media type of a message's Content-Type, lowercased, without
+// parameters ("application/json; charset=utf-8" → "application/json"); ""
+// when there is none.
+std::string MediaTypeOf(const HttpHeaders& headers);
+
 }  // namespace certme

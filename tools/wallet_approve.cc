@@ -166,7 +166,9 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& contents, Appro
     if (!built.ok()) return DocumentProblem(built.status());
     body = std::move(*built);
   } else {
-    body = wallet::BuildRefusal(link.code);
+    auto built = wallet::BuildRefusal(*doc, contents.key);
+    if (!built.ok()) return DocumentProblem(built.status());
+    body = std::move(*built);
   }
   // A POST that got no answer (connection lost, or 502/503/504 from a
   // proxy whose replica died) is resent byte for byte: the bridge resumes

@@ -37,7 +37,12 @@ console.log(`service: ${req.service.names.en ?? req.service.id}; asks for: ${req
 
 let answer;
 if (process.argv.includes('--refuse')) {
-  answer = { version: 1, code, refused: true };
+  // A refusal is signed by the eID too (§4): only an eID holder can refuse.
+  const refusalTypes = { Refusal: [
+    { name: 'code', type: 'string' }, { name: 'nonce', type: 'bytes32' }, { name: 'service', type: 'string' }] };
+  const refusalSignature = await wallet.signTypedData(req.domain, refusalTypes,
+    { code, nonce: req.nonce, service: req.service.id });
+  answer = { version: 1, code, refused: true, eid: wallet.address, refusalSignature };
 } else {
   const coder = AbiCoder.defaultAbiCoder();
   const plain = req.attributes.map((name) => {

@@ -39,14 +39,6 @@ std::string NewRequestId() {
   return prefix + digits;
 }
 
-std::string MediaTypeOf(const HttpHeaders& h) {
-  std::string t = AsciiLower(h.Get("content-type").value_or(""));
-  size_t semi = t.find(';');
-  if (semi != std::string::npos) t.resize(semi);
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.pop_back();
-  return t;
-}
-
 }  // namespace
 
 sigset_t ServerBlockedSignals() {

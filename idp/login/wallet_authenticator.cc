@@ -79,7 +79,10 @@ WalletAuthenticator::WalletAuthenticator(WalletLoginOptions options, Store& stor
       validation_index_(store, ledger),
       ecies_key_(std::move(ecies_key)),
       clock_(clock),
-      random_(random) {
+      random_(random),
+      answers_by_code_({.per_second = 1.0 / std::max(1, options_.seconds_per_answer_per_code),
+                        .burst = static_cast<double>(std::max(1, options_.answers_per_code_burst))},
+                       clock) {
   while (!options_.public_url.empty() && options_.public_url.back() == '/') options_.public_url.pop_back();
   api_base_ = options_.public_url + wallet::kApiPath;
   waiter_thread_ = std::thread([this] { WaiterLoop(); });
@@ -442,31 +445,57 @@ HttpResponse WalletAuthenticator::Refuse(const std::string& txn, int64_t login_t
   return OkResponse();
 }
 
-// The steps of docs/wallet-protocol.md §7 in order (protocols/wallet/checks.h).
+// The steps of docs/wallet-protocol.md §7 (protocols/wallet/checks.h). The
+// code is claimed (step 3) only once the answer is proven to come from an
+// eID holder (steps 4-9, or a signed refusal): before that a failure
+// answers the sender and leaves the login waiting, so a stranger who saw
+// the QR code cannot end someone's login with garbage.
 HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
                                                         std::optional<PendingAnswer>& pending) {
+  if (MediaTypeOf(req.headers) != "application/json") {
+    return ErrorResponse(wallet::WalletError::Make(415, wallet::kErrUnsupportedMediaType,
+                                                   "the answer must be application/json"));
+  }
   auto found = FindCode(req);  // 1
   if (!found.ok()) return ErrorResponse(found.error());
   const CodeRecord& c = *found;
+  if (auto wait = answers_by_code_.Take(c.code)) {
+    HttpResponse r = ErrorResponse(wallet::WalletError::Make(429, wallet::kErrTooManyRequests,
+                                                             "too many answers for this code; try again later"));
+    r.headers.Set("Retry-After", std::to_string(*wait));
+    return r;
+  }
   const int64_t now = clock_.NowUnixSeconds();
   const int64_t ttl = std::max<int64_t>(c.request.expires_at - now, 1);
   if (auto e = wallet::CheckNotExpired(now, c.t.expiry)) return Fail(c.txn, ttl, *e);  // 2
-  auto claim = ClaimCode(c, req.body, now);  // 3
-  if (!claim.ok()) return ErrorResponse(claim.error());
-  if (*claim == wallet::Claim::kAlreadyOk) return OkResponse();
-  if (*claim == wallet::Claim::kResumed)
-    LogInfo("wallet answer resent; resuming it", {{"service", c.request.service_id}});
-  // From here the code is spent: every failure also ends the browser's wait.
   auto answer = wallet::ParseAnswer(req.body, c.code);  // 4
-  if (!answer.ok()) return Fail(c.txn, ttl, answer.error());
-  if (answer->refused) return Refuse(c.txn, ttl);  // 5
+  if (!answer.ok()) return ErrorResponse(answer.error());
   const wallet::LoginContext ctx = ContextOf(c);
+  // Until the claim, a refused answer leaves the code open.
+  auto claim_code = [&]() -> std::optional<HttpResponse> {
+    auto claim = ClaimCode(c, req.body, now);  // 3
+    if (!claim.ok()) return ErrorResponse(claim.error());
+    if (*claim == wallet::Claim::kAlreadyOk) return OkResponse();
+    if (*claim == wallet::Claim::kResumed)
+      LogInfo("wallet answer resent; resuming it", {{"service", c.request.service_id}});
+    return std::nullopt;
+  };
+  if (answer->refused) {  // 5: a refusal signed by an eID holder
+    if (auto e = wallet::CheckRefusalSignature(ctx, *answer)) return ErrorResponse(*e);
+    auto status = ledger_.GetEidStatus(answer->eid);
+    if (!status.ok()) return ErrorResponse(wallet::ServerError(status.status().ToString()));
+    if (auto e = wallet::CheckEidActive(*status)) return ErrorResponse(*e);
+    if (auto done = claim_code()) return *done;
+    return Refuse(c.txn, ttl);
+  }
   auto plain = wallet::CheckPayloadDecrypts(ecies_key_, answer->payload);  // 6
-  if (!plain.ok()) return Fail(c.txn, ttl, plain.error());
+  if (!plain.ok()) return ErrorResponse(plain.error());
   auto disclosure = wallet::CheckAttributes(ctx, *plain, answer->eid);  // 7
-  if (!disclosure.ok()) return Fail(c.txn, ttl, disclosure.error());
-  if (auto e = wallet::CheckLoginSignature(ctx, *answer, *disclosure)) return Fail(c.txn, ttl, *e);  // 8
-  if (auto e = wallet::CheckConsentSignature(ctx, *answer, *disclosure)) return Fail(c.txn, ttl, *e);  // 9
+  if (!disclosure.ok()) return ErrorResponse(disclosure.error());
+  if (auto e = wallet::CheckLoginSignature(ctx, *answer, *disclosure)) return ErrorResponse(*e);  // 8
+  if (auto e = wallet::CheckConsentSignature(ctx, *answer, *disclosure)) return ErrorResponse(*e);  // 9
+  if (auto done = claim_code()) return *done;
+  // From here the code is spent: every failure also ends the browser's wait.
   auto status = ledger_.GetEidStatus(answer->eid);  // 10
   if (!status.ok()) {
     LogError("ledger read failed", {{"detail", status.status().ToString()}});

@@ -54,6 +54,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rate_limiter.h"
 #include "common/clock.h"
 #include "common/http_message.h"
 #include "common/random.h"
@@ -84,6 +85,11 @@ struct WalletLoginOptions {
   int64_t consent_ttl_seconds = 300;
   // Longest long-poll before "pending" is answered.
   Duration poll_timeout = std::chrono::seconds(25);
+  // Answers POSTed per code: a burst, then one per this many seconds (a
+  // wallet answers once, or resends a lost answer a few times); over it
+  // 429 with Retry-After.
+  int answers_per_code_burst = 5;
+  int seconds_per_answer_per_code = 5;
 };
 
 class WalletAuthenticator : public Authenticator {
@@ -227,6 +233,8 @@ class WalletAuthenticator : public Authenticator {
     std::chrono::steady_clock::time_point deadline;
     std::function<void(HttpResponse)> respond;
   };
+  RateLimiter answers_by_code_;
+
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiter> waiters_;

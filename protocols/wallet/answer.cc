@@ -42,9 +42,16 @@ WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code) {
   if (!a.contains(kFieldCode) || a[kFieldCode] != code) return Invalid("code differs");
   Answer out;
   out.code = std::string(code);
-  // §7 step 5 reads this: a refusal needs no other member.
+  // §7 step 5 reads this: a refusal carries the eID and its signature.
   if (a.contains(kFieldRefused)) {
     if (a[kFieldRefused] != true) return Invalid("refused must be true");
+    if (!IsString(a, kFieldEid) || !IsString(a, kFieldRefusalSignature))
+      return Invalid("a refusal needs eid and refusalSignature");
+    auto eid = ParseAddress(a[kFieldEid].get<std::string>());
+    if (!eid.ok()) return Invalid("eid is not an address");
+    out.eid = *eid;
+    out.refusal_signature = EthSignature::FromHex(a[kFieldRefusalSignature].get<std::string>());
+    if (!out.refusal_signature) return Invalid("refusalSignature is malformed");
     out.refused = true;
     return out;
   }
@@ -71,6 +78,8 @@ std::string BuildAnswer(const Answer& answer) {
   json a = {{kFieldVersion, kProtocolVersion}, {kFieldCode, answer.code}};
   if (answer.refused) {
     a[kFieldRefused] = true;
+    a[kFieldEid] = ChecksumAddress(answer.eid);
+    if (answer.refusal_signature) a[kFieldRefusalSignature] = answer.refusal_signature->ToHex();
     return a.dump();
   }
   a[kFieldEid] = ChecksumAddress(answer.eid);

@@ -18,9 +18,10 @@ namespace certme::wallet {
 
 struct Answer {
   std::string code;
-  // §4: a refusal carries nothing else; the other members are then empty.
+  // §4: a refusal carries eid and refusal_signature only.
   bool refused = false;
   std::string eid;  // 20 bytes
+  std::optional<EthSignature> refusal_signature;  // refusals only
   EthSignature login_signature{};
   // Required by §7 step 9; its absence is reported there, not here.
   std::optional<EthSignature> consent_signature;

@@ -86,6 +86,15 @@ CheckResult CheckLoginSignature(const LoginContext& ctx, const Answer& answer, c
   return std::nullopt;
 }
 
+CheckResult CheckRefusalSignature(const LoginContext& ctx, const Answer& answer) {
+  if (!answer.refusal_signature) return WalletError::Make(401, kErrBadSignature, "the refusal is not signed");
+  auto signer = RecoverAddress(WalletRefusalDigest(ctx.domain, ctx.code, ctx.nonce, ctx.service_id),
+                               *answer.refusal_signature);
+  if (!signer.ok() || *signer != answer.eid)
+    return WalletError::Make(401, kErrBadSignature, "Refusal signature is not by eid");
+  return std::nullopt;
+}
+
 Consent ConsentFor(const LoginContext& ctx, std::string_view eid, const std::vector<Bytes32>& keys) {
   return Consent{std::string(eid), ctx.provider, keys, ctx.nonce, static_cast<uint64_t>(ctx.consent_expiry)};
 }

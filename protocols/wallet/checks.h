@@ -60,7 +60,10 @@ WalletOr<Claim> CheckClaim(std::optional<std::string_view> earlier_digest, std::
 // §3: the request document is served until the code is answered.
 CheckResult CheckNotAnswered(bool claimed);
 
-// §7 step 4 is ParseAnswer (answer.h); step 5 is Answer::refused.
+// §7 step 4 is ParseAnswer (answer.h); step 5 is Answer::refused, whose
+// refusalSignature must recover to eid over Refusal (§4)…
+CheckResult CheckRefusalSignature(const LoginContext& ctx, const Answer& answer);
+// …and whose eID is Active on the ledger: only an eID holder can refuse.
 
 // §7 step 6: the ECIES payload decrypts with the bridge's key.
 WalletOr<std::string> CheckPayloadDecrypts(const EthKey& bridge_key, std::string_view payload);

@@ -31,6 +31,36 @@ Bytes32 WalletLoginDigest(const Eip712Domain& domain, std::string_view code, con
   return Eip712Digest(DomainSeparator(domain), Keccak256(enc));
 }
 
+Bytes32 WalletRefusalDigest(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
+                            std::string_view service) {
+  std::string enc(abi::AsView(Keccak256(kWalletRefusalType)));
+  enc.append(abi::AsView(Keccak256(code)));
+  enc.append(abi::AsView(nonce));
+  enc.append(abi::AsView(Keccak256(service)));
+  return Eip712Digest(DomainSeparator(domain), Keccak256(enc));
+}
+
+namespace {
+json DomainJson(const Eip712Domain& domain) {
+  return {{"name", domain.name},
+          {"version", domain.version},
+          {"chainId", domain.chain_id},
+          {"verifyingContract", ChecksumAddress(domain.verifying_contract)}};
+}
+}  // namespace
+
+json WalletRefusalTypedData(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
+                            std::string_view service) {
+  static const json kRefusalTypes = {{"Refusal",
+                                      {{{"name", "code"}, {"type", "string"}},
+                                       {{"name", "nonce"}, {"type", "bytes32"}},
+                                       {{"name", "service"}, {"type", "string"}}}}};
+  return {{"types", kRefusalTypes},
+          {"primaryType", "Refusal"},
+          {"domain", DomainJson(domain)},
+          {"message", {{"code", code}, {"nonce", "0x" + HexEncode(abi::AsView(nonce))}, {"service", service}}}};
+}
+
 json WalletLoginTypedData(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
                           std::string_view service, const Bytes32& attributes_hash, uint64_t expiry) {
   static const json kLoginTypes = {{"Login",
@@ -41,11 +71,7 @@ json WalletLoginTypedData(const Eip712Domain& domain, std::string_view code, con
                                      {{"name", "expiry"}, {"type", "uint256"}}}}};
   return {{"types", kLoginTypes},
           {"primaryType", "Login"},
-          {"domain",
-           {{"name", domain.name},
-            {"version", domain.version},
-            {"chainId", domain.chain_id},
-            {"verifyingContract", ChecksumAddress(domain.verifying_contract)}}},
+          {"domain", DomainJson(domain)},
           {"message",
            {{"code", code},
             {"nonce", "0x" + HexEncode(abi::AsView(nonce))},

@@ -20,6 +20,10 @@ namespace certme {
 inline constexpr char kWalletLoginType[] =
     "Login(string code,bytes32 nonce,string service,bytes32 attributesHash,uint256 expiry)";
 
+// A refusal is signed too (§4), so that only the holder of an eID can end
+// someone's login by refusing it.
+inline constexpr char kWalletRefusalType[] = "Refusal(string code,bytes32 nonce,string service)";
+
 // attributesHash = keccak256(c1 ‖ … ‖ cn), ci the commitments in request
 // order; keccak256("") for none (§6).
 Bytes32 WalletAttributesHash(const std::vector<Bytes32>& commitments);
@@ -32,5 +36,11 @@ Bytes32 WalletLoginDigest(const Eip712Domain& domain, std::string_view code, con
 // domain, message}), what a wallet library signs.
 nlohmann::json WalletLoginTypedData(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
                                     std::string_view service, const Bytes32& attributes_hash, uint64_t expiry);
+
+// The EIP-712 digest of Refusal under `domain`, and the same as typed data.
+Bytes32 WalletRefusalDigest(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
+                            std::string_view service);
+nlohmann::json WalletRefusalTypedData(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
+                                      std::string_view service);
 
 }  // namespace certme

@@ -57,6 +57,7 @@ inline constexpr char kFieldEid[] = "eid";
 inline constexpr char kFieldLoginSignature[] = "loginSignature";
 inline constexpr char kFieldConsentSignature[] = "consentSignature";
 inline constexpr char kFieldRefused[] = "refused";
+inline constexpr char kFieldRefusalSignature[] = "refusalSignature";
 // A bound that keeps a hostile POST cheap; answers are a few KiB.
 inline constexpr size_t kMaxAnswerBytes = 64 * 1024;
 // Success body: {"status":"ok"}.
@@ -84,6 +85,8 @@ inline constexpr char kErrCommitmentMismatch[] = "commitment_mismatch";  // 403,
 inline constexpr char kErrValidatorTimeout[] = "validator_timeout";    // 504, step 12
 inline constexpr char kErrServiceNotAuthorized[] = "service_not_authorized";  // 403, step 10
 inline constexpr char kErrServerError[] = "server_error";              // 500, no detail
+inline constexpr char kErrUnsupportedMediaType[] = "unsupported_media_type";  // 415, before step 1
+inline constexpr char kErrTooManyRequests[] = "too_many_requests";    // 429, before step 1
 
 // ---- §8 browser side: long-poll states and login outcomes
 inline constexpr char kFieldState[] = "state";

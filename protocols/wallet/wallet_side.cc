@@ -51,10 +51,14 @@ StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& ke
   return BuildAnswer(answer);
 }
 
-std::string BuildRefusal(std::string_view code) {
+StatusOr<std::string> BuildRefusal(const RequestDocument& doc, const EthKey& key) {
+  CERTME_ASSIGN_OR_RETURN(Bytes32 digest,
+                          TypedDataDigest(WalletRefusalTypedData(doc.domain, doc.code, doc.nonce, doc.service_id)));
   Answer answer;
-  answer.code = std::string(code);
+  answer.code = doc.code;
   answer.refused = true;
+  answer.eid = key.address();
+  answer.refusal_signature = key.SignDigest(digest);
   return BuildAnswer(answer);
 }
 

@@ -32,7 +32,9 @@ Status CheckDocumentForWallet(const RequestDocument& doc, std::string_view scann
 StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& key,
                                     const std::vector<DisclosedAttribute>& held, Random& random);
 
-// The refusal of §4: {"version":1,"code":…,"refused":true}.
-std::string BuildRefusal(std::string_view code);
+// The refusal of §4 by the holder of `key`: {"version":1,"code":…,
+// "refused":true,"eid":…,"refusalSignature":…}, Refusal signed over the
+// generic EIP-712 typed data.
+StatusOr<std::string> BuildRefusal(const RequestDocument& doc, const EthKey& key);
 
 }  // namespace certme::wallet

@@ -20,6 +20,8 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/embedded_ledger.h"
 #include "protocols/provider_keys.h"
+#include "protocols/wallet/request_document.h"
+#include "protocols/wallet/wallet_side.h"
 #include "store/memory/memory_store.h"
 #include "tests/idp/login/wallet_test_support.h"
 #include "tests/ledger-client/temp_dir.h"
@@ -120,8 +122,18 @@ class WalletLoginTest : public ::testing::Test {
     HttpRequest q;
     q.method = "POST";
     q.path_params = {{"code", code}};
+    q.headers.Set("Content-Type", "application/json");
     q.body = body;
     return auth_->PostAnswer(q);
+  }
+
+  // The wallet's signed refusal (§4), by `signer` (default: the user).
+  std::string Refusal(const std::string& code, const EthKey* signer = nullptr) {
+    auto doc = wallet::ParseRequestDocument(Doc(code).body);
+    EXPECT_TRUE(doc.ok()) << doc.status().ToString();
+    auto body = wallet::BuildRefusal(*doc, signer ? *signer : user_);
+    EXPECT_TRUE(body.ok()) << body.status().ToString();
+    return body.ok() ? *body : "";
   }
 
   // The wallet: reads the request document and builds the answer (§4-§6).

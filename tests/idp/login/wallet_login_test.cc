@@ -208,8 +208,51 @@ TEST_F(WalletLoginTest, BadLoginSignatureIsRefusedBeforeTheLedger) {
   EXPECT_EQ(r.status, 401);
   EXPECT_EQ(ErrorOf(r), "bad_signature");
   EXPECT_EQ(ValidationRequests(), 0u);
-  EXPECT_EQ(auth_->Continue(Get(txn)).status, 400);
   EXPECT_FALSE(TakeLoginResult(*store_, txn).ok());
+}
+
+// The code is claimed only once an answer is proven to come from an eID
+// holder: garbage or a forged answer from someone who saw the QR code
+// leaves the login waiting, and the user's own answer still completes it.
+TEST_F(WalletLoginTest, AnswersThatFailTheChecksDoNotSpendTheCode) {
+  std::string txn = Begin();
+  std::string code = CodeOnPage(txn);
+  EthKey stranger = EthKey::Generate();
+  EXPECT_EQ(Post(code, "{}").status, 400);
+  EXPECT_EQ(Post(code, Answer(code, {.login_signer = &stranger})).status, 401);
+  EXPECT_EQ(Post(code, json{{"version", 1}, {"code", code}, {"refused", true}}.dump()).status, 400)
+      << "an unsigned refusal is not accepted";
+  EXPECT_EQ(Post(code, Refusal(code, &stranger)).status, 403) << "a key without an eID cannot refuse";
+  EXPECT_EQ(auth_->Continue(Get(txn)).status, 200) << "the page still waits";
+  HttpResponse mine = Post(code, Answer(code));
+  EXPECT_EQ(mine.status, 200) << mine.body;
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->error.empty());
+}
+
+TEST_F(WalletLoginTest, AnAnswerMustBeJson) {
+  std::string code = CodeOnPage(Begin());
+  HttpRequest q;
+  q.method = "POST";
+  q.path_params = {{"code", code}};
+  q.headers.Set("Content-Type", "text/plain");
+  q.body = Answer(code);
+  HttpResponse r = auth_->PostAnswer(q);
+  EXPECT_EQ(r.status, 415);
+  EXPECT_EQ(ErrorOf(r), "unsupported_media_type");
+  EXPECT_EQ(Post(code, q.body).status, 200) << "the code is still open";
+}
+
+TEST_F(WalletLoginTest, AnswersPerCodeAreRateLimited) {
+  std::string code = CodeOnPage(Begin());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Post(code, "{}").status, 400) << i;
+  HttpResponse r = Post(code, Answer(code));
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(ErrorOf(r), "too_many_requests");
+  EXPECT_EQ(r.headers.Get("Retry-After").value_or(""), "5");
+  clock_.Advance(seconds(5));
+  EXPECT_EQ(Post(code, Answer(code)).status, 200);
 }
 
 TEST_F(WalletLoginTest, MissingConsentIsRefused) {
@@ -347,8 +390,8 @@ TEST_F(WalletLoginTest, ReauthenticationWithoutNewAttributesNeedsNoValidator) {
 TEST_F(WalletLoginTest, RefusalEndsTheLoginAsRefused) {
   std::string txn = Begin();
   std::string code = CodeOnPage(txn);
-  HttpResponse r = Post(code, json{{"version", 1}, {"code", code}, {"refused", true}}.dump());
-  EXPECT_EQ(r.status, 200);
+  HttpResponse r = Post(code, Refusal(code));
+  EXPECT_EQ(r.status, 200) << r.body;
   HttpResponse page = auth_->Continue(Get(txn));
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.body.find("Ați refuzat"), std::string::npos);

@@ -33,12 +33,20 @@ TEST(AnswerTest, WorkedExampleParses) {
   EXPECT_EQ(json::parse(BuildAnswer(*a)), AnswerJson());
 }
 
-TEST(AnswerTest, RefusalNeedsNothingElse) {
-  auto a = ParseAnswer(R"({"version":1,"code":"IsVSPcAxmSxMK3V_NiwPLpB99W4YbvWcnjrzfJ3SDnc","refused":true})", kCode);
-  ASSERT_TRUE(a.ok());
-  EXPECT_TRUE(a->refused);
+TEST(AnswerTest, ARefusalCarriesTheEidAndItsSignature) {
+  EXPECT_EQ(Refusal(R"({"version":1,"code":"IsVSPcAxmSxMK3V_NiwPLpB99W4YbvWcnjrzfJ3SDnc","refused":true})"),
+            "a refusal needs eid and refusalSignature");
   EXPECT_EQ(Refusal(R"({"version":1,"code":"IsVSPcAxmSxMK3V_NiwPLpB99W4YbvWcnjrzfJ3SDnc","refused":"yes"})"),
             "refused must be true");
+  json signed_refusal = {{"version", 1}, {"code", kCode}, {"refused", true},
+                         {"eid", "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23"},
+                         {"refusalSignature", kLoginSignature}};
+  auto a = ParseAnswer(signed_refusal.dump(), kCode);
+  ASSERT_TRUE(a.ok()) << a.error().description;
+  EXPECT_TRUE(a->refused);
+  ASSERT_TRUE(a->refusal_signature);
+  signed_refusal["refusalSignature"] = "0x1234";
+  EXPECT_EQ(Refusal(signed_refusal.dump()), "refusalSignature is malformed");
 }
 
 TEST(AnswerTest, StepFourRefusesEachMalformedPart) {

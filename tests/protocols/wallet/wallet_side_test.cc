@@ -49,11 +49,28 @@ TEST(WalletSideTest, DocumentForAnotherCodeOrExpiredIsNotAnswered) {
   EXPECT_EQ(CheckDocumentForWallet(ExampleDocument(), kCode, kExpiry).message(), "expired");
 }
 
-TEST(WalletSideTest, RefusalIsTheSectionFourShape) {
-  EXPECT_EQ(json::parse(BuildRefusal(kCode)), json({{"version", 1}, {"code", kCode}, {"refused", true}}));
-  auto a = ParseAnswer(BuildRefusal(kCode), kCode);
-  ASSERT_TRUE(a.ok());
+TEST(WalletSideTest, RefusalIsSignedByTheEidAndPassesTheBridgesCheck) {
+  auto body = BuildRefusal(ExampleDocument(), UserKey());
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  json j = json::parse(*body);
+  EXPECT_EQ(j["refused"], true);
+  EXPECT_EQ(j["eid"], "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+  auto a = ParseAnswer(*body, kCode);
+  ASSERT_TRUE(a.ok()) << a.error().description;
   EXPECT_TRUE(a->refused);
+  // The wallet signs the generic typed data, the bridge checks with its own
+  // encoding: the two agree.
+  EXPECT_FALSE(CheckRefusalSignature(Context(), *a));
+  // Signed by a key that is not the eid named, it fails the check.
+  auto other = BuildRefusal(ExampleDocument(), EthKey::Generate());
+  ASSERT_TRUE(other.ok());
+  json forged = json::parse(*other);
+  forged["eid"] = j["eid"];
+  auto f = ParseAnswer(forged.dump(), kCode);
+  ASSERT_TRUE(f.ok());
+  auto e = CheckRefusalSignature(Context(), *f);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code, "bad_signature");
 }
 
 }  // namespace
