@@ -162,6 +162,7 @@ class NoPersonalDataTest : public ::testing::TestWithParam<std::string> {
       HttpRequest post;
       post.method = "POST";
       post.path_params = {{"code", code}};
+      post.headers.Set("Content-Type", "application/json");
       post.body = testing::HonestWalletAnswer(doc, user_, kValues, *ledger_);
       HttpResponse answered = wallet_->PostAnswer(post);
       EXPECT_EQ(answered.status, 200) << answered.body;
