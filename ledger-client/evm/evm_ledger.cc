@@ -464,12 +464,20 @@ StatusOr<std::unique_ptr<EvmLedger>> EvmLedger::Connect(const EvmLedgerOptions& 
   return std::unique_ptr<EvmLedger>(std::move(l));
 }
 
-StatusOr<Deployment> DeployRegistry(const EvmLedgerOptions& options, const EthKey& deployer, std::string_view admin) {
+StatusOr<Deployment> DeployRegistry(const EvmLedgerOptions& options, const EthKey& deployer, std::string_view admin,
+                                    std::string_view source) {
   if (admin.size() != 20) return InvalidArgument("the administrator's address is required");
+  if (!source.empty() && source.size() != 20) return InvalidArgument("the migration source must be an address");
+  const std::string from = source.empty() ? std::string(20, '\0') : std::string(source);
+  return DeployContract(options, deployer,
+                        RegistryCreationCode() + abi::Encoder().Address(admin).Address(from).Encode());
+}
+
+StatusOr<Deployment> DeployContract(const EvmLedgerOptions& options, const EthKey& deployer,
+                                    std::string_view code) {
   JsonRpcClient rpc(RpcOptions(options));
   CERTME_ASSIGN_OR_RETURN(uint64_t chain_id, NodeChainId(rpc, options.chain_id));
   Sender sender(rpc, options, chain_id);
-  const std::string code = RegistryCreationCode() + abi::Encoder().Address(admin).Encode();
   CERTME_ASSIGN_OR_RETURN(Sender::Mined m, sender.Send(deployer, "", code));
   if (!m.success) return Internal("the registry's deployment reverted", Hex(abi::AsView(m.tx_hash)));
   Deployment d;

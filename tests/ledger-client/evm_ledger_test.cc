@@ -363,7 +363,7 @@ TEST_F(EvmLedgerTest, CachedStatusesFollowOtherProcessesChanges) {
   EthKey v = EthKey::Generate();
   EthKey user = EthKey::Generate();
   ASSERT_TRUE(ledger_->AddValidator(admin_, v.address()).ok());
-  ASSERT_TRUE(ledger_->IssueEid(v, user.address(), {AttributeKey("idnp")}, {AttributeKey("x")}, 2).ok());
+  ASSERT_TRUE(ledger_->IssueEid(v, user, {AttributeKey("idnp")}, {AttributeKey("x")}, 2).ok());
   EvmLedgerOptions o = Options();
   o.cache_eid_status = true;
   auto reader = EvmLedger::Connect(o);  // the bridge, in another process
