@@ -74,7 +74,7 @@ struct Consent {
   std::string user;      // 20 bytes: the eID holder, who signs
   std::string provider;  // 20 bytes: the only sender allowed to use it
   std::vector<Bytes32> attr_keys;  // in the order the request lists them
-  Bytes32 nonce{};       // single use per user
+  Bytes32 nonce{};       // single use per (user, provider)
   uint64_t expiry = 0;   // unix seconds; void from this second on
 };
 

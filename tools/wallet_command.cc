@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "common/encoding.h"
 #include "common/random.h"
@@ -113,10 +114,19 @@ int RunWalletApproveEnrolment(const Args& a, const Settings& s) {
   auto e = ParseEnrollment(*text);
   if (!e.ok()) return Fail("wallet", e.status());
   if (!e->deadline) return Fail("wallet", InvalidArgument("this file holds no enrolment terms (no deadline)"));
-  auto loaded = LoadWallet(a, s);
-  if (!loaded.ok()) return Fail("wallet", loaded.status());
-  const WalletContents& w = loaded->first;
-  if (e->user != w.key.address())
+  // The wallet's key, or (--key) a plain key file of a user whose key lives
+  // outside this reference wallet.
+  std::optional<EthKey> key;
+  if (auto k = a.Get("key")) {
+    auto read = ReadServiceKeyFile(*k);
+    if (!read.ok()) return Fail("wallet", read.status());
+    key = *read;
+  } else {
+    auto loaded = LoadWallet(a, s);
+    if (!loaded.ok()) return Fail("wallet", loaded.status());
+    key = loaded->first.key;
+  }
+  if (e->user != key->address())
     return Fail("wallet", InvalidArgument("this enrolment is for " + Addr(e->user) + ", not this wallet"));
   auto l = OpenLedger(s);
   if (!l.ok()) return Fail("wallet", l.status());
@@ -124,7 +134,7 @@ int RunWalletApproveEnrolment(const Args& a, const Settings& s) {
     return Fail("wallet", FailedPrecondition("this enrolment is for another registry"));
   if ((*l)->Now() >= static_cast<int64_t>(std::min<uint64_t>(e->deadline, INT64_MAX)))
     return Fail("wallet", FailedPrecondition("this enrolment's deadline has passed; ask the validator for a new one"));
-  const EthSignature sig = SignEnrolment(w.key, EnrollmentDomain(*e), EnrolmentTerms(*e));
+  const EthSignature sig = SignEnrolment(*key, EnrollmentDomain(*e), EnrolmentTerms(*e));
   if (std::filesystem::exists(*out)) return Fail("wallet", AlreadyExists(*out + " already exists"));
   if (Status st = WritePrivateFile(*out, sig.ToHex() + "\n", false); !st.ok()) return Fail("wallet", st);
   std::string names;
@@ -257,7 +267,7 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "(Argon2id + AES-256-GCM). The passphrase comes from --passphrase-file, from\n"
         "$CERTME_WALLET_PASSPHRASE, or is asked on the terminal.\n\n"
         "  create                 make a new key; prints the address a validator enrolls\n"
-        "  approve-enrolment FILE --out SIG\n"
+        "  approve-enrolment FILE --out SIG [--key KEYFILE]\n"
         "                         sign the enrolment a validator prepared (this wallet, these\n"
         "                         values, validator and level) so that it can issue the eID\n"
         "  import FILE            take the values and salts a validator handed over, after\n"
@@ -277,7 +287,7 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
-                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert"}, {"salts", "yes", "refuse"},
+                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert", "key"}, {"salts", "yes", "refuse"},
                  "wallet", &a))
     return 2;
   Settings s;
