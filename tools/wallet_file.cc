@@ -299,7 +299,9 @@ StatusOr<Enrollment> ParseEnrollment(std::string_view text) {
   if (!e.loa) return InvalidArgument("enrollment file: loa must be low, substantial or high");
   CERTME_ASSIGN_OR_RETURN(e.attributes, ParseAttributes(j));
   if (e.attributes.empty()) return InvalidArgument("enrollment file: no attributes");
-  if (j.contains("deadline")) CERTME_ASSIGN_OR_RETURN(e.deadline, UintMember(j, "deadline", INT64_MAX));
+  if (j.contains("deadline")) {
+    CERTME_ASSIGN_OR_RETURN(e.deadline, UintMember(j, "deadline", INT64_MAX));
+  }
   return e;
 }
 
