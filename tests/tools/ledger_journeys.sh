@@ -113,10 +113,14 @@ out=$(certme wallet import reattest.json 2>&1); echo "$out"
 expect "import" 'imported 2 attributes, each matching its commitment on the ledger' "$out"
 expect "show" "^eID: +active, level of assurance high, validator $V2" "$(certme wallet show)"
 
-echo "== 5. the consent signed before the move now logs in, answered by validator 2"
+echo "== 5. logins work again, answered by validator 2"
 "$CERTME" validator serve --key var/ledger/validator2.key >serve2.log 2>&1 &
 PIDS+=($!)
-out=$(certme provider request consent.json --wait 30); echo "$out"
+# The old presentation carries the old salts: the provider's check refuses
+# its values against the re-attested commitments (the ledger accepted it).
+refused "old salts" 'CommitmentMismatch' certme provider request consent.json --wait 30
+certme wallet consent --provider "$PROVIDER" --attrs first_name,idnp --out consent-new.json >/dev/null
+out=$(certme provider request consent-new.json --wait 30); echo "$out"
 expect "answer" "answered by validator $V2 \(level of assurance high\)" "$out"
 expect "verified" '^verified: idnp = 2001234567890$' "$out"
 

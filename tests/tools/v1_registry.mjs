@@ -28,13 +28,15 @@ const keyOf = (f) => JSON.parse(fs.readFileSync(f, 'utf8')).private_key;
 const node = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 50 });
 const admin = new Wallet(keyOf(adminKeyFile), node);
 const validator = new Wallet(keyOf(validatorKeyFile), node);
-const overrides = { gasPrice: 0 };
+// Nonces counted here (the provider's answers may be cached between sends).
+let adminNonce = await node.getTransactionCount(admin.address, 'pending');
+const next = () => ({ gasPrice: 0, nonce: adminNonce++ });
 
 const factory = new ContractFactory(abi, bin, admin);
-const registry = await factory.deploy(admin.address, overrides);
+const registry = await factory.deploy(admin.address, next());
 const deployed = await registry.deploymentTransaction().wait();
-await (await registry.addValidator(validator.address, overrides)).wait();
-await (await registry.addProvider(providerAddr, overrides)).wait();
+await (await registry.addValidator(validator.address, next())).wait();
+await (await registry.addProvider(providerAddr, next())).wait();
 
 const attributes = [
   { name: 'first_name', value: 'Ion' },
@@ -44,7 +46,9 @@ const keys = attributes.map((a) => keccak256(toUtf8Bytes(a.name)));
 const coder = AbiCoder.defaultAbiCoder();
 const commitments = attributes.map((a, i) =>
   keccak256(coder.encode(['address', 'bytes32', 'string', 'bytes32'], [user, keys[i], a.value, a.salt])));
-await (await registry.connect(validator).issueEid(user, keys, commitments, 2, overrides)).wait();
+const validatorNonce = await node.getTransactionCount(validator.address, 'pending');
+await (await registry.connect(validator).issueEid(user, keys, commitments, 2, { gasPrice: 0, nonce: validatorNonce }))
+  .wait();
 
 const address = await registry.getAddress();
 fs.writeFileSync(out, JSON.stringify({
