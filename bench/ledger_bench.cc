@@ -62,12 +62,13 @@ BenchDir& Dir() {
 // A registry with a validator, a provider and kUsers enrolled users.
 struct World {
   EthKey admin = EthKey::Generate(), validator = EthKey::Generate(), provider = EthKey::Generate();
+  EthKey sequencer = EthKey::Generate();
   std::vector<Person> users;
   std::string path;
   std::unique_ptr<EmbeddedLedger> ledger;
 
   explicit World(bool sync_full, int users_count = kUsers, std::string path = Dir().NewFile()) : path(path) {
-    ledger = Must(EmbeddedLedger::Create({.path = path, .sync_full = sync_full}, admin, 31337), "create");
+    ledger = Must(EmbeddedLedger::Create({.path = path, .sync_full = sync_full, .sequencer = sequencer}, admin, 31337), "create");
     users.resize(users_count);
     SetUpRegistry(*ledger, admin, validator, provider, users);
   }
@@ -132,7 +133,7 @@ void BM_ReplayOnOpen(benchmark::State& state) {
   const uint64_t entries = Must(w.ledger->BlockNumber(), "block");
   w.ledger.reset();
   for (auto _ : state) {
-    auto l = Must(EmbeddedLedger::Open({.path = w.path, .watch_file = false}), "open");
+    auto l = Must(EmbeddedLedger::Open({.path = w.path, .watch_file = false, .sequencer = w.sequencer}), "open");
     benchmark::DoNotOptimize(l);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(entries));

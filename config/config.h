@@ -74,6 +74,14 @@ struct ServerConfig {
   std::string client_cert_header = "X-SSL-Client-Cert";
   // Seconds in-flight requests get to finish after SIGTERM.
   int shutdown_grace_seconds = 10;
+  // Open connections at most; 0 = the descriptor limit minus 128. At the
+  // cap the connection waiting longest for a request is closed to make room.
+  int max_connections = 0;
+  // Open connections per client address (trusted proxies exempt); 0 = no cap.
+  int max_connections_per_address = 256;
+  // Requests per second per client address, with a burst; 0 = no limit.
+  int requests_per_second_per_address = 0;
+  int request_burst_per_address = 100;
   // Folder whose files replace the built-in page templates of the same
   // relative name (templates/ in the source tree: *.mustache, i18n/*.json,
   // static/certme.css). Empty: the built-in pages. Checked at start-up.
@@ -248,6 +256,16 @@ struct EmbeddedLedgerConfig {
   std::string path = "var/ledger.db";
   // true: every entry is fsynced (survives power loss).
   bool sync_full = true;
+  // The sequencer key (secp256k1, JSON, mode 0600) that signs every entry
+  // and the anchor; `certme ledger init` creates it. Keep it where whoever
+  // can rewrite the ledger file cannot read it (docs/ledger.md §4).
+  std::string sequencer_key_file = "var/ledger/sequencer.key";
+  // Optional: a file every signed anchor is appended to, kept where the
+  // ledger file's attacker cannot rewrite it; a log behind it is refused.
+  std::string checkpoint_file;
+  // Entries dated further ahead of this machine's clock are refused; a
+  // writer whose clock is further behind the newest entry does not append.
+  int max_clock_skew_seconds = 300;
 };
 
 struct EvmLedgerConfig {

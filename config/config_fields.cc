@@ -111,6 +111,25 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("server.shutdown_grace_seconds",
                   "Seconds in-flight requests get to finish after SIGTERM.", 0, 300,
                   [](auto& c) -> auto& { return c.server.shutdown_grace_seconds; }),
+      IntField<C>("server.max_connections",
+                  "Open connections at most; 0 = the process's descriptor limit minus 128. At the "
+                  "cap, the connection that has waited longest for a request (an idle keep-alive "
+                  "or a slow sender) is closed to make room; when all are busy the new one gets "
+                  "503.",
+                  0, 1 << 20, [](auto& c) -> auto& { return c.server.max_connections; }),
+      IntField<C>("server.max_connections_per_address",
+                  "Open connections per client address (the TCP peer; trusted proxies are "
+                  "exempt); over it a new connection gets 429 and is closed. 0 = no cap.",
+                  0, 1 << 20, [](auto& c) -> auto& { return c.server.max_connections_per_address; }),
+      IntField<C>("server.requests_per_second_per_address",
+                  "Requests per second per client address (through trusted proxies: the "
+                  "forwarded address), refilled continuously; over it 429 with Retry-After. "
+                  "/healthz, /readyz and /metrics are exempt. 0 = no limit (the reference nginx "
+                  "site limits per address in front; 20 suits a bridge without one).",
+                  0, 1000000, [](auto& c) -> auto& { return c.server.requests_per_second_per_address; }),
+      IntField<C>("server.request_burst_per_address",
+                  "Requests a client address may send at once above its per-second rate.", 1, 1000000,
+                  [](auto& c) -> auto& { return c.server.request_burst_per_address; }),
       StringField<C>("server.templates_dir",
                      "Folder of page templates that replace the built-in ones of the same "
                      "relative name (*.mustache, i18n/<lang>.json, static/certme.css; see "
@@ -287,6 +306,19 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                    "true: every entry is fsynced and survives power loss. false: survives a "
                    "crash of the process only.",
                    [](auto& c) -> auto& { return c.ledger.embedded.sync_full; }),
+      StringField<C>("ledger.embedded.sequencer_key_file",
+                     "The sequencer key file (secp256k1, mode 0600) that signs every entry and the "
+                     "log's anchor; `certme ledger init` creates it. Keep it out of reach of whoever "
+                     "can rewrite the ledger file.",
+                     [](auto& c) -> auto& { return c.ledger.embedded.sequencer_key_file; }),
+      StringField<C>("ledger.embedded.checkpoint_file",
+                     "Optional file every signed anchor is appended to, on storage the ledger "
+                     "file's attacker cannot rewrite; a log behind its newest line is refused.",
+                     [](auto& c) -> auto& { return c.ledger.embedded.checkpoint_file; }),
+      IntField<C>("ledger.embedded.max_clock_skew_seconds",
+                  "Entries dated further ahead of this machine's clock are refused at open; a "
+                  "writer whose clock is further behind the newest entry does not append.",
+                  1, 86400, [](auto& c) -> auto& { return c.ledger.embedded.max_clock_skew_seconds; }),
       StringField<C>("ledger.evm.rpc_url",
                      "The node's JSON-RPC endpoint (http or https).",
                      [](auto& c) -> auto& { return c.ledger.evm.rpc_url; }),

@@ -16,7 +16,7 @@
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
 #include "idp/login/wallet_authenticator.h"
-#include "idp/outbound/http_poster.h"
+#include "idp/outbound/outbox.h"
 #include "idp/saml_mount.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
@@ -32,19 +32,23 @@
 namespace certme {
 namespace {
 
-// Back-channel logout tokens leave through the shared outbound poster
-// (Back-Channel Logout 1.0 §2.5: form-encoded `logout_token`).
-class PosterLogoutNotifier : public LogoutNotifier {
+// Back-channel logout tokens leave through the Store-backed outbox, so a
+// replica that dies with deliveries queued loses none (Back-Channel Logout
+// 1.0 §2.5: form-encoded `logout_token`).
+class OutboxLogoutNotifier : public LogoutNotifier {
  public:
-  explicit PosterLogoutNotifier(HttpPoster& poster) : poster_(poster) {}
+  explicit OutboxLogoutNotifier(Outbox& outbox) : outbox_(outbox) {}
   void PostLogoutToken(const std::string& client_id, const std::string& uri,
                        const std::string& logout_token) override {
-    if (!poster_.Post(uri, EncodeUrlEncoded({{"logout_token", logout_token}})))
-      LogWarn("back-channel logout not queued", {{"client_id", client_id}, {"uri", uri}});
+    Status st = outbox_.Post({.url = uri, .body = EncodeUrlEncoded({{"logout_token", logout_token}})});
+    if (!st.ok()) {
+      LogWarn("back-channel logout not queued",
+              {{"client_id", client_id}, {"uri", uri}, {"error", st.ToString()}});
+    }
   }
 
  private:
-  HttpPoster& poster_;
+  Outbox& outbox_;
 };
 
 // The login step when no authenticator is configured (the wallet login is
@@ -165,6 +169,12 @@ int EffectiveThreads(const Config& c) {
 // key wallets encrypt to (created on first start).
 StatusOr<std::unique_ptr<Ledger>> OpenWalletLedger(const Config& c) {
   auto l = OpenConfiguredLedger(c.ledger, /*watch=*/true);
+  if (!l.ok() && c.ledger.backend != kLedgerBackendEvm && l.status().code() != StatusCode::kNotFound) {
+    // The file is there but refused (damaged, cut, unanchored, rolled back,
+    // no sequencer key): the reason names the file and the way forward.
+    return FailedPrecondition("login.wallet_login: the ledger at " + c.ledger.embedded.path +
+                              " does not open: " + l.status().message());
+  }
   if (!l.ok()) {
     const std::string where = c.ledger.backend == kLedgerBackendEvm
                                   ? "the registry at " + c.ledger.evm.rpc_url + " (`certme ledger deploy`)"
@@ -200,8 +210,8 @@ struct IdpServer::Parts {
   std::unique_ptr<KeySet> keys;
   ClaimsCatalogue catalogue;
   std::unique_ptr<ClientRegistry> clients;
-  std::unique_ptr<HttpPoster> poster;
-  std::unique_ptr<PosterLogoutNotifier> notifier;
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<OutboxLogoutNotifier> notifier;
   std::unique_ptr<Ledger> ledger;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
@@ -227,7 +237,7 @@ void IdpServer::Shutdown() {
   if (!parts_ || parts_->shut_down) return;
   parts_->shut_down = true;
   parts_->http->Shutdown();
-  parts_->poster.reset();  // drains queued back-channel deliveries
+  parts_->outbox.reset();  // drains due deliveries; the rest stay queued in the Store
 }
 
 StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
@@ -261,12 +271,19 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
             {{"file", c.oidc.dev_clients_file}, {"count", list.size()}});
   }
 
-  HttpPosterOptions po;
-  p->poster = std::make_unique<HttpPoster>(po);
-  p->notifier = std::make_unique<PosterLogoutNotifier>(*p->poster);
-
   p->router = std::make_shared<Router>();
   p->metrics = std::make_shared<Metrics>();
+
+  OutboxOptions outbox_options;
+  Counter& outbound = p->metrics->NewCounter(
+      "certme_outbound_posts_total",
+      "Outbound deliveries (back-channel and SOAP logouts) this replica finished, by outcome.",
+      {"outcome"});
+  outbox_options.on_done = [metrics = p->metrics, &outbound](const std::string&, bool delivered, int, long) {
+    outbound.Inc({delivered ? "delivered" : "dropped"});
+  };
+  p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), outbox_options);
+  p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
 
   if (c.login.dev_login) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
@@ -343,6 +360,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.client_cert_header = c.server.client_cert_header;
   ho.dev_mode = c.dev_mode;
   ho.shutdown_grace = std::chrono::seconds(c.server.shutdown_grace_seconds);
+  ho.max_connections = c.server.max_connections;
+  ho.max_connections_per_address = c.server.max_connections_per_address;
+  ho.requests_per_second_per_address = c.server.requests_per_second_per_address;
+  ho.request_burst_per_address = c.server.request_burst_per_address;
   ho.access_log_enabled = c.logging.access_log;
   // One probe a second at most: while Redis is stalled each Ping waits for
   // the command timeout, and a burst of failing requests must not queue

@@ -1,6 +1,6 @@
 #include "ledger-client/configured_ledger.h"
 
-#include "ledger-client/embedded_ledger.h"
+#include "ledger-client/key_file.h"
 
 namespace certme {
 
@@ -26,6 +26,23 @@ StatusOr<EvmLedgerOptions> EvmOptionsFromConfig(const LedgerConfig& c) {
   return o;
 }
 
+StatusOr<EmbeddedLedgerOptions> EmbeddedOptionsFromConfig(const LedgerConfig& c) {
+  EmbeddedLedgerOptions o;
+  o.path = c.embedded.path;
+  o.sync_full = c.embedded.sync_full;
+  o.checkpoint_file = c.embedded.checkpoint_file;
+  o.max_clock_skew = std::chrono::seconds(c.embedded.max_clock_skew_seconds);
+  const std::string& file = c.embedded.sequencer_key_file;
+  auto key = ReadServiceKeyFile(file);
+  if (!key.ok())
+    return FailedPrecondition("cannot read the ledger's sequencer key " + file + " (" + key.status().message() +
+                              "); `certme ledger init` makes it with a new ledger; for an existing one make it "
+                              "with `certme ledger keygen --out " + file + "` and accept the log with `certme ledger "
+                              "reanchor`");
+  o.sequencer = std::move(*key);
+  return o;
+}
+
 StatusOr<std::unique_ptr<Ledger>> OpenConfiguredLedger(const LedgerConfig& c, bool watch) {
   if (c.backend == kLedgerBackendEvm) {
     CERTME_ASSIGN_OR_RETURN(EvmLedgerOptions o, EvmOptionsFromConfig(c));
@@ -34,9 +51,7 @@ StatusOr<std::unique_ptr<Ledger>> OpenConfiguredLedger(const LedgerConfig& c, bo
     CERTME_ASSIGN_OR_RETURN(auto l, EvmLedger::Connect(o));
     return std::unique_ptr<Ledger>(std::move(l));
   }
-  EmbeddedLedgerOptions o;
-  o.path = c.embedded.path;
-  o.sync_full = c.embedded.sync_full;
+  CERTME_ASSIGN_OR_RETURN(EmbeddedLedgerOptions o, EmbeddedOptionsFromConfig(c));
   o.watch_file = watch;
   CERTME_ASSIGN_OR_RETURN(auto l, EmbeddedLedger::Open(o));
   if (!c.registry_address.empty()) {

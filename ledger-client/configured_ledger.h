@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "config/config.h"
+#include "ledger-client/embedded_ledger.h"
 #include "ledger-client/evm_ledger.h"
 #include "ledger-client/ledger.h"
 
@@ -15,6 +16,10 @@ namespace certme {
 // The EVM backend's options from ledger.* (registry_address parsed; an
 // invalid one is an error).
 StatusOr<EvmLedgerOptions> EvmOptionsFromConfig(const LedgerConfig& c);
+
+// The embedded backend's options from ledger.embedded.* (the sequencer key
+// read from its file: FailedPrecondition naming the file when it cannot be).
+StatusOr<EmbeddedLedgerOptions> EmbeddedOptionsFromConfig(const LedgerConfig& c);
 
 // embedded: opens ledger.embedded.path (watched for other processes'
 // entries when `watch`), checking ledger.registry_address when set.

@@ -13,12 +13,22 @@
 // error naming the entry. Only transactions that succeed are appended (a
 // refused call leaves no trace, like a reverted call).
 //
-// The anchor `<path>.head` (entry count and head hash, replaced atomically
-// after every append) catches the one change the chain cannot: newest
-// entries cut off the end. A log shorter than its anchor, or not holding the
-// anchor's entry, is refused on open ("LedgerTruncated: …"); a longer one (a
-// writer stopped between its commit and the anchor update) is accepted and
-// the anchor catches up; a missing anchor is recreated with a warning.
+// Every entry is also signed by the ledger's sequencer key (a key file of
+// its own, kept apart from the log), and so is the anchor `<path>.head`
+// (entry count and head hash, replaced atomically after every append). The
+// anchor catches what the chain cannot: newest entries cut off the end, and
+// a log rewritten and rehashed by someone without the key. Open refuses a
+// log shorter than its anchor or not holding the anchor's entry
+// ("LedgerTruncated: …"), a missing, unsigned or foreign-signed anchor
+// ("LedgerUnanchored: …"; `certme ledger reanchor` → Reanchor() accepts the
+// log as it is, on purpose), an entry past the anchor without a valid
+// sequencer signature, and an entry dated more than max_clock_skew ahead of
+// this machine's clock ("LedgerDamaged: …"). A log longer than its anchor
+// whose extra entries are signed (a writer stopped between its commit and
+// the anchor update) is accepted and the anchor catches up. With
+// checkpoint_file, every anchor is also appended there, and a log that is
+// behind the file's newest checkpoint is refused ("LedgerRolledBack: …").
+// docs/ledger.md §4 states the threat model.
 //
 // Several processes may open one file (the validator daemon, the admin CLI,
 // the bridge): writes are serialized by sqlite's write lock, each writer
@@ -32,6 +42,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -45,7 +56,10 @@ struct EmbeddedLedgerOptions {
   // exist); Open() requires it.
   std::string path;
   // Ledger time source; null means SystemClock(). Entry times never go
-  // backwards even if this clock does.
+  // backwards even if this clock does: an entry is stamped with the newest
+  // entry's time while the clock is behind it by at most max_clock_skew;
+  // further behind, appends are refused (FailedPrecondition
+  // "LedgerClockBehind: …") until the clock is right again.
   Clock* clock = nullptr;
   // true: every appended entry is fsynced (survives power loss).
   bool sync_full = true;
@@ -54,6 +68,16 @@ struct EmbeddedLedgerOptions {
   bool watch_file = true;
   // How long a writer waits for another process's write lock.
   Duration busy_timeout = std::chrono::seconds(10);
+  // The sequencer key: signs every entry and the anchor, and the signatures
+  // found must be its own. Required (FailedPrecondition without).
+  std::optional<EthKey> sequencer;
+  // Entries dated further than this ahead of `clock` are refused, and a
+  // writer whose clock is further than this behind the newest entry does
+  // not append.
+  Duration max_clock_skew = std::chrono::minutes(5);
+  // Optional second place for the anchors (docs/ledger.md §4): every anchor
+  // is appended to this file, and a log behind its newest line is refused.
+  std::string checkpoint_file;
   // Tests only: called after an entry is committed, before the anchor
   // (`<path>.head`) records it.
   std::function<void(uint64_t entry)> before_anchor_update;
@@ -70,6 +94,21 @@ class EmbeddedLedger : public Ledger {
   // ("LedgerDamaged: entry N: …") when verification fails, Internal
   // ("LedgerTruncated: …") when the log is shorter than its anchor.
   static StatusOr<std::unique_ptr<EmbeddedLedger>> Open(const EmbeddedLedgerOptions& options);
+
+  // What Reanchor() accepted.
+  struct ReanchorReport {
+    uint64_t entries = 0;   // the log's length, now anchored
+    Bytes32 head{};         // its newest entry's hash
+    int64_t head_time = 0;  // and time
+    std::string previous;   // the anchor it replaced, in words
+  };
+  // Accepts the log at options.path as it is: replays it verifying
+  // everything except the anchor and the entries' sequencer signatures,
+  // upgrades a format-1 file, and writes an anchor (and checkpoint) signed
+  // by options.sequencer. Still refuses a damaged log, a future-dated entry,
+  // and a log behind the checkpoint file. Not for use while other processes
+  // have the file open.
+  static StatusOr<ReanchorReport> Reanchor(const EmbeddedLedgerOptions& options);
 
   // Submits a transaction signed elsewhere (a relay; tests of forged ones).
   virtual StatusOr<TxReceipt> Submit(const SignedTransaction& tx) = 0;

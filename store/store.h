@@ -50,6 +50,13 @@ struct StoreEntry {
   std::string value;
 };
 
+// One claimed item of a work queue (Enqueue / ClaimDue).
+struct QueueItem {
+  std::string id;
+  std::string value;
+  int attempts = 0;  // claims so far, this one included
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -83,6 +90,34 @@ class Store {
   // Every live entry of a namespace, ordered by key. For small namespaces
   // (the service registry), not for sessions.
   virtual StatusOr<std::vector<StoreEntry>> List(std::string_view ns) = 0;
+
+  // ---- work queues: durable deliveries that any replica may carry out ----
+  // A queue is a namespace of its own (queues and keys never collide). Its
+  // items are due at a time; a claim moves the item's due time one lease
+  // ahead, so an item whose claimer dies before it calls Dequeue or
+  // Reschedule becomes due again when the lease lapses. Queue times follow
+  // the backend's clock (the injected clock; Redis: the server's).
+
+  // Adds item `id`, due after `delay` (zero: now). AlreadyExists when the
+  // queue holds that id.
+  virtual Status Enqueue(std::string_view queue, std::string_view id, std::string_view value,
+                         Duration delay) = 0;
+
+  // Claims up to `max` (≥ 1) due items, earliest due first: each one's due
+  // time becomes now + `lease` (> 0) and its attempt count grows by one.
+  // Among concurrent claimers each due item goes to exactly one.
+  virtual StatusOr<std::vector<QueueItem>> ClaimDue(std::string_view queue, size_t max,
+                                                    Duration lease) = 0;
+
+  // Makes the item due at now + `delay` (a retry with backoff). NotFound
+  // when the queue does not hold it.
+  virtual Status Reschedule(std::string_view queue, std::string_view id, Duration delay) = 0;
+
+  // Removes the item (delivered, or given up). OK whether or not present.
+  virtual Status Dequeue(std::string_view queue, std::string_view id) = 0;
+
+  // Items in the queue, due or not (metrics).
+  virtual StatusOr<size_t> QueueSize(std::string_view queue) = 0;
 
   // Cheap liveness check for /readyz.
   virtual Status Ping() = 0;

@@ -39,6 +39,19 @@ Status CheckStoreTtl(Duration ttl) {
   return Status::Ok();
 }
 
+Status CheckQueueDelay(Duration delay) {
+  if (delay < Duration::zero()) return InvalidArgument("queue delay is negative");
+  return Status::Ok();
+}
+
+Status CheckQueueClaim(size_t max, Duration lease) {
+  if (max == 0 || max > kMaxQueueClaim) {
+    return InvalidArgument("queue claim takes 1 to " + std::to_string(kMaxQueueClaim) + " items");
+  }
+  if (lease <= Duration::zero()) return InvalidArgument("queue lease must be positive");
+  return Status::Ok();
+}
+
 int64_t StoreExpiryMillis(int64_t now_ms, Duration ttl) {
   return ttl == kNoExpiry ? 0 : now_ms + ttl.count();
 }

@@ -94,12 +94,7 @@ bool LoadSettings(const Args& a, const char* cmd, Settings* s) {
   return true;
 }
 
-EmbeddedLedgerOptions LedgerOptions(const Settings& s) {
-  EmbeddedLedgerOptions o;
-  o.path = s.ledger_path;
-  o.sync_full = s.sync_full;
-  return o;
-}
+StatusOr<EmbeddedLedgerOptions> LedgerOptions(const Settings& s) { return EmbeddedOptionsFromConfig(s.config); }
 
 bool IsEvm(const Settings& s) { return s.config.backend == kLedgerBackendEvm; }
 

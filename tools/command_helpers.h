@@ -74,7 +74,8 @@ struct Settings {
 // Fills `s`; false (after printing why) on a configuration error.
 bool LoadSettings(const Args& a, const char* cmd, Settings* s);
 
-EmbeddedLedgerOptions LedgerOptions(const Settings& s);
+// The embedded ledger's options (its sequencer key read from its file).
+StatusOr<EmbeddedLedgerOptions> LedgerOptions(const Settings& s);
 
 bool IsEvm(const Settings& s);
 

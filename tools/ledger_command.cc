@@ -2,6 +2,8 @@
 // service keys, inspect and re-verify the registry, list its events.
 #include "tools/commands.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <filesystem>
 
@@ -112,14 +114,67 @@ int RunLedgerInit(const Args& a, const Settings& s) {
     if (Status st = WriteServiceKeyFile(key_file, admin); !st.ok()) return Fail("ledger", st);
   }
   if (Status st = EnsureParentDir(s.ledger_path); !st.ok()) return Fail("ledger", st);
-  EmbeddedLedgerOptions o = LedgerOptions(s);
-  o.watch_file = false;
-  auto l = EmbeddedLedger::Create(o, admin, chain_id);
+  // The sequencer key signs every entry and the anchor (docs/ledger.md §4).
+  const std::string& seq_file = s.config.embedded.sequencer_key_file;
+  const bool new_sequencer = !std::filesystem::exists(seq_file);
+  if (new_sequencer) {
+    if (Status st = EnsureParentDir(seq_file); !st.ok()) return Fail("ledger", st);
+    if (Status st = WriteServiceKeyFile(seq_file, EthKey::Generate()); !st.ok()) return Fail("ledger", st);
+  }
+  auto o = LedgerOptions(s);
+  if (!o.ok()) return Fail("ledger", o.status());
+  o->watch_file = false;
+  auto l = EmbeddedLedger::Create(*o, admin, chain_id);
   if (!l.ok()) return Fail("ledger", l.status());
   std::printf("ledger:    %s\n", s.ledger_path.c_str());
   std::printf("chain id:  %llu\n", static_cast<unsigned long long>((*l)->ChainId()));
   std::printf("registry:  %s\n", Addr((*l)->RegistryAddress()).c_str());
   std::printf("admin:     %s (key in %s)\n", admin.AddressHex().c_str(), key_file.c_str());
+  std::printf("sequencer: %s (key in %s%s)\n", o->sequencer->AddressHex().c_str(), seq_file.c_str(),
+              new_sequencer ? ", new" : "");
+  return 0;
+}
+
+// embedded: accepts the log as it is under a new signed anchor, after an
+// upgrade from unsigned anchors, a lost anchor or a new sequencer key. Says
+// what it would accept, and accepts it with --yes.
+int RunLedgerReanchor(const Args& a, const Settings& s) {
+  if (IsEvm(s)) return Usage("ledger", "reanchor is for the embedded ledger");
+  auto o = LedgerOptions(s);
+  if (!o.ok()) return Fail("ledger", o.status());
+  const bool yes = a.Flag("yes");
+  if (!yes) {
+    // A dry run: open as the bridge would and report; nothing is written
+    // unless the log is anchored already (its anchor may then catch up).
+    auto l = EmbeddedLedger::Open(*o);
+    if (l.ok()) {
+      std::printf("ok: the log is already anchored (%llu entries, signed by %s); nothing to do\n",
+                  static_cast<unsigned long long>(*(*l)->BlockNumber()), o->sequencer->AddressHex().c_str());
+      return 0;
+    }
+    std::printf("the ledger refuses to open: %s\n", l.status().message().c_str());
+    std::printf("`certme ledger reanchor --yes` accepts every entry %s holds now as the ledger's truth,\n"
+                "under an anchor signed by the sequencer key %s (%s).\n"
+                "Do it only if no entry was cut or rewritten (compare with a backup or a checkpoint first).\n",
+                s.ledger_path.c_str(), o->sequencer->AddressHex().c_str(),
+                s.config.embedded.sequencer_key_file.c_str());
+    return 1;
+  }
+  auto r = EmbeddedLedger::Reanchor(*o);
+  if (!r.ok()) return Fail("ledger", r.status());
+  std::printf("accepted: %llu entries, newest %s (head 0x%s)\n", static_cast<unsigned long long>(r->entries),
+              TimeText(r->head_time).c_str(), HexEncode(abi::AsView(r->head)).c_str());
+  std::printf("replaced: the previous anchor, %s\n", r->previous.c_str());
+  std::printf("signed:   by the sequencer key %s (%s)\n", o->sequencer->AddressHex().c_str(),
+              s.config.embedded.sequencer_key_file.c_str());
+  // A ledger made by an earlier version may be readable by others; its files
+  // are private from now on (docs/privacy.md).
+  for (const std::string& f : {s.ledger_path, s.ledger_path + "-wal", s.ledger_path + "-shm"}) {
+    struct stat st {};
+    if (stat(f.c_str(), &st) != 0 || (st.st_mode & 077) == 0) continue;
+    if (chmod(f.c_str(), 0600) != 0) return Fail("ledger", Internal("cannot make " + f + " private (mode 0600)"));
+    std::printf("private:  %s was mode %03o, now 600\n", f.c_str(), static_cast<unsigned>(st.st_mode & 0777));
+  }
   return 0;
 }
 
@@ -152,8 +207,10 @@ int RunLedgerInfo(const Settings& s, bool verify) {
     return 0;
   }
   if (verify) {
-    // Opening replayed and verified every entry; say so.
-    std::printf("ok: %llu entries verified (hash chain, signatures, rules)\n", static_cast<unsigned long long>(blocks));
+    // Opening replayed and verified every entry against the signed anchor;
+    // say so.
+    std::printf("ok: %llu entries verified (hash chain, signatures, rules, entry times; signed anchor)\n",
+                static_cast<unsigned long long>(blocks));
     std::printf("head hash: 0x%s\n", HexEncode(abi::AsView(embedded->HeadHash())).c_str());
     return 0;
   }
@@ -242,7 +299,9 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
         "ledger.embedded.path) or the CertMeRegistry contract on an EVM chain (evm).\n\n"
         "  init [--chain-id N] [--admin-key FILE]\n"
         "        embedded: create the registry; makes a scheme-administrator key in FILE\n"
-        "        (default var/ledger/admin.key) unless FILE exists, and prints the registry address\n"
+        "        (default var/ledger/admin.key) unless FILE exists, and the ledger's sequencer key\n"
+        "        (ledger.embedded.sequencer_key_file, default var/ledger/sequencer.key) unless it exists;\n"
+        "        prints the registry address\n"
         "  deploy [--admin-key FILE] [--deployer-key FILE]\n"
         "        evm: deploy the contract at ledger.evm.rpc_url, administered by the admin key\n"
         "        (made unless FILE exists) and paid by the deployer key (default: the admin);\n"
@@ -253,15 +312,19 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
         "        interrupted run into that registry)\n"
         "  keygen --out FILE    make a secp256k1 key for a validator or provider; prints its address\n"
         "  info                 registry, administrator, validators, providers, counts\n"
-        "  verify               re-verify every entry (chain, signatures, rules); print the head hash\n"
+        "  verify               re-verify every entry (chain, signatures, rules, times) against the\n"
+        "                       sequencer-signed anchor; print the head hash\n"
+        "  reanchor [--yes]     embedded: accept the log as it is under a new signed anchor (after an\n"
+        "                       upgrade, a lost anchor or a new sequencer key); without --yes, only\n"
+        "                       say what would be accepted\n"
         "  events [--user ADDR] list the registry's events (a user's only, with --user)\n");
     return args.empty() ? 2 : 0;
   }
   Args a;
-  if (!ParseArgs({args.begin() + 1, args.end()}, {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user", "from",
-                                                 "from-block", "resume"},
-                 {},
-                 "ledger", &a))
+  if (!ParseArgs({args.begin() + 1, args.end()},
+                 {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user", "from", "from-block",
+                  "resume"},
+                 {"yes"}, "ledger", &a))
     return 2;
   if (!a.positional.empty()) return Usage("ledger", "unexpected argument \"" + a.positional[0] + "\"");
   Settings s;
@@ -274,6 +337,7 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
   if (sub == "info") return RunLedgerInfo(s, false);
   if (sub == "verify") return RunLedgerInfo(s, true);
   if (sub == "events") return RunLedgerEvents(a, s);
+  if (sub == "reanchor") return RunLedgerReanchor(a, s);
   return Usage("ledger", "unknown subcommand \"" + sub + "\"");
 }
 

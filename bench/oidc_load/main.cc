@@ -30,6 +30,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "ledger-client/embedded_ledger.h"
+#include "ledger-client/key_file.h"
 
 namespace certme::bench {
 namespace {
@@ -100,6 +101,7 @@ void Usage(FILE* out) {
       "Helpers for scripts/bench-oidc:\n"
       "  oidc_load --free-port        print a free TCP port on 127.0.0.1\n"
       "  oidc_load --enroll --ledger FILE --validator-key FILE --users A:B [--wallet-seed S] [--no-sync]\n"
+      "            [--sequencer-key FILE (default var/ledger/sequencer.key or its CERTME_LEDGER_ variable)]\n"
       "                               issue eIDs to benchmark users A..B-1 on an embedded ledger\n"
       "  oidc_load --table FILE       print a table of the JSON result lines in FILE\n");
 }
@@ -570,6 +572,9 @@ int Run(const Options& o) {
 // key file `certme ledger keygen` writes, or a bare hex key).
 int Enroll(int argc, char** argv) {
   std::string ledger_path, key_path, seed = "bench";
+  // The ledger's sequencer key where `certme` finds it (its variable, else the default).
+  const char* seq_env = std::getenv("CERTME_LEDGER_EMBEDDED_SEQUENCER_KEY_FILE");
+  std::string sequencer_path = seq_env && *seq_env ? seq_env : "var/ledger/sequencer.key";
   uint64_t begin = 0, end = 0;
   bool sync = true;
   for (int i = 2; i < argc; ++i) {
@@ -587,6 +592,8 @@ int Enroll(int argc, char** argv) {
       ledger_path = v;
     } else if (a == "--validator-key") {
       key_path = v;
+    } else if (a == "--sequencer-key") {
+      sequencer_path = v;
     } else if (a == "--wallet-seed") {
       seed = v;
     } else if (a == "--users" && ParseRange(v, &begin, &end)) {
@@ -614,7 +621,10 @@ int Enroll(int argc, char** argv) {
   lo.path = ledger_path;
   lo.sync_full = sync;
   lo.watch_file = false;
-  auto ledger = EmbeddedLedger::Open(lo);
+  auto sequencer = ReadServiceKeyFile(sequencer_path);  // an error names the file
+  if (sequencer.ok()) lo.sequencer = std::move(*sequencer);
+  using Opened = StatusOr<std::unique_ptr<EmbeddedLedger>>;
+  auto ledger = sequencer.ok() ? EmbeddedLedger::Open(lo) : Opened(sequencer.status());
   if (!ledger.ok()) {
     std::fprintf(stderr, "oidc_load --enroll: %s\n", ledger.status().ToString().c_str());
     return 1;

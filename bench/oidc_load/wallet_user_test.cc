@@ -88,6 +88,7 @@ class WalletLedgerTest : public ::testing::Test {
     o.path = LedgerTestDir().NewFile(".db");
     o.sync_full = false;
     o.watch_file = false;
+    o.sequencer = EthKey::Generate();
     auto l = EmbeddedLedger::Create(o, admin_, 31337);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);

@@ -12,7 +12,10 @@
 #      login completes, earlier tokens keep working;
 #   4. Redis stalled (SIGSTOP), then SIGKILLed and restarted: 503 and
 #      readiness false meanwhile, never a hang; afterwards no client
-#      registration, refresh token or browser session is lost.
+#      registration, refresh token or browser session is lost;
+#   5. the replica that queued a back-channel logout is SIGKILLed while the
+#      client's receiver is down: the other replica delivers it once the
+#      receiver is up (the queue is in Redis, not in the replica).
 # Usage: cluster_e2e.sh PATH/TO/certme
 set -euo pipefail
 CERTME=$(realpath "$1")
@@ -87,12 +90,17 @@ start_validator
 
 cluster_init "$WORK/cluster" "$CERTME" 2
 SECRET=scale-rp-secret-0123456789abcdef0123456789
+# The client's back-channel logout receiver (step 5): nothing listens there
+# until the replica that queued the logout has been killed.
+BC_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >clients.yaml <<EOF
 clients:
   - client_id: scale-rp
     client_secret: $SECRET
     names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
     redirect_uris: ["http://127.0.0.1:9/callback"]
+    post_logout_redirect_uris: ["http://127.0.0.1:9/bye"]
+    backchannel_logout_uri: "http://127.0.0.1:$BC_PORT/bc"
     grant_types: [authorization_code, refresh_token]
     token_endpoint_auth_method: client_secret_basic
     scopes: [openid, profile]
@@ -155,7 +163,8 @@ begin one
 certme wallet approve "$LINK" --yes --cacert "$CL_CA" >wallet.log 2>&1 || fail "one: the wallet's answer was refused"
 finish one
 T1=$(tokens -d grant_type=authorization_code -d "code=$CODE" -d redirect_uri=http://127.0.0.1:9/callback)
-[[ -n $(json id_token <<<"$T1") ]] || fail "one: no id_token"
+ID1=$(json id_token <<<"$T1")
+[[ -n $ID1 ]] || fail "one: no id_token"
 AT1=$(json access_token <<<"$T1")
 RT1=$(json refresh_token <<<"$T1")
 [[ -n $RT1 ]] || fail "one: no refresh token"
@@ -258,4 +267,36 @@ s=$(cc --cert "$CL_CLIENT_CERT" --key "$CL_CLIENT_KEY" "$CL_URL/token")
 loc=$(C -o /dev/null -b jar-one -w '%{redirect_url}' "$CL_URL/authorize?response_type=code&client_id=scale-rp&redirect_uri=$REDIRECT&scope=openid&prompt=none&state=s-again&nonce=n-again")
 [[ $loc == http://127.0.0.1:9/callback\?code=*state=s-again* ]] || fail "after restart: the session is gone: $loc"
 step "4. redis stalled then killed: 503 meanwhile; after its restart clients, refresh tokens and the browser session survived"
+
+# ------------------------------- 5. queued back-channel logout outlives its replica
+ended() { grep -c '"msg":"oidc session ended"' "cluster/replica-$1.log" || true; }
+ended1=$(ended 1) ended2=$(ended 2)
+C -o logout.html -b jar-one "$CL_URL/logout?id_token_hint=$ID1&post_logout_redirect_uri=http://127.0.0.1:9/bye&state=bye" ||
+  fail "logout request"
+queued_by=""
+(($(ended 1) > ended1)) && queued_by=1
+(($(ended 2) > ended2)) && queued_by=2
+[[ -n $queued_by ]] || fail "logout: no replica ended the session: $(head -c 300 logout.html)"
+cluster_kill_replica "$queued_by"
+python3 - "$BC_PORT" bc.log <<'PY' &
+import http.server, sys
+port, out = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(out, "ab") as f:
+            f.write(body + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+BC_PID=$!
+for _ in $(seq 1 600); do [[ -s bc.log ]] && break; sleep 0.1; done
+kill "$BC_PID" 2>/dev/null; wait "$BC_PID" 2>/dev/null || true
+[[ -s bc.log ]] || fail "logout: the back-channel logout was lost with replica $queued_by"
+grep -q '^logout_token=ey' bc.log || fail "logout: the receiver got $(head -c 200 bc.log)"
+cluster_start_replica "$queued_by" || fail "replica $queued_by did not restart"
+step "5. replica $queued_by queued a back-channel logout and was killed; the other replica delivered it"
 echo "cluster_e2e: OK"

@@ -202,6 +202,11 @@ std::string RunSafely(const std::function<void()>& f) {
   }
 }
 
+// Liveness, readiness and metrics answer whatever a client address did.
+bool IsOpsRoute(std::string_view route) {
+  return route == "/healthz" || route == "/readyz" || route == "/metrics";
+}
+
 // Builds the HttpRequest, routes it and runs the handler.
 void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   Core& core = *c->core;
@@ -280,6 +285,15 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   }
   x->route = m.route;
   x->ctx.expose_server_errors = m.options.expose_server_errors;
+  if (core.per_address && !IsOpsRoute(m.route)) {
+    if (auto wait = core.per_address->Take(req.client_ip)) {
+      core.metrics->http_rate_limited().Inc({"address"});
+      HttpResponse r = PlainResponse(429, "too many requests");
+      r.headers.Set("Retry-After", std::to_string(*wait));
+      Finish(x, std::move(r), "");
+      return;
+    }
+  }
   req.path_params = std::move(m.path_params);
 
   core.InFlight(+1);

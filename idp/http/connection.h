@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rate_limiter.h"
 #include "idp/http/proxy.h"
 #include "idp/http/request_parser.h"
 #include "idp/http/server.h"
@@ -107,8 +108,12 @@ struct Core {
   std::mutex mu;  // guards everything below
   std::condition_variable cv;
   std::unordered_map<Conn*, std::weak_ptr<Conn>> conns;
+  std::unordered_map<std::string, int> conns_per_address;  // peer address → open connections
   std::unordered_map<int, SteadyTime> tainted;  // fd → until
   int in_flight = 0;
+
+  // Requests per client address; null when unlimited. Set before start.
+  std::unique_ptr<RateLimiter> per_address;
 
   std::mutex log_mu;
 
@@ -125,13 +130,25 @@ struct Core {
 
   void Register(const std::shared_ptr<Conn>& c) {
     std::lock_guard<std::mutex> l(mu);
-    conns.emplace(c.get(), c);
+    if (conns.emplace(c.get(), c).second) ++conns_per_address[c->peer_ip_text];
   }
   void Unregister(Conn* c, bool taint_fd, int fd) {
     std::lock_guard<std::mutex> l(mu);
-    conns.erase(c);
+    if (conns.erase(c) > 0) {
+      auto it = conns_per_address.find(c->peer_ip_text);
+      if (it != conns_per_address.end() && --it->second <= 0) conns_per_address.erase(it);
+    }
     if (taint_fd) tainted[fd] = steady_clock::now() + kTaint;
     cv.notify_all();
+  }
+  int ConnectionCount() {
+    std::lock_guard<std::mutex> l(mu);
+    return static_cast<int>(conns.size());
+  }
+  int ConnectionsFrom(const std::string& address) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = conns_per_address.find(address);
+    return it == conns_per_address.end() ? 0 : it->second;
   }
   bool IsTainted(int fd) {
     std::lock_guard<std::mutex> l(mu);

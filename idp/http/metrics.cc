@@ -196,6 +196,11 @@ Metrics::Metrics() {
                                  "Time from a request's last byte to its answer being queued, by route.",
                                  {"route"});
   http_in_flight_ = &NewGauge("certme_http_requests_in_flight", "HTTP requests being handled now.");
+  http_refused_connections_ = &NewCounter("certme_http_connections_refused_total",
+                                          "Connections refused or evicted at the connection caps, by reason.",
+                                          {"reason"});
+  http_rate_limited_ = &NewCounter("certme_http_rate_limited_total",
+                                   "Requests answered 429 by a rate limit, by limit.", {"limit"});
 }
 
 template <typename T, typename... Args>

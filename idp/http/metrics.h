@@ -124,6 +124,10 @@ class Metrics {
   Counter& http_requests() { return *http_requests_; }
   Histogram& http_request_duration() { return *http_duration_; }
   Gauge& http_in_flight() { return *http_in_flight_; }
+  // Connections refused or evicted at the caps: "per_address", "busy", "evicted".
+  Counter& http_refused_connections() { return *http_refused_connections_; }
+  // Requests answered 429 by a rate limit, by limit ("address", "client", "code").
+  Counter& http_rate_limited() { return *http_rate_limited_; }
 
   // Label value for a request method: the registered methods pass through,
   // anything else becomes "OTHER" so clients cannot mint series.
@@ -138,6 +142,8 @@ class Metrics {
   Counter* http_requests_ = nullptr;
   Histogram* http_duration_ = nullptr;
   Gauge* http_in_flight_ = nullptr;
+  Counter* http_refused_connections_ = nullptr;
+  Counter* http_rate_limited_ = nullptr;
 };
 
 }  // namespace certme

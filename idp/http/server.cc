@@ -24,6 +24,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,10 +74,21 @@ Status HttpServerOptions::Validate() const {
   if (idle_timeout.count() <= 0) errors.push_back("idle_timeout must be > 0");
   if (request_timeout.count() <= 0) errors.push_back("request_timeout must be > 0");
   if (backlog < 1) errors.push_back("backlog must be ≥ 1");
+  if (max_connections < 0) errors.push_back("max_connections must be ≥ 0");
+  if (max_connections_per_address < 0) errors.push_back("max_connections_per_address must be ≥ 0");
+  if (requests_per_second_per_address < 0) errors.push_back("requests_per_second_per_address must be ≥ 0");
+  if (request_burst_per_address < 1) errors.push_back("request_burst_per_address must be ≥ 1");
   if (errors.empty()) return Status::Ok();
   std::string msg = "invalid HTTP server options: ";
   for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i];
   return InvalidArgument(msg);
+}
+
+// The descriptor limit minus what the rest of the process needs.
+int DefaultMaxConnections() {
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 10000;
+  return std::max<int>(16, static_cast<int>(std::min<rlim_t>(rl.rlim_cur, 1 << 20)) - 128);
 }
 
 class HttpServer::Impl {
@@ -164,6 +176,7 @@ class HttpServer::Impl {
         ::close(fd);
         continue;
       }
+      if (!Admit(*ip, text, fd)) continue;
       HttpParserLimits limits;
       limits.max_body_bytes = core->opts.max_body_bytes;
       limits.max_header_bytes = core->opts.max_header_bytes;
@@ -180,6 +193,53 @@ class HttpServer::Impl {
       }
     }
   }
+
+  // Connection caps (HttpServerOptions::max_connections*). False when the
+  // connection was answered and closed here. Runs on the acceptor thread.
+  bool Admit(const IpAddress& ip, const std::string& text, int fd) {
+    const auto& o = core->opts;
+    if (o.max_connections_per_address > 0 && !core->trusted.Contains(ip) &&
+        core->ConnectionsFrom(text) >= o.max_connections_per_address) {
+      RefuseConnection(fd, "429 Too Many Requests");
+      core->metrics->http_refused_connections().Inc({"per_address"});
+      return false;
+    }
+    if (core->ConnectionCount() < max_connections) return true;
+    // At the cap: the connection waiting longest for a request makes room.
+    std::shared_ptr<Conn> victim;
+    SteadyTime oldest = SteadyTime::max();
+    for (const auto& c : core->Snapshot()) {
+      std::lock_guard<std::mutex> l(c->mu);
+      if (c->st == Conn::St::kReading && c->last_activity < oldest) {
+        oldest = c->last_activity;
+        victim = c;
+      }
+    }
+    if (!victim) {
+      RefuseConnection(fd, "503 Service Unavailable");
+      core->metrics->http_refused_connections().Inc({"busy"});
+      return false;
+    }
+    {
+      std::lock_guard<std::mutex> l(victim->mu);
+      ShutdownLocked(*victim, SHUT_RDWR);
+      victim->SetState(Conn::St::kLingering);
+    }
+    core->metrics->http_refused_connections().Inc({"evicted"});
+    return true;
+  }
+
+  // One short answer without reading anything, then close. Non-blocking: a
+  // client that does not read gets nothing rather than holding us.
+  static void RefuseConnection(int fd, const char* status_line) {
+    std::string answer = std::string("HTTP/1.1 ") + status_line +
+                         "\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    ssize_t n = ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+    ::close(fd);
+  }
+
+  int max_connections = 0;
 
   // Timeouts and drain. Runs on the acceptor thread.
   void Sweep(SteadyTime now) {
@@ -233,6 +293,11 @@ StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions option
   core->metrics = std::move(metrics);
   impl->core = core;
   const HttpServerOptions& o = core->opts;
+  impl->max_connections = o.max_connections > 0 ? o.max_connections : DefaultMaxConnections();
+  if (o.requests_per_second_per_address > 0) {
+    core->per_address = std::make_unique<RateLimiter>(RateLimit{
+        .per_second = o.requests_per_second_per_address, .burst = o.request_burst_per_address});
+  }
 
   // Socket setup: errors are values (a busy port is an expected failure).
   sockaddr_storage ss{};

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/rate_limiter.h"
 #include "common/status.h"
 #include "idp/http/metrics.h"
 #include "idp/http/router.h"
@@ -66,6 +67,21 @@ struct HttpServerOptions {
   Duration request_timeout = std::chrono::seconds(30);
   // listen(2) backlog.
   int backlog = 511;
+  // Open connections at most. At the cap, a new connection evicts the one
+  // that has been waiting longest for (the rest of) a request — an idle
+  // keep-alive or a slow sender — so a slow-connection flood cannot lock
+  // everyone out; if every connection is busy it is refused (503). 0: the
+  // process's descriptor limit minus 128 (for the store, the ledger, logs
+  // and outbound calls), so accept(2) never runs out of descriptors.
+  int max_connections = 0;
+  // Open connections per client address (the TCP peer; trusted proxies are
+  // exempt); over it the new connection gets 429 and is closed. 0: no cap.
+  int max_connections_per_address = 256;
+  // Requests per second per client address (after the trusted-proxy rules),
+  // with this burst; over it 429 with Retry-After. /healthz, /readyz and
+  // /metrics are exempt. 0: no limit.
+  double requests_per_second_per_address = 0;
+  double request_burst_per_address = 100;
   // Asked when a handler answers 500: true when the shared state cannot be
   // reached (a Redis that is down or stalled). The answer then becomes 503
   // with Retry-After, a temporary outage rather than a bug, for clients and

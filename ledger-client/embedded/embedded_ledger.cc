@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <shared_mutex>
 
@@ -25,6 +26,9 @@ namespace {
 
 using embedded::AdvanceAnchor;
 using embedded::AnchorPath;
+using embedded::AnchorSigner;
+using embedded::AppendCheckpoint;
+using embedded::SignAnchor;
 using embedded::Damaged;
 using embedded::EntryHash;
 using embedded::FileLock;
@@ -40,24 +44,32 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
 
   ~EmbeddedLedgerImpl() override { watcher_.Stop(); }
 
-  Status OpenFile(bool create) {
-    return log_.Open(options_.path, create, options_.busy_timeout, options_.sync_full);
+  Status OpenFile(bool create, bool upgrade = false) {
+    if (!options_.sequencer)
+      return FailedPrecondition("the embedded ledger needs its sequencer key (ledger.embedded.sequencer_key_file)");
+    return log_.Open(options_.path, create, upgrade, options_.busy_timeout, options_.sync_full);
   }
 
-  Status Replay() {
+  // Verifies the whole log against its signed anchor (and the checkpoint
+  // file) and records it. `reanchor`: the anchor and the entries'
+  // signatures are not checked; the log as it is gets a new anchor, and
+  // `report` says what was accepted.
+  Status Replay(bool reanchor = false, ReanchorReport* report = nullptr) {
     std::lock_guard<std::mutex> w(write_mu_);
     // The anchor is read before the log: whatever it records was committed
     // before it was written, so the replay below sees at least that much
     // even while other processes keep appending.
     auto anchor = ReadAnchor(options_.path);
-    if (!anchor.ok() && anchor.status().code() != StatusCode::kNotFound) return anchor.status();
+    if (reanchor) {
+      if (report) report->previous = DescribeAnchor(anchor);
+      signed_through_ = UINT64_MAX;  // entry signatures are not checked
+    } else {
+      CERTME_RETURN_IF_ERROR(CheckAnchorSignature(anchor));
+      signed_through_ = anchor->count;
+    }
     CERTME_RETURN_IF_ERROR(CatchUpLocked());
     if (!state_.initialized) return FailedPrecondition(options_.path + " holds no registry (no genesis entry)");
-    if (!anchor.ok()) {
-      LogWarn("ledger has no anchor; recreating it from the verified log (a ledger from before anchors, or the "
-              "anchor was removed)",
-              {{"path", options_.path}, {"anchor", AnchorPath(options_.path)}, {"entries", state_.head}});
-    } else {
+    if (!reanchor) {
       const std::string counts = "the log holds " + std::to_string(state_.head) + " entries, its anchor " +
                                  AnchorPath(options_.path) + " records " + std::to_string(anchor->count);
       if (anchor->count > state_.head)
@@ -66,19 +78,88 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
       if (hash != anchor->hash)
         return Truncated(counts + ", and entry " + std::to_string(anchor->count) +
                          " differs from the one the anchor records: the log was cut and rewritten");
-      if (anchor->count == state_.head) return Status::Ok();
       // Longer than the anchor: a writer stopped between its commit and the
-      // anchor update. The extra entries passed the same verification.
+      // anchor update. The extra entries carry the sequencer's signatures.
     }
-    return AdvanceAnchor(options_.path, {state_.head, std::string(abi::AsView(state_.head_hash))},
-                         options_.sync_full);
+    CERTME_RETURN_IF_ERROR(CheckExportedCheckpoint());
+    signed_through_ = 0;  // from now on every entry another process appends is checked
+    opened_ = true;
+    const embedded::Anchor head = SignAnchor(*options_.sequencer, state_.head, abi::AsView(state_.head_hash));
+    if (reanchor) {
+      if (report) {
+        report->entries = state_.head;
+        report->head = state_.head_hash;
+        report->head_time = state_.head_time;
+      }
+      FileLock lock;
+      CERTME_RETURN_IF_ERROR(lock.Acquire(AnchorPath(options_.path) + ".lock", LOCK_EX));
+      CERTME_RETURN_IF_ERROR(WriteAnchor(options_.path, head, options_.sync_full));
+      if (!options_.checkpoint_file.empty())
+        CERTME_RETURN_IF_ERROR(AppendCheckpoint(options_.checkpoint_file, head, options_.sync_full));
+      return Status::Ok();
+    }
+    if (anchor->count == state_.head) return Status::Ok();
+    return AdvanceAnchor(options_.path, head, options_.sync_full, options_.checkpoint_file);
   }
 
-  Status Truncated(const std::string& why) {
-    Status st = Internal("LedgerTruncated: " + why + "; the ledger file cannot be trusted");
-    LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
-    return st;
+  // OK when `anchor` is a readable anchor signed by this ledger's sequencer.
+  Status CheckAnchorSignature(const StatusOr<embedded::Anchor>& anchor) {
+    const std::string path = AnchorPath(options_.path);
+    const std::string fix = "; if the log is known to be complete, accept it with `certme ledger reanchor`";
+    if (!anchor.ok() && anchor.status().code() == StatusCode::kNotFound)
+      return Unanchored("the ledger's anchor " + path + " is missing, so the log's length cannot be confirmed" + fix);
+    if (!anchor.ok()) return anchor.status();
+    if (anchor->sig.empty())
+      return Unanchored("the ledger's anchor " + path + " is unsigned (written before signed anchors)" + fix);
+    auto signer = AnchorSigner(*anchor);
+    if (!signer.ok() || *signer != options_.sequencer->address())
+      return Unanchored("the ledger's anchor " + path + " is not signed by the sequencer key " +
+                        options_.sequencer->AddressHex() + fix);
+    return Status::Ok();
   }
+
+  // The newest line of the checkpoint file, when one is configured, must be
+  // signed by the sequencer and name an entry the log holds.
+  Status CheckExportedCheckpoint() {
+    const std::string& file = options_.checkpoint_file;
+    if (file.empty()) return Status::Ok();
+    auto cp = embedded::ReadLastCheckpoint(file);
+    if (!cp.ok() && cp.status().code() == StatusCode::kNotFound) {
+      if (state_.head <= 1) return Status::Ok();  // a new ledger: the first anchor creates it
+      return RolledBack("the checkpoint file " + file + " is missing");
+    }
+    if (!cp.ok()) return RolledBack(cp.status().message());
+    auto signer = AnchorSigner(*cp);
+    if (!signer.ok() || *signer != options_.sequencer->address())
+      return RolledBack("the newest checkpoint in " + file + " is not signed by the sequencer key " +
+                        options_.sequencer->AddressHex());
+    if (cp->count > state_.head)
+      return RolledBack("the log holds " + std::to_string(state_.head) + " entries, the checkpoint file " + file +
+                        " records " + std::to_string(cp->count) + ": the log was rolled back");
+    CERTME_ASSIGN_OR_RETURN(std::string hash, log_.HashAt(cp->count));
+    if (hash != cp->hash)
+      return RolledBack("entry " + std::to_string(cp->count) + " differs from the one the checkpoint file " + file +
+                        " records: the log was rewritten");
+    return Status::Ok();
+  }
+
+  static std::string DescribeAnchor(const StatusOr<embedded::Anchor>& a) {
+    if (!a.ok()) return a.status().code() == StatusCode::kNotFound ? "none (missing)" : "unreadable";
+    std::string what = "covering " + std::to_string(a->count) + " entries, ";
+    if (a->sig.empty()) return what + "unsigned";
+    auto signer = AnchorSigner(*a);
+    return what + (signer.ok() ? "signed by " + ChecksumAddress(*signer) : "with an invalid signature");
+  }
+
+  // Open's refusals are returned, not logged: the opener reports them (one
+  // line from `certme ledger verify`, the bridge's start error).
+  static Status Failure(const std::string& kind, const std::string& why) {
+    return kind == "LedgerUnanchored" ? FailedPrecondition(kind + ": " + why)
+                                      : Internal(kind + ": " + why + "; the ledger file cannot be trusted");
+  }
+  Status Truncated(const std::string& why) { return Failure("LedgerTruncated", why); }
+  Status Unanchored(const std::string& why) { return Failure("LedgerUnanchored", why); }
+  Status RolledBack(const std::string& why) { return Failure("LedgerRolledBack", why); }
 
   Status Genesis(const EthKey& admin, uint64_t chain_id) {
     std::lock_guard<std::mutex> w(write_mu_);
@@ -96,7 +177,12 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
         SignTransaction(admin, chain_id, CreateAddress(admin.address(), 0), 0, InitializeCall(admin.address())),
         /*update_anchor=*/false);
     if (!r.ok()) return r.status();
-    return WriteAnchor(options_.path, {state_.head, std::string(abi::AsView(state_.head_hash))}, options_.sync_full);
+    const embedded::Anchor a = SignAnchor(*options_.sequencer, state_.head, abi::AsView(state_.head_hash));
+    CERTME_RETURN_IF_ERROR(WriteAnchor(options_.path, a, options_.sync_full));
+    if (!options_.checkpoint_file.empty())
+      CERTME_RETURN_IF_ERROR(AppendCheckpoint(options_.checkpoint_file, a, options_.sync_full));
+    opened_ = true;
+    return Status::Ok();
   }
 
   void StartWatcher() {
@@ -263,7 +349,21 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
   // REQUIRES: write_mu_ and an open write transaction (BeginLocked).
   // Commits or rolls back before returning.
   StatusOr<TxReceipt> AppendLocked(const SignedTransaction& tx, bool update_anchor = true) {
-    const int64_t now = std::max(clock_->NowUnixSeconds(), state_.head_time);
+    // Ledger time never goes backwards. A clock a little behind the newest
+    // entry (another process's clock, a small step back) stamps the newest
+    // entry's time; one further behind than the tolerance is wrong, and
+    // stamping entries from it would hide that for as long as it lasts.
+    const int64_t clock_now = clock_->NowUnixSeconds();
+    if (clock_now + SkewSeconds() < state_.head_time) {
+      log_.Rollback();
+      Status st = FailedPrecondition("LedgerClockBehind: this machine's clock is " +
+                                     std::to_string(state_.head_time - clock_now) +
+                                     " s behind the ledger's newest entry (tolerance " +
+                                     std::to_string(SkewSeconds()) + " s); nothing is appended until it is right");
+      LogError("ledger append refused", {{"path", options_.path}, {"error", st.message()}});
+      return st;
+    }
+    const int64_t now = std::max(clock_now, state_.head_time);
     // Reading state_ without state_mu_ is safe here: only holders of
     // write_mu_ change it.
     auto plan = embedded::PlanTransaction(state_, tx, now);
@@ -274,8 +374,10 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     const std::string bytes = EncodeTransaction(tx);
     const uint64_t seq = state_.head + 1;
     const Bytes32 hash = EntryHash(state_.head_hash, seq, now, bytes);
-    CERTME_RETURN_IF_ERROR(log_.AppendAndCommit(
-        {seq, std::string(abi::AsView(state_.head_hash)), now, bytes, std::string(abi::AsView(hash))}));
+    const EthSignature sig = options_.sequencer->SignDigest(embedded::EntrySigningDigest(abi::AsView(hash)));
+    CERTME_RETURN_IF_ERROR(log_.AppendAndCommit({seq, std::string(abi::AsView(state_.head_hash)), now, bytes,
+                                                 std::string(abi::AsView(hash)),
+                                                 std::string(reinterpret_cast<const char*>(sig.rsv.data()), 65)}));
     TxReceipt receipt;
     receipt.block = seq;
     receipt.tx_hash = Keccak256(bytes);
@@ -285,7 +387,8 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     if (update_anchor) {
       // The entry is committed whatever happens here; a missed update only
       // leaves the anchor behind, which the next append or open repairs.
-      if (Status st = AdvanceAnchor(options_.path, {seq, std::string(abi::AsView(hash))}, options_.sync_full);
+      if (Status st = AdvanceAnchor(options_.path, SignAnchor(*options_.sequencer, seq, abi::AsView(hash)),
+                                    options_.sync_full, options_.checkpoint_file);
           !st.ok())
         LogError("ledger anchor not updated", {{"path", options_.path}, {"error", st.message()}});
     }
@@ -312,7 +415,7 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     CERTME_RETURN_IF_ERROR(log_.ForEachAfter(state_.head, [&](const LogEntry& e) {
       Status st = VerifyAndApply(e);
       if (!st.ok()) {
-        LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
+        if (opened_) LogError("ledger verification failed", {{"path", options_.path}, {"error", st.message()}});
         {
           std::unique_lock<std::shared_mutex> lk(state_mu_);
           damaged_ = st;
@@ -342,10 +445,23 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     if (hash.size() != 32 || hash != std::string(abi::AsView(EntryHash(state_.head_hash, seq, time, bytes))))
       return Damaged(seq, "its hash does not match its contents (the entry was modified)");
     if (time < state_.head_time) return Damaged(seq, "its time is before the previous entry's");
+    const int64_t ahead = time - clock_->NowUnixSeconds();
+    if (ahead > SkewSeconds())
+      return Damaged(seq, "it is dated " + std::to_string(ahead) + " s ahead of this machine's clock (tolerance " +
+                              std::to_string(SkewSeconds()) + " s)");
     auto tx = DecodeTransaction(bytes);
     if (!tx.ok()) return Damaged(seq, tx.status().message());
     auto plan = embedded::PlanTransaction(state_, *tx, time);
     if (!plan.ok()) return Damaged(seq, "its transaction does not execute: " + plan.status().message());
+    if (seq > signed_through_) {
+      // Past the signed anchor: the entry's own signature vouches for it.
+      EthSignature s;
+      if (e.sig.size() != 65) return Damaged(seq, "it carries no sequencer signature");
+      std::memcpy(s.rsv.data(), e.sig.data(), 65);
+      auto who = RecoverAddress(embedded::EntrySigningDigest(hash), s);
+      if (!who.ok() || *who != options_.sequencer->address())
+        return Damaged(seq, "it is not signed by the sequencer key " + options_.sequencer->AddressHex());
+    }
     ApplyPlan(std::move(*plan), *tx, seq, time, abi::ToBytes32(hash));
     return Status::Ok();
   }
@@ -360,8 +476,18 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     (void)CatchUpLocked();
   }
 
+  int64_t SkewSeconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(options_.max_clock_skew).count();
+  }
+
   const EmbeddedLedgerOptions options_;
   Clock* const clock_;
+  // Entries up to here are vouched for by the signed anchor read at open;
+  // later ones must carry their own sequencer signature. GUARDED_BY(write_mu_)
+  uint64_t signed_through_ = 0;
+  // Replay succeeded: later verification failures are logged (they are
+  // found while running, by the watcher or a writer).
+  bool opened_ = false;  // GUARDED_BY(write_mu_)
 
   std::mutex write_mu_;  // serializes sqlite use and state changes
   embedded::EntryLog log_;  // GUARDED_BY(write_mu_)
@@ -391,6 +517,16 @@ StatusOr<std::unique_ptr<EmbeddedLedger>> EmbeddedLedger::Create(const EmbeddedL
   CERTME_RETURN_IF_ERROR(l->Genesis(admin, chain_id));
   l->StartWatcher();
   return std::unique_ptr<EmbeddedLedger>(std::move(l));
+}
+
+StatusOr<EmbeddedLedger::ReanchorReport> EmbeddedLedger::Reanchor(const EmbeddedLedgerOptions& options) {
+  EmbeddedLedgerOptions o = options;
+  o.watch_file = false;
+  auto l = std::make_unique<EmbeddedLedgerImpl>(o);
+  CERTME_RETURN_IF_ERROR(l->OpenFile(/*create=*/false, /*upgrade=*/true));
+  ReanchorReport report;
+  CERTME_RETURN_IF_ERROR(l->Replay(/*reanchor=*/true, &report));
+  return report;
 }
 
 StatusOr<std::unique_ptr<EmbeddedLedger>> EmbeddedLedger::Open(const EmbeddedLedgerOptions& options) {

@@ -1,7 +1,11 @@
 #include "ledger-client/embedded/log.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "ledger-client/abi.h"
@@ -11,7 +15,11 @@ namespace {
 
 // 'cmLG': marks a sqlite file as a certME ledger (PRAGMA application_id).
 constexpr int32_t kApplicationId = 0x636d4c47;
-constexpr int kFormatVersion = 1;
+// 1: entries only; 2: entries and their sequencer signatures.
+constexpr int kFormatVersion = 2;
+
+constexpr char kSigsSchema[] =
+    "CREATE TABLE IF NOT EXISTS entry_sigs(seq INTEGER PRIMARY KEY, sig BLOB NOT NULL);";
 
 class Stmt {
  public:
@@ -68,6 +76,12 @@ Bytes32 EntryHash(const Bytes32& prev, uint64_t seq, int64_t time, std::string_v
   return Keccak256(buf);
 }
 
+Bytes32 EntrySigningDigest(std::string_view entry_hash) {
+  std::string buf = "certME ledger entry v2";
+  buf.append(entry_hash);
+  return Keccak256(buf);
+}
+
 Status Damaged(uint64_t seq, const std::string& why) {
   return Internal("LedgerDamaged: entry " + std::to_string(seq) + ": " + why +
                   "; the ledger file was altered and cannot be trusted");
@@ -77,9 +91,19 @@ EntryLog::~EntryLog() {
   if (db_) sqlite3_close_v2(db_);
 }
 
-Status EntryLog::Open(const std::string& path, bool create, Duration busy_timeout, bool sync_full) {
+Status EntryLog::Open(const std::string& path, bool create, bool upgrade, Duration busy_timeout, bool sync_full) {
   if (!create && !std::filesystem::exists(path))
     return NotFound("no ledger at " + path + " (create one with `certme ledger init`)");
+  if (create) {
+    // sqlite would create the file with the umask's mode (often 0644); its
+    // -wal and -shm files take the mode of the database file.
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      close(fd);
+    } else if (errno != EEXIST) {
+      return Unavailable("ledger storage error", "create " + path + ": " + std::strerror(errno));
+    }
+  }
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
   if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) return SqlError(db_, "open " + path);
   sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
@@ -104,13 +128,22 @@ Status EntryLog::Open(const std::string& path, bool create, Duration busy_timeou
                                 "  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;"
                                 "CREATE TRIGGER IF NOT EXISTS ledger_entries_no_delete BEFORE DELETE ON ledger_entries"
                                 "  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;"
+                                "CREATE TABLE IF NOT EXISTS entry_sigs(seq INTEGER PRIMARY KEY, sig BLOB NOT NULL);"
                                 "PRAGMA application_id=1668107335;"
-                                "PRAGMA user_version=1;"
+                                "PRAGMA user_version=2;"
                                 "COMMIT;"));
   } else {
     CERTME_ASSIGN_OR_RETURN(int64_t version, QueryInt(db_, "PRAGMA user_version"));
-    if (version != kFormatVersion)
+    if (version == 1 && upgrade) {
+      CERTME_RETURN_IF_ERROR(Exec(db_, (std::string("BEGIN IMMEDIATE;") + kSigsSchema +
+                                        "PRAGMA user_version=2; COMMIT;").c_str()));
+    } else if (version == 1) {
+      return FailedPrecondition("LedgerUnanchored: " + path +
+                                " is a ledger from before signed anchors (format 1); after checking it, accept it "
+                                "once with `certme ledger reanchor`");
+    } else if (version != kFormatVersion) {
       return FailedPrecondition("ledger file format " + std::to_string(version) + " is not supported");
+    }
   }
   CERTME_RETURN_IF_ERROR(Exec(db_, "PRAGMA journal_mode=WAL"));
   CERTME_RETURN_IF_ERROR(Exec(db_, sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
@@ -138,6 +171,18 @@ Status EntryLog::AppendAndCommit(const LogEntry& e) {
       Rollback();
       return st;
     }
+    Stmt sig(db_, "INSERT OR REPLACE INTO entry_sigs(seq, sig) VALUES(?,?)");
+    if (!sig.ok()) {
+      Rollback();
+      return SqlError(db_, "prepare insert");
+    }
+    sig.BindInt(1, static_cast<int64_t>(e.seq));
+    sig.BindBlob(2, e.sig);
+    if (sig.Step() != SQLITE_DONE) {
+      Status st = SqlError(db_, "append entry signature");
+      Rollback();
+      return st;
+    }
   }
   if (Status st = Exec(db_, "COMMIT"); !st.ok()) {
     Rollback();
@@ -147,7 +192,9 @@ Status EntryLog::AppendAndCommit(const LogEntry& e) {
 }
 
 Status EntryLog::ForEachAfter(uint64_t seq, const std::function<Status(const LogEntry&)>& fn) {
-  Stmt q(db_, "SELECT seq, prev_hash, time, tx, hash FROM ledger_entries WHERE seq > ? ORDER BY seq");
+  Stmt q(db_,
+         "SELECT e.seq, e.prev_hash, e.time, e.tx, e.hash, s.sig FROM ledger_entries e"
+         " LEFT JOIN entry_sigs s ON s.seq = e.seq WHERE e.seq > ? ORDER BY e.seq");
   if (!q.ok()) return SqlError(db_, "read entries");
   q.BindInt(1, static_cast<int64_t>(seq));
   int rc;
@@ -158,6 +205,7 @@ Status EntryLog::ForEachAfter(uint64_t seq, const std::function<Status(const Log
     e.time = q.Int(2);
     e.tx = q.Blob(3);
     e.hash = q.Blob(4);
+    e.sig = q.Blob(5);
     CERTME_RETURN_IF_ERROR(fn(e));
   }
   if (rc != SQLITE_DONE) return SqlError(db_, "read entries");

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -242,6 +243,75 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  Status Enqueue(std::string_view queue, std::string_view id, std::string_view value,
+                 Duration delay) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreKey(queue, id));
+    CERTME_RETURN_IF_ERROR(CheckStoreValue(value));
+    CERTME_RETURN_IF_ERROR(CheckQueueDelay(delay));
+    std::lock_guard<std::mutex> lock(queues_mu_);
+    auto& q = queues_[std::string(queue)];
+    auto [it, inserted] = q.try_emplace(std::string(id));
+    if (!inserted) return AlreadyExists("queue item already exists");
+    it->second.value = std::string(value);
+    it->second.due_ms = clock_->NowUnixMillis() + delay.count();
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<QueueItem>> ClaimDue(std::string_view queue, size_t max,
+                                            Duration lease) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreNamespace(queue));
+    CERTME_RETURN_IF_ERROR(CheckQueueClaim(max, lease));
+    std::lock_guard<std::mutex> lock(queues_mu_);
+    std::vector<QueueItem> out;
+    auto qit = queues_.find(std::string(queue));
+    if (qit == queues_.end()) return out;
+    const int64_t now = clock_->NowUnixMillis();
+    std::vector<std::pair<int64_t, const std::string*>> due;
+    for (const auto& [id, item] : qit->second) {
+      if (item.due_ms <= now) due.emplace_back(item.due_ms, &id);
+    }
+    std::sort(due.begin(), due.end(),
+              [](const auto& a, const auto& b) { return std::tie(a.first, *a.second) < std::tie(b.first, *b.second); });
+    if (due.size() > max) due.resize(max);
+    for (const auto& [when, id] : due) {
+      QueuedItem& item = qit->second[*id];
+      item.due_ms = now + lease.count();
+      ++item.attempts;
+      out.push_back(QueueItem{*id, item.value, item.attempts});
+    }
+    return out;
+  }
+
+  Status Reschedule(std::string_view queue, std::string_view id, Duration delay) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreKey(queue, id));
+    CERTME_RETURN_IF_ERROR(CheckQueueDelay(delay));
+    std::lock_guard<std::mutex> lock(queues_mu_);
+    auto qit = queues_.find(std::string(queue));
+    if (qit == queues_.end()) return NotFound("queue item not found");
+    auto it = qit->second.find(std::string(id));
+    if (it == qit->second.end()) return NotFound("queue item not found");
+    it->second.due_ms = clock_->NowUnixMillis() + delay.count();
+    return Status::Ok();
+  }
+
+  Status Dequeue(std::string_view queue, std::string_view id) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreKey(queue, id));
+    std::lock_guard<std::mutex> lock(queues_mu_);
+    auto qit = queues_.find(std::string(queue));
+    if (qit != queues_.end()) {
+      qit->second.erase(std::string(id));
+      if (qit->second.empty()) queues_.erase(qit);
+    }
+    return Status::Ok();
+  }
+
+  StatusOr<size_t> QueueSize(std::string_view queue) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreNamespace(queue));
+    std::lock_guard<std::mutex> lock(queues_mu_);
+    auto qit = queues_.find(std::string(queue));
+    return qit == queues_.end() ? 0 : qit->second.size();
+  }
+
   Status Ping() override { return Status::Ok(); }
   std::string_view Name() const override { return "memory"; }
 
@@ -258,8 +328,17 @@ class MemoryStore final : public Store {
     return shards_[h % kShards];
   }
 
+  struct QueuedItem {
+    std::string value;
+    int64_t due_ms = 0;
+    int attempts = 0;
+  };
+
   Clock* const clock_;
   std::array<Shard, kShards> shards_;
+  // Queues are few and small (deliveries in flight): one lock for all.
+  std::mutex queues_mu_;
+  std::map<std::string, std::map<std::string, QueuedItem>> queues_;  // guarded by queues_mu_
 };
 
 }  // namespace

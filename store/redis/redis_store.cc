@@ -98,6 +98,50 @@ std::string GlobEscape(std::string_view s) {
   return out;
 }
 
+// Work queues: per queue a sorted set of ids scored by due time (ms), a
+// hash id -> value and a hash id -> attempts. Times are the server's (TIME),
+// so replicas with different clocks agree on what is due. KEYS[1..3] are
+// the sorted set and the two hashes throughout.
+constexpr char kQueueNowLua[] =
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
+// ARGV: id, value, delay ms. Returns 0 when the id is queued already.
+const std::string kEnqueueScript = std::string(kQueueNowLua) +
+    "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
+    "redis.call('HSET', KEYS[3], ARGV[1], 0)\n"
+    "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
+    "return 1\n";
+// ARGV: max, lease ms. Returns id, value, attempts for each claimed item.
+const std::string kClaimScript = std::string(kQueueNowLua) +
+    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))\n"
+    "local out = {}\n"
+    "for _, id in ipairs(ids) do\n"
+    "  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)\n"
+    "  local n = redis.call('HINCRBY', KEYS[3], id, 1)\n"
+    "  out[#out + 1] = id\n"
+    "  out[#out + 1] = redis.call('HGET', KEYS[2], id) or ''\n"
+    "  out[#out + 1] = n\n"
+    "end\n"
+    "return out\n";
+// ARGV: id, delay ms. Returns 0 when the id is not queued.
+const std::string kRescheduleScript = std::string(kQueueNowLua) +
+    "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end\n"
+    "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])\n"
+    "return 1\n";
+// ARGV: id.
+constexpr char kDequeueScript[] =
+    "redis.call('ZREM', KEYS[1], ARGV[1])\n"
+    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
+    "redis.call('HDEL', KEYS[3], ARGV[1])\n"
+    "return 1\n";
+
+// A Lua script run by its SHA-1 (EVALSHA), sent whole once per server.
+struct Script {
+  explicit Script(std::string t) : text(std::move(t)), sha(Sha1Hex(text)) {}
+  std::string text, sha;
+};
+
 bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // One command, arguments as bytes. Null when the connection failed (then
@@ -133,7 +177,7 @@ enum class Retry { kSafe, kNever };
 
 class RedisStore final : public Store {
  public:
-  explicit RedisStore(RedisStoreOptions o) : o_(std::move(o)), cas_sha_(Sha1Hex(kCasScript)) {}
+  explicit RedisStore(RedisStoreOptions o) : o_(std::move(o)) {}
 
   ~RedisStore() override = default;
 
@@ -186,14 +230,8 @@ class RedisStore final : public Store {
     CERTME_RETURN_IF_ERROR(CheckStoreValue(value));
     CERTME_RETURN_IF_ERROR(CheckStoreTtl(ttl));
     std::string k = FullKey(ns, key);
-    std::string ttl_ms = std::to_string(ttl.count());
     CERTME_ASSIGN_OR_RETURN(
-        Reply r, Run(Retry::kNever, {"EVALSHA", cas_sha_, "1", k, expected, value, ttl_ms}));
-    if (r->type == REDIS_REPLY_ERROR && StartsWith(ReplyText(r.get()), "NOSCRIPT")) {
-      // First use on this server (or after a restart): EVAL also caches it.
-      CERTME_ASSIGN_OR_RETURN(
-          r, Run(Retry::kNever, {"EVAL", kCasScript, "1", k, expected, value, ttl_ms}));
-    }
+        Reply r, RunScript(cas_, {k}, {std::string(expected), std::string(value), std::to_string(ttl.count())}));
     if (r->type != REDIS_REPLY_INTEGER) return Unexpected(r.get(), "CAS script");
     switch (r->integer) {
       case 0:
@@ -256,6 +294,63 @@ class RedisStore final : public Store {
     return out;
   }
 
+  Status Enqueue(std::string_view queue, std::string_view id, std::string_view value,
+                 Duration delay) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreKey(queue, id));
+    CERTME_RETURN_IF_ERROR(CheckStoreValue(value));
+    CERTME_RETURN_IF_ERROR(CheckQueueDelay(delay));
+    CERTME_ASSIGN_OR_RETURN(Reply r, RunScript(enqueue_, QueueKeys(queue),
+                                               {std::string(id), std::string(value),
+                                                std::to_string(delay.count())}));
+    if (r->type != REDIS_REPLY_INTEGER) return Unexpected(r.get(), "enqueue script");
+    if (r->integer == 0) return AlreadyExists("queue item already exists");
+    return Status::Ok();
+  }
+
+  StatusOr<std::vector<QueueItem>> ClaimDue(std::string_view queue, size_t max,
+                                            Duration lease) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreNamespace(queue));
+    CERTME_RETURN_IF_ERROR(CheckQueueClaim(max, lease));
+    CERTME_ASSIGN_OR_RETURN(Reply r, RunScript(claim_, QueueKeys(queue),
+                                               {std::to_string(max), std::to_string(lease.count())}));
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 3 != 0) return Unexpected(r.get(), "claim script");
+    std::vector<QueueItem> out;
+    for (size_t i = 0; i < r->elements; i += 3) {
+      const redisReply* id = r->element[i];
+      const redisReply* value = r->element[i + 1];
+      const redisReply* attempts = r->element[i + 2];
+      if (id->type != REDIS_REPLY_STRING || value->type != REDIS_REPLY_STRING ||
+          attempts->type != REDIS_REPLY_INTEGER)
+        return Unexpected(r.get(), "claim script");
+      out.push_back(QueueItem{ReplyText(id), ReplyText(value), static_cast<int>(attempts->integer)});
+    }
+    return out;
+  }
+
+  Status Reschedule(std::string_view queue, std::string_view id, Duration delay) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreKey(queue, id));
+    CERTME_RETURN_IF_ERROR(CheckQueueDelay(delay));
+    CERTME_ASSIGN_OR_RETURN(Reply r, RunScript(reschedule_, QueueKeys(queue),
+                                               {std::string(id), std::to_string(delay.count())}));
+    if (r->type != REDIS_REPLY_INTEGER) return Unexpected(r.get(), "reschedule script");
+    if (r->integer == 0) return NotFound("queue item not found");
+    return Status::Ok();
+  }
+
+  Status Dequeue(std::string_view queue, std::string_view id) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreKey(queue, id));
+    CERTME_ASSIGN_OR_RETURN(Reply r, RunScript(dequeue_, QueueKeys(queue), {std::string(id)}));
+    if (r->type != REDIS_REPLY_INTEGER) return Unexpected(r.get(), "dequeue script");
+    return Status::Ok();
+  }
+
+  StatusOr<size_t> QueueSize(std::string_view queue) override {
+    CERTME_RETURN_IF_ERROR(CheckStoreNamespace(queue));
+    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kSafe, {"ZCARD", QueueKeys(queue)[0]}));
+    if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) return Unexpected(r.get(), "ZCARD");
+    return static_cast<size_t>(r->integer);
+  }
+
   Status Ping() override {
     CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kSafe, {"PING"}));
     if (r->type != REDIS_REPLY_STATUS) return Unexpected(r.get(), "PING");
@@ -279,6 +374,31 @@ class RedisStore final : public Store {
     std::string k = NamespaceHead(ns);
     k.append(key);
     return k;
+  }
+
+  // A queue's sorted set and hashes: `prefix + "q" + len(name) + ":" + name`
+  // + ":due" / ":val" / ":att". Keys of the Store start with prefix + a
+  // digit, so the two never collide.
+  std::vector<std::string> QueueKeys(std::string_view queue) const {
+    std::string head = o_.prefix + "q" + std::to_string(queue.size()) + ":" + std::string(queue);
+    return {head + ":due", head + ":val", head + ":att"};
+  }
+
+  // EVALSHA, and EVAL when the server does not know the script yet (first
+  // use, or after a restart). Never retried: a first attempt may have run.
+  StatusOr<Reply> RunScript(const Script& script, const std::vector<std::string>& keys,
+                            const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"EVALSHA", script.sha, std::to_string(keys.size())};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto send = [&](redisContext* ctx) { return CommandV(ctx, argv); };
+    CERTME_ASSIGN_OR_RETURN(Reply r, RunWith(Retry::kNever, send));
+    if (r->type == REDIS_REPLY_ERROR && StartsWith(ReplyText(r.get()), "NOSCRIPT")) {
+      argv[0] = "EVAL";
+      argv[1] = script.text;
+      CERTME_ASSIGN_OR_RETURN(r, RunWith(Retry::kNever, send));
+    }
+    return r;
   }
 
   static Status Unexpected(const redisReply* r, const char* what) {
@@ -513,7 +633,11 @@ class RedisStore final : public Store {
   }
 
   const RedisStoreOptions o_;
-  const std::string cas_sha_;
+  const Script cas_{kCasScript};
+  const Script enqueue_{kEnqueueScript};
+  const Script claim_{kClaimScript};
+  const Script reschedule_{kRescheduleScript};
+  const Script dequeue_{kDequeueScript};
 
   std::mutex mu_;
   std::condition_variable freed_;

@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 
 #include "crypto/jose.h"
+#include "ledger-client/embedded_ledger.h"
+#include "ledger-client/key_file.h"
 #include "tests/idp/http_client.h"
 
 namespace certme {
@@ -236,6 +238,46 @@ TEST_F(IdpServerTest, CorsPreflightIsRouted) {
                     {"Origin: https://evil.example", "Access-Control-Request-Method: GET"});
   EXPECT_EQ(evil.status, 204);
   EXPECT_TRUE(evil.Header("access-control-allow-origin").empty());
+}
+
+// The bridge does not start on an embedded ledger whose newest entries could
+// have been cut: its signed anchor is gone (docs/ledger.md §4). One line
+// names the file and the way forward.
+TEST(IdpServerStart, RefusesALedgerWithoutItsSignedAnchor) {
+  const auto dir = std::filesystem::temp_directory_path() / ("certme-anchor-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  Config c;
+  c.dev_mode = true;
+  c.server.port = 0;
+  c.store.backend = "memory";
+  c.keys.dev_key_dir = (dir / "keys").string();
+  c.oidc.claims_file = std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml";
+  c.login.dev_login = false;
+  c.login.wallet_login = true;
+  c.logging.access_log = false;
+  c.ledger.embedded.path = (dir / "ledger.db").string();
+  c.ledger.embedded.sync_full = false;
+  c.ledger.embedded.sequencer_key_file = (dir / "sequencer.key").string();
+  EthKey sequencer = EthKey::Generate();
+  ASSERT_TRUE(WriteServiceKeyFile(c.ledger.embedded.sequencer_key_file, sequencer).ok());
+  {
+    auto l = EmbeddedLedger::Create(
+        {.path = c.ledger.embedded.path, .sync_full = false, .watch_file = false, .sequencer = sequencer},
+        EthKey::Generate(), 31337);
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+  }
+  std::filesystem::remove(c.ledger.embedded.path + ".head");
+  auto s = IdpServer::Start(c);
+  ASSERT_FALSE(s.ok()) << "the bridge started on an unanchored ledger";
+  const std::string& m = s.status().message();
+  EXPECT_EQ(m.rfind("login.wallet_login: the ledger at " + c.ledger.embedded.path + " does not open: LedgerUnanchored: "
+                    "the ledger's anchor " + c.ledger.embedded.path + ".head is missing",
+                    0),
+            0u)
+      << m;
+  EXPECT_NE(m.find("certme ledger reanchor"), std::string::npos) << m;
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
-// The embedded ledger's anchor (`<log>.head`): a log cut short is refused on
-// open, a log that ran ahead of its anchor (a writer killed between its
-// commit and the anchor update) is accepted and the anchor catches up, a
-// missing anchor is recreated, and processes sharing one file keep it
-// consistent.
+// The embedded ledger's anchor (`<log>.head`, signed by the sequencer key):
+// a log cut short is refused on open, a log that ran ahead of its anchor (a
+// writer killed between its commit and the anchor update) is accepted and
+// the anchor catches up, and processes sharing one file keep it consistent.
+// The attacks on it (anchor removed, log rewritten) are in
+// embedded_rollback_test.cc.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -27,6 +28,7 @@ constexpr uint64_t kChain = 4242;
 struct AnchorText {
   uint64_t count = 0;
   std::string hash;  // 0x…
+  std::string sig;   // 0x…
 };
 
 std::string Slurp(const std::string& path) {
@@ -47,14 +49,24 @@ AnchorText ReadAnchorText(const std::string& log) {
   std::istringstream in(Slurp(log + ".head"));
   std::string magic, version;
   AnchorText a;
-  in >> magic >> version >> a.count >> a.hash;
+  in >> magic >> version >> a.count >> a.hash >> a.sig;
   EXPECT_EQ(magic, "certme-ledger-head");
-  EXPECT_EQ(version, "1");
+  EXPECT_EQ(version, "2");
   return a;
 }
 
-std::string AnchorFor(uint64_t count, const Bytes32& hash) {
-  return "certme-ledger-head 1\n" + std::to_string(count) + "\n0x" + HexEncode(abi::AsView(hash)) + "\n";
+// The digest docs/ledger.md gives for an anchor.
+Bytes32 AnchorDigestForTest(uint64_t count, const std::string& hash32) {
+  std::string buf = "certME ledger anchor v2";
+  for (int i = 7; i >= 0; --i) buf.push_back(static_cast<char>(count >> (8 * i)));
+  return Keccak256(buf + hash32);
+}
+
+// An anchor for (count, hash) signed by `key`, in the documented format.
+std::string AnchorFor(uint64_t count, const Bytes32& hash, const EthKey& key) {
+  const std::string h(abi::AsView(hash));
+  return "certme-ledger-head 2\n" + std::to_string(count) + "\n0x" + HexEncode(h) + "\n" +
+         key.SignDigest(AnchorDigestForTest(count, h)).ToHex() + "\n";
 }
 
 std::string HexHash(const Bytes32& h) { return "0x" + HexEncode(abi::AsView(h)); }
@@ -68,7 +80,9 @@ class EmbeddedAnchorTest : public ::testing::Test {
     ledger_ = std::move(*l);
   }
 
-  EmbeddedLedgerOptions Options() { return {.path = path_, .sync_full = false, .watch_file = false}; }
+  EmbeddedLedgerOptions Options() {
+    return {.path = path_, .sync_full = false, .watch_file = false, .sequencer = sequencer_};
+  }
 
   // `n` more entries (providers added by the administrator).
   void Append(int n) {
@@ -101,6 +115,7 @@ class EmbeddedAnchorTest : public ::testing::Test {
 
   std::string path_;
   EthKey admin_ = EthKey::Generate();
+  EthKey sequencer_ = EthKey::Generate();
   std::unique_ptr<EmbeddedLedger> ledger_;
 };
 
@@ -113,6 +128,12 @@ TEST_F(EmbeddedAnchorTest, AnchorFollowsEveryAppend) {
   EXPECT_EQ(a.count, 4u);
   EXPECT_EQ(a.hash, HexHash(ledger_->HeadHash()));
   EXPECT_FALSE(std::filesystem::exists(path_ + ".head.tmp"));
+  // Signed by the sequencer over (count, head hash).
+  auto sig = EthSignature::FromHex(a.sig);
+  ASSERT_TRUE(sig.has_value()) << a.sig;
+  auto signer = RecoverAddress(AnchorDigestForTest(4, std::string(abi::AsView(ledger_->HeadHash()))), *sig);
+  ASSERT_TRUE(signer.ok());
+  EXPECT_EQ(*signer, sequencer_.address());
 }
 
 TEST_F(EmbeddedAnchorTest, LogShorterByOneEntryIsRefused) {
@@ -141,26 +162,18 @@ TEST_F(EmbeddedAnchorTest, LogCutInTheMiddleOfItsLastEntryIsRefused) {
   ASSERT_GT(w.size(), 4096u);
   WriteFile(copy + "-wal", w.substr(0, w.size() - 2048));  // half of the last frame
   std::filesystem::copy_file(path_ + ".head", copy + ".head");
-  auto r = EmbeddedLedger::Open({.path = copy, .sync_full = false, .watch_file = false});
+  EmbeddedLedgerOptions o = Options();
+  o.path = copy;
+  auto r = EmbeddedLedger::Open(o);
   ASSERT_FALSE(r.ok());
   ExpectTruncated(r.status(), 4, 5);
 }
 
-TEST_F(EmbeddedAnchorTest, MissingAnchorIsRecreated) {
-  Append(2);
-  const Bytes32 head = ledger_->HeadHash();
-  ledger_.reset();
-  ASSERT_TRUE(std::filesystem::remove(path_ + ".head"));
-  auto r = EmbeddedLedger::Open(Options());
-  ASSERT_TRUE(r.ok()) << r.status().ToString();
-  AnchorText a = ReadAnchorText(path_);
-  EXPECT_EQ(a.count, 3u);
-  EXPECT_EQ(a.hash, HexHash(head));
-}
-
+// An older anchor of this log (signed): the entries after it carry their own
+// sequencer signatures, so they are accepted and the anchor catches up.
 TEST_F(EmbeddedAnchorTest, AnchorBehindTheLogCatchesUp) {
   Append(2);
-  const std::string behind = AnchorFor(3, ledger_->HeadHash());
+  const std::string behind = Slurp(path_ + ".head");
   Append(4);
   const Bytes32 head = ledger_->HeadHash();
   ledger_.reset();
@@ -177,7 +190,7 @@ TEST_F(EmbeddedAnchorTest, AnchorBehindWithAnotherHashIsRefused) {
   ledger_.reset();
   Bytes32 other{};
   other[0] = 1;
-  WriteFile(path_ + ".head", AnchorFor(3, other));
+  WriteFile(path_ + ".head", AnchorFor(3, other, sequencer_));
   auto r = EmbeddedLedger::Open(Options());
   ASSERT_FALSE(r.ok());
   ExpectTruncated(r.status(), 7, 3);
@@ -187,14 +200,18 @@ TEST_F(EmbeddedAnchorTest, AnchorBehindWithAnotherHashIsRefused) {
 TEST_F(EmbeddedAnchorTest, AnchorAheadOfTheLogIsRefused) {
   Append(2);
   ledger_.reset();
-  WriteFile(path_ + ".head", AnchorFor(40, Bytes32{}));
+  WriteFile(path_ + ".head", AnchorFor(40, Bytes32{}, sequencer_));
   ExpectTruncated(EmbeddedLedger::Open(Options()).status(), 3, 40);
 }
 
 TEST_F(EmbeddedAnchorTest, UnreadableAnchorIsRefusedWithAClearError) {
   ledger_.reset();
   for (const std::string& bad : std::vector<std::string>{"", "certme-ledger-head 1\n", "certme-ledger-head 1\n12\n0xzz\n",
-                                "certme-ledger-head 2\n1\n0x00\n", std::string(5000, 'x')}) {
+                                "certme-ledger-head 2\n1\n0x00\n",
+                                "certme-ledger-head 2\n1\n0x" + std::string(64, '0') + "\n0x00\n",
+                                "certme-ledger-head 2\n1\n0x" + std::string(64, '0') + "\n",
+                                "certme-ledger-head 3\n1\n0x" + std::string(64, '0') + "\n0x" + std::string(130, '0') + "\n",
+                                std::string(5000, 'x')}) {
     WriteFile(path_ + ".head", bad);
     auto r = EmbeddedLedger::Open(Options());
     ASSERT_FALSE(r.ok());

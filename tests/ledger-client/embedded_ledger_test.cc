@@ -49,7 +49,9 @@ class EmbeddedLedgerTest : public ::testing::Test {
     ledger_ = std::move(*l);
   }
 
-  EmbeddedLedgerOptions Options() { return {.path = path_, .clock = &clock_, .sync_full = false}; }
+  EmbeddedLedgerOptions Options() {
+    return {.path = path_, .clock = &clock_, .sync_full = false, .sequencer = sequencer_};
+  }
 
   // A small history: roles, two eIDs, a request and its answer, a suspension.
   void Populate() {
@@ -124,6 +126,7 @@ class EmbeddedLedgerTest : public ::testing::Test {
   FakeClock clock_;
   std::string path_;
   EthKey admin_ = EthKey::Generate();
+  EthKey sequencer_ = EthKey::Generate();
   EthKey validator_ = EthKey::Generate();
   EthKey provider_ = EthKey::Generate();
   EthKey user_ = EthKey::Generate();
@@ -322,11 +325,26 @@ TEST_F(EmbeddedLedgerTest, CreateOpenAndForeignFiles) {
 TEST_F(EmbeddedLedgerTest, LedgerTimeNeverGoesBackwards) {
   ASSERT_TRUE(ledger_->AddValidator(admin_, validator_.address()).ok());
   const int64_t t1 = ledger_->Now();
-  clock_.Advance(seconds(-3600));
+  // A step back within the tolerance (5 minutes by default): entries keep
+  // the newest entry's time until the clock catches up.
+  clock_.Advance(seconds(-120));
   EXPECT_EQ(ledger_->Now(), t1);
   auto r = ledger_->AddProvider(admin_, provider_.address());
-  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->events[0].time, t1);
+  // Further back: the clock is wrong, and nothing is stamped from it.
+  clock_.Advance(seconds(-3600));
+  auto behind = ledger_->AddProvider(admin_, EthKey::Generate().address());
+  ASSERT_FALSE(behind.ok());
+  EXPECT_EQ(behind.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(behind.status().message().rfind("LedgerClockBehind: this machine's clock is 3720 s behind", 0), 0u)
+      << behind.status().message();
+  // Reads go on, and appends resume once the clock is right again.
+  EXPECT_TRUE(*ledger_->IsProvider(provider_.address()));
+  clock_.Advance(seconds(3720 + 5));
+  auto again = ledger_->AddProvider(admin_, EthKey::Generate().address());
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->events[0].time, t1 + 5);
   ledger_.reset();
   EXPECT_TRUE(EmbeddedLedger::Open(Options()).ok());
 }
@@ -369,7 +387,8 @@ TEST_F(EmbeddedLedgerTest, SecondOpenerSeesAndWakesOnTheFirstOnesWrites) {
 
 TEST_F(EmbeddedLedgerTest, DamageFoundWhileRunningStopsEveryCall) {
   Populate();
-  auto second = EmbeddedLedger::Open({.path = path_, .clock = &clock_, .sync_full = false, .watch_file = false});
+  auto second = EmbeddedLedger::Open(
+      {.path = path_, .clock = &clock_, .sync_full = false, .watch_file = false, .sequencer = sequencer_});
   ASSERT_TRUE(second.ok());
   // An intruder appends a bogus entry; the second opener finds it on Sync.
   Tamper("INSERT INTO ledger_entries VALUES(100, zeroblob(32), 0, x'00', zeroblob(32));");

@@ -17,7 +17,8 @@ namespace certme::testing {
 
 class FailingStore : public Store {
  public:
-  enum class Op { kPut, kPutIfAbsent, kGet, kConsume, kCompareAndSwap, kDelete, kList };
+  enum class Op { kPut, kPutIfAbsent, kGet, kConsume, kCompareAndSwap, kDelete, kList, kEnqueue, kClaimDue,
+                  kReschedule, kDequeue };
 
   explicit FailingStore(std::unique_ptr<Store> inner) : inner_(std::move(inner)) {}
 
@@ -55,6 +56,23 @@ class FailingStore : public Store {
     if (Fails(Op::kList, ns)) return Outage();
     return inner_->List(ns);
   }
+  Status Enqueue(std::string_view q, std::string_view id, std::string_view value, Duration delay) override {
+    if (Fails(Op::kEnqueue, q)) return Outage();
+    return inner_->Enqueue(q, id, value, delay);
+  }
+  StatusOr<std::vector<QueueItem>> ClaimDue(std::string_view q, size_t max, Duration lease) override {
+    if (Fails(Op::kClaimDue, q)) return Outage();
+    return inner_->ClaimDue(q, max, lease);
+  }
+  Status Reschedule(std::string_view q, std::string_view id, Duration delay) override {
+    if (Fails(Op::kReschedule, q)) return Outage();
+    return inner_->Reschedule(q, id, delay);
+  }
+  Status Dequeue(std::string_view q, std::string_view id) override {
+    if (Fails(Op::kDequeue, q)) return Outage();
+    return inner_->Dequeue(q, id);
+  }
+  StatusOr<size_t> QueueSize(std::string_view q) override { return inner_->QueueSize(q); }
   Status Ping() override { return inner_->Ping(); }
   std::string_view Name() const override { return inner_->Name(); }
 

@@ -3,7 +3,8 @@
 # (in a fresh directory, with the default paths), checking each step's
 # output: init → authorize validator and provider → enroll a user → serve →
 # request answered → wallet history shows it. Also checks that refusals say
-# why. Usage: walkthrough.sh PATH/TO/certme [PATH/TO/anvil]
+# why, and (embedded) that the ledger refuses to verify without its signed
+# anchor until re-anchored. Usage: walkthrough.sh PATH/TO/certme [PATH/TO/anvil]
 # With anvil, the same steps run on the EVM backend: a local chain on a free
 # port, the registry deployed with `certme ledger deploy`, every command
 # pointed at it through CERTME_LEDGER_* variables.
@@ -174,4 +175,26 @@ fi
 
 kill "$SERVE_PID"; wait "$SERVE_PID" || fail "validator serve did not stop cleanly on SIGTERM"
 SERVE_PID=
+
+if [[ -z "$ANVIL" ]]; then
+  echo "== 10. the ledger's files are private; without its signed anchor the log does not verify until re-anchored"
+  for f in var/ledger.db var/ledger.db.head var/ledger.db.head.lock var/ledger/sequencer.key; do
+    [[ $(stat -c %a "$f") == 600 ]] || fail "$f is mode $(stat -c %a "$f"), not 600"
+  done
+  mv var/ledger.db.head anchor.saved
+  if out=$(certme ledger verify 2>&1); then fail "verify passed without the anchor"; fi
+  [[ $(wc -l <<<"$out") == 1 ]] || fail "verify without the anchor: expected one line, got:"$'\n'"$out"
+  expect "verify without the anchor" "^certme ledger: LedgerUnanchored: the ledger's anchor var/ledger.db.head is missing" "$out"
+  if out=$(certme ledger reanchor 2>&1); then fail "reanchor without --yes succeeded"; fi
+  expect "reanchor (dry run)" 'reanchor --yes` accepts every entry var/ledger.db holds now' "$out"
+  [[ ! -f var/ledger.db.head ]] || fail "reanchor without --yes wrote an anchor"
+  chmod 644 var/ledger.db   # as an earlier version left it
+  out=$(certme ledger reanchor --yes); echo "$out"
+  expect "reanchor" '^accepted: [0-9]+ entries, newest ' "$out"
+  expect "reanchor" '^private:  var/ledger.db was mode 644, now 600' "$out"
+  [[ $(stat -c %a var/ledger.db) == 600 ]] || fail "reanchor left var/ledger.db readable by others"
+  expect "reanchor" 'replaced: the previous anchor, none \(missing\)' "$out"
+  out=$(certme ledger verify); echo "$out"
+  expect "verify after reanchor" '^ok: [0-9]+ entries verified' "$out"
+fi
 echo "walkthrough: all steps passed"

@@ -19,6 +19,8 @@ export async function start({ certme, work, run }) {
     // The run's ledger is thrown away afterwards; no fsync per entry.
     CERTME_LEDGER_EMBEDDED_SYNC_FULL: 'false',
     CERTME_LEDGER_ADMIN_KEY_FILE: path.join(work, 'keys', 'admin.key'),
+    // Signs every entry and the log's anchor; `ledger init` creates it.
+    CERTME_LEDGER_EMBEDDED_SEQUENCER_KEY_FILE: path.join(work, 'keys', 'sequencer.key'),
   };
   run(certme, ['ledger', 'init'], env);
   return { env, stop: async () => {} };

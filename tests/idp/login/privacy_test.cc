@@ -80,7 +80,7 @@ class NoPersonalDataTest : public ::testing::TestWithParam<std::string> {
       store_ = NewMemoryStore({.clock = &clock_});
     }
     auto l = EmbeddedLedger::Create(
-        {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false}, admin_, 31337);
+        {.path = LedgerTestDir().NewFile(".ledger"), .sync_full = false, .watch_file = false, .sequencer = EthKey::Generate()}, admin_, 31337);
     ASSERT_TRUE(l.ok()) << l.status().ToString();
     ledger_ = std::move(*l);
     Status enrolled = testing::EnrollUser(*ledger_, admin_, validator_key_, provider_, user_, kValues);
