@@ -300,8 +300,10 @@ struct LedgerConfig {
   // CertMeRegistry contract, over JSON-RPC).
   std::string backend = kLedgerBackendEmbedded;
   // Chain id bound into every transaction and consent (EIP-712 domain).
-  // `certme ledger init` uses it; 31337 is the usual local development id.
-  int64_t chain_id = 31337;
+  // 0 (unset): `certme ledger init` uses the embedded ledger's own id
+  // (kEmbeddedDefaultChainId, which no EVM chain uses), and the evm backend
+  // takes the node's; set, the evm backend refuses a node serving another.
+  int64_t chain_id = 0;
   EmbeddedLedgerConfig embedded;
   EvmLedgerConfig evm;
   // Expected registry address (0x…); empty: whatever the ledger holds.
@@ -329,6 +331,14 @@ struct AdminConfig {
   // Consecutive failed sign-ins that lock an account, and for how long.
   int lockout_failures = 5;
   int lockout_seconds = 900;
+  // Password checks running at once (each costs its Argon2 memory and a
+  // core's time); sign-ins over it get 429.
+  int max_concurrent_hashes = 4;
+  // Sign-ins per client address per minute, and the burst above it; 0: no limit.
+  int sign_ins_per_minute_per_address = 10;
+  int sign_in_burst_per_address = 20;
+  // Failed sign-ins of unknown names audited per minute in all; 0: all.
+  int anonymous_failures_audited_per_minute = 30;
   // The production bridge's sqlite store, where promoted registrations are
   // written; empty: no production environment (promotion refused).
   std::string production_store_path;

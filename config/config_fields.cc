@@ -296,8 +296,10 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.ledger.backend; }),
       IntField<C>("ledger.chain_id",
                   "Chain id bound into every transaction and every consent (EIP-712 domain); "
-                  "`certme ledger init` creates the registry with it.",
-                  1, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
+                  "`certme ledger init` creates the registry with it. 0: the embedded ledger's own "
+                  "id, 4503599627370495, which no EVM chain uses (docs/ledger.md); with evm, the "
+                  "node's chain id, whatever it is.",
+                  0, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
       StringField<C>("ledger.embedded.path",
                      "The embedded ledger's file, replayed and verified at every start "
                      "(`certme ledger init` creates it).",
@@ -395,6 +397,21 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                   [](auto& c) -> auto& { return c.admin.lockout_failures; }),
       IntField<C>("admin.lockout_seconds", "How long a locked console account stays locked.", 1, 86400,
                   [](auto& c) -> auto& { return c.admin.lockout_seconds; }),
+      IntField<C>("admin.max_concurrent_hashes",
+                  "Password checks (Argon2id) running at once; sign-ins over it get 429 with "
+                  "Retry-After instead of queueing.",
+                  1, 256, [](auto& c) -> auto& { return c.admin.max_concurrent_hashes; }),
+      IntField<C>("admin.sign_ins_per_minute_per_address",
+                  "Console sign-ins per client address per minute (refilled continuously); over "
+                  "it 429 before any password check. 0 = no limit.",
+                  0, 100000, [](auto& c) -> auto& { return c.admin.sign_ins_per_minute_per_address; }),
+      IntField<C>("admin.sign_in_burst_per_address",
+                  "Sign-ins a client address may make at once above its per-minute rate.", 1, 100000,
+                  [](auto& c) -> auto& { return c.admin.sign_in_burst_per_address; }),
+      IntField<C>("admin.anonymous_failures_audited_per_minute",
+                  "Failed sign-ins of unknown user names written to the audit log per minute, all "
+                  "clients together; the rest are counted in one entry. 0 = every one.",
+                  0, 100000, [](auto& c) -> auto& { return c.admin.anonymous_failures_audited_per_minute; }),
       StringField<C>("admin.production_store_path",
                      "The production bridge's sqlite store: promoted registrations are written "
                      "there. Empty: no production environment, promotion is refused.",

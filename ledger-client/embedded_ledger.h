@@ -51,6 +51,13 @@
 
 namespace certme {
 
+// The chain id of an embedded registry created without one (`certme ledger
+// init` without --chain-id or ledger.chain_id): 2^52 - 1. EIP-2294 puts the
+// largest chain id wallets accept for an EVM chain at 4503599627370476, so
+// no chain a wallet can use has this id, and it is still an exact integer
+// in JavaScript (the wallet's consent documents carry it as a JSON number).
+inline constexpr uint64_t kEmbeddedDefaultChainId = 4503599627370495;
+
 struct EmbeddedLedgerOptions {
   // The sqlite file. Create() makes it (and nothing else: the directory must
   // exist); Open() requires it.
@@ -87,7 +94,8 @@ class EmbeddedLedger : public Ledger {
  public:
   // Creates a new registry file: its first entry is initialize(admin)
   // signed by `admin`, which fixes the chain id and the registry address
-  // (CreateAddress(admin, 0)). AlreadyExists if the file holds entries.
+  // (EmbeddedRegistryAddress(admin, chain_id), never a contract's address).
+  // AlreadyExists if the file holds entries.
   static StatusOr<std::unique_ptr<EmbeddedLedger>> Create(const EmbeddedLedgerOptions& options,
                                                           const EthKey& admin, uint64_t chain_id);
   // Opens and replays an existing file. NotFound when absent; Internal

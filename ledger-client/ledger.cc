@@ -207,6 +207,10 @@ StatusOr<TxReceipt> Ledger::AnswerValidation(const EthKey& validator, uint64_t i
   return Transact(validator, AnswerValidationCall(id, commitments, loa));
 }
 
+StatusOr<TxReceipt> Ledger::PruneExpired(const EthKey& caller, std::string_view validator, uint64_t max) {
+  return Transact(caller, PruneExpiredCall(validator, max));
+}
+
 StatusOr<ValidationRequest> Ledger::WaitForAnswer(uint64_t id, Duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   EventFilter f;

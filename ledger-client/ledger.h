@@ -115,6 +115,12 @@ struct ValidationRequest {
   int64_t answered_at = 0;
 };
 
+// An entry of a validator's open set (Ledger::OpenRequestIds).
+struct OpenRequestEntry {
+  uint64_t id = 0;
+  int64_t expiry = 0;
+};
+
 // ---------------------------------------------------------------- events
 
 enum class EventKind : uint8_t {
@@ -203,8 +209,18 @@ class Ledger {
   virtual StatusOr<bool> IsConsentNonceUsed(std::string_view user, std::string_view provider,
                                             const Bytes32& nonce) = 0;
   // Requests addressed to `validator` that are open and not yet expired at
-  // the ledger's current time.
+  // the ledger's current time, by id. Read in bounded pages (EVM: all at
+  // one block), however large the open set.
   virtual StatusOr<std::vector<ValidationRequest>> OpenRequests(std::string_view validator) = 0;
+  // `validator`'s open set: requests neither answered nor pruned. Expired
+  // ones stay in it until a request or answer for the same validator, or
+  // PruneExpired, removes them (docs/ledger.md, "Open requests").
+  virtual StatusOr<uint64_t> OpenRequestCount(std::string_view validator) = 0;
+  // Entries [start, start + count) of that set, in the set's order (which a
+  // removal changes: the last entry moves into the freed slot). count above
+  // kMaxOpenPage (registry_abi.h) is BadCalldata; past the end, fewer.
+  virtual StatusOr<std::vector<OpenRequestEntry>> OpenRequestIds(std::string_view validator, uint64_t start,
+                                                                 uint64_t count) = 0;
   virtual StatusOr<std::vector<LedgerEvent>> Events(const EventFilter& filter) = 0;
   // Latest block number (0 before the first).
   virtual StatusOr<uint64_t> BlockNumber() = 0;
@@ -252,6 +268,9 @@ class Ledger {
                                        std::string_view consent_signature);
   StatusOr<TxReceipt> AnswerValidation(const EthKey& validator, uint64_t request_id,
                                        const std::vector<Bytes32>& commitments, uint8_t loa);
+  // Anyone may call: examines up to `max` (1 to kMaxPruneCount) entries of
+  // `validator`'s open set and removes the expired ones.
+  StatusOr<TxReceipt> PruneExpired(const EthKey& caller, std::string_view validator, uint64_t max);
 
   // Waits until request `id` is answered (OK, the answered request), or
   // `timeout` passes (DeadlineExceeded), or it expires (Expired).

@@ -30,6 +30,7 @@ constexpr MethodInfo kMethods[] = {
     {RegistryMethod::kAcceptAdmin, "acceptAdmin()"},
     {RegistryMethod::kMoveEid, "moveEid(address,address)"},
     {RegistryMethod::kReattestEid, "reattestEid(address,bytes32[],bytes32[],uint8)"},
+    {RegistryMethod::kPruneExpired, "pruneExpired(address,uint256)"},
 };
 
 bool IsAccountMethod(RegistryMethod m) {
@@ -88,6 +89,8 @@ std::string EncodeCall(const RegistryCall& c) {
     e.Address(c.account).Bytes32Array(c.attr_keys).Fixed(c.nonce).Uint(c.expiry).Bytes(c.signature);
   } else if (c.method == RegistryMethod::kAnswerValidation) {
     e.Uint(c.request_id).Bytes32Array(c.commitments).Uint(c.loa);
+  } else if (c.method == RegistryMethod::kPruneExpired) {
+    e.Address(c.account).Uint(c.count);
   }
   return SelectorOf(c.method) + e.Encode();
 }
@@ -136,6 +139,9 @@ StatusOr<RegistryCall> DecodeCall(std::string_view data) {
     CERTME_DECODE(c.request_id, d.Uint64());
     CERTME_DECODE(c.commitments, d.Bytes32Array(kMaxAttributesPerCall));
     CERTME_DECODE(c.loa, d.Uint8());
+  } else if (c.method == RegistryMethod::kPruneExpired) {
+    CERTME_DECODE(c.account, d.Address());
+    CERTME_DECODE(c.count, d.Uint64());
   }
 #undef CERTME_DECODE
   // One byte string per call: offsets that point elsewhere, trailing bytes
@@ -195,6 +201,14 @@ std::string AnswerValidationCall(uint64_t id, const std::vector<Bytes32>& commit
   c.request_id = id;
   c.commitments = commitments;
   c.loa = loa;
+  return EncodeCall(c);
+}
+
+std::string PruneExpiredCall(std::string_view validator, uint64_t max) {
+  RegistryCall c;
+  c.method = RegistryMethod::kPruneExpired;
+  c.account = std::string(validator);
+  c.count = max;
   return EncodeCall(c);
 }
 

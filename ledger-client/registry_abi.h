@@ -33,6 +33,7 @@ enum class RegistryMethod : uint8_t {
   kAcceptAdmin,    // acceptAdmin()
   kMoveEid,        // moveEid(address user, address validator)
   kReattestEid,    // reattestEid(address,bytes32[],bytes32[],uint8)
+  kPruneExpired,  // pruneExpired(address validator, uint256 max): anyone may call
 };
 
 // The Solidity signature, e.g. "suspendEid(address)".
@@ -40,6 +41,12 @@ const char* RegistryMethodSignature(RegistryMethod m);
 
 // Limits the contract enforces too (bounded gas, bounded replay work).
 inline constexpr size_t kMaxAttributesPerCall = 64;
+// Open-set entries one pruneExpired call examines at most, and that every
+// request and answer prunes first (CertMeRegistry's MAX_PRUNE and
+// PRUNE_ON_WRITE); ids one page of openRequestIds returns at most (MAX_PAGE).
+inline constexpr uint64_t kMaxPruneCount = 256;
+inline constexpr uint64_t kPruneOnWrite = 2;
+inline constexpr uint64_t kMaxOpenPage = 1024;
 inline constexpr size_t kMaxSignatureBytes = 65;
 
 // The union of every method's arguments; each method uses its own subset.
@@ -54,6 +61,7 @@ struct RegistryCall {
   uint64_t expiry = 0;    // consent expiry; issueEid: the enrolment's deadline
   std::string signature;  // consent / enrolment signature (r‖s‖v, 65 bytes, or empty)
   uint64_t request_id = 0;
+  uint64_t count = 0;  // pruneExpired: open-set entries to examine
 };
 
 std::string EncodeCall(const RegistryCall& call);
@@ -72,5 +80,6 @@ std::string UpdateAttributesCall(std::string_view user, const std::vector<Bytes3
 std::string RequestValidationCall(std::string_view user, const std::vector<Bytes32>& attr_keys,
                                   const Bytes32& nonce, uint64_t expiry, std::string_view signature);
 std::string AnswerValidationCall(uint64_t request_id, const std::vector<Bytes32>& commitments, uint8_t loa);
+std::string PruneExpiredCall(std::string_view validator, uint64_t max);
 
 }  // namespace certme

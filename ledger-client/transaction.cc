@@ -74,6 +74,15 @@ StatusOr<SignedTransaction> DecodeTransaction(std::string_view bytes) {
 
 Bytes32 TransactionHash(const SignedTransaction& tx) { return Keccak256(EncodeTransaction(tx)); }
 
+std::string EmbeddedRegistryAddress(std::string_view admin20, uint64_t chain_id) {
+  std::string pre = "certME embedded registry";
+  pre += std::string(24, '\0');
+  for (int i = 7; i >= 0; --i) pre.push_back(static_cast<char>((chain_id >> (8 * i)) & 0xff));
+  pre += std::string(admin20);
+  const Bytes32 h = Keccak256(pre);
+  return std::string(reinterpret_cast<const char*>(h.data()) + 12, 20);
+}
+
 std::string CreateAddress(std::string_view sender20, uint64_t nonce) {
   // RLP (Ethereum Yellow Paper, Appendix B) of [20-byte string, integer].
   std::string nonce_rlp;

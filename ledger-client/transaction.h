@@ -53,9 +53,15 @@ StatusOr<SignedTransaction> DecodeTransaction(std::string_view bytes);
 Bytes32 TransactionHash(const SignedTransaction& tx);
 
 // The address of a contract created by `sender` with account nonce `nonce`
-// (Ethereum CREATE: keccak256(rlp([sender, nonce]))[12:]). The embedded
-// registry's address is CreateAddress(admin, 0), where the EVM deployment of
-// the contract from the same fresh key would land.
+// (Ethereum CREATE: keccak256(rlp([sender, nonce]))[12:]).
 std::string CreateAddress(std::string_view sender20, uint64_t nonce);
+
+// The embedded registry's address: keccak256("certME embedded registry" ‖
+// uint256 chain id ‖ admin)[12:]. No CREATE or CREATE2 preimage starts with
+// those bytes, so no contract on any EVM chain has this address (and no
+// consent for the embedded registry verifies on a deployed one, even with
+// the same administrator key and chain id). Ledgers created before this
+// derivation used CreateAddress(admin, 0); they still replay.
+std::string EmbeddedRegistryAddress(std::string_view admin20, uint64_t chain_id);
 
 }  // namespace certme

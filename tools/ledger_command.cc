@@ -96,7 +96,7 @@ int RunLedgerMigrate(const Args& a, const Settings& s) {
 int RunLedgerInit(const Args& a, const Settings& s) {
   if (IsEvm(s)) return Usage("ledger", "init is for the embedded ledger; on a chain use certme ledger deploy");
   const std::string key_file = a.Get("admin-key").value_or(s.admin_key_file);
-  uint64_t chain_id = s.chain_id;
+  uint64_t chain_id = s.chain_id != 0 ? s.chain_id : kEmbeddedDefaultChainId;
   if (auto c = a.Get("chain-id")) {
     char* end = nullptr;
     chain_id = std::strtoull(c->c_str(), &end, 10);

@@ -17,41 +17,13 @@
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
 #include "tools/command_helpers.h"
+#include "tools/validator_service.h"
 #include "tools/wallet_file.h"
 
 namespace certme {
 namespace {
 
 using namespace tools;  // the commands' shared helpers (command_helpers.h)
-
-// Answers request `id` if it is this validator's, open and unexpired, with
-// the commitments the ledger holds for the user; logs the outcome.
-void AnswerIfMine(Ledger& l, const EthKey& me, uint64_t id) {
-  auto r = l.GetRequest(id);
-  if (!r.ok() || r->validator != me.address() || r->status != RequestStatus::kOpen || l.Now() >= r->expiry) return;
-  auto eid = l.GetEid(r->user);
-  if (!eid.ok()) return;
-  std::vector<Bytes32> commitments;
-  for (const auto& k : r->attr_keys) {
-    auto it = std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k);
-    if (it == eid->attr_keys.end()) {
-      LogWarn("request names an attribute this validator never committed", {{"request", id}});
-      return;
-    }
-    commitments.push_back(eid->commitments[it - eid->attr_keys.begin()]);
-  }
-  auto done = l.AnswerValidation(me, id, commitments, eid->loa);
-  if (!done.ok()) {
-    LogWarn("validation not answered", {{"request", id}, {"error", done.status().message()}});
-    return;
-  }
-  LogInfo("validation answered", {{"request", id},
-                                   {"provider", Addr(r->provider)},
-                                   {"user", Addr(r->user)},
-                                   {"attributes", r->attr_keys.size()},
-                                   {"loa", LoaName(eid->loa)},
-                                   {"entry", done->block}});
-}
 
 // The --attr NAME=VALUE list, each with a fresh salt; false after a usage error.
 bool ParseAttrArgs(const Args& a, std::vector<DisclosedAttribute>* attrs) {
@@ -188,36 +160,26 @@ int RunValidatorServe(const Args& a, const Settings& s, const EthKey& me) {
             {{"validator", me.AddressHex()}});
   LogInfo("validator serving", {{"validator", me.AddressHex()}, {"ledger", IsEvm(s) ? s.config.evm.rpc_url : s.ledger_path},
                                 {"registry", Addr(L.RegistryAddress())}});
+  ValidatorServiceOptions options;
+  if (a.Flag("once")) {
+    // Answer what is pending and exit; a failed read of the open set fails.
+    options.once = true;
+    std::atomic<bool> never{false};
+    Status st = ServeValidationRequests(L, me, never, options);
+    if (!st.ok()) return Fail("validator", st);
+    return 0;
+  }
   std::atomic<bool> stop{false};
   std::thread worker([&] {
-    EventFilter f;
-    f.kind = EventKind::kValidationRequested;
-    f.validator = me.address();
-    if (auto b = L.BlockNumber(); b.ok()) f.after_block = *b;
-    // Whatever arrived while the service was down, then every new request
-    // as its block lands (the ledger wakes us; no polling).
-    if (auto open = L.OpenRequests(me.address()); open.ok())
-      for (const auto& r : *open) AnswerIfMine(L, me, r.id);
-    while (!stop) {
-      auto events = L.WaitForEvents(f, std::chrono::milliseconds(500));
-      if (!events.ok()) {
-        LogError("ledger unusable; stopping", {{"error", events.status().message()}});
-        std::raise(SIGTERM);
-        return;
-      }
-      for (const auto& e : *events) {
-        f.after_block = std::max(f.after_block, e.block);
-        AnswerIfMine(L, me, e.request_id);
-      }
+    Status st = ServeValidationRequests(L, me, stop, options);
+    if (!st.ok()) {
+      LogError("ledger unusable; stopping", {{"error", st.message()}});
+      std::raise(SIGTERM);
     }
   });
-  if (a.Flag("once")) {
-    stop = true;
-  } else {
-    WaitForTerminationSignal();
-    LogInfo("validator stopping");
-    stop = true;
-  }
+  WaitForTerminationSignal();
+  LogInfo("validator stopping");
+  stop = true;
   worker.join();
   return 0;
 }
@@ -243,7 +205,7 @@ int RunValidatorCommand(const std::vector<std::string>& args) {
         "  serve [--once]\n"
         "        the validator service: answers every consented validation request for the\n"
         "        users it enrolled, as it lands on the ledger, until SIGTERM/SIGINT\n"
-        "        (--once: answer what is pending and exit)\n");
+        "        (--once: answer what is pending and exit; exit 1 when it cannot be read)\n");
     return args.empty() ? 2 : 0;
   }
   Args a;

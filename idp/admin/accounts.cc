@@ -1,5 +1,6 @@
 #include "idp/admin/accounts.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
@@ -79,6 +80,38 @@ int LivePending(nlohmann::json& rec, int64_t now) {
 
 }  // namespace
 
+AdminAccounts::AdminAccounts(const AccountOptions& options, Store& store, AuditLog& audit, Clock& clock,
+                             Random& random)
+    : o_(options),
+      store_(store),
+      audit_(audit),
+      clock_(clock),
+      random_(random),
+      sign_ins_by_address_({.per_second = options.sign_ins_per_minute_per_address / 60.0,
+                            .burst = static_cast<double>(options.sign_in_burst_per_address)},
+                           clock),
+      anonymous_audit_({.per_second = options.anonymous_failures_audited_per_minute / 60.0,
+                        .burst = static_cast<double>(options.anonymous_failures_audited_per_minute)},
+                       clock) {}
+
+int AdminAccounts::RetryAfterSeconds() const {
+  if (o_.sign_ins_per_minute_per_address <= 0) return 5;
+  return std::max(5, (60 + o_.sign_ins_per_minute_per_address - 1) / o_.sign_ins_per_minute_per_address);
+}
+
+void AdminAccounts::AuditUnknownUser(const std::string& user, const std::string& client_ip) {
+  if (anonymous_audit_.Take("anonymous").has_value()) {
+    ++anonymous_unaudited_;
+    return;
+  }
+  if (int64_t skipped = anonymous_unaudited_.exchange(0); skipped > 0) {
+    (void)audit_.Append("anonymous", "user.login_failed_unaudited", "", "", nullptr,
+                        {{"count", skipped}, {"reason", "unknown user names over the audit budget"}});
+  }
+  (void)audit_.Append("anonymous", "user.login_failed", TruncateUtf8(user, 64), "", nullptr,
+                      {{"reason", "unknown user"}, {"client_ip", client_ip}});
+}
+
 Status AdminAccounts::Refused() const {
   // One answer for a wrong password, an unknown user and a locked account,
   // so the answer reveals neither which names exist nor which are locked.
@@ -92,6 +125,9 @@ StatusOr<Secret> AdminAccounts::SignIn(const std::string& user, const Secret& pa
                                        const std::string& client_ip) {
   // A bounded number of Argon2 checks at once (each costs its memory and a
   // core's time); the rest are told to come back (429 on the page and API).
+  if (sign_ins_by_address_.Take(client_ip).has_value()) {
+    return ResourceExhausted("too many sign-ins from this address; try again later");
+  }
   HashSlot slot(hashes_in_flight_, o_.max_concurrent_hashes);
   if (!slot.held()) return ResourceExhausted("too many sign-ins at once; try again in a few seconds");
   const int64_t now = clock_.NowUnixSeconds();
@@ -111,8 +147,7 @@ StatusOr<Secret> AdminAccounts::SignIn(const std::string& user, const Secret& pa
       if (h.ok()) dummy_hash_ = *h;
     });
     (void)VerifyPassword(dummy_hash_, password.reveal());
-    (void)audit_.Append("anonymous", "user.login_failed", TruncateUtf8(user, 64), "", nullptr,
-                        {{"reason", "unknown user"}, {"client_ip", client_ip}});
+    AuditUnknownUser(user, client_ip);
     return Refused();
   }
 

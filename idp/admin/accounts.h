@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "common/rate_limiter.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/secret.h"
@@ -47,6 +48,16 @@ struct AccountOptions {
   // running at once in this process; sign-ins beyond it are refused with
   // ResourceExhausted instead of queueing.
   int max_concurrent_hashes = 4;
+  // Sign-in attempts per client address: this many per minute, refilled
+  // continuously, with a burst; beyond it ResourceExhausted before any
+  // password check or audit entry. 0: no limit.
+  int sign_ins_per_minute_per_address = 10;
+  int sign_in_burst_per_address = 20;
+  // Audit entries for failed sign-ins of unknown user names, per minute for
+  // all clients together, so anonymous clients cannot flood the audit log;
+  // the failures over it are counted in one user.login_failed_unaudited
+  // entry when the next one is written. 0: every one is audited.
+  int anonymous_failures_audited_per_minute = 30;
   PasswordHashParams hash;
 };
 
@@ -67,8 +78,7 @@ Status CheckUserName(std::string_view user);
 
 class AdminAccounts {
  public:
-  AdminAccounts(const AccountOptions& options, Store& store, AuditLog& audit, Clock& clock, Random& random)
-      : o_(options), store_(store), audit_(audit), clock_(clock), random_(random) {}
+  AdminAccounts(const AccountOptions& options, Store& store, AuditLog& audit, Clock& clock, Random& random);
 
   // AlreadyExists when the name is taken; InvalidArgument for the name or the
   // password policy. Audited as user.create by `actor`.
@@ -83,7 +93,9 @@ class AdminAccounts {
   // attempts run at once, and a correct password is refused while the
   // account is locked, including a lock that concurrent failures set during
   // its own check. ResourceExhausted when `max_concurrent_hashes` checks are
-  // already running. Failures and lock-outs are audited.
+  // already running or the client address used up its sign-ins
+  // (RetryAfterSeconds says when to come back). Failures and lock-outs are
+  // audited (unknown names within anonymous_failures_audited_per_minute).
   StatusOr<Secret> SignIn(const std::string& user, const Secret& password, const std::string& client_ip);
 
   // The session of a cookie value, refreshing its idle timer. NotFound when
@@ -99,6 +111,8 @@ class AdminAccounts {
   Status RevokeToken(const std::string& actor, const std::string& token_id);
 
   const AccountOptions& options() const { return o_; }
+  // For a ResourceExhausted sign-in: when to try again (Retry-After).
+  int RetryAfterSeconds() const;
 
  private:
   AccountOptions o_;
@@ -118,6 +132,12 @@ class AdminAccounts {
     const bool held_;
   };
   Status Refused() const;
+  // Audits a failed sign-in of an unknown name, within the anonymous budget.
+  void AuditUnknownUser(const std::string& user, const std::string& client_ip);
+
+  RateLimiter sign_ins_by_address_;
+  RateLimiter anonymous_audit_;
+  std::atomic<int64_t> anonymous_unaudited_{0};
 
   std::atomic<int> hashes_in_flight_{0};
   std::once_flag slot_prefix_once_;

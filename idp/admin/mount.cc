@@ -17,6 +17,10 @@ admin::AccountOptions AdminAccountOptions(const Config& c) {
   o.session_max_seconds = c.admin.session_max_seconds;
   o.lockout_failures = c.admin.lockout_failures;
   o.lockout_seconds = c.admin.lockout_seconds;
+  o.max_concurrent_hashes = c.admin.max_concurrent_hashes;
+  o.sign_ins_per_minute_per_address = c.admin.sign_ins_per_minute_per_address;
+  o.sign_in_burst_per_address = c.admin.sign_in_burst_per_address;
+  o.anonymous_failures_audited_per_minute = c.admin.anonymous_failures_audited_per_minute;
   return o;
 }
 

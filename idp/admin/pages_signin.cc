@@ -47,9 +47,9 @@ HttpResponse AdminConsole::PageLogin(const HttpRequest& req) {
     if (c == StatusCode::kUnauthenticated || c == StatusCode::kPermissionDenied)
       return again(c == StatusCode::kPermissionDenied ? 403 : 401, session.status().message());
     if (c == StatusCode::kResourceExhausted) {
-      // Too many password checks at once (RFC 6585 §4).
-      HttpResponse r = again(429, "Too many sign-ins at once; try again in a few seconds.");
-      r.headers.Set("Retry-After", "5");
+      // Too many password checks at once, or from this address (RFC 6585 §4).
+      HttpResponse r = again(429, "Too many sign-ins; please wait a little and try again.");
+      r.headers.Set("Retry-After", std::to_string(accounts_.RetryAfterSeconds()));
       return r;
     }
     return again(503, "Signing in is not possible right now; try again in a moment.");

@@ -88,8 +88,15 @@ contract CertMeRegistry {
     uint8 constant LOA_HIGH = 3;
     // Bounded gas per call; the embedded ledger refuses longer arrays too.
     uint256 constant MAX_ATTRIBUTES = 64;
-    // Expiries are kept as signed 64-bit seconds, as the embedded ledger does.
-    uint256 constant MAX_TIME = 0x7fffffffffffffff;
+    // Expiries and request ids are signed 64-bit values, as the embedded
+    // ledger keeps them; larger arguments are malformed calldata.
+    uint256 constant MAX_INT64 = 0x7fffffffffffffff;
+    // The open set is read in pages of at most MAX_PAGE ids, and pruned at
+    // most MAX_PRUNE entries per call; every new request (and answer) first
+    // prunes PRUNE_ON_WRITE entries, so expired requests cannot pile up.
+    uint256 constant MAX_PAGE = 1024;
+    uint256 constant MAX_PRUNE = 256;
+    uint256 constant PRUNE_ON_WRITE = 2;
     // secp256k1 n / 2: larger s values are the malleable twin (EIP-2).
     uint256 constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
@@ -143,6 +150,8 @@ contract CertMeRegistry {
     // Open requests per validator: ids, and each id's index + 1 there.
     mapping(address => uint256[]) private openIds;
     mapping(uint256 => uint256) private openPosition;
+    // Where the next pruning pass starts in openIds[validator].
+    mapping(address => uint256) private pruneCursor;
 
     // source_: a version 1 registry to import from (address(0): none).
     constructor(address admin_, address source_) {
@@ -209,14 +218,15 @@ contract CertMeRegistry {
     // key of the address it is issued to.
     function issueEid(address user, bytes32[] calldata attrKeys, bytes32[] calldata commitments, uint8 loa,
                       uint256 deadline, bytes calldata userSig) external {
-        if (userSig.length > 65) revert BadCalldata();
+        _checkArrayBounds(attrKeys, commitments);
+        if (userSig.length > 65 || deadline > MAX_INT64) revert BadCalldata();
         if (!isValidator[msg.sender]) revert NotAuthorized();
         if (user == address(0)) revert ZeroAddress();
         _checkAttributeArrays(attrKeys, commitments);
         if (loa < LOA_LOW || loa > LOA_HIGH) revert InvalidLoa();
         Eid storage e = eids[user];
         if (e.status != STATUS_NONE) revert EidExists(user);
-        if (block.timestamp >= (deadline > MAX_TIME ? MAX_TIME : deadline)) revert Expired();
+        if (block.timestamp >= deadline) revert Expired();
         if (userSig.length == 0) revert NoConsent();
         if (userSig.length != 65) revert BadSignature();
         bytes32 structHash = keccak256(abi.encode(ENROLMENT_TYPEHASH, user, msg.sender,
@@ -234,6 +244,7 @@ contract CertMeRegistry {
     function updateAttributes(address user, bytes32[] calldata attrKeys, bytes32[] calldata commitments)
         external
     {
+        _checkArrayBounds(attrKeys, commitments);
         if (!isValidator[msg.sender]) revert NotAuthorized();
         Eid storage e = eids[user];
         if (e.status == STATUS_NONE) revert NoEid(user);
@@ -295,6 +306,7 @@ contract CertMeRegistry {
     function reattestEid(address user, bytes32[] calldata attrKeys, bytes32[] calldata commitments, uint8 loa)
         external
     {
+        _checkArrayBounds(attrKeys, commitments);
         if (!isValidator[msg.sender]) revert NotAuthorized();
         Eid storage e = eids[user];
         if (e.status == STATUS_NONE) revert NoEid(user);
@@ -367,7 +379,7 @@ contract CertMeRegistry {
 
     function requestValidation(address user, bytes32[] calldata attrKeys, bytes32 nonce, uint256 expiry,
                                bytes calldata consentSig) external returns (uint256 id) {
-        if (attrKeys.length > MAX_ATTRIBUTES || consentSig.length > 65) revert BadCalldata();
+        if (attrKeys.length > MAX_ATTRIBUTES || consentSig.length > 65 || expiry > MAX_INT64) revert BadCalldata();
         if (!isProvider[msg.sender]) revert NotAuthorized();
         if (attrKeys.length == 0) revert EmptyAttributes();
         if (_hasDuplicates(attrKeys)) revert DuplicateAttribute();
@@ -379,8 +391,7 @@ contract CertMeRegistry {
         for (uint256 i = 0; i < attrKeys.length; ++i) {
             if (e.position[attrKeys[i]] == 0) revert UnknownAttribute(attrKeys[i]);
         }
-        uint256 clamped = expiry > MAX_TIME ? MAX_TIME : expiry;
-        if (block.timestamp >= clamped) revert Expired();
+        if (block.timestamp >= expiry) revert Expired();
         if (consentSig.length == 0) revert NoConsent();
         if (consentSig.length != 65) revert BadSignature();
         if (_consentSigner(user, attrKeys, nonce, expiry, consentSig) != user) revert BadSignature();
@@ -393,17 +404,18 @@ contract CertMeRegistry {
         r.user = user;
         r.validator = e.validator;
         r.status = REQUEST_OPEN;
-        r.expiry = uint64(clamped);
+        r.expiry = uint64(expiry);
         r.requestedAt = uint64(block.timestamp);
         r.nonce = nonce;
         r.attrKeys = attrKeys;
+        _pruneExpired(e.validator, PRUNE_ON_WRITE);
         openIds[e.validator].push(id);
         openPosition[id] = openIds[e.validator].length;
-        emit ValidationRequested(msg.sender, user, e.validator, id, attrKeys, clamped);
+        emit ValidationRequested(msg.sender, user, e.validator, id, attrKeys, expiry);
     }
 
     function answerValidation(uint256 id, bytes32[] calldata commitments, uint8 loa) external {
-        if (commitments.length > MAX_ATTRIBUTES) revert BadCalldata();
+        if (commitments.length > MAX_ATTRIBUTES || id > MAX_INT64) revert BadCalldata();
         if (id == 0 || id > requests.length) revert UnknownRequest(id);
         Request storage r = requests[id - 1];
         if (!isValidator[msg.sender]) revert NotAuthorized();
@@ -423,6 +435,7 @@ contract CertMeRegistry {
         r.loa = loa;
         r.answeredAt = uint64(block.timestamp);
         _closeRequest(r.validator, id);
+        _pruneExpired(r.validator, PRUNE_ON_WRITE);
         emit ValidationAnswered(r.provider, r.user, msg.sender, id, r.attrKeys, commitments, loa, r.expiry);
     }
 
@@ -455,10 +468,36 @@ contract CertMeRegistry {
         return usedNonces[user][provider][nonce];
     }
 
-    // Ids of the requests addressed to `validator` that are not answered
-    // (expired ones included: the caller compares with its own time).
-    function openRequestIds(address validator) external view returns (uint256[] memory) {
-        return openIds[validator];
+    // The open set of `validator`: requests not answered and not yet pruned
+    // (expired ones stay until a write or pruneExpired removes them).
+    function openRequestCount(address validator) external view returns (uint256) {
+        return openIds[validator].length;
+    }
+
+    // Entries [start, start + count) of the open set (count at most
+    // MAX_PAGE), with each request's expiry so that a reader can skip the
+    // expired ones without reading them. Read every page at one block: a
+    // removal moves the last entry into the removed one's place.
+    function openRequestIds(address validator, uint256 start, uint256 count)
+        external view returns (uint256[] memory ids, uint64[] memory expiries)
+    {
+        if (count > MAX_PAGE) revert BadCalldata();
+        uint256[] storage all = openIds[validator];
+        uint256 end = start >= all.length ? start : (count > all.length - start ? all.length : start + count);
+        ids = new uint256[](end - start);
+        expiries = new uint64[](end - start);
+        for (uint256 i = start; i < end; ++i) {
+            ids[i - start] = all[i];
+            expiries[i - start] = requests[all[i] - 1].expiry;
+        }
+    }
+
+    // Anyone may prune: examines at most `max` (1..MAX_PRUNE) entries of
+    // `validator`'s open set, from where the previous pass stopped, and
+    // removes the expired ones. The requests themselves stay readable.
+    function pruneExpired(address validator, uint256 max) external returns (uint256 removed) {
+        if (max == 0 || max > MAX_PRUNE) revert BadCalldata();
+        return _pruneExpired(validator, max);
     }
 
     function domainSeparator() public view returns (bytes32) {
@@ -477,6 +516,12 @@ contract CertMeRegistry {
         if (attrKeys.length == 0) revert EmptyAttributes();
         if (attrKeys.length != commitments.length) revert LengthMismatch();
         if (_hasDuplicates(attrKeys)) revert DuplicateAttribute();
+    }
+
+    // The bounds the embedded ledger's ABI decoder enforces: checked first,
+    // before any role, as a malformed call is refused there.
+    function _checkArrayBounds(bytes32[] calldata attrKeys, bytes32[] calldata commitments) private pure {
+        if (attrKeys.length > MAX_ATTRIBUTES || commitments.length > MAX_ATTRIBUTES) revert BadCalldata();
     }
 
     function _hasDuplicates(bytes32[] calldata keys) private pure returns (bool) {
@@ -525,6 +570,25 @@ contract CertMeRegistry {
         openPosition[last] = pos;
         ids.pop();
         delete openPosition[id];
+    }
+
+    // Examines up to `max` entries of the open set from the cursor (wrapping
+    // at the end) and removes the expired ones; a removal fills the slot
+    // with the last entry, which is examined next.
+    function _pruneExpired(address validator, uint256 max) private returns (uint256 removed) {
+        uint256[] storage ids = openIds[validator];
+        uint256 i = pruneCursor[validator];
+        for (uint256 n = 0; n < max && ids.length > 0; ++n) {
+            if (i >= ids.length) i = 0;
+            uint256 id = ids[i];
+            if (block.timestamp >= requests[id - 1].expiry) {
+                _closeRequest(validator, id);
+                ++removed;
+            } else {
+                ++i;
+            }
+        }
+        pruneCursor[validator] = i;
     }
 
     // EIP-712: the consent is signed for this provider (msg.sender), these

@@ -174,7 +174,8 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
       return st;
     }
     auto r = AppendLocked(
-        SignTransaction(admin, chain_id, CreateAddress(admin.address(), 0), 0, InitializeCall(admin.address())),
+        SignTransaction(admin, chain_id, EmbeddedRegistryAddress(admin.address(), chain_id), 0,
+                        InitializeCall(admin.address())),
         /*update_anchor=*/false);
     if (!r.ok()) return r.status();
     const embedded::Anchor a = SignAnchor(*options_.sequencer, state_.head, abi::AsView(state_.head_hash));
@@ -296,12 +297,36 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     std::shared_lock<std::shared_mutex> r(state_mu_);
     CERTME_RETURN_IF_ERROR(damaged_);
     std::vector<ValidationRequest> out;
-    auto it = state_.open_by_validator.find(std::string(validator));
-    if (it == state_.open_by_validator.end()) return out;
+    auto it = state_.open_ids.find(std::string(validator));
+    if (it == state_.open_ids.end()) return out;
     for (uint64_t id : it->second) {
       const auto& req = state_.requests[id - 1];
       if (now < req.expiry) out.push_back(req);
     }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    return out;
+  }
+
+  StatusOr<uint64_t> OpenRequestCount(std::string_view validator) override {
+    std::shared_lock<std::shared_mutex> r(state_mu_);
+    CERTME_RETURN_IF_ERROR(damaged_);
+    auto it = state_.open_ids.find(std::string(validator));
+    return it == state_.open_ids.end() ? 0 : it->second.size();
+  }
+
+  StatusOr<std::vector<OpenRequestEntry>> OpenRequestIds(std::string_view validator, uint64_t start,
+                                                         uint64_t count) override {
+    if (count > kMaxOpenPage)
+      return LedgerError(LedgerErrorCode::kBadCalldata,
+                         "a page of the open set holds at most " + std::to_string(kMaxOpenPage) + " ids");
+    std::shared_lock<std::shared_mutex> r(state_mu_);
+    CERTME_RETURN_IF_ERROR(damaged_);
+    std::vector<OpenRequestEntry> out;
+    auto it = state_.open_ids.find(std::string(validator));
+    if (it == state_.open_ids.end()) return out;
+    const auto& ids = it->second;
+    for (uint64_t i = start; i < ids.size() && i - start < count; ++i)
+      out.push_back({ids[i], state_.requests[ids[i] - 1].expiry});
     return out;
   }
 

@@ -112,7 +112,8 @@ StatusOr<Plan> PlanIssue(const State& s, const std::string& from, const Registry
     return LedgerError(LedgerErrorCode::kInvalidLoa, "level of assurance must be 1 (low), 2 (substantial) or 3 (high)");
   if (s.eids.count(c.account))
     return LedgerError(LedgerErrorCode::kEidExists, Addr(c.account) + " already holds an eID");
-  if (now >= static_cast<int64_t>(std::min<uint64_t>(c.expiry, INT64_MAX)))
+  // c.expiry (the deadline) < 2^63: the decoder refuses larger values (BadCalldata).
+  if (now >= static_cast<int64_t>(c.expiry))
     return LedgerError(LedgerErrorCode::kExpired, "the enrolment's deadline passed");
   if (c.signature.empty()) return LedgerError(LedgerErrorCode::kNoConsent, "no enrolment signature by the user");
   auto sig = SignatureOf(c.signature);
@@ -228,8 +229,8 @@ StatusOr<Plan> PlanRequest(const State& s, const std::string& from, const Regist
     if (std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k) == eid->attr_keys.end())
       return LedgerError(LedgerErrorCode::kUnknownAttribute,
                          "the eID holds no commitment for attribute key " + Hex(abi::AsView(k)));
-  if (now >= static_cast<int64_t>(std::min<uint64_t>(c.expiry, INT64_MAX)))
-    return LedgerError(LedgerErrorCode::kExpired, "the consent expired");
+  // c.expiry < 2^63: the decoder refuses larger values (BadCalldata).
+  if (now >= static_cast<int64_t>(c.expiry)) return LedgerError(LedgerErrorCode::kExpired, "the consent expired");
   if (c.signature.empty()) return LedgerError(LedgerErrorCode::kNoConsent, "no consent signature");
   if (c.signature.size() != 65)
     return LedgerError(LedgerErrorCode::kBadSignature, "consent signature must be 65 bytes (r‖s‖v)");
@@ -255,7 +256,7 @@ StatusOr<Plan> PlanRequest(const State& s, const std::string& from, const Regist
   e.user = c.account;
   e.validator = eid->validator;
   e.attr_keys = c.attr_keys;
-  e.expiry = static_cast<int64_t>(std::min<uint64_t>(c.expiry, INT64_MAX));
+  e.expiry = static_cast<int64_t>(c.expiry);
   p.events.push_back(e);
   p.apply = [e, nonce_key, nonce = c.nonce](State& st, int64_t t) {
     ValidationRequest r;
@@ -269,7 +270,9 @@ StatusOr<Plan> PlanRequest(const State& s, const std::string& from, const Regist
     r.requested_at = t;
     st.requests.push_back(std::move(r));
     st.used_consents.insert(nonce_key);
-    st.open_by_validator[e.validator].insert(e.request_id);
+    PruneExpired(st, e.validator, kPruneOnWrite, t);
+    st.open_ids[e.validator].push_back(e.request_id);
+    st.open_position[e.request_id] = st.open_ids[e.validator].size();
   };
   return p;
 }
@@ -316,7 +319,8 @@ StatusOr<Plan> PlanAnswer(const State& s, const std::string& from, const Registr
     req.commitments = commitments;
     req.loa = loa;
     req.answered_at = t;
-    st.open_by_validator[req.validator].erase(id);
+    CloseRequest(st, req.validator, id);
+    PruneExpired(st, req.validator, kPruneOnWrite, t);
   };
   return p;
 }
@@ -402,17 +406,61 @@ StatusOr<Plan> PlanReattest(const State& s, const std::string& from, const Regis
   return p;
 }
 
+// pruneExpired(validator, max): anyone may call; changes only the open set.
+StatusOr<Plan> PlanPrune(const RegistryCall& c) {
+  if (c.count == 0 || c.count > kMaxPruneCount)
+    return LedgerError(LedgerErrorCode::kBadCalldata,
+                       "pruneExpired examines 1 to " + std::to_string(kMaxPruneCount) + " entries");
+  Plan p;
+  p.apply = [validator = c.account, max = c.count](State& st, int64_t t) { PruneExpired(st, validator, max, t); };
+  return p;
+}
+
 }  // namespace
+
+void CloseRequest(State& s, const std::string& validator, uint64_t id) {
+  auto& ids = s.open_ids[validator];
+  const size_t pos = s.open_position[id];
+  const uint64_t last = ids.back();
+  ids[pos - 1] = last;
+  s.open_position[last] = pos;
+  ids.pop_back();
+  s.open_position.erase(id);
+  if (ids.empty()) s.open_ids.erase(validator);
+}
+
+uint64_t PruneExpired(State& s, const std::string& validator, uint64_t max, int64_t now) {
+  auto it = s.open_ids.find(validator);
+  if (it == s.open_ids.end()) return 0;
+  size_t i = s.prune_cursor[validator];
+  uint64_t removed = 0;
+  for (uint64_t n = 0; n < max; ++n) {
+    it = s.open_ids.find(validator);
+    if (it == s.open_ids.end()) break;
+    if (i >= it->second.size()) i = 0;
+    const uint64_t id = it->second[i];
+    if (now >= s.requests[id - 1].expiry) {
+      CloseRequest(s, validator, id);
+      ++removed;
+    } else {
+      ++i;
+    }
+  }
+  s.prune_cursor[validator] = i;
+  return removed;
+}
 
 // Everything a transaction must pass, in the order the EVM would check it.
 StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int64_t now) {
   CERTME_RETURN_IF_ERROR(VerifyTransactionSignature(tx));
   CERTME_ASSIGN_OR_RETURN(RegistryCall call, DecodeCall(tx.calldata));
   if (!s.initialized) {
-    // Genesis: the administrator deploys the registry with its first
-    // transaction; the address is where CREATE would put it.
+    // Genesis: the administrator creates the registry with its first
+    // transaction, at EmbeddedRegistryAddress (or, in a log from before that
+    // derivation, where CREATE would have put it).
     if (call.method != RegistryMethod::kInitialize || tx.nonce != 0 || call.account != tx.from ||
-        tx.registry != CreateAddress(tx.from, 0) || tx.chain_id == 0)
+        (tx.registry != EmbeddedRegistryAddress(tx.from, tx.chain_id) && tx.registry != CreateAddress(tx.from, 0)) ||
+        tx.chain_id == 0)
       return LedgerError(LedgerErrorCode::kBadCalldata, "the first entry must be initialize() by the administrator");
     Plan p;
     LedgerEvent e = MakeEvent(EventKind::kRegistryCreated, tx.from);
@@ -460,6 +508,8 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
       return PlanMove(s, tx.from, call);
     case RegistryMethod::kReattestEid:
       return PlanReattest(s, tx.from, call);
+    case RegistryMethod::kPruneExpired:
+      return PlanPrune(call);
   }
   return LedgerError(LedgerErrorCode::kBadCalldata, "unknown function");
 }

@@ -30,7 +30,13 @@ struct State {
   std::unordered_map<std::string, uint64_t> tx_nonces;
   std::unordered_set<std::string> used_consents;  // user ‖ provider ‖ nonce
   std::vector<ValidationRequest> requests;         // id = index + 1
-  std::unordered_map<std::string, std::set<uint64_t>> open_by_validator;
+  // The open set per validator, kept exactly as the contract keeps it (a
+  // removal moves the last id into the freed slot) so that counts, pages
+  // and pruning agree on both backends: ids, each id's index + 1 there,
+  // and where the next pruning pass starts.
+  std::unordered_map<std::string, std::vector<uint64_t>> open_ids;
+  std::unordered_map<uint64_t, size_t> open_position;
+  std::unordered_map<std::string, size_t> prune_cursor;
   std::vector<LedgerEvent> events;  // block order
   std::unordered_map<std::string, std::vector<size_t>> events_by_user;
   uint64_t head = 0;
@@ -55,6 +61,12 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
 // time filled in) and the head. Returns the events as recorded.
 std::vector<LedgerEvent> ApplyPlan(State& s, Plan plan, const SignedTransaction& tx, uint64_t seq, int64_t time,
                                    const Bytes32& hash);
+
+// Removes request `id` from its validator's open set.
+void CloseRequest(State& s, const std::string& validator, uint64_t id);
+// Examines up to `max` entries of `validator`'s open set from the prune
+// cursor and removes those expired at `now` (CertMeRegistry._pruneExpired).
+uint64_t PruneExpired(State& s, const std::string& validator, uint64_t max, int64_t now);
 
 // The recorded events `f` selects, in block order.
 std::vector<LedgerEvent> MatchingEvents(const State& s, const EventFilter& f);

@@ -100,7 +100,8 @@ std::string ErrorDetail(LedgerErrorCode code, abi::Decoder& d) {
     case LedgerErrorCode::kAlreadyAuthorized: return addr() + " is already authorized";
     case LedgerErrorCode::kNotListed: return addr() + " is not authorized";
     case LedgerErrorCode::kZeroAddress: return "account is the zero address";
-    case LedgerErrorCode::kBadCalldata: return "malformed call (too many attributes or a signature over 65 bytes)";
+    case LedgerErrorCode::kBadCalldata:
+      return "malformed call (an array or signature too long, or a number out of range)";
     case LedgerErrorCode::kValidatorNotAuthorized: return "the validator " + addr() + " is not an authorized validator";
     case LedgerErrorCode::kNotMoved: {
       auto s = d.Uint8();
@@ -169,6 +170,8 @@ Status DecodeRegistryRevert(std::string_view data) {
     for (const auto& e : kErrors) (*m)[abi::Selector(e.signature)] = e.code;
     return m;
   }();
+  if (data.empty())  // see NodeRefusal: only the ABI decoder reverts without a reason
+    return LedgerError(LedgerErrorCode::kBadCalldata, "the registry's ABI decoder refused the call's arguments");
   if (data.size() < 4) return Internal("the registry refused the call without a reason");
   auto it = kSelectors->find(std::string(data.substr(0, 4)));
   if (it == kSelectors->end()) {
@@ -374,17 +377,23 @@ StatusOr<ValidationRequest> DecodeRequest(uint64_t id, const std::string& r) {
   return q;
 }
 
-StatusOr<std::vector<uint64_t>> DecodeRequestIds(const std::string& r) {
+StatusOr<std::vector<OpenRequestEntry>> DecodeOpenRequestPage(const std::string& r, size_t max_items) {
   abi::Decoder d(r);
-  std::vector<Bytes32> words;
-  CERTME_SET(words, d.Bytes32Array(kMaxReturnedItems));
-  std::vector<uint64_t> ids;
-  for (const auto& w : words) {
-    abi::Decoder one(abi::AsView(w));
-    CERTME_ASSIGN_OR_RETURN(uint64_t id, one.Uint64());
-    ids.push_back(id);
+  std::vector<Bytes32> ids, expiries;
+  CERTME_SET(ids, d.Bytes32Array(max_items));
+  CERTME_SET(expiries, d.Bytes32Array(max_items));
+  if (ids.size() != expiries.size()) return Internal("the registry returned a malformed page of open requests");
+  std::vector<OpenRequestEntry> out;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    abi::Decoder id(abi::AsView(ids[i])), expiry(abi::AsView(expiries[i]));
+    OpenRequestEntry e;
+    CERTME_SET(e.id, id.Uint64());
+    uint64_t t = 0;
+    CERTME_SET(t, expiry.Uint64());
+    e.expiry = static_cast<int64_t>(t);
+    out.push_back(e);
   }
-  return ids;
+  return out;
 }
 
 StatusOr<BlockHeader> ParseHeader(const json& b) {

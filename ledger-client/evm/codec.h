@@ -39,8 +39,8 @@ StatusOr<EidRecord> DecodeEid(std::string_view user, const std::string& r);
 StatusOr<EidStatus> DecodeEidStatus(const std::string& r);
 // getRequest(id).
 StatusOr<ValidationRequest> DecodeRequest(uint64_t id, const std::string& r);
-// openRequestIds(validator).
-StatusOr<std::vector<uint64_t>> DecodeRequestIds(const std::string& r);
+// openRequestIds(validator, start, count): at most max_items entries.
+StatusOr<std::vector<OpenRequestEntry>> DecodeOpenRequestPage(const std::string& r, size_t max_items);
 
 // The fields of a block (eth_getBlockByNumber) the backend uses.
 struct BlockHeader {

@@ -156,16 +156,34 @@ class EvmLedgerImpl final : public EvmLedger {
   }
 
   StatusOr<std::vector<ValidationRequest>> OpenRequests(std::string_view validator) override {
-    CERTME_ASSIGN_OR_RETURN(std::string r, View(CallAddress("openRequestIds(address)", validator)));
-    CERTME_ASSIGN_OR_RETURN(std::vector<uint64_t> ids, evm::DecodeRequestIds(r));
-    const int64_t now = Now();
+    // Every page at one block: between blocks a removal moves the last
+    // entry into an earlier slot, which a reader paging at "latest" could
+    // miss. The count bounds the pages; each page is one bounded eth_call.
+    CERTME_ASSIGN_OR_RETURN(BlockHeader at, Header("latest"));
+    const std::string block = HexQuantity(at.number);
+    CERTME_ASSIGN_OR_RETURN(std::string c, View(CallAddress("openRequestCount(address)", validator), block));
+    CERTME_ASSIGN_OR_RETURN(uint64_t count, DecodeCount(c));
     std::vector<ValidationRequest> out;
-    for (uint64_t id : ids) {
-      CERTME_ASSIGN_OR_RETURN(ValidationRequest q, GetRequest(id));
-      if (q.status == RequestStatus::kOpen && now < q.expiry) out.push_back(std::move(q));
+    for (uint64_t start = 0; start < count; start += kMaxOpenPage) {
+      CERTME_ASSIGN_OR_RETURN(auto page, Page(validator, start, kMaxOpenPage, block));
+      for (const auto& e : page) {
+        if (at.timestamp >= e.expiry) continue;  // expired: no read of the request
+        CERTME_ASSIGN_OR_RETURN(ValidationRequest q, GetRequest(e.id));
+        if (q.status == RequestStatus::kOpen && at.timestamp < q.expiry) out.push_back(std::move(q));
+      }
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
     return out;
+  }
+
+  StatusOr<uint64_t> OpenRequestCount(std::string_view validator) override {
+    CERTME_ASSIGN_OR_RETURN(std::string c, View(CallAddress("openRequestCount(address)", validator)));
+    return DecodeCount(c);
+  }
+
+  StatusOr<std::vector<OpenRequestEntry>> OpenRequestIds(std::string_view validator, uint64_t start,
+                                                         uint64_t count) override {
+    return Page(validator, start, count, "latest");
   }
 
   StatusOr<std::vector<LedgerEvent>> Events(const EventFilter& filter) override {
@@ -246,12 +264,29 @@ class EvmLedgerImpl final : public EvmLedger {
     return *a;
   }
 
-  StatusOr<std::string> View(const std::string& calldata) {
-    CERTME_ASSIGN_OR_RETURN(RpcAnswer a, rpc_.Call("eth_call", json::array({CallObject("", o_.registry, calldata), "latest"})));
+  // `block`: a block number (hex quantity) or tag; reads of several calls
+  // at one block see one state.
+  StatusOr<std::string> View(const std::string& calldata, const std::string& block = "latest") {
+    CERTME_ASSIGN_OR_RETURN(RpcAnswer a, rpc_.Call("eth_call", json::array({CallObject("", o_.registry, calldata), block})));
     if (a.error) return NodeRefusal("a registry read", *a.error);
     auto r = ParseHexData(a.result, 1 << 20);
     if (!r.ok()) return Internal("the ledger node sent a malformed answer", r.status().message());
     return r;
+  }
+
+  StatusOr<std::vector<OpenRequestEntry>> Page(std::string_view validator, uint64_t start, uint64_t count,
+                                                const std::string& block) {
+    CERTME_ASSIGN_OR_RETURN(std::string r, View(abi::Selector("openRequestIds(address,uint256,uint256)") +
+                                                    abi::Encoder().Address(validator).Uint(start).Uint(count).Encode(),
+                                                block));
+    return evm::DecodeOpenRequestPage(r, kMaxOpenPage);
+  }
+
+  static StatusOr<uint64_t> DecodeCount(const std::string& r) {
+    abi::Decoder d(r);
+    auto n = d.Uint64();
+    if (!n.ok()) return Internal("the registry returned a malformed count");
+    return *n;
   }
 
   bool IsOurs(const json& log) const {
@@ -259,9 +294,10 @@ class EvmLedgerImpl final : public EvmLedger {
     return a.ok() && *a == o_.registry;
   }
 
-  StatusOr<BlockHeader> Header(uint64_t number) {
-    CERTME_ASSIGN_OR_RETURN(json b, rpc_.Result("eth_getBlockByNumber", json::array({HexQuantity(number), false})));
-    if (b.is_null()) return NotFound("block " + std::to_string(number) + " is not (or no longer) on the chain");
+  StatusOr<BlockHeader> Header(uint64_t number) { return Header(HexQuantity(number)); }
+  StatusOr<BlockHeader> Header(const std::string& block) {
+    CERTME_ASSIGN_OR_RETURN(json b, rpc_.Result("eth_getBlockByNumber", json::array({block, false})));
+    if (b.is_null()) return NotFound("block " + block + " is not (or no longer) on the chain");
     return ParseHeader(b);
   }
 

@@ -37,8 +37,12 @@ Status NodeRefusal(const std::string& what, const RpcError& e) {
     auto bytes = HexDecode(std::string_view(e.data).substr(2));
     if (bytes && bytes->size() >= 4) return DecodeRegistryRevert(*bytes);
   }
+  // The registry reverts with a reason on every rule; only Solidity's ABI
+  // decoder (a dirty address or uint8, a broken offset, an unknown
+  // selector) reverts without one: malformed calldata, as the embedded
+  // ledger's decoder calls it.
   if (e.message.find("revert") != std::string::npos)
-    return Internal("the registry refused the call without a reason", e.message);
+    return LedgerError(LedgerErrorCode::kBadCalldata, "the registry's ABI decoder refused the call's arguments");
   return FailedPrecondition("the ledger node refused " + what + ": " + e.message.substr(0, 200),
                             "code " + std::to_string(e.code));
 }

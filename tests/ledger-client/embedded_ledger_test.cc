@@ -134,8 +134,12 @@ class EmbeddedLedgerTest : public ::testing::Test {
   std::unique_ptr<EmbeddedLedger> ledger_;
 };
 
-TEST_F(EmbeddedLedgerTest, RegistryAddressIsWhereCreateWouldDeployIt) {
-  EXPECT_EQ(ledger_->RegistryAddress(), CreateAddress(admin_.address(), 0));
+TEST_F(EmbeddedLedgerTest, RegistryAddressIsNeverAContractsAddress) {
+  EXPECT_EQ(ledger_->RegistryAddress(), EmbeddedRegistryAddress(admin_.address(), kChain));
+  // Where `certme ledger deploy` from the same fresh key would put the
+  // contract: a different registry, so no consent is valid on both.
+  EXPECT_NE(ledger_->RegistryAddress(), CreateAddress(admin_.address(), 0));
+  EXPECT_NE(EmbeddedRegistryAddress(admin_.address(), kChain), EmbeddedRegistryAddress(admin_.address(), kChain + 1));
   EXPECT_EQ(ledger_->ChainId(), kChain);
   EXPECT_EQ(*ledger_->BlockNumber(), 1u);
   EXPECT_EQ(*ledger_->NextNonce(admin_.address()), 1u) << "genesis used the administrator's nonce 0";
@@ -155,7 +159,7 @@ TEST_F(EmbeddedLedgerTest, ReopeningReplaysTheSameState) {
   auto& l = *reopened;
   EXPECT_EQ(l->HeadHash(), head);
   EXPECT_EQ(*l->BlockNumber(), block);
-  EXPECT_EQ(l->RegistryAddress(), CreateAddress(admin_.address(), 0));
+  EXPECT_EQ(l->RegistryAddress(), EmbeddedRegistryAddress(admin_.address(), kChain));
   EXPECT_EQ(*l->Admin(), admin_.address());
   EXPECT_TRUE(*l->IsValidator(validator_.address()));
   EXPECT_EQ(*l->GetEidStatus(user_.address()), EidStatus::kActive);
@@ -237,7 +241,7 @@ TEST_F(EmbeddedLedgerTest, ForgedButRehashedEntryFailsItsSignature) {
   const uint64_t nonce = *ledger_->NextNonce(admin_.address());
   ledger_.reset();
   EthKey intruder = EthKey::Generate();
-  SignedTransaction tx = SignTransaction(intruder, kChain, CreateAddress(admin_.address(), 0), nonce,
+  SignedTransaction tx = SignTransaction(intruder, kChain, EmbeddedRegistryAddress(admin_.address(), kChain), nonce,
                                          AccountCall(RegistryMethod::kAddValidator, intruder.address()));
   tx.from = admin_.address();
   const std::string bytes = EncodeTransaction(tx);

@@ -126,6 +126,19 @@ TEST(AbiTest, CreateAddressMatchesEthereum) {
   EXPECT_NE(CreateAddress(user->address(), 300), CreateAddress(user->address(), 1));
 }
 
+TEST(AbiTest, EmbeddedRegistryAddressIsNoContractsAddress) {
+  const std::string admin(20, '\x42');
+  const std::string a = EmbeddedRegistryAddress(admin, 31337);
+  ASSERT_EQ(a.size(), 20u);
+  // keccak256("certME embedded registry" ‖ uint256(31337) ‖ admin)[12:]
+  std::string pre = std::string("certME embedded registry") + std::string(30, '\0') + "\x7a\x69" + admin;
+  const Bytes32 h = Keccak256(pre);
+  EXPECT_EQ(a, std::string(reinterpret_cast<const char*>(h.data()) + 12, 20));
+  EXPECT_NE(a, CreateAddress(admin, 0));
+  EXPECT_NE(a, EmbeddedRegistryAddress(admin, 31338));
+  EXPECT_NE(a, EmbeddedRegistryAddress(std::string(20, '\x43'), 31337));
+}
+
 // ---------------------------------------------------------------- calls and transactions
 
 TEST(RegistryAbiTest, EveryCallRoundTrips) {
@@ -144,6 +157,7 @@ TEST(RegistryAbiTest, EveryCallRoundTrips) {
       UpdateAttributesCall(std::string(20, '\5'), {Keccak256("a")}, {Keccak256("c")}),
       RequestValidationCall(std::string(20, '\6'), {Keccak256("a")}, Keccak256("n"), 1700000000, std::string(65, '\7')),
       AnswerValidationCall(42, {Keccak256("c")}, 3),
+      PruneExpiredCall(std::string(20, '\10'), 256),
   };
   for (const auto& data : calls) {
     auto c = DecodeCall(data);
@@ -158,6 +172,13 @@ TEST(RegistryAbiTest, EveryCallRoundTrips) {
   EXPECT_EQ(r->method, RegistryMethod::kRequestValidation);
   EXPECT_EQ(r->expiry, 1700000000u);
   EXPECT_EQ(r->signature, std::string(65, '\7'));
+  auto p = DecodeCall(calls.back());
+  EXPECT_EQ(p->method, RegistryMethod::kPruneExpired);
+  EXPECT_EQ(p->account, std::string(20, '\10'));
+  EXPECT_EQ(p->count, 256u);
+  std::string huge = calls.back();
+  huge[4 + 32 + 24] = '\x80';  // count 2^63 + 256
+  EXPECT_EQ(LedgerErrorOf(DecodeCall(huge).status()), LedgerErrorCode::kBadCalldata);
 }
 
 TEST(RegistryAbiTest, RefusesUnknownSelectorsAndNonCanonicalBytes) {

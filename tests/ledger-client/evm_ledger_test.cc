@@ -12,11 +12,13 @@
 #include "common/encoding.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
+#include "ledger-client/embedded_ledger.h"
 #include "ledger-client/evm_transaction.h"
 #include "ledger-client/registry_abi.h"
 #include "ledger-client/rlp.h"
 #include "tests/ledger-client/anvil.h"
 #include "tests/ledger-client/rpc_proxy.h"
+#include "tests/ledger-client/temp_dir.h"
 
 namespace certme {
 namespace {
@@ -418,6 +420,41 @@ TEST_F(EvmLedgerTest, AWrongAddressOrChainIsRefusedAtConnect) {
   auto chain = EvmLedger::Connect(o);
   ASSERT_FALSE(chain.ok());
   EXPECT_NE(chain.status().message().find("chain 31337"), std::string::npos) << chain.status().message();
+}
+
+// `certme ledger init --chain-id 31337` and `certme ledger deploy` with the
+// same fresh administrator key: two registries at different addresses, so a
+// consent for one is refused by the other (it used to verify on both).
+TEST_F(EvmLedgerTest, AnEmbeddedRegistryNeverSharesAConsentWithADeployedOne) {
+  EXPECT_EQ(deployment_.address, CreateAddress(admin_.address(), 0)) << "deployed from the fresh key's nonce 0";
+  LedgerTempDir dir;
+  auto embedded = EmbeddedLedger::Create(
+      {.path = dir.NewFile(".ledger"), .sync_full = false, .watch_file = false, .sequencer = EthKey::Generate()},
+      admin_, 31337);
+  ASSERT_TRUE(embedded.ok()) << embedded.status().ToString();
+  Ledger& e = **embedded;
+  Ledger& v = *ledger_;
+  EXPECT_EQ(e.ChainId(), v.ChainId());
+  EXPECT_NE(e.RegistryAddress(), v.RegistryAddress());
+
+  // The same cast on both.
+  EthKey validator = EthKey::Generate(), provider = EthKey::Generate(), user = EthKey::Generate();
+  const std::vector<Bytes32> keys = {AttributeKey("idnp")};
+  const std::vector<Bytes32> commitments = {AttributeCommitment(user.address(), keys[0], "1", Bytes32{})};
+  for (Ledger* l : {&e, &v}) {
+    ASSERT_TRUE(l->AddValidator(admin_, validator.address()).ok());
+    ASSERT_TRUE(l->AddProvider(admin_, provider.address()).ok());
+    ASSERT_TRUE(l->IssueEid(validator, user, keys, commitments, kLoaLow).ok());
+  }
+  auto sig = [](const EthSignature& s) { return std::string(reinterpret_cast<const char*>(s.rsv.data()), 65); };
+  const int64_t now = std::max(e.Now(), v.Now());
+  Consent c{user.address(), provider.address(), keys, Bytes32{}, static_cast<uint64_t>(now + 600)};
+  const std::string for_embedded = sig(SignConsent(user, e.Domain(), c));
+  const std::string for_evm = sig(SignConsent(user, v.Domain(), c));
+  EXPECT_EQ(LedgerErrorOf(v.RequestValidation(provider, c, for_embedded).status()), LedgerErrorCode::kBadSignature);
+  EXPECT_EQ(LedgerErrorOf(e.RequestValidation(provider, c, for_evm).status()), LedgerErrorCode::kBadSignature);
+  EXPECT_TRUE(v.RequestValidation(provider, c, for_evm).ok());
+  EXPECT_TRUE(e.RequestValidation(provider, c, for_embedded).ok());
 }
 
 }  // namespace

@@ -65,6 +65,8 @@ else
   out=$(certme ledger init)
   echo "$out"
   expect "init" '^registry: +0x[0-9a-fA-F]{40}$' "$out"
+  # No EVM chain uses the embedded ledger's own chain id (docs/ledger.md §4).
+  expect "init" '^chain id: +4503599627370495$' "$out"
   [[ -f var/ledger.db ]] || fail "init made no ledger"
 fi
 [[ -f var/ledger/admin.key ]] || fail "no admin key"

@@ -23,6 +23,9 @@ class AdminAccountsTest : public ::testing::Test {
     o.lockout_failures = 3;
     o.lockout_seconds = 900;
     o.hash = {.memory_kib = 1024, .iterations = 1, .parallelism = 1};
+    // The per-address and audit budgets have tests of their own below.
+    o.sign_ins_per_minute_per_address = 0;
+    o.anonymous_failures_audited_per_minute = 0;
     accounts_ = std::make_unique<AdminAccounts>(o, *store_, audit_, clock_, random_);
     EXPECT_TRUE(accounts_->CreateUser("cli:root", "ana", Secret("a long enough password")).ok());
   }
@@ -186,6 +189,56 @@ TEST_F(AdminAccountsTest, ApiTokensAreHashedAndRevocable) {
   ASSERT_TRUE(accounts_->RevokeToken("ana", list[0].id).ok());
   EXPECT_EQ(accounts_->Authenticate(t->reveal()).status().code(), StatusCode::kUnauthenticated);
   EXPECT_FALSE(accounts_->CreateToken("ana", "nobody", "x").ok());
+}
+
+TEST_F(AdminAccountsTest, SignInsPerAddressAreLimitedBeforeAnyPasswordCheck) {
+  AccountOptions o = accounts_->options();
+  o.sign_ins_per_minute_per_address = 6;
+  o.sign_in_burst_per_address = 3;
+  o.lockout_failures = 100;
+  AdminAccounts limited(o, *store_, audit_, clock_, random_);
+  const size_t audited_before = Actions().size();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(limited.SignIn("ana", Secret("wrong password here"), "203.0.113.5").status().code(),
+              StatusCode::kUnauthenticated);
+  }
+  auto refused = limited.SignIn("ana", Secret("a long enough password"), "203.0.113.5");
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted)
+      << "over the address's budget even with the right password";
+  EXPECT_EQ(Actions().size(), audited_before + 3) << "a refused attempt is neither checked nor audited";
+  EXPECT_EQ(limited.RetryAfterSeconds(), 10);
+  EXPECT_TRUE(limited.SignIn("ana", Secret("a long enough password"), "203.0.113.6").ok())
+      << "another address has its own budget";
+  clock_.Advance(std::chrono::seconds(10));
+  EXPECT_TRUE(limited.SignIn("ana", Secret("a long enough password"), "203.0.113.5").ok())
+      << "one sign-in earned back after 60/6 s";
+}
+
+TEST_F(AdminAccountsTest, AnonymousFailuresCannotFloodTheAuditLog) {
+  AccountOptions o = accounts_->options();
+  o.anonymous_failures_audited_per_minute = 5;
+  AdminAccounts limited(o, *store_, audit_, clock_, random_);
+  const size_t before = Actions().size();
+  for (int i = 0; i < 50; ++i) {
+    EXPECT_EQ(limited.SignIn("nobody" + std::to_string(i), Secret("whatever it is"),
+                             "198.51.100." + std::to_string(i)).status().code(),
+              StatusCode::kUnauthenticated);
+  }
+  EXPECT_EQ(Actions().size(), before + 5) << "50 anonymous failures wrote 5 entries";
+  // A real user's failures are always audited.
+  EXPECT_EQ(limited.SignIn("ana", Secret("wrong password here"), "198.51.100.200").status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(Actions().back(), "user.login_failed");
+  EXPECT_EQ(Actions().size(), before + 6);
+  // Later, the skipped ones are counted in one entry before the next.
+  clock_.Advance(std::chrono::seconds(60));
+  (void)limited.SignIn("nobody-late", Secret("whatever it is"), "198.51.100.201");
+  auto entries = audit_.List();
+  ASSERT_TRUE(entries.ok());
+  ASSERT_GE(entries->size(), 2u);
+  const auto& summary = (*entries)[entries->size() - 2];
+  EXPECT_EQ(summary.action, "user.login_failed_unaudited");
+  EXPECT_NE(summary.after.dump().find("45"), std::string::npos) << summary.after.dump();
 }
 
 }  // namespace
