@@ -36,7 +36,7 @@ struct World {
     Bytes32 key = AttributeKey("idnp");
     for (int i = 0; i < 1000; ++i) {
       EthKey user = EthKey::Generate();
-      if (!ledger->IssueEid(validator, user.address(), {key}, {Keccak256(user.address())}, kLoaHigh).ok())
+      if (!ledger->IssueEid(validator, user, {key}, {Keccak256(user.address())}, kLoaHigh).ok())
         std::abort();
       eids.push_back(ChecksumAddress(user.address()));
     }

@@ -50,7 +50,7 @@ inline void SetUpRegistry(Ledger& ledger, const EthKey& admin, const EthKey& val
       keys.push_back(AttributeKey(a.name));
       cs.push_back(AttributeCommitment(u.key.address(), keys.back(), a.value, a.salt));
     }
-    Must(ledger.IssueEid(validator, u.key.address(), keys, cs, kLoaSubstantial), "issue");
+    Must(ledger.IssueEid(validator, u.key, keys, cs, kLoaSubstantial), "issue");
   }
 }
 

@@ -58,7 +58,7 @@ struct World {
       keys.push_back(AttributeKey(name));
       commitments.push_back(AttributeCommitment(user.address(), keys.back(), "v", abi::ToBytes32(SystemRandom().Bytes(32))));
     }
-    Must(ledger->IssueEid(validator, user.address(), keys, commitments, kLoaSubstantial), "issue");
+    Must(ledger->IssueEid(validator, user, keys, commitments, kLoaSubstantial), "issue");
     std::fprintf(stderr, "setting up %d answered validations…\n", kProviders * kAnswersPerProvider);
     for (int n = 0; n < kAnswersPerProvider; ++n)
       for (const auto& p : providers) Answer(p);

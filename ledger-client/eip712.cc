@@ -383,4 +383,76 @@ StatusOr<std::string> RecoverConsentSigner(const Eip712Domain& domain, const Con
   return RecoverAddress(ConsentDigest(domain, consent), sig);
 }
 
+// ---------------------------------------------------------------- enrolment
+
+namespace {
+std::string Packed(const std::vector<Bytes32>& words) {
+  std::string out;
+  for (const auto& w : words) out.append(abi::AsView(w));
+  return out;
+}
+json HexWords(const std::vector<Bytes32>& words) {
+  json out = json::array();
+  for (const auto& w : words) out.push_back("0x" + HexEncode(abi::AsView(w)));
+  return out;
+}
+}  // namespace
+
+Bytes32 EnrolmentStructHash(const Enrolment& e) {
+  static const Bytes32 kTypeHash = Keccak256(kEnrolmentType);
+  return Keccak256(abi::Encoder()
+                       .Fixed(kTypeHash)
+                       .Address(e.user)
+                       .Address(e.validator)
+                       .Fixed(Keccak256(Packed(e.attr_keys)))
+                       .Fixed(Keccak256(Packed(e.commitments)))
+                       .Uint(e.loa)
+                       .Uint(e.deadline)
+                       .Encode());
+}
+
+Bytes32 EnrolmentDigest(const Eip712Domain& domain, const Enrolment& e) {
+  return Eip712Digest(DomainSeparator(domain), EnrolmentStructHash(e));
+}
+
+json EnrolmentTypedData(const Eip712Domain& d, const Enrolment& e) {
+  return {
+      {"types",
+       {{"EIP712Domain",
+         {{{"name", "name"}, {"type", "string"}},
+          {{"name", "version"}, {"type", "string"}},
+          {{"name", "chainId"}, {"type", "uint256"}},
+          {{"name", "verifyingContract"}, {"type", "address"}}}},
+        {"Enrolment",
+         {{{"name", "user"}, {"type", "address"}},
+          {{"name", "validator"}, {"type", "address"}},
+          {{"name", "attrKeys"}, {"type", "bytes32[]"}},
+          {{"name", "commitments"}, {"type", "bytes32[]"}},
+          {{"name", "loa"}, {"type", "uint8"}},
+          {{"name", "deadline"}, {"type", "uint256"}}}}}},
+      {"primaryType", "Enrolment"},
+      {"domain",
+       {{"name", d.name},
+        {"version", d.version},
+        {"chainId", d.chain_id},
+        {"verifyingContract", ChecksumAddress(d.verifying_contract)}}},
+      {"message",
+       {{"user", ChecksumAddress(e.user)},
+        {"validator", ChecksumAddress(e.validator)},
+        {"attrKeys", HexWords(e.attr_keys)},
+        {"commitments", HexWords(e.commitments)},
+        {"loa", e.loa},
+        {"deadline", std::to_string(e.deadline)}}},
+  };
+}
+
+EthSignature SignEnrolment(const EthKey& key, const Eip712Domain& domain, const Enrolment& e) {
+  return key.SignDigest(EnrolmentDigest(domain, e));
+}
+
+StatusOr<std::string> RecoverEnrolmentSigner(const Eip712Domain& domain, const Enrolment& e,
+                                             const EthSignature& sig) {
+  return RecoverAddress(EnrolmentDigest(domain, e), sig);
+}
+
 }  // namespace certme

@@ -74,7 +74,7 @@ struct Consent {
   std::string user;      // 20 bytes: the eID holder, who signs
   std::string provider;  // 20 bytes: the only sender allowed to use it
   std::vector<Bytes32> attr_keys;  // in the order the request lists them
-  Bytes32 nonce{};       // single use per user
+  Bytes32 nonce{};       // single use per (user, provider)
   uint64_t expiry = 0;   // unix seconds; void from this second on
 };
 
@@ -87,5 +87,31 @@ EthSignature SignConsent(const EthKey& user_key, const Eip712Domain& domain, con
 // The 20-byte address that signed `consent`; fails on a malformed signature.
 StatusOr<std::string> RecoverConsentSigner(const Eip712Domain& domain, const Consent& consent,
                                            const EthSignature& signature);
+
+// ---- the certME enrolment ----
+
+// The user's consent to hold an eID issued by `validator` with exactly these
+// attributes and level: without it no validator can claim an address.
+// Single use by nature (an address holds one eID ever); `deadline` bounds
+// how long a signed enrolment waits for the validator.
+inline constexpr char kEnrolmentType[] =
+    "Enrolment(address user,address validator,bytes32[] attrKeys,bytes32[] commitments,uint8 loa,uint256 deadline)";
+
+struct Enrolment {
+  std::string user;       // 20 bytes: the eID holder, who signs
+  std::string validator;  // 20 bytes: the only sender allowed to use it
+  std::vector<Bytes32> attr_keys;    // parallel to commitments, in call order
+  std::vector<Bytes32> commitments;
+  uint8_t loa = 0;
+  uint64_t deadline = 0;  // unix seconds; void from this second on
+};
+
+Bytes32 EnrolmentStructHash(const Enrolment& enrolment);
+Bytes32 EnrolmentDigest(const Eip712Domain& domain, const Enrolment& enrolment);
+// The eth_signTypedData_v4 document (TypedDataDigest of it equals EnrolmentDigest).
+nlohmann::json EnrolmentTypedData(const Eip712Domain& domain, const Enrolment& enrolment);
+EthSignature SignEnrolment(const EthKey& user_key, const Eip712Domain& domain, const Enrolment& enrolment);
+StatusOr<std::string> RecoverEnrolmentSigner(const Eip712Domain& domain, const Enrolment& enrolment,
+                                             const EthSignature& signature);
 
 }  // namespace certme

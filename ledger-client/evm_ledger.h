@@ -103,8 +103,32 @@ struct Deployment {
   uint64_t block = 0;
   Bytes32 tx_hash{};
 };
+// `source`: a version 1 registry the new one may import from while its
+// migration window is open (MigrateRegistry); empty = none.
 StatusOr<Deployment> DeployRegistry(const EvmLedgerOptions& options, const EthKey& deployer,
-                                    std::string_view admin);
+                                    std::string_view admin, std::string_view source = {});
+// Deploys arbitrary creation code (constructor arguments appended).
+StatusOr<Deployment> DeployContract(const EvmLedgerOptions& options, const EthKey& deployer,
+                                    std::string_view creation_code);
+
+// ---- migration from contract version 1 (docs/ledger-evm.md "Contract versions") ----
+
+struct RegistryMigration {
+  Deployment registry;    // the version 2 registry
+  size_t accounts = 0;    // validator / provider accounts whose roles were imported
+  size_t eids = 0;        // eIDs imported by this run
+};
+// Moves the version 1 registry `v1.registry` (events read from
+// v1.from_block) to a new version 2 registry administered by the same key:
+// deploys it with v1 as its migration source (or continues into
+// `resume_into`, a version 2 registry whose window is still open), imports
+// the roles of every account v1's events name and every eID v1 holds —
+// read by the contract itself through v1's views — in batches, then closes
+// the window. `admin` must be v1's administrator; gas is paid by `admin`.
+// Open requests and used consent nonces are not carried over (consents are
+// bound to v1's address; providers ask again on the new registry).
+StatusOr<RegistryMigration> MigrateRegistry(const EvmLedgerOptions& v1, const EthKey& admin,
+                                            std::string_view resume_into = {});
 
 // The registry's creation bytecode (CertMeRegistry.bin, embedded at build time).
 std::string RegistryCreationCode();

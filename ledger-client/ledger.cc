@@ -42,6 +42,9 @@ constexpr ErrorInfo kErrors[] = {
     {LedgerErrorCode::kBadTxNonce, "BadTxNonce", StatusCode::kFailedPrecondition},
     {LedgerErrorCode::kWrongChain, "WrongChain", StatusCode::kInvalidArgument},
     {LedgerErrorCode::kBadCalldata, "BadCalldata", StatusCode::kInvalidArgument},
+    {LedgerErrorCode::kValidatorNotAuthorized, "ValidatorNotAuthorized", StatusCode::kFailedPrecondition},
+    {LedgerErrorCode::kNotMoved, "NotMoved", StatusCode::kFailedPrecondition},
+    {LedgerErrorCode::kMigrationClosed, "MigrationClosed", StatusCode::kFailedPrecondition},
 };
 
 }  // namespace
@@ -73,6 +76,7 @@ const char* EidStatusName(EidStatus s) {
     case EidStatus::kActive: return "active";
     case EidStatus::kSuspended: return "suspended";
     case EidStatus::kRevoked: return "revoked";
+    case EidStatus::kMoved: return "moved";
   }
   return "unknown";
 }
@@ -89,8 +93,19 @@ const char* EventKindName(EventKind k) {
     case EventKind::kEidStatusChanged: return "EidStatusChanged";
     case EventKind::kValidationRequested: return "ValidationRequested";
     case EventKind::kValidationAnswered: return "ValidationAnswered";
+    case EventKind::kAdminTransferProposed: return "AdminTransferProposed";
+    case EventKind::kAdminTransferred: return "AdminTransferred";
+    case EventKind::kEidMoved: return "EidMoved";
+    case EventKind::kEidReattested: return "EidReattested";
+    case EventKind::kEidImported: return "EidImported";
+    case EventKind::kMigrationFinished: return "MigrationFinished";
   }
   return "Unknown";
+}
+
+bool ChangesEidStatus(EventKind k) {
+  return k == EventKind::kEidIssued || k == EventKind::kEidStatusChanged || k == EventKind::kEidMoved ||
+         k == EventKind::kEidReattested || k == EventKind::kEidImported;
 }
 
 bool EventMatches(const EventFilter& f, const LedgerEvent& e) {
@@ -122,10 +137,45 @@ StatusOr<TxReceipt> Ledger::AddProvider(const EthKey& admin, std::string_view p)
 StatusOr<TxReceipt> Ledger::RemoveProvider(const EthKey& admin, std::string_view p) {
   return Transact(admin, AccountCall(RegistryMethod::kRemoveProvider, p));
 }
+StatusOr<TxReceipt> Ledger::ProposeAdmin(const EthKey& admin, std::string_view proposed) {
+  return Transact(admin, AccountCall(RegistryMethod::kProposeAdmin,
+                                     proposed.empty() ? std::string(20, '\0') : std::string(proposed)));
+}
+StatusOr<TxReceipt> Ledger::AcceptAdmin(const EthKey& proposed) {
+  RegistryCall c;
+  c.method = RegistryMethod::kAcceptAdmin;
+  return Transact(proposed, EncodeCall(c));
+}
 StatusOr<TxReceipt> Ledger::IssueEid(const EthKey& validator, std::string_view user,
                                      const std::vector<Bytes32>& keys, const std::vector<Bytes32>& commitments,
-                                     uint8_t loa) {
-  return Transact(validator, IssueEidCall(user, keys, commitments, loa));
+                                     uint8_t loa, uint64_t deadline, std::string_view user_signature) {
+  return Transact(validator, IssueEidCall(user, keys, commitments, loa, deadline, user_signature));
+}
+StatusOr<TxReceipt> Ledger::IssueEid(const EthKey& validator, const EthKey& user, const std::vector<Bytes32>& keys,
+                                     const std::vector<Bytes32>& commitments, uint8_t loa) {
+  Enrolment e{user.address(), validator.address(), keys, commitments, loa,
+              static_cast<uint64_t>(std::max<int64_t>(Now(), 0)) + 3600};
+  const EthSignature sig = SignEnrolment(user, Domain(), e);
+  return IssueEid(validator, e.user, keys, commitments, loa, e.deadline,
+                  std::string(reinterpret_cast<const char*>(sig.rsv.data()), sig.rsv.size()));
+}
+StatusOr<TxReceipt> Ledger::MoveEid(const EthKey& admin, std::string_view user, std::string_view validator) {
+  RegistryCall c;
+  c.method = RegistryMethod::kMoveEid;
+  c.account = std::string(user);
+  c.validator = std::string(validator);
+  return Transact(admin, EncodeCall(c));
+}
+StatusOr<TxReceipt> Ledger::ReattestEid(const EthKey& validator, std::string_view user,
+                                        const std::vector<Bytes32>& keys, const std::vector<Bytes32>& commitments,
+                                        uint8_t loa) {
+  RegistryCall c;
+  c.method = RegistryMethod::kReattestEid;
+  c.account = std::string(user);
+  c.attr_keys = keys;
+  c.commitments = commitments;
+  c.loa = loa;
+  return Transact(validator, EncodeCall(c));
 }
 StatusOr<TxReceipt> Ledger::UpdateAttributes(const EthKey& validator, std::string_view user,
                                              const std::vector<Bytes32>& keys,

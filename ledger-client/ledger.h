@@ -52,7 +52,7 @@ enum class LedgerErrorCode {
   kNotSuspended,           // reactivation of an eID that is not suspended
   kExpired,                // consent or request past its expiry
   kAlreadyAnswered,        // a request can be answered once
-  kNonceUsed,              // consent nonce already used by this user
+  kNonceUsed,              // consent nonce already used by this user with this provider
   kUnknownRequest,         // no request with that id
   kUnknownAttribute,       // a requested attribute the eID holds no commitment for
   kDuplicateAttribute,     // the same attribute key twice in one call
@@ -68,6 +68,9 @@ enum class LedgerErrorCode {
   kBadTxNonce,             // transaction nonce is not the sender's next one (replay)
   kWrongChain,             // transaction for another chain id or registry
   kBadCalldata,            // unknown function or malformed arguments
+  kValidatorNotAuthorized, // the eID's validator (or the one named) is not an authorized validator
+  kNotMoved,               // re-attestation of an eID that was not moved to another validator
+  kMigrationClosed,        // an import into a registry whose migration window is closed (or never opened)
 };
 
 const char* LedgerErrorName(LedgerErrorCode code);
@@ -80,12 +83,14 @@ std::optional<LedgerErrorCode> LedgerErrorOf(const Status& status);
 
 // ---------------------------------------------------------------- state
 
-enum class EidStatus : uint8_t { kNone = 0, kActive = 1, kSuspended = 2, kRevoked = 3 };
-const char* EidStatusName(EidStatus s);  // "none" | "active" | "suspended" | "revoked"
+// kMoved: the administrator moved the eID to another validator, which has
+// not re-attested it yet; no request is accepted for it until then.
+enum class EidStatus : uint8_t { kNone = 0, kActive = 1, kSuspended = 2, kRevoked = 3, kMoved = 4 };
+const char* EidStatusName(EidStatus s);  // "none" | "active" | "suspended" | "revoked" | "moved"
 
 struct EidRecord {
   std::string user;       // 20 bytes
-  std::string validator;  // 20 bytes: the enrolling validator
+  std::string validator;  // 20 bytes: the enrolling validator (the new one once moved)
   EidStatus status = EidStatus::kNone;
   uint8_t loa = 0;
   std::vector<Bytes32> attr_keys;    // parallel to commitments
@@ -129,7 +134,16 @@ enum class EventKind : uint8_t {
   kEidStatusChanged,     // user, actor, status
   kValidationRequested,  // request_id, provider, user, validator, attr_keys, expiry
   kValidationAnswered,   // request_id, provider, user, validator, commitments, loa
+  kAdminTransferProposed,  // account (the proposed key; empty = proposal cancelled), actor
+  kAdminTransferred,       // account (the new administrator = actor)
+  kEidMoved,               // user, validator (the new one), account (the previous one), actor
+  kEidReattested,          // user, validator, loa, attr_keys, commitments
+  // EVM only (the migration from contract version 1, docs/ledger-evm.md):
+  kEidImported,            // user, validator, status, loa, attr_keys, commitments
+  kMigrationFinished,      // account (the version 1 registry), actor
 };
+// Events after which a user's eID status may differ (status caches drop it).
+bool ChangesEidStatus(EventKind k);
 const char* EventKindName(EventKind k);  // the Solidity event name, e.g. "ValidationAnswered"
 
 struct LedgerEvent {
@@ -140,6 +154,7 @@ struct LedgerEvent {
   // Indexed topics; empty when the event has none of that role.
   std::string user, provider, validator;
   std::string actor;  // msg.sender (admin, validator, …)
+  std::string account;  // see EventKind (administrator transfer, previous validator)
   uint64_t request_id = 0;
   EidStatus status = EidStatus::kNone;
   uint8_t loa = 0;
@@ -181,6 +196,8 @@ class Ledger {
 
   // ---- views ----
   virtual StatusOr<std::string> Admin() = 0;
+  // The key proposed as the next administrator; empty when none is.
+  virtual StatusOr<std::string> PendingAdmin() = 0;
   virtual StatusOr<bool> IsValidator(std::string_view account) = 0;
   virtual StatusOr<bool> IsProvider(std::string_view account) = 0;
   // status kNone (and empty fields) when the user has no eID.
@@ -188,7 +205,9 @@ class Ledger {
   // The hot read (login checks it on every login): no copies of arrays.
   virtual StatusOr<EidStatus> GetEidStatus(std::string_view user) = 0;
   virtual StatusOr<ValidationRequest> GetRequest(uint64_t id) = 0;  // UnknownRequest
-  virtual StatusOr<bool> IsConsentNonceUsed(std::string_view user, const Bytes32& nonce) = 0;
+  // Nonces are per (user, provider): one provider's consent never uses up another's.
+  virtual StatusOr<bool> IsConsentNonceUsed(std::string_view user, std::string_view provider,
+                                            const Bytes32& nonce) = 0;
   // Requests addressed to `validator` that are open and not yet expired at
   // the ledger's current time, by id. Read in bounded pages (EVM: all at
   // one block), however large the open set.
@@ -217,9 +236,27 @@ class Ledger {
   StatusOr<TxReceipt> RemoveValidator(const EthKey& admin, std::string_view validator);
   StatusOr<TxReceipt> AddProvider(const EthKey& admin, std::string_view provider);
   StatusOr<TxReceipt> RemoveProvider(const EthKey& admin, std::string_view provider);
+  // Two-step administrator transfer: the administrator proposes (an empty
+  // address cancels), the proposed key accepts.
+  StatusOr<TxReceipt> ProposeAdmin(const EthKey& admin, std::string_view proposed);
+  StatusOr<TxReceipt> AcceptAdmin(const EthKey& proposed);
+  // `user_signature` is the user's EIP-712 signature over the Enrolment
+  // {user, validator, attr_keys, commitments, loa, deadline} (eip712.h).
   StatusOr<TxReceipt> IssueEid(const EthKey& validator, std::string_view user,
                                const std::vector<Bytes32>& attr_keys,
+                               const std::vector<Bytes32>& commitments, uint8_t loa, uint64_t deadline,
+                               std::string_view user_signature);
+  // Convenience: the user's key signs the enrolment here (deadline: ledger
+  // time + 1 hour).
+  StatusOr<TxReceipt> IssueEid(const EthKey& validator, const EthKey& user,
+                               const std::vector<Bytes32>& attr_keys,
                                const std::vector<Bytes32>& commitments, uint8_t loa);
+  // The administrator moves an eID to another authorized validator; it is
+  // kMoved until that validator re-attests it (ReattestEid).
+  StatusOr<TxReceipt> MoveEid(const EthKey& admin, std::string_view user, std::string_view validator);
+  StatusOr<TxReceipt> ReattestEid(const EthKey& validator, std::string_view user,
+                                  const std::vector<Bytes32>& attr_keys,
+                                  const std::vector<Bytes32>& commitments, uint8_t loa);
   StatusOr<TxReceipt> UpdateAttributes(const EthKey& validator, std::string_view user,
                                        const std::vector<Bytes32>& attr_keys,
                                        const std::vector<Bytes32>& commitments);

@@ -19,13 +19,17 @@ constexpr MethodInfo kMethods[] = {
     {RegistryMethod::kRemoveValidator, "removeValidator(address)"},
     {RegistryMethod::kAddProvider, "addProvider(address)"},
     {RegistryMethod::kRemoveProvider, "removeProvider(address)"},
-    {RegistryMethod::kIssueEid, "issueEid(address,bytes32[],bytes32[],uint8)"},
+    {RegistryMethod::kIssueEid, "issueEid(address,bytes32[],bytes32[],uint8,uint256,bytes)"},
     {RegistryMethod::kUpdateAttributes, "updateAttributes(address,bytes32[],bytes32[])"},
     {RegistryMethod::kSuspendEid, "suspendEid(address)"},
     {RegistryMethod::kReactivateEid, "reactivateEid(address)"},
     {RegistryMethod::kRevokeEid, "revokeEid(address)"},
     {RegistryMethod::kRequestValidation, "requestValidation(address,bytes32[],bytes32,uint256,bytes)"},
     {RegistryMethod::kAnswerValidation, "answerValidation(uint256,bytes32[],uint8)"},
+    {RegistryMethod::kProposeAdmin, "proposeAdmin(address)"},
+    {RegistryMethod::kAcceptAdmin, "acceptAdmin()"},
+    {RegistryMethod::kMoveEid, "moveEid(address,address)"},
+    {RegistryMethod::kReattestEid, "reattestEid(address,bytes32[],bytes32[],uint8)"},
     {RegistryMethod::kPruneExpired, "pruneExpired(address,uint256)"},
 };
 
@@ -39,6 +43,7 @@ bool IsAccountMethod(RegistryMethod m) {
     case RegistryMethod::kSuspendEid:
     case RegistryMethod::kReactivateEid:
     case RegistryMethod::kRevokeEid:
+    case RegistryMethod::kProposeAdmin:
       return true;
     default:
       return false;
@@ -72,7 +77,12 @@ std::string EncodeCall(const RegistryCall& c) {
   if (IsAccountMethod(c.method)) {
     e.Address(c.account);
   } else if (c.method == RegistryMethod::kIssueEid) {
+    e.Address(c.account).Bytes32Array(c.attr_keys).Bytes32Array(c.commitments).Uint(c.loa).Uint(c.expiry).Bytes(
+        c.signature);
+  } else if (c.method == RegistryMethod::kReattestEid) {
     e.Address(c.account).Bytes32Array(c.attr_keys).Bytes32Array(c.commitments).Uint(c.loa);
+  } else if (c.method == RegistryMethod::kMoveEid) {
+    e.Address(c.account).Address(c.validator);
   } else if (c.method == RegistryMethod::kUpdateAttributes) {
     e.Address(c.account).Bytes32Array(c.attr_keys).Bytes32Array(c.commitments);
   } else if (c.method == RegistryMethod::kRequestValidation) {
@@ -106,11 +116,19 @@ StatusOr<RegistryCall> DecodeCall(std::string_view data) {
   } while (0)
   if (IsAccountMethod(c.method)) {
     CERTME_DECODE(c.account, d.Address());
-  } else if (c.method == RegistryMethod::kIssueEid || c.method == RegistryMethod::kUpdateAttributes) {
+  } else if (c.method == RegistryMethod::kIssueEid || c.method == RegistryMethod::kUpdateAttributes ||
+             c.method == RegistryMethod::kReattestEid) {
     CERTME_DECODE(c.account, d.Address());
     CERTME_DECODE(c.attr_keys, d.Bytes32Array(kMaxAttributesPerCall));
     CERTME_DECODE(c.commitments, d.Bytes32Array(kMaxAttributesPerCall));
-    if (c.method == RegistryMethod::kIssueEid) CERTME_DECODE(c.loa, d.Uint8());
+    if (c.method != RegistryMethod::kUpdateAttributes) CERTME_DECODE(c.loa, d.Uint8());
+    if (c.method == RegistryMethod::kIssueEid) {
+      CERTME_DECODE(c.expiry, d.Uint64());
+      CERTME_DECODE(c.signature, d.Bytes(kMaxSignatureBytes));
+    }
+  } else if (c.method == RegistryMethod::kMoveEid) {
+    CERTME_DECODE(c.account, d.Address());
+    CERTME_DECODE(c.validator, d.Address());
   } else if (c.method == RegistryMethod::kRequestValidation) {
     CERTME_DECODE(c.account, d.Address());
     CERTME_DECODE(c.attr_keys, d.Bytes32Array(kMaxAttributesPerCall));
@@ -142,8 +160,11 @@ std::string AccountCall(RegistryMethod m, std::string_view account) {
 }
 
 std::string IssueEidCall(std::string_view user, const std::vector<Bytes32>& keys,
-                         const std::vector<Bytes32>& commitments, uint8_t loa) {
+                         const std::vector<Bytes32>& commitments, uint8_t loa, uint64_t deadline,
+                         std::string_view user_signature) {
   RegistryCall c;
+  c.expiry = deadline;
+  c.signature = std::string(user_signature);
   c.method = RegistryMethod::kIssueEid;
   c.account = std::string(user);
   c.attr_keys = keys;

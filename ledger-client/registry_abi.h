@@ -29,10 +29,14 @@ enum class RegistryMethod : uint8_t {
   kRevokeEid,
   kRequestValidation,
   kAnswerValidation,
+  kProposeAdmin,   // proposeAdmin(address)
+  kAcceptAdmin,    // acceptAdmin()
+  kMoveEid,        // moveEid(address user, address validator)
+  kReattestEid,    // reattestEid(address,bytes32[],bytes32[],uint8)
   kPruneExpired,  // pruneExpired(address validator, uint256 max): anyone may call
 };
 
-// The Solidity signature, e.g. "issueEid(address,bytes32[],bytes32[],uint8)".
+// The Solidity signature, e.g. "suspendEid(address)".
 const char* RegistryMethodSignature(RegistryMethod m);
 
 // Limits the contract enforces too (bounded gas, bounded replay work).
@@ -49,12 +53,13 @@ inline constexpr size_t kMaxSignatureBytes = 65;
 struct RegistryCall {
   RegistryMethod method = RegistryMethod::kInitialize;
   std::string account;  // 20 bytes: admin / validator / provider / user argument
+  std::string validator;  // 20 bytes: moveEid's new validator
   std::vector<Bytes32> attr_keys;
   std::vector<Bytes32> commitments;
   uint8_t loa = 0;
   Bytes32 nonce{};
-  uint64_t expiry = 0;
-  std::string signature;  // consent signature (r‖s‖v, 65 bytes, or empty)
+  uint64_t expiry = 0;    // consent expiry; issueEid: the enrolment's deadline
+  std::string signature;  // consent / enrolment signature (r‖s‖v, 65 bytes, or empty)
   uint64_t request_id = 0;
   uint64_t count = 0;  // pruneExpired: open-set entries to examine
 };
@@ -68,7 +73,8 @@ StatusOr<RegistryCall> DecodeCall(std::string_view calldata);
 std::string InitializeCall(std::string_view admin);
 std::string AccountCall(RegistryMethod m, std::string_view account);  // add/remove/suspend/…
 std::string IssueEidCall(std::string_view user, const std::vector<Bytes32>& attr_keys,
-                         const std::vector<Bytes32>& commitments, uint8_t loa);
+                         const std::vector<Bytes32>& commitments, uint8_t loa, uint64_t deadline,
+                         std::string_view user_signature);
 std::string UpdateAttributesCall(std::string_view user, const std::vector<Bytes32>& attr_keys,
                                  const std::vector<Bytes32>& commitments);
 std::string RequestValidationCall(std::string_view user, const std::vector<Bytes32>& attr_keys,

@@ -15,6 +15,42 @@ namespace {
 
 using namespace tools;  // the commands' shared helpers (command_helpers.h)
 
+// propose-admin / cancel-admin-proposal / accept-admin / move-eid: the
+// calls that are not "one account, one method".
+int RunSpecial(const std::string& sub, const Args& a, const Settings& s) {
+  const size_t want = sub == "propose-admin" ? 1 : sub == "move-eid" ? 2 : 0;
+  if (a.positional.size() != want)
+    return Usage("admin", sub + (want == 0 ? " takes no ACCOUNT" : want == 1 ? " takes one ACCOUNT" : " takes USER VALIDATOR"));
+  std::vector<std::string> accounts;
+  for (const auto& p : a.positional) {
+    auto account = AccountArg(p);
+    if (!account.ok()) return Fail("admin", account.status());
+    accounts.push_back(*account);
+  }
+  auto key = ReadServiceKeyFile(a.Get("admin-key").value_or(s.admin_key_file));
+  if (!key.ok()) return Fail("admin", key.status());
+  auto l = OpenLedger(s);
+  if (!l.ok()) return Fail("admin", l.status());
+  StatusOr<TxReceipt> r = sub == "propose-admin"           ? (*l)->ProposeAdmin(*key, accounts[0])
+                          : sub == "cancel-admin-proposal" ? (*l)->ProposeAdmin(*key, "")
+                          : sub == "accept-admin"          ? (*l)->AcceptAdmin(*key)
+                                                           : (*l)->MoveEid(*key, accounts[0], accounts[1]);
+  if (!r.ok()) return Fail("admin", r.status());
+  const auto entry = static_cast<unsigned long long>(r->block);
+  if (sub == "propose-admin") {
+    std::printf("proposed %s as the next administrator (entry %llu); it takes over with `certme admin accept-admin`\n",
+                Addr(accounts[0]).c_str(), entry);
+  } else if (sub == "cancel-admin-proposal") {
+    std::printf("cancelled the administrator proposal (entry %llu)\n", entry);
+  } else if (sub == "accept-admin") {
+    std::printf("%s is now the administrator (entry %llu)\n", key->AddressHex().c_str(), entry);
+  } else {
+    std::printf("moved the eID of %s to validator %s (entry %llu); it waits for that validator's re-attestation\n",
+                Addr(accounts[0]).c_str(), Addr(accounts[1]).c_str(), entry);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int RunLedgerAdminCommand(const std::vector<std::string>& args, const ServiceAddressLookup& service_address) {
@@ -27,7 +63,10 @@ int RunLedgerAdminCommand(const std::vector<std::string>& args, const ServiceAdd
         "SAML entity ID), whose provider address the bridge's store holds.\n\n"
         "  authorize-validator ACCOUNT     deauthorize-validator ACCOUNT\n"
         "  authorize-provider ACCOUNT|SERVICE    deauthorize-provider ACCOUNT|SERVICE\n"
-        "  suspend-eid USER                reactivate-eid USER                revoke-eid USER\n\n"
+        "  suspend-eid USER                reactivate-eid USER                revoke-eid USER\n"
+        "  move-eid USER VALIDATOR         hand an eID to another validator, which re-attests it\n"
+        "  propose-admin ACCOUNT           cancel-admin-proposal\n"
+        "  accept-admin                    (with --admin-key of the proposed key) take over\n\n"
         "Refusals name their reason (NotAuthorized, EidNotActive, NotSuspended, …).\n");
     return args.empty() ? 2 : 0;
   }
@@ -41,9 +80,16 @@ int RunLedgerAdminCommand(const std::vector<std::string>& args, const ServiceAdd
       {"revoke-eid", {RegistryMethod::kRevokeEid, "revoked the eID of"}},
   };
   auto sub = kSubs.find(args[0]);
-  if (sub == kSubs.end()) return Usage("admin", "unknown subcommand \"" + args[0] + "\"");
+  const bool special = args[0] == "propose-admin" || args[0] == "cancel-admin-proposal" ||
+                       args[0] == "accept-admin" || args[0] == "move-eid";
+  if (sub == kSubs.end() && !special) return Usage("admin", "unknown subcommand \"" + args[0] + "\"");
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()}, {"config", "ledger", "admin-key"}, {}, "admin", &a)) return 2;
+  if (special) {
+    Settings s;
+    if (!LoadSettings(a, "admin", &s)) return 2;
+    return RunSpecial(args[0], a, s);
+  }
   if (a.positional.size() != 1) return Usage("admin", args[0] + " takes one ACCOUNT");
   Settings s;
   if (!LoadSettings(a, "admin", &s)) return 2;

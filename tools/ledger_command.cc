@@ -56,6 +56,43 @@ int RunLedgerDeploy(const Args& a, const Settings& s) {
   return 0;
 }
 
+// ledger.backend: evm: moves a version 1 registry (--from) to a new
+// current-version one administered by the same key (docs/ledger-evm.md).
+int RunLedgerMigrate(const Args& a, const Settings& s) {
+  if (!IsEvm(s)) return Usage("ledger", "migrate is for ledger.backend: evm (the embedded ledger needs none)");
+  auto from = a.Get("from");
+  if (!from) return Usage("ledger", "migrate needs --from ADDRESS (the version 1 registry)");
+  auto v1_address = ParseAddress(*from);
+  if (!v1_address.ok()) return Usage("ledger", "--from must be a 0x address");
+  std::string resume;
+  if (auto r = a.Get("resume")) {
+    auto addr = ParseAddress(*r);
+    if (!addr.ok()) return Usage("ledger", "--resume must be a 0x address");
+    resume = *addr;
+  }
+  auto admin = ReadServiceKeyFile(a.Get("admin-key").value_or(s.admin_key_file));
+  if (!admin.ok()) return Fail("ledger", admin.status());
+  auto o = EvmOptionsFromConfig(s.config);
+  if (!o.ok()) return Fail("ledger", o.status());
+  EvmLedgerOptions v1 = *o;
+  v1.registry = *v1_address;
+  if (auto b = a.Get("from-block")) {
+    char* end = nullptr;
+    v1.from_block = std::strtoull(b->c_str(), &end, 10);
+    if (b->empty() || *end) return Usage("ledger", "--from-block must be a block number");
+  }
+  auto m = MigrateRegistry(v1, *admin, resume);
+  if (!m.ok()) return Fail("ledger", m.status());
+  std::printf("%s\n", Addr(m->registry.address).c_str());
+  std::fprintf(stderr,
+               "migrated %s to %s: roles of %zu accounts and %zu eIDs imported, migration window closed;\n"
+               "set ledger.registry_address: %s%s\n",
+               Addr(v1.registry).c_str(), Addr(m->registry.address).c_str(), m->accounts, m->eids,
+               Addr(m->registry.address).c_str(),
+               m->registry.block ? (" and ledger.evm.from_block: " + std::to_string(m->registry.block)).c_str() : "");
+  return 0;
+}
+
 int RunLedgerInit(const Args& a, const Settings& s) {
   if (IsEvm(s)) return Usage("ledger", "init is for the embedded ledger; on a chain use certme ledger deploy");
   const std::string key_file = a.Get("admin-key").value_or(s.admin_key_file);
@@ -183,7 +220,7 @@ int RunLedgerInfo(const Settings& s, bool verify) {
   size_t eids = 0, requests = 0, answered = 0;
   std::set<std::string> validators, providers;
   for (const auto& e : events) {
-    if (e.kind == EventKind::kEidIssued) ++eids;
+    if (e.kind == EventKind::kEidIssued || e.kind == EventKind::kEidImported) ++eids;
     if (e.kind == EventKind::kValidationRequested) ++requests;
     if (e.kind == EventKind::kValidationAnswered) ++answered;
     if (e.kind == EventKind::kValidatorAdded) validators.insert(e.validator);
@@ -198,7 +235,11 @@ int RunLedgerInfo(const Settings& s, bool verify) {
   }
   std::printf("chain id:    %llu\n", static_cast<unsigned long long>(L.ChainId()));
   std::printf("registry:    %s\n", Addr(L.RegistryAddress()).c_str());
-  std::printf("admin:       %s\n", Addr(L.Admin().value()).c_str());
+  auto admin = L.Admin();
+  if (!admin.ok()) return Fail("ledger", admin.status());
+  std::printf("admin:       %s\n", Addr(*admin).c_str());
+  if (auto pending = L.PendingAdmin(); pending.ok() && !pending->empty())
+    std::printf("proposed:    %s (not yet accepted)\n", Addr(*pending).c_str());
   if (embedded) {
     std::printf("entries:     %llu (head 0x%s)\n", static_cast<unsigned long long>(blocks),
                 HexEncode(abi::AsView(embedded->HeadHash())).c_str());
@@ -217,7 +258,15 @@ std::string EventLine(const LedgerEvent& e) {
   if (!e.user.empty()) line += " user=" + Addr(e.user);
   if (!e.provider.empty()) line += " provider=" + Addr(e.provider);
   if (!e.validator.empty()) line += " validator=" + Addr(e.validator);
-  if (e.kind == EventKind::kEidStatusChanged) line += std::string(" status=") + EidStatusName(e.status);
+  if (e.kind == EventKind::kEidStatusChanged || e.kind == EventKind::kEidImported)
+    line += std::string(" status=") + EidStatusName(e.status);
+  if (!e.account.empty()) {
+    const char* label = e.kind == EventKind::kAdminTransferProposed ? "proposed="
+                        : e.kind == EventKind::kAdminTransferred    ? "admin="
+                        : e.kind == EventKind::kEidMoved            ? "previous="
+                                                                    : "source=";
+    line += std::string(" ") + label + Addr(e.account);
+  }
   if (e.loa) line += std::string(" loa=") + LoaName(e.loa);
   if (!e.attr_keys.empty()) line += " attributes=" + std::to_string(e.attr_keys.size());
   if (!e.actor.empty()) line += " by=" + Addr(e.actor);
@@ -257,6 +306,10 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
         "        evm: deploy the contract at ledger.evm.rpc_url, administered by the admin key\n"
         "        (made unless FILE exists) and paid by the deployer key (default: the admin);\n"
         "        prints the registry address (set it as ledger.registry_address)\n"
+        "  migrate --from ADDRESS [--from-block N] [--admin-key FILE] [--resume ADDRESS]\n"
+        "        evm: move a version 1 registry (roles, eIDs) to a new one of the current version,\n"
+        "        administered by the same key; prints its address (--resume: continue an\n"
+        "        interrupted run into that registry)\n"
         "  keygen --out FILE    make a secp256k1 key for a validator or provider; prints its address\n"
         "  info                 registry, administrator, validators, providers, counts\n"
         "  verify               re-verify every entry (chain, signatures, rules, times) against the\n"
@@ -269,7 +322,9 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
-                 {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user"}, {"yes"}, "ledger", &a))
+                 {"config", "ledger", "chain-id", "admin-key", "deployer-key", "out", "user", "from", "from-block",
+                  "resume"},
+                 {"yes"}, "ledger", &a))
     return 2;
   if (!a.positional.empty()) return Usage("ledger", "unexpected argument \"" + a.positional[0] + "\"");
   Settings s;
@@ -277,6 +332,7 @@ int RunLedgerCommand(const std::vector<std::string>& args) {
   const std::string& sub = args[0];
   if (sub == "init") return RunLedgerInit(a, s);
   if (sub == "deploy") return RunLedgerDeploy(a, s);
+  if (sub == "migrate") return RunLedgerMigrate(a, s);
   if (sub == "keygen") return RunLedgerKeygen(a);
   if (sub == "info") return RunLedgerInfo(s, false);
   if (sub == "verify") return RunLedgerInfo(s, true);

@@ -3,9 +3,11 @@
 // wallet login QR code (tools/wallet_approve.h).
 #include "tools/commands.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "common/encoding.h"
 #include "common/random.h"
@@ -98,6 +100,49 @@ int RunWalletImport(const Args& a, const Settings& s) {
   if (Status st = WritePrivateFile(s.wallet_file, *sealed, true); !st.ok()) return Fail("wallet", st);
   std::printf("imported %zu attributes, each matching its commitment on the ledger\n", e->attributes.size());
   std::fprintf(stderr, "you may now delete %s (it holds the values in clear)\n", a.positional[0].c_str());
+  return 0;
+}
+
+// The user's side of an enrolment: the file must name this wallet and the
+// registry the wallet uses; the wallet signs the EIP-712 Enrolment of
+// exactly these values (as commitments), validator, level and deadline.
+int RunWalletApproveEnrolment(const Args& a, const Settings& s) {
+  auto out = a.Get("out");
+  if (a.positional.size() != 1 || !out) return Usage("wallet", "approve-enrolment takes the enrolment FILE and --out SIG");
+  auto text = ReadSmallFile(a.positional[0]);
+  if (!text.ok()) return Fail("wallet", text.status());
+  auto e = ParseEnrollment(*text);
+  if (!e.ok()) return Fail("wallet", e.status());
+  if (!e->deadline) return Fail("wallet", InvalidArgument("this file holds no enrolment terms (no deadline)"));
+  // The wallet's key, or (--key) a plain key file of a user whose key lives
+  // outside this reference wallet.
+  std::optional<EthKey> key;
+  if (auto k = a.Get("key")) {
+    auto read = ReadServiceKeyFile(*k);
+    if (!read.ok()) return Fail("wallet", read.status());
+    key = *read;
+  } else {
+    auto loaded = LoadWallet(a, s);
+    if (!loaded.ok()) return Fail("wallet", loaded.status());
+    key = loaded->first.key;
+  }
+  if (e->user != key->address())
+    return Fail("wallet", InvalidArgument("this enrolment is for " + Addr(e->user) + ", not this wallet"));
+  auto l = OpenLedger(s);
+  if (!l.ok()) return Fail("wallet", l.status());
+  if ((*l)->RegistryAddress() != e->registry || (*l)->ChainId() != e->chain_id)
+    return Fail("wallet", FailedPrecondition("this enrolment is for another registry"));
+  if ((*l)->Now() >= static_cast<int64_t>(std::min<uint64_t>(e->deadline, INT64_MAX)))
+    return Fail("wallet", FailedPrecondition("this enrolment's deadline has passed; ask the validator for a new one"));
+  const EthSignature sig = SignEnrolment(*key, EnrollmentDomain(*e), EnrolmentTerms(*e));
+  if (std::filesystem::exists(*out)) return Fail("wallet", AlreadyExists(*out + " already exists"));
+  if (Status st = WritePrivateFile(*out, sig.ToHex() + "\n", false); !st.ok()) return Fail("wallet", st);
+  std::string names;
+  for (const auto& attr : e->attributes) names += (names.empty() ? "" : ", ") + attr.name;
+  std::printf("approved the enrolment by validator %s (level of assurance %s): %s\n", Addr(e->validator).c_str(),
+              LoaName(e->loa), names.c_str());
+  std::fprintf(stderr, "signature in %s: give it to the validator (`certme validator issue FILE --consent %s`)\n",
+               out->c_str(), out->c_str());
   return 0;
 }
 
@@ -222,6 +267,9 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "(Argon2id + AES-256-GCM). The passphrase comes from --passphrase-file, from\n"
         "$CERTME_WALLET_PASSPHRASE, or is asked on the terminal.\n\n"
         "  create                 make a new key; prints the address a validator enrolls\n"
+        "  approve-enrolment FILE --out SIG [--key KEYFILE]\n"
+        "                         sign the enrolment a validator prepared (this wallet, these\n"
+        "                         values, validator and level) so that it can issue the eID\n"
         "  import FILE            take the values and salts a validator handed over, after\n"
         "                         checking each against its commitment on the ledger\n"
         "  show [--salts]         address, eID status on the ledger, attributes\n"
@@ -239,7 +287,7 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
-                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert"}, {"salts", "yes", "refuse"},
+                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert", "key"}, {"salts", "yes", "refuse"},
                  "wallet", &a))
     return 2;
   Settings s;
@@ -247,9 +295,10 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   if (auto w = a.Get("wallet")) s.wallet_file = *w;
   const std::string& sub = args[0];
   if (sub == "approve") return RunWalletApprove(a, s);
-  if (sub != "import" && !a.positional.empty()) return Usage("wallet", "unexpected argument \"" + a.positional[0] + "\"");
+  if (sub != "import" && sub != "approve-enrolment" && !a.positional.empty()) return Usage("wallet", "unexpected argument \"" + a.positional[0] + "\"");
   if (sub == "create") return RunWalletCreate(a, s);
   if (sub == "import") return RunWalletImport(a, s);
+  if (sub == "approve-enrolment") return RunWalletApproveEnrolment(a, s);
   if (sub == "show") return RunWalletShow(a, s);
   if (sub == "consent") return RunWalletConsent(a, s);
   if (sub == "history") return RunWalletHistory(a, s);

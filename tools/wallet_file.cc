@@ -266,7 +266,24 @@ std::string EncodeEnrollment(const Enrollment& e) {
             {"chain_id", e.chain_id},
             {"loa", LoaName(e.loa)},
             {"attributes", AttributesJson(e.attributes)}};
+  if (e.deadline) j["deadline"] = e.deadline;
   return j.dump(2) + "\n";
+}
+
+Enrolment EnrolmentTerms(const Enrollment& e) {
+  Enrolment t{e.user, e.validator, {}, {}, e.loa, e.deadline};
+  for (const auto& a : e.attributes) {
+    t.attr_keys.push_back(AttributeKey(a.name));
+    t.commitments.push_back(AttributeCommitment(e.user, t.attr_keys.back(), a.value, a.salt));
+  }
+  return t;
+}
+
+Eip712Domain EnrollmentDomain(const Enrollment& e) {
+  Eip712Domain d;
+  d.chain_id = e.chain_id;
+  d.verifying_contract = e.registry;
+  return d;
 }
 
 StatusOr<Enrollment> ParseEnrollment(std::string_view text) {
@@ -282,6 +299,9 @@ StatusOr<Enrollment> ParseEnrollment(std::string_view text) {
   if (!e.loa) return InvalidArgument("enrollment file: loa must be low, substantial or high");
   CERTME_ASSIGN_OR_RETURN(e.attributes, ParseAttributes(j));
   if (e.attributes.empty()) return InvalidArgument("enrollment file: no attributes");
+  if (j.contains("deadline")) {
+    CERTME_ASSIGN_OR_RETURN(e.deadline, UintMember(j, "deadline", INT64_MAX));
+  }
   return e;
 }
 

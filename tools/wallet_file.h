@@ -62,14 +62,21 @@ StatusOr<WalletContents> OpenWallet(std::string_view json_text, const Secret& pa
 
 // ---- validator → wallet ----
 
+// The hand-over of an enrolment (or re-attestation): values and salts, and
+// the terms the user signs (eip712.h Enrolment) before the eID is issued.
 struct Enrollment {
   std::string user, validator, registry;  // 20 bytes each
   uint64_t chain_id = 0;
   uint8_t loa = 0;
   std::vector<DisclosedAttribute> attributes;
+  uint64_t deadline = 0;  // the enrolment's deadline; 0 = none (a re-attestation's hand-over)
 };
 std::string EncodeEnrollment(const Enrollment& e);
 StatusOr<Enrollment> ParseEnrollment(std::string_view json_text);
+// The EIP-712 Enrolment the file describes (commitments computed from the
+// values and salts) and its domain.
+Enrolment EnrolmentTerms(const Enrollment& e);
+Eip712Domain EnrollmentDomain(const Enrollment& e);
 
 // ---- wallet → provider ----
 

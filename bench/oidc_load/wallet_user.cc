@@ -65,7 +65,7 @@ StatusOr<uint64_t> EnrollBenchUsers(Ledger& ledger, const EthKey& validator, std
       keys.push_back(AttributeKey(a.name));
       commitments.push_back(AttributeCommitment(u.key.address(), keys.back(), a.value, a.salt));
     }
-    auto r = ledger.IssueEid(validator, u.key.address(), keys, commitments, kLoaSubstantial);
+    auto r = ledger.IssueEid(validator, u.key, keys, commitments, kLoaSubstantial);
     if (!r.ok()) {
       if (LedgerErrorOf(r.status()) == LedgerErrorCode::kEidExists) continue;
       return Status(r.status().code(), "user " + std::to_string(i) + ": " + r.status().message());

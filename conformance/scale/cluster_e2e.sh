@@ -62,12 +62,16 @@ certme admin authorize-provider "$PROVIDER" >/dev/null
 USER_ADDR=$(certme wallet create)
 certme validator enroll --user "$USER_ADDR" --attr first_name=Ion --attr last_name=Popescu \
   --attr birth_date=1985-04-12 --loa substantial --out enrollment.json >/dev/null
+certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
+certme validator issue enrollment.json --consent enrolment.sig >/dev/null
 certme wallet import enrollment.json >/dev/null
 # A second user for login two: the first one's attributes are validated for
 # this provider after login one, and a re-authentication needs no validator.
 USER2=$(CERTME_WALLET=var/wallet2.json certme wallet create)
 certme validator enroll --user "$USER2" --attr first_name=Maria --attr last_name=Rusu \
   --attr birth_date=1990-02-03 --loa substantial --out enrollment2.json >/dev/null
+CERTME_WALLET=var/wallet2.json certme wallet approve-enrolment enrollment2.json --out enrolment2.sig >/dev/null 2>&1
+certme validator issue enrollment2.json --consent enrolment2.sig >/dev/null
 CERTME_WALLET=var/wallet2.json certme wallet import enrollment2.json >/dev/null
 # The validator service runs twice (high availability, one key): every
 # request must be answered exactly once and none missed.

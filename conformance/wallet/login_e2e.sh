@@ -53,11 +53,16 @@ ATTRS=(--attr first_name=Ion --attr last_name=Popescu --attr birth_date=1985-04-
        --attr language=ro --attr email=ion.popescu@example.md --attr idnp=2001234567890)
 USER_ADDR=$(certme wallet create)
 certme validator enroll --user "$USER_ADDR" "${ATTRS[@]}" --out enrollment.json >/dev/null
+certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
+certme validator issue enrollment.json --consent enrolment.sig >/dev/null
 certme wallet import enrollment.json >/dev/null
 NPM_ADDR=$(certme ledger keygen --out npm-user.key)
 NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
 [[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"
 certme validator enroll --user "$NPM_ADDR" "${ATTRS[@]}" --out npm-enrollment.json >/dev/null
+# This user's key is a plain key file (the npm wallet holds it): it signs the enrolment.
+certme wallet approve-enrolment npm-enrollment.json --key npm-user.key --out npm-enrolment.sig >/dev/null 2>&1
+certme validator issue npm-enrollment.json --consent npm-enrolment.sig >/dev/null
 "$CERTME" validator serve >serve.log 2>&1 &
 SERVE_PID=$!
 PIDS+=($SERVE_PID)

@@ -11,6 +11,11 @@
 //
 // Compiled by compile.mjs (solc-js, evmVersion pinned); the ABI and bytecode
 // it produces are committed next to this file (CertMeRegistry.json).
+//
+// Version 2 (docs/ledger-evm.md "Contract versions"): two-step administrator
+// transfer, eIDs moved off a removed validator and re-attested, consent
+// nonces per (user, provider), enrolment signed by the user, and a migration
+// window that imports a version 1 registry's roles and eIDs through its views.
 pragma solidity 0.8.37;
 
 contract CertMeRegistry {
@@ -39,11 +44,22 @@ contract CertMeRegistry {
     error NotListed(address account);
     error ZeroAddress();
     error BadCalldata();
+    error ValidatorNotAuthorized(address validator);
+    error NotMoved(uint8 status);
+    error MigrationClosed();
 
     // ------------------------------------------------------------ events
     // user, provider and validator are indexed (topics), so a client can
     // select by any of them; `actor` is msg.sender.
     event RegistryCreated(address indexed admin);
+    event AdminTransferProposed(address indexed proposed, address actor);
+    event AdminTransferred(address indexed admin, address previous);
+    event EidMoved(address indexed user, address indexed validator, address previous, address actor);
+    event EidReattested(address indexed user, address indexed validator, uint8 loa, bytes32[] attrKeys,
+                        bytes32[] commitments);
+    event EidImported(address indexed user, address indexed validator, uint8 status, uint8 loa,
+                      bytes32[] attrKeys, bytes32[] commitments);
+    event MigrationFinished(address indexed source, address actor);
     event ValidatorAdded(address indexed validator, address actor);
     event ValidatorRemoved(address indexed validator, address actor);
     event ProviderAdded(address indexed provider, address actor);
@@ -63,6 +79,9 @@ contract CertMeRegistry {
     uint8 constant STATUS_ACTIVE = 1;
     uint8 constant STATUS_SUSPENDED = 2;
     uint8 constant STATUS_REVOKED = 3;
+    // Moved to another validator by the administrator; no request is
+    // accepted until that validator re-attests the commitments.
+    uint8 constant STATUS_MOVED = 4;
     uint8 constant REQUEST_OPEN = 1;
     uint8 constant REQUEST_ANSWERED = 2;
     uint8 constant LOA_LOW = 1;
@@ -85,6 +104,8 @@ contract CertMeRegistry {
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 constant CONSENT_TYPEHASH =
         keccak256("Consent(address user,address provider,bytes32[] attrKeys,bytes32 nonce,uint256 expiry)");
+    bytes32 constant ENROLMENT_TYPEHASH = keccak256(
+        "Enrolment(address user,address validator,bytes32[] attrKeys,bytes32[] commitments,uint8 loa,uint256 deadline)");
     bytes32 constant NAME_HASH = keccak256("certME");
     bytes32 constant VERSION_HASH = keccak256("1");
 
@@ -114,21 +135,50 @@ contract CertMeRegistry {
     }
 
     address public admin;
+    // The key proposed by the administrator; it becomes the administrator
+    // when it calls acceptAdmin(). address(0) = no proposal.
+    address public pendingAdmin;
+    // The version 1 registry being imported from; address(0) once the
+    // administrator closes the migration window (or when there is none).
+    address public migrationSource;
     mapping(address => bool) public isValidator;
     mapping(address => bool) public isProvider;
     mapping(address => Eid) private eids;
     Request[] private requests;  // id = index + 1
-    mapping(address => mapping(bytes32 => bool)) private usedNonces;
+    // user => provider => nonce: one provider cannot use up another's consent.
+    mapping(address => mapping(address => mapping(bytes32 => bool))) private usedNonces;
     // Open requests per validator: ids, and each id's index + 1 there.
     mapping(address => uint256[]) private openIds;
     mapping(uint256 => uint256) private openPosition;
     // Where the next pruning pass starts in openIds[validator].
     mapping(address => uint256) private pruneCursor;
 
-    constructor(address admin_) {
+    // source_: a version 1 registry to import from (address(0): none).
+    constructor(address admin_, address source_) {
         if (admin_ == address(0)) revert ZeroAddress();
         admin = admin_;
+        migrationSource = source_;
         emit RegistryCreated(admin_);
+    }
+
+    // ------------------------------------------------------------ administrator
+
+    // Proposes `proposed` as the next administrator (replacing any earlier
+    // proposal); address(0) cancels the proposal.
+    function proposeAdmin(address proposed) external {
+        if (msg.sender != admin) revert NotAuthorized();
+        if (proposed == admin) revert AlreadyAuthorized(proposed);
+        pendingAdmin = proposed;
+        emit AdminTransferProposed(proposed, msg.sender);
+    }
+
+    // The proposed key takes over; the previous administrator loses every right.
+    function acceptAdmin() external {
+        if (pendingAdmin == address(0) || msg.sender != pendingAdmin) revert NotAuthorized();
+        address previous = admin;
+        admin = msg.sender;
+        pendingAdmin = address(0);
+        emit AdminTransferred(msg.sender, previous);
     }
 
     // ------------------------------------------------------------ roles
@@ -163,26 +213,31 @@ contract CertMeRegistry {
 
     // ------------------------------------------------------------ eIDs
 
-    function issueEid(address user, bytes32[] calldata attrKeys, bytes32[] calldata commitments, uint8 loa)
-        external
-    {
+    // userSig: the user's EIP-712 signature over Enrolment(user, this
+    // validator, attrKeys, commitments, loa, deadline): no eID without the
+    // key of the address it is issued to.
+    function issueEid(address user, bytes32[] calldata attrKeys, bytes32[] calldata commitments, uint8 loa,
+                      uint256 deadline, bytes calldata userSig) external {
         _checkArrayBounds(attrKeys, commitments);
+        if (userSig.length > 65 || deadline > MAX_INT64) revert BadCalldata();
         if (!isValidator[msg.sender]) revert NotAuthorized();
         if (user == address(0)) revert ZeroAddress();
         _checkAttributeArrays(attrKeys, commitments);
         if (loa < LOA_LOW || loa > LOA_HIGH) revert InvalidLoa();
         Eid storage e = eids[user];
         if (e.status != STATUS_NONE) revert EidExists(user);
+        if (block.timestamp >= deadline) revert Expired();
+        if (userSig.length == 0) revert NoConsent();
+        if (userSig.length != 65) revert BadSignature();
+        bytes32 structHash = keccak256(abi.encode(ENROLMENT_TYPEHASH, user, msg.sender,
+            keccak256(abi.encodePacked(attrKeys)), keccak256(abi.encodePacked(commitments)), loa, deadline));
+        if (_signer(structHash, userSig) != user) revert BadSignature();
         e.validator = msg.sender;
         e.status = STATUS_ACTIVE;
         e.loa = loa;
         e.issuedAt = uint64(block.timestamp);
         e.updatedAt = uint64(block.timestamp);
-        for (uint256 i = 0; i < attrKeys.length; ++i) {
-            e.attrKeys.push(attrKeys[i]);
-            e.commitments.push(commitments[i]);
-            e.position[attrKeys[i]] = i + 1;
-        }
+        _setAttributes(e, attrKeys, commitments);
         emit EidIssued(user, msg.sender, loa, attrKeys, commitments);
     }
 
@@ -229,6 +284,97 @@ contract CertMeRegistry {
         _setStatus(user, e, STATUS_REVOKED);
     }
 
+    // The administrator hands an active (or already moved) eID to another
+    // authorized validator, e.g. when its validator is removed. The eID is
+    // `moved` until that validator re-attests it: no request is accepted.
+    function moveEid(address user, address validator) external {
+        if (msg.sender != admin) revert NotAuthorized();
+        if (validator == address(0)) revert ZeroAddress();
+        if (!isValidator[validator]) revert ValidatorNotAuthorized(validator);
+        Eid storage e = eids[user];
+        if (e.status == STATUS_NONE) revert NoEid(user);
+        if (e.status != STATUS_ACTIVE && e.status != STATUS_MOVED) revert EidNotActive(e.status);
+        address previous = e.validator;
+        e.validator = validator;
+        e.status = STATUS_MOVED;
+        e.updatedAt = uint64(block.timestamp);
+        emit EidMoved(user, validator, previous, msg.sender);
+    }
+
+    // The eID's new validator, having verified the user again, states the
+    // attributes (they replace the previous set) and level; the eID is active.
+    function reattestEid(address user, bytes32[] calldata attrKeys, bytes32[] calldata commitments, uint8 loa)
+        external
+    {
+        _checkArrayBounds(attrKeys, commitments);
+        if (!isValidator[msg.sender]) revert NotAuthorized();
+        Eid storage e = eids[user];
+        if (e.status == STATUS_NONE) revert NoEid(user);
+        if (e.validator != msg.sender) revert NotEnrollingValidator();
+        if (e.status != STATUS_MOVED) revert NotMoved(e.status);
+        _checkAttributeArrays(attrKeys, commitments);
+        if (loa < LOA_LOW || loa > LOA_HIGH) revert InvalidLoa();
+        for (uint256 i = 0; i < e.attrKeys.length; ++i) delete e.position[e.attrKeys[i]];
+        delete e.attrKeys;
+        delete e.commitments;
+        _setAttributes(e, attrKeys, commitments);
+        e.status = STATUS_ACTIVE;
+        e.loa = loa;
+        e.updatedAt = uint64(block.timestamp);
+        emit EidReattested(user, msg.sender, loa, attrKeys, commitments);
+    }
+
+    // ------------------------------------------------------------ migration from version 1
+
+    // Copies the roles `accounts` hold in the source registry (read through
+    // its views, so nothing can be invented) while the window is open.
+    function importRoles(address[] calldata accounts) external {
+        address source = _migrationSource();
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            address a = accounts[i];
+            if (!isValidator[a] && CertMeRegistry(source).isValidator(a)) {
+                isValidator[a] = true;
+                emit ValidatorAdded(a, msg.sender);
+            }
+            if (!isProvider[a] && CertMeRegistry(source).isProvider(a)) {
+                isProvider[a] = true;
+                emit ProviderAdded(a, msg.sender);
+            }
+        }
+    }
+
+    // Copies the source's eIDs of `users`: validator, status, level,
+    // commitments and times as they are there. Refuses one already here.
+    function importEids(address[] calldata users) external {
+        address source = _migrationSource();
+        for (uint256 i = 0; i < users.length; ++i) {
+            address user = users[i];
+            Eid storage e = eids[user];
+            if (e.status != STATUS_NONE) revert EidExists(user);
+            (address validator, uint8 status, uint8 loa, uint64 issuedAt, uint64 updatedAt,
+             bytes32[] memory keys, bytes32[] memory commitments) = CertMeRegistry(source).getEid(user);
+            if (status == STATUS_NONE) revert NoEid(user);
+            e.validator = validator;
+            e.status = status;
+            e.loa = loa;
+            e.issuedAt = issuedAt;
+            e.updatedAt = updatedAt;
+            for (uint256 j = 0; j < keys.length; ++j) {
+                e.attrKeys.push(keys[j]);
+                e.commitments.push(commitments[j]);
+                e.position[keys[j]] = j + 1;
+            }
+            emit EidImported(user, validator, status, loa, keys, commitments);
+        }
+    }
+
+    // Ends the migration for good: no import after this.
+    function closeMigration() external {
+        address source = _migrationSource();
+        migrationSource = address(0);
+        emit MigrationFinished(source, msg.sender);
+    }
+
     // ------------------------------------------------------------ validation requests
 
     function requestValidation(address user, bytes32[] calldata attrKeys, bytes32 nonce, uint256 expiry,
@@ -240,6 +386,8 @@ contract CertMeRegistry {
         Eid storage e = eids[user];
         if (e.status == STATUS_NONE) revert NoEid(user);
         if (e.status != STATUS_ACTIVE) revert EidNotActive(e.status);
+        // A removed validator can answer nothing: refuse before the nonce is used.
+        if (!isValidator[e.validator]) revert ValidatorNotAuthorized(e.validator);
         for (uint256 i = 0; i < attrKeys.length; ++i) {
             if (e.position[attrKeys[i]] == 0) revert UnknownAttribute(attrKeys[i]);
         }
@@ -247,9 +395,9 @@ contract CertMeRegistry {
         if (consentSig.length == 0) revert NoConsent();
         if (consentSig.length != 65) revert BadSignature();
         if (_consentSigner(user, attrKeys, nonce, expiry, consentSig) != user) revert BadSignature();
-        if (usedNonces[user][nonce]) revert NonceUsed();
+        if (usedNonces[user][msg.sender][nonce]) revert NonceUsed();
 
-        usedNonces[user][nonce] = true;
+        usedNonces[user][msg.sender][nonce] = true;
         Request storage r = requests.push();
         id = requests.length;
         r.provider = msg.sender;
@@ -316,8 +464,8 @@ contract CertMeRegistry {
         return requests.length;
     }
 
-    function isConsentNonceUsed(address user, bytes32 nonce) external view returns (bool) {
-        return usedNonces[user][nonce];
+    function isConsentNonceUsed(address user, address provider, bytes32 nonce) external view returns (bool) {
+        return usedNonces[user][provider][nonce];
     }
 
     // The open set of `validator`: requests not answered and not yet pruned
@@ -394,6 +542,20 @@ contract CertMeRegistry {
         if (e.validator != msg.sender) revert NotEnrollingValidator();
     }
 
+    function _setAttributes(Eid storage e, bytes32[] calldata attrKeys, bytes32[] calldata commitments) private {
+        for (uint256 i = 0; i < attrKeys.length; ++i) {
+            e.attrKeys.push(attrKeys[i]);
+            e.commitments.push(commitments[i]);
+            e.position[attrKeys[i]] = i + 1;
+        }
+    }
+
+    function _migrationSource() private view returns (address source) {
+        if (msg.sender != admin) revert NotAuthorized();
+        source = migrationSource;
+        if (source == address(0)) revert MigrationClosed();
+    }
+
     function _setStatus(address user, Eid storage e, uint8 to) private {
         e.status = to;
         e.updatedAt = uint64(block.timestamp);
@@ -436,6 +598,12 @@ contract CertMeRegistry {
                             bytes calldata sig) private view returns (address) {
         bytes32 structHash = keccak256(abi.encode(CONSENT_TYPEHASH, user, msg.sender,
                                                   keccak256(abi.encodePacked(attrKeys)), nonce, expiry));
+        return _signer(structHash, sig);
+    }
+
+    // The EIP-712 signer of `structHash` in this registry's domain;
+    // address(0) for a malformed or malleable (high-s) signature.
+    function _signer(bytes32 structHash, bytes calldata sig) private view returns (address) {
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", domainSeparator(), structHash));
         bytes32 r = bytes32(sig[0:32]);
         bytes32 s = bytes32(sig[32:64]);

@@ -241,6 +241,12 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     return state_.admin;
   }
 
+  StatusOr<std::string> PendingAdmin() override {
+    std::shared_lock<std::shared_mutex> r(state_mu_);
+    CERTME_RETURN_IF_ERROR(damaged_);
+    return state_.pending_admin;
+  }
+
   StatusOr<bool> IsValidator(std::string_view a) override {
     std::shared_lock<std::shared_mutex> r(state_mu_);
     CERTME_RETURN_IF_ERROR(damaged_);
@@ -280,10 +286,10 @@ class EmbeddedLedgerImpl final : public EmbeddedLedger {
     return state_.requests[id - 1];
   }
 
-  StatusOr<bool> IsConsentNonceUsed(std::string_view user, const Bytes32& nonce) override {
+  StatusOr<bool> IsConsentNonceUsed(std::string_view user, std::string_view provider, const Bytes32& nonce) override {
     std::shared_lock<std::shared_mutex> r(state_mu_);
     CERTME_RETURN_IF_ERROR(damaged_);
-    return state_.used_consents.count(std::string(user) + std::string(abi::AsView(nonce))) > 0;
+    return state_.used_consents.count(std::string(user) + std::string(provider) + std::string(abi::AsView(nonce))) > 0;
   }
 
   StatusOr<std::vector<ValidationRequest>> OpenRequests(std::string_view validator) override {

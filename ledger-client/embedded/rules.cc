@@ -47,6 +47,27 @@ StatusOr<const EidRecord*> FindEid(const State& s, const std::string& user) {
   return &it->second;
 }
 
+Eip712Domain DomainOf(const State& s) {
+  Eip712Domain domain;
+  domain.chain_id = s.chain_id;
+  domain.verifying_contract = s.registry;
+  return domain;
+}
+
+// A 65-byte r‖s‖v signature, or nullopt (the caller names the error).
+std::optional<EthSignature> SignatureOf(const std::string& bytes) {
+  if (bytes.size() != 65) return std::nullopt;
+  EthSignature sig;
+  std::copy(bytes.begin(), bytes.end(), sig.rsv.begin());
+  return sig;
+}
+
+Status ActiveOrError(const EidRecord& eid) {
+  if (eid.status != EidStatus::kActive)
+    return LedgerError(LedgerErrorCode::kEidNotActive, std::string("the eID is ") + EidStatusName(eid.status));
+  return Status::Ok();
+}
+
 LedgerEvent MakeEvent(EventKind kind, const std::string& actor) {
   LedgerEvent e;
   e.kind = kind;
@@ -82,7 +103,7 @@ StatusOr<Plan> PlanRoleChange(const State& s, const std::string& from, const Reg
   return p;
 }
 
-StatusOr<Plan> PlanIssue(const State& s, const std::string& from, const RegistryCall& c) {
+StatusOr<Plan> PlanIssue(const State& s, const std::string& from, const RegistryCall& c, int64_t now) {
   if (!s.validators.count(from))
     return LedgerError(LedgerErrorCode::kNotAuthorized, "only an authorized validator issues eIDs");
   if (c.account == kZeroAddress) return LedgerError(LedgerErrorCode::kZeroAddress, "user is the zero address");
@@ -91,6 +112,18 @@ StatusOr<Plan> PlanIssue(const State& s, const std::string& from, const Registry
     return LedgerError(LedgerErrorCode::kInvalidLoa, "level of assurance must be 1 (low), 2 (substantial) or 3 (high)");
   if (s.eids.count(c.account))
     return LedgerError(LedgerErrorCode::kEidExists, Addr(c.account) + " already holds an eID");
+  // c.expiry (the deadline) < 2^63: the decoder refuses larger values (BadCalldata).
+  if (now >= static_cast<int64_t>(c.expiry))
+    return LedgerError(LedgerErrorCode::kExpired, "the enrolment's deadline passed");
+  if (c.signature.empty()) return LedgerError(LedgerErrorCode::kNoConsent, "no enrolment signature by the user");
+  auto sig = SignatureOf(c.signature);
+  if (!sig) return LedgerError(LedgerErrorCode::kBadSignature, "enrolment signature must be 65 bytes (r‖s‖v)");
+  Enrolment enrolment{c.account, from, c.attr_keys, c.commitments, c.loa, c.expiry};
+  auto signer = RecoverEnrolmentSigner(DomainOf(s), enrolment, *sig);
+  if (!signer.ok() || *signer != c.account)
+    return LedgerError(LedgerErrorCode::kBadSignature,
+                       "enrolment is not signed by the user for this validator, attributes, level, deadline and "
+                       "registry");
   Plan p;
   LedgerEvent e = MakeEvent(EventKind::kEidIssued, from);
   e.user = c.account;
@@ -187,8 +220,11 @@ StatusOr<Plan> PlanRequest(const State& s, const std::string& from, const Regist
   if (HasDuplicates(c.attr_keys))
     return LedgerError(LedgerErrorCode::kDuplicateAttribute, "an attribute key repeats");
   CERTME_ASSIGN_OR_RETURN(const EidRecord* eid, FindEid(s, c.account));
-  if (eid->status != EidStatus::kActive)
-    return LedgerError(LedgerErrorCode::kEidNotActive, std::string("the eID is ") + EidStatusName(eid->status));
+  CERTME_RETURN_IF_ERROR(ActiveOrError(*eid));
+  // A removed validator can answer nothing: refuse before the nonce is used.
+  if (!s.validators.count(eid->validator))
+    return LedgerError(LedgerErrorCode::kValidatorNotAuthorized,
+                       "the eID's validator " + Addr(eid->validator) + " is no longer authorized");
   for (const auto& k : c.attr_keys)
     if (std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k) == eid->attr_keys.end())
       return LedgerError(LedgerErrorCode::kUnknownAttribute,
@@ -209,9 +245,9 @@ StatusOr<Plan> PlanRequest(const State& s, const std::string& from, const Regist
   if (*signer != c.account)
     return LedgerError(LedgerErrorCode::kBadSignature,
                        "consent is not signed by the user for this provider, attributes, nonce, expiry and registry");
-  const std::string nonce_key = c.account + std::string(abi::AsView(c.nonce));
+  const std::string nonce_key = c.account + from + std::string(abi::AsView(c.nonce));
   if (s.used_consents.count(nonce_key))
-    return LedgerError(LedgerErrorCode::kNonceUsed, "this consent was already used");
+    return LedgerError(LedgerErrorCode::kNonceUsed, "this consent was already used by this provider");
   Plan p;
   const uint64_t id = s.requests.size() + 1;
   LedgerEvent e = MakeEvent(EventKind::kValidationRequested, from);
@@ -285,6 +321,87 @@ StatusOr<Plan> PlanAnswer(const State& s, const std::string& from, const Registr
     req.answered_at = t;
     CloseRequest(st, req.validator, id);
     PruneExpired(st, req.validator, kPruneOnWrite, t);
+  };
+  return p;
+}
+
+StatusOr<Plan> PlanProposeAdmin(const State& s, const std::string& from, const RegistryCall& c) {
+  if (from != s.admin) return LedgerError(LedgerErrorCode::kNotAuthorized, "only the scheme administrator");
+  if (c.account == s.admin)
+    return LedgerError(LedgerErrorCode::kAlreadyAuthorized, Addr(c.account) + " is already the administrator");
+  Plan p;
+  LedgerEvent e = MakeEvent(EventKind::kAdminTransferProposed, from);
+  if (c.account != kZeroAddress) e.account = c.account;
+  p.events.push_back(e);
+  p.apply = [proposed = e.account](State& st, int64_t) { st.pending_admin = proposed; };
+  return p;
+}
+
+StatusOr<Plan> PlanAcceptAdmin(const State& s, const std::string& from) {
+  if (s.pending_admin.empty() || from != s.pending_admin)
+    return LedgerError(LedgerErrorCode::kNotAuthorized, "only the key the administrator proposed");
+  Plan p;
+  LedgerEvent e = MakeEvent(EventKind::kAdminTransferred, from);
+  e.account = from;
+  p.events.push_back(e);
+  p.apply = [from](State& st, int64_t) {
+    st.admin = from;
+    st.pending_admin.clear();
+  };
+  return p;
+}
+
+StatusOr<Plan> PlanMove(const State& s, const std::string& from, const RegistryCall& c) {
+  if (from != s.admin) return LedgerError(LedgerErrorCode::kNotAuthorized, "only the scheme administrator moves eIDs");
+  if (c.validator == kZeroAddress)
+    return LedgerError(LedgerErrorCode::kZeroAddress, "validator is the zero address");
+  if (!s.validators.count(c.validator))
+    return LedgerError(LedgerErrorCode::kValidatorNotAuthorized,
+                       Addr(c.validator) + " is not an authorized validator");
+  CERTME_ASSIGN_OR_RETURN(const EidRecord* eid, FindEid(s, c.account));
+  if (eid->status != EidStatus::kActive && eid->status != EidStatus::kMoved)
+    return LedgerError(LedgerErrorCode::kEidNotActive, std::string("the eID is ") + EidStatusName(eid->status));
+  Plan p;
+  LedgerEvent e = MakeEvent(EventKind::kEidMoved, from);
+  e.user = c.account;
+  e.validator = c.validator;
+  e.account = eid->validator;
+  p.events.push_back(e);
+  p.apply = [user = c.account, to = c.validator](State& st, int64_t t) {
+    EidRecord& r = st.eids[user];
+    r.validator = to;
+    r.status = EidStatus::kMoved;
+    r.updated_at = t;
+  };
+  return p;
+}
+
+StatusOr<Plan> PlanReattest(const State& s, const std::string& from, const RegistryCall& c) {
+  if (!s.validators.count(from))
+    return LedgerError(LedgerErrorCode::kNotAuthorized, "only an authorized validator re-attests");
+  CERTME_ASSIGN_OR_RETURN(const EidRecord* eid, FindEid(s, c.account));
+  if (eid->validator != from)
+    return LedgerError(LedgerErrorCode::kNotEnrollingValidator, "this eID was moved to another validator");
+  if (eid->status != EidStatus::kMoved)
+    return LedgerError(LedgerErrorCode::kNotMoved, std::string("the eID is ") + EidStatusName(eid->status));
+  CERTME_RETURN_IF_ERROR(CheckAttributeArrays(c.attr_keys, c.commitments));
+  if (c.loa < kLoaLow || c.loa > kLoaHigh)
+    return LedgerError(LedgerErrorCode::kInvalidLoa, "level of assurance must be 1 (low), 2 (substantial) or 3 (high)");
+  Plan p;
+  LedgerEvent e = MakeEvent(EventKind::kEidReattested, from);
+  e.user = c.account;
+  e.validator = from;
+  e.loa = c.loa;
+  e.attr_keys = c.attr_keys;
+  e.commitments = c.commitments;
+  p.events.push_back(e);
+  p.apply = [c](State& st, int64_t t) {
+    EidRecord& r = st.eids[c.account];
+    r.attr_keys = c.attr_keys;
+    r.commitments = c.commitments;
+    r.loa = c.loa;
+    r.status = EidStatus::kActive;
+    r.updated_at = t;
   };
   return p;
 }
@@ -372,7 +489,7 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
     case RegistryMethod::kRemoveProvider:
       return PlanRoleChange(s, tx.from, call);
     case RegistryMethod::kIssueEid:
-      return PlanIssue(s, tx.from, call);
+      return PlanIssue(s, tx.from, call, now);
     case RegistryMethod::kUpdateAttributes:
       return PlanUpdate(s, tx.from, call);
     case RegistryMethod::kSuspendEid:
@@ -383,6 +500,14 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
       return PlanRequest(s, tx.from, call, now);
     case RegistryMethod::kAnswerValidation:
       return PlanAnswer(s, tx.from, call, now);
+    case RegistryMethod::kProposeAdmin:
+      return PlanProposeAdmin(s, tx.from, call);
+    case RegistryMethod::kAcceptAdmin:
+      return PlanAcceptAdmin(s, tx.from);
+    case RegistryMethod::kMoveEid:
+      return PlanMove(s, tx.from, call);
+    case RegistryMethod::kReattestEid:
+      return PlanReattest(s, tx.from, call);
     case RegistryMethod::kPruneExpired:
       return PlanPrune(call);
   }

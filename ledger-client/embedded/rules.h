@@ -24,10 +24,11 @@ struct State {
   bool initialized = false;
   uint64_t chain_id = 0;
   std::string registry, admin;
+  std::string pending_admin;  // proposed next administrator; empty = none
   std::unordered_set<std::string> validators, providers;
   std::unordered_map<std::string, EidRecord> eids;
   std::unordered_map<std::string, uint64_t> tx_nonces;
-  std::unordered_set<std::string> used_consents;  // user ‖ nonce
+  std::unordered_set<std::string> used_consents;  // user ‖ provider ‖ nonce
   std::vector<ValidationRequest> requests;         // id = index + 1
   // The open set per validator, kept exactly as the contract keeps it (a
   // removal moves the last id into the freed slot) so that counts, pages

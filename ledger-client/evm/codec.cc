@@ -47,10 +47,13 @@ constexpr ErrorInfo kErrors[] = {
     {"NotListed(address)", LedgerErrorCode::kNotListed},
     {"ZeroAddress()", LedgerErrorCode::kZeroAddress},
     {"BadCalldata()", LedgerErrorCode::kBadCalldata},
+    {"ValidatorNotAuthorized(address)", LedgerErrorCode::kValidatorNotAuthorized},
+    {"NotMoved(uint8)", LedgerErrorCode::kNotMoved},
+    {"MigrationClosed()", LedgerErrorCode::kMigrationClosed},
 };
 
 std::string StatusText(uint64_t s) {
-  return s <= 3 ? EidStatusName(static_cast<EidStatus>(s)) : "in an unknown state";
+  return s <= 4 ? EidStatusName(static_cast<EidStatus>(s)) : "in an unknown state";
 }
 
 // The human half of the error, built from its arguments.
@@ -99,6 +102,12 @@ std::string ErrorDetail(LedgerErrorCode code, abi::Decoder& d) {
     case LedgerErrorCode::kZeroAddress: return "account is the zero address";
     case LedgerErrorCode::kBadCalldata:
       return "malformed call (an array or signature too long, or a number out of range)";
+    case LedgerErrorCode::kValidatorNotAuthorized: return "the validator " + addr() + " is not an authorized validator";
+    case LedgerErrorCode::kNotMoved: {
+      auto s = d.Uint8();
+      return "the eID is " + (s.ok() ? StatusText(*s) : std::string("not moved")) + ", not moved";
+    }
+    case LedgerErrorCode::kMigrationClosed: return "the registry's migration window is closed";
     default: return "refused";
   }
 }
@@ -122,6 +131,12 @@ constexpr EventInfo kEvents[] = {
     {"ValidationRequested(address,address,address,uint256,bytes32[],uint256)", EventKind::kValidationRequested},
     {"ValidationAnswered(address,address,address,uint256,bytes32[],bytes32[],uint8,uint256)",
      EventKind::kValidationAnswered},
+    {"AdminTransferProposed(address,address)", EventKind::kAdminTransferProposed},
+    {"AdminTransferred(address,address)", EventKind::kAdminTransferred},
+    {"EidMoved(address,address,address,address)", EventKind::kEidMoved},
+    {"EidReattested(address,address,uint8,bytes32[],bytes32[])", EventKind::kEidReattested},
+    {"EidImported(address,address,uint8,uint8,bytes32[],bytes32[])", EventKind::kEidImported},
+    {"MigrationFinished(address,address)", EventKind::kMigrationFinished},
 };
 
 const std::vector<std::pair<Bytes32, EventKind>>& EventTopics() {
@@ -215,10 +230,49 @@ StatusOr<LedgerEvent> DecodeRegistryLog(const json& log) {
       CERTME_SET(e.actor, d.Address());
       uint8_t s = 0;
       CERTME_SET(s, d.Uint8());
-      if (s > 3) return InvalidArgument("registry event with an unknown status");
+      if (s > 4) return InvalidArgument("registry event with an unknown status");
       e.status = static_cast<EidStatus>(s);
       break;
     }
+    case EventKind::kAdminTransferProposed:
+      CERTME_SET(e.account, TopicAddress(topics, 1));
+      if (e.account == std::string(20, '\0')) e.account.clear();  // a cancelled proposal
+      CERTME_SET(e.actor, d.Address());
+      break;
+    case EventKind::kAdminTransferred:
+      CERTME_SET(e.account, TopicAddress(topics, 1));
+      e.actor = e.account;
+      break;
+    case EventKind::kEidMoved:
+      CERTME_SET(e.user, TopicAddress(topics, 1));
+      CERTME_SET(e.validator, TopicAddress(topics, 2));
+      CERTME_SET(e.account, d.Address());
+      CERTME_SET(e.actor, d.Address());
+      break;
+    case EventKind::kEidReattested:
+      CERTME_SET(e.user, TopicAddress(topics, 1));
+      CERTME_SET(e.validator, TopicAddress(topics, 2));
+      e.actor = e.validator;
+      CERTME_SET(e.loa, d.Uint8());
+      CERTME_SET(e.attr_keys, d.Bytes32Array(kMaxAttributesPerCall));
+      CERTME_SET(e.commitments, d.Bytes32Array(kMaxAttributesPerCall));
+      break;
+    case EventKind::kEidImported: {
+      CERTME_SET(e.user, TopicAddress(topics, 1));
+      CERTME_SET(e.validator, TopicAddress(topics, 2));
+      uint8_t s = 0;
+      CERTME_SET(s, d.Uint8());
+      if (s < 1 || s > 4) return InvalidArgument("registry event with an unknown status");
+      e.status = static_cast<EidStatus>(s);
+      CERTME_SET(e.loa, d.Uint8());
+      CERTME_SET(e.attr_keys, d.Bytes32Array(evm::kMaxReturnedItems));
+      CERTME_SET(e.commitments, d.Bytes32Array(evm::kMaxReturnedItems));
+      break;
+    }
+    case EventKind::kMigrationFinished:
+      CERTME_SET(e.account, TopicAddress(topics, 1));
+      CERTME_SET(e.actor, d.Address());
+      break;
     case EventKind::kValidationRequested: {
       CERTME_SET(e.provider, TopicAddress(topics, 1));
       CERTME_SET(e.user, TopicAddress(topics, 2));
@@ -273,7 +327,7 @@ StatusOr<EidRecord> DecodeEid(std::string_view user, const std::string& r) {
   CERTME_SET(e.validator, d.Address());
   uint8_t status = 0;
   CERTME_SET(status, d.Uint8());
-  if (status > 3) return Internal("the registry returned an unknown eID status");
+  if (status > 4) return Internal("the registry returned an unknown eID status");
   e.status = static_cast<EidStatus>(status);
   CERTME_SET(e.loa, d.Uint8());
   uint64_t t = 0;
@@ -294,7 +348,7 @@ StatusOr<EidRecord> DecodeEid(std::string_view user, const std::string& r) {
 StatusOr<EidStatus> DecodeEidStatus(const std::string& r) {
   abi::Decoder d(r);
   CERTME_ASSIGN_OR_RETURN(uint8_t s, d.Uint8());
-  if (s > 3) return Internal("the registry returned an unknown eID status");
+  if (s > 4) return Internal("the registry returned an unknown eID status");
   return static_cast<EidStatus>(s);
 }
 

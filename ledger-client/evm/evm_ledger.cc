@@ -88,7 +88,7 @@ class EvmLedgerImpl final : public EvmLedger {
     if (o_.cache_eid_status) {
       std::lock_guard<std::mutex> lock(cache_mu_);
       for (const auto& e : out.events)
-        if (e.kind == EventKind::kEidIssued || e.kind == EventKind::kEidStatusChanged) status_cache_.erase(e.user);
+        if (ChangesEidStatus(e.kind)) status_cache_.erase(e.user);
       ++cache_epoch_;
     }
     NotifyWaiters();
@@ -96,7 +96,12 @@ class EvmLedgerImpl final : public EvmLedger {
   }
 
   // ---- views ----
-  StatusOr<std::string> Admin() override { return admin_; }
+  // Read live: the administrator can change (proposeAdmin/acceptAdmin).
+  StatusOr<std::string> Admin() override { return AddressView("admin()"); }
+  StatusOr<std::string> PendingAdmin() override {
+    CERTME_ASSIGN_OR_RETURN(std::string a, AddressView("pendingAdmin()"));
+    return a == std::string(20, '\0') ? std::string() : a;
+  }
 
   StatusOr<bool> IsValidator(std::string_view account) override {
     CERTME_ASSIGN_OR_RETURN(std::string r, View(CallAddress("isValidator(address)", account)));
@@ -143,9 +148,10 @@ class EvmLedgerImpl final : public EvmLedger {
     return evm::DecodeRequest(id, r);
   }
 
-  StatusOr<bool> IsConsentNonceUsed(std::string_view user, const Bytes32& nonce) override {
-    CERTME_ASSIGN_OR_RETURN(std::string r, View(abi::Selector("isConsentNonceUsed(address,bytes32)") +
-                                                abi::Encoder().Address(user).Fixed(nonce).Encode()));
+  StatusOr<bool> IsConsentNonceUsed(std::string_view user, std::string_view provider, const Bytes32& nonce) override {
+    CERTME_ASSIGN_OR_RETURN(std::string r,
+                            View(abi::Selector("isConsentNonceUsed(address,address,bytes32)") +
+                                 abi::Encoder().Address(user).Address(provider).Fixed(nonce).Encode()));
     return DecodeBool(r);
   }
 
@@ -241,10 +247,23 @@ class EvmLedgerImpl final : public EvmLedger {
     auto admin = d.Address();
     if (!admin.ok()) return FailedPrecondition("the contract at " + Addr(o_.registry) + " is not a certME registry");
     admin_ = *admin;
+    // Version 2 views; a version 1 registry lacks them (docs/ledger-evm.md
+    // "Contract versions": migrate it with `certme ledger migrate`).
+    if (!View(Call0("pendingAdmin()")).ok())
+      return FailedPrecondition("the registry at " + Addr(o_.registry) +
+                                " is an earlier contract version; migrate it to the current one (certme ledger migrate)");
     return Status::Ok();
   }
 
  private:
+  StatusOr<std::string> AddressView(const char* signature) {
+    CERTME_ASSIGN_OR_RETURN(std::string r, View(Call0(signature)));
+    abi::Decoder d(r);
+    auto a = d.Address();
+    if (!a.ok()) return Internal("the registry returned a malformed address");
+    return *a;
+  }
+
   // `block`: a block number (hex quantity) or tag; reads of several calls
   // at one block see one state.
   StatusOr<std::string> View(const std::string& calldata, const std::string& block = "latest") {
@@ -395,7 +414,7 @@ class EvmLedgerImpl final : public EvmLedger {
       }
       for (; cache_applied_ < events_.size(); ++cache_applied_) {
         const LedgerEvent& e = events_[cache_applied_];
-        if (e.kind == EventKind::kEidIssued || e.kind == EventKind::kEidStatusChanged) {
+        if (ChangesEidStatus(e.kind)) {
           status_cache_.erase(e.user);
           ++cache_epoch_;
         }
@@ -481,12 +500,20 @@ StatusOr<std::unique_ptr<EvmLedger>> EvmLedger::Connect(const EvmLedgerOptions& 
   return std::unique_ptr<EvmLedger>(std::move(l));
 }
 
-StatusOr<Deployment> DeployRegistry(const EvmLedgerOptions& options, const EthKey& deployer, std::string_view admin) {
+StatusOr<Deployment> DeployRegistry(const EvmLedgerOptions& options, const EthKey& deployer, std::string_view admin,
+                                    std::string_view source) {
   if (admin.size() != 20) return InvalidArgument("the administrator's address is required");
+  if (!source.empty() && source.size() != 20) return InvalidArgument("the migration source must be an address");
+  const std::string from = source.empty() ? std::string(20, '\0') : std::string(source);
+  return DeployContract(options, deployer,
+                        RegistryCreationCode() + abi::Encoder().Address(admin).Address(from).Encode());
+}
+
+StatusOr<Deployment> DeployContract(const EvmLedgerOptions& options, const EthKey& deployer,
+                                    std::string_view code) {
   JsonRpcClient rpc(RpcOptions(options));
   CERTME_ASSIGN_OR_RETURN(uint64_t chain_id, NodeChainId(rpc, options.chain_id));
   Sender sender(rpc, options, chain_id);
-  const std::string code = RegistryCreationCode() + abi::Encoder().Address(admin).Encode();
   CERTME_ASSIGN_OR_RETURN(Sender::Mined m, sender.Send(deployer, "", code));
   if (!m.success) return Internal("the registry's deployment reverted", Hex(abi::AsView(m.tx_hash)));
   Deployment d;

@@ -138,6 +138,8 @@ CheckResult CheckValidationSubmitted(const Status& submitted) {
   auto le = LedgerErrorOf(submitted);
   if (le == LedgerErrorCode::kEidNotActive)
     return WalletError::Make(403, kErrEidNotActive, "the eID is not active");
+  if (le == LedgerErrorCode::kValidatorNotAuthorized)  // until the eID is moved and re-attested
+    return WalletError::Make(403, kErrEidNotActive, "the eID's validator is no longer authorized");
   if (le == LedgerErrorCode::kUnknownAttribute)
     return WalletError::Make(403, kErrCommitmentMismatch, "the eID holds no commitment for an attribute");
   return ServerError("validation request refused by the ledger: " + submitted.ToString());

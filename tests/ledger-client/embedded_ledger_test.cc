@@ -60,7 +60,7 @@ class EmbeddedLedgerTest : public ::testing::Test {
     for (const EthKey* u : {&user_, &user2_}) {
       std::vector<Bytes32> keys = {AttributeKey("idnp")};
       std::vector<Bytes32> cs = {AttributeCommitment(u->address(), keys[0], "2001234567890", Keccak256("s"))};
-      ASSERT_TRUE(ledger_->IssueEid(validator_, u->address(), keys, cs, kLoaSubstantial).ok());
+      ASSERT_TRUE(ledger_->IssueEid(validator_, *u, keys, cs, kLoaSubstantial).ok());
     }
     Consent c{user_.address(), provider_.address(), {AttributeKey("idnp")}, Keccak256("n1"),
               static_cast<uint64_t>(ledger_->Now() + 600)};
@@ -167,7 +167,7 @@ TEST_F(EmbeddedLedgerTest, ReopeningReplaysTheSameState) {
   auto req = *l->GetRequest(1);
   EXPECT_EQ(req.status, RequestStatus::kAnswered);
   EXPECT_EQ(req.answered_at, req_before.answered_at) << "replay uses each entry's own time";
-  EXPECT_TRUE(*l->IsConsentNonceUsed(user_.address(), Keccak256("n1")));
+  EXPECT_TRUE(*l->IsConsentNonceUsed(user_.address(), provider_.address(), Keccak256("n1")));
   auto events = *l->Events({});
   ASSERT_EQ(events.size(), events_before.size());
   for (size_t i = 0; i < events.size(); ++i) {

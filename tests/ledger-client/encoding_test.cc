@@ -146,7 +146,14 @@ TEST(RegistryAbiTest, EveryCallRoundTrips) {
       InitializeCall(std::string(20, '\1')),
       AccountCall(RegistryMethod::kAddValidator, std::string(20, '\2')),
       AccountCall(RegistryMethod::kRevokeEid, std::string(20, '\3')),
-      IssueEidCall(std::string(20, '\4'), {Keccak256("a"), Keccak256("b")}, {Keccak256("c"), Keccak256("d")}, 2),
+      IssueEidCall(std::string(20, '\4'), {Keccak256("a"), Keccak256("b")}, {Keccak256("c"), Keccak256("d")}, 2,
+                   1700000600, std::string(65, '\10')),
+      AccountCall(RegistryMethod::kProposeAdmin, std::string(20, '\11')),
+      EncodeCall(RegistryCall{.method = RegistryMethod::kAcceptAdmin}),
+      EncodeCall(RegistryCall{.method = RegistryMethod::kMoveEid, .account = std::string(20, '\12'),
+                              .validator = std::string(20, '\13')}),
+      EncodeCall(RegistryCall{.method = RegistryMethod::kReattestEid, .account = std::string(20, '\14'),
+                              .attr_keys = {Keccak256("a")}, .commitments = {Keccak256("c")}, .loa = 3}),
       UpdateAttributesCall(std::string(20, '\5'), {Keccak256("a")}, {Keccak256("c")}),
       RequestValidationCall(std::string(20, '\6'), {Keccak256("a")}, Keccak256("n"), 1700000000, std::string(65, '\7')),
       AnswerValidationCall(42, {Keccak256("c")}, 3),
@@ -157,15 +164,19 @@ TEST(RegistryAbiTest, EveryCallRoundTrips) {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     EXPECT_EQ(EncodeCall(*c), data);
   }
-  auto r = DecodeCall(calls[5]);
+  auto issue = DecodeCall(calls[3]);
+  EXPECT_EQ(issue->expiry, 1700000600u) << "the enrolment's deadline";
+  EXPECT_EQ(issue->signature, std::string(65, '\10'));
+  EXPECT_EQ(DecodeCall(calls[6])->validator, std::string(20, '\13'));
+  auto r = DecodeCall(calls[9]);
   EXPECT_EQ(r->method, RegistryMethod::kRequestValidation);
   EXPECT_EQ(r->expiry, 1700000000u);
   EXPECT_EQ(r->signature, std::string(65, '\7'));
-  auto p = DecodeCall(calls[7]);
+  auto p = DecodeCall(calls.back());
   EXPECT_EQ(p->method, RegistryMethod::kPruneExpired);
   EXPECT_EQ(p->account, std::string(20, '\10'));
   EXPECT_EQ(p->count, 256u);
-  std::string huge = calls[7];
+  std::string huge = calls.back();
   huge[4 + 32 + 24] = '\x80';  // count 2^63 + 256
   EXPECT_EQ(LedgerErrorOf(DecodeCall(huge).status()), LedgerErrorCode::kBadCalldata);
 }
@@ -177,7 +188,7 @@ TEST(RegistryAbiTest, RefusesUnknownSelectorsAndNonCanonicalBytes) {
   EXPECT_EQ(LedgerErrorOf(DecodeCall(ok + std::string(32, '\0')).status()), LedgerErrorCode::kBadCalldata)
       << "trailing bytes";
   std::vector<Bytes32> many(kMaxAttributesPerCall + 1, Keccak256("k"));
-  EXPECT_EQ(LedgerErrorOf(DecodeCall(IssueEidCall(std::string(20, '\4'), many, many, 2)).status()),
+  EXPECT_EQ(LedgerErrorOf(DecodeCall(IssueEidCall(std::string(20, '\4'), many, many, 2, 1, "")).status()),
             LedgerErrorCode::kBadCalldata);
 }
 
@@ -313,6 +324,28 @@ TEST(Eip712Test, EveryConsentFieldAndDomainFieldChangesTheDigest) {
   other = d;
   other.version = "2";
   EXPECT_NE(ConsentDigest(other, c), base);
+}
+
+// The direct Enrolment hash equals the generic typed-data algorithm's over
+// the document a wallet signs, and every field is covered.
+TEST(Eip712Test, EnrolmentDigestMatchesTypedDataAndCoversEveryField) {
+  const Eip712Domain d = VectorDomain();
+  Enrolment e{A("0x70997970C51812dc3A010C7d01b50e0d17dc79C8"), A("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"),
+              {AttributeKey("idnp"), AttributeKey("first_name")}, {Keccak256("c1"), Keccak256("c2")}, 2, 1700000600};
+  EXPECT_EQ(*TypedDataDigest(EnrolmentTypedData(d, e)), EnrolmentDigest(d, e));
+  const Bytes32 base = EnrolmentDigest(d, e);
+  std::vector<Enrolment> variants(7, e);
+  variants[0].user[0] ^= 1;
+  variants[1].validator[0] ^= 1;
+  std::swap(variants[2].attr_keys[0], variants[2].attr_keys[1]);
+  variants[3].commitments[1][0] ^= 1;
+  variants[4].loa = 3;
+  variants[5].deadline += 1;
+  variants[6].commitments.pop_back();
+  for (size_t i = 0; i < variants.size(); ++i) EXPECT_NE(EnrolmentDigest(d, variants[i]), base) << "variant " << i;
+  EthKey user = *EthKey::FromHex(kUserKey);
+  e.user = user.address();
+  EXPECT_EQ(*RecoverEnrolmentSigner(d, e, SignEnrolment(user, d, e)), user.address());
 }
 
 TEST(Eip712Test, GenericHashingChecksValuesAgainstTypes) {

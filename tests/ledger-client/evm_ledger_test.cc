@@ -365,7 +365,7 @@ TEST_F(EvmLedgerTest, CachedStatusesFollowOtherProcessesChanges) {
   EthKey v = EthKey::Generate();
   EthKey user = EthKey::Generate();
   ASSERT_TRUE(ledger_->AddValidator(admin_, v.address()).ok());
-  ASSERT_TRUE(ledger_->IssueEid(v, user.address(), {AttributeKey("idnp")}, {AttributeKey("x")}, 2).ok());
+  ASSERT_TRUE(ledger_->IssueEid(v, user, {AttributeKey("idnp")}, {AttributeKey("x")}, 2).ok());
   EvmLedgerOptions o = Options();
   o.cache_eid_status = true;
   auto reader = EvmLedger::Connect(o);  // the bridge, in another process
@@ -428,8 +428,9 @@ TEST_F(EvmLedgerTest, AWrongAddressOrChainIsRefusedAtConnect) {
 TEST_F(EvmLedgerTest, AnEmbeddedRegistryNeverSharesAConsentWithADeployedOne) {
   EXPECT_EQ(deployment_.address, CreateAddress(admin_.address(), 0)) << "deployed from the fresh key's nonce 0";
   LedgerTempDir dir;
-  auto embedded = EmbeddedLedger::Create({.path = dir.NewFile(".ledger"), .sync_full = false, .watch_file = false},
-                                         admin_, 31337);
+  auto embedded = EmbeddedLedger::Create(
+      {.path = dir.NewFile(".ledger"), .sync_full = false, .watch_file = false, .sequencer = EthKey::Generate()},
+      admin_, 31337);
   ASSERT_TRUE(embedded.ok()) << embedded.status().ToString();
   Ledger& e = **embedded;
   Ledger& v = *ledger_;
@@ -443,7 +444,7 @@ TEST_F(EvmLedgerTest, AnEmbeddedRegistryNeverSharesAConsentWithADeployedOne) {
   for (Ledger* l : {&e, &v}) {
     ASSERT_TRUE(l->AddValidator(admin_, validator.address()).ok());
     ASSERT_TRUE(l->AddProvider(admin_, provider.address()).ok());
-    ASSERT_TRUE(l->IssueEid(validator, user.address(), keys, commitments, kLoaLow).ok());
+    ASSERT_TRUE(l->IssueEid(validator, user, keys, commitments, kLoaLow).ok());
   }
   auto sig = [](const EthSignature& s) { return std::string(reinterpret_cast<const char*>(s.rsv.data()), 65); };
   const int64_t now = std::max(e.Now(), v.Now());

@@ -63,7 +63,7 @@ struct Cast {
   Status Setup(Ledger& l) {
     CERTME_RETURN_IF_ERROR(l.AddValidator(admin, validator.address()).status());
     CERTME_RETURN_IF_ERROR(l.AddProvider(admin, provider.address()).status());
-    return l.IssueEid(validator, user.address(), {key}, {commitment}, kLoaSubstantial).status();
+    return l.IssueEid(validator, user, {key}, {commitment}, kLoaSubstantial).status();
   }
   // The calldata of a consented request expiring at `expiry`.
   std::string RequestCall(Ledger& l, uint64_t expiry) {
@@ -151,8 +151,9 @@ TEST(ValidatorServiceTest, EmbeddedAnswersWithTenThousandStaleRequests) {
   LedgerTempDir dir;
   FakeClock clock;
   Cast c;
-  auto l = EmbeddedLedger::Create({.path = dir.NewFile(".ledger"), .clock = &clock, .sync_full = false}, c.admin,
-                                  kEmbeddedDefaultChainId);
+  auto l = EmbeddedLedger::Create(
+      {.path = dir.NewFile(".ledger"), .clock = &clock, .sync_full = false, .sequencer = EthKey::Generate()}, c.admin,
+      kEmbeddedDefaultChainId);
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   ASSERT_TRUE(c.Setup(**l).ok());
   Phases phases;

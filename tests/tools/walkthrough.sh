@@ -85,13 +85,29 @@ if out=$(certme admin authorize-provider "$VALIDATOR" --admin-key var/ledger/val
 fi
 expect "refusal" 'NotAuthorized' "$out"
 
-echo "== 3. the user creates a wallet; the validator enrolls the user"
+echo "== 3. the user creates a wallet; the validator prepares the enrolment, the user signs it, the eID is issued"
 USER_ADDR=$(certme wallet create)
 expect "wallet address" '^0x[0-9a-fA-F]{40}$' "$USER_ADDR"
 out=$(certme validator enroll --user "$USER_ADDR" --attr first_name=Ion --attr last_name=Popescu \
         --attr idnp=2001234567890 --loa substantial --out enrollment.json)
 echo "$out"
-expect "enroll" "issued an eID to $USER_ADDR \(level of assurance substantial, 3 attributes" "$out"
+expect "enroll" "prepared the enrolment of $USER_ADDR \(level of assurance substantial, 3 attributes" "$out"
+# No eID without the user's signature: one made by another wallet is refused.
+OTHER_ADDR=$(CERTME_WALLET=var/other-wallet.json certme wallet create)
+certme validator enroll --user "$OTHER_ADDR" --attr first_name=Eve --out other-enrollment.json >/dev/null
+if out=$(CERTME_WALLET=var/other-wallet.json certme wallet approve-enrolment enrollment.json --out x.sig 2>&1); then
+  fail "a wallet signed another user's enrolment"
+fi
+expect "approve" "this enrolment is for $USER_ADDR, not this wallet" "$out"
+CERTME_WALLET=var/other-wallet.json certme wallet approve-enrolment other-enrollment.json --out other.sig >/dev/null 2>&1
+if out=$(certme validator issue enrollment.json --consent other.sig 2>&1); then fail "an eID issued without its user's signature"; fi
+expect "squat" 'BadSignature' "$out"
+out=$(certme wallet approve-enrolment enrollment.json --out enrolment.sig); echo "$out"
+expect "approve" "^approved the enrolment by validator $VALIDATOR \(level of assurance substantial\): first_name, last_name, idnp" "$out"
+out=$(certme validator issue enrollment.json --consent enrolment.sig); echo "$out"
+expect "issue" "issued an eID to $USER_ADDR \(level of assurance substantial, 3 attributes" "$out"
+if out=$(certme validator issue enrollment.json --consent enrolment.sig 2>&1); then fail "an enrolment used twice"; fi
+expect "issue twice" 'EidExists' "$out"
 out=$(certme wallet import enrollment.json 2>&1); echo "$out"
 expect "import" 'imported 3 attributes, each matching its commitment on the ledger' "$out"
 out=$(certme wallet show); echo "$out"

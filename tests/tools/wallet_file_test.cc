@@ -120,6 +120,34 @@ TEST(WalletFileTest, EnrollmentRoundTripsAndIsChecked) {
   EXPECT_FALSE(ParseEnrollment(j.dump()).ok());
 }
 
+// The enrolment terms travel in the hand-over: the wallet signs exactly the
+// commitments of the values and salts it will hold.
+TEST(WalletFileTest, EnrollmentCarriesTheTermsTheUserSigns) {
+  EthKey user = EthKey::Generate();
+  Enrollment e{user.address(), EthKey::Generate().address(), EthKey::Generate().address(), 31337,
+               kLoaSubstantial, SampleWallet().attributes, 1700000600};
+  auto back = ParseEnrollment(EncodeEnrollment(e));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->deadline, 1700000600u);
+  const Enrolment t = EnrolmentTerms(*back);
+  EXPECT_EQ(t.user, e.user);
+  EXPECT_EQ(t.validator, e.validator);
+  EXPECT_EQ(t.deadline, e.deadline);
+  ASSERT_EQ(t.commitments.size(), e.attributes.size());
+  EXPECT_EQ(t.commitments[0], AttributeCommitment(e.user, AttributeKey(e.attributes[0].name), e.attributes[0].value,
+                                                  e.attributes[0].salt));
+  EXPECT_EQ(EnrollmentDomain(*back).verifying_contract, e.registry);
+  EXPECT_EQ(*RecoverEnrolmentSigner(EnrollmentDomain(*back), t, SignEnrolment(user, EnrollmentDomain(e), t)),
+            user.address());
+  e.deadline = 0;  // a re-attestation's hand-over has no terms
+  EXPECT_EQ(ParseEnrollment(EncodeEnrollment(e))->deadline, 0u);
+  json j = json::parse(EncodeEnrollment(back.value()));
+  j["deadline"] = "soon";
+  EXPECT_FALSE(ParseEnrollment(j.dump()).ok()) << "a deadline that is not a number";
+  j["deadline"] = -1;
+  EXPECT_FALSE(ParseEnrollment(j.dump()).ok());
+}
+
 TEST(WalletFileTest, PresentationMustDiscloseExactlyTheConsentedAttributes) {
   EthKey user = EthKey::Generate();
   Presentation p;

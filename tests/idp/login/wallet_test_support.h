@@ -43,7 +43,7 @@ inline Status EnrollUser(Ledger& ledger, const EthKey& admin, const EthKey& vali
     keys.push_back(AttributeKey(name));
     cs.push_back(AttributeCommitment(user.address(), keys.back(), value, Salt(name)));
   }
-  return ledger.IssueEid(validator, user.address(), keys, cs, loa).status();
+  return ledger.IssueEid(validator, user, keys, cs, loa).status();
 }
 
 // A validator service in a thread: answers every request addressed to it

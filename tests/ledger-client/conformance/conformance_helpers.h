@@ -101,7 +101,7 @@ class Scene {
     return Enroll(user, validator);
   }
   Status Enroll(const User& u, const EthKey& v, uint8_t loa = kLoaSubstantial) {
-    return l_.IssueEid(v, u.address(), u.Keys(), u.Commitments(), loa).status();
+    return l_.IssueEid(v, u.key, u.Keys(), u.Commitments(), loa).status();
   }
 
   Consent MakeConsent(const User& u, const EthKey& p, const std::vector<std::string>& names, int64_t ttl = 600) {

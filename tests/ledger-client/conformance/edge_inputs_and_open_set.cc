@@ -57,7 +57,7 @@ TEST_P(LedgerConformanceTest, ConsentExpiryFrom2To63IsMalformed) {
   // Above 64 bits (only reachable with hand-made calldata).
   const std::string call = RequestValidationCall(c.user, c.attr_keys, c.nonce, 1000, s.Sign(s.user.key, c));
   EXPECT_REFUSED(ledger_->Transact(s.provider, WithWord(call, 3, Word(0x01, 1000))), kBadCalldata);
-  EXPECT_FALSE(*ledger_->IsConsentNonceUsed(s.user.address(), c.nonce));
+  EXPECT_FALSE(*ledger_->IsConsentNonceUsed(s.user.address(), s.provider.address(), c.nonce));
 
   // The largest expiry accepted is 2^63 - 1, kept as signed.
   c.expiry = kTwoTo63 - 1;
@@ -67,6 +67,33 @@ TEST_P(LedgerConformanceTest, ConsentExpiryFrom2To63IsMalformed) {
   auto events = *ledger_->Events({.kind = EventKind::kValidationRequested, .request_id = *id});
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].expiry, INT64_MAX);
+}
+
+TEST_P(LedgerConformanceTest, EnrolmentDeadlineFrom2To63IsMalformed) {
+  Scene s(*ledger_, admin_);
+  ASSERT_OK(s.Setup());
+  const EthKey stranger = EthKey::Generate();  // holds no role
+  User u;
+  // An enrolment the user really signed, with a deadline of 2^63 seconds or
+  // more: malformed on every backend (not clamped), before any role check.
+  for (uint64_t deadline : {kTwoTo63, UINT64_MAX}) {
+    Enrolment e{u.address(), s.validator.address(), u.Keys(), u.Commitments(), kLoaSubstantial, deadline};
+    const std::string sig = SigBytes(SignEnrolment(u.key, ledger_->Domain(), e));
+    EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.address(), e.attr_keys, e.commitments, e.loa, deadline, sig),
+                   kBadCalldata);
+    EXPECT_REFUSED(ledger_->IssueEid(stranger, u.address(), e.attr_keys, e.commitments, e.loa, deadline, sig),
+                   kBadCalldata);
+  }
+  // Above 64 bits (only reachable with hand-made calldata): word 4 is the deadline.
+  Enrolment e{u.address(), s.validator.address(), u.Keys(), u.Commitments(), kLoaSubstantial, kTwoTo63 - 1};
+  const std::string sig = SigBytes(SignEnrolment(u.key, ledger_->Domain(), e));
+  const std::string call = IssueEidCall(u.address(), e.attr_keys, e.commitments, e.loa, e.deadline, sig);
+  EXPECT_REFUSED(ledger_->Transact(s.validator, WithWord(call, 4, Word(0x01, e.deadline))), kBadCalldata);
+  EXPECT_EQ(*ledger_->GetEidStatus(u.address()), EidStatus::kNone);
+
+  // The largest deadline accepted is 2^63 - 1.
+  ASSERT_OK(ledger_->Transact(s.validator, call));
+  EXPECT_EQ(*ledger_->GetEidStatus(u.address()), EidStatus::kActive);
 }
 
 TEST_P(LedgerConformanceTest, RequestIdFrom2To63IsMalformedBelowItUnknown) {
@@ -96,9 +123,19 @@ TEST_P(LedgerConformanceTest, MalformedCallsAreRefusedBeforeAnyRoleCheck) {
   const auto one = ManyKeys(1);
   const User& u = s.user;
   // Arrays over the limit, from someone without the role.
-  EXPECT_REFUSED(ledger_->IssueEid(stranger, EthKey::Generate().address(), keys65, keys65, kLoaLow), kBadCalldata);
-  EXPECT_REFUSED(ledger_->IssueEid(stranger, EthKey::Generate().address(), one, keys65, kLoaLow), kBadCalldata);
+  EXPECT_REFUSED(ledger_->IssueEid(stranger, EthKey::Generate(), keys65, keys65, kLoaLow), kBadCalldata);
+  EXPECT_REFUSED(ledger_->IssueEid(stranger, EthKey::Generate(), one, keys65, kLoaLow), kBadCalldata);
   EXPECT_REFUSED(ledger_->UpdateAttributes(stranger, u.address(), keys65, keys65), kBadCalldata);
+  EXPECT_REFUSED(ledger_->ReattestEid(stranger, u.address(), keys65, keys65, kLoaLow), kBadCalldata);
+  EXPECT_REFUSED(ledger_->ReattestEid(stranger, u.address(), one, keys65, kLoaLow), kBadCalldata);
+  // An enrolment signature over 65 bytes, or a deadline of 2^63.
+  const uint64_t deadline = static_cast<uint64_t>(ledger_->Now() + 600);
+  EXPECT_REFUSED(ledger_->IssueEid(stranger, EthKey::Generate().address(), one, one, kLoaLow, deadline,
+                                   std::string(66, '\x01')),
+                 kBadCalldata);
+  EXPECT_REFUSED(ledger_->IssueEid(stranger, EthKey::Generate().address(), one, one, kLoaLow, kTwoTo63,
+                                   std::string(65, '\x01')),
+                 kBadCalldata);
   EXPECT_REFUSED(ledger_->AnswerValidation(stranger, 1, keys65, kLoaLow), kBadCalldata);
   Consent c = s.MakeConsent(u, stranger, {"idnp"});
   c.attr_keys = keys65;
@@ -110,7 +147,8 @@ TEST_P(LedgerConformanceTest, MalformedCallsAreRefusedBeforeAnyRoleCheck) {
   EXPECT_REFUSED(ledger_->AnswerValidation(stranger, kTwoTo63, one, kLoaLow), kBadCalldata);
   // The same with the role: still malformed, not a rule's refusal.
   EXPECT_REFUSED(ledger_->UpdateAttributes(s.validator, u.address(), keys65, keys65), kBadCalldata);
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, EthKey::Generate().address(), keys65, keys65, kLoaLow), kBadCalldata);
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, EthKey::Generate(), keys65, keys65, kLoaLow), kBadCalldata);
+  EXPECT_REFUSED(ledger_->ReattestEid(s.validator, u.address(), keys65, keys65, kLoaLow), kBadCalldata);
 
   // Words no decoder accepts: an address with high bits set, a uint8
   // above 255, an unknown function, calldata shorter than a selector.
@@ -119,7 +157,8 @@ TEST_P(LedgerConformanceTest, MalformedCallsAreRefusedBeforeAnyRoleCheck) {
   dirty.replace(12, 20, stranger.address());
   EXPECT_REFUSED(ledger_->Transact(stranger, WithWord(add, 0, dirty)), kBadCalldata);
   EXPECT_REFUSED(ledger_->Transact(admin_, WithWord(add, 0, dirty)), kBadCalldata);
-  const std::string issue = IssueEidCall(EthKey::Generate().address(), one, one, kLoaLow);
+  const std::string issue = IssueEidCall(EthKey::Generate().address(), one, one, kLoaLow,
+                                         static_cast<uint64_t>(ledger_->Now() + 600), std::string(65, '\x01'));
   EXPECT_REFUSED(ledger_->Transact(stranger, WithWord(issue, 3, Word(0, 0x101))), kBadCalldata);
   EXPECT_REFUSED(ledger_->Transact(stranger, std::string("\xde\xad\xbe\xef") + std::string(32, '\0')), kBadCalldata);
   EXPECT_REFUSED(ledger_->Transact(stranger, "\x01\x02"), kBadCalldata);

@@ -22,7 +22,7 @@ TEST_P(LedgerConformanceTest, ProviderOpensARequestWithTheUsersConsent) {
   Scene s(*ledger_, admin_);
   ASSERT_OK(s.Setup());
   Consent c = s.MakeConsent(s.user, s.provider, {"first_name", "idnp"});
-  EXPECT_FALSE(*ledger_->IsConsentNonceUsed(s.user.address(), c.nonce));
+  EXPECT_FALSE(*ledger_->IsConsentNonceUsed(s.user.address(), s.provider.address(), c.nonce));
   auto r = ledger_->Transact(s.provider, RequestValidationCall(c.user, c.attr_keys, c.nonce, c.expiry, s.Sign(s.user.key, c)));
   ASSERT_OK(r);
   ASSERT_EQ(r->events.size(), 1u);
@@ -41,7 +41,7 @@ TEST_P(LedgerConformanceTest, ProviderOpensARequestWithTheUsersConsent) {
   EXPECT_EQ(req.attr_keys, c.attr_keys);
   EXPECT_EQ(req.nonce, c.nonce);
   EXPECT_EQ(req.requested_at, ledger_->Now());
-  EXPECT_TRUE(*ledger_->IsConsentNonceUsed(s.user.address(), c.nonce));
+  EXPECT_TRUE(*ledger_->IsConsentNonceUsed(s.user.address(), s.provider.address(), c.nonce));
   auto open = *ledger_->OpenRequests(s.validator.address());
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].id, e.request_id);
@@ -53,7 +53,7 @@ TEST_P(LedgerConformanceTest, RequestWithoutConsentIsRefused) {
   ASSERT_OK(s.Setup());
   Consent c = s.MakeConsent(s.user, s.provider, {"idnp"});
   EXPECT_REFUSED(ledger_->RequestValidation(s.provider, c, ""), kNoConsent);
-  EXPECT_FALSE(*ledger_->IsConsentNonceUsed(s.user.address(), c.nonce));
+  EXPECT_FALSE(*ledger_->IsConsentNonceUsed(s.user.address(), s.provider.address(), c.nonce));
 }
 
 TEST_P(LedgerConformanceTest, OnlyAuthorizedProvidersRequest) {

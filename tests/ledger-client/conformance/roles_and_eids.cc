@@ -90,7 +90,7 @@ TEST_P(LedgerConformanceTest, ValidatorIssuesAnEidWithCommitmentsAndLevel) {
   Scene s(*ledger_, admin_);
   ASSERT_OK(ledger_->AddValidator(admin_, s.validator.address()));
   EXPECT_EQ(*ledger_->GetEidStatus(s.user.address()), EidStatus::kNone);
-  auto r = ledger_->IssueEid(s.validator, s.user.address(), s.user.Keys(), s.user.Commitments(), kLoaSubstantial);
+  auto r = ledger_->IssueEid(s.validator, s.user.key, s.user.Keys(), s.user.Commitments(), kLoaSubstantial);
   ASSERT_OK(r);
   EidRecord eid = *ledger_->GetEid(s.user.address());
   EXPECT_EQ(eid.status, EidStatus::kActive);
@@ -127,13 +127,15 @@ TEST_P(LedgerConformanceTest, IssuanceArgumentsAreChecked) {
   User u;
   auto keys = u.Keys();
   auto commitments = u.Commitments();
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.address(), {}, {}, kLoaHigh), kEmptyAttributes);
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.address(), keys, {commitments[0]}, kLoaHigh), kLengthMismatch);
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.address(), {keys[0], keys[0]}, {commitments[0], commitments[1]}, kLoaHigh),
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.key, {}, {}, kLoaHigh), kEmptyAttributes);
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.key, keys, {commitments[0]}, kLoaHigh), kLengthMismatch);
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.key, {keys[0], keys[0]}, {commitments[0], commitments[1]}, kLoaHigh),
                  kDuplicateAttribute);
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.address(), keys, commitments, 0), kInvalidLoa);
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.address(), keys, commitments, 4), kInvalidLoa);
-  EXPECT_REFUSED(ledger_->IssueEid(s.validator, std::string(20, '\0'), keys, commitments, kLoaHigh), kZeroAddress);
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.key, keys, commitments, 0), kInvalidLoa);
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, u.key, keys, commitments, 4), kInvalidLoa);
+  EXPECT_REFUSED(ledger_->IssueEid(s.validator, std::string(20, '\0'), keys, commitments, kLoaHigh,
+                                   static_cast<uint64_t>(ledger_->Now() + 600), std::string(65, '\1')),
+                 kZeroAddress);
   EXPECT_REFUSED(s.Enroll(s.user, s.validator), kEidExists);
   EXPECT_EQ(*ledger_->GetEidStatus(u.address()), EidStatus::kNone) << "refused calls change nothing";
 }

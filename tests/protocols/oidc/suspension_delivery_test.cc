@@ -45,7 +45,7 @@ class SuspensionDeliveryTest : public OidcTest {
     ledger_ = std::move(*l);
     ASSERT_TRUE(ledger_->AddValidator(admin_, validator_.address()).ok());
     Bytes32 key = AttributeKey("idnp");
-    ASSERT_TRUE(ledger_->IssueEid(validator_, user_.address(), {key},
+    ASSERT_TRUE(ledger_->IssueEid(validator_, user_, {key},
                                   {AttributeCommitment(user_.address(), key, "2001234567890", Keccak256("s"))},
                                   kLoaHigh)
                     .ok());

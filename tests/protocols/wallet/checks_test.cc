@@ -139,6 +139,8 @@ TEST(WalletChecksTest, Step11AlreadyValidated) {
 TEST(WalletChecksTest, Step11ValidationSubmitted) {
   EXPECT_FALSE(CheckValidationSubmitted(Status()));
   ExpectError(CheckValidationSubmitted(LedgerError(LedgerErrorCode::kEidNotActive, "x")), kErrEidNotActive, 403);
+  ExpectError(CheckValidationSubmitted(LedgerError(LedgerErrorCode::kValidatorNotAuthorized, "x")), kErrEidNotActive,
+              403);
   ExpectError(CheckValidationSubmitted(LedgerError(LedgerErrorCode::kUnknownAttribute, "x")),
               kErrCommitmentMismatch, 403);
   auto other = CheckValidationSubmitted(LedgerError(LedgerErrorCode::kNotAuthorized, "x"));
