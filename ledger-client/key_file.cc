@@ -1,5 +1,6 @@
 #include "ledger-client/key_file.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <nlohmann/json.hpp>
@@ -34,19 +35,26 @@ StatusOr<EthKey> ReadServiceKeyFile(const std::string& path, const Secret* p12_p
     if (!k.ok()) return InvalidArgument(path + ": " + k.status().message());
     return k;
   }
+  std::string trimmed = text;
+  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
+  // A bare hex key ("0x…" or digits): checked before DER, whose first byte
+  // (0x30) is also the character '0'.
+  const size_t digits_from = trimmed.rfind("0x", 0) == 0 ? 2 : 0;
+  const bool all_hex = trimmed.size() > digits_from &&
+                       std::all_of(trimmed.begin() + digits_from, trimmed.end(),
+                                   [](unsigned char c) { return std::isxdigit(c) != 0; });
+  if (all_hex) {
+    auto k = EthKey::FromHex(trimmed);
+    if (!k.ok()) return InvalidArgument(path + ": not a key file");
+    return k;
+  }
   // DER: a PKCS#12 bundle is an ASN.1 SEQUENCE.
   if (!text.empty() && static_cast<unsigned char>(text[0]) == 0x30) {
     auto k = EthKeyFromPkcs12(text, p12_password ? *p12_password : Secret());
     if (!k.ok()) return Status(k.status().code(), path + ": " + k.status().message());
     return k;
   }
-  std::string trimmed = text;
-  while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) trimmed.pop_back();
-  if (!trimmed.empty() && trimmed[0] != '{') {
-    auto k = EthKey::FromHex(trimmed);
-    if (!k.ok()) return InvalidArgument(path + ": not a key file");
-    return k;
-  }
+  if (!trimmed.empty() && trimmed[0] != '{') return InvalidArgument(path + ": not a key file");
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return InvalidArgument(path + ": key file is not a JSON object");
   auto hex = StringMember(j, "private_key");

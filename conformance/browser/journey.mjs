@@ -121,6 +121,10 @@ async function setUp() {
     const enrollment = path.join(work, `enrollment-${user}.json`);
     certmeRun(['validator', 'enroll', '--user', addresses[user], ...attrs.flatMap((a) => ['--attr', a]),
       '--out', enrollment]);
+    // The user signs the enrolment before the validator may issue the eID.
+    const consent = path.join(work, `enrolment-${user}.sig`);
+    certmeRun(['wallet', 'approve-enrolment', enrollment, '--wallet', walletFile(user), '--out', consent]);
+    certmeRun(['validator', 'issue', enrollment, '--consent', consent]);
     certmeRun(['wallet', 'import', enrollment, '--wallet', walletFile(user)]);
   }
   validator = new Proc('validator', certme, ['validator', 'serve'], { cwd: work, env: cleanEnv(env) });

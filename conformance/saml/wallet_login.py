@@ -131,6 +131,9 @@ def main():
         for k, val in ATTRS.items():
             enroll += ["--attr", "%s=%s" % (k, val)]
         certme(binary, workdir, *enroll)
+        # The user signs the enrolment before the validator may issue the eID.
+        certme(binary, workdir, "wallet", "approve-enrolment", "enrollment.json", "--out", "enrolment.sig")
+        certme(binary, workdir, "validator", "issue", "enrollment.json", "--consent", "enrolment.sig")
         certme(binary, workdir, "wallet", "import", "enrollment.json")
         # A second user, never validated for the service: the validator-timeout case.
         other = certme(binary, workdir, "wallet", "create", "--wallet", "vasile.json")
@@ -138,6 +141,9 @@ def main():
         for k, val in ATTRS.items():
             enroll += ["--attr", "%s=%s" % (k, "2001234567891" if k == "idnp" else val)]
         certme(binary, workdir, *enroll)
+        certme(binary, workdir, "wallet", "approve-enrolment", "enrollment2.json", "--wallet", "vasile.json",
+               "--out", "enrolment2.sig")
+        certme(binary, workdir, "validator", "issue", "enrollment2.json", "--consent", "enrolment2.sig")
         certme(binary, workdir, "wallet", "import", "enrollment2.json", "--wallet", "vasile.json")
         validator = subprocess.Popen([binary, "validator", "serve"], cwd=workdir,
                                      stdout=open(os.path.join(workdir, "serve.log"), "w"), stderr=subprocess.STDOUT)
