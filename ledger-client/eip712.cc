@@ -343,16 +343,26 @@ Bytes32 ConsentDigest(const Eip712Domain& domain, const Consent& consent) {
   return Eip712Digest(DomainSeparator(domain), ConsentStructHash(consent));
 }
 
+json TypedDataDomainType() {
+  return {{{"name", "name"}, {"type", "string"}},
+          {{"name", "version"}, {"type", "string"}},
+          {{"name", "chainId"}, {"type", "uint256"}},
+          {{"name", "verifyingContract"}, {"type", "address"}}};
+}
+
+json TypedDataDomain(const Eip712Domain& d) {
+  return {{"name", d.name},
+          {"version", d.version},
+          {"chainId", d.chain_id},
+          {"verifyingContract", ChecksumAddress(d.verifying_contract)}};
+}
+
 json ConsentTypedData(const Eip712Domain& d, const Consent& c) {
   json keys = json::array();
   for (const auto& k : c.attr_keys) keys.push_back("0x" + HexEncode(abi::AsView(k)));
   return {
       {"types",
-       {{"EIP712Domain",
-         {{{"name", "name"}, {"type", "string"}},
-          {{"name", "version"}, {"type", "string"}},
-          {{"name", "chainId"}, {"type", "uint256"}},
-          {{"name", "verifyingContract"}, {"type", "address"}}}},
+       {{"EIP712Domain", TypedDataDomainType()},
         {"Consent",
          {{{"name", "user"}, {"type", "address"}},
           {{"name", "provider"}, {"type", "address"}},
@@ -360,11 +370,7 @@ json ConsentTypedData(const Eip712Domain& d, const Consent& c) {
           {{"name", "nonce"}, {"type", "bytes32"}},
           {{"name", "expiry"}, {"type", "uint256"}}}}}},
       {"primaryType", "Consent"},
-      {"domain",
-       {{"name", d.name},
-        {"version", d.version},
-        {"chainId", d.chain_id},
-        {"verifyingContract", ChecksumAddress(d.verifying_contract)}}},
+      {"domain", TypedDataDomain(d)},
       {"message",
        {{"user", ChecksumAddress(c.user)},
         {"provider", ChecksumAddress(c.provider)},
@@ -418,11 +424,7 @@ Bytes32 EnrolmentDigest(const Eip712Domain& domain, const Enrolment& e) {
 json EnrolmentTypedData(const Eip712Domain& d, const Enrolment& e) {
   return {
       {"types",
-       {{"EIP712Domain",
-         {{{"name", "name"}, {"type", "string"}},
-          {{"name", "version"}, {"type", "string"}},
-          {{"name", "chainId"}, {"type", "uint256"}},
-          {{"name", "verifyingContract"}, {"type", "address"}}}},
+       {{"EIP712Domain", TypedDataDomainType()},
         {"Enrolment",
          {{{"name", "user"}, {"type", "address"}},
           {{"name", "validator"}, {"type", "address"}},
@@ -431,11 +433,7 @@ json EnrolmentTypedData(const Eip712Domain& d, const Enrolment& e) {
           {{"name", "loa"}, {"type", "uint8"}},
           {{"name", "deadline"}, {"type", "uint256"}}}}}},
       {"primaryType", "Enrolment"},
-      {"domain",
-       {{"name", d.name},
-        {"version", d.version},
-        {"chainId", d.chain_id},
-        {"verifyingContract", ChecksumAddress(d.verifying_contract)}}},
+      {"domain", TypedDataDomain(d)},
       {"message",
        {{"user", ChecksumAddress(e.user)},
         {"validator", ChecksumAddress(e.validator)},

@@ -62,6 +62,12 @@ StatusOr<Bytes32> Eip712HashStruct(const nlohmann::json& types, std::string_view
 // 0x-hex strings; addresses, bytes and bytesN are 0x-hex.
 StatusOr<Bytes32> TypedDataDigest(const nlohmann::json& typed_data);
 
+// The `domain` member of a typed-data document, and the EIP712Domain entry
+// of its `types`, for the registry's domain: every typed-data builder
+// (Consent, Enrolment, the wallet's Login and Refusal) uses these.
+nlohmann::json TypedDataDomain(const Eip712Domain& domain);
+nlohmann::json TypedDataDomainType();
+
 // ---- the certME consent ----
 
 // The user's consent to one validation request. Attribute keys are bytes32:

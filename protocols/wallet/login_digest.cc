@@ -40,15 +40,6 @@ Bytes32 WalletRefusalDigest(const Eip712Domain& domain, std::string_view code, c
   return Eip712Digest(DomainSeparator(domain), Keccak256(enc));
 }
 
-namespace {
-json DomainJson(const Eip712Domain& domain) {
-  return {{"name", domain.name},
-          {"version", domain.version},
-          {"chainId", domain.chain_id},
-          {"verifyingContract", ChecksumAddress(domain.verifying_contract)}};
-}
-}  // namespace
-
 json WalletRefusalTypedData(const Eip712Domain& domain, std::string_view code, const Bytes32& nonce,
                             std::string_view service) {
   static const json kRefusalTypes = {{"Refusal",
@@ -57,7 +48,7 @@ json WalletRefusalTypedData(const Eip712Domain& domain, std::string_view code, c
                                        {{"name", "service"}, {"type", "string"}}}}};
   return {{"types", kRefusalTypes},
           {"primaryType", "Refusal"},
-          {"domain", DomainJson(domain)},
+          {"domain", TypedDataDomain(domain)},
           {"message", {{"code", code}, {"nonce", "0x" + HexEncode(abi::AsView(nonce))}, {"service", service}}}};
 }
 
@@ -71,7 +62,7 @@ json WalletLoginTypedData(const Eip712Domain& domain, std::string_view code, con
                                      {{"name", "expiry"}, {"type", "uint256"}}}}};
   return {{"types", kLoginTypes},
           {"primaryType", "Login"},
-          {"domain", DomainJson(domain)},
+          {"domain", TypedDataDomain(domain)},
           {"message",
            {{"code", code},
             {"nonce", "0x" + HexEncode(abi::AsView(nonce))},
