@@ -447,8 +447,11 @@ HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const
   g.sid = session.sid;
   g.scopes = authz.scopes;
   g.claims = authz.claims;
+  // Only the keys: the values stay in the session record, so that a logout
+  // leaves an unredeemed code with nothing personal in it (and worthless:
+  // redemption needs the session).
   for (const auto& k : authz.attributes)
-    if (auto it = session.attributes.find(k); it != session.attributes.end()) g.attributes[k] = it->second;
+    if (session.attributes.count(k)) code_rec.attribute_keys.push_back(k);
   g.auth_time = session.auth_time;
   g.acr = *acr;
   g.amr = session.amr;

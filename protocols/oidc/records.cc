@@ -68,6 +68,7 @@ nlohmann::json ToJson(const GrantRecord& r) { return GrantJson(r); }
 
 nlohmann::json ToJson(const CodeRecord& r) {
   return {{"grant", GrantJson(r.grant)},
+          {"attribute_keys", r.attribute_keys},
           {"redirect_uri", r.redirect_uri},
           {"code_challenge", r.code_challenge},
           {"nonce", r.nonce}};
@@ -136,6 +137,7 @@ std::optional<CodeRecord> ParseCodeRecord(std::string_view text) {
   return ParseWith<CodeRecord>(text, [](const nlohmann::json& j) {
     CodeRecord r;
     r.grant = GrantFrom(j.at("grant"));
+    r.attribute_keys = j.value("attribute_keys", std::vector<std::string>());
     r.redirect_uri = j.at("redirect_uri").get<std::string>();
     r.code_challenge = j.at("code_challenge").get<std::string>();
     r.nonce = j.at("nonce").get<std::string>();

@@ -4,7 +4,7 @@
 // Namespaces and keys (tokens and codes are stored under their SHA-256, so a
 // copy of the store holds nothing a caller could present):
 //   oidc_authz      txn                → AuthzRecord      (TTL login_ttl)
-//   oidc_code       sha256(code)       → CodeRecord       (TTL code_ttl)
+//   oidc_code       sha256(code)       → CodeRecord       (TTL code_ttl; no attribute values)
 //   oidc_code_used  sha256(code)       → grant id         (remembers redeemed codes, RFC 6749 §4.1.2)
 //   oidc_grant      grant id           → GrantRecord      (the token family; deleting it revokes
 //                                                         every access and refresh token of it;
@@ -103,7 +103,11 @@ struct GrantRecord {
 };
 
 struct CodeRecord {
-  GrantRecord grant;  // the grant the code turns into
+  // The grant the code turns into, without attribute values: an unredeemed
+  // code must hold nothing personal once its session ends (docs/privacy.md).
+  // The values are taken from the live session at redemption.
+  GrantRecord grant;
+  std::vector<std::string> attribute_keys;  // what the grant will release
   std::string redirect_uri;
   std::string code_challenge;
   std::string nonce;

@@ -206,13 +206,18 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   // Record the RP in the SSO session first (for logout), then mint; a
   // session that ended meanwhile makes the code worthless.
   int64_t session_expires_at = 0;
+  bool same_sid = false;
   bool in_session = UpdateSession(grant.session_key, [&](SessionRecord& s) {
     if (s.sid != grant.sid) return;
+    same_sid = true;
     if (!Contains(s.clients, client.client_id)) s.clients.push_back(client.client_id);
     s.grants.push_back(grant.grant_id);
     session_expires_at = s.expires_at;
+    // The values the code names, from the session that still holds them.
+    for (const auto& k : rec->attribute_keys)
+      if (auto it = s.attributes.find(k); it != s.attributes.end()) grant.attributes[k] = it->second;
   });
-  if (!in_session) return InvalidGrant("the login session has ended");
+  if (!in_session || !same_sid) return InvalidGrant("the login session has ended");
   // The attribute values live no longer than the session (docs/privacy.md).
   st = PutGrant(store_, grant, family_ttl, std::max<int64_t>(session_expires_at - Now(), 1));
   if (!st.ok()) return ServerFailure(st);
