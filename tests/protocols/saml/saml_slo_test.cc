@@ -12,6 +12,7 @@
 #include "protocols/saml/dsig.h"
 #include "protocols/saml/idp.h"
 #include "protocols/saml/messages.h"
+#include "protocols/saml/records.h"
 #include "protocols/saml/vocabulary.h"
 #include "protocols/saml/xml.h"
 #include "tests/protocols/saml/saml_fixture.h"
@@ -223,6 +224,60 @@ TEST_F(SloTest, SpInitiatedLogoutAsksTheOtherServiceThenAnswersSuccess) {
   // Finishing twice does not answer twice.
   EXPECT_TRUE(PostedMessage(idp_->SloFinish(Get("/saml/slo/finish", "l=" + p.logout_id)), "SAMLResponse")
                   .second.empty());
+}
+
+// docs/privacy.md: no attribute value outlives the SAML session. Every
+// namespace the IdP and the login step write is searched for the values.
+std::vector<std::string> RecordsHolding(Store& store, const std::vector<std::string>& needles) {
+  static const std::vector<std::string_view> kNamespaces = {
+      kAuthnNs,     kSessionNs, kSessionIndexNs, kReplayNs,     kLogoutNs,
+      kOutRequestNs, kLinkNs,   kEidIndexNs,     "login_req",   "login_result"};
+  std::vector<std::string> hits;
+  for (auto ns : kNamespaces) {
+    auto list = store.List(ns);
+    EXPECT_TRUE(list.ok()) << list.status().ToString();
+    if (!list.ok()) continue;
+    for (const auto& e : *list)
+      for (const auto& n : needles)
+        if (e.value.find(n) != std::string::npos || e.key.find(n) != std::string::npos) {
+          hits.push_back(std::string(ns) + " " + e.key + " " + e.value.substr(0, 160));
+          break;
+        }
+  }
+  return hits;
+}
+
+TEST_F(SloTest, NoAttributeValueRemainsAfterLogout) {
+  const std::vector<std::string> needles = {kIdnp, "\"Ion\""};
+  LoginBoth();
+  EXPECT_FALSE(RecordsHolding(*store_, needles).empty()) << "the search finds the live session's values";
+
+  HttpResponse page = SpStartsLogout("_lo-privacy", sp_key_.get());
+  ASSERT_EQ(page.status, 200) << page.body;
+  Progress p = ProgressOf(page);
+  ASSERT_EQ(p.frames.size(), 1u);
+  HttpResponse frame = idp_->SloFrame(Get("/saml/slo/frame", p.frames[0]));
+  auto lr = ReadLogoutRequest(xmlDocGetRootElement(ParseUntrustedXml(PostedMessage(frame, "SAMLRequest").second)->get()));
+  ASSERT_TRUE(lr.ok());
+  HttpRequest answer;
+  answer.method = "POST";
+  answer.path = "/saml/slo";
+  answer.form = {{"SAMLResponse", Base64Encode(Sign(SpLogoutResponse(kSp2, lr->header.id, kStatusSuccess), *sp2_key_))}};
+  ASSERT_EQ(idp_->Slo(answer).status, 200);
+  HttpResponse fin = idp_->SloFinish(Get("/saml/slo/finish", "l=" + p.logout_id));
+  ASSERT_EQ(StatusOf(PostedMessage(fin, "SAMLResponse").second), kStatusSuccess);
+
+  std::vector<std::string> left = RecordsHolding(*store_, needles);
+  EXPECT_TRUE(left.empty()) << "after logout: " << (left.empty() ? "" : left[0]);
+}
+
+TEST_F(SloTest, NoAttributeValueRemainsAfterTheSessionExpires) {
+  const std::vector<std::string> needles = {kIdnp, "\"Ion\""};
+  LoginBoth();
+  EXPECT_FALSE(RecordsHolding(*store_, needles).empty());
+  clock_.Advance(std::chrono::seconds(SamlIdpOptions{}.session_ttl_seconds + 1));
+  std::vector<std::string> left = RecordsHolding(*store_, needles);
+  EXPECT_TRUE(left.empty()) << "after expiry: " << (left.empty() ? "" : left[0]);
 }
 
 TEST_F(SloTest, ServiceThatNeverAnswersGivesPartialLogoutAfterTheTimeout) {
