@@ -270,7 +270,6 @@ void ValidateOidc(const Config& c, std::vector<std::string>& p) {
     p.push_back(std::string(from_file ? "oidc.pairwise_salt_file" : "oidc.pairwise_salt_env") +
                 ": the salt must be at least " + std::to_string(kMinPairwiseSaltChars) +
                 " characters");
-  if (o.claims_file.empty()) p.push_back("oidc.claims_file: must not be empty");
 }
 
 // ---------------------------------------------------------------- rendering

@@ -199,7 +199,7 @@ struct OidcConfig {
   // File whose first line is the pairwise salt.
   std::string pairwise_salt_file;
   // Attribute catalogue (protocols/claims).
-  std::string claims_file = "config/claims.yaml";
+  std::string claims_file;
   // Clients to register at start (development and tests); "" = none.
   std::string dev_clients_file;
 

@@ -237,7 +237,9 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       StringField<C>("oidc.pairwise_salt_file", "File whose first line is the pairwise salt.",
                      [](auto& c) -> auto& { return c.oidc.pairwise_salt_file; }),
       StringField<C>("oidc.claims_file",
-                     "Attribute catalogue: how each certME attribute is named in OIDC and SAML.",
+                     "Attribute catalogue: how each certME attribute is named in OIDC and SAML. Empty: "
+                     "the catalogue built into the binary (config/claims.yaml of its source); a file "
+                     "replaces it whole.",
                      [](auto& c) -> auto& { return c.oidc.claims_file; }),
       StringField<C>("oidc.dev_clients_file",
                      "YAML file of clients registered at start (development and tests). Empty: "

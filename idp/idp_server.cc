@@ -287,7 +287,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     CERTME_ASSIGN_OR_RETURN(p->keys, LoadOrCreateDevKeySet(c.keys.dev_key_dir));
   }
 
-  CERTME_ASSIGN_OR_RETURN(p->catalogue, ClaimsCatalogue::LoadFile(c.oidc.claims_file));
+  CERTME_ASSIGN_OR_RETURN(p->catalogue, ClaimsCatalogue::FileOrBuiltIn(c.oidc.claims_file));
 
   p->clients = NewStoreClientRegistry(*p->store);
   if (!c.oidc.dev_clients_file.empty()) {

@@ -8,6 +8,9 @@
 #include <sstream>
 
 namespace certme {
+namespace claims_internal {
+extern const std::string_view kBuiltInClaimsYaml;  // builtin_claims.cc (generated)
+}  // namespace claims_internal
 namespace {
 
 constexpr std::pair<ClaimType, const char*> kTypeNames[] = {
@@ -126,6 +129,12 @@ StatusOr<ClaimsCatalogue> ClaimsCatalogue::FromYaml(std::string_view yaml) {
     return InvalidArgument("invalid claims catalogue: " + all);
   }
   return FromDefinitions(std::move(defs));
+}
+
+StatusOr<ClaimsCatalogue> ClaimsCatalogue::BuiltIn() { return FromYaml(claims_internal::kBuiltInClaimsYaml); }
+
+StatusOr<ClaimsCatalogue> ClaimsCatalogue::FileOrBuiltIn(const std::string& path) {
+  return path.empty() ? BuiltIn() : LoadFile(path);
 }
 
 StatusOr<ClaimsCatalogue> ClaimsCatalogue::LoadFile(const std::string& path) {

@@ -41,6 +41,10 @@ class ClaimsCatalogue {
   // fields) in one InvalidArgument.
   static StatusOr<ClaimsCatalogue> FromYaml(std::string_view yaml);
   static StatusOr<ClaimsCatalogue> LoadFile(const std::string& path);
+  // The catalogue compiled into the binary (config/claims.yaml at build time).
+  static StatusOr<ClaimsCatalogue> BuiltIn();
+  // `path` when it is not empty, else the built-in catalogue.
+  static StatusOr<ClaimsCatalogue> FileOrBuiltIn(const std::string& path);
   // Builds a catalogue from definitions, with the same checks as FromYaml.
   static StatusOr<ClaimsCatalogue> FromDefinitions(std::vector<ClaimDefinition> defs);
 

@@ -97,7 +97,7 @@ TEST(ConfigDefaults, NoFileMeansDevModeWithBuiltInDefaults) {
   EXPECT_EQ(c->oidc.id_token_ttl_seconds, 600);
   EXPECT_EQ(c->oidc.refresh_token_ttl_seconds, 30 * 24 * 3600);
   EXPECT_EQ(c->oidc.default_subject_type, "pairwise");
-  EXPECT_EQ(c->oidc.claims_file, "config/claims.yaml");
+  EXPECT_EQ(c->oidc.claims_file, "");  // the built-in catalogue
   EXPECT_EQ(c->oidc.dev_clients_file, "");
   EXPECT_TRUE(c->oidc.pairwise_salt.empty());
   EXPECT_EQ(c->login.transaction_ttl_seconds, 300);

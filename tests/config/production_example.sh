@@ -33,7 +33,6 @@ openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$etc/keys/sig
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$etc/keys/saml.pem" -out "$etc/keys/saml.crt" \
   -days 365 -subj /CN=login.example.md 2>/dev/null
 openssl rand -hex 32 >"$etc/ledger/provider-kek"
-cp "$src/config/claims.yaml" "$etc/claims.yaml"
 "$certme" ledger init --config "$conf" --admin-key "$etc/ledger/admin.key" >/dev/null \
   || fail "certme ledger init refused the example"
 "$certme" ledger keygen --out "$etc/ledger/validator.key" >/dev/null

@@ -181,6 +181,26 @@ TEST(ClientTest, StoreRegistryRoundTrip) {
   EXPECT_EQ((*all)[0].client_id, "rp");
 }
 
+// The binary needs no claims file: the built-in catalogue is the shipped one.
+TEST(ClaimsCatalogueTest, BuiltInCatalogueIsTheShippedFile) {
+  auto file = ClaimsCatalogue::LoadFile(std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml");
+  auto built_in = ClaimsCatalogue::BuiltIn();
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  ASSERT_TRUE(built_in.ok()) << built_in.status().ToString();
+  ASSERT_EQ(built_in->all().size(), file->all().size());
+  for (size_t i = 0; i < file->all().size(); ++i) {
+    const ClaimDefinition& a = file->all()[i];
+    const ClaimDefinition& b = built_in->all()[i];
+    EXPECT_EQ(a.key, b.key);
+    EXPECT_EQ(a.oidc_claim, b.oidc_claim);
+    EXPECT_EQ(a.scope, b.scope);
+    EXPECT_EQ(a.saml_name, b.saml_name);
+    EXPECT_EQ(a.type, b.type);
+  }
+  EXPECT_EQ(ClaimsCatalogue::FileOrBuiltIn("")->all().size(), file->all().size());
+  EXPECT_EQ(ClaimsCatalogue::FileOrBuiltIn("/nonexistent/claims.yaml").status().code(), StatusCode::kNotFound);
+}
+
 TEST(ClaimsCatalogueTest, ConfigFileHasTheMpassAttributesAndTheScopes) {
   auto cat = ClaimsCatalogue::LoadFile(std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml");
   ASSERT_TRUE(cat.ok()) << cat.status().ToString();
