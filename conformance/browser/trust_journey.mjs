@@ -480,8 +480,13 @@ test('5. certme admin suspend-eid: within 5 s A\'s and B\'s pages ask for a logi
   await b.close();
 });
 
-test('6. certme admin reactivate-eid: the user logs into A again', async () => {
+test('6. certme admin reactivate-eid: the user logs into A again; the tokens of before stay revoked', async () => {
   certmeRun(['admin', 'reactivate-eid', addresses.user]);
+  // The suspension revoked A's grant; reactivating the eID does not bring
+  // it back (docs/oidc.md, "Live eID status").
+  await assert.rejects(oidc.refreshTokenGrant(configA, tokens.refresh_token),
+    (err) => err.error === 'invalid_grant', 'a refresh token of before the suspension works again');
+  assert.equal(await userInfoStatus(), 401, 'an access token of before the suspension works again');
   const { page, seen, png } = await toQrPage(userContext, apache.protectedUrl, 'Serviciul A', '6-reactivated');
   await withPage(page, '6-reactivated', async () => {
     const answer = await approve(png);
