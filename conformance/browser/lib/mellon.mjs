@@ -94,6 +94,10 @@ DefaultRuntimeDir "${d}/run"
 Mutex file:${d}/run default
 ErrorLog "${d}/error.log"
 LogLevel warn auth_mellon:${process.env.CERTME_MELLON_LOGLEVEL ?? "info"}
+# Every request with its time and duration: the run looks for the bridge's
+# SOAP LogoutRequest here.
+LogFormat "%{%H:%M:%S}t.%{msec_frac}t %m %U %>s %D us" timed
+CustomLog "${d}/access.log" timed
 ${asRoot ? 'User www-data\nGroup www-data' : ''}
 LoadModule mpm_prefork_module ${kModules}/mod_mpm_prefork.so
 LoadModule authn_core_module ${kModules}/mod_authn_core.so
@@ -149,6 +153,16 @@ ScriptAlias /protected/attrs "${d}/cgi-bin/attrs"
       return r.status === 200;
     }, 20000);
     return this;
+  }
+
+  // Requests mellon answered so far, one "HH:MM:SS.mmm METHOD PATH STATUS
+  // DURATION us" line each (the access log).
+  requests() {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'access.log'), 'utf8').split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
   }
 
   logTail(lines = 20) {
