@@ -28,7 +28,7 @@ printf '</table></body></html>\\n'
 `;
 
 export function mellonMissing() {
-  for (const f of [kHttpd, `${kModules}/mod_auth_mellon.so`, `${kModules}/mod_cgi.so`, `${kModules}/mod_mpm_prefork.so`,
+  for (const f of [kHttpd, `${kModules}/mod_auth_mellon.so`, `${kModules}/mod_cgid.so`, `${kModules}/mod_mpm_event.so`,
     `${kModules}/mod_setenvif.so`]) {
     if (!fs.existsSync(f)) return f;
   }
@@ -99,18 +99,21 @@ LogLevel warn auth_mellon:${process.env.CERTME_MELLON_LOGLEVEL ?? "info"}
 LogFormat "%{%H:%M:%S}t.%{msec_frac}t %m %U %>s %D us" timed
 CustomLog "${d}/access.log" timed
 ${asRoot ? 'User www-data\nGroup www-data' : ''}
-LoadModule mpm_prefork_module ${kModules}/mod_mpm_prefork.so
+LoadModule mpm_event_module ${kModules}/mod_mpm_event.so
 LoadModule authn_core_module ${kModules}/mod_authn_core.so
 LoadModule authz_core_module ${kModules}/mod_authz_core.so
 LoadModule authz_user_module ${kModules}/mod_authz_user.so
 LoadModule alias_module ${kModules}/mod_alias.so
 LoadModule setenvif_module ${kModules}/mod_setenvif.so
-LoadModule cgi_module ${kModules}/mod_cgi.so
+LoadModule cgid_module ${kModules}/mod_cgid.so
 LoadModule auth_mellon_module ${kModules}/mod_auth_mellon.so
-StartServers 2
-MinSpareServers 1
-MaxSpareServers 4
-MaxRequestWorkers 8
+# One process with threads: mellon builds its Lasso server (metadata,
+# keys) once per process, so a single process answers fastest.
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 16
+MaxRequestWorkers 16
+ScriptSock "${d}/run/cgid.sock"
 Timeout 30
 DocumentRoot "${d}/htdocs"
 <Directory />
