@@ -34,7 +34,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { Apache, apacheMissing } from './lib/apache.mjs';
 import { Mellon, mellonMissing } from './lib/mellon.mjs';
-import { Proc, cleanEnv, freePort, run, runDeadline, runOk, sleep, tempDir, waitFor } from './lib/procs.mjs';
+import { Proc, cleanEnv, freePort, run, runDeadline, runOk, tempDir, waitFor } from './lib/procs.mjs';
 import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -74,8 +74,9 @@ try {
 
 // The issue's bar: a suspension ends the sessions within this.
 const kEndWithinMs = 5000;
-// Everything normally takes well under a minute; ctest's limit is above this.
-runDeadline(170000, kName);
+// About a minute on an idle machine, two on a busy one; ctest's limit is
+// above this.
+runDeadline(230000, kName);
 
 const { test, before, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
@@ -439,8 +440,12 @@ test('5. certme admin suspend-eid: within 5 s A\'s and B\'s pages ask for a logi
   assert.equal(await asksForLogin(mellon.protectedUrl), false, 'B\'s session was not live before the suspension');
   assert.equal(await userInfoStatus(), 200, 'A\'s access token did not work before the suspension');
 
+  // Timed from the moment the suspension is on the ledger: the command
+  // returns once its transaction is in a block (its own time is printed).
+  const tCommand = Date.now();
   certmeRun(['admin', 'suspend-eid', addresses.user]);
   const t0 = Date.now();
+  console.log(`${kName}: certme admin suspend-eid took ${t0 - tCommand} ms`);
   const ended = {};
   const watch = async (what, check) => {
     await waitFor(what, check, 15000, 100).catch(() => {});
@@ -544,6 +549,3 @@ test('7. a service whose provider is not authorized cannot log in: the page says
     await context.close();
   }
 });
-
-// Keeps node:test's output last.
-await sleep(0);
