@@ -77,7 +77,9 @@ struct EvmLedgerOptions {
   // Keep eID statuses (the login's hot read) in memory. A watcher thread
   // polls the head every poll_interval and drops the entries of users whose
   // EidIssued/EidStatusChanged events arrive (all of them after a reorg);
-  // this ledger's own transactions drop theirs at once. A change made by
+  // this ledger's own transactions drop theirs at once, and an event is
+  // never returned by Events/WaitForEvents before its user's entry is
+  // dropped. A change made by
   // another process is therefore seen within about one poll_interval (after
   // `confirmations` blocks); while the watcher cannot reach the node, reads
   // go to the node.

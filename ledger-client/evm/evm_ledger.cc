@@ -340,6 +340,7 @@ class EvmLedgerImpl final : public EvmLedger {
       {
         std::lock_guard<std::mutex> lock(events_mu_);
         for (auto& e : batch) events_.push_back(std::move(e));
+        ApplyEventsToCache();
         for (auto& [number, h] : headers) block_hashes_[number] = h.hash;
         // Keep the anchors of the last 1,024 blocks: deeper reorgs than
         // that are not something a registry can follow.
@@ -374,6 +375,7 @@ class EvmLedgerImpl final : public EvmLedger {
       events_.erase(std::remove_if(events_.begin(), events_.end(), [&](const LedgerEvent& e) { return e.block >= number; }),
                     events_.end());
       retracted_ += before - events_.size();
+      ApplyEventsToCache();  // statuses read on the dropped blocks go too
       block_hashes_.erase(number);
       synced_to_ = number == 0 ? 0 : number - 1;
       if (block_hashes_.empty()) synced_to_ = std::min(synced_to_, o_.from_block == 0 ? 0 : o_.from_block - 1);
@@ -405,22 +407,31 @@ class EvmLedgerImpl final : public EvmLedger {
     if (!SyncEvents().ok()) return;  // reads go to the node until it answers again
     {
       std::lock_guard<std::mutex> events_lock(events_mu_);
-      std::lock_guard<std::mutex> lock(cache_mu_);
-      if (retracted_.load() != cache_retracted_seen_ || events_.size() < cache_applied_) {
-        status_cache_.clear();
-        cache_retracted_seen_ = retracted_.load();
-        cache_applied_ = events_.size();
-        ++cache_epoch_;
-      }
-      for (; cache_applied_ < events_.size(); ++cache_applied_) {
-        const LedgerEvent& e = events_[cache_applied_];
-        if (ChangesEidStatus(e.kind)) {
-          status_cache_.erase(e.user);
-          ++cache_epoch_;
-        }
-      }
+      ApplyEventsToCache();
     }
     MarkCacheFresh();
+  }
+
+  // REQUIRES: events_mu_ held. Drops the cached status of every user an
+  // event not yet applied names (all of them after a reorg). SyncEvents
+  // calls it as it appends, so an event is never readable (Events,
+  // WaitForEvents) while the status from before it is still cached.
+  void ApplyEventsToCache() {
+    if (!o_.cache_eid_status) return;
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (retracted_.load() != cache_retracted_seen_ || events_.size() < cache_applied_) {
+      status_cache_.clear();
+      cache_retracted_seen_ = retracted_.load();
+      cache_applied_ = events_.size();
+      ++cache_epoch_;
+    }
+    for (; cache_applied_ < events_.size(); ++cache_applied_) {
+      const LedgerEvent& e = events_[cache_applied_];
+      if (ChangesEidStatus(e.kind)) {
+        status_cache_.erase(e.user);
+        ++cache_epoch_;
+      }
+    }
   }
 
   void MarkCacheFresh() {

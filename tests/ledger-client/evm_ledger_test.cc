@@ -388,6 +388,43 @@ TEST_F(EvmLedgerTest, CachedStatusesFollowOtherProcessesChanges) {
   EXPECT_EQ(*(*reader)->GetEidStatus(user.address()), EidStatus::kActive);
 }
 
+// Whoever reads an EidStatusChanged event (the bridge's eID watcher, through
+// Events/WaitForEvents) must not then read the status from before it: the
+// event and the cache's invalidation are one step. Before, only the
+// poller's next tick dropped the entry, so the watcher read "active" for a
+// just-suspended eID and ended nothing, and a status read racing with it
+// cached "active" above this ledger for minutes.
+TEST_F(EvmLedgerTest, AStatusReadAfterItsEventIsNeverOlderThanTheEvent) {
+  EthKey v = EthKey::Generate();
+  EthKey user = EthKey::Generate();
+  ASSERT_TRUE(ledger_->AddValidator(admin_, v.address()).ok());
+  ASSERT_TRUE(ledger_->IssueEid(v, user, {AttributeKey("idnp")}, {AttributeKey("x")}, 2).ok());
+  EvmLedgerOptions o = Options();
+  o.cache_eid_status = true;
+  // The poller's tick never comes during the test: only the event read
+  // below can invalidate.
+  o.poll_interval = seconds(60);
+  auto reader = EvmLedger::Connect(o);
+  ASSERT_TRUE(reader.ok());
+  // Warm: the poller's first tick (at start) vouches for the cache, and
+  // the next read is kept.
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(*(*reader)->GetEidStatus(user.address()), EidStatus::kActive);
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  auto head = (*reader)->BlockNumber();
+  ASSERT_TRUE(head.ok());
+  ASSERT_TRUE(ledger_->SuspendEid(admin_, user.address()).ok());  // elsewhere
+  EventFilter f;
+  f.after_block = *head;
+  f.kind = EventKind::kEidStatusChanged;
+  auto events = (*reader)->Events(f);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ(*(*reader)->GetEidStatus(user.address()), EidStatus::kSuspended)
+      << "the status read after its event predates the event";
+}
+
 TEST_F(EvmLedgerTest, LegacyTransactionsWorkWhereEip1559IsNotWanted) {
   EvmLedgerOptions o = Options();
   o.legacy_transactions = true;
