@@ -175,15 +175,16 @@ TEST_F(AdminApiTest, EditWithETagAndConflict) {
 }
 
 TEST_F(AdminApiTest, TokensAreListedAndRevocable) {
-  auto created = Call("POST", "/admin/api/v1/tokens", R"({"name": "second"})");
-  ASSERT_EQ(created.status, 201);
-  std::string second = nlohmann::json::parse(created.body)["token"];
+  std::string second = accounts_.CreateToken("ana", "ana", "second")->reveal();
   auto list = nlohmann::json::parse(Call("GET", "/admin/api/v1/tokens").body)["tokens"];
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(Call("GET", "/admin/api/v1/tokens").body.find(second), std::string::npos);
   std::string id;
-  for (const auto& t : list)
+  for (const auto& t : list) {
+    EXPECT_TRUE(t["expires"].is_string()) << t;
+    EXPECT_EQ(t["scopes"], nlohmann::json({"read", "write", "promote"}));
     if (t["name"] == "second") id = t["id"];
+  }
   EXPECT_EQ(Call("DELETE", "/admin/api/v1/tokens/" + id).status, 204);
   EXPECT_EQ(Call("DELETE", "/admin/api/v1/tokens/000000000000").status, 404);
   EXPECT_EQ(accounts_.Authenticate(second).status().code(), StatusCode::kUnauthenticated);
