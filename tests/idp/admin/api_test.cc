@@ -84,7 +84,10 @@ TEST_F(AdminApiTest, EveryRouteWantsABearerToken) {
            {"GET", "/admin/api/v1/services/x"}, {"DELETE", "/admin/api/v1/services/x"},
            {"POST", "/admin/api/v1/services/x/promote"}, {"POST", "/admin/api/v1/services/x/environments/test/disable"},
            {"GET", "/admin/api/v1/audit"}, {"GET", "/admin/api/v1/attributes"}, {"POST", "/admin/api/v1/tokens"},
-           {"GET", "/admin/api/v1/tokens"}, {"DELETE", "/admin/api/v1/tokens/abc"}}) {
+           {"GET", "/admin/api/v1/tokens"}, {"DELETE", "/admin/api/v1/tokens/abc"},
+           {"GET", "/admin/api/v1/services/x/promotion-request"},
+           {"POST", "/admin/api/v1/services/x/promotion-request/approve"},
+           {"DELETE", "/admin/api/v1/services/x/promotion-request"}}) {
     auto r = Call(m, p, "{}", false);
     EXPECT_EQ(r.status, 401) << m << " " << p;
     EXPECT_TRUE(r.headers.Has("www-authenticate"));
