@@ -637,6 +637,8 @@ std::vector<std::string> Validate(const Config& config) {
     problems.push_back("login.wallet_login: choose one login method (login.dev_login is on too)");
   if (!config.admin.production_store_path.empty() && !config.admin.production_config_file.empty())
     problems.push_back("admin.production_config_file: choose it or admin.production_store_path, not both");
+  if (config.admin.api_token_default_ttl_seconds > config.admin.api_token_max_ttl_seconds)
+    problems.push_back("admin.api_token_default_ttl_seconds: longer than admin.api_token_max_ttl_seconds");
   if (!config.admin.production_store_path.empty() && config.admin.production_public_url.empty())
     problems.push_back("admin.production_public_url: required with admin.production_store_path");
   if (config.admin.session_max_seconds < config.admin.session_idle_seconds)

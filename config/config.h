@@ -356,6 +356,13 @@ struct AdminConfig {
   int sign_in_burst_per_address = 20;
   // Failed sign-ins of unknown names audited per minute in all; 0: all.
   int anonymous_failures_audited_per_minute = 30;
+  // API tokens: lifetime when the creator names none, and the longest one
+  // may ask for (a longer request is refused).
+  int api_token_default_ttl_seconds = 30 * 86400;
+  int api_token_max_ttl_seconds = 90 * 86400;
+  // Promotion to production is a request by one console user and an
+  // approval by another with the approver role.
+  bool promotion_requires_second_person = false;
   // The production bridge's sqlite store, where promoted registrations are
   // written; empty: no production environment (promotion refused).
   std::string production_store_path;

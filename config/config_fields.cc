@@ -440,6 +440,17 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                   "Failed sign-ins of unknown user names written to the audit log per minute, all "
                   "clients together; the rest are counted in one entry. 0 = every one.",
                   0, 100000, [](auto& c) -> auto& { return c.admin.anonymous_failures_audited_per_minute; }),
+      IntField<C>("admin.api_token_default_ttl_seconds",
+                  "Lifetime of a console API token whose creator names none (30 days).", 60,
+                  10 * 365 * 86400, [](auto& c) -> auto& { return c.admin.api_token_default_ttl_seconds; }),
+      IntField<C>("admin.api_token_max_ttl_seconds",
+                  "Longest lifetime a console API token may be given (90 days); a longer request is "
+                  "refused. At least admin.api_token_default_ttl_seconds.",
+                  60, 10 * 365 * 86400, [](auto& c) -> auto& { return c.admin.api_token_max_ttl_seconds; }),
+      BoolField<C>("admin.promotion_requires_second_person",
+                   "Promotion to production is a request (operator or approver) and an approval by "
+                   "another console user with the approver role; the requester can never approve.",
+                   [](auto& c) -> auto& { return c.admin.promotion_requires_second_person; }),
       StringField<C>("admin.production_store_path",
                      "The production bridge's sqlite store: promoted registrations are written "
                      "there. Empty: no production environment, promotion is refused.",

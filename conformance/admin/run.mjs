@@ -362,6 +362,37 @@ async function main() {
   await page.waitForSelector('text=Enabled again.');
   assert.deepEqual(JSON.parse(samlLogin().trim().split('\n').pop()).attributes.FirstName, ['Ion']);
 
+  // Roles and API tokens. A token is made on the tokens page by a signed-in
+  // user; it reads with its scope and cannot make another token.
+  await page.goto(`${testUrl}/admin/tokens`);
+  await page.fill('#name', 'browser-made');
+  await page.click('button:has-text("Create token")');
+  const apiToken = (await page.locator('#api-token').innerText()).trim();
+  await screenshot(page, 'api-token');
+  const api = (method, p, body) => fetch(`${testUrl}/admin/api/v1${p}`, {
+    method, body,
+    headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
+  });
+  assert.equal((await api('GET', '/services')).status, 200);
+  const minted = await api('POST', '/tokens', '{"name":"minted"}');
+  assert.equal(minted.status, 403, 'a token cannot make a token');
+  // A viewer sees the services and is offered, and allowed, no change.
+  execFileSync(certme, ['admin', 'create-user', 'vera', '--role', 'viewer'], {
+    cwd: repo, env: { ...testEnv, CERTME_ADMIN_PASSWORD: password }, stdio: 'pipe',
+  });
+  await page.click('button:has-text("Sign out")');
+  await page.waitForURL(/\/admin\/login/);
+  await page.fill('#user', 'vera');
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${testUrl}/admin/services`);
+  assert.equal(await page.locator('a:has-text("Register a SAML service")').count(), 0);
+  assert.match(await page.locator('.admin-user').innerText(), /viewer/);
+  await screenshot(page, 'viewer-services');
+  const refused = await page.goto(`${testUrl}/admin/services/new?protocol=oidc`);
+  assert.equal(refused.status(), 403);
+  assert.match(await page.content(), /needs the operator role/);
+
   assert.deepEqual(errors, [], 'no console errors on the pages');
   finished = true;
 }

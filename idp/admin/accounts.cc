@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::string_view kUserNs = "admin_user";
 constexpr std::string_view kSessionNs = "admin_session";
-constexpr std::string_view kTokenNs = "admin_token";
 
 std::string Dump(const nlohmann::json& j) { return j.dump(); }
 
@@ -36,17 +35,111 @@ Status CheckUserName(std::string_view user) {
   return Status::Ok();
 }
 
-Status AdminAccounts::CreateUser(const std::string& actor, const std::string& user, const Secret& password) {
+std::string_view RoleName(Role r) {
+  switch (r) {
+    case Role::kViewer: return "viewer";
+    case Role::kOperator: return "operator";
+    case Role::kApprover: return "approver";
+    case Role::kAdministrator: return "administrator";
+  }
+  return "viewer";
+}
+
+StatusOr<Role> ParseRole(std::string_view name) {
+  for (Role r : {Role::kViewer, Role::kOperator, Role::kApprover, Role::kAdministrator})
+    if (name == RoleName(r)) return r;
+  return InvalidArgument("the role is viewer, operator, approver or administrator");
+}
+
+std::vector<std::string> RoleScopes(Role r) {
+  std::vector<std::string> out{std::string(kScopeRead)};
+  if (r >= Role::kOperator) out.emplace_back(kScopeWrite);
+  if (r >= Role::kApprover) out.emplace_back(kScopePromote);
+  return out;
+}
+
+bool ApiCaller::Has(std::string_view scope) const {
+  return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+AdminUser AdminAccounts::UserFromRecord(const std::string& name, const nlohmann::json& rec) const {
+  AdminUser u;
+  u.name = name;
+  // No role: written before roles existed, when every account could do
+  // everything (docs/admin.md, "Upgrading"). An unreadable role gives the
+  // least.
+  u.role = Role::kAdministrator;
+  if (rec.contains("role")) {
+    auto r = rec["role"].is_string() ? ParseRole(rec["role"].get<std::string>()) : InvalidArgument("");
+    u.role = r.ok() ? *r : Role::kViewer;
+  }
+  u.disabled = rec.value("disabled", false);
+  u.locked = rec.value("locked_until", int64_t{0}) > clock_.NowUnixSeconds();
+  return u;
+}
+
+StatusOr<AdminUser> AdminAccounts::GetUser(const std::string& user) {
+  if (!CheckUserName(user).ok()) return NotFound("no user \"" + TruncateUtf8(user, 64) + "\"");
+  auto raw = store_.Get(kUserNs, user);
+  if (!raw.ok())
+    return raw.status().code() == StatusCode::kNotFound ? NotFound("no user \"" + user + "\"") : raw.status();
+  CERTME_ASSIGN_OR_RETURN(nlohmann::json rec, ParseObject(*raw));
+  return UserFromRecord(user, rec);
+}
+
+StatusOr<std::vector<AdminUser>> AdminAccounts::ListUserDetails() {
+  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kUserNs));
+  std::vector<AdminUser> out;
+  for (const auto& r : rows) {
+    auto j = ParseObject(r.value);
+    if (j.ok()) out.push_back(UserFromRecord(r.key, *j));
+  }
+  return out;
+}
+
+Status AdminAccounts::UpdateUser(const std::string& user,
+                                 const std::function<void(nlohmann::json& rec)>& change) {
+  if (!CheckUserName(user).ok()) return NotFound("no user \"" + TruncateUtf8(user, 64) + "\"");
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    auto raw = store_.Get(kUserNs, user);
+    if (!raw.ok())
+      return raw.status().code() == StatusCode::kNotFound ? NotFound("no user \"" + user + "\"") : raw.status();
+    CERTME_ASSIGN_OR_RETURN(nlohmann::json rec, ParseObject(*raw));
+    change(rec);
+    Status st = store_.CompareAndSwap(kUserNs, user, *raw, Dump(rec), kNoExpiry);
+    if (st.code() != StatusCode::kFailedPrecondition) return st;
+  }
+  return Unavailable("the account record is too busy; try again");
+}
+
+Status AdminAccounts::SetRole(const std::string& actor, const std::string& user, Role role) {
+  CERTME_ASSIGN_OR_RETURN(AdminUser before, GetUser(user));
+  CERTME_RETURN_IF_ERROR(UpdateUser(user, [&](nlohmann::json& rec) { rec["role"] = RoleName(role); }));
+  return audit_.Append(actor, "user.role", user, "", {{"role", RoleName(before.role)}}, {{"role", RoleName(role)}})
+      .status();
+}
+
+Status AdminAccounts::SetDisabled(const std::string& actor, const std::string& user, bool disabled) {
+  CERTME_RETURN_IF_ERROR(UpdateUser(user, [&](nlohmann::json& rec) { rec["disabled"] = disabled; }));
+  return audit_.Append(actor, disabled ? "user.disable" : "user.enable", user, "", nullptr, nullptr).status();
+}
+
+Status AdminAccounts::CreateUser(const std::string& actor, const std::string& user, const Secret& password,
+                                 Role role) {
   CERTME_RETURN_IF_ERROR(CheckUserName(user));
   CERTME_ASSIGN_OR_RETURN(std::string hash, HashPassword(password.reveal(), random_, o_.hash));
   nlohmann::json rec = {{"password_hash", hash},
                         {"created", Rfc3339(clock_.NowUnixMillis())},
                         {"failures", 0},
-                        {"locked_until", 0}};
+                        {"locked_until", 0},
+                        {"role", RoleName(role)},
+                        {"disabled", false}};
   Status st = store_.PutIfAbsent(kUserNs, user, Dump(rec), kNoExpiry);
   if (st.code() == StatusCode::kAlreadyExists) return AlreadyExists("the user \"" + user + "\" already exists");
   CERTME_RETURN_IF_ERROR(st);
-  return audit_.Append(actor, "user.create", user, "", nullptr, {{"user", user}, {"created", rec["created"]}})
+  return audit_
+      .Append(actor, "user.create", user, "", nullptr,
+              {{"user", user}, {"created", rec["created"]}, {"role", RoleName(role)}})
       .status();
 }
 
@@ -165,6 +258,10 @@ StatusOr<Secret> AdminAccounts::SignIn(const std::string& user, const Secret& pa
       (void)audit_.Append(user, "user.login_refused_locked", user, "", nullptr, {{"client_ip", client_ip}});
       return Refused();
     }
+    if (rec.value("disabled", false)) {
+      (void)audit_.Append(user, "user.login_refused_disabled", user, "", nullptr, {{"client_ip", client_ip}});
+      return Refused();
+    }
     next["pending"][slot_id] = now + kPendingSlotSeconds;
     Status st = store_.CompareAndSwap(kUserNs, user, raw, Dump(next), kNoExpiry);
     if (st.code() == StatusCode::kFailedPrecondition) {
@@ -247,65 +344,17 @@ StatusOr<AdminSession> AdminAccounts::Session(std::string_view cookie_value) {
   s.user = j.value("user", "");
   s.csrf = j.value("csrf", "");
   if (s.user.empty() || s.csrf.empty()) return NotFound("no session");
-  // An account deleted from the store ends its sessions.
-  auto user = store_.Get(kUserNs, s.user);
-  if (!user.ok()) return NotFound("no session");
+  // An account deleted from the store, disabled or locked out ends its
+  // sessions.
+  auto user = GetUser(s.user);
+  if (!user.ok() || user->disabled || user->locked) return NotFound("no session");
+  s.role = user->role;
   return s;
 }
 
 Status AdminAccounts::SignOut(std::string_view cookie_value) {
   if (cookie_value.empty() || cookie_value.size() > 100) return Status::Ok();
   return store_.Delete(kSessionNs, Sha256Hex(cookie_value));
-}
-
-StatusOr<Secret> AdminAccounts::CreateToken(const std::string& actor, const std::string& user,
-                                            const std::string& name) {
-  CERTME_RETURN_IF_ERROR(CheckUserName(user));
-  if (name.empty() || name.size() > 100) return InvalidArgument("the token name must be 1 to 100 characters");
-  auto u = store_.Get(kUserNs, user);
-  if (!u.ok()) return u.status().code() == StatusCode::kNotFound ? NotFound("no user \"" + user + "\"") : u.status();
-  Secret token("cma_" + random_.Token(32));
-  std::string hash = Sha256Hex(token.reveal());
-  nlohmann::json rec = {{"user", user}, {"name", name}, {"created", Rfc3339(clock_.NowUnixMillis())}};
-  CERTME_RETURN_IF_ERROR(store_.PutIfAbsent(kTokenNs, hash, Dump(rec), kNoExpiry));
-  CERTME_RETURN_IF_ERROR(
-      audit_.Append(actor, "token.create", hash.substr(0, 12), "", nullptr, rec).status());
-  return token;
-}
-
-StatusOr<std::string> AdminAccounts::Authenticate(std::string_view bearer_token) {
-  if (bearer_token.size() < 10 || bearer_token.size() > 100) return Unauthenticated("invalid token");
-  auto raw = store_.Get(kTokenNs, Sha256Hex(bearer_token));
-  if (!raw.ok())
-    return raw.status().code() == StatusCode::kNotFound ? Unauthenticated("invalid token") : raw.status();
-  CERTME_ASSIGN_OR_RETURN(nlohmann::json j, ParseObject(*raw));
-  std::string user = j.value("user", "");
-  if (user.empty() || !store_.Get(kUserNs, user).ok()) return Unauthenticated("invalid token");
-  return user;
-}
-
-StatusOr<std::vector<ApiToken>> AdminAccounts::ListTokens() {
-  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kTokenNs));
-  std::vector<ApiToken> out;
-  for (const auto& r : rows) {
-    auto j = ParseObject(r.value);
-    if (!j.ok()) continue;
-    out.push_back({r.key.substr(0, 12), j->value("user", ""), j->value("name", ""), j->value("created", "")});
-  }
-  return out;
-}
-
-Status AdminAccounts::RevokeToken(const std::string& actor, const std::string& token_id) {
-  if (token_id.size() != 12) return NotFound("no such token");
-  CERTME_ASSIGN_OR_RETURN(auto rows, store_.List(kTokenNs));
-  for (const auto& r : rows) {
-    if (r.key.rfind(token_id, 0) != 0) continue;
-    auto j = ParseObject(r.value);
-    CERTME_RETURN_IF_ERROR(store_.Delete(kTokenNs, r.key));
-    return audit_.Append(actor, "token.revoke", token_id, "", j.ok() ? *j : nlohmann::json(nullptr), nullptr)
-        .status();
-  }
-  return NotFound("no such token");
 }
 
 }  // namespace certme::admin

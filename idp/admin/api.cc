@@ -101,35 +101,46 @@ HttpResponse ApiError(const Status& st, const FieldErrors& fields) {
   return r;
 }
 
-StatusOr<std::string> AdminConsole::ApiUser(const HttpRequest& req) {
+HttpResponse InsufficientScope(std::string_view scope) {
+  const std::string sc(scope);
+  HttpResponse r = JsonOk(403, {{"error", "insufficient_scope"},
+                                {"message", "this request needs a token with the \"" + sc + "\" scope"},
+                                {"scope", sc}});
+  r.headers.Set("WWW-Authenticate",
+                "Bearer realm=\"certme-admin\", error=\"insufficient_scope\", scope=\"" + sc + "\"");
+  return r;
+}
+
+StatusOr<ApiCaller> AdminConsole::ApiUser(const HttpRequest& req) {
   auto h = req.headers.Get("authorization");
   if (!h || h->size() < 7 || !EqualsIgnoreCase(h->substr(0, 7), "Bearer "))
     return Unauthenticated("send Authorization: Bearer <token> (`certme admin create-token`)");
-  std::string_view token = std::string_view(*h).substr(7);
-  CERTME_ASSIGN_OR_RETURN(std::string user, accounts_.Authenticate(token));
-  // The audit log tells API changes from the pages' and names the token
-  // (its id, as `GET /tokens` lists it).
-  return user + " (API token " + Sha256Hex(token).substr(0, 12) + ")";
+  return accounts_.Authenticate(std::string_view(*h).substr(7));
 }
 
-HttpResponse AdminConsole::WithApiUser(const HttpRequest& req,
-                                       const std::function<HttpResponse(const std::string& user)>& f) {
-  auto user = ApiUser(req);
-  if (!user.ok()) return ApiError(user.status());
-  return f(*user);
+HttpResponse AdminConsole::WithApiUser(const HttpRequest& req, std::string_view scope, const ApiFn& f) {
+  auto caller = ApiUser(req);
+  if (!caller.ok()) return ApiError(caller.status());
+  if (!scope.empty() && !caller->Has(scope)) return InsufficientScope(scope);
+  return f(*caller);
 }
 
 HttpResponse AdminConsole::WithApiBody(
-    const HttpRequest& req, const std::function<HttpResponse(const std::string& user, const nlohmann::json& body)>& f) {
-  return WithApiUser(req, [&](const std::string& user) {
+    const HttpRequest& req, std::string_view scope,
+    const std::function<HttpResponse(const ApiCaller& caller, const nlohmann::json& body)>& f) {
+  return WithApiUser(req, scope, [&](const ApiCaller& caller) {
     auto body = ParseBody(req);
     if (!body.ok()) return ApiError(body.status());
-    return f(user, *body);
+    return f(caller, *body);
   });
 }
 
+std::string_view AdminConsole::ScopeFor(std::string_view env) {
+  return env == kEnvProduction ? kScopePromote : kScopeWrite;
+}
+
 HttpResponse AdminConsole::ApiListServices(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string&) {
+  return WithApiUser(req, kScopeRead, [&](const ApiCaller&) {
     auto list = services_.List();
     if (!list.ok()) return ApiError(list.status());
     nlohmann::json arr = nlohmann::json::array();
@@ -143,11 +154,11 @@ HttpResponse AdminConsole::ApiListServices(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiCreateService(const HttpRequest& req) {
-  return WithApiBody(req, [&](const std::string& user, const nlohmann::json& body) {
+  return WithApiBody(req, kScopeWrite, [&](const ApiCaller& caller, const nlohmann::json& body) {
     FieldErrors errors;
     ServiceInput in = ServiceInputFromJson(body, &errors);
     if (!errors.empty()) return ApiError(InvalidArgument("the registration has errors"), errors);
-    auto r = services_.Create(user, in, &errors);
+    auto r = services_.Create(caller.Label(), in, &errors);
     if (!r.ok()) return ApiError(r.status(), errors);
     HttpResponse resp = JsonOk(201, ChangeJson(*r));
     resp.headers.Set("Location", "/admin/api/v1/services/" + r->record.id);
@@ -156,12 +167,13 @@ HttpResponse AdminConsole::ApiCreateService(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiGetService(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string&) {
+  return WithApiUser(req, kScopeRead, [&](const ApiCaller&) {
     auto r = services_.Get(req.path_params.at("id"));
     if (!r.ok()) return ApiError(r.status());
     nlohmann::json j = RecordToJson(*r, false);
     // Each environment's ledger account (hub mode): address, authorized.
     j["provider_accounts"] = services_.ProviderAccounts(*r);
+    if (auto pending = promotions_.Get(r->id); pending.ok()) j["promotion_request"] = pending->ToJson();
     HttpResponse resp = JsonOk(200, {{"service", std::move(j)}});
     resp.headers.Set("ETag", VersionTag(r->version));
     return resp;
@@ -169,8 +181,8 @@ HttpResponse AdminConsole::ApiGetService(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiEditService(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string& user) {
-    const std::string& env = req.path_params.at("env");
+  const std::string& env = req.path_params.at("env");
+  return WithApiUser(req, ScopeFor(env), [&](const ApiCaller& caller) {
     if (!KnownEnv(env)) return ApiError(NotFound("environment is test or production"));
     auto body = ParseBody(req);
     if (!body.ok()) return ApiError(body.status());
@@ -186,7 +198,7 @@ HttpResponse AdminConsole::ApiEditService(const HttpRequest& req) {
       errors["version"] = "send the version you edited (If-Match: the ETag of GET, or \"version\")";
     }
     if (!errors.empty()) return ApiError(InvalidArgument("the edit has errors"), errors);
-    auto r = services_.Edit(user, req.path_params.at("id"), env, in, &errors);
+    auto r = services_.Edit(caller.Label(), req.path_params.at("id"), env, in, &errors);
     if (!r.ok()) return ApiError(r.status(), errors);
     HttpResponse resp = JsonOk(200, ChangeJson(*r));
     resp.headers.Set("ETag", VersionTag(r->record.version));
@@ -195,27 +207,74 @@ HttpResponse AdminConsole::ApiEditService(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiDeleteService(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string& user) {
-    return NoContentOr(services_.Delete(user, req.path_params.at("id")));
+  return WithApiUser(req, kScopeWrite, [&](const ApiCaller& caller) {
+    // Deleting removes the production registration too: that is the
+    // approver's (promote scope).
+    auto r = services_.Get(req.path_params.at("id"));
+    if (!r.ok()) return ApiError(r.status());
+    if (r->production && !caller.Has(kScopePromote)) return InsufficientScope(kScopePromote);
+    return NoContentOr(services_.Delete(caller.Label(), r->id));
   });
 }
 
 HttpResponse AdminConsole::ApiPromote(const HttpRequest& req) {
-  return WithApiBody(req, [&](const std::string& user, const nlohmann::json& body) {
+  // With two people, this files the request (an operator may); otherwise
+  // it promotes (an approver).
+  const bool two = o_.promotion_requires_second_person;
+  return WithApiBody(req, two ? kScopeWrite : kScopePromote, [&](const ApiCaller& caller, const nlohmann::json& body) {
     FieldErrors errors;
     PromoteInput in = PromoteInputFromJson(body, &errors);
     if (!errors.empty()) return ApiError(InvalidArgument("the promotion has errors"), errors);
-    auto r = services_.Promote(user, req.path_params.at("id"), in, &errors);
+    if (two) {
+      auto filed = promotions_.Request(caller.Label(), caller.user, req.path_params.at("id"), in, &errors);
+      if (!filed.ok()) return ApiError(filed.status(), errors);
+      return JsonOk(202, {{"promotion_request", filed->ToJson()},
+                          {"message", "requested: another approver must approve it"}});
+    }
+    auto r = services_.Promote(caller.Label(), req.path_params.at("id"), in, &errors);
     if (!r.ok()) return ApiError(r.status(), errors);
     return JsonOk(200, ChangeJson(*r));
   });
 }
 
+HttpResponse AdminConsole::ApiGetPromotionRequest(const HttpRequest& req) {
+  return WithApiUser(req, kScopeRead, [&](const ApiCaller&) {
+    auto r = promotions_.Get(req.path_params.at("id"));
+    if (!r.ok()) return ApiError(r.status());
+    return JsonOk(200, {{"promotion_request", r->ToJson()}});
+  });
+}
+
+HttpResponse AdminConsole::ApiApprovePromotion(const HttpRequest& req) {
+  return WithApiUser(req, kScopePromote, [&](const ApiCaller& caller) {
+    std::string note;
+    if (!req.body.empty()) {
+      auto body = ParseBody(req);
+      if (!body.ok()) return ApiError(body.status());
+      auto n = body->find("approval_note");
+      if (n != body->end() && !n->is_string())
+        return ApiError(InvalidArgument("the approval has errors"), {{"approval_note", "must be a string"}});
+      if (n != body->end()) note = n->get<std::string>();
+    }
+    FieldErrors errors;
+    auto r = promotions_.Approve(caller.Label(), caller.user, caller.role, req.path_params.at("id"), note, &errors);
+    if (!r.ok()) return ApiError(r.status(), errors);
+    return JsonOk(200, ChangeJson(*r));
+  });
+}
+
+HttpResponse AdminConsole::ApiCancelPromotion(const HttpRequest& req) {
+  return WithApiUser(req, kScopeWrite, [&](const ApiCaller& caller) {
+    return NoContentOr(promotions_.Cancel(caller.Label(), caller.user, caller.role, req.path_params.at("id")));
+  });
+}
+
 HttpResponse AdminConsole::ApiEnvironmentAction(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string& user) {
+  const std::string& env = req.path_params.at("env");
+  return WithApiUser(req, ScopeFor(env), [&](const ApiCaller& caller) {
     const std::string& id = req.path_params.at("id");
-    const std::string& env = req.path_params.at("env");
     const std::string& action = req.path_params.at("action");
+    const std::string user = caller.Label();
     if (!KnownEnv(env)) return ApiError(NotFound("environment is test or production"));
     if (action == "rotate-secret") {
       auto s = services_.RotateSecret(user, id, env);
@@ -233,7 +292,7 @@ HttpResponse AdminConsole::ApiEnvironmentAction(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiAudit(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string&) {
+  return WithApiUser(req, kScopeRead, [&](const ApiCaller&) {
     auto entries = audit_.List();
     if (!entries.ok()) return ApiError(entries.status());
     std::string format = req.Query("format").value_or("jsonl");
@@ -243,7 +302,7 @@ HttpResponse AdminConsole::ApiAudit(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiCatalogue(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string&) {
+  return WithApiUser(req, kScopeRead, [&](const ApiCaller&) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& d : services_.catalogue().all())
       arr.push_back({{"key", d.key}, {"oidc_claim", d.oidc_claim}, {"scope", d.scope}, {"saml_name", d.saml_name},
@@ -253,31 +312,39 @@ HttpResponse AdminConsole::ApiCatalogue(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::ApiCreateToken(const HttpRequest& req) {
-  return WithApiBody(req, [&](const std::string& user, const nlohmann::json& body) {
-    auto name = body.find("name");
-    if (name == body.end() || !name->is_string())
-      return ApiError(InvalidArgument("the token needs a name"), {{"name", "required"}});
-    std::string owner = user.substr(0, user.find(' '));
-    auto t = accounts_.CreateToken(user, owner, name->get<std::string>());
-    if (!t.ok()) return ApiError(t.status(), {{"name", t.status().message()}});
-    return JsonOk(201, {{"token", t->reveal()}});
+  // A token never makes tokens: what a stolen token can do ends when it
+  // expires or is revoked. New tokens come from a signed-in console user
+  // (/admin/tokens) or `certme admin create-token` on the server.
+  return WithApiUser(req, "", [&](const ApiCaller&) {
+    return ApiError(PermissionDenied("an API token cannot create tokens: sign in to the console (/admin/tokens) "
+                                     "or run `certme admin create-token` on the server"));
   });
 }
 
+static nlohmann::json TokenJson(const ApiToken& t) {
+  return {{"id", t.id}, {"user", t.user}, {"name", t.name}, {"scopes", t.scopes}, {"created", t.created},
+          {"expires", t.expires.empty() ? nlohmann::json(nullptr) : nlohmann::json(t.expires)},
+          {"created_by", t.created_by}};
+}
+
 HttpResponse AdminConsole::ApiListTokens(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string&) {
-    auto tokens = accounts_.ListTokens();
+  return WithApiUser(req, kScopeRead, [&](const ApiCaller& caller) {
+    // One's own tokens; an administrator sees everyone's.
+    auto tokens = accounts_.ListTokens(caller.role == Role::kAdministrator ? std::nullopt
+                                                                           : std::optional<std::string>(caller.user));
     if (!tokens.ok()) return ApiError(tokens.status());
     nlohmann::json arr = nlohmann::json::array();
-    for (const auto& t : *tokens)
-      arr.push_back({{"id", t.id}, {"user", t.user}, {"name", t.name}, {"created", t.created}});
+    for (const auto& t : *tokens) arr.push_back(TokenJson(t));
     return JsonOk(200, {{"tokens", arr}});
   });
 }
 
 HttpResponse AdminConsole::ApiRevokeToken(const HttpRequest& req) {
-  return WithApiUser(req, [&](const std::string& user) {
-    return NoContentOr(accounts_.RevokeToken(user, req.path_params.at("token_id")));
+  // Any valid token may revoke (giving up power needs no scope); whose
+  // tokens is the owner's role's question (RevokeToken).
+  return WithApiUser(req, "", [&](const ApiCaller& caller) {
+    return NoContentOr(
+        accounts_.RevokeToken(caller.Label(), caller.user, caller.role, req.path_params.at("token_id")));
   });
 }
 
@@ -291,6 +358,9 @@ void AdminConsole::Mount(Router& router) {
   router.Handle("GET", api + "/services/:id", bind(&AdminConsole::ApiGetService));
   router.Handle("DELETE", api + "/services/:id", bind(&AdminConsole::ApiDeleteService));
   router.Handle("POST", api + "/services/:id/promote", bind(&AdminConsole::ApiPromote));
+  router.Handle("GET", api + "/services/:id/promotion-request", bind(&AdminConsole::ApiGetPromotionRequest));
+  router.Handle("POST", api + "/services/:id/promotion-request/approve", bind(&AdminConsole::ApiApprovePromotion));
+  router.Handle("DELETE", api + "/services/:id/promotion-request", bind(&AdminConsole::ApiCancelPromotion));
   router.Handle("PUT", api + "/services/:id/environments/:env", bind(&AdminConsole::ApiEditService));
   router.Handle("POST", api + "/services/:id/environments/:env/:action", bind(&AdminConsole::ApiEnvironmentAction));
   router.Handle("GET", api + "/audit", bind(&AdminConsole::ApiAudit));

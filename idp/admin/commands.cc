@@ -24,11 +24,19 @@ namespace {
 
 constexpr const char kConsoleHelp[] =
     "Administration console accounts (see docs/admin.md):\n"
-    "  create-user NAME [--generate-password]   first (or another) console administrator; the\n"
-    "                                           password comes from CERTME_ADMIN_PASSWORD, else one\n"
-    "                                           line on stdin, else --generate-password prints one\n"
-    "  create-token NAME --name LABEL           an API bearer token for NAME (printed once)\n"
-    "  list-users                               console administrators\n"
+    "  create-user NAME [--generate-password] [--role ROLE]\n"
+    "                                           a console user (role viewer, operator, approver or\n"
+    "                                           administrator, the default); the password comes from\n"
+    "                                           CERTME_ADMIN_PASSWORD, else one line on stdin, else\n"
+    "                                           --generate-password prints one\n"
+    "  set-role NAME ROLE                       change a console user's role\n"
+    "  disable-user NAME | enable-user NAME     a disabled user's sessions and tokens stop at once\n"
+    "  create-token NAME --name LABEL [--scopes read,write,promote] [--ttl 30d]\n"
+    "                                           an API bearer token for NAME (printed once); scopes\n"
+    "                                           default to what NAME's role allows, the lifetime to\n"
+    "                                           admin.api_token_default_ttl_seconds\n"
+    "  list-users                               console users: name, role, state\n"
+    "  list-tokens | revoke-token ID            every API token / revoke one\n"
     "  audit [--format jsonl|csv] [--verify]    print the console's audit log / check its hash chain\n"
     "These take [--config FILE] (default CERTME_CONFIG, else development defaults) and use the\n"
     "configuration's store, so they work beside a running server.\n\n";
@@ -40,7 +48,7 @@ int Fail(const std::string& what, const Status& st) {
 
 struct Parsed {
   std::vector<std::string> positional;
-  std::string config, name, format = "jsonl";
+  std::string config, name, format = "jsonl", role, scopes, ttl;
   bool generate = false, verify = false;
 };
 
@@ -59,6 +67,12 @@ bool Parse(const std::vector<std::string>& args, Parsed* p, const char* sub) {
       if (!value(&p->name)) return false;
     } else if (a == "--format") {
       if (!value(&p->format)) return false;
+    } else if (a == "--role") {
+      if (!value(&p->role)) return false;
+    } else if (a == "--scopes") {
+      if (!value(&p->scopes)) return false;
+    } else if (a == "--ttl") {
+      if (!value(&p->ttl)) return false;
     } else if (a == "--generate-password") {
       p->generate = true;
     } else if (a == "--verify") {
@@ -113,9 +127,15 @@ int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_
         return 2;
       }
     }
-    Status st = accounts.CreateUser(actor, p.positional[0], Secret(password));
+    admin::Role role = admin::Role::kAdministrator;
+    if (!p.role.empty()) {
+      auto r = admin::ParseRole(p.role);
+      if (!r.ok()) return Fail(sub, r.status());
+      role = *r;
+    }
+    Status st = accounts.CreateUser(actor, p.positional[0], Secret(password), role);
     if (!st.ok()) return Fail(sub, st);
-    std::printf("created console administrator %s\n", p.positional[0].c_str());
+    std::printf("created console %s %s\n", std::string(admin::RoleName(role)).c_str(), p.positional[0].c_str());
     if (generated) std::printf("password: %s\n", password.c_str());
     return 0;
   }
@@ -124,15 +144,70 @@ int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_
       std::fprintf(stderr, "certme admin create-token: takes NAME and --name LABEL\n");
       return 2;
     }
-    auto t = accounts.CreateToken(actor, p.positional[0], p.name);
+    admin::TokenRequest request;
+    for (size_t at = 0; at < p.scopes.size();) {
+      size_t comma = p.scopes.find(',', at);
+      if (comma == std::string::npos) comma = p.scopes.size();
+      if (comma > at) request.scopes.push_back(p.scopes.substr(at, comma - at));
+      at = comma + 1;
+    }
+    if (!p.ttl.empty()) {
+      auto ttl = admin::ParseTtl(p.ttl);
+      if (!ttl.ok()) return Fail(sub, ttl.status());
+      request.ttl_seconds = *ttl;
+      if (*ttl == 0) return Fail(sub, InvalidArgument("--ttl 0: a token must expire"));
+    }
+    auto t = accounts.CreateToken(actor, p.positional[0], p.name, request);
     if (!t.ok()) return Fail(sub, t.status());
     std::printf("%s\n", t->reveal().c_str());
     return 0;
   }
+  if (sub == "set-role" || sub == "disable-user" || sub == "enable-user") {
+    const size_t want = sub == "set-role" ? 2 : 1;
+    if (p.positional.size() != want) {
+      std::fprintf(stderr, "certme admin %s: takes %s\n", sub.c_str(), want == 2 ? "NAME ROLE" : "NAME");
+      return 2;
+    }
+    Status st;
+    if (sub == "set-role") {
+      auto r = admin::ParseRole(p.positional[1]);
+      if (!r.ok()) return Fail(sub, r.status());
+      st = accounts.SetRole(actor, p.positional[0], *r);
+    } else {
+      st = accounts.SetDisabled(actor, p.positional[0], sub == "disable-user");
+    }
+    if (!st.ok()) return Fail(sub, st);
+    std::printf("%s: done\n", p.positional[0].c_str());
+    return 0;
+  }
   if (sub == "list-users") {
-    auto users = accounts.ListUsers();
+    auto users = accounts.ListUserDetails();
     if (!users.ok()) return Fail(sub, users.status());
-    for (const auto& u : *users) std::printf("%s\n", u.c_str());
+    for (const auto& u : *users)
+      std::printf("%s %s%s%s\n", u.name.c_str(), std::string(admin::RoleName(u.role)).c_str(),
+                  u.disabled ? " disabled" : "", u.locked ? " locked" : "");
+    return 0;
+  }
+  if (sub == "list-tokens") {
+    auto tokens = accounts.ListTokens();
+    if (!tokens.ok()) return Fail(sub, tokens.status());
+    for (const auto& t : *tokens) {
+      std::string scopes;
+      for (const auto& s : t.scopes) scopes += (scopes.empty() ? "" : ",") + s;
+      std::printf("%s %s %s %s expires %s\n", t.id.c_str(), t.user.c_str(), t.name.c_str(),
+                  scopes.empty() ? "-" : scopes.c_str(), t.expires.empty() ? "never (refused)" : t.expires.c_str());
+    }
+    return 0;
+  }
+  if (sub == "revoke-token") {
+    if (p.positional.size() != 1) {
+      std::fprintf(stderr, "certme admin revoke-token: takes the token's ID (list-tokens)\n");
+      return 2;
+    }
+    // Local access to the store is the administrator's.
+    Status st = accounts.RevokeToken(actor, actor, admin::Role::kAdministrator, p.positional[0]);
+    if (!st.ok()) return Fail(sub, st);
+    std::printf("revoked %s\n", p.positional[0].c_str());
     return 0;
   }
   // audit
@@ -156,7 +231,8 @@ int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_
 }  // namespace
 
 bool IsConsoleAdminSubcommand(std::string_view name) {
-  for (const char* s : {"create-user", "create-token", "list-users", "audit"})
+  for (const char* s : {"create-user", "create-token", "list-users", "audit", "set-role", "disable-user",
+                        "enable-user", "list-tokens", "revoke-token"})
     if (name == s) return true;
   return false;
 }

@@ -13,7 +13,9 @@
 
 #include "common/http_message.h"
 #include "idp/admin/accounts.h"
+#include "common/clock.h"
 #include "idp/admin/audit_log.h"
+#include "idp/admin/promotion_requests.h"
 #include "idp/admin/service_admin.h"
 #include "idp/admin/service_definition.h"
 
@@ -29,12 +31,21 @@ struct ConsoleOptions {
   bool dev_mode = false;
   // Largest upload accepted by the forms (certificate + metadata + fields).
   size_t max_form_bytes = 1 << 20;
+  // Promotion is a request and another approver's approval
+  // (promotion_requests.h); otherwise an approver promotes at once.
+  bool promotion_requires_second_person = false;
 };
 
 class AdminConsole {
  public:
+  // Promotion requests are kept in the test environment's Store (the
+  // console's own).
   AdminConsole(const ConsoleOptions& options, AdminAccounts& accounts, ServiceAdmin& services, AuditLog& audit)
-      : o_(options), accounts_(accounts), services_(services), audit_(audit) {}
+      : o_(options),
+        accounts_(accounts),
+        services_(services),
+        audit_(audit),
+        promotions_(*services.test().store, services, audit, SystemClock()) {}
 
   // Registers every /admin route. REQUIRES: called before the server starts.
   void Mount(Router& router);
@@ -45,6 +56,9 @@ class AdminConsole {
   HttpResponse ApiGetService(const HttpRequest& req);
   HttpResponse ApiDeleteService(const HttpRequest& req);
   HttpResponse ApiPromote(const HttpRequest& req);
+  HttpResponse ApiGetPromotionRequest(const HttpRequest& req);
+  HttpResponse ApiApprovePromotion(const HttpRequest& req);
+  HttpResponse ApiCancelPromotion(const HttpRequest& req);
   HttpResponse ApiEditService(const HttpRequest& req);
   HttpResponse ApiEnvironmentAction(const HttpRequest& req);
   HttpResponse ApiAudit(const HttpRequest& req);
@@ -74,8 +88,11 @@ class AdminConsole {
     kUploadForm,  // POST, either encoding up to max_form_bytes: its fields and CSRF token
   };
   // The one wrapper of every signed-in page: no session → the sign-in page;
-  // unreadable form → 400; wrong CSRF token → 403; else `h`.
-  HttpHandler SignedIn(PageInput input, PageHandler h);
+  // a role below `min` → 403; unreadable form → 400; wrong CSRF token →
+  // 403; else `h`.
+  HttpHandler SignedIn(PageInput input, PageHandler h, Role min = Role::kViewer);
+  // The role a change to `env` needs: operator on test, approver on production.
+  static Role RoleFor(std::string_view env);
 
   // Sign-in (pages_signin.cc); these run without a session.
   HttpResponse PageHome(const HttpRequest& req);
@@ -93,6 +110,16 @@ class AdminConsole {
   HttpResponse PagePromote(const PageRequest& req);
   HttpResponse PageEnvironmentAction(const PageRequest& req);
   HttpResponse PageDelete(const PageRequest& req);
+  HttpResponse PageApprovePromotion(const PageRequest& req);
+  HttpResponse PageCancelPromotion(const PageRequest& req);
+  // API tokens and users (pages_tokens.cc).
+  HttpResponse PageTokens(const PageRequest& req);
+  HttpResponse PageCreateToken(const PageRequest& req);
+  HttpResponse PageRevokeToken(const PageRequest& req);
+  HttpResponse PageUsers(const PageRequest& req);
+  HttpResponse PageUserAction(const PageRequest& req);
+  HttpResponse TokensPage(const AdminSession& s, int status, const std::string& done, const std::string& error,
+                          const std::string& new_token = "");
   // Audit (pages_audit.cc).
   HttpResponse PageAudit(const PageRequest& req);
   HttpResponse PageAuditExport(const PageRequest& req);
@@ -113,25 +140,33 @@ class AdminConsole {
   HttpResponse PromotePage(const AdminSession& s, const ServiceRecord& r, const PromoteInput& in,
                            const FieldErrors& errors, int status);
 
-  // The API caller's user name, or the 401 to send.
-  StatusOr<std::string> ApiUser(const HttpRequest& req);
-  // The API's shapes: `f(user)` for an authenticated caller, and
-  // `f(user, body)` when the body must also be a JSON object; else the error.
-  HttpResponse WithApiUser(const HttpRequest& req,
-                           const std::function<HttpResponse(const std::string& user)>& f);
-  HttpResponse WithApiBody(const HttpRequest& req,
-                           const std::function<HttpResponse(const std::string& user, const nlohmann::json& body)>& f);
+  // The API caller, or the 401 to send.
+  StatusOr<ApiCaller> ApiUser(const HttpRequest& req);
+  // The API's shapes: `f(caller)` for an authenticated caller whose token
+  // holds `scope` ("": any valid token), and `f(caller, body)` when the
+  // body must also be a JSON object; else the error (401, 403
+  // insufficient_scope naming the scope, 400).
+  using ApiFn = std::function<HttpResponse(const ApiCaller& caller)>;
+  HttpResponse WithApiUser(const HttpRequest& req, std::string_view scope, const ApiFn& f);
+  HttpResponse WithApiBody(const HttpRequest& req, std::string_view scope,
+                           const std::function<HttpResponse(const ApiCaller& caller, const nlohmann::json& body)>& f);
+  // The scope a change to `env` needs: write on test, promote on production.
+  static std::string_view ScopeFor(std::string_view env);
 
   ConsoleOptions o_;
   AdminAccounts& accounts_;
   ServiceAdmin& services_;
   AuditLog& audit_;
+  PromotionRequests promotions_;
 };
 
 // JSON error body {"error": code, "message": text, "fields": {…}} with the
 // HTTP status of `st` (400, 401, 403, 404, 409, 503; other codes 500 with a
 // generic message).
 HttpResponse ApiError(const Status& st, const FieldErrors& fields = {});
+// 403 {"error": "insufficient_scope", "scope": …} with the WWW-Authenticate
+// challenge of RFC 6750 §3.1.
+HttpResponse InsufficientScope(std::string_view scope);
 
 // The audit log as a download: CSV, or JSON lines.
 HttpResponse AuditDownload(const std::vector<AuditEntry>& entries, bool csv);

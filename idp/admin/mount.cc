@@ -21,6 +21,8 @@ admin::AccountOptions AdminAccountOptions(const Config& c) {
   o.sign_ins_per_minute_per_address = c.admin.sign_ins_per_minute_per_address;
   o.sign_in_burst_per_address = c.admin.sign_in_burst_per_address;
   o.anonymous_failures_audited_per_minute = c.admin.anonymous_failures_audited_per_minute;
+  o.api_token_default_ttl_seconds = c.admin.api_token_default_ttl_seconds;
+  o.api_token_max_ttl_seconds = c.admin.api_token_max_ttl_seconds;
   return o;
 }
 
@@ -84,6 +86,7 @@ StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
   admin::ConsoleOptions co;
   co.dev_mode = c.dev_mode;
   co.max_form_bytes = static_cast<size_t>(c.server.max_body_bytes);
+  co.promotion_requires_second_person = c.admin.promotion_requires_second_person;
   m->console = std::make_unique<admin::AdminConsole>(co, *m->accounts, *m->services, *m->audit);
   m->console->Mount(router);
   auto users = m->accounts->ListUsers();
@@ -93,6 +96,8 @@ StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
            {"administrators", users.ok() ? users->size() : 0}});
   if (users.ok() && users->empty())
     LogWarn("no console administrator yet: create one with `certme admin create-user NAME`");
+  if (c.admin.promotion_requires_second_person && production)
+    LogInfo("promotion to production needs a request and another approver's approval");
   return m;
 }
 

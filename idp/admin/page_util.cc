@@ -96,9 +96,21 @@ nlohmann::json Chrome(const AdminSession& s, const std::string& title, const std
   return {{"title", title + " — certME administration"},
           {"heading", title},
           {"user", s.user},
+          {"role", RoleName(s.role)},
+          {"can_write", s.role >= Role::kOperator},
+          {"can_approve", s.role >= Role::kApprover},
+          {"is_admin", s.role == Role::kAdministrator},
           {"csrf", s.csrf},
           {"nav_services", section == "services"},
+          {"nav_tokens", section == "tokens"},
+          {"nav_users", section == "users"},
           {"nav_audit", section == "audit"}};
+}
+
+HttpResponse NeedsRole(const AdminSession& s, Role needed) {
+  return Message(403, "Not allowed",
+                 "This needs the " + std::string(RoleName(needed)) + " role; your account is " +
+                     std::string(RoleName(s.role)) + ". An administrator can change it.");
 }
 
 PageAuth Authenticate(AdminAccounts& accounts, const HttpRequest& req) {

@@ -40,8 +40,10 @@ std::string Lines(const std::vector<std::string>& v);
 std::string Date(int64_t unix_seconds);
 std::string EnvLabel(std::string_view env);
 nlohmann::json ErrorsJson(const FieldErrors& e);
-// The layout's data for a signed-in page: title, user, CSRF token, menu.
+// The layout's data for a signed-in page: title, user, role, CSRF token, menu.
 nlohmann::json Chrome(const AdminSession& s, const std::string& title, const std::string& section);
+// 403: the signed-in user's role is below `needed`.
+HttpResponse NeedsRole(const AdminSession& s, Role needed);
 
 // The session of a page request, or the answer that sends the browser to
 // the sign-in page.

@@ -11,10 +11,15 @@ namespace certme::admin {
 
 using namespace page;
 
-HttpHandler AdminConsole::SignedIn(PageInput input, PageHandler h) {
-  return [this, input, h](const HttpRequest& req) -> HttpResponse {
+Role AdminConsole::RoleFor(std::string_view env) {
+  return env == kEnvProduction ? Role::kApprover : Role::kOperator;
+}
+
+HttpHandler AdminConsole::SignedIn(PageInput input, PageHandler h, Role min) {
+  return [this, input, h, min](const HttpRequest& req) -> HttpResponse {
     PageAuth a = Authenticate(accounts_, req);
     if (!a.session) return a.redirect;
+    if (a.session->role < min) return NeedsRole(*a.session, min);
     FormFields form;
     if (input == PageInput::kSmallForm && !CsrfOk(*a.session, req.Form("csrf").value_or(""))) return Forbidden();
     if (input == PageInput::kUploadForm) {
@@ -32,22 +37,36 @@ void AdminConsole::MountPages(Router& router) {
     return [this, fn](const HttpRequest& req) { return (this->*fn)(req); };
   };
   using In = PageInput;
+  const Role op = Role::kOperator;
   router.Get("/admin", open(&AdminConsole::PageHome));
   router.Get("/admin/login", open(&AdminConsole::PageLoginForm));
   router.Post("/admin/login", open(&AdminConsole::PageLogin));
   router.Post("/admin/logout", SignedIn(In::kSmallForm, &AdminConsole::PageLogout));
 
   router.Get("/admin/services", SignedIn(In::kView, &AdminConsole::PageServices));
-  router.Get("/admin/services/new", SignedIn(In::kView, &AdminConsole::PageNewService));
-  router.Post("/admin/services", SignedIn(In::kUploadForm, &AdminConsole::PageCreateService));
+  router.Get("/admin/services/new", SignedIn(In::kView, &AdminConsole::PageNewService, op));
+  router.Post("/admin/services", SignedIn(In::kUploadForm, &AdminConsole::PageCreateService, op));
   router.Get("/admin/services/:id", SignedIn(In::kView, &AdminConsole::PageService));
   router.Get("/admin/services/:id/edit/:env", SignedIn(In::kView, &AdminConsole::PageEditForm));
   router.Post("/admin/services/:id/edit/:env", SignedIn(In::kUploadForm, &AdminConsole::PageEdit));
-  router.Get("/admin/services/:id/promote", SignedIn(In::kView, &AdminConsole::PagePromoteForm));
-  router.Post("/admin/services/:id/promote", SignedIn(In::kUploadForm, &AdminConsole::PagePromote));
+  // Promotion: an approver; with two people, an operator asks and another
+  // approver approves (the handlers check which).
+  router.Get("/admin/services/:id/promote", SignedIn(In::kView, &AdminConsole::PagePromoteForm, op));
+  router.Post("/admin/services/:id/promote", SignedIn(In::kUploadForm, &AdminConsole::PagePromote, op));
+  router.Post("/admin/services/:id/promotion-request/approve",
+              SignedIn(In::kSmallForm, &AdminConsole::PageApprovePromotion, Role::kApprover));
+  router.Post("/admin/services/:id/promotion-request/withdraw",
+              SignedIn(In::kSmallForm, &AdminConsole::PageCancelPromotion, op));
   router.Post("/admin/services/:id/environments/:env/:action",
               SignedIn(In::kSmallForm, &AdminConsole::PageEnvironmentAction));
-  router.Post("/admin/services/:id/delete", SignedIn(In::kSmallForm, &AdminConsole::PageDelete));
+  router.Post("/admin/services/:id/delete", SignedIn(In::kSmallForm, &AdminConsole::PageDelete, op));
+
+  router.Get("/admin/tokens", SignedIn(In::kView, &AdminConsole::PageTokens));
+  router.Post("/admin/tokens", SignedIn(In::kSmallForm, &AdminConsole::PageCreateToken));
+  router.Post("/admin/tokens/:token_id/revoke", SignedIn(In::kSmallForm, &AdminConsole::PageRevokeToken));
+  router.Get("/admin/users", SignedIn(In::kView, &AdminConsole::PageUsers, Role::kAdministrator));
+  router.Post("/admin/users/:user/:action", SignedIn(In::kSmallForm, &AdminConsole::PageUserAction,
+                                                     Role::kAdministrator));
 
   router.Get("/admin/audit", SignedIn(In::kView, &AdminConsole::PageAudit));
   router.Get("/admin/audit/export", SignedIn(In::kView, &AdminConsole::PageAuditExport));

@@ -167,8 +167,24 @@ HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecor
     }
     envs.push_back(x);
   }
+  // What the signed-in user's role lets the page offer (the handlers check
+  // again).
+  const bool two = o_.promotion_requires_second_person;
+  auto pending = promotions_.Get(r.id);
+  for (auto& x : envs) x["can_change"] = s.role >= RoleFor(x["env"].get<std::string>());
   d["environments"] = envs;
-  d["can_promote"] = r.test && !r.production && services_.has_production();
+  d["can_delete"] = s.role >= (r.production ? Role::kApprover : Role::kOperator);
+  d["can_promote"] = r.test && !r.production && services_.has_production() && !pending.ok() &&
+                     s.role >= (two ? Role::kOperator : Role::kApprover);
+  d["promote_label"] = two ? "Request promotion to production…" : "Promote to production…";
+  if (pending.ok() && !r.production) {
+    d["pending"] = {{"requested_by", pending->requested_by},
+                    {"requested", pending->requested},
+                    {"note", pending->input.approval_note},
+                    {"can_approve", s.role >= Role::kApprover && s.user != pending->requester},
+                    {"own", s.user == pending->requester},
+                    {"can_cancel", s.user == pending->requester || s.role >= Role::kApprover}};
+  }
   d["no_production"] = r.test && !r.production && !services_.has_production();
   return Render(status, "service", d);
 }

@@ -81,6 +81,7 @@ HttpResponse AdminConsole::PageEditForm(const PageRequest& req) {
   if (!r.ok()) return NoSuchService();
   const std::string& env = req.http.path_params.at("env");
   if (!KnownEnv(env) || !r->In(env)) return NotRegisteredThere();
+  if (req.session.role < RoleFor(env)) return NeedsRole(req.session, RoleFor(env));
   EditContext ctx{&*r, env, r->version};
   return ServiceFormPage(req.session, FormOf(*r, env), {}, 200, &ctx);
 }
@@ -90,6 +91,7 @@ HttpResponse AdminConsole::PageEdit(const PageRequest& req) {
   if (!rec.ok()) return NoSuchService();
   const std::string& env = req.http.path_params.at("env");
   if (!KnownEnv(env) || !rec->In(env)) return NotRegisteredThere();
+  if (req.session.role < RoleFor(env)) return NeedsRole(req.session, RoleFor(env));
   EditInput in;
   in.form = ServiceInputFromForm(req.form);
   in.form.protocol = rec->protocol;
@@ -116,6 +118,8 @@ HttpResponse AdminConsole::PageEdit(const PageRequest& req) {
 }
 
 HttpResponse AdminConsole::PagePromoteForm(const PageRequest& req) {
+  if (!o_.promotion_requires_second_person && req.session.role < Role::kApprover)
+    return NeedsRole(req.session, Role::kApprover);
   auto r = services_.Get(req.http.path_params.at("id"));
   if (!r.ok()) return NoSuchService();
   return PromotePage(req.session, *r, PromoteInput{}, {}, 200);
@@ -126,6 +130,18 @@ HttpResponse AdminConsole::PagePromote(const PageRequest& req) {
   if (!rec.ok()) return NoSuchService();
   PromoteInput in = PromoteInputFromForm(req.form);
   FieldErrors errors;
+  if (o_.promotion_requires_second_person) {
+    auto filed = promotions_.Request(req.session.user, req.session.user, rec->id, in, &errors);
+    if (!filed.ok()) {
+      if (filed.status().code() != StatusCode::kInvalidArgument) errors["form"] = filed.status().message();
+      in.certificate.clear();
+      return PromotePage(req.session, *rec, in, errors,
+                         filed.status().code() == StatusCode::kInvalidArgument ? 400 : 409);
+    }
+    return ServicePage(req.session, *rec, std::nullopt, "",
+                       "Promotion requested: another console user with the approver role must approve it.", 202);
+  }
+  if (req.session.role < Role::kApprover) return NeedsRole(req.session, Role::kApprover);
   auto r = services_.Promote(req.session.user, rec->id, in, &errors);
   if (!r.ok()) {
     const bool invalid = r.status().code() == StatusCode::kInvalidArgument;
@@ -142,6 +158,7 @@ HttpResponse AdminConsole::PageEnvironmentAction(const PageRequest& req) {
   const std::string& env = req.http.path_params.at("env");
   const std::string& action = req.http.path_params.at("action");
   if (!KnownEnv(env)) return Message(404, "No such environment", "Environments are test and production.");
+  if (req.session.role < RoleFor(env)) return NeedsRole(req.session, RoleFor(env));
   if (action == "rotate-secret") {
     auto s = services_.RotateSecret(req.session.user, id, env);
     auto rec = services_.Get(id);
@@ -164,9 +181,39 @@ HttpResponse AdminConsole::PageDelete(const PageRequest& req) {
     return ServicePage(req.session, *rec, std::nullopt, "", "", 400,
                        "To delete, type the service identifier " + id + " in the box.");
   }
+  if (auto rec = services_.Get(id); rec.ok() && rec->production && req.session.role < Role::kApprover)
+    return NeedsRole(req.session, Role::kApprover);
   Status st = services_.Delete(req.session.user, id);
   if (!st.ok()) return Message(409, "Not deleted", st.message());
   return SeeOther("/admin/services");
+}
+
+HttpResponse AdminConsole::PageApprovePromotion(const PageRequest& req) {
+  const std::string& id = req.http.path_params.at("id");
+  FieldErrors errors;
+  auto r = promotions_.Approve(req.session.user, req.session.user, req.session.role, id, req.form.Get("approval_note"),
+                               &errors);
+  auto rec = services_.Get(id);
+  if (!rec.ok()) return NoSuchService();
+  if (!r.ok()) {
+    std::string why = r.status().message();
+    for (const auto& [field, text] : errors) why += "; " + field + ": " + text;
+    return ServicePage(req.session, *rec, std::nullopt, "", "",
+                       r.status().code() == StatusCode::kPermissionDenied ? 403 : 409, "Not promoted: " + why);
+  }
+  return ServicePage(req.session, r->record, Revealed(r->client_secret), std::string(kEnvProduction),
+                     "Approved: promoted to production.", 200);
+}
+
+HttpResponse AdminConsole::PageCancelPromotion(const PageRequest& req) {
+  const std::string& id = req.http.path_params.at("id");
+  Status st = promotions_.Cancel(req.session.user, req.session.user, req.session.role, id);
+  auto rec = services_.Get(id);
+  if (!rec.ok()) return NoSuchService();
+  if (!st.ok())
+    return ServicePage(req.session, *rec, std::nullopt, "", "",
+                       st.code() == StatusCode::kPermissionDenied ? 403 : 409, st.message());
+  return ServicePage(req.session, *rec, std::nullopt, "", "The promotion request was withdrawn.", 200);
 }
 
 }  // namespace certme::admin

@@ -180,13 +180,13 @@ TEST_F(AdminAccountsTest, SessionsEndWhenIdleAndAtTheMaximum) {
 TEST_F(AdminAccountsTest, ApiTokensAreHashedAndRevocable) {
   auto t = accounts_->CreateToken("ana", "ana", "ci");
   ASSERT_TRUE(t.ok());
-  EXPECT_EQ(*accounts_->Authenticate(t->reveal()), "ana");
+  EXPECT_EQ(accounts_->Authenticate(t->reveal())->user, "ana");
   EXPECT_FALSE(accounts_->Authenticate(t->reveal() + "x").ok());
   auto list = *accounts_->ListTokens();
   ASSERT_EQ(list.size(), 1u);
   auto rows = store_->List("admin_token");
   for (const auto& e : *rows) EXPECT_EQ(e.key.find(t->reveal()), std::string::npos);
-  ASSERT_TRUE(accounts_->RevokeToken("ana", list[0].id).ok());
+  ASSERT_TRUE(accounts_->RevokeToken("ana", "ana", Role::kViewer, list[0].id).ok());
   EXPECT_EQ(accounts_->Authenticate(t->reveal()).status().code(), StatusCode::kUnauthenticated);
   EXPECT_FALSE(accounts_->CreateToken("ana", "nobody", "x").ok());
 }

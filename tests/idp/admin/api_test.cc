@@ -84,7 +84,10 @@ TEST_F(AdminApiTest, EveryRouteWantsABearerToken) {
            {"GET", "/admin/api/v1/services/x"}, {"DELETE", "/admin/api/v1/services/x"},
            {"POST", "/admin/api/v1/services/x/promote"}, {"POST", "/admin/api/v1/services/x/environments/test/disable"},
            {"GET", "/admin/api/v1/audit"}, {"GET", "/admin/api/v1/attributes"}, {"POST", "/admin/api/v1/tokens"},
-           {"GET", "/admin/api/v1/tokens"}, {"DELETE", "/admin/api/v1/tokens/abc"}}) {
+           {"GET", "/admin/api/v1/tokens"}, {"DELETE", "/admin/api/v1/tokens/abc"},
+           {"GET", "/admin/api/v1/services/x/promotion-request"},
+           {"POST", "/admin/api/v1/services/x/promotion-request/approve"},
+           {"DELETE", "/admin/api/v1/services/x/promotion-request"}}) {
     auto r = Call(m, p, "{}", false);
     EXPECT_EQ(r.status, 401) << m << " " << p;
     EXPECT_TRUE(r.headers.Has("www-authenticate"));
@@ -175,15 +178,16 @@ TEST_F(AdminApiTest, EditWithETagAndConflict) {
 }
 
 TEST_F(AdminApiTest, TokensAreListedAndRevocable) {
-  auto created = Call("POST", "/admin/api/v1/tokens", R"({"name": "second"})");
-  ASSERT_EQ(created.status, 201);
-  std::string second = nlohmann::json::parse(created.body)["token"];
+  std::string second = accounts_.CreateToken("ana", "ana", "second")->reveal();
   auto list = nlohmann::json::parse(Call("GET", "/admin/api/v1/tokens").body)["tokens"];
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(Call("GET", "/admin/api/v1/tokens").body.find(second), std::string::npos);
   std::string id;
-  for (const auto& t : list)
+  for (const auto& t : list) {
+    EXPECT_TRUE(t["expires"].is_string()) << t;
+    EXPECT_EQ(t["scopes"], nlohmann::json({"read", "write", "promote"}));
     if (t["name"] == "second") id = t["id"];
+  }
   EXPECT_EQ(Call("DELETE", "/admin/api/v1/tokens/" + id).status, 204);
   EXPECT_EQ(Call("DELETE", "/admin/api/v1/tokens/000000000000").status, 404);
   EXPECT_EQ(accounts_.Authenticate(second).status().code(), StatusCode::kUnauthenticated);

@@ -4,6 +4,7 @@
 
 #include "admin_test_util.h"
 #include "idp/admin/console.h"
+#include "idp/admin/util.h"
 #include "idp/http/router.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
@@ -45,18 +46,18 @@ class AdminPagesTest : public ::testing::Test {
     return nullptr;
   }
 
-  HttpResponse SignIn(const std::string& password) {
+  HttpResponse SignIn(const std::string& password, const std::string& user = "ana") {
     auto page = Call("GET", "/admin/login");
     const SetCookie* login = FindCookie(page, "certme_admin_login");
     EXPECT_TRUE(login);
     HttpRequest req;
     req.cookies["certme_admin_login"] = login->value;
-    req.form = {{"csrf", login->value}, {"user", "ana"}, {"password", password}};
+    req.form = {{"csrf", login->value}, {"user", user}, {"password", password}};
     return Call("POST", "/admin/login", req);
   }
 
-  void SignInOk() {
-    auto r = SignIn("a long enough password");
+  void SignInOk(const std::string& user = "ana") {
+    auto r = SignIn("a long enough password", user);
     ASSERT_EQ(r.status, 303);
     const SetCookie* c = FindCookie(r, "certme_admin");
     ASSERT_TRUE(c);
@@ -356,6 +357,75 @@ TEST_F(AdminPagesTest, SubjectTypeSectorAndSha1AreOnTheForms) {
   auto again = Call("GET", "/admin/services/" + id + "/edit/test");
   EXPECT_NE(again.body.find("value=\"rp.example\""), std::string::npos);
   EXPECT_NE(again.body.find("<option value=\"pairwise\" selected>"), std::string::npos);
+}
+
+// Roles on the pages: a viewer is offered no change and refused any.
+TEST_F(AdminPagesTest, AViewerCannotChangeAnything) {
+  ASSERT_TRUE(accounts_.CreateUser("cli", "vera", Secret("a long enough password"), Role::kViewer).ok());
+  SignInOk("vera");
+  auto list = Call("GET", "/admin/services");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find("Register a SAML service"), std::string::npos);
+  EXPECT_NE(list.body.find("(viewer)"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/admin/services/new").status, 403);
+  EXPECT_EQ(Call("GET", "/admin/users").status, 403);
+  HttpRequest multipart;
+  multipart.headers.Set("content-type", "multipart/form-data; boundary=b");
+  multipart.body = "--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + Csrf() +
+                   "\r\n--b\r\nContent-Disposition: form-data; name=\"protocol\"\r\n\r\noidc\r\n--b--\r\n";
+  auto r = Call("POST", "/admin/services", multipart);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("operator"), std::string::npos);
+  EXPECT_TRUE(services_.List()->empty());
+}
+
+// Tokens are made by a signed-in user, for themself, within their role.
+TEST_F(AdminPagesTest, TokensAreMadeOnTheTokensPage) {
+  SignInOk();
+  HttpRequest req;
+  req.form = {{"csrf", Csrf()}, {"name", "ci"}, {"scopes", "read"}, {"ttl", "2d"}};
+  auto made = Call("POST", "/admin/tokens", req);
+  ASSERT_EQ(made.status, 201) << made.body;
+  auto at = made.body.find("id=\"api-token\">");
+  ASSERT_NE(at, std::string::npos);
+  at += 15;
+  std::string token = made.body.substr(at, made.body.find('<', at) - at);
+  auto caller = accounts_.Authenticate(token);
+  ASSERT_TRUE(caller.ok()) << token;
+  EXPECT_EQ(caller->scopes, std::vector<std::string>{"read"});
+  EXPECT_EQ(accounts_.ListTokens()->at(0).expires, Rfc3339(clock_.NowUnixMillis() + 2 * 86400 * 1000));
+
+  req.form = {{"csrf", Csrf()}, {"name", "long"}, {"scopes", "read"}, {"ttl", "999d"}};
+  auto too_long = Call("POST", "/admin/tokens", req);
+  EXPECT_EQ(too_long.status, 400);
+  EXPECT_NE(too_long.body.find("at most"), std::string::npos);
+  req.form = {{"name", "forged"}, {"scopes", "read"}};
+  EXPECT_EQ(Call("POST", "/admin/tokens", req).status, 403);  // no CSRF token
+  EXPECT_EQ(accounts_.ListTokens()->size(), 1u);
+
+  req.form = {{"csrf", Csrf()}};
+  const std::string id = accounts_.ListTokens()->at(0).id;
+  EXPECT_EQ(Call("POST", "/admin/tokens/" + id + "/revoke", req).status, 200);
+  EXPECT_FALSE(accounts_.Authenticate(token).ok());
+}
+
+TEST_F(AdminPagesTest, AdministratorsChangeRolesButNotTheirOwn) {
+  ASSERT_TRUE(accounts_.CreateUser("cli", "ion", Secret("a long enough password"), Role::kApprover).ok());
+  SignInOk();
+  auto users = Call("GET", "/admin/users");
+  EXPECT_EQ(users.status, 200);
+  EXPECT_NE(users.body.find("ion"), std::string::npos);
+  HttpRequest req;
+  req.form = {{"csrf", Csrf()}, {"role", "viewer"}};
+  EXPECT_EQ(Call("POST", "/admin/users/ion/role", req).status, 303);
+  EXPECT_EQ(accounts_.GetUser("ion")->role, Role::kViewer);
+  req.form = {{"csrf", Csrf()}};
+  EXPECT_EQ(Call("POST", "/admin/users/ion/disable", req).status, 303);
+  EXPECT_TRUE(accounts_.GetUser("ion")->disabled);
+  EXPECT_EQ(Call("POST", "/admin/users/ana/disable", req).status, 403);
+  req.form = {{"csrf", Csrf()}, {"role", "viewer"}};
+  EXPECT_EQ(Call("POST", "/admin/users/ana/role", req).status, 403);
+  EXPECT_EQ(accounts_.GetUser("ana")->role, Role::kAdministrator);
 }
 
 }  // namespace
