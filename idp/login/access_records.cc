@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -130,10 +131,12 @@ void AccessRecords::ReportMetrics() {
   double age = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const int64_t now = clock_.NowUnixMillis();
+    for (auto it = held_.begin(); it != held_.end();) it = it->second.until_ms < now ? held_.erase(it) : std::next(it);
     if (!held_.empty()) {
       int64_t oldest = INT64_MAX;
-      for (const auto& [id, ms] : held_) oldest = std::min(oldest, ms);
-      age = std::max<double>(0, (clock_.NowUnixMillis() - oldest) / 1000.0);
+      for (const auto& [id, h] : held_) oldest = std::min(oldest, h.queued_ms);
+      age = std::max<double>(0, (now - oldest) / 1000.0);
     }
   }
   options_.on_pass(queued.ok() ? *queued : 0, age);
@@ -157,7 +160,7 @@ bool AccessRecords::Pass() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      held_[r.id] = r.queued_ms;
+      held_[r.id] = {r.queued_ms, clock_.NowUnixMillis() + options_.lease.count()};
     }
     by_service[r.service].push_back(std::move(r));
   }
@@ -171,16 +174,21 @@ bool AccessRecords::Pass() {
     auto key = keys_.Key(service);
     if (!key.ok()) {
       const bool gone = key.status().code() == StatusCode::kNotFound;
+      size_t dropped = 0;
       for (const auto& r : records) {
         if (gone || r.attempts >= options_.max_attempts) {
           forget(r);
+          ++dropped;
         } else {
           (void)store_.Reschedule(options_.queue, r.id, options_.max_backoff);
+          std::lock_guard<std::mutex> lock(mu_);
+          held_[r.id].until_ms = clock_.NowUnixMillis() + (options_.max_backoff + options_.lease).count();
         }
       }
       LogWarn(gone ? "access records of a deleted service: dropped" : "provider key unavailable for access records",
-              {{"service", service}, {"records", records.size()}, {"error", key.status().ToString()}});
-      if (gone && options_.on_batch) options_.on_batch(service, records.size(), false);
+              {{"service", service}, {"records", records.size()}, {"dropped", dropped},
+               {"error", key.status().ToString()}});
+      if (dropped && options_.on_batch) options_.on_batch(service, dropped, false);
       continue;
     }
     for (size_t at = 0; at < records.size(); at += kMaxRecordsPerCall) {
@@ -212,6 +220,9 @@ bool AccessRecords::Pass() {
       for (size_t i = at; i < end; ++i) {
         if (Status st = store_.Reschedule(options_.queue, records[i].id, delay); !st.ok())
           LogWarn("access record queue: could not reschedule; retried after the lease", {{"error", st.ToString()}});
+        std::lock_guard<std::mutex> lock(mu_);
+        auto h = held_.find(records[i].id);
+        if (h != held_.end()) h->second.until_ms = clock_.NowUnixMillis() + (delay + options_.lease).count();
       }
     }
   }

@@ -107,9 +107,15 @@ class AccessRecords {
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   bool recorded_ = false;  // a Record() since the submitter last looked; guarded by mu_
-  // Queue time (unix ms) of the records this replica holds, by item id:
-  // the lag metric. Guarded by mu_.
-  std::map<std::string, int64_t> held_;
+  // The records this replica holds (claimed, or rescheduled by it), by item
+  // id: their queue time (unix ms) for the lag metric, and until when
+  // (unix ms) this replica may still hold them: an entry not claimed again
+  // by then was taken by another replica and is forgotten. Guarded by mu_.
+  struct Held {
+    int64_t queued_ms = 0;
+    int64_t until_ms = 0;
+  };
+  std::map<std::string, Held> held_;
   std::thread thread_;
   std::thread metrics_thread_;
 };
