@@ -16,9 +16,11 @@
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
+#include "idp/login/access_records.h"
 #include "idp/login/wallet_authenticator.h"
 #include "idp/outbound/outbox.h"
 #include "idp/provider_accounts.h"
+#include "idp/provider_directory.h"
 #include "idp/saml_mount.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
@@ -235,6 +237,10 @@ struct IdpServer::Parts {
   std::unique_ptr<OutboxSoapLogoutSender> soap_sender;
   std::unique_ptr<Ledger> ledger;  // wallet login only
   std::unique_ptr<ProviderKeys> provider_keys;  // wallet login only
+  // Access records' queue and submitter (wallet login only); after the
+  // ledger and keys it uses, before the authenticator that feeds it.
+  std::unique_ptr<AccessRecords> access_records;
+  std::unique_ptr<ProviderDirectory> provider_directory;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
@@ -264,6 +270,7 @@ void IdpServer::Shutdown() {
   parts_->http->Shutdown();
   parts_->eid_status.reset();  // no more suspension logouts to queue
   parts_->outbox.reset();  // drains due deliveries; the rest stay queued in the Store
+  parts_->access_records.reset();  // after the batch in flight; the rest stay queued
 }
 
 StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
@@ -328,6 +335,26 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
                                                c.ledger.consent_ttl_seconds);
     auto wallet = std::make_unique<WalletAuthenticator>(wo, *p->store, *p->ledger, *p->provider_keys,
                                                         std::move(ecies), SystemClock(), SystemRandom());
+    // Access records: queued at every login, submitted in the background
+    // (docs/ledger.md "Access records"); the queue's length and lag in /metrics.
+    AccessRecordsOptions ro;
+    Gauge& queued = p->metrics->NewGauge("certme_access_records_queued",
+                                         "Access records waiting in the Store queue for the ledger (all replicas).");
+    Gauge& lag = p->metrics->NewGauge(
+        "certme_access_records_oldest_age_seconds",
+        "Age of the oldest access record this replica holds that is not yet on the ledger (0: none).");
+    Counter& written = p->metrics->NewCounter("certme_access_records_total",
+                                              "Access records this replica finished, by outcome.", {"outcome"});
+    ro.on_pass = [metrics = p->metrics, &queued, &lag](size_t n, double age) {
+      queued.Set(static_cast<double>(n));
+      lag.Set(age);
+    };
+    ro.on_batch = [metrics = p->metrics, &written](std::string_view, size_t n, bool ok) {
+      written.Inc({ok ? "written" : "dropped"}, static_cast<double>(n));
+    };
+    p->access_records = std::make_unique<AccessRecords>(*p->store, *p->ledger, *p->provider_keys, SystemClock(),
+                                                        SystemRandom(), std::move(ro));
+    wallet->SetAccessRecords(p->access_records.get());
     wallet->Mount(*p->router);
     LogInfo("wallet login", {{"api", wallet->api_base()}});
     p->authenticator = std::move(wallet);
@@ -368,6 +395,15 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
                                                p->saml_logout_hook.get()));
     p->oidc_logout_to_saml = std::make_unique<SamlOtherProtocolLogout>(*p->saml->idp);
     p->oidc->SetOtherProtocolLogout(p->oidc_logout_to_saml.get());
+  }
+
+  // The directory wallets resolve provider addresses with (names of the
+  // services in the user's language, public keys for the access records).
+  if (p->provider_keys) {
+    p->provider_directory = std::make_unique<ProviderDirectory>(
+        *p->clients, p->saml ? p->saml->services.get() : nullptr, *p->provider_keys, SystemClock());
+    ProviderDirectory* dir = p->provider_directory.get();
+    p->router->Handle("GET", kProviderDirectoryPath, [dir](const HttpRequest& r) { return dir->Handle(r); });
   }
 
   // Hub mode: every registered service has its provider key from the start

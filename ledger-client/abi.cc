@@ -71,6 +71,15 @@ Encoder& Encoder::Bytes32Array(const std::vector<Bytes32>& items) {
   return *this;
 }
 
+Encoder& Encoder::BytesArray(const std::vector<std::string>& items) {
+  // Tail of a dynamic `bytes[]`: the count, then the elements as a tuple of
+  // `bytes` (offsets measured from just after the count).
+  Encoder inner;
+  for (const auto& it : items) inner.Bytes(it);
+  parts_.push_back({true, std::string(AsView(Word(items.size()))) + inner.Encode()});
+  return *this;
+}
+
 std::string Encoder::Encode() const {
   // Heads first (one word per element: the value, or the offset of its
   // tail measured from the start of the tuple), then the tails in order.
@@ -158,6 +167,27 @@ StatusOr<std::vector<Bytes32>> Decoder::Bytes32Array(size_t max_items) {
   std::vector<Bytes32> out;
   out.reserve(n);
   for (uint64_t i = 0; i < n; ++i) out.push_back(ToBytes32(data_.substr(start + i * kWord, kWord)));
+  return out;
+}
+
+StatusOr<std::vector<std::string>> Decoder::BytesArray(size_t max_items, size_t max_len) {
+  CERTME_ASSIGN_OR_RETURN(size_t at, TailOffset());
+  CERTME_ASSIGN_OR_RETURN(Bytes32 len_word, WordAt(at));
+  if (!AllZero(len_word.data(), 24)) return InvalidArgument("ABI array length out of range");
+  uint64_t n = 0;
+  for (int i = 24; i < 32; ++i) n = (n << 8) | len_word[i];
+  if (n > max_items) return InvalidArgument("ABI array too long");
+  const size_t start = at + kWord;
+  // Each element needs at least its offset word: n ≤ max_items keeps this small.
+  if ((data_.size() - start) / kWord < n) return InvalidArgument("ABI array extends past the data");
+  // The elements are a tuple of `bytes` whose offsets count from `start`.
+  Decoder inner(data_.substr(start));
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    CERTME_ASSIGN_OR_RETURN(std::string b, inner.Bytes(max_len));
+    out.push_back(std::move(b));
+  }
   return out;
 }
 

@@ -41,6 +41,7 @@ class Encoder {
   Encoder& Bytes(std::string_view bytes);         // dynamic `bytes`
   Encoder& String(std::string_view utf8);         // dynamic `string`
   Encoder& Bytes32Array(const std::vector<Bytes32>& items);  // dynamic `bytes32[]`
+  Encoder& BytesArray(const std::vector<std::string>& items);  // dynamic `bytes[]`
 
   // The encoding of the tuple built so far.
   std::string Encode() const;
@@ -67,6 +68,8 @@ class Decoder {
   StatusOr<std::string> Bytes(size_t max_len);
   StatusOr<std::string> String(size_t max_len) { return Bytes(max_len); }
   StatusOr<std::vector<Bytes32>> Bytes32Array(size_t max_items);
+  // A `bytes[]` of at most max_items elements, each at most max_len bytes.
+  StatusOr<std::vector<std::string>> BytesArray(size_t max_items, size_t max_len);
 
  private:
   StatusOr<Bytes32> NextHead();

@@ -99,6 +99,7 @@ const char* EventKindName(EventKind k) {
     case EventKind::kEidReattested: return "EidReattested";
     case EventKind::kEidImported: return "EidImported";
     case EventKind::kMigrationFinished: return "MigrationFinished";
+    case EventKind::kAccessRecorded: return "AccessRecorded";
   }
   return "Unknown";
 }
@@ -131,6 +132,16 @@ StatusOr<TxReceipt> Ledger::AddValidator(const EthKey& admin, std::string_view v
 StatusOr<TxReceipt> Ledger::RemoveValidator(const EthKey& admin, std::string_view v) {
   return Transact(admin, AccountCall(RegistryMethod::kRemoveValidator, v));
 }
+StatusOr<TxReceipt> Ledger::RecordAccess(const EthKey& provider, const std::vector<AccessRecordEntry>& records) {
+  std::vector<Bytes32> tags;
+  std::vector<std::string> sealed;
+  for (const auto& r : records) {
+    tags.push_back(r.tag);
+    sealed.push_back(r.sealed);
+  }
+  return Transact(provider, RecordAccessCall(tags, sealed));
+}
+
 StatusOr<TxReceipt> Ledger::AddProvider(const EthKey& admin, std::string_view p) {
   return Transact(admin, AccountCall(RegistryMethod::kAddProvider, p));
 }

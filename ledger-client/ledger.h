@@ -141,6 +141,7 @@ enum class EventKind : uint8_t {
   // EVM only (the migration from contract version 1, docs/ledger-evm.md):
   kEidImported,            // user, validator, status, loa, attr_keys, commitments
   kMigrationFinished,      // account (the version 1 registry), actor
+  kAccessRecorded,         // provider (= actor), tag, sealed: one per record of recordAccess
 };
 // Events after which a user's eID status may differ (status caches drop it).
 bool ChangesEidStatus(EventKind k);
@@ -161,6 +162,17 @@ struct LedgerEvent {
   int64_t expiry = 0;
   std::vector<Bytes32> attr_keys;
   std::vector<Bytes32> commitments;
+  // kAccessRecorded: the record's tag (indexed) and its sealed bytes, which
+  // only the user and the provider can open (docs/privacy.md).
+  Bytes32 tag{};
+  std::string sealed;
+};
+
+// One access record for Ledger::RecordAccess: an opaque tag and the sealed
+// bytes (1 to kMaxSealedBytes; ledger-client/registry_abi.h).
+struct AccessRecordEntry {
+  Bytes32 tag{};
+  std::string sealed;
 };
 
 // Selects events. Every set member must match.
@@ -271,6 +283,12 @@ class Ledger {
   // Anyone may call: examines up to `max` (1 to kMaxPruneCount) entries of
   // `validator`'s open set and removes the expired ones.
   StatusOr<TxReceipt> PruneExpired(const EthKey& caller, std::string_view validator, uint64_t max);
+
+  // An authorized provider records 1 to kMaxRecordsPerCall accesses in one
+  // transaction: one AccessRecorded event per entry, in order; nothing is
+  // stored. Refusals: NotAuthorized (not a provider), EmptyAttributes (no
+  // entry), BadCalldata (too many entries, a sealed record empty or too long).
+  StatusOr<TxReceipt> RecordAccess(const EthKey& provider, const std::vector<AccessRecordEntry>& records);
 
   // Waits until request `id` is answered (OK, the answered request), or
   // `timeout` passes (DeadlineExceeded), or it expires (Expired).

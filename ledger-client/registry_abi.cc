@@ -31,6 +31,7 @@ constexpr MethodInfo kMethods[] = {
     {RegistryMethod::kMoveEid, "moveEid(address,address)"},
     {RegistryMethod::kReattestEid, "reattestEid(address,bytes32[],bytes32[],uint8)"},
     {RegistryMethod::kPruneExpired, "pruneExpired(address,uint256)"},
+    {RegistryMethod::kRecordAccess, "recordAccess(bytes32[],bytes[])"},
 };
 
 bool IsAccountMethod(RegistryMethod m) {
@@ -91,6 +92,8 @@ std::string EncodeCall(const RegistryCall& c) {
     e.Uint(c.request_id).Bytes32Array(c.commitments).Uint(c.loa);
   } else if (c.method == RegistryMethod::kPruneExpired) {
     e.Address(c.account).Uint(c.count);
+  } else if (c.method == RegistryMethod::kRecordAccess) {
+    e.Bytes32Array(c.tags).BytesArray(c.sealed);
   }
   return SelectorOf(c.method) + e.Encode();
 }
@@ -142,6 +145,11 @@ StatusOr<RegistryCall> DecodeCall(std::string_view data) {
   } else if (c.method == RegistryMethod::kPruneExpired) {
     CERTME_DECODE(c.account, d.Address());
     CERTME_DECODE(c.count, d.Uint64());
+  } else if (c.method == RegistryMethod::kRecordAccess) {
+    CERTME_DECODE(c.tags, d.Bytes32Array(kMaxRecordsPerCall));
+    CERTME_DECODE(c.sealed, d.BytesArray(kMaxRecordsPerCall, kMaxSealedBytes));
+    for (const auto& s : c.sealed)
+      if (s.empty()) return LedgerError(LedgerErrorCode::kBadCalldata, "an empty sealed record");
   }
 #undef CERTME_DECODE
   // One byte string per call: offsets that point elsewhere, trailing bytes
@@ -209,6 +217,14 @@ std::string PruneExpiredCall(std::string_view validator, uint64_t max) {
   c.method = RegistryMethod::kPruneExpired;
   c.account = std::string(validator);
   c.count = max;
+  return EncodeCall(c);
+}
+
+std::string RecordAccessCall(const std::vector<Bytes32>& tags, const std::vector<std::string>& sealed) {
+  RegistryCall c;
+  c.method = RegistryMethod::kRecordAccess;
+  c.tags = tags;
+  c.sealed = sealed;
   return EncodeCall(c);
 }
 

@@ -34,6 +34,7 @@ enum class RegistryMethod : uint8_t {
   kMoveEid,        // moveEid(address user, address validator)
   kReattestEid,    // reattestEid(address,bytes32[],bytes32[],uint8)
   kPruneExpired,  // pruneExpired(address validator, uint256 max): anyone may call
+  kRecordAccess,  // recordAccess(bytes32[] tags, bytes[] sealed): an authorized provider's access records
 };
 
 // The Solidity signature, e.g. "suspendEid(address)".
@@ -48,6 +49,10 @@ inline constexpr uint64_t kMaxPruneCount = 256;
 inline constexpr uint64_t kPruneOnWrite = 2;
 inline constexpr uint64_t kMaxOpenPage = 1024;
 inline constexpr size_t kMaxSignatureBytes = 65;
+// recordAccess: records per call (MAX_RECORDS) and bytes per sealed record
+// (MAX_SEALED); a sealed record is never empty.
+inline constexpr size_t kMaxRecordsPerCall = 64;
+inline constexpr size_t kMaxSealedBytes = 1024;
 
 // The union of every method's arguments; each method uses its own subset.
 struct RegistryCall {
@@ -62,11 +67,14 @@ struct RegistryCall {
   std::string signature;  // consent / enrolment signature (r‖s‖v, 65 bytes, or empty)
   uint64_t request_id = 0;
   uint64_t count = 0;  // pruneExpired: open-set entries to examine
+  std::vector<Bytes32> tags;         // recordAccess: one tag per record
+  std::vector<std::string> sealed;   // recordAccess: one sealed record per tag
 };
 
 std::string EncodeCall(const RegistryCall& call);
 // Fails (BadCalldata) on an unknown selector, malformed or non-canonical
-// arguments, or arrays longer than kMaxAttributesPerCall.
+// arguments, arrays longer than kMaxAttributesPerCall (kMaxRecordsPerCall),
+// or a sealed record that is empty or longer than kMaxSealedBytes.
 StatusOr<RegistryCall> DecodeCall(std::string_view calldata);
 
 // Builders for readability at call sites.
@@ -81,5 +89,6 @@ std::string RequestValidationCall(std::string_view user, const std::vector<Bytes
                                   const Bytes32& nonce, uint64_t expiry, std::string_view signature);
 std::string AnswerValidationCall(uint64_t request_id, const std::vector<Bytes32>& commitments, uint8_t loa);
 std::string PruneExpiredCall(std::string_view validator, uint64_t max);
+std::string RecordAccessCall(const std::vector<Bytes32>& tags, const std::vector<std::string>& sealed);
 
 }  // namespace certme

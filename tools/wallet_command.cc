@@ -16,6 +16,7 @@
 #include "tools/command_helpers.h"
 #include "tools/wallet_approve.h"
 #include "tools/wallet_file.h"
+#include "tools/wallet_history.h"
 
 namespace certme {
 namespace {
@@ -26,15 +27,6 @@ std::map<Bytes32, std::string> NamesOf(const WalletContents& w) {
   std::map<Bytes32, std::string> m;
   for (const auto& a : w.attributes) m[AttributeKey(a.name)] = a.name;
   return m;
-}
-
-std::string KeyNames(const std::vector<Bytes32>& keys, const std::map<Bytes32, std::string>& names) {
-  std::string out;
-  for (const auto& k : keys) {
-    auto it = names.find(k);
-    out += (out.empty() ? "" : ", ") + (it == names.end() ? "0x" + HexEncode(abi::AsView(k)).substr(0, 8) + "…" : it->second);
-  }
-  return out;
 }
 
 int RunWalletCreate(const Args& a, const Settings& s) {
@@ -210,30 +202,30 @@ int RunWalletConsent(const Args& a, const Settings& s) {
 }
 
 int RunWalletHistory(const Args& a, const Settings& s) {
+  const std::string lang = a.Get("lang").value_or("ro");
+  if (lang != "ro" && lang != "ru" && lang != "en") return Usage("wallet", "--lang is ro, ru or en");
+  ProviderDirectoryMap dir;
+  if (auto where = a.Get("directory")) {
+    auto d = LoadProviderDirectory(*where, a.Get("cacert").value_or(""));
+    if (!d.ok()) return Fail("wallet", d.status());
+    dir = std::move(*d);
+  }
   auto loaded = LoadWallet(a, s);
   if (!loaded.ok()) return Fail("wallet", loaded.status());
   const WalletContents& w = loaded->first;
   auto l = OpenLedger(s);
   if (!l.ok()) return Fail("wallet", l.status());
-  auto h = UserAccessHistory(**l, w.key.address());
+  auto h = WalletHistory(**l, w.key, dir, lang, NamesOf(w));
   if (!h.ok()) return Fail("wallet", h.status());
   if (h->empty()) {
-    std::printf("no one has asked to validate your attributes yet\n");
+    std::printf("no one has asked to validate your attributes yet%s\n",
+                dir.empty() ? " (access records need --directory to be found)" : "");
     return 0;
   }
-  const auto names = NamesOf(w);
-  for (const auto& r : *h) {
-    std::printf("request %llu  %s  provider %s asked for %s: %s", static_cast<unsigned long long>(r.request_id),
-                TimeText(r.requested_at).c_str(), Addr(r.provider).c_str(), KeyNames(r.attr_keys, names).c_str(),
-                r.outcome.c_str());
-    if (r.outcome == "answered")
-      std::printf(" by validator %s at %s (level of assurance %s)", Addr(r.validator).c_str(),
-                  TimeText(r.answered_at).c_str(), LoaName(r.loa));
-    std::printf("\n");
-  }
+  for (const auto& line : *h) std::printf("%s\n", line.text.c_str());
+  if (dir.empty()) std::printf("(access records of logins are listed with --directory URL|FILE)\n");
   return 0;
 }
-
 
 // `certme wallet approve` (tools/wallet_approve.h).
 int RunWalletApprove(const Args& a, const Settings& s) {
@@ -276,7 +268,11 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "  consent --provider ADDRESS --attrs NAME[,NAME…] [--ttl SECONDS] --out FILE\n"
         "                         sign an EIP-712 consent for that provider to have those\n"
         "                         attributes validated, and write it with their values to FILE\n"
-        "  history                who asked to validate which attributes, when, and the outcome\n"
+        "  history [--directory URL|FILE] [--lang ro|ru|en] [--cacert PEM]\n"
+        "                         your access history: who asked to validate which attributes, when,\n"
+        "                         the outcome, and every login that released attributes to a service\n"
+        "                         (the access records only you can open; the bridge's directory\n"
+        "                         /.well-known/certme-providers.json names the services)\n"
         "  approve URL|PNG [--yes|--refuse] [--cacert PEM]\n"
         "                         log in with this wallet: the QR link of a \"Conectare cu certME\"\n"
         "                         page (certme://… or https://…/l/CODE) or a PNG screenshot of it;\n"
@@ -287,7 +283,8 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
-                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert", "key"}, {"salts", "yes", "refuse"},
+                 {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert", "key",
+                  "directory", "lang"}, {"salts", "yes", "refuse"},
                  "wallet", &a))
     return 2;
   Settings s;

@@ -512,6 +512,14 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
     return Fail(c.txn, ttl, wallet::ServerError());
   }
   PendingAnswer p{c.txn, c.request.service_id, c.t.provider, ttl, answer->eid, disclosure->attributes, 0, {}};
+  p.protocol = c.request.protocol;
+  p.attr_keys = disclosure->keys;
+  // Step 9 proved the consent signature is the eID's: its public key is
+  // the user's half of the access record's key agreement.
+  if (auto pub = RecoverPublicKey(ConsentDigest(ctx.domain, wallet::ConsentFor(ctx, answer->eid, disclosure->keys)),
+                                  *answer->consent_signature);
+      pub.ok())
+    p.user_public_key = *pub;
   // Re-authentication: no validator when every commitment is one this
   // provider already had validated for this eID.
   if (wallet::AlreadyValidated(*validated, *disclosure)) return CompleteLogin(p, false);
@@ -579,9 +587,23 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
     return ErrorResponse(wallet::ServerError());
   }
   SetOutcome(p.txn, kOutcomeOk, p.login_ttl);
+  RecordAccess(p, validated);
   LogInfo("wallet login",
           {{"service", p.service_id}, {"provider", ChecksumAddress(p.provider)}, {"validated", validated}});
   return OkResponse();
+}
+
+void WalletAuthenticator::RecordAccess(const PendingAnswer& p, bool validated) {
+  if (!access_records_) return;
+  AccessRecordContent content;
+  content.time = clock_.NowUnixSeconds();
+  content.protocol = p.protocol;
+  content.kind = validated ? "validated" : "reused";
+  content.request_id = validated ? p.request_id : 0;
+  content.attr_keys = p.attr_keys;
+  Status st = p.user_public_key.empty() ? Internal("no public key recovered for the user")
+                                        : access_records_->Record(p.service_id, p.user_public_key, content);
+  if (!st.ok()) LogWarn("access record not queued", {{"service", p.service_id}, {"detail", st.ToString()}});
 }
 
 // One thread waits for the validator on behalf of every pending answer: it

@@ -61,6 +61,7 @@
 #include "crypto/ethereum.h"
 #include "store/store.h"
 #include "ledger-client/attributes.h"
+#include "idp/login/access_records.h"
 #include "idp/login/validation_index.h"
 #include "ledger-client/ledger.h"
 #include "protocols/login.h"
@@ -117,6 +118,11 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse PostAnswer(const HttpRequest& req);
   HttpResponse DeepLink(const HttpRequest& req);
 
+  // Every successful login from now on also queues an access record for
+  // the ledger (idp/login/access_records.h); null: none. Set before the
+  // first request; `records` must outlive this object.
+  void SetAccessRecords(AccessRecords* records) { access_records_ = records; }
+
   // The QR / deep-link payload for a code (§2).
   std::string QrPayload(std::string_view code) const;
   const std::string& api_base() const { return api_base_; }
@@ -170,6 +176,11 @@ class WalletAuthenticator : public Authenticator {
     std::vector<DisclosedAttribute> attrs;
     uint64_t request_id = 0;
     Duration wait{};
+    // For the access record: the user's public key (recovered from the
+    // consent signature), the protocol and the disclosed attribute keys.
+    std::string user_public_key;
+    std::string protocol;
+    std::vector<Bytes32> attr_keys;
   };
   // A code's records: the login transaction and request it belongs to.
   struct CodeRecord;
@@ -197,6 +208,8 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse Refuse(const std::string& txn, int64_t login_ttl);
   HttpResponse FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer);
   HttpResponse CompleteLogin(const PendingAnswer& p, bool validated);
+  // Queues the login's access record; a failure is logged, never the login's.
+  void RecordAccess(const PendingAnswer& p, bool validated);
   void ValidationLoop();
   StatusOr<Txn> LoadTxn(std::string_view txn);
   Status NewCode(const std::string& txn, int64_t login_expires_at, const std::string& provider);
@@ -220,6 +233,7 @@ class WalletAuthenticator : public Authenticator {
   Ledger& ledger_;
   ProviderKeys& provider_keys_;
   ValidationIndex validation_index_;
+  AccessRecords* access_records_ = nullptr;
   EthKey ecies_key_;
   Clock& clock_;
   Random& random_;

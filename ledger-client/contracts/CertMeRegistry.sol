@@ -16,6 +16,8 @@
 // transfer, eIDs moved off a removed validator and re-attested, consent
 // nonces per (user, provider), enrolment signed by the user, and a migration
 // window that imports a version 1 registry's roles and eIDs through its views.
+// Also in version 2: recordAccess, a provider's access records as events
+// only (AccessRecorded; docs/privacy.md): nothing of them is stored.
 pragma solidity 0.8.37;
 
 contract CertMeRegistry {
@@ -73,6 +75,9 @@ contract CertMeRegistry {
                               uint256 id, bytes32[] attrKeys, uint256 expiry);
     event ValidationAnswered(address indexed provider, address indexed user, address indexed validator,
                              uint256 id, bytes32[] attrKeys, bytes32[] commitments, uint8 loa, uint256 expiry);
+    // One per access record: the tag only the user and the provider can
+    // recompute, and the record sealed to both of them.
+    event AccessRecorded(address indexed provider, bytes32 indexed tag, bytes record);
 
     // ------------------------------------------------------------ state
     uint8 constant STATUS_NONE = 0;
@@ -97,6 +102,9 @@ contract CertMeRegistry {
     uint256 constant MAX_PAGE = 1024;
     uint256 constant MAX_PRUNE = 256;
     uint256 constant PRUNE_ON_WRITE = 2;
+    // recordAccess: records per call, and bytes per sealed record.
+    uint256 constant MAX_RECORDS = 64;
+    uint256 constant MAX_SEALED = 1024;
     // secp256k1 n / 2: larger s values are the malleable twin (EIP-2).
     uint256 constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
@@ -437,6 +445,25 @@ contract CertMeRegistry {
         _closeRequest(r.validator, id);
         _pruneExpired(r.validator, PRUNE_ON_WRITE);
         emit ValidationAnswered(r.provider, r.user, msg.sender, id, r.attrKeys, commitments, loa, r.expiry);
+    }
+
+    // ------------------------------------------------------------ access records
+
+    // An authorized provider records accesses: one AccessRecorded event per
+    // (tag, sealed record) pair, in order. Nothing is stored: the records live in
+    // the chain's logs, readable by anyone and openable only by the user
+    // and the provider (docs/privacy.md).
+    function recordAccess(bytes32[] calldata tags, bytes[] calldata records) external {
+        if (tags.length > MAX_RECORDS || records.length > MAX_RECORDS) revert BadCalldata();
+        for (uint256 i = 0; i < records.length; ++i) {
+            if (records[i].length == 0 || records[i].length > MAX_SEALED) revert BadCalldata();
+        }
+        if (!isProvider[msg.sender]) revert NotAuthorized();
+        if (tags.length == 0) revert EmptyAttributes();
+        if (tags.length != records.length) revert LengthMismatch();
+        for (uint256 i = 0; i < tags.length; ++i) {
+            emit AccessRecorded(msg.sender, tags[i], records[i]);
+        }
     }
 
     // ------------------------------------------------------------ views

@@ -416,6 +416,26 @@ StatusOr<Plan> PlanPrune(const RegistryCall& c) {
   return p;
 }
 
+// recordAccess(tags, sealed): an authorized provider's access records; one
+// event per record, nothing stored (the decoder bounded the arrays).
+StatusOr<Plan> PlanRecordAccess(const State& s, const std::string& from, const RegistryCall& c) {
+  if (!s.providers.count(from))
+    return LedgerError(LedgerErrorCode::kNotAuthorized, "only an authorized service provider records accesses");
+  if (c.tags.empty()) return LedgerError(LedgerErrorCode::kEmptyAttributes, "no access records given");
+  if (c.tags.size() != c.sealed.size())
+    return LedgerError(LedgerErrorCode::kLengthMismatch, "one sealed record per tag");
+  Plan p;
+  for (size_t i = 0; i < c.tags.size(); ++i) {
+    LedgerEvent e = MakeEvent(EventKind::kAccessRecorded, from);
+    e.provider = from;
+    e.tag = c.tags[i];
+    e.sealed = c.sealed[i];
+    p.events.push_back(std::move(e));
+  }
+  p.apply = [](State&, int64_t) {};
+  return p;
+}
+
 }  // namespace
 
 void CloseRequest(State& s, const std::string& validator, uint64_t id) {
@@ -510,6 +530,8 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
       return PlanReattest(s, tx.from, call);
     case RegistryMethod::kPruneExpired:
       return PlanPrune(call);
+    case RegistryMethod::kRecordAccess:
+      return PlanRecordAccess(s, tx.from, call);
   }
   return LedgerError(LedgerErrorCode::kBadCalldata, "unknown function");
 }

@@ -137,6 +137,7 @@ constexpr EventInfo kEvents[] = {
     {"EidReattested(address,address,uint8,bytes32[],bytes32[])", EventKind::kEidReattested},
     {"EidImported(address,address,uint8,uint8,bytes32[],bytes32[])", EventKind::kEidImported},
     {"MigrationFinished(address,address)", EventKind::kMigrationFinished},
+    {"AccessRecorded(address,bytes32,bytes)", EventKind::kAccessRecorded},
 };
 
 const std::vector<std::pair<Bytes32, EventKind>>& EventTopics() {
@@ -273,6 +274,18 @@ StatusOr<LedgerEvent> DecodeRegistryLog(const json& log) {
       CERTME_SET(e.account, TopicAddress(topics, 1));
       CERTME_SET(e.actor, d.Address());
       break;
+    case EventKind::kAccessRecorded: {
+      CERTME_SET(e.provider, TopicAddress(topics, 1));
+      e.actor = e.provider;
+      if (topics.size() <= 2) return InvalidArgument("registry log lacks a topic");
+      std::string tag;
+      CERTME_SET(tag, ParseHexData(topics[2], 32));
+      if (tag.size() != 32) return InvalidArgument("registry log topic is not a tag");
+      e.tag = abi::ToBytes32(tag);
+      CERTME_SET(e.sealed, d.Bytes(kMaxSealedBytes));
+      if (e.sealed.empty()) return InvalidArgument("registry event with an empty sealed record");
+      break;
+    }
     case EventKind::kValidationRequested: {
       CERTME_SET(e.provider, TopicAddress(topics, 1));
       CERTME_SET(e.user, TopicAddress(topics, 2));

@@ -280,5 +280,69 @@ TEST(IdpServerStart, RefusesALedgerWithoutItsSignedAnchor) {
   std::filesystem::remove_all(dir);
 }
 
+
+// With the wallet login the bridge publishes the directory wallets resolve
+// provider addresses with (names in every language, the provider's public
+// key for its access records), and /metrics shows the access record queue.
+TEST(IdpServerStart, WalletLoginPublishesTheProviderDirectoryAndTheRecordQueue) {
+  const auto dir = std::filesystem::temp_directory_path() / ("certme-directory-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "clients.yaml") << R"(clients:
+  - client_id: dir-rp
+    client_secret: dir-secret-0123456789abcdef0123456789
+    names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
+    redirect_uris: ["http://127.0.0.1:9/cb"]
+    grant_types: [authorization_code]
+    token_endpoint_auth_method: client_secret_basic
+    scopes: [openid, profile]
+    attributes: [first_name, last_name]
+)";
+  Config c;
+  c.dev_mode = true;
+  int port = FreePort();
+  c.server.port = port;
+  c.server.public_url = "http://127.0.0.1:" + std::to_string(port);
+  c.store.backend = "memory";
+  c.keys.dev_key_dir = (dir / "keys").string();
+  c.oidc.claims_file = std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml";
+  c.oidc.dev_clients_file = (dir / "clients.yaml").string();
+  c.login.dev_login = false;
+  c.login.wallet_login = true;
+  c.login.wallet_key_file = (dir / "wallet-login.key").string();
+  c.logging.access_log = false;
+  c.ledger.embedded.path = (dir / "ledger.db").string();
+  c.ledger.embedded.sync_full = false;
+  c.ledger.embedded.sequencer_key_file = (dir / "sequencer.key").string();
+  c.ledger.provider_key_file = (dir / "provider.key").string();
+  EthKey sequencer = EthKey::Generate();
+  EthKey provider = EthKey::Generate();
+  ASSERT_TRUE(WriteServiceKeyFile(c.ledger.embedded.sequencer_key_file, sequencer).ok());
+  ASSERT_TRUE(WriteServiceKeyFile(c.ledger.provider_key_file, provider).ok());
+  {
+    auto l = EmbeddedLedger::Create(
+        {.path = c.ledger.embedded.path, .sync_full = false, .watch_file = false, .sequencer = sequencer},
+        EthKey::Generate(), 31337);
+    ASSERT_TRUE(l.ok()) << l.status().ToString();
+  }
+  auto s = IdpServer::Start(c);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto d = Fetch("GET", c.server.public_url + "/.well-known/certme-providers.json");
+  ASSERT_EQ(d.status, 200) << d.body;
+  EXPECT_NE(d.Header("cache-control").find("max-age="), std::string::npos);
+  auto j = nlohmann::json::parse(d.body);
+  ASSERT_EQ(j["providers"].size(), 1u) << d.body;
+  const auto& p = j["providers"][0];
+  EXPECT_EQ(p["address"], provider.AddressHex());
+  EXPECT_EQ(p["public_key"], "0x" + HexEncode(provider.public_key()));
+  EXPECT_EQ(p["names"]["ru"], "Тестовый сервис");
+  EXPECT_EQ(p["protocol"], "oidc");
+  EXPECT_EQ(p["service"], "dir-rp");
+  auto m = Fetch("GET", c.server.public_url + "/metrics");
+  EXPECT_NE(m.body.find("certme_access_records_queued"), std::string::npos);
+  EXPECT_NE(m.body.find("certme_access_records_oldest_age_seconds"), std::string::npos);
+  s->reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace certme

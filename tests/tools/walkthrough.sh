@@ -142,7 +142,7 @@ expect "forged" 'CommitmentMismatch' "$out"
 
 echo "== 6. the wallet's history shows who asked for what, and the outcome"
 out=$(certme wallet history); echo "$out"
-expect "history" "^request 1 .* provider $PROVIDER asked for first_name, idnp: answered by validator $VALIDATOR" "$out"
+expect "history" "^request 1 .* $PROVIDER asked for first_name, idnp: answered by validator $VALIDATOR" "$out"
 expect "history" "^request 2 .* asked for idnp: answered" "$out"
 
 echo "== 7. a request made while the validator service is down is answered when it comes back"
