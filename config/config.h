@@ -184,6 +184,8 @@ struct OidcConfig {
   int token_burst_per_client = 100;
   // Lifetime of an authorization code (RFC 6749 §4.1.2: at most 10 minutes).
   int code_ttl_seconds = 60;
+  // Lifetime of a pushed authorization request's request_uri (RFC 9126 §2.2).
+  int par_ttl_seconds = 60;
   // Lifetime of an access token.
   int access_token_ttl_seconds = 600;
   // Lifetime of an ID token (its exp claim, OIDC Core §2).

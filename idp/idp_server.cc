@@ -365,6 +365,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   OidcOptions oo;
   oo.issuer = c.server.public_url;
   oo.code_ttl_seconds = c.oidc.code_ttl_seconds;
+  oo.par_ttl_seconds = c.oidc.par_ttl_seconds;
   oo.token_requests_per_second_per_client = c.oidc.token_requests_per_second_per_client;
   oo.token_burst_per_client = c.oidc.token_burst_per_client;
   oo.access_token_ttl_seconds = c.oidc.access_token_ttl_seconds;

@@ -56,6 +56,7 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
             {"backchannel_logout_uri", in.backchannel_logout_uri},
             {"frontchannel_logout_uri", in.frontchannel_logout_uri},
             {"authorization_response_iss", in.authorization_response_iss},
+            {"require_pushed_authorization_requests", in.require_pushed_authorization_requests},
             {"sector_identifier", in.sector_identifier}};
   d["e"] = ErrorsJson(errors);
   d["has_errors"] = !errors.empty();

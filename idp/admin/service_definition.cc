@@ -282,6 +282,10 @@ std::vector<ServiceField> BuildTable() {
   t.push_back({.name = "authorization_response_iss", .scope = FieldScope::kOidc,
                .form = FormEncoding::kYesWhenShown, .shown_marker = "iss_shown",
                .input = At(&I::authorization_response_iss), .oidc_slot = At(&C::authorization_response_iss)});
+  t.push_back({.name = "require_pushed_authorization_requests", .scope = FieldScope::kOidc,
+               .form = FormEncoding::kYesWhenShown, .shown_marker = "par_shown",
+               .input = At(&I::require_pushed_authorization_requests),
+               .oidc_slot = At(&C::require_pushed_authorization_requests)});
   // subject_type and sector_identifier: CheckSubjectRule (they depend on
   // each other and on the redirect URIs).
   t.push_back({.name = "subject_type", .scope = FieldScope::kOidc, .input = At(&I::subject_type),

@@ -78,6 +78,8 @@ struct ServiceInput {
   // RFC 9207 `iss` in authorization responses; off for mod_auth_openidc
   // <= 2.4.12 (docs/oidc.md).
   bool authorization_response_iss = true;
+  // RFC 9126 §5: authorization requests only through /par.
+  bool require_pushed_authorization_requests = false;
   std::string subject_type;  // pairwise | public (empty: oidc.default_subject_type)
   // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
   // the redirect URIs' host, which they must then share. Pairwise only.

@@ -241,6 +241,29 @@ HttpResponse OidcProvider::AuthorizationError(const AuthorizeTarget& t, const Oi
   return AuthorizationResponse(t, std::move(params));
 }
 
+// RFC 9126 §2.1: a pushed request is checked as /authorize checks its
+// parameters, before anything is stored (the checks that need the user's
+// session, the id_token_hint and the claims request run at /authorize).
+CheckResult OidcProvider::CheckPushedRequest(const Params& p, const OidcClient& client) {
+  if (ParamCount(p, kRedirectUri) != 1 || !Contains(client.redirect_uris, *ParamGet(p, kRedirectUri)))
+    return InvalidRequest("redirect_uri missing or not registered for this client");
+  if (auto mode = ParamGet(p, kResponseMode); mode && *mode != kResponseModeQuery && *mode != kResponseModeFormPost)
+    return InvalidRequest("unsupported response_mode");
+  OIDC_RETURN_IF_ERROR(CheckLengths(p));
+  OIDC_RETURN_IF_ERROR(CheckNoRequestObject(p));
+  OIDC_RETURN_IF_ERROR(CheckResponseType(p, client));
+  auto scopes = GrantedScopes(p, client, catalogue_);
+  if (!scopes.ok()) return scopes.error();
+  OIDC_RETURN_IF_ERROR(CheckPkce(p, client));
+  auto prompt = ParsePrompt(p);
+  if (!prompt.ok()) return prompt.error();
+  auto max_age = ParseMaxAge(p);
+  if (!max_age.ok()) return max_age.error();
+  if (auto text = ParamGet(p, kClaims); text && !ParseClaimsRequest(*text).ok())
+    return InvalidRequest("claims parameter is malformed");
+  return std::nullopt;
+}
+
 HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   if (req.method != "GET" && req.method != "POST") {
     HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
@@ -248,8 +271,30 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
     return r;
   }
   // OIDC Core §3.1.2.1: GET uses the query, POST the form body.
-  const Params& p = req.method == "POST" ? req.form : req.query;
-  std::string lang = PickLocale(ParamGet(p, kUiLocales).value_or(""));
+  const Params* in = req.method == "POST" ? &req.form : &req.query;
+  std::string lang = PickLocale(ParamGet(*in, kUiLocales).value_or(""));
+  // RFC 9126 §4: with a request_uri of ours the pushed parameters are the
+  // request. One that is not a live one of this client's is shown to the
+  // user: its redirect_uri is unknown, so nothing may be redirected. Any
+  // other request_uri (a request object by reference, OIDC Core §6.2) is
+  // refused below as unsupported.
+  auto uri = ParamGet(*in, kRequestUri);
+  bool pushed = uri && uri->rfind(kRequestUriPrefix, 0) == 0;
+  Params pushed_params;
+  if (pushed) {
+    auto taken = TakePushedRequest(*in);
+    if (!taken.ok()) {
+      LogInfo("oidc pushed request refused", {{"error", taken.error().code},
+                                              {"description", taken.error().description},
+                                              {"detail", taken.error().detail}});
+      bool ours = taken.error().http_status >= 500;  // the store failed, not the request
+      return ErrorPage(ours ? taken.error().http_status : 400, lang,
+                       ours ? PageMessage::kServerError : PageMessage::kBadRequest);
+    }
+    pushed_params = std::move(taken).value();
+    in = &pushed_params;
+  }
+  const Params& p = *in;
 
   // RFC 6749 §4.1.2.1: a missing/unknown client or an unregistered
   // redirect_uri is shown to the user and never redirected (open redirector).
@@ -287,6 +332,9 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
 
   if (auto e = CheckNoRepeatedParams(p)) return AuthorizationError(t, *e);
   if (auto e = CheckLengths(p)) return AuthorizationError(t, *e);
+  // RFC 9126 §5: a client registered for pushed requests sends only those.
+  if (client.require_pushed_authorization_requests && !pushed)
+    return AuthorizationError(t, InvalidRequest("this client must use pushed authorization requests"));
   if (auto e = CheckNoRequestObject(p)) return AuthorizationError(t, *e);
   if (auto e = CheckResponseType(p, client)) return AuthorizationError(t, *e);
   // The ID token will be signed with the client's registered algorithm;

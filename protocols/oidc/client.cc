@@ -166,6 +166,7 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"scopes", c.scopes},
       {"attributes", c.attributes},
       {"authorization_response_iss", c.authorization_response_iss},
+      {"require_pushed_authorization_requests", c.require_pushed_authorization_requests},
   };
 }
 
@@ -241,6 +242,7 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   list("scopes", &c.scopes);
   list("attributes", &c.attributes);
   boolean("authorization_response_iss", &c.authorization_response_iss);
+  boolean("require_pushed_authorization_requests", &c.require_pushed_authorization_requests);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

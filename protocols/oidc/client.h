@@ -66,6 +66,10 @@ struct OidcClient {
   // authorization_response_iss_parameter_supported: it describes the
   // provider, and a client that registered without `iss` does not check it.
   bool authorization_response_iss = true;
+  // RFC 9126 §5: the client's authorization requests must come through the
+  // pushed authorization request endpoint (/authorize only with a
+  // request_uri it got there).
+  bool require_pushed_authorization_requests = false;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool AllowsGrant(std::string_view grant) const;

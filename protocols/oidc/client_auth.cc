@@ -145,7 +145,8 @@ std::optional<std::string> DecodeThumbprint(std::string_view text) {
 
 }  // namespace
 
-OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req) {
+OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req,
+                                                    std::string_view endpoint_path) {
   const Params& f = req.form;
   std::string basic_credentials = AuthCredentials(req.headers.Get("Authorization").value_or(""), "Basic");
   bool basic = !basic_credentials.empty();
@@ -157,7 +158,7 @@ OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req) {
     return InvalidRequest("more than one client authentication method used");
   std::optional<std::string> form_id = ParamGet(f, kClientId);
 
-  if (assertion) return AuthenticatePrivateKeyJwt(req, form_id);
+  if (assertion) return AuthenticatePrivateKeyJwt(req, form_id, endpoint_path);
 
   std::string client_id, secret;
   if (basic) {
@@ -231,7 +232,7 @@ std::vector<std::shared_ptr<const PublicKey>> OidcProvider::ClientPublicKeys(con
 
 // RFC 7523 §3 and OIDC Core §9 (private_key_jwt).
 OidcOr<OidcClient> OidcProvider::AuthenticatePrivateKeyJwt(
-    const HttpRequest& req, const std::optional<std::string>& form_id) {
+    const HttpRequest& req, const std::optional<std::string>& form_id, std::string_view endpoint_path) {
   const Params& f = req.form;
   auto type = ParamGet(f, kClientAssertionType);
   auto assertion = ParamGet(f, kClientAssertion);
@@ -262,8 +263,11 @@ OidcOr<OidcClient> OidcProvider::AuthenticatePrivateKeyJwt(
 
   // RFC 7523 §3 items 1-2: iss and sub are the client_id.
   if (!p.contains(kClaimSub) || p[kClaimSub] != client_id) return InvalidClient("assertion sub is not the client_id");
-  // Item 3: aud identifies us: the token endpoint URL or the issuer.
-  if (!p.contains(kClaimAud) || !AudienceContains(p[kClaimAud], {Url(kPathToken), opts_.issuer}))
+  // Item 3: aud identifies us: the token endpoint URL, the issuer, or the
+  // URL of the endpoint the assertion was sent to (revocation,
+  // introspection, PAR: RFC 9126 §2 accepts the issuer or that URL).
+  if (!p.contains(kClaimAud) ||
+      !AudienceContains(p[kClaimAud], {Url(kPathToken), opts_.issuer, Url(endpoint_path)}))
     return InvalidClient("assertion aud is not this server");
   // Item 4: exp required, not passed; bounded so the jti cache stays small.
   int64_t now = Now(), skew = opts_.clock_skew_seconds;

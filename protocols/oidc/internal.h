@@ -7,11 +7,22 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/http_message.h"
 #include "common/status.h"
 #include "protocols/oidc/errors.h"
 #include "protocols/oidc/vocabulary.h"
 
 namespace certme::oidc_internal {
+
+// Largest form body of the client-authenticated endpoints (token,
+// revocation, introspection, PAR).
+inline constexpr size_t kMaxClientRequestBytes = 64 * 1024;
+
+// RFC 6749 §5.1: token responses must not be cached.
+void NoStore(HttpResponse& r);
+// The JSON error answer of the client-authenticated endpoints (RFC 6749
+// §5.2; RFC 7009 §2.2.1 and RFC 7662 §2.3 answer the same way); logs it.
+HttpResponse TokenError(const OidcError& e);
 
 // The answer of OidcProvider::CheckEid.
 enum class EidCheck { kActive, kInactive, kUnavailable };

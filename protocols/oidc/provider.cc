@@ -31,6 +31,7 @@ Status ValidateOidcOptions(const OidcOptions& o) {
   if (o.pairwise_salt.reveal().size() < 32)
     problems.push_back("pairwise_salt must be at least 32 bytes");
   for (auto [name, v] : {std::pair{"code_ttl_seconds", o.code_ttl_seconds},
+                         {"par_ttl_seconds", o.par_ttl_seconds},
                          {"access_token_ttl_seconds", o.access_token_ttl_seconds},
                          {"id_token_ttl_seconds", o.id_token_ttl_seconds},
                          {"refresh_token_ttl_seconds", o.refresh_token_ttl_seconds},
@@ -73,6 +74,10 @@ std::vector<OidcProvider::Route> OidcProvider::Routes() {
       {"POST", s(kPathAuthorize), &OidcProvider::Authorize},
       {"GET", s(kPathResume), &OidcProvider::Resume},
       {"POST", s(kPathToken), &OidcProvider::Token},
+      {"POST", s(kPathPar), &OidcProvider::PushedAuthorizationRequest},
+      {"POST", s(kPathRevoke), &OidcProvider::Revoke},
+      {"POST", s(kPathIntrospect), &OidcProvider::Introspect},
+      {"GET", s(kPathServerMetadata), &OidcProvider::AuthorizationServerMetadata},
       {"GET", s(kPathUserInfo), &OidcProvider::UserInfo},
       {"POST", s(kPathUserInfo), &OidcProvider::UserInfo},
       {"GET", s(kPathEndSession), &OidcProvider::EndSession},
@@ -80,7 +85,10 @@ std::vector<OidcProvider::Route> OidcProvider::Routes() {
       {"POST", s(kPathEndSessionConfirm), &OidcProvider::EndSessionConfirm},
       {"OPTIONS", s(kPathDiscovery), &OidcProvider::PublicPreflight},
       {"OPTIONS", s(kPathJwks), &OidcProvider::PublicPreflight},
+      {"OPTIONS", s(kPathServerMetadata), &OidcProvider::PublicPreflight},
       {"OPTIONS", s(kPathToken), &OidcProvider::TokenPreflight},
+      {"OPTIONS", s(kPathRevoke), &OidcProvider::TokenPreflight},
+      {"OPTIONS", s(kPathPar), &OidcProvider::TokenPreflight},
       {"OPTIONS", s(kPathUserInfo), &OidcProvider::UserInfoPreflight},
   };
 }
@@ -94,8 +102,10 @@ std::vector<JwsAlg> OidcProvider::IdTokenAlgs() const {
   return out;
 }
 
-// OIDC Discovery 1.0 §3: advertise only what the endpoints implement.
-HttpResponse OidcProvider::Discovery(const HttpRequest&) {
+// OIDC Discovery 1.0 §3 and RFC 8414 §2: advertise only what the endpoints
+// implement. One document serves both locations: every OpenID member is a
+// registered authorization server metadata name too (RFC 8414 §7.1.2).
+nlohmann::json OidcProvider::ServerMetadata() const {
   nlohmann::json algs = nlohmann::json::array();
   for (JwsAlg a : IdTokenAlgs()) algs.push_back(JwsAlgName(a));
   nlohmann::json scopes = {std::string(kScopeOpenId)};
@@ -127,7 +137,11 @@ HttpResponse OidcProvider::Discovery(const HttpRequest&) {
       {"claim_types_supported", {"normal"}},
       {"claims_parameter_supported", true},
       {"request_parameter_supported", false},
+      // request_uri is taken only as the answer of our own PAR endpoint.
       {"request_uri_parameter_supported", false},
+      // RFC 9126 §5: per client (its registration); not for every client.
+      {"pushed_authorization_request_endpoint", Url(kPathPar)},
+      {"require_pushed_authorization_requests", false},
       {"require_request_uri_registration", false},
       {"prompt_values_supported", {kPromptNone, kPromptLogin, kPromptConsent}},
       // The eIDAS levels an eID can be enrolled at; a login reports its eID's.
@@ -138,11 +152,38 @@ HttpResponse OidcProvider::Discovery(const HttpRequest&) {
       {"backchannel_logout_session_supported", true},
       {"frontchannel_logout_supported", true},
       {"frontchannel_logout_session_supported", true},
+      // RFC 7009 / RFC 7662, with the token endpoint's client authentication
+      // (introspection refuses public clients: RFC 7662 §2.1).
+      {"revocation_endpoint", Url(kPathRevoke)},
+      {"revocation_endpoint_auth_methods_supported",
+       {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth,
+        kAuthNone}},
+      {"revocation_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      {"introspection_endpoint", Url(kPathIntrospect)},
+      {"introspection_endpoint_auth_methods_supported",
+       {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth}},
+      {"introspection_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
   };
+  return doc;
+}
+
+namespace {
+HttpResponse PublicJson(const nlohmann::json& doc) {
   HttpResponse r = HttpResponse::Json(200, doc.dump());
   r.headers.Set("Cache-Control", "public, max-age=300");
   r.headers.Set("Access-Control-Allow-Origin", "*");
   return r;
+}
+}  // namespace
+
+HttpResponse OidcProvider::Discovery(const HttpRequest&) { return PublicJson(ServerMetadata()); }
+
+// RFC 8414 §3: the same metadata, the same issuer. With an issuer that has a
+// path, §3.1 puts this document at /.well-known/oauth-authorization-server
+// followed by that path; it is served under the issuer's path like every
+// other route here (docs/oidc.md).
+HttpResponse OidcProvider::AuthorizationServerMetadata(const HttpRequest&) {
+  return PublicJson(ServerMetadata());
 }
 
 // RFC 7517 §5; published keys include "next" ones (before they sign) and

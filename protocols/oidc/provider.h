@@ -45,6 +45,7 @@ struct OidcOptions {
   // slash; every endpoint URL is issuer + path (e.g. issuer + "/token").
   std::string issuer;
   int64_t code_ttl_seconds = 60;            // authorization codes (RFC 6749 §4.1.2: short)
+  int64_t par_ttl_seconds = 60;             // pushed request_uri values (RFC 9126 §2.2: short)
   int64_t access_token_ttl_seconds = 600;
   int64_t id_token_ttl_seconds = 600;
   int64_t refresh_token_ttl_seconds = 2592000;  // 30 days, absolute for a token family
@@ -117,6 +118,12 @@ class OidcProvider {
   HttpResponse Authorize(const HttpRequest&);          // GET and POST /authorize
   HttpResponse Resume(const HttpRequest&);             // GET /authorize/resume?txn=…
   HttpResponse Token(const HttpRequest&);              // POST /token
+  HttpResponse PushedAuthorizationRequest(const HttpRequest&);  // POST /par (RFC 9126)
+  HttpResponse Revoke(const HttpRequest&);             // POST /revoke (RFC 7009)
+  HttpResponse Introspect(const HttpRequest&);         // POST /introspect (RFC 7662)
+  // GET /.well-known/oauth-authorization-server (RFC 8414): the discovery
+  // document's metadata, the same issuer.
+  HttpResponse AuthorizationServerMetadata(const HttpRequest&);
   HttpResponse UserInfo(const HttpRequest&);           // GET and POST /userinfo
   HttpResponse EndSession(const HttpRequest&);         // GET and POST /logout
   HttpResponse EndSessionConfirm(const HttpRequest&);  // POST /logout/confirm
@@ -172,6 +179,12 @@ class OidcProvider {
                                      const std::string& session_key,
                                      const oidc_internal::SessionRecord& session,
                                      std::vector<SetCookie> cookies);
+  // ---- pushed authorization requests (par.cc; the checks in authorize.cc) ----
+  HttpResponse PushedAuthorizationResponse(const HttpRequest& req, const OidcClient& client);
+  // The authorization request checks that need no session, for a push.
+  CheckResult CheckPushedRequest(const Params& p, const OidcClient& client);
+  // The pushed parameters a /authorize request's request_uri names, consumed.
+  OidcOr<Params> TakePushedRequest(const Params& query);
   // ---- sessions (session.cc) ----
   // The live session of the request's cookie: {store key, record}.
   std::optional<std::pair<std::string, oidc_internal::SessionRecord>> LoadSession(
@@ -197,11 +210,20 @@ class OidcProvider {
   oidc_internal::EidCheck CheckEid(const std::string& eid, std::string_view where);
 
   // ---- token endpoint (token.cc, client_auth.cc) ----
-  OidcOr<OidcClient> AuthenticateClient(const HttpRequest& req);
+  // `endpoint_path` (kPathToken, kPathRevoke, …) is the endpoint the request
+  // came to: a private_key_jwt assertion may name its URL as audience.
+  OidcOr<OidcClient> AuthenticateClient(const HttpRequest& req, std::string_view endpoint_path);
+  // The common start of the client-authenticated POST endpoints (token,
+  // revocation, introspection): method, body size and type, parameter
+  // checks, client authentication exactly as the token endpoint does it,
+  // the per-client rate. The authenticated client, or the error answer.
+  Result<OidcClient, HttpResponse> AuthenticatedClientRequest(const HttpRequest& req,
+                                                              std::string_view endpoint_path);
   // The token endpoint without CORS; sets *client_id once authenticated.
   HttpResponse TokenResponse(const HttpRequest& req, std::string* client_id);
   OidcOr<OidcClient> AuthenticatePrivateKeyJwt(const HttpRequest& req,
-                                               const std::optional<std::string>& client_id);
+                                               const std::optional<std::string>& client_id,
+                                               std::string_view endpoint_path);
   CheckResult CheckTlsClientAuth(const HttpRequest& req, const OidcClient& client);
   std::vector<std::shared_ptr<const PublicKey>> ClientPublicKeys(const OidcClient& client);
   OidcOr<nlohmann::json> GrantAuthorizationCode(const HttpRequest& req, const OidcClient& client);
@@ -212,6 +234,15 @@ class OidcProvider {
                                      const oidc_internal::GrantRecord& grant,
                                      const std::vector<std::string>& scopes,
                                      const std::string& nonce, bool with_refresh_token);
+
+  // ---- revocation and introspection (revocation.cc) ----
+  HttpResponse RevokeResponse(const HttpRequest& req, std::string* client_id);
+  // The RFC 7662 §2.2 answer for `token` asked about by `client`;
+  // {"active": false} for anything not live or not the client's.
+  OidcOr<nlohmann::json> IntrospectToken(const OidcClient& client, const std::string& token,
+                                         std::string_view hint);
+  // The metadata both discovery documents share (OIDC Discovery §3, RFC 8414 §2).
+  nlohmann::json ServerMetadata() const;
 
   // UserInfo without CORS; sets *client_id once the token is known.
   HttpResponse UserInfoResponse(const HttpRequest& req, std::string* client_id);

@@ -76,7 +76,7 @@ nlohmann::json ToJson(const CodeRecord& r) {
 
 nlohmann::json ToJson(const AccessTokenRecord& r) {
   return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"scopes", r.scopes},
-          {"expires_at", r.expires_at}};
+          {"expires_at", r.expires_at}, {"issued_at", r.issued_at}};
 }
 
 nlohmann::json ToJson(const RefreshTokenRecord& r) {
@@ -152,6 +152,20 @@ std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text) {
     r.client_id = j.at("client_id").get<std::string>();
     r.scopes = j.at("scopes").get<std::vector<std::string>>();
     r.expires_at = j.at("expires_at").get<int64_t>();
+    r.issued_at = j.value("issued_at", int64_t{0});  // absent in records of older versions
+    return r;
+  });
+}
+
+nlohmann::json ToJson(const PushedRequestRecord& r) {
+  return {{"client_id", r.client_id}, {"params", r.params}};
+}
+
+std::optional<PushedRequestRecord> ParsePushedRequestRecord(std::string_view text) {
+  return ParseWith<PushedRequestRecord>(text, [](const nlohmann::json& j) {
+    PushedRequestRecord r;
+    r.client_id = j.at("client_id").get<std::string>();
+    r.params = j.at("params").get<std::vector<std::pair<std::string, std::string>>>();
     return r;
   });
 }

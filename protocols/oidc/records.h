@@ -15,6 +15,8 @@
 //   oidc_rt         sha256(token)      → RefreshTokenRecord
 //   oidc_session    sha256(cookie)     → SessionRecord
 //   oidc_jti        sha256(client|jti) → "1"              (private_key_jwt replay cache)
+//   oidc_par        request_uri handle → PushedRequestRecord (TTL 60 s, consumed at /authorize;
+//                                                         RFC 9126)
 //   oidc_logout     logout txn         → LogoutRecord     (pending confirmation)
 //   oidc_eid        lowercase eID address → EidIndex      (its sessions and grants, for ending
 //                                                         them when the ledger suspends the eID;
@@ -26,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +48,7 @@ inline constexpr std::string_view kRefreshTokenNs = "oidc_rt";
 inline constexpr std::string_view kSessionNs = "oidc_session";
 inline constexpr std::string_view kJtiNs = "oidc_jti";
 inline constexpr std::string_view kLogoutNs = "oidc_logout";
+inline constexpr std::string_view kParNs = "oidc_par";
 inline constexpr std::string_view kEidIndexNs = "oidc_eid";
 // Kinds of EidIndex entries.
 inline constexpr std::string_view kEidEntrySession = "session";
@@ -118,12 +122,21 @@ struct AccessTokenRecord {
   std::string client_id;
   std::vector<std::string> scopes;
   int64_t expires_at = 0;
+  int64_t issued_at = 0;  // 0 in records written before introspection existed
 };
 
 struct RefreshTokenRecord {
   std::string grant_id;
   std::string client_id;
   bool rotated = false;  // true once exchanged: presenting it again is reuse
+};
+
+// The authorization request parameters a client pushed (RFC 9126 §2),
+// already checked as /authorize would check them; client authentication
+// parameters are not kept.
+struct PushedRequestRecord {
+  std::string client_id;
+  std::vector<std::pair<std::string, std::string>> params;
 };
 
 struct LogoutRecord {
@@ -141,6 +154,7 @@ nlohmann::json ToJson(const CodeRecord& r);
 nlohmann::json ToJson(const AccessTokenRecord& r);
 nlohmann::json ToJson(const RefreshTokenRecord& r);
 nlohmann::json ToJson(const LogoutRecord& r);
+nlohmann::json ToJson(const PushedRequestRecord& r);
 
 // nullopt when the stored text is not a record of that kind (corruption).
 std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text);
@@ -150,6 +164,7 @@ std::optional<CodeRecord> ParseCodeRecord(std::string_view text);
 std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text);
 std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text);
 std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text);
+std::optional<PushedRequestRecord> ParsePushedRequestRecord(std::string_view text);
 
 // A grant lives in two records so that no attribute value outlives the
 // user's session even when the token family does (refresh tokens): the

@@ -20,30 +20,6 @@ OidcError ServerError(std::string detail) {
   return OidcError::Make(kErrServerError, "temporary failure", std::move(detail), 500);
 }
 
-// RFC 6749 §5.1: token responses must not be cached.
-void NoStore(HttpResponse& r) {
-  r.headers.Set("Cache-Control", "no-store");
-  r.headers.Set("Pragma", "no-cache");
-}
-
-// RFC 6749 §5.2. invalid_client is 401, always with a challenge (RFC 9110
-// §15.5.2: a 401 MUST carry WWW-Authenticate). Basic is the only scheme of
-// the methods we offer, and the one §5.2 asks to match when the client used
-// it. Internal failures are 500 with nothing internal; a store that is
-// unavailable is 503 with Retry-After (the client may retry).
-HttpResponse TokenError(const OidcError& e) {
-  LogInfo("oidc token request refused",
-          {{"error", e.code}, {"description", e.description}, {"detail", e.detail}});
-  nlohmann::json body = {{"error", e.code}};
-  if (!e.description.empty()) body["error_description"] = SafeDescription(e.description);
-  HttpResponse r = HttpResponse::Json(e.http_status, body.dump());
-  if (e.http_status == 401)
-    r.headers.Set("WWW-Authenticate", "Basic realm=\"certme\", charset=\"UTF-8\"");
-  if (e.http_status == 503) r.headers.Set("Retry-After", "5");  // RFC 9110 §10.2.3
-  NoStore(r);
-  return r;
-}
-
 // A grant whose eID is not active is invalid_grant (RFC 6749 §5.2: the
 // grant was revoked); a status that cannot be read is 503 with Retry-After.
 CheckResult LiveEidError(EidCheck check) {
@@ -78,6 +54,34 @@ CheckResult CheckPkceVerifier(const CodeRecord& code, const std::optional<std::s
 
 }  // namespace
 
+namespace oidc_internal {
+
+// RFC 6749 §5.1: token responses must not be cached.
+void NoStore(HttpResponse& r) {
+  r.headers.Set("Cache-Control", "no-store");
+  r.headers.Set("Pragma", "no-cache");
+}
+
+// RFC 6749 §5.2. invalid_client is 401, always with a challenge (RFC 9110
+// §15.5.2: a 401 MUST carry WWW-Authenticate). Basic is the only scheme of
+// the methods we offer, and the one §5.2 asks to match when the client used
+// it. Internal failures are 500 with nothing internal; a store that is
+// unavailable is 503 with Retry-After (the client may retry).
+HttpResponse TokenError(const OidcError& e) {
+  LogInfo("oidc token request refused",
+          {{"error", e.code}, {"description", e.description}, {"detail", e.detail}});
+  nlohmann::json body = {{"error", e.code}};
+  if (!e.description.empty()) body["error_description"] = SafeDescription(e.description);
+  HttpResponse r = HttpResponse::Json(e.http_status, body.dump());
+  if (e.http_status == 401)
+    r.headers.Set("WWW-Authenticate", "Basic realm=\"certme\", charset=\"UTF-8\"");
+  if (e.http_status == 503) r.headers.Set("Retry-After", "5");  // RFC 9110 §10.2.3
+  NoStore(r);
+  return r;
+}
+
+}  // namespace oidc_internal
+
 HttpResponse OidcProvider::Token(const HttpRequest& req) {
   std::string client_id;
   HttpResponse r = TokenResponse(req, &client_id);
@@ -88,12 +92,18 @@ HttpResponse OidcProvider::Token(const HttpRequest& req) {
   return r;
 }
 
-HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* client_id) {
+Result<OidcClient, HttpResponse> OidcProvider::AuthenticatedClientRequest(
+    const HttpRequest& req, std::string_view endpoint_path) {
   if (req.method != "POST") {
     HttpResponse r = HttpResponse::Text(405, "method not allowed\n");
     r.headers.Set("Allow", "POST");
     return r;
   }
+  // Every parameter of these endpoints fits in a few kilobytes (a
+  // client_assertion, a request object); a larger body is refused before
+  // it is looked at (the server's own limit is far higher).
+  if (req.body.size() > kMaxClientRequestBytes)
+    return TokenError(OidcError::Make(kErrInvalidRequest, "request body too large", {}, 413));
   // RFC 6749 §4.1.3: application/x-www-form-urlencoded body.
   std::string type = AsciiLower(req.headers.Get("Content-Type").value_or(""));
   if (type.rfind("application/x-www-form-urlencoded", 0) != 0)
@@ -101,17 +111,24 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
   if (auto e = CheckNoRepeatedParams(req.form)) return TokenError(*e);
   if (auto e = CheckUtf8Params(req.form)) return TokenError(*e);
 
-  auto client = AuthenticateClient(req);
+  auto client = AuthenticateClient(req, endpoint_path);
   if (!client.ok()) return TokenError(client.error());
-  *client_id = client->client_id;
   if (auto wait = token_limiter_.Take(client->client_id)) {
     // RFC 6585 §4; `slow_down` as RFC 8628 §3.5 names it for a token
-    // endpoint asked too often.
+    // endpoint asked too often. One budget per client for all of its
+    // authenticated endpoints.
     HttpResponse r = TokenError(OidcError::Make("slow_down", "too many token requests for this client",
                                                 "client " + client->client_id + " over its rate", 429));
     r.headers.Set("Retry-After", std::to_string(*wait));
     return r;
   }
+  return std::move(client).value();
+}
+
+HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* client_id) {
+  auto client = AuthenticatedClientRequest(req, kPathToken);
+  if (!client.ok()) return std::move(client).error();
+  *client_id = client->client_id;
 
   auto grant_type = ParamGet(req.form, kGrantType);
   if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"));
@@ -140,7 +157,7 @@ OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const
   // Access tokens are opaque; only their hash is stored (RFC 6819 §5.1.4.1.3).
   std::string access_token = random_.Token();
   AccessTokenRecord at{grant.grant_id, client.client_id, scopes,
-                       now + std::min(opts_.access_token_ttl_seconds, grant_left)};
+                       now + std::min(opts_.access_token_ttl_seconds, grant_left), now};
   Status st = store_.Put(kAccessTokenNs, Sha256Hex(access_token), ToJson(at).dump(),
                          std::chrono::seconds(at.expires_at - now));
   if (!st.ok()) return ServerFailure(st);

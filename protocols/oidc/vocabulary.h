@@ -39,6 +39,8 @@ inline constexpr std::string_view kLogoutHint = "logout_hint";
 inline constexpr std::string_view kTxn = "txn";
 inline constexpr std::string_view kIss = "iss";  // RFC 9207 §2
 inline constexpr std::string_view kSid = "sid";
+inline constexpr std::string_view kToken = "token";                  // RFC 7009 §2.1, RFC 7662 §2.1
+inline constexpr std::string_view kTokenTypeHint = "token_type_hint";
 
 // ---- Values ----
 inline constexpr std::string_view kResponseTypeCode = "code";
@@ -55,6 +57,11 @@ inline constexpr std::string_view kGrantAuthorizationCode = "authorization_code"
 inline constexpr std::string_view kGrantRefreshToken = "refresh_token";
 inline constexpr std::string_view kGrantClientCredentials = "client_credentials";
 inline constexpr std::string_view kTokenTypeBearer = "Bearer";
+// RFC 9126 §2.2: the request_uri a pushed request answers with.
+inline constexpr std::string_view kRequestUriPrefix = "urn:ietf:params:oauth:request_uri:";
+// token_type_hint values (RFC 7009 §2.1, RFC 7662 §2.1)
+inline constexpr std::string_view kHintAccessToken = "access_token";
+inline constexpr std::string_view kHintRefreshToken = "refresh_token";
 inline constexpr std::string_view kJwtBearerAssertionType =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";  // RFC 7523 §2.2
 inline constexpr std::string_view kBackchannelLogoutEvent =
@@ -110,6 +117,8 @@ inline constexpr std::string_view kErrRequestNotSupported = "request_not_support
 inline constexpr std::string_view kErrRequestUriNotSupported = "request_uri_not_supported";
 inline constexpr std::string_view kErrInvalidToken = "invalid_token";
 inline constexpr std::string_view kErrInsufficientScope = "insufficient_scope";
+inline constexpr std::string_view kErrInvalidRequestUri = "invalid_request_uri";  // OIDC Core §3.1.2.6
+inline constexpr std::string_view kErrUnsupportedTokenType = "unsupported_token_type";  // RFC 7009 §2.2.1
 // OpenID Connect Core Error Code unmet_authentication_requirements 1.0: the
 // requested level of assurance (acr_values, an acr claim request) cannot be met.
 inline constexpr std::string_view kErrUnmetAuthenticationRequirements = "unmet_authentication_requirements";
@@ -120,6 +129,10 @@ inline constexpr std::string_view kPathJwks = "/jwks";
 inline constexpr std::string_view kPathAuthorize = "/authorize";
 inline constexpr std::string_view kPathResume = "/authorize/resume";
 inline constexpr std::string_view kPathToken = "/token";
+inline constexpr std::string_view kPathPar = "/par";                // RFC 9126
+inline constexpr std::string_view kPathRevoke = "/revoke";          // RFC 7009
+inline constexpr std::string_view kPathIntrospect = "/introspect";  // RFC 7662
+inline constexpr std::string_view kPathServerMetadata = "/.well-known/oauth-authorization-server";  // RFC 8414
 inline constexpr std::string_view kPathUserInfo = "/userinfo";
 inline constexpr std::string_view kPathEndSession = "/logout";
 inline constexpr std::string_view kPathEndSessionConfirm = "/logout/confirm";

@@ -114,6 +114,7 @@ export async function makeClients(rp) {
     base('rp-ps256', { id_token_signed_response_alg: 'PS256' }),
     base('rp-pairwise', { subject_type: 'pairwise' }),
     base('rp-cc', { grant_types: ['client_credentials'] }),
+    base('rp-par', { require_pushed_authorization_requests: true }),
     base('rp-bcl', {
       backchannel_logout_uri: rp.url('/backchannel/rp-bcl'),
       backchannel_logout_session_required: true,

@@ -1,0 +1,105 @@
+// Pushed authorization requests (RFC 9126): the client sends the
+// authorization request's parameters to /par, authenticated as at the token
+// endpoint, and gets a short-lived, one-time request_uri that /authorize
+// takes instead of the parameters.
+#include "common/log.h"
+#include "protocols/oidc/internal.h"
+#include "protocols/oidc/provider.h"
+#include "protocols/oidc/records.h"
+
+namespace certme {
+
+using namespace oidc;
+using namespace oidc_internal;
+
+namespace {
+
+// The random part of our request_uri values (Random::Token: 43 characters);
+// anything longer is not ours and is not looked up.
+constexpr size_t kMaxHandleBytes = 128;
+
+OidcError InvalidRequestUri(std::string description, std::string detail = {}) {
+  return OidcError::Make(kErrInvalidRequestUri, std::move(description), std::move(detail));
+}
+
+// Client authentication travels with the push, not with the request.
+bool IsClientAuthParam(std::string_view name) {
+  return name == kClientSecret || name == kClientAssertion || name == kClientAssertionType;
+}
+
+}  // namespace
+
+HttpResponse OidcProvider::PushedAuthorizationRequest(const HttpRequest& req) {
+  auto client = AuthenticatedClientRequest(req, kPathPar);
+  if (!client.ok()) {
+    HttpResponse r = std::move(client).error();
+    AddClientCors(req, ParamGet(req.form, kClientId).value_or(""), r);
+    return r;
+  }
+  HttpResponse r = PushedAuthorizationResponse(req, *client);
+  AddClientCors(req, client->client_id, r);
+  return r;
+}
+
+// RFC 9126 §2.1 – §2.3.
+HttpResponse OidcProvider::PushedAuthorizationResponse(const HttpRequest& req, const OidcClient& client) {
+  const Params& p = req.form;
+  // §2.1: "The client_id parameter ... MUST" name the authenticated client.
+  if (auto id = ParamGet(p, kClientId); id && *id != client.client_id)
+    return TokenError(InvalidRequest("client_id is not the authenticated client"));
+  // §2.1: "The request_uri authorization request parameter is one exception,
+  // and it MUST NOT be provided."
+  if (ParamCount(p, kRequestUri) > 0) return TokenError(InvalidRequest("request_uri must not be pushed"));
+  if (auto e = CheckPushedRequest(p, client)) return TokenError(*e);
+
+  PushedRequestRecord rec;
+  rec.client_id = client.client_id;
+  rec.params.emplace_back(std::string(kClientId), client.client_id);
+  for (const auto& [name, value] : p)
+    if (name != kClientId && !IsClientAuthParam(name)) rec.params.emplace_back(name, value);
+  // §2.2: a random handle that cannot be guessed, short-lived.
+  std::string handle = random_.Token();
+  Status st = store_.PutIfAbsent(kParNs, handle, ToJson(rec).dump(),
+                                 std::chrono::seconds(opts_.par_ttl_seconds));
+  if (!st.ok()) return TokenError(ServerFailure(st));
+  nlohmann::json body = {{"request_uri", std::string(kRequestUriPrefix) + handle},
+                         {"expires_in", opts_.par_ttl_seconds}};
+  HttpResponse r = HttpResponse::Json(201, body.dump());  // §2.2: 201 Created
+  NoStore(r);
+  return r;
+}
+
+// RFC 9126 §4: the request_uri must be one we issued, live, unused, and
+// pushed by the client that now names it. It is consumed (one-time use),
+// but only once the client matched: another client's attempt does not
+// spend it.
+OidcOr<Params> OidcProvider::TakePushedRequest(const Params& query) {
+  if (ParamCount(query, kRequestUri) != 1 || ParamCount(query, kClientId) != 1)
+    return InvalidRequest("request_uri and client_id are each required once");
+  std::string uri = *ParamGet(query, kRequestUri);
+  std::string client_id = *ParamGet(query, kClientId);
+  if (uri.rfind(kRequestUriPrefix, 0) != 0 || uri.size() - kRequestUriPrefix.size() > kMaxHandleBytes ||
+      uri.size() == kRequestUriPrefix.size())
+    return InvalidRequestUri("request_uri is not one of this server's");
+  std::string handle = uri.substr(kRequestUriPrefix.size());
+  auto raw = store_.Get(kParNs, handle);
+  if (!raw.ok()) {
+    if (raw.status().code() != StatusCode::kNotFound) return ServerFailure(raw.status());
+    return InvalidRequestUri("request_uri is unknown, expired or already used");
+  }
+  auto rec = ParsePushedRequestRecord(*raw);
+  if (!rec) return ServerFailure(Internal("pushed request record unreadable"));
+  if (rec->client_id != client_id)
+    return InvalidRequestUri("request_uri was pushed by another client",
+                             "pushed by " + rec->client_id + ", presented for " + client_id);
+  auto consumed = store_.Consume(kParNs, handle);
+  if (!consumed.ok()) {
+    if (consumed.status().code() != StatusCode::kNotFound) return ServerFailure(consumed.status());
+    return InvalidRequestUri("request_uri is unknown, expired or already used", "used concurrently");
+  }
+  Params out;
+  for (const auto& [name, value] : rec->params) out.emplace(name, value);
+  return out;
+}
+
+}  // namespace certme
