@@ -124,8 +124,14 @@ struct RedisConfig {
   std::string prefix = "certme:";
   // Pooled connections; 0: one per HTTP worker thread plus a few.
   int max_connections = 0;
-  // Bound on connecting and on each command, in milliseconds.
+  // Bound on connecting, on each command and on one request's total wait
+  // for Redis, in milliseconds.
   int timeout_ms = 2000;
+  // Replicas that must have a write before it is acknowledged (WAIT); 0:
+  // none (a single Redis). Production with a replica and Sentinel: 1.
+  int replicas_to_wait = 0;
+  // How long a write waits for them, in milliseconds.
+  int wait_timeout_ms = 500;
 
   // Resolved by the loader from password_env / password_file. Not a YAML
   // field.

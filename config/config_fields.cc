@@ -190,10 +190,23 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                   "Pooled connections to Redis; 0: one per HTTP worker thread plus four.", 0,
                   1024, [](auto& c) -> auto& { return c.store.redis.max_connections; }),
       IntField<C>("store.redis.timeout_ms",
-                  "Bound on connecting and on each command, in milliseconds: a Redis that is "
-                  "down or stalled fails requests (503) after about this long, never hangs "
-                  "them.",
+                  "Bound on connecting and on each command, in milliseconds, and on the total "
+                  "time one request may wait for Redis (all its store calls together): a Redis "
+                  "that is down or stalled fails the request (503 with Retry-After) within "
+                  "about this long, never hangs it.",
                   50, 60000, [](auto& c) -> auto& { return c.store.redis.timeout_ms; }),
+      IntField<C>("store.redis.replicas_to_wait",
+                  "Replicas that must have each write before the bridge acknowledges it (Redis "
+                  "WAIT): 0 for a single Redis; set 1 in production with a replica and "
+                  "Sentinel, so that a failover never loses an acknowledged write nor makes a "
+                  "spent code or a rotated refresh token usable again. Fewer replicas within "
+                  "wait_timeout_ms: the request fails with 503. Pair it with "
+                  "min-replicas-to-write on the primary (docs/SCALING.md).",
+                  0, 16, [](auto& c) -> auto& { return c.store.redis.replicas_to_wait; }),
+      IntField<C>("store.redis.wait_timeout_ms",
+                  "How long a write waits for replicas_to_wait replicas, in milliseconds; "
+                  "also bounded by timeout_ms per request.",
+                  1, 60000, [](auto& c) -> auto& { return c.store.redis.wait_timeout_ms; }),
 
       // keys
       RecordsField<C, SigningKeyConfig>(

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "templates/templates.h"
 #include "common/random.h"
+#include "common/wait_budget.h"
 #include "idp/admin/mount.h"
 #include "idp/eid_watch.h"
 #include "idp/http/server.h"
@@ -136,6 +137,8 @@ StatusOr<std::unique_ptr<Store>> OpenRedisStore(const Config& c) {
   o.prefix = r.prefix;
   o.max_connections = r.max_connections > 0 ? r.max_connections : EffectiveThreads(c) + 4;
   o.connect_timeout = o.command_timeout = std::chrono::milliseconds(r.timeout_ms);
+  o.replicas_to_wait = r.replicas_to_wait;
+  o.wait_timeout = std::chrono::milliseconds(r.wait_timeout_ms);
   auto s = NewRedisStore(o);
   if (!s.ok())
     return Status(s.status().code(), "store.redis: " + s.status().message(), s.status().detail());
@@ -466,6 +469,8 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   ho.requests_per_second_per_address = c.server.requests_per_second_per_address;
   ho.request_burst_per_address = c.server.request_burst_per_address;
   ho.access_log_enabled = c.logging.access_log;
+  if (c.store.backend == kStoreBackendRedis)
+    ho.backend_wait_budget = std::chrono::milliseconds(c.store.redis.timeout_ms);
   // One probe a second at most: while Redis is stalled each Ping waits for
   // the command timeout, and a burst of failing requests must not queue
   // behind a probe each.
@@ -479,7 +484,11 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     int64_t last = probe->checked_ms.load();
     if (now - last < 1000 || !probe->checked_ms.compare_exchange_strong(last, now))
       return probe->down.load();
-    probe->down = store->Ping().code() == StatusCode::kUnavailable;
+    {
+      // The request already spent its own budget; the probe adds little.
+      ScopedWaitBudget budget(std::chrono::milliseconds(250));
+      probe->down = store->Ping().code() == StatusCode::kUnavailable;
+    }
     return probe->down.load();
   };
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));

@@ -10,6 +10,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/wait_budget.h"
 #include "idp/http/cookies.h"
 #include "idp/http/response.h"
 
@@ -292,7 +293,11 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   x->counted_in_flight = true;
   if (m.handler) {
     HttpResponse resp;
-    std::string err = RunSafely([&] { resp = (*m.handler)(req); });
+    std::string err = RunSafely([&] {
+      std::optional<ScopedWaitBudget> budget;
+      if (core.opts.backend_wait_budget > Duration::zero()) budget.emplace(core.opts.backend_wait_budget);
+      resp = (*m.handler)(req);
+    });
     if (!err.empty()) resp = HttpResponse::Text(500, "");
     Finish(x, std::move(resp), err);
     return;
@@ -301,7 +306,11 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   std::function<void(HttpResponse)> respond = [responder](HttpResponse r) {
     Finish(responder->x, std::move(r), "");
   };
-  std::string err = RunSafely([&] { (*m.async_handler)(std::move(req), std::move(respond)); });
+  std::string err = RunSafely([&] {
+    std::optional<ScopedWaitBudget> budget;
+    if (core.opts.backend_wait_budget > Duration::zero()) budget.emplace(core.opts.backend_wait_budget);
+    (*m.async_handler)(std::move(req), std::move(respond));
+  });
   if (!err.empty()) Finish(x, HttpResponse::Text(500, ""), err);
 }
 

@@ -87,6 +87,11 @@ struct HttpServerOptions {
   // with Retry-After, a temporary outage rather than a bug, for clients and
   // for the proxy in front. Null: never asked.
   std::function<bool()> backend_unavailable;
+  // The time one request's handler may spend waiting for the shared state,
+  // all its store calls together (common/wait_budget.h): installed around
+  // each handler call, so a stalled Redis fails the request within it
+  // instead of costing one timeout per store call. Zero: no budget.
+  Duration backend_wait_budget{0};
 
   // Every problem at once (InvalidArgument), or OK.
   Status Validate() const;

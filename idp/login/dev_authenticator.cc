@@ -66,12 +66,21 @@ HttpResponse DevAuthenticator::ErrorPage(int status, const std::string& message_
   return Render(status, lang, "message", {{"message", Templates()->Text(lang, message_key)}});
 }
 
+// A store that failed is an outage, not the user's mistake: 503 with
+// Retry-After and "please try again" (never "unknown or expired login"),
+// the cause in the log only.
+HttpResponse DevAuthenticator::StoreFailurePage(const Status& st, const char* what,
+                                                const std::string& message_key,
+                                                const std::string& ui_locale) const {
+  LogError(what, {{"detail", st.ToString()}});
+  HttpResponse r = ErrorPage(503, message_key, TemplateLang(ui_locale));
+  r.headers.Set("Retry-After", "5");  // RFC 9110 §10.2.3
+  return r;
+}
+
 HttpResponse DevAuthenticator::Begin(const LoginRequest& request) {
   Status st = SaveLoginRequest(store_, request, clock_.NowUnixSeconds());
-  if (!st.ok()) {
-    LogError("dev login request not saved", {{"detail", st.ToString()}});
-    return ErrorPage(500, "dev_not_started", TemplateLang(request.ui_locale));
-  }
+  if (!st.ok()) return StoreFailurePage(st, "dev login request not saved", "dev_not_started", request.ui_locale);
   return HttpResponse::Redirect(public_url_ + kLoginPath + "?txn=" + PercentEncode(request.txn));
 }
 
@@ -80,6 +89,8 @@ HttpResponse DevAuthenticator::LoginPage(const HttpRequest& req) {
   if (!txn || ParamCount(req.query, "txn") != 1 || txn->empty() || txn->size() > 256)
     return ErrorPage(400, "dev_unknown");
   auto request = LoadLoginRequest(store_, *txn);
+  if (!request.ok() && request.status().code() != StatusCode::kNotFound)
+    return StoreFailurePage(request.status(), "dev login request not read");
   if (!request.ok() || request->expires_at <= clock_.NowUnixSeconds())
     return ErrorPage(400, "dev_unknown");
 
@@ -106,6 +117,8 @@ HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
   if (!txn || ParamCount(req.form, "txn") != 1 || txn->empty() || txn->size() > 256)
     return ErrorPage(400, "dev_unknown");
   auto request = LoadLoginRequest(store_, *txn);
+  if (!request.ok() && request.status().code() != StatusCode::kNotFound)
+    return StoreFailurePage(request.status(), "dev login request not read");
   int64_t now = clock_.NowUnixSeconds();
   if (!request.ok() || request->expires_at <= now) return ErrorPage(400, "dev_unknown");
   int64_t ttl = std::max<int64_t>(request->expires_at - now, 1);
@@ -130,10 +143,7 @@ HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
     result.auth_time = now;
   }
   Status st = SaveLoginResult(store_, result, ttl);
-  if (!st.ok()) {
-    LogError("dev login result not saved", {{"detail", st.ToString()}});
-    return ErrorPage(500, "dev_not_completed", TemplateLang(request->ui_locale));
-  }
+  if (!st.ok()) return StoreFailurePage(st, "dev login result not saved", "dev_not_completed", request->ui_locale);
   return HttpResponse::Redirect(request->resume_url);
 }
 

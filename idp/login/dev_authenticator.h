@@ -10,7 +10,8 @@
 //                          POST /login/dev with hidden `txn`, radio group `identity`, submit
 //   POST /login/dev        fields txn, identity[, action=refuse] → SaveLoginResult and
 //                          302 → the request's resume_url (refusal: error "refused")
-// Unknown or expired txn → 400 HTML page without internals.
+// Unknown or expired txn → 400 HTML page without internals; a store that
+// fails → 503 with Retry-After ("try again"), never the 400.
 //
 // Thread-safe: state lives in the Store.
 #pragma once
@@ -65,6 +66,11 @@ class DevAuthenticator : public Authenticator {
  private:
   // A plain page with the catalogue text `message_key` in `lang`.
   HttpResponse ErrorPage(int status, const std::string& message_key, const std::string& lang = "ro") const;
+  // A store failure: 503 with Retry-After and `message_key` (a "try again"
+  // text); the cause is logged under `what`.
+  HttpResponse StoreFailurePage(const Status& st, const char* what,
+                                const std::string& message_key = "dev_not_completed",
+                                const std::string& ui_locale = "") const;
 
   Store& store_;
   std::string public_url_;

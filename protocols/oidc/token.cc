@@ -297,10 +297,16 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
     if (scopes.empty()) return OidcError::Make(kErrInvalidScope, "scope is empty");
   }
 
-  // Rotation: mark this token used with compare-and-swap, so that of two
-  // concurrent uses exactly one wins and the other counts as reuse.
+  // Rotation: the new tokens are stored first, then this token is marked
+  // used with compare-and-swap, so that of two concurrent uses exactly one
+  // wins and the other counts as reuse (revoking the grant revokes what
+  // either issued). In this order a store failure before the last step
+  // leaves the client's token usable for its retry; only the swap itself
+  // can fail after taking effect (docs/SCALING.md, replication).
   int64_t left = grant->expires_at - Now();
   if (left <= 0) return InvalidGrant("refresh token is invalid", "grant expired");
+  auto out = IssueTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true);
+  if (!out.ok()) return out;
   RefreshTokenRecord rotated = *rec;
   rotated.rotated = true;
   Status st = store_.CompareAndSwap(kRefreshTokenNs, key, *raw, ToJson(rotated).dump(),
@@ -312,7 +318,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
     }
     return ServerFailure(st);
   }
-  return IssueTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true);
+  return out;
 }
 
 // RFC 6749 §4.4: a confidential client acting for itself. No user, so no ID

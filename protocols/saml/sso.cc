@@ -99,6 +99,16 @@ std::optional<std::string> ChooseNameIdFormat(const SamlService& s, std::string_
 
 }  // namespace
 
+// The registry could not be read: an outage, not an unknown service. 503
+// with Retry-After and "temporary error" (never the 400 page that tells the
+// user the service is not registered).
+static HttpResponse StoreFailurePage(const Status& st, const std::string& lang) {
+  LogError("saml service registry unavailable", {{"detail", st.ToString()}});
+  HttpResponse r = SamlErrorPage(503, lang, SamlPage::kServerError);
+  r.headers.Set("Retry-After", "5");  // RFC 9110 §10.2.3
+  return r;
+}
+
 HttpResponse SamlIdp::Sso(const HttpRequest& req) {
   std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
   auto in = ReadIncoming(req);
@@ -127,6 +137,8 @@ HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const Incoming&
   // SAML Profiles §4.1.4.1: the Issuer must be a registered service.
   if (ar->header.issuer.empty()) return page("no Issuer", SamlPage::kUnknownService);
   auto service = services_.Get(ar->header.issuer);
+  if (!service.ok() && service.status().code() != StatusCode::kNotFound)
+    return StoreFailurePage(service.status(), lang);
   if (!service.ok()) return page("unknown issuer", SamlPage::kUnknownService, ar->header.issuer);
   // SAML Profiles §4.1.4.1 and Metadata §2.4.4: the ACS must be registered.
   Target t;
@@ -291,6 +303,8 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
 
   Target t{pending->entity_id, pending->acs_url, pending->relay_state, pending->request_id, lang};
   auto service = services_.Get(pending->entity_id);
+  if (!service.ok() && service.status().code() != StatusCode::kNotFound)
+    return StoreFailurePage(service.status(), lang);
   if (!service.ok()) {
     LogRefused("login resume", "service no longer registered", t.entity_id);
     return SamlErrorPage(400, lang, SamlPage::kUnknownService);

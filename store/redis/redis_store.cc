@@ -12,7 +12,6 @@
 // others (GETDEL, SET NX, the CAS script) are not, since their first attempt
 // may have been applied.
 #include <hiredis.h>
-#include <openssl/sha.h>
 #include <poll.h>
 #include <sys/time.h>
 
@@ -29,151 +28,31 @@
 #include <string_view>
 #include <vector>
 
+#include "common/wait_budget.h"
 #include "store/redis/redis_store.h"
+#include "store/redis/redis_wire.h"
 #include "store/store_checks.h"
 
 namespace certme {
 namespace {
 
-// Replaces the value only if it equals ARGV[1]; ARGV[3] is the ttl in ms
-// ("0": none). Returns 0 absent, 1 mismatch, 2 swapped. Lua strings are
-// byte strings, so binary values compare whole.
-constexpr char kCasScript[] =
-    "local v = redis.call('GET', KEYS[1])\n"
-    "if not v then return 0 end\n"
-    "if v ~= ARGV[1] then return 1 end\n"
-    "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2])\n"
-    "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end\n"
-    "return 2\n";
+using namespace redis_wire;  // NOLINT: the store's own wire helpers
 
 // SCAN batch size and MGET batch size for List.
 constexpr int kScanCount = 1000;
 constexpr size_t kMgetBatch = 256;
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using Context = std::unique_ptr<redisContext, ContextDeleter>;
 
 struct Conn {
   Context ctx;
   uint64_t epoch = 0;  // the pool's epoch when it was opened
 };
 
-timeval ToTimeval(Duration d) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[p[i] >> 4]);
-    out.push_back(kDigits[p[i] & 15]);
-  }
-  return out;
-}
-
-std::string Sha1Hex(std::string_view s) {
-  unsigned char md[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(s.data()), s.size(), md);
-  return Hex(md, sizeof md);
-}
-
-// Escapes the glob characters of Redis's MATCH (stringmatchlen).
-std::string GlobEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
-// Work queues: per queue a sorted set of ids scored by due time (ms), a
-// hash id -> value and a hash id -> attempts. Times are the server's (TIME),
-// so replicas with different clocks agree on what is due. KEYS[1..3] are
-// the sorted set and the two hashes throughout.
-constexpr char kQueueNowLua[] =
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n";
-// ARGV: id, value, delay ms. Returns 0 when the id is queued already.
-const std::string kEnqueueScript = std::string(kQueueNowLua) +
-    "if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end\n"
-    "redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])\n"
-    "redis.call('HSET', KEYS[3], ARGV[1], 0)\n"
-    "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])\n"
-    "return 1\n";
-// ARGV: max, lease ms. Returns id, value, attempts for each claimed item.
-const std::string kClaimScript = std::string(kQueueNowLua) +
-    "local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))\n"
-    "local out = {}\n"
-    "for _, id in ipairs(ids) do\n"
-    "  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)\n"
-    "  local n = redis.call('HINCRBY', KEYS[3], id, 1)\n"
-    "  out[#out + 1] = id\n"
-    "  out[#out + 1] = redis.call('HGET', KEYS[2], id) or ''\n"
-    "  out[#out + 1] = n\n"
-    "end\n"
-    "return out\n";
-// ARGV: id, delay ms. Returns 0 when the id is not queued.
-const std::string kRescheduleScript = std::string(kQueueNowLua) +
-    "if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end\n"
-    "redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])\n"
-    "return 1\n";
-// ARGV: id.
-constexpr char kDequeueScript[] =
-    "redis.call('ZREM', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[3], ARGV[1])\n"
-    "return 1\n";
-
-// A Lua script run by its SHA-1 (EVALSHA), sent whole once per server.
-struct Script {
-  explicit Script(std::string t) : text(std::move(t)), sha(Sha1Hex(text)) {}
-  std::string text, sha;
-};
-
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-// One command, arguments as bytes. Null when the connection failed (then
-// ctx->err says why and the connection is unusable).
-Reply Command(redisContext* ctx, std::initializer_list<std::string_view> args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (auto a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data())));
-}
-
-Reply CommandV(redisContext* ctx, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(
-      redisCommandArgv(ctx, static_cast<int>(argv.size()), argv.data(), lens.data())));
-}
-
-std::string ReplyText(const redisReply* r) { return std::string(r->str, r->len); }
-
-// How a call may be retried after its connection broke.
-enum class Retry { kSafe, kNever };
+// What a call does, which says whether it may be repeated after its
+// connection broke and whether it waits for replicas (replicas_to_wait):
+// kRead (GET, SCAN, PING) repeats and never waits; kWrite (SET, DEL) is
+// safe to repeat and waits; kWriteOnce (SET NX, GETDEL, the scripts) waits
+// and is never repeated, since a first attempt may have been applied.
+enum class Call { kRead, kWrite, kWriteOnce };
 
 class RedisStore final : public Store {
  public:
@@ -191,8 +70,8 @@ class RedisStore final : public Store {
     CERTME_RETURN_IF_ERROR(CheckStoreTtl(ttl));
     std::string k = FullKey(ns, key);
     StatusOr<Reply> r = ttl == kNoExpiry
-                            ? Run(Retry::kSafe, {"SET", k, value})
-                            : Run(Retry::kSafe, {"SET", k, value, "PX", std::to_string(ttl.count())});
+                            ? Run(Call::kWrite, {"SET", k, value})
+                            : Run(Call::kWrite, {"SET", k, value, "PX", std::to_string(ttl.count())});
     if (!r.ok()) return r.status();
     return ExpectOk(r->get(), "SET");
   }
@@ -205,8 +84,8 @@ class RedisStore final : public Store {
     std::string k = FullKey(ns, key);
     StatusOr<Reply> r =
         ttl == kNoExpiry
-            ? Run(Retry::kNever, {"SET", k, value, "NX"})
-            : Run(Retry::kNever, {"SET", k, value, "NX", "PX", std::to_string(ttl.count())});
+            ? Run(Call::kWriteOnce, {"SET", k, value, "NX"})
+            : Run(Call::kWriteOnce, {"SET", k, value, "NX", "PX", std::to_string(ttl.count())});
     if (!r.ok()) return r.status();
     if ((*r)->type == REDIS_REPLY_NIL) return AlreadyExists("store key exists");
     return ExpectOk(r->get(), "SET NX");
@@ -214,13 +93,13 @@ class RedisStore final : public Store {
 
   StatusOr<std::string> Get(std::string_view ns, std::string_view key) override {
     CERTME_RETURN_IF_ERROR(CheckStoreKey(ns, key));
-    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kSafe, {"GET", FullKey(ns, key)}));
+    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Call::kRead, {"GET", FullKey(ns, key)}));
     return StringOrNotFound(r.get(), "GET");
   }
 
   StatusOr<std::string> Consume(std::string_view ns, std::string_view key) override {
     CERTME_RETURN_IF_ERROR(CheckStoreKey(ns, key));
-    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kNever, {"GETDEL", FullKey(ns, key)}));
+    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Call::kWriteOnce, {"GETDEL", FullKey(ns, key)}));
     return StringOrNotFound(r.get(), "GETDEL");
   }
 
@@ -247,7 +126,7 @@ class RedisStore final : public Store {
 
   Status Delete(std::string_view ns, std::string_view key) override {
     CERTME_RETURN_IF_ERROR(CheckStoreKey(ns, key));
-    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kSafe, {"DEL", FullKey(ns, key)}));
+    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Call::kWrite, {"DEL", FullKey(ns, key)}));
     if (r->type != REDIS_REPLY_INTEGER) return Unexpected(r.get(), "DEL");
     return Status::Ok();
   }
@@ -261,7 +140,7 @@ class RedisStore final : public Store {
     std::string cursor = "0";
     do {
       CERTME_ASSIGN_OR_RETURN(
-          Reply r, Run(Retry::kSafe, {"SCAN", cursor, "MATCH", pattern, "COUNT", count}));
+          Reply r, Run(Call::kRead, {"SCAN", cursor, "MATCH", pattern, "COUNT", count}));
       if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
           r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_ARRAY)
         return Unexpected(r.get(), "SCAN");
@@ -346,13 +225,13 @@ class RedisStore final : public Store {
 
   StatusOr<size_t> QueueSize(std::string_view queue) override {
     CERTME_RETURN_IF_ERROR(CheckStoreNamespace(queue));
-    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kSafe, {"ZCARD", QueueKeys(queue)[0]}));
+    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Call::kRead, {"ZCARD", QueueKeys(queue)[0]}));
     if (r->type != REDIS_REPLY_INTEGER || r->integer < 0) return Unexpected(r.get(), "ZCARD");
     return static_cast<size_t>(r->integer);
   }
 
   Status Ping() override {
-    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Retry::kSafe, {"PING"}));
+    CERTME_ASSIGN_OR_RETURN(Reply r, Run(Call::kRead, {"PING"}));
     if (r->type != REDIS_REPLY_STATUS) return Unexpected(r.get(), "PING");
     return Status::Ok();
   }
@@ -392,11 +271,11 @@ class RedisStore final : public Store {
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
     auto send = [&](redisContext* ctx) { return CommandV(ctx, argv); };
-    CERTME_ASSIGN_OR_RETURN(Reply r, RunWith(Retry::kNever, send));
+    CERTME_ASSIGN_OR_RETURN(Reply r, RunWith(Call::kWriteOnce, send));
     if (r->type == REDIS_REPLY_ERROR && StartsWith(ReplyText(r.get()), "NOSCRIPT")) {
       argv[0] = "EVAL";
       argv[1] = script.text;
-      CERTME_ASSIGN_OR_RETURN(r, RunWith(Retry::kNever, send));
+      CERTME_ASSIGN_OR_RETURN(r, RunWith(Call::kWriteOnce, send));
     }
     return r;
   }
@@ -419,32 +298,42 @@ class RedisStore final : public Store {
 
   // ------------------------------------------------------------ commands
 
-  StatusOr<Reply> Run(Retry retry, std::initializer_list<std::string_view> args) {
-    return RunWith(retry, [&](redisContext* ctx) { return Command(ctx, args); });
+  StatusOr<Reply> Run(Call call, std::initializer_list<std::string_view> args) {
+    return RunWith(call, [&](redisContext* ctx) { return Command(ctx, args); });
   }
   StatusOr<Reply> RunV(const std::vector<std::string>& args) {
-    return RunWith(Retry::kSafe, [&](redisContext* ctx) { return CommandV(ctx, args); });
+    return RunWith(Call::kRead, [&](redisContext* ctx) { return CommandV(ctx, args); });
   }
 
   // Sends on a pooled connection. Error replies that mean "this server cannot
   // take the command now" (LOADING, READONLY after a failover, MASTERDOWN,
-  // BUSY) become Unavailable and drop the connection; other error replies
-  // are returned to the caller as replies (NOSCRIPT is handled there).
+  // BUSY, NOREPLICAS under min-replicas-to-write) become Unavailable and drop
+  // the connection; other error replies are returned to the caller as
+  // replies (NOSCRIPT is handled there). A write that the server applied is
+  // acknowledged only once `replicas_to_wait` replicas have it (WAIT on the
+  // same connection); otherwise the call is Unavailable, so that nothing a
+  // caller was told is done can vanish in a failover. Each round trip is
+  // bounded by the command timeout and by the request's wait budget.
   template <typename F>
-  StatusOr<Reply> RunWith(Retry retry, F send) {
+  StatusOr<Reply> RunWith(Call call, F send) {
+    BudgetCharge charge;
     for (int attempt = 0;; ++attempt) {
-      CERTME_ASSIGN_OR_RETURN(std::unique_ptr<Conn> c, Acquire());
+      charge.Settle();
+      CERTME_ASSIGN_OR_RETURN(Duration limit, RoundTripLimit());
+      CERTME_ASSIGN_OR_RETURN(std::unique_ptr<Conn> c, Acquire(limit));
+      redisSetTimeout(c->ctx.get(), ToTimeval(limit));
       Reply r = send(c->ctx.get());
       if (!r) {
         std::string detail = std::string("redis: ") + c->ctx->errstr;
         ConnectionBroke();
         Release(std::move(c), false);
-        if (retry == Retry::kSafe && attempt == 0) continue;
+        if (call != Call::kWriteOnce && attempt == 0) continue;
         return Unavailable("store is unavailable", detail);
       }
       if (r->type == REDIS_REPLY_ERROR) {
         std::string text = ReplyText(r.get());
-        for (const char* code : {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "NOAUTH"}) {
+        for (const char* code :
+             {"LOADING", "READONLY", "MASTERDOWN", "BUSY", "NOAUTH", "NOREPLICAS", "MISCONF"}) {
           if (StartsWith(text, code) &&
               (text.size() == std::string_view(code).size() || text[std::string_view(code).size()] == ' ')) {
             ConnectionBroke();
@@ -452,17 +341,85 @@ class RedisStore final : public Store {
             return Unavailable("store is unavailable", "redis: " + text);
           }
         }
+      } else if (call != Call::kRead && o_.replicas_to_wait > 0) {
+        charge.Settle();
+        Status w = WaitForReplicas(c);
+        if (!w.ok()) return w;
       }
       Release(std::move(c), true);
       return r;
     }
   }
 
+  // WAIT on the connection that wrote: the number of replicas that have
+  // every write made on it so far. Fewer than `replicas_to_wait` within the
+  // wait timeout (capped by the request's budget) is Unavailable; the write
+  // stays applied on the primary, but nobody was told it is done. Releases
+  // the connection (leaving `c` null) when it fails.
+  Status WaitForReplicas(std::unique_ptr<Conn>& c) {
+    Duration server_wait = o_.wait_timeout;
+    Duration socket_wait = o_.wait_timeout + o_.command_timeout;
+    if (SteadyDuration* b = CurrentWaitBudget()) {
+      auto left = std::chrono::duration_cast<Duration>(*b);
+      server_wait = std::min(server_wait, left * 3 / 4);
+      socket_wait = std::min(socket_wait, left);
+    }
+    // WAIT with a timeout of 0 blocks for ever.
+    server_wait = std::max(server_wait, Duration(1));
+    socket_wait = std::max(socket_wait, server_wait + Duration(1));
+    redisSetTimeout(c->ctx.get(), ToTimeval(socket_wait));
+    const std::string want = std::to_string(o_.replicas_to_wait);
+    Reply w = Command(c->ctx.get(), {"WAIT", want, std::to_string(server_wait.count())});
+    auto fail = [&](std::string detail) {
+      ConnectionBroke();
+      Release(std::move(c), false);
+      return Unavailable("store is unavailable", std::move(detail));
+    };
+    if (!w) return fail(std::string("redis: WAIT: ") + c->ctx->errstr);
+    if (w->type != REDIS_REPLY_INTEGER) return fail("redis: WAIT: " + Unexpected(w.get(), "WAIT").detail());
+    if (w->integer < o_.replicas_to_wait) {
+      // The connection is sound; the replicas are late or gone.
+      Release(std::move(c), true);
+      return Unavailable("store is unavailable",
+                         "redis: " + std::to_string(w->integer) + " of " + want +
+                             " replicas acknowledged the write within " +
+                             std::to_string(server_wait.count()) + " ms");
+    }
+    return Status::Ok();
+  }
+
+  // The bound on the next round trip: the command timeout, capped by what is
+  // left of the request's wait budget (Unavailable when nothing is).
+  StatusOr<Duration> RoundTripLimit() const {
+    Duration limit = o_.command_timeout;
+    if (SteadyDuration* b = CurrentWaitBudget()) {
+      auto left = std::chrono::duration_cast<Duration>(*b);
+      if (left <= Duration::zero())
+        return Unavailable("store is unavailable", "redis: the request's wait budget is spent");
+      limit = std::min(limit, left);
+    }
+    return limit;
+  }
+
+  // Subtracts the time a call takes from the request's wait budget: at each
+  // Settle (before every round trip, so a retry sees what is left) and at
+  // the end.
+  struct BudgetCharge {
+    std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+    void Settle() {
+      auto now = std::chrono::steady_clock::now();
+      if (SteadyDuration* b = CurrentWaitBudget()) *b -= now - since;
+      since = now;
+    }
+    ~BudgetCharge() { Settle(); }
+  };
+
   // ---------------------------------------------------------------- pool
 
-  StatusOr<std::unique_ptr<Conn>> Acquire() {
+  // A pooled connection, or a new one; waits at most `limit` for either.
+  StatusOr<std::unique_ptr<Conn>> Acquire(Duration limit) {
     std::unique_lock<std::mutex> lock(mu_);
-    auto deadline = std::chrono::steady_clock::now() + o_.command_timeout;
+    auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       while (!idle_.empty()) {
         std::unique_ptr<Conn> c = std::move(idle_.back());
@@ -474,7 +431,7 @@ class RedisStore final : public Store {
         ++open_;
         uint64_t epoch = epoch_;
         lock.unlock();
-        StatusOr<Context> ctx = Connect();
+        StatusOr<Context> ctx = Connect(limit);
         if (!ctx.ok()) {
           lock.lock();
           --open_;
@@ -531,8 +488,8 @@ class RedisStore final : public Store {
     int port = 0;
   };
 
-  StatusOr<Context> Connect() {
-    const timeval ctv = ToTimeval(o_.connect_timeout);
+  StatusOr<Context> Connect(Duration limit) {
+    const timeval ctv = ToTimeval(std::min(o_.connect_timeout, limit));
     Context ctx;
     std::string where;
     if (!o_.unix_socket.empty()) {
@@ -541,7 +498,7 @@ class RedisStore final : public Store {
     } else {
       Address a{o_.host, o_.port};
       if (!o_.sentinels.empty()) {
-        CERTME_ASSIGN_OR_RETURN(a, Primary());
+        CERTME_ASSIGN_OR_RETURN(a, Primary(limit));
       }
       where = a.host + ":" + std::to_string(a.port);
       ctx.reset(redisConnectWithTimeout(a.host.c_str(), a.port, ctv));
@@ -551,7 +508,7 @@ class RedisStore final : public Store {
       ForgetPrimary();
       return Unavailable("store is unavailable", "redis " + where + ": " + ctx->errstr);
     }
-    redisSetTimeout(ctx.get(), ToTimeval(o_.command_timeout));
+    redisSetTimeout(ctx.get(), ToTimeval(limit));
     if (o_.unix_socket.empty()) redisEnableKeepAlive(ctx.get());
 
     if (!o_.password.empty()) {
@@ -598,7 +555,7 @@ class RedisStore final : public Store {
   }
 
   // The primary's address: cached, or asked from the sentinels in order.
-  StatusOr<Address> Primary() {
+  StatusOr<Address> Primary(Duration limit) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (primary_) return *primary_;
@@ -612,12 +569,13 @@ class RedisStore final : public Store {
       }
       std::string host = s.substr(0, colon);
       int port = std::atoi(s.c_str() + colon + 1);
-      Context sc(redisConnectWithTimeout(host.c_str(), port, ToTimeval(o_.connect_timeout)));
+      Context sc(redisConnectWithTimeout(host.c_str(), port,
+                                         ToTimeval(std::min(o_.connect_timeout, limit))));
       if (!sc || sc->err) {
         problems += s + ": " + (sc ? sc->errstr : "no context") + "; ";
         continue;
       }
-      redisSetTimeout(sc.get(), ToTimeval(o_.command_timeout));
+      redisSetTimeout(sc.get(), ToTimeval(limit));
       Reply r = Command(sc.get(), {"SENTINEL", "get-master-addr-by-name", o_.sentinel_master});
       if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
           r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
@@ -654,8 +612,10 @@ Status CheckOptions(const RedisStoreOptions& o) {
     return InvalidArgument("redis store: sentinel_master is empty");
   if (o.db < 0) return InvalidArgument("redis store: db is negative");
   if (o.max_connections < 1) return InvalidArgument("redis store: max_connections must be at least 1");
-  if (o.connect_timeout <= Duration::zero() || o.command_timeout <= Duration::zero())
+  if (o.connect_timeout <= Duration::zero() || o.command_timeout <= Duration::zero() ||
+      o.wait_timeout <= Duration::zero())
     return InvalidArgument("redis store: timeouts must be positive");
+  if (o.replicas_to_wait < 0) return InvalidArgument("redis store: replicas_to_wait is negative");
   return Status::Ok();
 }
 

@@ -39,6 +39,15 @@ struct RedisStoreOptions {
   // down or stalled gives Unavailable after at most about this long.
   Duration connect_timeout = std::chrono::seconds(2);
   Duration command_timeout = std::chrono::seconds(2);
+  // Replicas that must have a write before it is acknowledged (Redis WAIT
+  // after every write, on the connection that made it); 0: none, the
+  // primary's answer is enough (a single Redis). With a replica and
+  // Sentinel, 1: a failover then never loses an acknowledged write, nor
+  // brings back a consumed code or a rotated refresh token. When fewer
+  // replicas answer within `wait_timeout` the call is Unavailable (the
+  // request fails closed with 503).
+  int replicas_to_wait = 0;
+  Duration wait_timeout = std::chrono::milliseconds(500);
 };
 // A Store kept in Redis (hiredis), shared by every replica of the bridge.
 // TTLs are Redis's own (PX), so the injected clock plays no part; Consume is
@@ -46,7 +55,10 @@ struct RedisStoreOptions {
 // one atomic step on the server. List scans the keyspace (SCAN MATCH): fine
 // for the small namespaces it serves, its cost grows with all keys.
 // Durability is the server's: with `appendonly yes` + `appendfsync always`
-// an acknowledged write survives a restart of Redis.
+// an acknowledged write survives a restart of Redis; with replicas_to_wait
+// it is also on that many replicas, so it survives a failover.
+// Each call's waiting is bounded by the timeouts and, on a request thread,
+// by the request's wait budget (common/wait_budget.h).
 // Errors: Unavailable when Redis cannot be reached, times out, is loading or
 // is a read-only replica (the connection is dropped and the next call
 // reconnects, asking the sentinels again); Internal for unexpected replies.

@@ -50,6 +50,46 @@ StoreOrStatus MakeRedis(bool unix_socket) {
   return NewRedisStore(o);
 }
 
+// A primary with one replica, every write waiting for it (replicas_to_wait
+// 1): the suite's answers must not change when writes wait for WAIT.
+StoreOrStatus MakeRedisReplicated() {
+  static std::unique_ptr<RedisTestServer> primary, replica;
+  static Status failed = Status::Ok();
+  if (!primary && failed.ok()) {
+    auto p = RedisTestServer::Start({});
+    if (!p.ok()) {
+      failed = p.status();
+    } else {
+      primary = std::move(*p);
+      RedisTestServerOptions ro;
+      ro.extra_config = "replicaof 127.0.0.1 " + std::to_string(primary->port());
+      auto r = RedisTestServer::Start(ro);
+      if (!r.ok()) failed = r.status();
+      else replica = std::move(*r);
+    }
+    if (failed.ok()) {
+      // One write that waits for the replica's first full sync (seconds),
+      // so that no test's TTL runs out during it.
+      RedisStoreOptions o;
+      o.port = primary->port();
+      o.prefix = "sync:";
+      o.replicas_to_wait = 1;
+      o.wait_timeout = std::chrono::seconds(30);
+      o.command_timeout = std::chrono::seconds(10);
+      auto s = NewRedisStore(o);
+      failed = s.ok() ? (*s)->Put("sync", "sync", "", kNoExpiry) : s.status();
+    }
+  }
+  if (!failed.ok()) return failed;
+  RedisStoreOptions o;
+  o.port = primary->port();
+  o.prefix = FreshPrefix();
+  o.command_timeout = std::chrono::seconds(10);
+  o.replicas_to_wait = 1;
+  o.wait_timeout = std::chrono::seconds(5);
+  return NewRedisStore(o);
+}
+
 void Sleep(FakeClock*, Duration d) { std::this_thread::sleep_for(d); }
 
 // 400 ms units: expiry is checked 200 ms away from every boundary, room
@@ -66,6 +106,10 @@ INSTANTIATE_TEST_SUITE_P(
                                    .ttl_unit = kUnit},
                       StoreBackend{.name = "redis_unix",
                                    .make = [](FakeClock*) { return MakeRedis(true); },
+                                   .advance = Sleep,
+                                   .ttl_unit = kUnit},
+                      StoreBackend{.name = "redis_replicated",
+                                   .make = [](FakeClock*) { return MakeRedisReplicated(); },
                                    .advance = Sleep,
                                    .ttl_unit = kUnit}),
     StoreBackendName);

@@ -1,6 +1,7 @@
 // End-to-end tests of the HTTP adapter's framing: options, decoding, limits,
 // keep-alive, malformed requests, headers, cookies, proxies.
 #include "tests/idp/http/server_test_fixture.h"
+#include "common/wait_budget.h"
 
 namespace certme::http_test {
 
@@ -396,6 +397,28 @@ TEST_F(ServerTest, ServerErrorWhileTheBackendIsDownIs503) {
   EXPECT_EQ(Curl("GET", Url("/fine")).status, 200);
   down = false;
   EXPECT_EQ(Curl("GET", Url("/five")).status, 500);
+}
+
+// Each handler call gets its own wait budget for the shared state (the
+// Redis store spends it, tests/store/redis_replication_test.cc), fresh for
+// every request; none when the option is zero.
+TEST_F(ServerTest, BackendWaitBudgetBoundsAHandlersStoreCalls) {
+  router_->Get("/budget", [](const HttpRequest&) {
+    SteadyDuration* b = CurrentWaitBudget();
+    if (!b) return HttpResponse::Text(200, "none");
+    long long ms = std::chrono::duration_cast<std::chrono::milliseconds>(*b).count();
+    *b -= std::chrono::milliseconds(500);  // as a slow store call would
+    return HttpResponse::Text(200, std::to_string(ms));
+  });
+  HttpServerOptions o;
+  o.backend_wait_budget = std::chrono::milliseconds(750);
+  Start(o);
+  EXPECT_EQ(Curl("GET", Url("/budget")).body, "750");
+  EXPECT_EQ(Curl("GET", Url("/budget")).body, "750") << "a request's spending is its own";
+  EXPECT_EQ(CurrentWaitBudget(), nullptr);
+  server_.reset();
+  Start({});
+  EXPECT_EQ(Curl("GET", Url("/budget")).body, "none");
 }
 
 TEST_F(ServerTest, ForwardedHeadersHonouredOnlyFromTrustedProxies) {
