@@ -10,6 +10,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/request_scope.h"
 #include "idp/http/cookies.h"
 #include "idp/http/response.h"
 
@@ -267,6 +268,19 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   }
 
   RouteMatch m = core.router->Match(req.method, req.raw_path);
+  if (m.status == 404 && (req.method == "GET" || req.method == "HEAD") && core.router->not_found()) {
+    // A page for people who typed or followed a wrong address (the
+    // router's fallback), in their language; API clients get the same.
+    HttpResponse resp;
+    std::string err = RunSafely([&] {
+      RequestScope scope(req);
+      resp = (*core.router->not_found())(req);
+    });
+    if (!err.empty()) resp = PlainResponse(404, "not found");
+    resp.status = 404;
+    Finish(x, std::move(resp), err);
+    return;
+  }
   if (m.status != 0) {
     HttpResponse r = m.status == 405 ? PlainResponse(405, "method not allowed")
                      : m.status == 400 ? PlainResponse(400, "bad request")
@@ -292,7 +306,10 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   x->counted_in_flight = true;
   if (m.handler) {
     HttpResponse resp;
-    std::string err = RunSafely([&] { resp = (*m.handler)(req); });
+    std::string err = RunSafely([&] {
+      RequestScope scope(req);
+      resp = (*m.handler)(req);
+    });
     if (!err.empty()) resp = HttpResponse::Text(500, "");
     Finish(x, std::move(resp), err);
     return;
@@ -301,7 +318,10 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   std::function<void(HttpResponse)> respond = [responder](HttpResponse r) {
     Finish(responder->x, std::move(r), "");
   };
-  std::string err = RunSafely([&] { (*m.async_handler)(std::move(req), std::move(respond)); });
+  std::string err = RunSafely([&] {
+    RequestScope scope(req);
+    (*m.async_handler)(req, std::move(respond));
+  });
   if (!err.empty()) Finish(x, HttpResponse::Text(500, ""), err);
 }
 
