@@ -23,6 +23,7 @@
 #include "idp/provider_accounts.h"
 #include "idp/provider_directory.h"
 #include "idp/saml_mount.h"
+#include "idp/site_pages.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -451,6 +452,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore,
                                                  ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
   }
+
+  MountSitePages(*p->router, {.public_url = c.server.public_url,
+                              .saml = c.saml.enabled,
+                              .wallet = !c.login.dev_login && c.login.wallet_login});
 
   Store* store = p->store.get();
   InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics);

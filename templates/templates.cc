@@ -10,7 +10,9 @@
 #include <kainjow/mustache.hpp>
 
 #include "common/log.h"
+#include "common/request_scope.h"
 #include "crypto/hash.h"
+#include "templates/page_lang.h"
 
 namespace certme {
 
@@ -252,10 +254,51 @@ StatusOr<std::string> TemplateSet::Render(std::string_view name, std::string_vie
   return out;
 }
 
+namespace {
+
+// The language switcher for a GET page: the same address with `lang` set.
+// Relative links (path and query as decoded, encoded again), so they work
+// behind any proxy.
+nlohmann::json SwitcherFor(const HttpRequest& req, std::string_view lang) {
+  std::string base = PercentEncodePath(req.path) + "?";
+  for (const auto& [k, v] : req.query)
+    if (k != kLangParam) base += PercentEncode(k) + "=" + PercentEncode(v) + "&";
+  nlohmann::json links = nlohmann::json::array();
+  for (const auto& [code, label] : {std::pair{"ro", "RO"}, std::pair{"ru", "RU"}, std::pair{"en", "EN"}})
+    links.push_back({{"code", code}, {"label", label}, {"href", base + kLangParam + "=" + code},
+                     {"current", TemplateLang(lang) == code}});
+  return {{"links", links}};
+}
+
+}  // namespace
+
+std::string PercentEncodePath(std::string_view path) {
+  std::string out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    out += PercentEncode(seg);
+    if (slash == std::string_view::npos) break;
+    out += '/';
+    start = slash + 1;
+  }
+  return out;
+}
+
 StatusOr<std::string> TemplateSet::RenderPage(std::string_view name, std::string_view lang,
                                               const nlohmann::json& data) const {
-  CERTME_ASSIGN_OR_RETURN(std::string body, Render(name, lang, data));
-  nlohmann::json outer = data.is_object() ? data : nlohmann::json::object();
+  nlohmann::json page = data.is_object() ? data : nlohmann::json::object();
+  // What every page shows from the request it answers: the id a user can
+  // quote (error pages print it) and, on user-facing GET pages, the
+  // language switcher. The console (admin/) draws its own navigation.
+  if (const HttpRequest* req = RequestScope::Current()) {
+    if (auto rid = req->headers.Get("x-request-id"); rid && !page.contains("request_id")) page["request_id"] = *rid;
+    if (!page.contains("switcher") && req->method == "GET" && !name.starts_with("admin/"))
+      page["switcher"] = SwitcherFor(*req, lang);
+  }
+  CERTME_ASSIGN_OR_RETURN(std::string body, Render(name, lang, page));
+  nlohmann::json outer = std::move(page);
   outer["content"] = std::move(body);
   outer["style"] = style_;
   return Render("layout", lang, outer);
@@ -286,6 +329,9 @@ HttpResponse HtmlPage(int status, StatusOr<std::string> html, std::string csp) {
   r.headers.Set("Cache-Control", "no-store");
   r.headers.Set("Pragma", "no-cache");
   r.csp = std::move(csp);
+  // A page reached through the language switcher remembers the choice.
+  if (const HttpRequest* req = RequestScope::Current())
+    if (auto cookie = LangCookieFor(*req)) r.cookies.push_back(std::move(*cookie));
   return r;
 }
 

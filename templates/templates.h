@@ -96,6 +96,9 @@ class TemplateSet {
   std::string style_src_;  // "style-src 'sha256-…'" of style_
 };
 
+// A decoded path encoded again segment by segment ('/' kept).
+std::string PercentEncodePath(std::string_view path);
+
 // ro | ru | en; "ro" for anything else (the bridge's default language).
 std::string TemplateLang(std::string_view lang);
 

@@ -97,7 +97,7 @@ test('walk-through: sample provider → QR page → certme wallet approve LINK �
   const banner = demo.logTail(40);
   assert.match(banner, /setting up the demo registry/);
   assert.ok(banner.includes(`wallet approve --wallet ${demoDir}/wallet.json 'LINK'`), `banner:\n${banner}`);
-  const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, locale: 'ro-RO' });
   const page = await context.newPage();
   const seen = watchPages(page);
   await page.goto(`${env.SAMPLE_URL}/`);

@@ -197,7 +197,8 @@ const shot = async (page, name) => {
 // Opens the protected page in a fresh browser profile; returns the page on
 // the bridge's QR page and the screenshot the wallet reads.
 async function toLoginPage(name, { javaScriptEnabled = true } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, javaScriptEnabled });
+  // A Romanian browser: the pages follow Accept-Language when the client names no ui_locales.
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, javaScriptEnabled, locale: 'ro-RO' });
   const page = await context.newPage();
   const seen = watchPages(page);
   await page.goto(apache.protectedUrl, { timeout: 30000 });
@@ -335,7 +336,7 @@ test('revoked eID: the wallet\'s answer is refused, the page says the eID is rev
 });
 
 test('phone-sized screen: the QR code and the same-device link fit the width, nothing scrolls sideways', async () => {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'ro-RO' });
   try {
     const page = await context.newPage();
     await page.goto(apache.protectedUrl, { timeout: 30000 });

@@ -10,6 +10,7 @@
 #include "common/encoding.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/request_scope.h"
 #include "common/wait_budget.h"
 #include "idp/http/cookies.h"
 #include "idp/http/response.h"
@@ -268,6 +269,19 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   }
 
   RouteMatch m = core.router->Match(req.method, req.raw_path);
+  if (m.status == 404 && (req.method == "GET" || req.method == "HEAD") && core.router->not_found()) {
+    // A page for people who typed or followed a wrong address (the
+    // router's fallback), in their language; API clients get the same.
+    HttpResponse resp;
+    std::string err = RunSafely([&] {
+      RequestScope scope(req);
+      resp = (*core.router->not_found())(req);
+    });
+    if (!err.empty()) resp = PlainResponse(404, "not found");
+    resp.status = 404;
+    Finish(x, std::move(resp), err);
+    return;
+  }
   if (m.status != 0) {
     HttpResponse r = m.status == 405 ? PlainResponse(405, "method not allowed")
                      : m.status == 400 ? PlainResponse(400, "bad request")
@@ -296,6 +310,7 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
     std::string err = RunSafely([&] {
       std::optional<ScopedWaitBudget> budget;
       if (core.opts.backend_wait_budget > Duration::zero()) budget.emplace(core.opts.backend_wait_budget);
+      RequestScope scope(req);
       resp = (*m.handler)(req);
     });
     if (!err.empty()) resp = HttpResponse::Text(500, "");
@@ -309,7 +324,8 @@ void Dispatch(const std::shared_ptr<Conn>& c, ParsedHttpRequest p) {
   std::string err = RunSafely([&] {
     std::optional<ScopedWaitBudget> budget;
     if (core.opts.backend_wait_budget > Duration::zero()) budget.emplace(core.opts.backend_wait_budget);
-    (*m.async_handler)(std::move(req), std::move(respond));
+    RequestScope scope(req);
+    (*m.async_handler)(req, std::move(respond));
   });
   if (!err.empty()) Finish(x, HttpResponse::Text(500, ""), err);
 }

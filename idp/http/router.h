@@ -52,6 +52,12 @@ class Router {
   void Get(std::string p, HttpHandler h) { Handle("GET", std::move(p), std::move(h)); }
   void Post(std::string p, HttpHandler h) { Handle("POST", std::move(p), std::move(h)); }
 
+  // The answer to a GET or HEAD that matches no route (the server sends it
+  // with status 404 whatever the handler set): a page for people. Without
+  // one, a plain-text "not found".
+  void HandleNotFound(HttpHandler h) { not_found_ = std::make_shared<const HttpHandler>(std::move(h)); }
+  const std::shared_ptr<const HttpHandler>& not_found() const { return not_found_; }
+
   // `raw_path` is the path as received (no query), still percent-encoded:
   // it is split on '/' before decoding, so an encoded "%2F" stays inside its
   // segment.
@@ -73,6 +79,7 @@ class Router {
   void Add(Route r);
 
   std::vector<Route> routes_;
+  std::shared_ptr<const HttpHandler> not_found_;
 };
 
 }  // namespace certme

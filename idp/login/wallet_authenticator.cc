@@ -7,6 +7,7 @@
 
 #include "common/encoding.h"
 #include "common/log.h"
+#include "templates/page_lang.h"
 #include "templates/templates.h"
 #include "crypto/ecies.h"
 #include "idp/login/wallet_pages.h"
@@ -29,6 +30,7 @@ constexpr char kNsTxn[] = "wallet_txn";
 constexpr char kNsCode[] = "wallet_code";
 constexpr char kNsAnswered[] = "wallet_answered";
 constexpr char kNsOutcome[] = "wallet_outcome";
+constexpr char kNsProgress[] = "wallet_progress";
 // Code records outlive the code's expiry by this much so that a late answer
 // gets `expired` (410), not `unknown_code` (404).
 constexpr int64_t kCodeGraceSeconds = 600;
@@ -54,11 +56,6 @@ using wallet_login::Lang;
 // §4 success: {"status":"ok"}.
 HttpResponse OkResponse() {
   return HttpResponse::Json(200, json{{wallet::kFieldStatus, wallet::kStatusOk}}.dump());
-}
-
-// The long-poll's answer (§8).
-HttpResponse StateResponse(const char* state) {
-  return HttpResponse::Json(200, json{{wallet::kFieldState, state}}.dump());
 }
 
 std::string Hex32(const Bytes32& b) { return "0x" + HexEncode(abi::AsView(b)); }
@@ -146,13 +143,28 @@ Status WalletAuthenticator::NewCode(const std::string& txn, int64_t login_expire
   CERTME_RETURN_IF_ERROR(store_.Put(kNsTxn, txn, j.dump(), std::chrono::seconds(ttl)));
   CERTME_RETURN_IF_ERROR(
       store_.Put(kNsCode, t.code, txn, std::chrono::seconds(t.expiry - now + kCodeGraceSeconds)));
-  // A new code clears an earlier outcome (an expired code's).
-  return store_.Delete(kNsOutcome, txn);
+  // A new code clears an earlier outcome and progress (the last code's).
+  CERTME_RETURN_IF_ERROR(store_.Delete(kNsProgress, txn));
+  Status cleared = store_.Delete(kNsOutcome, txn);
+  NotifyWaiters();
+  return cleared;
 }
 
 std::string WalletAuthenticator::Outcome(std::string_view txn) {
   auto o = store_.Get(kNsOutcome, txn);
   return o.ok() ? *o : "";
+}
+
+std::string WalletAuthenticator::Progress(std::string_view txn) {
+  auto p = store_.Get(kNsProgress, txn);
+  return p.ok() ? *p : "";
+}
+
+void WalletAuthenticator::SetProgress(const std::string& txn, const char* state, int64_t login_expires_at) {
+  int64_t ttl = std::max<int64_t>(login_expires_at - clock_.NowUnixSeconds(), 1) + kCodeGraceSeconds;
+  Status st = store_.Put(kNsProgress, txn, state, std::chrono::seconds(ttl));
+  if (!st.ok()) LogWarn("wallet login progress not saved", {{"detail", st.ToString()}});
+  NotifyWaiters();
 }
 
 void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl) {
@@ -161,7 +173,7 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
   // protocol answers its client with an error. Saved before the outcome, so
   // the page never offers a link that finds no result.
   if (outcome == kOutcomeSuspended || outcome == kOutcomeRevoked || outcome == kOutcomeTimeout ||
-      outcome == kOutcomeServiceNotAuthorized) {
+      outcome == kOutcomeServiceNotAuthorized || outcome == kOutcomeFailed || outcome == kOutcomeExpired) {
     LoginResult failure;
     failure.txn = txn;
     failure.error = outcome;
@@ -175,7 +187,7 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& 
 
 HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
   int64_t now = clock_.NowUnixSeconds();
-  const std::string lang = Lang(request.ui_locale);
+  const std::string lang = PageLang(request.ui_locale);
   // The service's provider account: created here for a service registered
   // where no key could be made (hub mode), so it can be authorized.
   auto key = provider_keys_.Ensure(request.service_id);
@@ -209,60 +221,6 @@ HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
   return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(request.txn));
 }
 
-// ---------------------------------------------------------------- long-poll
-
-void WalletAuthenticator::StatusPoll(HttpRequest req, std::function<void(HttpResponse)> respond) {
-  auto txn = req.Query("txn");
-  if (!txn || txn->empty() || txn->size() > 256) {
-    respond(ErrorResponse(wallet::WalletError::Make(400, wallet::kErrInvalidRequest, "txn missing")));
-    return;
-  }
-  if (!Outcome(*txn).empty()) {
-    respond(StateResponse(wallet::kStateDone));
-    return;
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (stop_) {
-    respond(StateResponse(wallet::kStatePending));
-    return;
-  }
-  waiters_.push_back({*txn, std::chrono::steady_clock::now() + options_.poll_timeout, std::move(respond)});
-  cv_.notify_all();
-}
-
-void WalletAuthenticator::NotifyWaiters() { cv_.notify_all(); }
-
-void WalletAuthenticator::WaiterLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    if (!stop_) cv_.wait_for(lock, std::chrono::seconds(1));
-    std::vector<Waiter> check = std::move(waiters_);
-    waiters_.clear();
-    bool stopping = stop_;
-    lock.unlock();
-    std::vector<Waiter> keep;
-    auto now = std::chrono::steady_clock::now();
-    for (auto& w : check) {
-      // The store read runs without the lock; answers are sent outside it.
-      bool done = !Outcome(w.txn).empty();
-      if (done) {
-        w.respond(StateResponse(wallet::kStateDone));
-      } else if (stopping || now >= w.deadline) {
-        w.respond(StateResponse(wallet::kStatePending));
-      } else {
-        keep.push_back(std::move(w));
-      }
-    }
-    lock.lock();
-    for (auto& w : keep) waiters_.push_back(std::move(w));
-    if (stopping) {
-      for (auto& w : waiters_) w.respond(StateResponse(wallet::kStatePending));
-      waiters_.clear();
-      return;
-    }
-  }
-}
-
 // ---------------------------------------------------------------- wallet API
 
 struct WalletAuthenticator::CodeRecord {
@@ -285,9 +243,18 @@ HttpResponse WalletAuthenticator::Fail(const std::string& txn, int64_t login_ttl
 
 HttpResponse WalletAuthenticator::DeepLink(const HttpRequest& req) {
   auto it = req.path_params.find("code");
-  if (it == req.path_params.end() || !wallet::IsValidCode(it->second)) return OutcomePage("unknown", "ro", "", "");
-  std::string lang = Lang(req.Query("lang").value_or("ro"));
-  return Page(200, lang, "login/deeplink", {{"link", QrPayload(it->second)}});
+  if (it == req.path_params.end() || !wallet::IsValidCode(it->second))
+    return OutcomePage("unknown", NegotiateLang(&req), "", "");
+  const std::string lang = NegotiateLang(&req);
+  // Reached only when no wallet app took the link: the way back to the QR
+  // code is the browser's history (the page's script; without it the hint
+  // names the Back button). The txn is not looked up from the code: the
+  // code is on the QR code for anyone to see, the txn is the browser's.
+  std::string nonce = random_.Token(16);
+  return Page(200, lang, "login/deeplink",
+              {{"link", QrPayload(it->second)}, {"nonce", nonce},
+               {"title", Templates()->Text(lang, "login_deeplink_title")}},
+              nonce);
 }
 
 wallet::WalletOr<WalletAuthenticator::CodeRecord> WalletAuthenticator::FindCode(const HttpRequest& req) {
@@ -368,6 +335,8 @@ HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
   doc.consent_expiry = static_cast<uint64_t>(c.t.consent_expiry);
   HttpResponse r = HttpResponse::Json(200, wallet::BuildRequestDocument(doc));
   r.headers.Set("Cache-Control", "no-store");
+  // The page shows that the wallet has the request (§8 "opened").
+  if (Progress(c.txn).empty()) SetProgress(c.txn, wallet_login::kStateOpened, c.request.expires_at);
   return r;
 }
 
@@ -495,6 +464,7 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   if (auto e = wallet::CheckLoginSignature(ctx, *answer, *disclosure)) return ErrorResponse(*e);  // 8
   if (auto e = wallet::CheckConsentSignature(ctx, *answer, *disclosure)) return ErrorResponse(*e);  // 9
   if (auto done = claim_code()) return *done;
+  SetProgress(c.txn, wallet_login::kStateApproved, c.request.expires_at);
   // From here the code is spent: every failure also ends the browser's wait.
   auto status = ledger_.GetEidStatus(answer->eid);  // 10
   if (!status.ok()) {
@@ -550,6 +520,7 @@ HttpResponse WalletAuthenticator::RequestValidation(const EthKey& provider, cons
     return Fail(p.txn, p.login_ttl, *e);
   }
   LogInfo("validation requested; waiting for the validator", {{"request", *id}});
+  SetProgress(p.txn, wallet_login::kStateValidating, now + p.login_ttl);
   Duration until_expiry = std::chrono::seconds(std::max<int64_t>(ctx.consent_expiry - now, 0));
   p.request_id = *id;
   p.wait = std::min(options_.answer_timeout, until_expiry);

@@ -10,8 +10,10 @@
 //   GET  /login/wallet?txn=         the login page: service name (ui_locale), attributes,
 //                                   QR code (inline SVG), same-device link, a "continue"
 //                                   button (works without JavaScript), live status script
-//   GET  /login/wallet/status?txn=  long-poll (async): {"state":"pending"|"done"}, answers
-//                                   as soon as the wallet's answer lands or after poll_timeout
+//   GET  /login/wallet/status?txn=&state=  long-poll (async): {"state":…} (waiting, opened,
+//                                   approved, validating, code_expired, or terminal), answers
+//                                   as soon as the state changes or after poll_timeout
+//   POST /login/wallet/renew        field txn: a new QR code once the code expired (JSON)
 //   GET  /login/wallet/continue?txn= pending → the page again; ok → 302 resume_url;
 //                                   refused / expired / eID not active / validator timeout /
 //                                   other failure → a clear page (§8)
@@ -109,7 +111,24 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse LoginPage(const HttpRequest& req);
   HttpResponse Continue(const HttpRequest& req);
   HttpResponse Retry(const HttpRequest& req);
+  // POST form txn: a new QR code for the same login once its code expired
+  // (the page's script calls it); JSON {state, code_expires_in,
+  // login_expires_in} plus, when renewed, qr_svg and deeplink.
+  HttpResponse Renew(const HttpRequest& req);
+  // GET ?txn=&state=: answers as soon as the login's state differs from
+  // `state` (the one the page shows; absent: the state at the call), is
+  // terminal, or after poll_timeout. Unknown and expired logins answer at
+  // once. JSON {state, code_expires_in, login_expires_in}.
   void StatusPoll(HttpRequest req, std::function<void(HttpResponse)> respond);
+
+  // Where a login stands (the status endpoint's answer).
+  struct LoginStatus {
+    std::string state;  // wallet_login::kState* or a terminal outcome
+    bool terminal = false;
+    int64_t code_expires_in = 0;   // seconds the current QR code stays valid
+    int64_t login_expires_in = 0;  // seconds the login stays open
+  };
+  LoginStatus LoginStatusOf(std::string_view txn);
   // Wallet side.
   HttpResponse GetRequestDocument(const HttpRequest& req);
   // The answer (§7). PostAnswerAsync frees its worker while the validator
@@ -140,6 +159,7 @@ class WalletAuthenticator : public Authenticator {
     router.Handle("GET", "/login/wallet/continue", [this](const HttpRequest& r) { return Continue(r); },
                   {.expose_server_errors = true});
     router.Handle("POST", "/login/wallet/retry", [this](const HttpRequest& r) { return Retry(r); });
+    router.Handle("POST", "/login/wallet/renew", [this](const HttpRequest& r) { return Renew(r); });
     router.HandleAsync("GET", "/login/wallet/status",
                        [this](HttpRequest r, std::function<void(HttpResponse)> respond) {
                          StatusPoll(std::move(r), std::move(respond));
@@ -214,12 +234,19 @@ class WalletAuthenticator : public Authenticator {
   StatusOr<Txn> LoadTxn(std::string_view txn);
   Status NewCode(const std::string& txn, int64_t login_expires_at, const std::string& provider);
   std::string Outcome(std::string_view txn);
+  // The not-yet-answered progress (wallet_progress): opened, approved, validating.
+  std::string Progress(std::string_view txn);
+  void SetProgress(const std::string& txn, const char* state, int64_t login_expires_at);
+  static HttpResponse StatusResponse(const LoginStatus& s);
   void SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl);
   // Template `name` (templates/login/) in the layout, with the page's CSP.
   HttpResponse Page(int status, const std::string& lang, const char* name, nlohmann::json data,
                     const std::string& script_nonce = "") const;
   HttpResponse OutcomePage(const std::string& outcome, const std::string& lang, const std::string& txn,
                            const std::string& resume_url) const;
+  // The login page proper (the txn is open and its code valid).
+  HttpResponse WaitingPage(const HttpRequest& req, const std::string& txn, const LoginRequest& request,
+                           const Txn& t, const std::string& lang, bool not_yet);
   HttpResponse ErrorResponse(const wallet::WalletError& error) const;
   // The validation request this provider submitted for `eid` with consent
   // nonce `nonce`, if any (a resumed answer's earlier attempt).
@@ -244,6 +271,7 @@ class WalletAuthenticator : public Authenticator {
   // replica sharing the store are seen too) or at their deadline.
   struct Waiter {
     std::string txn;
+    std::string known;  // the state the page shows
     std::chrono::steady_clock::time_point deadline;
     std::function<void(HttpResponse)> respond;
   };

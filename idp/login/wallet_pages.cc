@@ -11,6 +11,7 @@
 #include "idp/login/wallet_pages.h"
 #include "protocols/wallet/link.h"
 #include "protocols/wallet/vocabulary.h"
+#include "templates/page_lang.h"
 #include "templates/templates.h"
 
 namespace certme {
@@ -29,6 +30,16 @@ using wallet::kOutcomeRevoked;
 using wallet::kOutcomeServiceNotAuthorized;
 using wallet::kOutcomeSuspended;
 using wallet::kOutcomeTimeout;
+namespace wl = wallet_login;
+
+bool ValidTxn(const std::optional<std::string>& txn) { return txn && !txn->empty() && txn->size() <= 256; }
+
+// m:ss for the countdown the page shows before its script takes over.
+std::string MinSec(int64_t seconds) {
+  seconds = std::max<int64_t>(seconds, 0);
+  std::string s = std::to_string(seconds % 60);
+  return std::to_string(seconds / 60) + ":" + (s.size() < 2 ? "0" + s : s);
+}
 
 // The attribute's name in `lang` from the catalogue (attr_<key>); the key
 // itself for attributes the catalogue does not name.
@@ -43,7 +54,7 @@ std::string AttributeLabel(const TemplateSet& tp, const std::string& lang, const
 HttpResponse WalletAuthenticator::Page(int status, const std::string& lang, const char* name, nlohmann::json data,
                                        const std::string& script_nonce) const {
   auto tp = Templates();
-  data["title"] = tp->Text(lang, "login_title");
+  if (!data.contains("title")) data["title"] = tp->Text(lang, "login_title");
   // Nothing loads from elsewhere; the page's own script is allowed by
   // nonce and may only call back this origin.
   std::string extra;
@@ -51,133 +62,164 @@ HttpResponse WalletAuthenticator::Page(int status, const std::string& lang, cons
   return HtmlPage(status, tp->RenderPage(name, lang, data), tp->PageCsp(extra));
 }
 
+// One page per way a login ends (§8), in the error layout: what happened,
+// what to do, and the ways on. "Try again" (a new code for the same login,
+// so the same service and authorization request, in the same language)
+// where another attempt may succeed; "back to the service" wherever the
+// protocol can answer its client (the failure was saved as the login's
+// result: OIDC access_denied / temporarily_unavailable, SAML a non-success
+// status).
 HttpResponse WalletAuthenticator::OutcomePage(const std::string& outcome, const std::string& lang,
                                               const std::string& txn, const std::string& resume_url) const {
   auto tp = Templates();
-  int status = 200;
-  const char* key = "login_unknown";
-  json data = {{"outcome", outcome.empty() ? "unknown" : outcome}, {"bad", true}};
+  int status = 400;
+  std::string key = "login_unknown", todo = "login_todo_unknown";
+  bool retry = false, back = !resume_url.empty(), bad = true;
   if (outcome == kOutcomeRefused) {
-    key = "login_refused";
-    data["bad"] = false;
-    // The protocol answers its client (access_denied / RequestDenied).
-    data["back_url"] = resume_url;
+    status = 200, key = "login_refused", todo = "login_todo_refused", retry = true, bad = false;
   } else if (outcome == kOutcomeExpired) {
-    status = 410;
-    key = "login_expired";
-    data["retry"] = true;
+    status = 410, key = "login_expired", todo = "login_todo_expired", retry = true;
+  } else if (outcome == kOutcomeSuspended) {
+    status = 403, key = "login_suspended", todo = "login_todo_suspended";
+  } else if (outcome == kOutcomeRevoked) {
+    status = 403, key = "login_revoked", todo = "login_todo_revoked";
+  } else if (outcome == kOutcomeServiceNotAuthorized) {
+    status = 403, key = "login_service_not_authorized", todo = "login_todo_not_authorized";
+  } else if (outcome == kOutcomeTimeout) {
+    status = 504, key = "login_timeout", todo = "login_todo_timeout", retry = true;
+  } else if (outcome == kOutcomeFailed) {
+    key = "login_failed", todo = "login_todo_failed", retry = true;
+  } else {
+    back = false;  // unknown: no service known
+  }
+  // Nothing to try again and no service to go back to: start over there.
+  if (txn.empty() && !back) todo = "login_todo_unknown";
+  json data = {{"outcome", outcome.empty() ? wl::kStateUnknown : outcome},
+               {"bad", bad},
+               {"heading", tp->Text(lang, "login_title")},
+               {"message", tp->Text(lang, key)},
+               {"todo", tp->Text(lang, todo)},
+               {"home_url", options_.public_url + "/"}};
+  data["title"] = data["message"].get<std::string>() + " — " + tp->Text(lang, "login_title");
+  if (back) data["back_url"] = resume_url;
+  if (retry && !txn.empty()) {
     data["retry_action"] = options_.public_url + "/login/wallet/retry";
     data["txn"] = txn;
-  } else if (outcome == kOutcomeSuspended) {
-    status = 403;
-    key = "login_suspended";
-    data["back_url"] = resume_url;  // access_denied (SetOutcome)
-  } else if (outcome == kOutcomeRevoked) {
-    status = 403;
-    key = "login_revoked";
-    data["back_url"] = resume_url;  // access_denied
-  } else if (outcome == kOutcomeServiceNotAuthorized) {
-    status = 403;
-    key = "login_service_not_authorized";
-    data["back_url"] = resume_url;  // access_denied / RequestDenied
-  } else if (outcome == kOutcomeTimeout) {
-    status = 504;
-    key = "login_timeout";
-    data["back_url"] = resume_url;  // temporarily_unavailable
-  } else {
-    status = 400;
-    key = outcome == kOutcomeFailed ? "login_failed" : "login_unknown";
   }
-  data["message"] = tp->Text(lang, key);
-  return Page(status, lang, "login/outcome", std::move(data));
+  return Page(status, lang, "error", std::move(data));
 }
 
-
-HttpResponse WalletAuthenticator::LoginPage(const HttpRequest& req) {
-  auto txn = req.Query("txn");
-  if (!txn || txn->empty() || txn->size() > 256) return OutcomePage("unknown", "ro", "", "");
-  auto request = LoadLoginRequest(store_, *txn);
-  int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
-  std::string lang = Lang(request->ui_locale);
-  if (auto l = req.Query("lang"); l && (*l == "ro" || *l == "ru" || *l == "en")) lang = *l;
-  std::string outcome = Outcome(*txn);
-  if (!outcome.empty()) return Continue(req);
-  auto t = LoadTxn(*txn);
-  if (!t.ok()) return OutcomePage("unknown", lang, "", "");
-  if (t->expiry <= now) return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
-
+HttpResponse WalletAuthenticator::WaitingPage(const HttpRequest& req, const std::string& txn,
+                                              const LoginRequest& request, const Txn& t, const std::string& lang,
+                                              bool not_yet) {
   auto tp = Templates();
-  std::string service = request->service_id;
-  if (auto it = request->service_names.find(lang); it != request->service_names.end() && !it->second.empty())
+  LoginStatus st = LoginStatusOf(txn);
+  std::string service = request.service_id;
+  if (auto it = request.service_names.find(lang); it != request.service_names.end() && !it->second.empty())
     service = it->second;
-  auto svg = QrSvg(QrPayload(t->code), 4);
+  auto svg = QrSvg(QrPayload(t.code), 4);
   if (!svg.ok()) LogError("QR code not drawn", {{"detail", svg.status().ToString()}});
   json attributes = json::array();
-  for (const auto& a : request->attributes) attributes.push_back({{"key", a}, {"label", AttributeLabel(*tp, lang, a)}});
-  const std::string page = options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn);
+  for (const auto& a : request.attributes) attributes.push_back({{"key", a}, {"label", AttributeLabel(*tp, lang, a)}});
+  const std::string page = options_.public_url + kPagePath + "?txn=" + PercentEncode(txn);
   json links = json::array();
   for (const auto& [code, label] : {std::pair{"ro", "RO"}, std::pair{"ru", "RU"}, std::pair{"en", "EN"}})
     links.push_back({{"code", code}, {"label", label}, {"href", page + "&lang=" + code}, {"current", lang == code}});
   std::string nonce = random_.Token(16);
+  std::string state = st.terminal || st.state == wl::kStateCodeExpired ? wl::kStateWaiting : st.state;
+  (void)req;
   json data = {
       {"service", service},
       {"has_attributes", !attributes.empty()},
       {"attributes", attributes},
       // Drawn by us from our own payload (no user text inside): raw.
       {"qr_svg", svg.ok() ? json(*svg) : json(nullptr)},
-      {"deeplink", wallet::BuildDeepLink(api_base_, t->code)},
-      {"status_url", options_.public_url + "/login/wallet/status?txn=" + PercentEncode(*txn)},
-      {"next_url", options_.public_url + "/login/wallet/continue?txn=" + PercentEncode(*txn) + "&lang=" + lang},
+      {"deeplink", wallet::BuildDeepLink(api_base_, t.code)},
+      {"status_url", options_.public_url + "/login/wallet/status?txn=" + PercentEncode(txn)},
+      {"renew_url", options_.public_url + "/login/wallet/renew"},
+      {"next_url", options_.public_url + "/login/wallet/continue?txn=" + PercentEncode(txn) + "&lang=" + lang},
       {"continue_action", options_.public_url + "/login/wallet/continue"},
-      {"txn", *txn},
+      {"txn", txn},
       {"nonce", nonce},
+      {"state", state},
+      {"state_text", tp->Text(lang, "login_state_" + state)},
+      {"not_yet", not_yet},
+      {"code_left", st.code_expires_in},
+      {"code_left_text", MinSec(st.code_expires_in)},
+      {"login_left", st.login_expires_in},
+      {"login_left_text", MinSec(st.login_expires_in)},
       {"switcher", {{"links", links}}},
   };
   return Page(200, lang, "login/wallet", std::move(data), nonce);
 }
 
+HttpResponse WalletAuthenticator::LoginPage(const HttpRequest& req) {
+  return Continue(req);
+}
+
+// The page and the "Continue" button are one handler: a login still open
+// shows the page (pressed early: with a line saying the wallet has not
+// answered yet), a finished one goes on.
 HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
   auto txn = req.Query("txn");
-  if (!txn || txn->empty() || txn->size() > 256) return OutcomePage("unknown", "ro", "", "");
+  if (!ValidTxn(txn)) return OutcomePage("unknown", NegotiateLang(&req), "", "");
   auto request = LoadLoginRequest(store_, *txn);
   int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
-  std::string lang = Lang(request->ui_locale);
-  if (auto l = req.Query("lang"); l && (*l == "ro" || *l == "ru" || *l == "en")) lang = *l;
+  if (!request.ok() || request->expires_at <= now) {
+    // The login's lifetime is over (its code record outlives it a while):
+    // expired, with no way back to a service that no longer waits for it.
+    bool existed = LoadTxn(*txn).ok();
+    return OutcomePage(existed ? kOutcomeExpired : "unknown", NegotiateLang(&req), "", "");
+  }
+  const std::string lang = NegotiateLang(&req, request->ui_locale);
   std::string outcome = Outcome(*txn);
   if (outcome == kOutcomeOk) return HttpResponse::Redirect(request->resume_url);
   if (!outcome.empty()) return OutcomePage(outcome, lang, *txn, request->resume_url);
   auto t = LoadTxn(*txn);
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
-  if (t->expiry <= now) return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
-  HttpRequest again = req;
-  again.query = {{"txn", *txn}, {"lang", lang}};
-  // Still pending: the page again (LoginPage finds no outcome).
-  return LoginPage(again);
+  LoginStatus st = LoginStatusOf(*txn);
+  if (st.state == wl::kStateCodeExpired) {
+    // Without the page's script nobody renewed the code: the login ends
+    // as expired (its result saved, so "back to the service" answers the
+    // client); "Try again" makes a new code.
+    SetOutcome(*txn, kOutcomeExpired, std::max<int64_t>(request->expires_at - now, 1));
+    return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
+  }
+  bool pressed = req.path.ends_with("/continue");
+  return WaitingPage(req, *txn, *request, *t, lang, pressed);
 }
 
 HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
   auto txn = req.Form("txn");
-  if (!txn || txn->empty() || txn->size() > 256) return OutcomePage("unknown", "ro", "", "");
+  if (!ValidTxn(txn)) return OutcomePage("unknown", NegotiateLang(&req), "", "");
   auto request = LoadLoginRequest(store_, *txn);
   int64_t now = clock_.NowUnixSeconds();
-  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", "ro", "", "");
+  if (!request.ok() || request->expires_at <= now) return OutcomePage("unknown", NegotiateLang(&req), "", "");
+  std::string lang = SupportedLang(req.Form(kLangParam).value_or(""));
+  if (lang.empty()) lang = NegotiateLang(&req, request->ui_locale);
   auto t = LoadTxn(*txn);
   std::string outcome = Outcome(*txn);
-  // Only an expired, unanswered code may be replaced: an answered login
-  // keeps its outcome.
-  bool expired = t.ok() && t->expiry <= now && (outcome.empty() || outcome == kOutcomeExpired);
-  if (expired) {
+  // A login that may succeed on another attempt gets a new code: expired
+  // unanswered, refused, the validator silent, another failure. A
+  // suspended or revoked eID, an unauthorized service or a success keep
+  // their outcome.
+  bool again = outcome == kOutcomeExpired || outcome == kOutcomeRefused || outcome == kOutcomeTimeout ||
+               outcome == kOutcomeFailed || (outcome.empty() && t.ok() && t->expiry <= now);
+  if (again && t.ok()) {
     std::string provider = t->provider;
     if (provider.empty()) {
       if (auto a = provider_keys_.Address(request->service_id); a.ok()) provider = *a;
     }
+    // The earlier attempt's failure must not answer the service any more.
+    (void)TakeLoginResult(store_, *txn);
     Status st = provider.empty() ? NotFound("no provider key") : NewCode(*txn, request->expires_at, provider);
-    if (!st.ok())
-      return OutcomePage("unknown", Lang(request->ui_locale), "", "");
+    if (!st.ok()) {
+      LogError("wallet login code not renewed", {{"detail", st.ToString()}});
+      return OutcomePage(kOutcomeFailed, lang, *txn, request->resume_url);
+    }
   }
-  return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn), 303);
+  return HttpResponse::Redirect(options_.public_url + kPagePath + "?txn=" + PercentEncode(*txn) + "&lang=" + lang,
+                                303);
 }
 
 }  // namespace certme

@@ -16,3 +16,20 @@ inline constexpr char kPagePath[] = "/login/wallet";
 inline std::string Lang(const std::string& l) { return TemplateLang(l); }
 
 }  // namespace certme::wallet_login
+
+namespace certme::wallet_login {
+
+// The states of a login as the status endpoint and the page name them
+// (docs/wallet-protocol.md §8). Not yet answered:
+inline constexpr char kStateWaiting[] = "waiting";        // the QR code is shown
+inline constexpr char kStateOpened[] = "opened";          // the wallet fetched the request document
+inline constexpr char kStateApproved[] = "approved";      // an answer passed the signature checks
+inline constexpr char kStateValidating[] = "validating";  // the validator is asked on the ledger
+inline constexpr char kStateCodeExpired[] = "code_expired";  // the QR code expired, the login is open: renew
+// Terminal: "done" (signed in), every outcome but "ok" (refused, expired,
+// eid_suspended, eid_revoked, validator_timeout, failed,
+// service_not_authorized) and:
+inline constexpr char kStateDone[] = "done";
+inline constexpr char kStateUnknown[] = "unknown";  // no such login, or not any more
+
+}  // namespace certme::wallet_login

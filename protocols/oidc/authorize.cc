@@ -537,7 +537,7 @@ HttpResponse OidcProvider::Resume(const HttpRequest& req) {
                   // (no login CSRF by cookie injection).
                   [&](std::string_view value) { return IsIssuedBrowserValue(value); }};
   auto resumed = ResumeLogin(store_, req, spec);
-  const std::string lang = authz ? authz->ui_locale : "ro";
+  const std::string lang = authz ? authz->ui_locale : "";
   if (!resumed.ok())
     return ResumeFailurePage(resumed.error(), kResumePages,
                              [&](int status, PageMessage m) { return ErrorPage(status, lang, m); });

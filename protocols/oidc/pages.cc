@@ -3,6 +3,7 @@
 #include <set>
 
 #include "common/encoding.h"
+#include "templates/page_lang.h"
 #include "templates/templates.h"
 #include "protocols/oidc/url_util.h"
 
@@ -30,19 +31,23 @@ nlohmann::json Fields(const std::vector<std::pair<std::string, std::string>>& pa
 
 }  // namespace
 
-std::string PickLocale(std::string_view ui_locales) {
-  for (const auto& tag : SplitTrimmed(ui_locales, ' ')) {
-    std::string lower = AsciiLower(tag.substr(0, tag.find('-')));
-    if (lower == "ro" || lower == "ru" || lower == "en") return lower;
-  }
-  return "ro";
-}
+std::string PickLocale(std::string_view ui_locales) { return PageLang(ui_locales); }
 
-HttpResponse ErrorPage(int status, std::string_view lang, PageMessage message) {
+HttpResponse ErrorPage(int status, std::string_view requested, PageMessage message) {
   auto tp = Templates();
-  std::string title = tp->Text(lang, "oidc_error_title");
+  const std::string lang = PickLocale(requested);
+  std::string heading = tp->Text(lang, "oidc_error_title");
+  // The error layout: what happened, what to do, the request id (added by
+  // the renderer). No link back: the client's address is unknown or not
+  // to be trusted with an answer here.
   return HtmlPage(status,
-                  tp->RenderPage("message", lang, {{"title", title}, {"message", tp->Text(lang, MessageKey(message))}}),
+                  tp->RenderPage("error", lang,
+                                 {{"title", tp->Text(lang, MessageKey(message)) + " — certME"},
+                                  {"heading", heading},
+                                  {"message", tp->Text(lang, MessageKey(message))},
+                                  {"todo", tp->Text(lang, "error_todo_back")},
+                                  {"bad", true},
+                                  {"home_url", "/"}}),
                   tp->PageCsp());
 }
 
@@ -50,7 +55,7 @@ HttpResponse FormPostPage(std::string_view action,
                           const std::vector<std::pair<std::string, std::string>>& params,
                           std::string_view csp_nonce) {
   auto tp = Templates();
-  const std::string lang = "en";
+  const std::string lang = PageLang();
   auto html = tp->RenderPage("form_post", lang,
                              {{"title", tp->Text(lang, "form_post_title")},
                               {"action", action},

@@ -12,7 +12,9 @@
 
 namespace certme::oidc_internal {
 
-// First of ro | ru | en in a space-separated ui_locales list; "ro" otherwise.
+// The page language (templates/page_lang.h): the request's `lang`, else the
+// first of ro | ru | en in a space-separated ui_locales list, else the
+// cookie, Accept-Language, ro.
 std::string PickLocale(std::string_view ui_locales);
 
 enum class PageMessage {

@@ -298,14 +298,14 @@ HttpResponse SamlIdp::SendToService(const SamlService& s, const std::string& url
     if (!relay_state.empty()) q += "&RelayState=" + PercentEncode(relay_state);
     q += "&SigAlg=" + PercentEncode(kAlgRsaSha256);
     auto sig = SignRedirect(BorrowEvpPkey(*signer_.key), q);
-    if (!sig.ok()) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+    if (!sig.ok()) return SamlErrorPage(500, "", SamlPage::kServerError);
     q += "&Signature=" + PercentEncode(Base64Encode(*sig));
     return HttpResponse::Redirect(url + (url.find('?') == std::string::npos ? "?" : "&") + q, 303);
   }
   auto signed_xml = SignXml(xml, false);
   if (!signed_xml.ok()) {
     LogError("saml message not signed", {{"detail", signed_xml.status().ToString()}});
-    return SamlErrorPage(500, "ro", SamlPage::kServerError);
+    return SamlErrorPage(500, "", SamlPage::kServerError);
   }
   std::vector<std::pair<std::string, std::string>> fields = {{param, Base64Encode(*signed_xml)}};
   if (!relay_state.empty()) fields.emplace_back(std::string(kParamRelayState), relay_state);

@@ -1,6 +1,7 @@
 #include "protocols/saml/pages.h"
 
 #include "common/encoding.h"
+#include "templates/page_lang.h"
 #include "templates/templates.h"
 
 namespace certme::saml {
@@ -28,15 +29,25 @@ std::string AllowSelfFraming(std::string csp) {
 
 }  // namespace
 
-std::string PickLang(std::string_view lang) {
-  std::string l = AsciiLower(lang.substr(0, 2));
-  return l == "ru" || l == "en" ? l : "ro";
-}
+std::string PickLang(std::string_view lang) { return PageLang(lang); }
 
-HttpResponse SamlErrorPage(int status, std::string_view lang, SamlPage page) {
+HttpResponse SamlErrorPage(int status, std::string_view requested, SamlPage page) {
   auto tp = Templates();
-  auto html = tp->RenderPage("message", lang,
-                             {{"title", tp->Text(lang, "saml_title")}, {"message", tp->Text(lang, PageKey(page))}});
+  const std::string lang = PickLang(requested);
+  if (page == SamlPage::kLoggedOut) {
+    std::string title = tp->Text(lang, "saml_logout_title");
+    return HtmlPage(status, tp->RenderPage("message", lang, {{"title", title}, {"message", tp->Text(lang, PageKey(page))}}),
+                    tp->PageCsp());
+  }
+  // The error layout: what happened, what to do, the request id. The
+  // service is not known here (or cannot be trusted with an answer).
+  auto html = tp->RenderPage("error", lang,
+                             {{"title", tp->Text(lang, PageKey(page)) + " — " + tp->Text(lang, "saml_title")},
+                              {"heading", tp->Text(lang, "saml_title")},
+                              {"message", tp->Text(lang, PageKey(page))},
+                              {"todo", tp->Text(lang, "error_todo_back")},
+                              {"bad", true},
+                              {"home_url", "/"}});
   return HtmlPage(status, std::move(html), tp->PageCsp());
 }
 
@@ -44,7 +55,7 @@ HttpResponse SamlPostPage(std::string_view action,
                           const std::vector<std::pair<std::string, std::string>>& fields,
                           std::string_view nonce, bool framed) {
   auto tp = Templates();
-  const std::string lang = "en";
+  const std::string lang = PageLang();
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [k, v] : fields) list.push_back({{"name", k}, {"value", v}});
   auto html = tp->RenderPage("form_post", lang,
@@ -61,7 +72,7 @@ HttpResponse SamlPostPage(std::string_view action,
 
 HttpResponse SamlFramedDonePage() {
   auto tp = Templates();
-  const std::string lang = "en";
+  const std::string lang = PageLang();
   auto html = tp->RenderPage("message", lang, {{"title", "SAML"}, {"message", tp->Text(lang, "saml_framed_done")}});
   return HtmlPage(200, std::move(html), AllowSelfFraming(tp->PageCsp()));
 }

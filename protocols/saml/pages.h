@@ -12,7 +12,8 @@
 
 namespace certme::saml {
 
-// ro | ru | en from a `lang` value; "ro" otherwise.
+// The page language (templates/page_lang.h): the request's `lang` (the
+// switcher), else `lang` when supported, else cookie, Accept-Language, ro.
 std::string PickLang(std::string_view lang);
 
 enum class SamlPage {

@@ -80,7 +80,7 @@ HttpResponse SamlIdp::Slo(const HttpRequest& req) {
   auto in = ReadIncoming(req);
   if (!in.ok()) {
     LogRefused("SAML message", in.status().ToString());
-    return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+    return SamlErrorPage(400, "", SamlPage::kBadRequest);
   }
   if (in->param == kParamSamlRequest) return HandleLogoutRequest(req, *in);
   return HandleLogoutResponse(*in);
@@ -90,7 +90,7 @@ HttpResponse SamlIdp::HandleLogoutRequest(const HttpRequest& req, const Incoming
   // Until the issuer is known and has a response URL: pages.
   auto page = [&](std::string_view reason, SamlPage kind, std::string_view issuer = {}) {
     LogRefused("LogoutRequest", reason, issuer);
-    return SamlErrorPage(400, "ro", kind);
+    return SamlErrorPage(400, "", kind);
   };
   auto doc = ParseUntrustedXml(in.xml, XmlLimits{.max_bytes = opts_.max_message_bytes});
   if (!doc.ok()) return page(doc.status().ToString(), SamlPage::kBadRequest);
@@ -301,7 +301,7 @@ std::string SamlIdp::LogoutFromOtherProtocol(const HttpRequest& req, const std::
     sessions.push_back(std::move(*own));
   if (sessions.empty()) return {};
   LogoutState state;
-  state.lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  state.lang = PickLang(req.Query(kParamLang).value_or(""));
   state.return_url = return_url;
   for (const auto& [key, s] : sessions) EndSamlSession(req, key, s, state);
   if (state.pending.empty()) return {};
@@ -313,11 +313,11 @@ std::string SamlIdp::LogoutFromOtherProtocol(const HttpRequest& req, const std::
 
 HttpResponse SamlIdp::SloProgress(const HttpRequest& req) {
   auto id = req.Query("l");
-  if (!id || id->empty() || id->size() > 128) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  if (!id || id->empty() || id->size() > 128) return SamlErrorPage(400, "", SamlPage::kBadRequest);
   auto raw = store_.Get(kLogoutNs, *id);
-  if (!raw.ok()) return SamlErrorPage(200, "ro", SamlPage::kLoggedOut);
+  if (!raw.ok()) return SamlErrorPage(200, "", SamlPage::kLoggedOut);
   auto state = ParseLogoutState(*raw);
-  if (!state) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+  if (!state) return SamlErrorPage(500, "", SamlPage::kServerError);
   HttpResponse r = ProgressPage(*id, *state);
   r.cookies.push_back(Cookie(kSessionCookie, "", 0));
   return r;
@@ -326,17 +326,17 @@ HttpResponse SamlIdp::SloProgress(const HttpRequest& req) {
 HttpResponse SamlIdp::SloFrame(const HttpRequest& req) {
   auto id = req.Query("l");
   auto idx = req.Query("i");
-  if (!id || !idx || id->size() > 128) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  if (!id || !idx || id->size() > 128) return SamlErrorPage(400, "", SamlPage::kBadRequest);
   auto raw = store_.Get(kLogoutNs, *id);
-  if (!raw.ok()) return SamlErrorPage(400, "ro", SamlPage::kLoginExpired);
+  if (!raw.ok()) return SamlErrorPage(400, "", SamlPage::kLoginExpired);
   auto state = ParseLogoutState(*raw);
   size_t i = 0;
   try {
     i = std::stoul(*idx);
   } catch (...) {
-    return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+    return SamlErrorPage(400, "", SamlPage::kBadRequest);
   }
-  if (!state || i >= state->pending.size()) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  if (!state || i >= state->pending.size()) return SamlErrorPage(400, "", SamlPage::kBadRequest);
   const auto& p = state->pending[i];
   auto svc = services_.Get(p.entity_id);
   if (!svc.ok()) return SamlFramedDonePage();
@@ -348,7 +348,7 @@ HttpResponse SamlIdp::SloFrame(const HttpRequest& req) {
 HttpResponse SamlIdp::HandleLogoutResponse(const Incoming& in) {
   auto page = [&](std::string_view reason, SamlPage kind, std::string_view issuer = {}) {
     LogRefused("LogoutResponse", reason, issuer);
-    return SamlErrorPage(400, "ro", kind);
+    return SamlErrorPage(400, "", kind);
   };
   auto doc = ParseUntrustedXml(in.xml, XmlLimits{.max_bytes = opts_.max_message_bytes});
   if (!doc.ok()) return page(doc.status().ToString(), SamlPage::kBadRequest);
@@ -397,11 +397,11 @@ HttpResponse SamlIdp::SloStatus(const HttpRequest& req) {
 
 HttpResponse SamlIdp::SloFinish(const HttpRequest& req) {
   auto id = req.Query("l");
-  if (!id || id->size() > 128) return SamlErrorPage(400, "ro", SamlPage::kBadRequest);
+  if (!id || id->size() > 128) return SamlErrorPage(400, "", SamlPage::kBadRequest);
   auto raw = store_.Consume(kLogoutNs, *id);
-  if (!raw.ok()) return SamlErrorPage(200, "ro", SamlPage::kLoggedOut);
+  if (!raw.ok()) return SamlErrorPage(200, "", SamlPage::kLoggedOut);
   auto state = ParseLogoutState(*raw);
-  if (!state) return SamlErrorPage(500, "ro", SamlPage::kServerError);
+  if (!state) return SamlErrorPage(500, "", SamlPage::kServerError);
   bool all = true;
   for (const auto& p : state->pending) {
     all = all && p.answered && p.success;
@@ -427,7 +427,7 @@ HttpResponse SamlIdp::SloFinish(const HttpRequest& req) {
 }
 
 HttpResponse SamlIdp::LogoutPage(const HttpRequest& req) {
-  std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  std::string lang = PickLang(req.Query(kParamLang).value_or(""));
   auto session = LoadSession(req);
   if (!session) return SamlErrorPage(200, lang, SamlPage::kLoggedOut);
   // The confirmation form carries a token derived from the session cookie,
@@ -437,7 +437,7 @@ HttpResponse SamlIdp::LogoutPage(const HttpRequest& req) {
 }
 
 HttpResponse SamlIdp::LogoutSubmit(const HttpRequest& req) {
-  std::string lang = PickLang(req.Form(kParamLang).value_or("ro"));
+  std::string lang = PickLang(req.Form(kParamLang).value_or(""));
   auto session = LoadSession(req);
   if (!session) return SamlErrorPage(200, lang, SamlPage::kLoggedOut);
   std::string expected = Base64UrlEncode(HmacSha256(opts_.pairwise_salt.reveal(), "logout\n" + session->first));

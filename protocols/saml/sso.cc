@@ -110,7 +110,7 @@ static HttpResponse StoreFailurePage(const Status& st, const std::string& lang) 
 }
 
 HttpResponse SamlIdp::Sso(const HttpRequest& req) {
-  std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  std::string lang = PickLang(req.Query(kParamLang).value_or(""));
   auto in = ReadIncoming(req);
   if (in.ok() && in->param != kParamSamlRequest) in = InvalidArgument("SAMLResponse sent to the SSO endpoint");
   if (!in.ok()) {
@@ -121,7 +121,7 @@ HttpResponse SamlIdp::Sso(const HttpRequest& req) {
 }
 
 HttpResponse SamlIdp::HandleAuthnRequest(const HttpRequest& req, const Incoming& in) {
-  std::string lang = PickLang(req.Query(kParamLang).value_or("ro"));
+  std::string lang = PickLang(req.Query(kParamLang).value_or(""));
   // Before the issuer is known nothing can be sent anywhere: pages.
   auto page = [&](std::string_view reason, SamlPage kind, std::string_view issuer = {}) {
     LogRefused("AuthnRequest", reason, issuer);
@@ -292,7 +292,7 @@ HttpResponse SamlIdp::Resume(const HttpRequest& req) {
                     return pending->browser_hash;
                   }};
   auto resumed = ResumeLogin(store_, req, spec);
-  const std::string lang = pending ? pending->lang : "ro";
+  const std::string lang = pending ? pending->lang : "";
   if (!resumed.ok()) {
     // The txn is a bearer token of the login: never logged.
     LogRefused("login resume", ResumeFailureReason(resumed.error()), pending ? pending->entity_id : "");

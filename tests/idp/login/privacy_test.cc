@@ -58,7 +58,8 @@ const std::map<std::string, std::string> kValues = {{"first_name", "Zamfira-q7f3
 const std::set<std::string> kNamespaces = {
     "oidc_client",  "oidc_sid",      "oidc_authz", "oidc_code",    "oidc_code_used",  "oidc_grant",
     "oidc_grant_attrs", "oidc_at",   "oidc_rt",    "oidc_session", "oidc_jti",        "oidc_logout",  "oidc_eid",
-    "login_req",    "login_result",  "wallet_txn", "wallet_code",  "wallet_answered", "wallet_outcome"};
+    "login_req",    "login_result",  "wallet_txn", "wallet_code",  "wallet_answered", "wallet_outcome",
+    "wallet_progress"};
 
 class NullNotifier : public LogoutNotifier {
  public:

@@ -188,7 +188,10 @@ TEST_F(WalletLoginTest, LateAnswerIsRefusedAndRetryGivesANewCode) {
   EXPECT_EQ(page.status, 410);
   EXPECT_NE(page.body.find("Cererea a expirat"), std::string::npos);
   EXPECT_NE(page.body.find("/login/wallet/retry"), std::string::npos);
-  EXPECT_FALSE(TakeLoginResult(*store_, txn).ok());
+  // "Back to the service" answers the client: the failure is the result.
+  auto failure = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(failure.ok());
+  EXPECT_EQ(failure->error, "expired");
 
   HttpRequest retry;
   retry.method = "POST";
@@ -345,7 +348,12 @@ TEST_F(WalletLoginTest, DisclosedValueDifferentFromTheCommitmentIsRefused) {
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(ErrorOf(r), "commitment_mismatch");
   EXPECT_EQ(validator_->answers.load(), 1);
-  EXPECT_FALSE(TakeLoginResult(*store_, txn).ok());
+  // No authentication: only the failure, which answers the service with an error.
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->error, "failed");
+  EXPECT_TRUE(result->subject.empty());
+  EXPECT_TRUE(result->attributes.empty());
 }
 
 // The registry itself refuses an answer that differs from the enrolled
@@ -405,15 +413,35 @@ TEST_F(WalletLoginTest, RefusalEndsTheLoginAsRefused) {
 TEST_F(WalletLoginTest, LongPollAnswersWhenTheWalletHasAnswered) {
   std::string txn = Begin();
   std::string code = CodeOnPage(txn);
-  std::promise<HttpResponse> got;
-  auto fut = got.get_future();
+  ASSERT_EQ(Doc(code).status, 200);
+  auto poll = [&](const std::string& known) {
+    HttpRequest q = Get(txn);
+    q.query.emplace("state", known);
+    auto got = std::make_shared<std::promise<HttpResponse>>();
+    auth_->StatusPoll(q, [got](HttpResponse r) { got->set_value(std::move(r)); });
+    return got->get_future();
+  };
+  // The page saw the wallet fetch the request: the poll waits.
+  auto first = poll("opened");
+  EXPECT_EQ(first.wait_for(milliseconds(300)), std::future_status::timeout);
   auto start = std::chrono::steady_clock::now();
-  auth_->StatusPoll(Get(txn), [&](HttpResponse r) { got.set_value(std::move(r)); });
-  EXPECT_EQ(fut.wait_for(milliseconds(300)), std::future_status::timeout);
-  ASSERT_EQ(Post(code, Answer(code)).status, 200);
-  ASSERT_EQ(fut.wait_for(seconds(3)), std::future_status::ready);
-  EXPECT_EQ(json::parse(fut.get().body)["state"], "done");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(4));
+  auto answered = std::async(std::launch::async, [&] { return Post(code, Answer(code)).status; });
+  // Each answer is the next state, in order, until the terminal one.
+  const std::vector<std::string> order = {"opened", "approved", "validating", "done"};
+  std::string state = "opened";
+  auto f = std::move(first);
+  for (int i = 0; i < 5 && state != "done"; ++i) {
+    ASSERT_EQ(f.wait_for(seconds(5)), std::future_status::ready);
+    std::string next = json::parse(f.get().body)["state"];
+    auto at = std::find(order.begin(), order.end(), next);
+    ASSERT_NE(at, order.end()) << next;
+    EXPECT_GT(at - order.begin(), std::find(order.begin(), order.end(), state) - order.begin()) << next;
+    state = next;
+    if (state != "done") f = poll(state);
+  }
+  EXPECT_EQ(state, "done");
+  EXPECT_EQ(answered.get(), 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, seconds(6));
 }
 
 TEST_F(WalletLoginTest, MalformedAnswersAreRefusedAndLeaveTheCodeOpen) {
