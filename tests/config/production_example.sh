@@ -16,40 +16,26 @@ cleanup() {
   rm -rf "$root"
 }
 trap cleanup EXIT
+source "$src/tests/config/production_files.sh"
 fail() { echo "production_example: FAILED: $*" >&2; [[ -f "$root/idp.log" ]] && tail -n 20 "$root/idp.log" >&2; exit 1; }
 
 etc="$root/etc/certme"
-mkdir -p "$etc/keys" "$etc/ledger" "$root/var/lib/certme"
+mkdir -p "$etc" "$root/var/lib/certme"
 conf="$etc/certme.yaml"
-sed -e "s#\"/etc/certme#\"$etc#g" -e "s#\"/var/lib/certme#\"$root/var/lib/certme#g" \
-  "$src/config/production.example.yaml" >"$conf"
+move_under_root "$src/config/production.example.yaml" "$root" "$conf"
 grep -q '"/etc/\|"/var/' "$conf" && fail "a path of the example was not moved under the test root"
 
 # The files the example names.
-umask 077
-openssl rand -base64 48 >"$etc/pairwise-salt"
-openssl ecparam -name prime256v1 -genkey -noout -out "$etc/keys/signing-2027-01.pem" 2>/dev/null
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$etc/keys/signing-2027-01-rsa.pem" 2>/dev/null
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$etc/keys/saml.pem" -out "$etc/keys/saml.crt" \
-  -days 365 -subj /CN=login.example.md 2>/dev/null
-openssl rand -hex 32 >"$etc/ledger/provider-kek"
-"$certme" ledger init --config "$conf" --admin-key "$etc/ledger/admin.key" >/dev/null \
-  || fail "certme ledger init refused the example"
-"$certme" ledger keygen --out "$etc/ledger/validator.key" >/dev/null
+make_production_files "$certme" "$etc" "$conf" || fail "certme ledger init refused the example"
 
 out=$("$certme" config check "$conf" 2>&1) || fail "config check refused the example: $out"
 [[ "$out" == "$conf: ok" ]] || fail "config check said: $out"
 
 # Started from another directory: nothing may depend on the checkout.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 (cd "$root" && CERTME_SERVER_PORT=$port exec "$certme" idp --config "$conf" >"$root/idp.log" 2>&1) &
 pid=$!
-ready=""
-for _ in $(seq 1 100); do
-  if ready=$(curl -fsS "http://127.0.0.1:$port/readyz" 2>/dev/null); then break; fi
-  kill -0 "$pid" 2>/dev/null || fail "certme idp exited at start"
-  sleep 0.1
-done
+ready=$(wait_ready "$port" "$pid") || fail "certme idp exited at start"
 [[ "$ready" == *'"ready"'* ]] || fail "/readyz did not answer ready: $ready"
 disc=$(curl -fsS "http://127.0.0.1:$port/.well-known/openid-configuration")
 [[ "$disc" == *'"issuer":"https://login.example.md"'* ]] || fail "discovery does not name the public URL: $disc"

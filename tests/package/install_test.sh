@@ -19,6 +19,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+source "$src/tests/config/production_files.sh"
 fail() { echo "install_test: FAILED: $*" >&2; [[ -f "$work/idp.log" ]] && tail -n 20 "$work/idp.log" >&2; exit 1; }
 
 deb=$("$src/scripts/package" --binary "$certme" --out "$work/out") || fail "scripts/package failed"
@@ -61,30 +62,15 @@ dpkg --root="$root" -s certme 2>/dev/null | grep -q '^Status: install ok install
 # files it names made as its comments say.
 etc="$root/etc/certme"
 conf="$work/certme.yaml"
-sed -e "s#\"/etc/certme#\"$etc#g" -e "s#\"/var/lib/certme#\"$root/var/lib/certme#g" "$etc/certme.yaml" >"$conf"
-mkdir -p "$etc/keys" "$etc/ledger"
-(
-  umask 077
-  openssl rand -base64 48 >"$etc/pairwise-salt"
-  openssl ecparam -name prime256v1 -genkey -noout -out "$etc/keys/signing-2027-01.pem" 2>/dev/null
-  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$etc/keys/signing-2027-01-rsa.pem" 2>/dev/null
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$etc/keys/saml.pem" -out "$etc/keys/saml.crt" \
-    -days 365 -subj /CN=login.example.md 2>/dev/null
-  openssl rand -hex 32 >"$etc/ledger/provider-kek"
-)
+move_under_root "$etc/certme.yaml" "$root" "$conf"
 bin="$root/usr/bin/certme"
-"$bin" ledger init --config "$conf" --admin-key "$etc/ledger/admin.key" >/dev/null || fail "ledger init"
+make_production_files "$bin" "$etc" "$conf" || fail "ledger init"
 "$bin" config check "$conf" >/dev/null || fail "config check of the installed configuration"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 (cd / && CERTME_SERVER_PORT=$port exec "$bin" idp --config "$conf" >"$work/idp.log" 2>&1) &
 pid=$!
-ready=""
-for _ in $(seq 1 100); do
-  if ready=$(curl -fsS "http://127.0.0.1:$port/readyz" 2>/dev/null); then break; fi
-  kill -0 "$pid" 2>/dev/null || fail "the installed binary exited at start"
-  sleep 0.1
-done
+ready=$(wait_ready "$port" "$pid") || fail "the installed binary exited at start"
 [[ "$ready" == *'"ready"'* ]] || fail "/readyz: $ready"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 
