@@ -13,6 +13,8 @@
 //   3. into A again (openid-client as A's back end, a fresh browser): no
 //      validator; A gets a refresh token;
 //   4. `certme wallet history` lists who asked: A, then B, two addresses;
+//      and, with the bridge's provider directory, the access records of the
+//      three logins, A, B, A, with the services' names;
 //   5. `certme admin suspend-eid`: within 5 s Apache's pages of A and B ask
 //      for a login again (back-channel logout, SOAP LogoutRequest),
 //      openid-client's refresh gets invalid_grant and UserInfo 401; a new
@@ -394,7 +396,7 @@ test('3. login into A again (openid-client, a fresh browser): no validator; A ge
   }
 });
 
-test('4. certme wallet history: A\'s request, then B\'s, from two provider addresses, with their attribute keys', () => {
+test('4. certme wallet history: A\'s request, then B\'s, from two provider addresses, with their attribute keys; the access records A, B, A with the services\' names', async () => {
   const out = certmeRun(['wallet', 'history', '--wallet', walletFile]);
   const lines = out.split('\n').filter((l) => l.startsWith('request '));
   assert.equal(lines.length, 2, `history:\n${out}`);
@@ -404,11 +406,23 @@ test('4. certme wallet history: A\'s request, then B\'s, from two provider addre
   assert.match(lines[0], /email/, lines[0]);
   assert.doesNotMatch(lines[1], /email/, lines[1]);
   assert.match(lines[1], /idnp|IDNP/, lines[1]);
-  // Pending the ledger access records and the provider directory: the
-  // history is to list every login — A, B, A — with the services' names
-  // and the attribute keys each received. That assertion joins this test
-  // with the change that adds them; today the history lists validation
-  // requests only, which the lines above check.
+  // Every login left an access record that only this wallet can open; the
+  // bridge submits them in the background, so wait for the third. The
+  // directory names the services in the user's language.
+  const directory = `${bridge.url}/.well-known/certme-providers.json`;
+  let records = [];
+  let last = '';
+  for (const until = Date.now() + 60000; Date.now() < until; await new Promise((r) => setTimeout(r, 500))) {
+    last = certmeRun(['wallet', 'history', '--wallet', walletFile, '--directory', directory, '--lang', 'en']);
+    records = last.split('\n').filter((l) => l.startsWith('access record '));
+    if (records.length >= 3) break;
+  }
+  assert.equal(records.length, 3, `three access records (A, B, A) expected:\n${last}`);
+  assert.match(records[0], /Service A received .*email.*\(oidc, after validation request/, records[0]);
+  assert.match(records[1], /Service B received .*idnp.*\(saml, after validation request/, records[1]);
+  assert.match(records[2], /Service A received .*\(oidc, re-login from the bridge's cache/, records[2]);
+  const ro = certmeRun(['wallet', 'history', '--wallet', walletFile, '--directory', directory, '--lang', 'ro']);
+  assert.match(ro, /access record .*Serviciul B received/, ro);
 });
 
 // The protected page of a service in the user's browser profile, without
