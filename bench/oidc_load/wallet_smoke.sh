@@ -27,6 +27,15 @@ fail() {
   exit 1
 }
 entries() { "$CERTME" ledger info | sed -n 's/^entries: *\([0-9]*\).*/\1/p'; }
+# How many events of one kind the ledger holds (`certme ledger events`).
+events() { "$CERTME" ledger events | grep -c " $1\b" || true; }
+# Waits up to 30 s for at least $2 AccessRecorded events (the bridge submits
+# them in the background); prints how many there are.
+records_at_least() {
+  local n
+  for _ in $(seq 1 300); do n=$(events AccessRecorded); [[ $n -ge $1 ]] && break; sleep 0.1; done
+  echo "$n"
+}
 field() {  # field JSON-LINE KEY… → the value (python3 is in every Debian install)
   python3 -c 'import json,sys; v=json.loads(sys.argv[1])
 for k in sys.argv[2:]: v=v[k]
@@ -77,7 +86,8 @@ run() { timeout 120 "$LOAD" --url "$BASE" --mode wallet --workers 2 --warmup 0 -
           --server-pid "$IDP" --validator-pid "$VPID" --json "$@" 2>>load.log; }
 
 # 1. First logins: a fresh user per flow, each validated on the ledger.
-before=$(entries)
+requests_before=$(events ValidationRequested)
+answers_before=$(events ValidationAnswered)
 out=$(run --fresh-users --users 0:12 --duration 20) || fail "first logins: $(tail -5 load.log)"
 ok=$(field "$out" completed)
 handed=$(field "$out" users handed_out)
@@ -88,18 +98,25 @@ echo "first logins: $ok completed, $handed users, errors $errors"
 others=$(python3 -c 'import json,sys; print(sum(n for k, n in json.loads(sys.argv[1])["errors"]["by_kind"].items()
                                               if k != "wallet:users_exhausted"))' "$out")
 [[ $others == 0 ]] || fail "first logins: errors $errors"
-after=$(entries)
-[[ $((after - before)) -eq $((2 * handed)) ]] ||
-  fail "first logins: ledger grew by $((after - before)) entries for $handed users (expected 2 each)"
+requests=$(( $(events ValidationRequested) - requests_before ))
+answers=$(( $(events ValidationAnswered) - answers_before ))
+[[ $requests -eq $handed && $answers -eq $handed ]] ||
+  fail "first logins: $requests validation requests and $answers answers for $handed users (expected one each)"
 grep -q "validation answered" validator.log || fail "the validator answered nothing"
+# Every login leaves an access record, submitted in the background.
+records=$(records_at_least "$ok")
+[[ $records -ge $ok ]] || fail "first logins: $records access records for $ok logins"
 
-# 2. Re-logins of the same users: no validator, the ledger stays as it is.
+# 2. Re-logins of the same users: no validator (no validation request on
+#    the ledger), one access record each.
+requests_before=$(events ValidationRequested)
 out=$(run --users "0:$handed" --duration 3) || fail "re-logins: $(tail -5 load.log)"
 ok=$(field "$out" completed)
 echo "re-logins: $ok completed, errors $(field "$out" errors total)"
 [[ $ok -ge 5 ]] || fail "re-logins: only $ok completed"
 [[ $(field "$out" errors total) == 0 ]] || fail "re-logins: errors $(field "$out" errors by_kind)"
-[[ $(entries) == "$after" ]] || fail "re-logins wrote to the ledger"
+[[ $(events ValidationRequested) == "$requests_before" ]] || fail "re-logins asked the validator"
+[[ $(records_at_least $((records + ok))) -ge $((records + ok)) ]] || fail "re-logins left no access records"
 
 # 3. Users nobody enrolled: the bridge refuses them (eid_not_active), and
 #    the load generator counts that as an error, not as a completed flow.

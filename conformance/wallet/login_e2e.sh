@@ -138,7 +138,7 @@ echo "revoked eID: page says so"
 # Refusal: the page says so and its link ends the flow with access_denied.
 journey refuse "$CERTME" wallet approve --refuse
 grep -q 'You refused to sign in.' next.html || fail "refusal page: $(head -c 400 next.html)"
-back=$(grep -o 'class="btn" href="[^"]*"' next.html | sed 's/.*href="//; s/"$//; s/&amp;/\&/g')
+back=$(grep -o 'id="back" href="[^"]*"' next.html | sed 's/.*href="//; s/"$//; s/&amp;/\&/g')
 LOCATION=$(curl -s -c jar -b jar -o /dev/null -w '%{http_code} %{redirect_url}' "$back")
 [[ $LOCATION == *error=access_denied* ]] || fail "refusal: ended at $LOCATION"
 echo "refusal: → ${LOCATION#* }"

@@ -200,8 +200,9 @@ class HttpServer::Impl {
     const auto& o = core->opts;
     if (o.max_connections_per_address > 0 && !core->trusted.Contains(ip) &&
         core->ConnectionsFrom(text) >= o.max_connections_per_address) {
-      RefuseConnection(fd, "429 Too Many Requests");
+      // Counted before the answer: whoever sees the refusal sees it counted.
       core->metrics->http_refused_connections().Inc({"per_address"});
+      RefuseConnection(fd, "429 Too Many Requests");
       return false;
     }
     if (core->ConnectionCount() < max_connections) return true;
@@ -216,8 +217,9 @@ class HttpServer::Impl {
       }
     }
     if (!victim) {
-      RefuseConnection(fd, "503 Service Unavailable");
+      // Counted before the answer: whoever sees the refusal sees it counted.
       core->metrics->http_refused_connections().Inc({"busy"});
+      RefuseConnection(fd, "503 Service Unavailable");
       return false;
     }
     {
