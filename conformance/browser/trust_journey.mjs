@@ -256,7 +256,8 @@ async function setUp() {
     oidc.ClientSecretBasic(serviceA.secret));
   oidc.allowInsecureRequests(configA);
   browser = await launchBrowser();
-  userContext = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  // A Romanian browser: the pages follow Accept-Language when the service names no language.
+  userContext = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'ro-RO' });
 }
 
 async function tearDown() {
@@ -367,7 +368,7 @@ test('2. login into B (SAML, mod_auth_mellon) in the same browser: the validator
 });
 
 test('3. login into A again (openid-client, a fresh browser): no validator; A gets a refresh token', async () => {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'ro-RO' });
   try {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
@@ -418,11 +419,11 @@ test('4. certme wallet history: A\'s request, then B\'s, from two provider addre
     if (records.length >= 3) break;
   }
   assert.equal(records.length, 3, `three access records (A, B, A) expected:\n${last}`);
-  assert.match(records[0], /Service A received .*email.*\(oidc, after validation request/, records[0]);
-  assert.match(records[1], /Service B received .*idnp.*\(saml, after validation request/, records[1]);
-  assert.match(records[2], /Service A received .*\(oidc, re-login from the bridge's cache/, records[2]);
+  assert.match(records[0], /Service A \(0x[0-9a-fA-F]{40}\) received .*email.*\(oidc, after validation request/, records[0]);
+  assert.match(records[1], /Service B \(0x[0-9a-fA-F]{40}\) received .*idnp.*\(saml, after validation request/, records[1]);
+  assert.match(records[2], /Service A \(0x[0-9a-fA-F]{40}\) received .*\(oidc, re-login from the bridge's cache/, records[2]);
   const ro = certmeRun(['wallet', 'history', '--wallet', walletFile, '--directory', directory, '--lang', 'ro']);
-  assert.match(ro, /access record .*Serviciul B received/, ro);
+  assert.match(ro, /access record .*Serviciul B \(0x[0-9a-fA-F]{40}\) received/, ro);
 });
 
 // The protected page of a service in the user's browser profile, without
@@ -532,7 +533,7 @@ test('6. certme admin reactivate-eid: the user logs into A again; the tokens of 
 });
 
 test('7. a service whose provider is not authorized cannot log in: the page says so, the service gets access_denied', async () => {
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: 'ro-RO' });
   try {
     const page = await context.newPage();
     const seen = watchPages(page);
