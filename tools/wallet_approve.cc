@@ -1,6 +1,7 @@
 #include "tools/wallet_approve.h"
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -106,6 +107,7 @@ Status DocumentProblem(const Status& st) {
 }  // namespace
 
 StatusOr<std::string> DecodeQrImage(const std::string& png_path) {
+  if (access(png_path.c_str(), R_OK) != 0) return NotFound("cannot read " + png_path);
   int out[2];
   if (pipe(out) != 0) return Internal("pipe failed");
   pid_t pid = fork();
@@ -114,6 +116,10 @@ StatusOr<std::string> DecodeQrImage(const std::string& png_path) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
     close(out[1]);
+    // zbarimg's image libraries print noise (a missing D-Bus, …) that says
+    // nothing to the user: its exit status is the answer.
+    int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, STDERR_FILENO);
     execlp("zbarimg", "zbarimg", "--raw", "-q", "--oneshot", "-Sdisable", "-Sqrcode.enable", png_path.c_str(),
            static_cast<char*>(nullptr));
     _exit(127);
