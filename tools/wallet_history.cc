@@ -12,24 +12,17 @@
 #include "common/files.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/access_record.h"
+#include "tools/command_helpers.h"
 
 namespace certme {
 namespace {
 
+using tools::Addr;
+using tools::TimeText;
+
 using nlohmann::json;
 
 constexpr size_t kMaxDirectoryBytes = 4 << 20;
-
-std::string Addr(std::string_view a) { return ChecksumAddress(a); }
-
-std::string UtcText(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string KeyNames(const std::vector<Bytes32>& keys, const std::map<Bytes32, std::string>& names) {
   std::string out;
@@ -140,11 +133,11 @@ StatusOr<std::vector<HistoryLine>> WalletHistory(Ledger& ledger, const EthKey& u
   std::vector<HistoryLine> lines;
   CERTME_ASSIGN_OR_RETURN(auto requests, UserAccessHistory(ledger, user.address()));
   for (const auto& r : requests) {
-    std::string text = "request " + std::to_string(r.request_id) + "  " + UtcText(r.requested_at) + "  " +
+    std::string text = "request " + std::to_string(r.request_id) + "  " + TimeText(r.requested_at) + "  " +
                        ServiceName(dir, r.provider, lang) + " asked for " + KeyNames(r.attr_keys, names) + ": " +
                        r.outcome;
     if (r.outcome == "answered")
-      text += " by validator " + Addr(r.validator) + " at " + UtcText(r.answered_at) + " (level of assurance " +
+      text += " by validator " + Addr(r.validator) + " at " + TimeText(r.answered_at) + " (level of assurance " +
               (r.loa == 1 ? "low" : r.loa == 2 ? "substantial" : r.loa == 3 ? "high" : std::to_string(r.loa)) + ")";
     lines.push_back({r.requested_at, std::move(text)});
   }
@@ -160,7 +153,7 @@ StatusOr<std::vector<HistoryLine>> WalletHistory(Ledger& ledger, const EthKey& u
       auto c = keys->Open(address, e.tag, e.sealed);
       if (!c.ok()) {
         if (c.status().code() != StatusCode::kNotFound)
-          lines.push_back({e.time, "access record " + UtcText(e.time) + "  " + ServiceName(dir, address, lang) +
+          lines.push_back({e.time, "access record " + TimeText(e.time) + "  " + ServiceName(dir, address, lang) +
                                        ": a record with your tag that does not open (" + c.status().message() +
                                        ")"});
         continue;
@@ -168,9 +161,9 @@ StatusOr<std::vector<HistoryLine>> WalletHistory(Ledger& ledger, const EthKey& u
       if (!seen.insert(e.tag).second) continue;
       std::string how = c->kind == "validated" ? "after validation request " + std::to_string(c->request_id)
                                                : "re-login from the bridge's cache";
-      lines.push_back({c->time, "access record " + UtcText(c->time) + "  " + ServiceName(dir, address, lang) +
+      lines.push_back({c->time, "access record " + TimeText(c->time) + "  " + ServiceName(dir, address, lang) +
                                     " received " + KeyNames(c->attr_keys, names) + " (" + c->protocol + ", " + how +
-                                    "; on the ledger at " + UtcText(e.time) + ")"});
+                                    "; on the ledger at " + TimeText(e.time) + ")"});
     }
   }
   std::stable_sort(lines.begin(), lines.end(), [](const HistoryLine& a, const HistoryLine& b) { return a.time < b.time; });
