@@ -123,6 +123,6 @@ echo "re-logins: $ok completed, errors $(field "$out" errors total)"
 out=$(run --fresh-users --users 1000:1003 --duration 3 || true)
 [[ -n $out ]] || fail "unenrolled users: no result"
 [[ $(field "$out" completed) == 0 ]] || fail "unenrolled users logged in"
-field "$out" errors by_kind | grep -q "wallet_post:http_403:eid_not_active" ||
+field "$out" errors by_kind | grep "wallet_post:http_403:eid_not_active" >/dev/null ||
   fail "unenrolled users: $(field "$out" errors by_kind)"
 echo "wallet_smoke: OK"

@@ -132,8 +132,8 @@ begin() {
     "$CL_URL/authorize?response_type=code&client_id=scale-rp&redirect_uri=$REDIRECT&scope=openid%20profile&state=s-$name&nonce=n-$name&ui_locales=en" ||
     fail "$name: authorize"
   grep -q 'Sign in with certME' page.html || fail "$name: no login page: $(head -c 300 page.html)"
-  LINK=$(grep -o 'href="[^"]*/wallet/v1/l/[A-Za-z0-9_-]*"' page.html | head -1 | sed 's/^href="//; s/"$//')
-  TXN=$(grep -o 'name="txn" value="[^"]*"' page.html | head -1 | sed 's/.*value="//; s/"$//')
+  LINK=$(grep -o 'href="[^"]*/wallet/v1/l/[A-Za-z0-9_-]*"' page.html | sed -n 1p | sed 's/^href="//; s/"$//')
+  TXN=$(grep -o 'name="txn" value="[^"]*"' page.html | sed -n 1p | sed 's/.*value="//; s/"$//')
   [[ -n $LINK && -n $TXN ]] || fail "$name: no deep link or txn on the page"
 }
 # finish NAME: the browser continues until it leaves the bridge; sets CODE.

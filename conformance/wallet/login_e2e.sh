@@ -98,8 +98,8 @@ journey() {  # journey NAME WALLET-COMMAND… ; sets LOCATION
   grep -q 'Sign in with certME' page.html || fail "$name: no login page: $(head -c 400 page.html)"
   grep -q 'aria-label="QR code"' page.html || fail "$name: no QR code"
   local link txn
-  link=$(grep -o 'href="[^"]*/wallet/v1/l/[A-Za-z0-9_-]*"' page.html | head -1 | sed 's/^href="//; s/"$//')
-  txn=$(grep -o 'name="txn" value="[^"]*"' page.html | head -1 | sed 's/.*value="//; s/"$//')
+  link=$(grep -o 'href="[^"]*/wallet/v1/l/[A-Za-z0-9_-]*"' page.html | sed -n 1p | sed 's/^href="//; s/"$//')
+  txn=$(grep -o 'name="txn" value="[^"]*"' page.html | sed -n 1p | sed 's/.*value="//; s/"$//')
   [[ -n $link && -n $txn ]] || fail "$name: no deep link or txn on the page"
   "$@" "$link" || fail "$name: the wallet's answer was refused"
   LOCATION=$(curl -s -c jar -b jar -o next.html -w '%{http_code} %{redirect_url}' "$BASE/login/wallet/continue?txn=$txn")

@@ -56,7 +56,7 @@ gid=$(awk -F: '$1 == "certme" { print $3 }' "$root/etc/group")
 [[ -n "$uid" && "$uid" -lt 1000 ]] || fail "no certme system user in the root's /etc/passwd"
 [[ "$(stat -c '%u %a' "$root/var/lib/certme")" == "$uid 750" ]] || fail "/var/lib/certme: $(stat -c '%u %a' "$root/var/lib/certme")"
 [[ "$(stat -c '%g %a' "$root/etc/certme/certme.yaml")" == "$gid 640" ]] || fail "/etc/certme/certme.yaml mode"
-dpkg --root="$root" -s certme 2>/dev/null | grep -q '^Status: install ok installed' || fail "dpkg does not list certme as installed"
+dpkg --root="$root" -s certme 2>/dev/null | grep '^Status: install ok installed' >/dev/null || fail "dpkg does not list certme as installed"
 
 # The installed configuration with its two folders under the root, and the
 # files it names made as its comments say.
@@ -77,5 +77,5 @@ kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 # An edited configuration is kept when the package is installed again.
 echo "# edited by the operator" >>"$etc/certme.yaml"
 install_pkg
-tail -n 1 "$etc/certme.yaml" | grep -q "edited by the operator" || fail "reinstall overwrote /etc/certme/certme.yaml"
+tail -n 1 "$etc/certme.yaml" | grep "edited by the operator" >/dev/null || fail "reinstall overwrote /etc/certme/certme.yaml"
 echo "install_test: OK ($(basename "$deb"))"
