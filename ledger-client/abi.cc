@@ -139,14 +139,20 @@ StatusOr<size_t> Decoder::TailOffset() {
   return static_cast<size_t>(off);
 }
 
-StatusOr<std::string> Decoder::Bytes(size_t max_len) {
+StatusOr<uint64_t> Decoder::DynamicLength(uint64_t max, std::string_view what, size_t& start) {
   CERTME_ASSIGN_OR_RETURN(size_t at, TailOffset());
   CERTME_ASSIGN_OR_RETURN(Bytes32 len_word, WordAt(at));
-  if (!AllZero(len_word.data(), 24)) return InvalidArgument("ABI length out of range");
-  uint64_t len = 0;
-  for (int i = 24; i < 32; ++i) len = (len << 8) | len_word[i];
-  if (len > max_len) return InvalidArgument("ABI bytes too long");
-  const size_t start = at + kWord;
+  if (!AllZero(len_word.data(), 24)) return InvalidArgument("ABI " + std::string(what) + " length out of range");
+  uint64_t n = 0;
+  for (int i = 24; i < 32; ++i) n = (n << 8) | len_word[i];
+  if (n > max) return InvalidArgument("ABI " + std::string(what) + " too long");
+  start = at + kWord;
+  return n;
+}
+
+StatusOr<std::string> Decoder::Bytes(size_t max_len) {
+  size_t start = 0;
+  CERTME_ASSIGN_OR_RETURN(uint64_t len, DynamicLength(max_len, "bytes", start));
   const size_t padded = (len + kWord - 1) / kWord * kWord;
   if (data_.size() - start < padded) return InvalidArgument("ABI bytes extend past the data");
   const auto* p = reinterpret_cast<const uint8_t*>(data_.data()) + start;
@@ -155,13 +161,8 @@ StatusOr<std::string> Decoder::Bytes(size_t max_len) {
 }
 
 StatusOr<std::vector<Bytes32>> Decoder::Bytes32Array(size_t max_items) {
-  CERTME_ASSIGN_OR_RETURN(size_t at, TailOffset());
-  CERTME_ASSIGN_OR_RETURN(Bytes32 len_word, WordAt(at));
-  if (!AllZero(len_word.data(), 24)) return InvalidArgument("ABI array length out of range");
-  uint64_t n = 0;
-  for (int i = 24; i < 32; ++i) n = (n << 8) | len_word[i];
-  if (n > max_items) return InvalidArgument("ABI array too long");
-  const size_t start = at + kWord;
+  size_t start = 0;
+  CERTME_ASSIGN_OR_RETURN(uint64_t n, DynamicLength(max_items, "array", start));
   // n ≤ max_items keeps n * 32 far from overflow.
   if ((data_.size() - start) / kWord < n) return InvalidArgument("ABI array extends past the data");
   std::vector<Bytes32> out;
@@ -171,13 +172,8 @@ StatusOr<std::vector<Bytes32>> Decoder::Bytes32Array(size_t max_items) {
 }
 
 StatusOr<std::vector<std::string>> Decoder::BytesArray(size_t max_items, size_t max_len) {
-  CERTME_ASSIGN_OR_RETURN(size_t at, TailOffset());
-  CERTME_ASSIGN_OR_RETURN(Bytes32 len_word, WordAt(at));
-  if (!AllZero(len_word.data(), 24)) return InvalidArgument("ABI array length out of range");
-  uint64_t n = 0;
-  for (int i = 24; i < 32; ++i) n = (n << 8) | len_word[i];
-  if (n > max_items) return InvalidArgument("ABI array too long");
-  const size_t start = at + kWord;
+  size_t start = 0;
+  CERTME_ASSIGN_OR_RETURN(uint64_t n, DynamicLength(max_items, "array", start));
   // Each element needs at least its offset word: n ≤ max_items keeps this small.
   if ((data_.size() - start) / kWord < n) return InvalidArgument("ABI array extends past the data");
   // The elements are a tuple of `bytes` whose offsets count from `start`.

@@ -77,6 +77,10 @@ class Decoder {
   StatusOr<Bytes32> WordAt(size_t at) const;
   // Resolves a dynamic slot: returns the offset of its length word.
   StatusOr<size_t> TailOffset();
+  // Resolves a dynamic slot and reads its length word (a `bytes` length or
+  // an array's item count), refused above `max`; `start` is set to the
+  // offset of the first byte or item after it.
+  StatusOr<uint64_t> DynamicLength(uint64_t max, std::string_view what, size_t& start);
 
   std::string_view data_;
   size_t head_ = 0;  // byte offset of the next head slot

@@ -301,6 +301,11 @@ async function guarded(name, page, fn) {
   }
 }
 
+test('the renewal and expiry journeys start (the last test collects them)', () => {
+  // A rejection is kept, not left unhandled, until the last test reports it.
+  expiryJourneys = startExpiryJourneys().then(() => null, (err) => err);
+});
+
 for (const lang of kLangs) {
   for (const vp of Object.keys(kViewports)) {
     const name = `${lang}-${vp}`;
@@ -354,9 +359,13 @@ test('refusal, back to the service: the client gets access_denied with its state
   await context.close();
 });
 
-test('QR code renewed by itself (new code, same login) until the login\'s lifetime ends, then the expired page', async () => {
+// The renewal and expiry journeys wait out the short bridge's lifetimes
+// (about 75 s); they start with the first test and run beside the others
+// (they use only the short bridge), and the last test collects them.
+let expiryJourneys;
+function startExpiryJourneys() {
   // Every language and screen at once: the waits overlap.
-  await Promise.all(kLangs.flatMap((lang) => Object.keys(kViewports).map(async (vp) => {
+  return Promise.all(kLangs.flatMap((lang) => Object.keys(kViewports).map(async (vp) => {
     const name = `${lang}-${vp}-expiry`;
     const { context, page, seen } = await openLogin(shortBridge, lang, vp);
     await guarded(name, page, async () => {
@@ -391,7 +400,7 @@ test('QR code renewed by itself (new code, same login) until the login\'s lifeti
     });
     await context.close();
   })));
-});
+}
 
 test('unknown login: the status answers at once, the page says so with a way on, in the browser\'s language', async () => {
   for (const [lang, vp] of [['ro', 'desktop'], ['ru', 'phone'], ['en', 'desktop']]) {
@@ -413,7 +422,8 @@ test('unknown login: the status answers at once, the page says so with a way on,
 test('validator silent: "confirming your data", then its timeout page, then Try again in the same language', async () => {
   const stopped = await validator.stop();
   assert.equal(stopped.killed, false);
-  for (const [lang, vp] of [['ro', 'phone'], ['ru', 'desktop'], ['en', 'phone']]) {
+  // The three languages at once: their validator waits overlap.
+  await Promise.all([['ro', 'phone'], ['ru', 'desktop'], ['en', 'phone']].map(async ([lang, vp]) => {
     const name = `${lang}-${vp}-timeout`;
     const { context, page, seen } = await openLogin(bridge, lang, vp, name);
     await guarded(name, page, async () => {
@@ -434,13 +444,13 @@ test('validator silent: "confirming your data", then its timeout page, then Try 
       await assertNoLeaks(seen, page);
     });
     await context.close();
-  }
+  }));
 });
 
 test('suspended eID: its own page, the way back to the service, no Try again', async () => {
   certmeRun(['admin', 'suspend-eid', addresses.maria]);
   try {
-    for (const [lang, vp] of [['ro', 'desktop'], ['ru', 'phone'], ['en', 'phone']]) {
+    await Promise.all([['ro', 'desktop'], ['ru', 'phone'], ['en', 'phone']].map(async ([lang, vp]) => {
       const name = `${lang}-${vp}-suspended`;
       const { context, page, seen } = await openLogin(bridge, lang, vp, name);
       await guarded(name, page, async () => {
@@ -451,7 +461,7 @@ test('suspended eID: its own page, the way back to the service, no Try again', a
         await assertNoLeaks(seen, page);
       });
       await context.close();
-    }
+    }));
   } finally {
     certmeRun(['admin', 'reactivate-eid', addresses.maria]);
   }
@@ -515,4 +525,10 @@ test('404 and the start page: in the browser\'s language, a way on, the request 
       await context.close();
     }
   }
+});
+
+test('QR code renewed by itself (new code, same login) until the login\'s lifetime ends, then the expired page', async () => {
+  assert.ok(expiryJourneys, 'the journeys were never started');
+  const err = await expiryJourneys;
+  if (err) throw err;
 });
