@@ -145,6 +145,33 @@ TEST_F(EidStatusTest, StatusThatCannotBeReadFailsClosedEverywhere) {
   EXPECT_EQ(UserInfoWith(tokens["access_token"]).status, 200);
 }
 
+// RFC 7662 introspection asks the same live status: once the eID is
+// suspended both tokens are inactive, and stay so after reactivation (the
+// grant was ended, as at UserInfo); an unreadable status is a 503.
+TEST_F(EidStatusTest, IntrospectionSaysInactiveOnceTheEidIsSuspended) {
+  auto tokens = Tokens(AuthParams());
+  ASSERT_TRUE(tokens.contains("refresh_token")) << tokens;
+  auto introspect = [&](const std::string& token) {
+    HttpRequest req = PostForm("/introspect", {{"token", token}}, false);
+    req.headers.Set("Authorization", "Basic " + Base64Encode("rp:" + PercentEncode(kSecret)));
+    return op_->Introspect(req);
+  };
+  ASSERT_EQ(Json(introspect(tokens["access_token"]))["active"], true);
+
+  status_.down = true;
+  HttpResponse down = introspect(tokens["access_token"]);
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_TRUE(down.headers.Get("Retry-After").has_value());
+  status_.down = false;
+
+  status_.Set(kSubject, EidLiveStatus::kSuspended);
+  EXPECT_EQ(Json(introspect(tokens["access_token"])), nlohmann::json({{"active", false}}));
+  EXPECT_EQ(Json(introspect(tokens["refresh_token"])), nlohmann::json({{"active", false}}));
+  status_.Set(kSubject, EidLiveStatus::kActive);
+  EXPECT_EQ(Json(introspect(tokens["access_token"]))["active"], false);
+  EXPECT_EQ(Json(introspect(tokens["refresh_token"]))["active"], false);
+}
+
 TEST_F(EidStatusTest, LoginWithoutEidIsNeverChecked) {
   login_eid_.clear();  // the development login
   status_.down = true;
