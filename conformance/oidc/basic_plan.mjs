@@ -259,11 +259,11 @@ export function register(ctx) {
       assert.equal(info.sub, flow.claims.sub);
     });
 
-    test('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: request_not_supported', async () => {
+    test('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: invalid_request_object', async () => {
       const requestObject = `${jose.base64url.encode(JSON.stringify({ alg: 'none' }))}.` +
         `${jose.base64url.encode(JSON.stringify({ client_id: 'rp-basic', scope: 'openid', response_type: 'code' }))}.`;
       const auth = await authorize(ctx, 'rp-basic', { params: { request: requestObject } });
-      const p = expectErrorRedirect(auth, 'request_not_supported');
+      const p = expectErrorRedirect(auth, 'invalid_request_object');
       assert.equal(p.get('state'), auth.state);
     });
 

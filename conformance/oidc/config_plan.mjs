@@ -65,9 +65,10 @@ export function register(ctx) {
       }
       assert.ok(m.code_challenge_methods_supported?.includes('S256'));
       assert.ok(!m.code_challenge_methods_supported.includes('plain'), 'PKCE plain advertised');
-      // Request objects are answered with request_not_supported, so they must
-      // not be advertised (Discovery §3: defaults are false).
-      assert.notEqual(m.request_parameter_supported, true, 'request_parameter_supported is true');
+      // Signed request objects (RFC 9101) are taken as `request`; by
+      // reference only as the PAR endpoint's request_uri.
+      assert.equal(m.request_parameter_supported, true, 'request_parameter_supported is not true');
+      assert.ok(!m.request_object_signing_alg_values_supported?.includes('none'), 'unsigned request objects advertised');
       assert.notEqual(m.request_uri_parameter_supported, true, 'request_uri_parameter_supported is true');
     });
 

@@ -35,8 +35,9 @@ constexpr size_t kMaxStateBytes = 2048;
 constexpr size_t kMaxNonceBytes = 512;
 constexpr size_t kMaxHintBytes = 4096;
 
-// OIDC Core §6: request objects are not supported (advertised in discovery
-// as request_parameter_supported / request_uri_parameter_supported false).
+// OIDC Core §6: a request object arrives only as the `request` parameter
+// (opened before these checks, request_object.cc) or pushed; a request
+// object by reference (request_uri other than our PAR's) is not supported.
 CheckResult CheckNoRequestObject(const Params& p) {
   if (ParamCount(p, kRequest))
     return OidcError::Make(kErrRequestNotSupported, "request objects are not supported");
@@ -277,7 +278,8 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   // request. One that is not a live one of this client's is shown to the
   // user: its redirect_uri is unknown, so nothing may be redirected. Any
   // other request_uri (a request object by reference, OIDC Core §6.2) is
-  // refused below as unsupported.
+  // refused below as unsupported; a `request` is opened once the client is
+  // known.
   auto uri = ParamGet(*in, kRequestUri);
   bool pushed = uri && uri->rfind(kRequestUriPrefix, 0) == 0;
   Params pushed_params;
@@ -294,13 +296,12 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
     pushed_params = std::move(taken).value();
     in = &pushed_params;
   }
-  const Params& p = *in;
 
   // RFC 6749 §4.1.2.1: a missing/unknown client or an unregistered
   // redirect_uri is shown to the user and never redirected (open redirector).
-  if (ParamCount(p, kClientId) != 1 || !IsUtf8(*ParamGet(p, kClientId)))
+  if (ParamCount(*in, kClientId) != 1 || !IsUtf8(*ParamGet(*in, kClientId)))
     return ErrorPage(400, lang, PageMessage::kUnknownClient);
-  auto client_or = clients_.Get(*ParamGet(p, kClientId));
+  auto client_or = clients_.Get(*ParamGet(*in, kClientId));
   if (!client_or.ok()) {
     if (client_or.status().code() != StatusCode::kNotFound) {
       LogError("oidc client registry failed", {{"detail", client_or.status().ToString()}});
@@ -309,6 +310,36 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
     return ErrorPage(400, lang, PageMessage::kUnknownClient);
   }
   const OidcClient& client = *client_or;
+  // RFC 9101 §6.3: with a signed request object only its parameters count.
+  // The redirect_uri inside one that fails verification cannot be trusted:
+  // the error goes to the redirect_uri given beside it when that one is
+  // registered for the client (OIDC Core §6.3.2: invalid_request_object),
+  // else it is shown to the user.
+  Params opened;
+  const bool request_object = ParamCount(*in, kRequest) > 0;
+  if (request_object) {
+    auto o = OpenRequestObject(*in, client);
+    if (!o.ok()) {
+      LogInfo("oidc request object refused", {{"client_id", client.client_id},
+                                              {"error", o.error().code},
+                                              {"detail", o.error().detail}});
+      bool ours = o.error().http_status >= 500;
+      auto outer_redirect = ParamGet(*in, kRedirectUri);
+      if (!ours && ParamCount(*in, kRedirectUri) == 1 && Contains(client.redirect_uris, *outer_redirect)) {
+        AuthorizeTarget outer;
+        outer.redirect_uri = *outer_redirect;
+        outer.include_iss = client.authorization_response_iss;
+        if (ParamCount(*in, kState) == 1) outer.state = *ParamGet(*in, kState);
+        if (outer.state.size() > kMaxStateBytes || !IsUtf8(outer.state)) outer.state.clear();
+        return AuthorizationError(outer, o.error());
+      }
+      return ErrorPage(ours ? o.error().http_status : 400, lang,
+                       ours ? PageMessage::kServerError : PageMessage::kBadRequest);
+    }
+    opened = std::move(o).value();
+    in = &opened;
+  }
+  const Params& p = *in;
   // OIDC Core §3.1.2.1: redirect_uri is required and must exactly match a
   // registered one (simple string comparison, RFC 3986 §6.2.1).
   if (ParamCount(p, kRedirectUri) != 1 || !Contains(client.redirect_uris, *ParamGet(p, kRedirectUri)))
@@ -335,6 +366,9 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   // RFC 9126 §5: a client registered for pushed requests sends only those.
   if (client.require_pushed_authorization_requests && !pushed)
     return AuthorizationError(t, InvalidRequest("this client must use pushed authorization requests"));
+  // RFC 9101 §10.5 (a pushed request was held to it at the push).
+  if (client.require_signed_request_object && !request_object && !pushed)
+    return AuthorizationError(t, InvalidRequest("this client must send a signed request object"));
   if (auto e = CheckNoRequestObject(p)) return AuthorizationError(t, *e);
   if (auto e = CheckResponseType(p, client)) return AuthorizationError(t, *e);
   // The ID token will be signed with the client's registered algorithm;

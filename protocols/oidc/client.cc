@@ -118,6 +118,11 @@ Status ValidateClient(const OidcClient& c) {
   const std::string& alg = c.id_token_signed_response_alg;
   if (alg != "RS256" && alg != "ES256" && alg != "PS256")
     bad("id_token_signed_response_alg must be RS256, ES256 or PS256");
+  const std::string& ro_alg = c.request_object_signing_alg;
+  if (!ro_alg.empty() && ro_alg != "RS256" && ro_alg != "ES256" && ro_alg != "PS256")
+    bad("request_object_signing_alg must be RS256, ES256 or PS256");
+  if (c.require_signed_request_object && c.jwks.empty() && c.certificate_pem.empty())
+    bad("require_signed_request_object needs the client's keys (jwks or certificate_pem)");
   if (!c.subject_type.empty() && c.subject_type != oidc::kSubjectPairwise &&
       c.subject_type != oidc::kSubjectPublic)
     bad("subject_type must be pairwise or public");
@@ -167,6 +172,8 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"attributes", c.attributes},
       {"authorization_response_iss", c.authorization_response_iss},
       {"require_pushed_authorization_requests", c.require_pushed_authorization_requests},
+      {"require_signed_request_object", c.require_signed_request_object},
+      {"request_object_signing_alg", c.request_object_signing_alg},
   };
 }
 
@@ -243,6 +250,8 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   list("attributes", &c.attributes);
   boolean("authorization_response_iss", &c.authorization_response_iss);
   boolean("require_pushed_authorization_requests", &c.require_pushed_authorization_requests);
+  boolean("require_signed_request_object", &c.require_signed_request_object);
+  str("request_object_signing_alg", &c.request_object_signing_alg);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

@@ -70,6 +70,13 @@ struct OidcClient {
   // pushed authorization request endpoint (/authorize only with a
   // request_uri it got there).
   bool require_pushed_authorization_requests = false;
+  // RFC 9101 §10.5: every authorization request of the client comes as a
+  // request object signed with one of its registered keys (jwks or
+  // certificate_pem), at /authorize or pushed to /par.
+  bool require_signed_request_object = false;
+  // The one algorithm its request objects must use (RS256 | ES256 | PS256);
+  // empty: any of them.
+  std::string request_object_signing_alg;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool AllowsGrant(std::string_view grant) const;

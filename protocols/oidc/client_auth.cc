@@ -42,26 +42,6 @@ bool SecretMatches(const OidcClient& client, std::string_view secret) {
          ConstantTimeEquals(HashClientSecret(secret), client.client_secret_sha256);
 }
 
-// Reads a NumericDate (RFC 7519 §2); nullopt when absent or not a sane number.
-std::optional<int64_t> NumericDate(const nlohmann::json& payload, std::string_view name) {
-  auto it = payload.find(name);
-  if (it == payload.end() || !it->is_number()) return std::nullopt;
-  double d = it->get<double>();
-  if (!(d > -1e12 && d < 1e12)) return std::nullopt;
-  return static_cast<int64_t>(d);
-}
-
-bool AudienceContains(const nlohmann::json& aud, const std::vector<std::string>& accepted) {
-  auto ok = [&](const nlohmann::json& v) {
-    return v.is_string() && Contains(accepted, v.get<std::string>());
-  };
-  if (aud.is_string()) return ok(aud);
-  if (aud.is_array())
-    for (const auto& v : aud)
-      if (ok(v)) return true;
-  return false;
-}
-
 // Far above any real client certificate; bounds the parsing work a
 // forwarded header can cause.
 constexpr size_t kMaxClientCertificateBytes = 64 * 1024;
@@ -144,6 +124,30 @@ std::optional<std::string> DecodeThumbprint(std::string_view text) {
 }
 
 }  // namespace
+
+namespace oidc_internal {
+
+// Reads a NumericDate (RFC 7519 §2); nullopt when absent or not a sane number.
+std::optional<int64_t> NumericDate(const nlohmann::json& payload, std::string_view name) {
+  auto it = payload.find(name);
+  if (it == payload.end() || !it->is_number()) return std::nullopt;
+  double d = it->get<double>();
+  if (!(d > -1e12 && d < 1e12)) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+bool AudienceContains(const nlohmann::json& aud, const std::vector<std::string>& accepted) {
+  auto ok = [&](const nlohmann::json& v) {
+    return v.is_string() && Contains(accepted, v.get<std::string>());
+  };
+  if (aud.is_string()) return ok(aud);
+  if (aud.is_array())
+    for (const auto& v : aud)
+      if (ok(v)) return true;
+  return false;
+}
+
+}  // namespace oidc_internal
 
 OidcOr<OidcClient> OidcProvider::AuthenticateClient(const HttpRequest& req,
                                                     std::string_view endpoint_path) {

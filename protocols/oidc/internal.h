@@ -2,9 +2,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
 #include "common/http_message.h"
@@ -23,6 +27,11 @@ void NoStore(HttpResponse& r);
 // The JSON error answer of the client-authenticated endpoints (RFC 6749
 // §5.2; RFC 7009 §2.2.1 and RFC 7662 §2.3 answer the same way); logs it.
 HttpResponse TokenError(const OidcError& e);
+
+// A NumericDate claim (RFC 7519 §2); nullopt when absent or not a sane number.
+std::optional<int64_t> NumericDate(const nlohmann::json& payload, std::string_view name);
+// An `aud` claim (a string or an array) names one of `accepted`.
+bool AudienceContains(const nlohmann::json& aud, const std::vector<std::string>& accepted);
 
 // The answer of OidcProvider::CheckEid.
 enum class EidCheck { kActive, kInactive, kUnavailable };

@@ -43,13 +43,25 @@ HttpResponse OidcProvider::PushedAuthorizationRequest(const HttpRequest& req) {
 
 // RFC 9126 §2.1 – §2.3.
 HttpResponse OidcProvider::PushedAuthorizationResponse(const HttpRequest& req, const OidcClient& client) {
-  const Params& p = req.form;
+  const Params& form = req.form;
   // §2.1: "The client_id parameter ... MUST" name the authenticated client.
-  if (auto id = ParamGet(p, kClientId); id && *id != client.client_id)
+  if (auto id = ParamGet(form, kClientId); id && *id != client.client_id)
     return TokenError(InvalidRequest("client_id is not the authenticated client"));
   // §2.1: "The request_uri authorization request parameter is one exception,
   // and it MUST NOT be provided."
-  if (ParamCount(p, kRequestUri) > 0) return TokenError(InvalidRequest("request_uri must not be pushed"));
+  if (ParamCount(form, kRequestUri) > 0) return TokenError(InvalidRequest("request_uri must not be pushed"));
+  // §3: a signed request object may be pushed; its parameters are the
+  // request (RFC 9101 §6.3), stored opened so /authorize need not verify it
+  // again.
+  Params opened;
+  if (ParamCount(form, kRequest) > 0) {
+    auto o = OpenRequestObject(form, client);
+    if (!o.ok()) return TokenError(o.error());
+    opened = std::move(o).value();
+  } else if (client.require_signed_request_object) {
+    return TokenError(InvalidRequest("this client must send a signed request object"));
+  }
+  const Params& p = opened.empty() ? form : opened;
   if (auto e = CheckPushedRequest(p, client)) return TokenError(*e);
 
   PushedRequestRecord rec;

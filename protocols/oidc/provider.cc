@@ -136,7 +136,9 @@ nlohmann::json OidcProvider::ServerMetadata() const {
       {"claims_supported", claims},
       {"claim_types_supported", {"normal"}},
       {"claims_parameter_supported", true},
-      {"request_parameter_supported", false},
+      // RFC 9101 signed request objects, at /authorize and pushed to /par.
+      {"request_parameter_supported", true},
+      {"request_object_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
       // request_uri is taken only as the answer of our own PAR endpoint.
       {"request_uri_parameter_supported", false},
       // RFC 9126 §5: per client (its registration); not for every client.

@@ -185,6 +185,10 @@ class OidcProvider {
   CheckResult CheckPushedRequest(const Params& p, const OidcClient& client);
   // The pushed parameters a /authorize request's request_uri names, consumed.
   OidcOr<Params> TakePushedRequest(const Params& query);
+  // ---- signed request objects (request_object.cc) ----
+  // The parameters of the `request` JWT in `outer`, verified with
+  // `client`'s registered keys (RFC 9101); they replace `outer`'s.
+  OidcOr<Params> OpenRequestObject(const Params& outer, const OidcClient& client);
   // ---- sessions (session.cc) ----
   // The live session of the request's cookie: {store key, record}.
   std::optional<std::pair<std::string, oidc_internal::SessionRecord>> LoadSession(

@@ -118,6 +118,7 @@ inline constexpr std::string_view kErrRequestUriNotSupported = "request_uri_not_
 inline constexpr std::string_view kErrInvalidToken = "invalid_token";
 inline constexpr std::string_view kErrInsufficientScope = "insufficient_scope";
 inline constexpr std::string_view kErrInvalidRequestUri = "invalid_request_uri";  // OIDC Core §3.1.2.6
+inline constexpr std::string_view kErrInvalidRequestObject = "invalid_request_object";  // OIDC Core §3.1.2.6
 inline constexpr std::string_view kErrUnsupportedTokenType = "unsupported_token_type";  // RFC 7009 §2.2.1
 // OpenID Connect Core Error Code unmet_authentication_requirements 1.0: the
 // requested level of assurance (acr_values, an acr claim request) cannot be met.

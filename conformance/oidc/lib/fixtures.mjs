@@ -105,7 +105,19 @@ export async function makeClients(rp) {
   pkjwt.secret = undefined;
   pkjwt.privateKey = pk.privateKey;
 
+  // Signed request objects (RFC 9101): required, RS256 only, its own key.
+  const jarKey = await rpKeyPair('rp-jar-key-1');
+  const jar = base('rp-jar', {
+    jwks: { keys: [jarKey.publicJwk] },
+    require_signed_request_object: true,
+    request_object_signing_alg: 'RS256',
+  });
+  jar.requestKey = jarKey.privateKey;
+  // A key the bridge never saw, with the registered key's kid.
+  jar.strangerKey = (await rpKeyPair('rp-jar-key-1')).privateKey;
+
   const clients = [
+    jar,
     base('rp-basic'),
     base('rp-basic2'),
     base('rp-post', { token_endpoint_auth_method: 'client_secret_post' }),

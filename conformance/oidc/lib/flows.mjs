@@ -13,10 +13,11 @@ import { Browser } from './browser.mjs';
 // parameter set to undefined is left out. `method: 'POST'` sends the request
 // as a form post (Core §3.1.2.1: GET and POST must both be supported).
 // `par: true` pushes the parameters first (RFC 9126) and sends the browser
-// with client_id and request_uri only.
+// with client_id and request_uri only. `jar: true` sends them as a request
+// object (RFC 9101) signed with the client's requestKey (pushed with `par`).
 export async function authorize(ctx, clientId, {
   bridge = ctx.main, browser = new Browser(), params = {}, identity = 'ion', refuse = false,
-  method = 'GET', redirectUri, par = false,
+  method = 'GET', redirectUri, par = false, jar = false,
 } = {}) {
   const client = ctx.client(clientId);
   const config = await ctx.config(clientId, bridge);
@@ -32,8 +33,13 @@ export async function authorize(ctx, clientId, {
     ...params,
   };
   for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
-  const url = par ? await oidc.buildAuthorizationUrlWithPAR(config, merged)
-    : oidc.buildAuthorizationUrl(config, merged);
+  let url;
+  if (jar) {
+    const signed = await oidc.buildAuthorizationUrlWithJAR(config, merged, client.requestKey);
+    url = par ? await oidc.buildAuthorizationUrlWithPAR(config, signed.searchParams) : signed;
+  } else {
+    url = par ? await oidc.buildAuthorizationUrlWithPAR(config, merged) : oidc.buildAuthorizationUrl(config, merged);
+  }
   const driveOpts = { rpOrigin: ctx.rp.origin, identity, refuse };
   const outcome = method === 'POST'
     ? await browser.drive(`${url.origin}${url.pathname}`, { ...driveOpts, method: 'POST', form: Object.fromEntries(url.searchParams) })

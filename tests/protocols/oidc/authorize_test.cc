@@ -86,7 +86,7 @@ TEST_F(AuthorizeTest, EachRequestCheckHasItsErrorCode) {
       {"claims", "{not json", "invalid_request"},
       {"claims", "[1,2]", "invalid_request"},
       {"claims", R"({"userinfo":{"email":{"essential":"yes"}}})", "invalid_request"},
-      {"request", "eyJhbGciOiJub25lIn0.e30.", "request_not_supported"},
+      {"request", "eyJhbGciOiJub25lIn0.e30.", "invalid_request_object"},
       {"request_uri", "https://rp.example/req.jwt", "request_uri_not_supported"},
       {"response_mode", "fragment", "invalid_request"},
       {"id_token_hint", "not-a-jwt", "invalid_request"},
