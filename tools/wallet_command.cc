@@ -63,7 +63,11 @@ StatusOr<std::unique_ptr<Ledger>> OpenWalletLedger(const Settings& s, const Wall
 // What the wallet records after an import: the ledger it reached, paths
 // made absolute so that the record holds from any directory.
 WalletLedger RecordOf(const LedgerConfig& c, const Ledger& l) {
-  auto abs = [](const std::string& p) { return p.empty() ? p : std::filesystem::absolute(p).lexically_normal().string(); };
+  auto abs = [](const std::string& p) {
+    std::error_code ec;
+    auto full = p.empty() ? std::filesystem::path() : std::filesystem::absolute(p, ec);
+    return ec || p.empty() ? p : full.lexically_normal().string();
+  };
   WalletLedger r;
   r.backend = c.backend;
   if (c.backend == kLedgerBackendEvm) {
