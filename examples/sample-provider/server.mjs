@@ -158,7 +158,10 @@ const server = http.createServer(async (req, res) => {
     }
     if (url.pathname === '/callback') {
       // No login under way in this browser: an old or reused link.
-      if (!s.pending) return problemPage(res, lang, url.searchParams.get('error') ?? 'expired');
+      if (!s.pending) {
+        const error = url.searchParams.get('error') ?? '';
+        return problemPage(res, lang, /^[a-z_]{1,64}$/.test(error) ? error : 'expired');
+      }
       const { verifier, state, nonce } = s.pending;
       delete s.pending;
       const tokens = await oidc.authorizationCodeGrant(config, url, {
