@@ -92,6 +92,9 @@ bool LoadSettings(const Args& a, const char* cmd, Settings* s) {
   if (auto p = a.Get("ledger")) s->ledger_path = *p;
   s->config.embedded.path = s->ledger_path;
   if (const char* w = std::getenv("CERTME_WALLET")) s->wallet_file = w;
+  s->ledger_named = !path.empty() || a.Get("ledger").has_value();
+  for (char** e = environ; e && *e && !s->ledger_named; ++e)
+    s->ledger_named = std::string_view(*e).rfind("CERTME_LEDGER_", 0) == 0;
   return true;
 }
 

@@ -70,6 +70,9 @@ struct Settings {
   std::string wallet_file = "var/wallet.json";
   LedgerConfig config;  // the whole section (backend, evm.*)
   std::string config_path;  // the configuration file read ("" = defaults)
+  // The ledger was named: --config, --ledger, CERTME_CONFIG or a
+  // CERTME_LEDGER_* variable (a wallet's own record then does not apply).
+  bool ledger_named = false;
 };
 
 // Fills `s`; false (after printing why) on a configuration error.

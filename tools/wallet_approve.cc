@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -18,6 +17,7 @@
 #include "protocols/wallet/request_document.h"
 #include "protocols/wallet/vocabulary.h"
 #include "protocols/wallet/wallet_side.h"
+#include "tools/wallet_prompt.h"
 
 namespace certme {
 
@@ -86,12 +86,6 @@ std::string ErrorText(const HttpResult& r) {
   return "HTTP " + std::to_string(r.status);
 }
 
-// The text for `lang` in a {language: text} map, or "".
-std::string Pick(const std::map<std::string, std::string>& texts, const char* lang) {
-  auto it = texts.find(lang);
-  return it == texts.end() ? "" : it->second;
-}
-
 // What the user reads when the request document cannot be answered
 // (wallet_side.h names the problem in the status message).
 Status DocumentProblem(const Status& st) {
@@ -139,7 +133,7 @@ StatusOr<std::string> DecodeQrImage(const std::string& png_path) {
 }
 
 Status ApproveLogin(const LoginLink& link, const WalletContents& contents, ApproveChoice choice,
-                    const std::string& ca_file) {
+                    const std::string& lang, const std::string& ca_file) {
   const std::string url = wallet::RequestUrl(link.api_base, link.code);
   CERTME_ASSIGN_OR_RETURN(HttpResult got, Fetch(url, nullptr, ca_file));
   if (got.status != 200) return FailedPrecondition("the bridge refused the request: " + ErrorText(got));
@@ -147,24 +141,16 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& contents, Appro
   if (!doc.ok()) return DocumentProblem(doc.status());
   if (Status st = wallet::CheckDocumentForWallet(*doc, link.code, SystemClock().NowUnixSeconds()); !st.ok())
     return DocumentProblem(st);
-  // §7: the service's name comes from the request document only.
-  std::string name = Pick(doc->service_names, "ro");
-  std::printf("Service: %s (%s)\n", name.empty() ? doc->service_id.c_str() : name.c_str(), doc->service_id.c_str());
-  if (auto en = Pick(doc->service_names, "en"); !en.empty()) std::printf("         %s\n", en.c_str());
-  std::printf("Purpose: %s\n", Pick(doc->purpose, "ro").c_str());
-  const std::vector<std::string>& names = doc->attributes;
-  std::printf("Asks for: ");
-  for (size_t i = 0; i < names.size(); ++i) std::printf("%s%s", i ? ", " : "", names[i].c_str());
-  std::printf("%s\n", names.empty() ? "(no attributes)" : "");
+  std::fputs(ConsentPrompt(*doc, contents.attributes, lang).c_str(), stdout);
 
   bool approve = choice == ApproveChoice::kApprove;
   if (choice == ApproveChoice::kAsk) {
     if (!isatty(STDIN_FILENO)) return FailedPrecondition("not a terminal: pass --yes or --refuse");
-    std::printf("Approve? [y/N] ");
+    std::fputs(PromptQuestion(lang).c_str(), stdout);
     std::fflush(stdout);
     std::string line;
     std::getline(std::cin, line);
-    approve = line == "y" || line == "Y" || line == "yes";
+    approve = PromptAnswerIsYes(line);
   }
   std::string body;
   if (approve) {
@@ -194,7 +180,7 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& contents, Appro
   }
   CERTME_ASSIGN_OR_RETURN(HttpResult posted, std::move(sent));
   if (posted.status != 200) return FailedPrecondition("the bridge refused the answer: " + ErrorText(posted));
-  std::printf(approve ? "Approved: the browser continues.\n" : "Refused: the browser shows the refusal.\n");
+  std::printf("%s\n", PromptOutcome(approve, lang).c_str());
   return Status();
 }
 

@@ -27,13 +27,14 @@ StatusOr<std::string> DecodeQrImage(const std::string& png_path);
 
 enum class ApproveChoice { kApprove, kRefuse, kAsk };
 
-// Runs the whole exchange; prints the request and the outcome on stdout.
-// kAsk reads y/n from the terminal. OK once the bridge answered 200.
+// Runs the whole exchange; prints the request (wallet_prompt.h
+// ConsentPrompt, in `lang`: ro | ru | en) and the outcome on stdout.
+// kAsk reads the answer from the terminal. OK once the bridge answered 200.
 // `ca_file`: PEM CA certificates to trust for https instead of the
 // system's (a test or private CA); empty for the system's. An answer that
 // got no reply (connection lost, 503, or a proxy's 502/504 that is not the
 // bridge's own JSON error) is resent as is, a few times.
 Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice,
-                    const std::string& ca_file = "");
+                    const std::string& lang = "ro", const std::string& ca_file = "");
 
 }  // namespace certme

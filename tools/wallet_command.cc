@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -13,10 +14,12 @@
 #include "common/random.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
+#include "ledger-client/configured_ledger.h"
 #include "tools/command_helpers.h"
 #include "tools/wallet_approve.h"
 #include "tools/wallet_file.h"
 #include "tools/wallet_history.h"
+#include "tools/wallet_prompt.h"
 
 namespace certme {
 namespace {
@@ -27,6 +30,57 @@ std::map<Bytes32, std::string> NamesOf(const WalletContents& w) {
   std::map<Bytes32, std::string> m;
   for (const auto& a : w.attributes) m[AttributeKey(a.name)] = a.name;
   return m;
+}
+
+// The ledger settings a wallet command uses: the wallet's own record (where
+// its import found the eID) unless the command line or the environment
+// names a ledger.
+LedgerConfig LedgerFor(const Settings& s, const WalletContents& w) {
+  LedgerConfig c = s.config;
+  if (s.ledger_named || !w.ledger) return c;
+  const WalletLedger& r = *w.ledger;
+  c.backend = r.backend;
+  c.embedded.path = r.embedded_path;
+  c.embedded.sequencer_key_file = r.sequencer_key_file;
+  c.embedded.checkpoint_file = r.checkpoint_file;
+  c.evm.rpc_url = r.rpc_url;
+  c.evm.from_block = r.from_block;
+  c.chain_id = static_cast<int64_t>(r.chain_id);
+  c.registry_address = Addr(r.registry);
+  return c;
+}
+
+StatusOr<std::unique_ptr<Ledger>> OpenWalletLedger(const Settings& s, const WalletContents& w) {
+  auto l = OpenConfiguredLedger(LedgerFor(s, w), false);
+  if (l.ok() || s.ledger_named || w.ledger) return l;
+  // Nothing says where this wallet's ledger is: say what to pass.
+  return FailedPrecondition(l.status().message() + "; this wallet does not record its ledger (it has not imported an "
+                            "enrolment since wallets record it): pass the bridge's configuration with --config FILE, "
+                            "or an embedded ledger with --ledger PATH and its sequencer key in "
+                            "CERTME_LEDGER_EMBEDDED_SEQUENCER_KEY_FILE");
+}
+
+// What the wallet records after an import: the ledger it reached, paths
+// made absolute so that the record holds from any directory.
+WalletLedger RecordOf(const LedgerConfig& c, const Ledger& l) {
+  auto abs = [](const std::string& p) {
+    std::error_code ec;
+    auto full = p.empty() ? std::filesystem::path() : std::filesystem::absolute(p, ec);
+    return ec || p.empty() ? p : full.lexically_normal().string();
+  };
+  WalletLedger r;
+  r.backend = c.backend;
+  if (c.backend == kLedgerBackendEvm) {
+    r.rpc_url = c.evm.rpc_url;
+    r.from_block = c.evm.from_block;
+  } else {
+    r.embedded_path = abs(c.embedded.path);
+    r.sequencer_key_file = abs(c.embedded.sequencer_key_file);
+    r.checkpoint_file = abs(c.embedded.checkpoint_file);
+  }
+  r.chain_id = l.ChainId();
+  r.registry = l.RegistryAddress();
+  return r;
 }
 
 int RunWalletCreate(const Args& a, const Settings& s) {
@@ -58,7 +112,7 @@ int RunWalletImport(const Args& a, const Settings& s) {
     return Fail("wallet", InvalidArgument("this enrollment is for " + Addr(e->user) + ", not this wallet"));
   // Trust the ledger, not the file: every value must match the commitment
   // the validator wrote there.
-  auto l = OpenLedger(s);
+  auto l = OpenWalletLedger(s, w);
   if (!l.ok()) return Fail("wallet", l.status());
   if ((*l)->RegistryAddress() != e->registry || (*l)->ChainId() != e->chain_id)
     return Fail("wallet", FailedPrecondition("this enrollment is for another registry"));
@@ -87,6 +141,7 @@ int RunWalletImport(const Args& a, const Settings& s) {
   }
   w.validator = e->validator;
   w.loa = e->loa;
+  w.ledger = RecordOf(LedgerFor(s, w), **l);
   auto sealed = SealWallet(w, pass);
   if (!sealed.ok()) return Fail("wallet", sealed.status());
   if (Status st = WritePrivateFile(s.wallet_file, *sealed, true); !st.ok()) return Fail("wallet", st);
@@ -143,7 +198,7 @@ int RunWalletShow(const Args& a, const Settings& s) {
   if (!loaded.ok()) return Fail("wallet", loaded.status());
   const WalletContents& w = loaded->first;
   std::printf("address:   %s\n", w.key.AddressHex().c_str());
-  auto l = OpenLedger(s);
+  auto l = OpenWalletLedger(s, w);
   if (l.ok()) {
     auto eid = (*l)->GetEid(w.key.address());
     if (eid.ok() && eid->status != EidStatus::kNone) {
@@ -176,7 +231,7 @@ int RunWalletConsent(const Args& a, const Settings& s) {
   auto loaded = LoadWallet(a, s);
   if (!loaded.ok()) return Fail("wallet", loaded.status());
   const WalletContents& w = loaded->first;
-  auto l = OpenLedger(s);
+  auto l = OpenWalletLedger(s, w);
   if (!l.ok()) return Fail("wallet", l.status());
   Presentation p;
   p.domain = (*l)->Domain();
@@ -202,8 +257,8 @@ int RunWalletConsent(const Args& a, const Settings& s) {
 }
 
 int RunWalletHistory(const Args& a, const Settings& s) {
-  const std::string lang = a.Get("lang").value_or("ro");
-  if (lang != "ro" && lang != "ru" && lang != "en") return Usage("wallet", "--lang is ro, ru or en");
+  const std::string lang = WalletLang(a.Get("lang"), std::getenv);
+  if (lang.empty()) return Usage("wallet", "--lang is ro, ru or en");
   ProviderDirectoryMap dir;
   if (auto where = a.Get("directory")) {
     auto d = LoadProviderDirectory(*where, a.Get("cacert").value_or(""));
@@ -213,7 +268,7 @@ int RunWalletHistory(const Args& a, const Settings& s) {
   auto loaded = LoadWallet(a, s);
   if (!loaded.ok()) return Fail("wallet", loaded.status());
   const WalletContents& w = loaded->first;
-  auto l = OpenLedger(s);
+  auto l = OpenWalletLedger(s, w);
   if (!l.ok()) return Fail("wallet", l.status());
   auto h = WalletHistory(**l, w.key, dir, lang, NamesOf(w));
   if (!h.ok()) return Fail("wallet", h.status());
@@ -231,6 +286,8 @@ int RunWalletHistory(const Args& a, const Settings& s) {
 int RunWalletApprove(const Args& a, const Settings& s) {
   if (a.positional.size() != 1) return Usage("wallet", "approve takes the login link or a PNG screenshot");
   if (a.Flag("yes") && a.Flag("refuse")) return Usage("wallet", "--yes and --refuse exclude each other");
+  const std::string lang = WalletLang(a.Get("lang"), std::getenv);
+  if (lang.empty()) return Usage("wallet", "--lang is ro, ru or en");
   std::string text = a.positional[0];
   if (text.size() > 4 && text.compare(text.size() - 4, 4, ".png") == 0) {
     auto decoded = DecodeQrImage(text);
@@ -242,7 +299,7 @@ int RunWalletApprove(const Args& a, const Settings& s) {
   auto w = LoadWallet(a, s);
   if (!w.ok()) return Fail("wallet", w.status());
   ApproveChoice choice = a.Flag("yes") ? ApproveChoice::kApprove : a.Flag("refuse") ? ApproveChoice::kRefuse : ApproveChoice::kAsk;
-  Status st = ApproveLogin(*link, w->first, choice, a.Get("cacert").value_or(""));
+  Status st = ApproveLogin(*link, w->first, choice, lang, a.Get("cacert").value_or(""));
   if (!st.ok()) return Fail("wallet", st);
   return 0;
 }
@@ -257,7 +314,10 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "A reference certME wallet. The file (default var/wallet.json, or $CERTME_WALLET) holds the\n"
         "user's secp256k1 key and attributes (value + salt), encrypted with a passphrase\n"
         "(Argon2id + AES-256-GCM). The passphrase comes from --passphrase-file, from\n"
-        "$CERTME_WALLET_PASSPHRASE, or is asked on the terminal.\n\n"
+        "$CERTME_WALLET_PASSPHRASE, or is asked on the terminal. The ledger: the one the wallet's\n"
+        "last import used (recorded in the wallet), unless --config, --ledger or CERTME_LEDGER_*\n"
+        "name another. --lang ro|ru|en: the language of history and approve (default from\n"
+        "LC_ALL, LC_MESSAGES, LANG; else ro).\n\n"
         "  create                 make a new key; prints the address a validator enrolls\n"
         "  approve-enrolment FILE --out SIG [--key KEYFILE]\n"
         "                         sign the enrolment a validator prepared (this wallet, these\n"
@@ -273,10 +333,11 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "                         the outcome, and every login that released attributes to a service\n"
         "                         (the access records only you can open; the bridge's directory\n"
         "                         /.well-known/certme-providers.json names the services)\n"
-        "  approve URL|PNG [--yes|--refuse] [--cacert PEM]\n"
+        "  approve URL|PNG [--yes|--refuse] [--lang ro|ru|en] [--cacert PEM]\n"
         "                         log in with this wallet: the QR link of a \"Conectare cu certME\"\n"
         "                         page (certme://… or https://…/l/CODE) or a PNG screenshot of it;\n"
-        "                         shows the service and attributes, then approves (--yes), refuses\n"
+        "                         shows the service and each attribute by name with the value it\n"
+        "                         would send, then approves (--yes), refuses\n"
         "                         (--refuse) or asks on the terminal; --cacert trusts that CA for\n"
         "                         https; an answer that got no reply is resent as is\n");
     return args.empty() ? 2 : 0;

@@ -196,6 +196,13 @@ StatusOr<std::string> SealWallet(const WalletContents& w, const Secret& passphra
                 {"attributes", AttributesJson(w.attributes)},
                 {"validator", w.validator.empty() ? "" : ChecksumAddress(w.validator)},
                 {"loa", w.loa}};
+  if (w.ledger) {
+    const WalletLedger& l = *w.ledger;
+    inner["ledger"] = {{"backend", l.backend},           {"embedded_path", l.embedded_path},
+                       {"sequencer_key_file", l.sequencer_key_file}, {"checkpoint_file", l.checkpoint_file},
+                       {"rpc_url", l.rpc_url},           {"from_block", l.from_block},
+                       {"chain_id", l.chain_id},         {"registry", ChecksumAddress(l.registry)}};
+  }
   std::string plain = inner.dump();
   const std::string salt = SystemRandom().Bytes(16);
   const std::string iv = SystemRandom().Bytes(12);
@@ -253,6 +260,21 @@ StatusOr<WalletContents> OpenWallet(std::string_view text, const Secret& passphr
   }
   CERTME_ASSIGN_OR_RETURN(uint64_t loa, UintMember(*inner, "loa", kLoaHigh));
   w.loa = static_cast<uint8_t>(loa);
+  if (inner->contains("ledger")) {
+    const json& j = (*inner)["ledger"];
+    WalletLedger l;
+    CERTME_ASSIGN_OR_RETURN(l.backend, StringMember(j, "backend"));
+    if (l.backend != "embedded" && l.backend != "evm") return InvalidArgument("wallet file: unknown ledger backend");
+    CERTME_ASSIGN_OR_RETURN(l.embedded_path, StringMember(j, "embedded_path"));
+    CERTME_ASSIGN_OR_RETURN(l.sequencer_key_file, StringMember(j, "sequencer_key_file"));
+    CERTME_ASSIGN_OR_RETURN(l.checkpoint_file, StringMember(j, "checkpoint_file"));
+    CERTME_ASSIGN_OR_RETURN(l.rpc_url, StringMember(j, "rpc_url"));
+    CERTME_ASSIGN_OR_RETURN(uint64_t from_block, UintMember(j, "from_block", INT64_MAX));
+    l.from_block = static_cast<int64_t>(from_block);
+    CERTME_ASSIGN_OR_RETURN(l.chain_id, UintMember(j, "chain_id", INT64_MAX));
+    CERTME_ASSIGN_OR_RETURN(l.registry, AddressMember(j, "registry"));
+    w.ledger = std::move(l);
+  }
   return w;
 }
 

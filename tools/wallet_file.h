@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,11 +40,24 @@ struct WalletKdfParams {
 inline constexpr uint32_t kMaxWalletTCost = 16;
 inline constexpr uint32_t kMaxWalletMCostKib = 1024 * 1024;
 
+// Where the wallet's eID lives, as `certme wallet import` reached it; the
+// wallet's later commands use it unless told otherwise (--config, --ledger,
+// CERTME_LEDGER_*). Paths are absolute.
+struct WalletLedger {
+  std::string backend;  // "embedded" | "evm"
+  std::string embedded_path, sequencer_key_file, checkpoint_file;
+  std::string rpc_url;
+  int64_t from_block = 0;
+  uint64_t chain_id = 0;
+  std::string registry;  // 20 bytes
+};
+
 struct WalletContents {
   EthKey key = EthKey::Generate();
   std::vector<DisclosedAttribute> attributes;
   std::string validator;  // 20 bytes, once enrolled
   uint8_t loa = 0;
+  std::optional<WalletLedger> ledger;  // none before the first import
 };
 
 // The outer, unencrypted part of a wallet file.

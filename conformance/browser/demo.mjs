@@ -3,9 +3,16 @@
 // `scripts/demo` (without its deps/build step) on free ports and a temporary
 // demo folder; Chromium opens the sample provider and presses "Conectare cu
 // certME"; `certme wallet approve --wallet <demo>/wallet.json LINK`, with
-// the link under the QR code; the browser ends on the sample provider showing
-// the validated claims. Then scripts/demo stops on SIGTERM, and a second
-// start reuses the demo registry.
+// the link under the QR code; the browser ends on the sample provider's
+// welcome page (the validated attributes by name, the level of assurance in
+// words, the raw claims only under "technical details"), and logs out. A
+// second login refused in the wallet ends on the provider's refusal page,
+// whose Try again starts a new login. The production environment the demo
+// sets up: the info box names the console's accounts, and the demo service
+// is promoted through the console's API with the production certificate the
+// demo left for it, after which the production bridge knows its client.
+// Then scripts/demo stops on SIGTERM, and a second start reuses the demo
+// registry.
 //
 //   node conformance/browser/demo.mjs --certme build/certme [--artifacts DIR]
 
@@ -15,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
-import { Proc, cleanEnv, freePort, runDeadline, tempDir, waitFor } from './lib/procs.mjs';
+import { Proc, cleanEnv, freePort, runDeadline, runOk, tempDir, waitFor } from './lib/procs.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
@@ -68,6 +75,7 @@ async function startDemo(name) {
 before(async () => {
   const bridgePort = await freePort();
   const samplePort = await freePort();
+  const productionPort = await freePort();
   const clients = fs.readFileSync(path.join(repo, 'examples', 'demo-clients.yaml'), 'utf8')
     .replaceAll('http://127.0.0.1:8081', `http://127.0.0.1:${samplePort}`);
   fs.writeFileSync(path.join(work, 'demo-clients.yaml'), clients);
@@ -79,6 +87,8 @@ before(async () => {
     CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'demo-clients.yaml'),
     SAMPLE_PORT: String(samplePort),
     SAMPLE_URL: `http://127.0.0.1:${samplePort}`,
+    CERTME_DEMO_PRODUCTION_PORT: String(productionPort),
+    PRODUCTION_URL: `http://127.0.0.1:${productionPort}`,
   });
   demo = await startDemo('demo');
   browser = await launchBrowser();
@@ -121,24 +131,167 @@ test('walk-through: sample provider → QR page → certme wallet approve LINK �
   const link = await page.getByRole('link', { name: 'Deschide portofelul certME pe acest dispozitiv' })
     .getAttribute('href');
   assert.match(link, /\/wallet\/v1\/l\/[A-Za-z0-9_-]{43}$/);
-  // The README's command; the passphrase comes from the environment instead
-  // of the terminal, and --yes answers the question.
-  const approved = await new Promise((resolve) => {
-    execFile(certme, ['wallet', 'approve', '--wallet', path.join(demoDir, 'wallet.json'), link, '--yes'],
-      { cwd: repo, env: { ...env, CERTME_WALLET_PASSPHRASE: 'certme-demo' }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
-  assert.equal(approved.code, 0, `certme wallet approve:\n${approved.out}\n${demo.logTail()}`);
+  // The wallet's prompt speaks the locale's language: attributes by name,
+  // with the values it sends.
+  const prompt = await approveInWallet(link, '--yes', 'ro_RO.UTF-8');
+  assert.match(prompt, /Serviciul: Serviciul demonstrativ \(demo-rp\)/);
+  assert.match(prompt, /^ {2}Prenume: +Ion$/m);
+  assert.match(prompt, /^ {2}Sex: +masculin \(1\)$/m);
+  assert.ok(!prompt.includes('first_name'), prompt);
   await page.getByText('Sunteți autentificat cu certME.').waitFor({ timeout: 30000 });
   assert.equal(page.url(), `${env.SAMPLE_URL}/`);
-  const rows = Object.fromEntries((await page.locator('tr').allInnerTexts()).map((r) => r.split('\t')));
-  assert.equal(rows.given_name, 'Ion');
-  assert.equal(rows.family_name, 'Popescu');
-  assert.equal(rows.birthdate, '1985-04-12');
-  assert.equal(rows.email, 'ion.popescu@example.md');
+  // The welcome page: the attributes by their names, values as words, the
+  // level of assurance in words; no claim names, no epoch times.
+  await page.getByRole('heading', { name: 'Bine ați venit, Ion Popescu!' }).waitFor();
+  const rows = Object.fromEntries((await page.locator('body > table tr').allInnerTexts())
+    .map((r) => r.split('\t')));
+  assert.deepEqual(rows, {
+    Prenume: 'Ion', Nume: 'Popescu', 'Data nașterii': '12 aprilie 1985', Sex: 'masculin', Limba: 'română',
+    'E-mail': 'ion.popescu@example.md',
+  });
+  const shown = await page.locator('body').innerText();
+  assert.match(shown, /Nivel de asigurare: (scăzut|substanțial|înalt)\n/);
+  for (const raw of ['given_name', 'nonce', 'at_hash', 'http://eidas', 'access_denied']) assert.ok(!shown.includes(raw), `"${raw}" shown:\n${shown}`);
+  // The developer's view is one click away.
+  const details = page.locator('details');
+  await details.locator('summary', { hasText: 'Detalii tehnice' }).click();
+  assert.match(await details.innerText(), /given_name\s+Ion[\s\S]*nonce/);
   await shot(page, '3-logged-in');
   assert.deepEqual(await leakProblems(seen, page), []);
+  // Log out: through the bridge and back to the start page.
+  await page.getByRole('button', { name: 'Ieșire' }).click();
+  await page.getByRole('link', { name: 'Conectare cu certME' }).waitFor({ timeout: 15000 });
+  assert.equal(page.url(), `${env.SAMPLE_URL}/`);
   await context.close();
+});
+
+// `certme wallet approve` as the README gives it; the passphrase comes from
+// the environment instead of the terminal, and --yes / --refuse answers.
+async function approveInWallet(link, answer, locale) {
+  const approved = await new Promise((resolve) => {
+    execFile(certme, ['wallet', 'approve', '--wallet', path.join(demoDir, 'wallet.json'), link, answer],
+      { cwd: repo, env: { ...env, CERTME_WALLET_PASSPHRASE: 'certme-demo', LC_ALL: '', LC_MESSAGES: '', LANG: locale }, timeout: 60000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+  assert.equal(approved.code, 0, `certme wallet approve ${answer}:\n${approved.out}\n${demo.logTail()}`);
+  return approved.out;
+}
+
+async function walletLink(page, name = 'Deschide portofelul certME pe acest dispozitiv') {
+  await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 15000 });
+  return page.getByRole('link', { name }).getAttribute('href');
+}
+
+// A login left on its QR page keeps the page's long-poll open at the bridge,
+// which then waits for it on SIGTERM (server.shutdown_grace_seconds): each
+// test ends its logins, here by refusing in the wallet.
+async function endLogin(page, linkName, refusedText) {
+  await approveInWallet(await walletLink(page, linkName), '--refuse', 'en_GB.UTF-8');
+  await page.getByText(refusedText).waitFor({ timeout: 30000 });
+}
+
+test('refused in the wallet: the sample provider says so in words and offers Try again', async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, locale: 'ro-RO' });
+  const page = await context.newPage();
+  const seen = watchPages(page);
+  await page.goto(`${env.SAMPLE_URL}/`);
+  await page.getByRole('link', { name: 'Conectare cu certME' }).click();
+  const prompt = await approveInWallet(await walletLink(page), '--refuse', 'en_GB.UTF-8');
+  assert.match(prompt, /^ {2}First name: +Ion$/m);
+  assert.match(prompt, /Refused: the browser shows the refusal\./);
+  // The bridge's refusal page, then back to the service.
+  await page.getByRole('link', { name: 'Înapoi la serviciu' }).click({ timeout: 30000 });
+  await page.getByRole('heading', { name: 'Nu v-ați conectat' }).waitFor({ timeout: 15000 });
+  assert.ok(page.url().startsWith(`${env.SAMPLE_URL}/callback?`), page.url());
+  const shown = await page.locator('body').innerText();
+  assert.match(shown, /Serviciul nu a primit nicio dată despre dvs\./);
+  assert.ok(!shown.includes('access_denied'), `the protocol's code is shown:\n${shown}`);
+  await shot(page, '4-refused');
+  assert.deepEqual(await leakProblems(seen, page), []);
+  // Try again: a new login at the bridge.
+  await page.getByRole('link', { name: 'Încercați din nou' }).click();
+  await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 15000 });
+  assert.ok(page.url().startsWith(`${env.CERTME_SERVER_PUBLIC_URL}/login/wallet?`), page.url());
+  await endLogin(page, 'Deschide portofelul certME pe acest dispozitiv', 'Ați refuzat autentificarea.');
+  await context.close();
+});
+
+test('certme wallet history finds the demo wallet\'s ledger from the wallet file, from any directory', async () => {
+  const r = await new Promise((resolve) => {
+    execFile(certme, ['wallet', 'history', '--wallet', path.join(demoDir, 'wallet.json'), '--lang', 'en'],
+      { cwd: work, env: { ...env, CERTME_WALLET_PASSPHRASE: 'certme-demo' }, timeout: 60000 },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
+  });
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /^request 1 .* asked for .*: answered/m);
+  assert.ok(!r.out.includes('ledger init'), r.out);
+});
+
+test('the sample provider speaks English to an English browser and asks the bridge for English', async () => {
+  const context = await browser.newContext({ locale: 'en-GB' });
+  const page = await context.newPage();
+  await page.goto(`${env.SAMPLE_URL}/`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  await page.getByRole('link', { name: 'Sign in with certME' }).click();
+  await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 15000 });
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en', 'the bridge did not follow ui_locales');
+  await endLogin(page, 'Open the certME wallet on this device', 'You refused to sign in.');
+  // An old callback link in a browser with no login under way: the expired
+  // page, in English.
+  const other = await context.browser().newContext({ locale: 'en-GB' });
+  const page2 = await other.newPage();
+  await page2.goto(`${env.SAMPLE_URL}/callback?code=stale&state=stale`);
+  await page2.getByRole('heading', { name: 'The sign-in expired' }).waitFor();
+  assert.equal(await page2.getByRole('link', { name: 'Try again' }).getAttribute('href'), '/login');
+  // The language links: Russian.
+  await page2.getByRole('link', { name: 'RU' }).click();
+  await page2.getByRole('link', { name: 'Войти через certME' }).waitFor();
+  await other.close();
+  await context.close();
+});
+
+test('production environment: the info box names the console accounts; the demo service is promoted with the waiting certificate and the production bridge knows it', async () => {
+  const banner = demo.logTail(60);
+  for (const want of [`${env.CERTME_SERVER_PUBLIC_URL}/admin`, /user admin +password \S{12,}/, /user operator +password \S{12,}/,
+    `the bridge at ${env.PRODUCTION_URL}`, `upload ${demoDir}/console/production.cer`])
+    assert.ok(typeof want === 'string' ? banner.includes(want) : want.test(banner), `${want} not in the info box:\n${banner}`);
+  const service = fs.readFileSync(path.join(demoDir, 'console', 'service-id'), 'utf8').trim();
+  assert.match(service, /^svc-[0-9a-f]{12}$/);
+  assert.ok(banner.includes(service), `the info box does not name ${service}`);
+  // The console's API, with a token the CLI makes for the demo's admin (the
+  // test bridge's store, as scripts/demo sets it).
+  const storeEnv = { ...env, CERTME_STORE_SQLITE_PATH: path.join(demoDir, 'certme.db') };
+  const token = runOk(certme, ['admin', 'create-token', 'admin', '--name', 'demo-test', '--ttl', '10m'], { cwd: repo, env: storeEnv });
+  const api = (method, p, body) => fetch(`${env.CERTME_SERVER_PUBLIC_URL}/admin/api/v1${p}`, {
+    method, body: body && JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
+  const { service: before } = await (await api('GET', `/services/${service}`)).json();
+  assert.ok(before.test && !before.production, JSON.stringify(before));
+  // Every answer is read to its end: a connection left open would keep a
+  // bridge from stopping at once on SIGTERM (the last test).
+  const authorize = async (clientId) => {
+    const r = await fetch(`${env.PRODUCTION_URL}/authorize?${new URLSearchParams({
+    client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: `${env.SAMPLE_URL}/callback`,
+    state: 'demo-state', nonce: 'demo-nonce', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256' })}`, { redirect: 'manual' });
+    await r.arrayBuffer();
+    return r;
+  };
+  assert.equal((await authorize(service)).status, 400, 'the production bridge knows the service before its promotion');
+  // The test certificate is refused; the production one the demo left is taken.
+  const read = (f) => fs.readFileSync(path.join(demoDir, 'console', f), 'utf8');
+  const same = await api('POST', `/services/${service}/promote`, { certificate: read('test.cer'), approved: true });
+  assert.equal(same.status, 400);
+  assert.match((await same.json()).fields?.certificate ?? '', /differ|same|test/i);
+  const promoted = await api('POST', `/services/${service}/promote`, { certificate: read('production.cer'), approved: true });
+  const answer = await promoted.json();
+  assert.equal(promoted.status, 200, JSON.stringify(answer));
+  assert.equal(answer.service.production.state, 'active');
+  assert.match(answer.client_secret, /^\S{32,}$/);
+  const r = await authorize(service);
+  assert.equal(r.status, 302, `the production bridge does not know the promoted service (HTTP ${r.status})`);
+  assert.ok(r.headers.get('location').startsWith(`${env.PRODUCTION_URL}/login/`), r.headers.get('location'));
 });
 
 test('scripts/demo stops on SIGTERM and a second start reuses the demo registry', async () => {

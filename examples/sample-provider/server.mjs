@@ -1,6 +1,11 @@
 // A sample provider site: what a service does to accept certME through the
 // bridge with a stock OpenID Connect client (openid-client), configured only
-// from the bridge's discovery document and its client credentials.
+// from the bridge's discovery document and its client credentials. Its pages
+// speak Romanian, Russian or English (the language links, else the
+// browser's Accept-Language), and it asks the bridge for the same language
+// (ui_locales). After a login it greets the user with the validated
+// attributes by name and the level of assurance in words; a refused,
+// expired or failed login gets a page that says so and offers Try again.
 //
 //   node server.mjs            (reads the settings below from the environment)
 //
@@ -11,6 +16,8 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import * as oidc from 'openid-client';
 
+import { claimLabels, kLangs, loaText, pickLang, readableValue, texts } from './texts.mjs';
+
 const issuer = process.env.CERTME_ISSUER ?? 'http://127.0.0.1:8080';
 const port = Number(process.env.SAMPLE_PORT ?? 8081);
 const clientId = process.env.SAMPLE_CLIENT_ID ?? 'demo-rp';
@@ -20,7 +27,7 @@ const redirectUri = `${base}/callback`;
 
 // Plain http is only acceptable because both ends are on this machine.
 const config = await discoverWithRetry();
-const sessions = new Map(); // sid cookie → { pending?, claims?, userinfo?, idToken? }
+const sessions = new Map(); // sid cookie → { lang?, pending?, claims?, userinfo?, idToken? }
 
 async function discoverWithRetry() {
   for (let attempt = 1; ; attempt++) {
@@ -36,16 +43,32 @@ async function discoverWithRetry() {
 }
 
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const bridgeOrigin = new URL(issuer).origin;
 
-function page(res, status, body) {
+const style = `body{font-family:sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;line-height:1.4}
+a.certme{display:inline-block;background:#0b5cad;color:#fff;padding:.8rem 1.4rem;border-radius:.4rem;text-decoration:none;font-weight:bold}
+nav.lang{text-align:right;font-size:.9rem}nav.lang a,nav.lang strong{margin-left:.5rem}
+table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:left;vertical-align:top}
+th{background:#f3f5f8;font-weight:normal}button{font:inherit;padding:.5rem 1.2rem;border-radius:.4rem;border:1px solid #0b5cad;background:#fff;color:#0b5cad;cursor:pointer}
+.problem{border-left:.3rem solid #b3261e;padding:.2rem 1rem}.refused{border-left-color:#0b5cad}
+details{margin-top:2rem;color:#444}code{font-size:.85rem;word-break:break-all}`;
+
+// A page of this site in `lang`; `path` is where the language links point.
+function page(res, status, lang, body, path = '/') {
+  const t = texts[lang];
+  const links = kLangs
+    .map((l) => (l === lang ? `<strong>${l.toUpperCase()}</strong>` : `<a href="${esc(path)}?lang=${l}" hreflang="${l}">${l.toUpperCase()}</a>`))
+    .join('');
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    // The log-out form goes to this site, which sends the browser on to the bridge.
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${bridgeOrigin}`,
     'cache-control': 'no-store',
   });
-  res.end(`<!doctype html><html lang="ro"><head><meta charset="utf-8"><title>Serviciul demonstrativ</title>
-<style>body{font-family:sans-serif;max-width:40rem;margin:3rem auto}a.certme{display:inline-block;background:#0b5cad;color:#fff;padding:.8rem 1.4rem;border-radius:.4rem;text-decoration:none;font-weight:bold}table{border-collapse:collapse}td{border:1px solid #ccc;padding:.3rem .6rem}</style>
-</head><body><h1>Serviciul demonstrativ</h1>${body}</body></html>`);
+  res.end(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(t.service)}</title>
+<style>${style}</style></head><body><nav class="lang" aria-label="${esc(t.language)}">${links}</nav>
+<h1>${esc(t.service)}</h1>${body}</body></html>`);
 }
 
 function session(req, res) {
@@ -58,19 +81,65 @@ function session(req, res) {
   return s;
 }
 
+const when = (seconds, lang) =>
+  new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'medium' }).format(new Date(seconds * 1000));
+
+// What the user reads after logging in: who they are, the validated
+// attributes by name, the level of assurance in words; the raw claims stay
+// behind "technical details".
+function welcomePage(s, lang) {
+  const t = texts[lang];
+  const all = { ...s.claims, ...s.userinfo };
+  const name = [all.given_name, all.family_name].filter(Boolean).join(' ');
+  const rows = Object.keys(claimLabels)
+    .filter((k) => all[k] !== undefined && all[k] !== null && all[k] !== '')
+    .map((k) => `<tr><th scope="row">${esc(claimLabels[k][lang])}</th><td>${esc(readableValue(k, all[k], lang))}</td></tr>`)
+    .join('');
+  const raw = Object.entries(all)
+    .map(([k, v]) => {
+      let shown = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      if (['iat', 'exp', 'auth_time', 'nbf'].includes(k) && Number.isInteger(v)) shown += ` (${new Date(v * 1000).toISOString()})`;
+      return `<tr><td><code>${esc(k)}</code></td><td><code>${esc(shown)}</code></td></tr>`;
+    })
+    .join('');
+  const signedAt = Number.isInteger(s.claims.auth_time) ? s.claims.auth_time : s.claims.iat;
+  return `<h2>${esc(t.welcome(name))}</h2><p>${esc(t.signedIn)}</p>
+<p>${esc(t.validated)}</p><table>${rows}</table>
+<p>${esc(t.loa)}: <strong>${esc(loaText(s.claims.acr, lang))}</strong><br>
+${esc(t.signedInAt)}: ${esc(when(signedAt, lang))}</p>
+<form method="post" action="/logout"><button type="submit">${esc(t.logout)}</button></form>
+<details><summary>${esc(t.technical)}</summary>
+<table><tr><th>${esc(t.claim)}</th><th>${esc(t.value)}</th></tr>${raw}</table></details>`;
+}
+
+// A login that did not end with a user: what happened in words, a way to
+// try again, and the protocol's code only as a reference.
+function problemPage(res, lang, code) {
+  const t = texts[lang];
+  let title = t.failedTitle, text = t.failed, status = 400, cls = 'problem';
+  if (code === 'access_denied') [title, text, status, cls] = [t.refusedTitle, t.refused, 200, 'problem refused'];
+  else if (code === 'expired' || code === 'login_required' || code === 'invalid_grant') [title, text] = [t.expiredTitle, t.expired];
+  else if (code === 'unmet_authentication_requirements') [title, text] = [t.unmetTitle, t.unmet];
+  else if (code === 'temporarily_unavailable' || code === 'server_error' || code === 'unreachable')
+    [title, text, status] = [t.unavailableTitle, t.unavailable, 503];
+  page(res, status, lang, `<div class="${cls}"><h2>${esc(title)}</h2><p>${esc(text)}</p></div>
+<p><a class="certme" href="/login">${esc(t.retry)}</a></p><p><a href="/">${esc(t.home)}</a></p>
+<details><summary>${esc(t.technical)}</summary><p>${esc(t.errorCode)}: <code>${esc(code)}</code></p></details>`);
+}
+
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, base);
   const s = session(req, res);
+  // The page language: a choice made with the language links stays for the
+  // session; the bridge is asked to speak the same (ui_locales).
+  if (kLangs.includes(url.searchParams.get('lang'))) s.lang = url.searchParams.get('lang');
+  const lang = s.lang ?? pickLang(null, req.headers['accept-language']);
+  const t = texts[lang];
   try {
     if (url.pathname === '/') {
-      if (s.claims) {
-        const rows = Object.entries({ ...s.claims, ...s.userinfo })
-          .map(([k, v]) => `<tr><td>${esc(k)}</td><td>${esc(typeof v === 'object' ? JSON.stringify(v) : v)}</td></tr>`)
-          .join('');
-        return page(res, 200, `<p>Sunteți autentificat cu certME.</p><table>${rows}</table><p><a href="/logout">Ieșire</a></p>`);
-      }
+      if (s.claims) return page(res, 200, lang, welcomePage(s, lang));
       // The button a provider puts on its site: a link that starts the code flow.
-      return page(res, 200, `<p><a class="certme" href="/login">Conectare cu certME</a></p>`);
+      return page(res, 200, lang, `<p>${esc(t.intro)}</p><p><a class="certme" href="/login">${esc(t.button)}</a></p>`);
     }
     if (url.pathname === '/login') {
       const verifier = oidc.randomPKCECodeVerifier();
@@ -82,13 +151,17 @@ const server = http.createServer(async (req, res) => {
         code_challenge_method: 'S256',
         state: s.pending.state,
         nonce: s.pending.nonce,
-        ui_locales: 'ro',
+        ui_locales: lang,
       });
       res.writeHead(302, { location: target.href }).end();
       return;
     }
     if (url.pathname === '/callback') {
-      if (!s.pending) return page(res, 400, '<p>Nu există o autentificare în curs. <a href="/">Înapoi</a></p>');
+      // No login under way in this browser: an old or reused link.
+      if (!s.pending) {
+        const error = url.searchParams.get('error') ?? '';
+        return problemPage(res, lang, /^[a-z_]{1,64}$/.test(error) ? error : 'expired');
+      }
       const { verifier, state, nonce } = s.pending;
       delete s.pending;
       const tokens = await oidc.authorizationCodeGrant(config, url, {
@@ -102,17 +175,22 @@ const server = http.createServer(async (req, res) => {
       res.writeHead(302, { location: '/' }).end();
       return;
     }
-    if (url.pathname === '/logout') {
+    if (url.pathname === '/logout' && req.method === 'POST') {
       const hint = s.idToken;
-      for (const k of Object.keys(s)) delete s[k];
+      for (const k of Object.keys(s)) if (k !== 'lang') delete s[k];
+      if (!hint) return res.writeHead(303, { location: '/' }).end();
       const target = oidc.buildEndSessionUrl(config, { id_token_hint: hint, post_logout_redirect_uri: `${base}/` });
-      res.writeHead(302, { location: target.href }).end();
+      res.writeHead(303, { location: target.href }).end();
       return;
     }
-    page(res, 404, '<p>Pagina nu există.</p>');
+    page(res, 404, lang, `<p>${esc(t.notFound)}</p><p><a href="/">${esc(t.home)}</a></p>`);
   } catch (e) {
-    // The library's message (e.g. an OAuth error code) is safe to show; no stack.
-    page(res, 400, `<p>Autentificarea nu a reușit: ${esc(e.error ?? e.message)}</p><p><a href="/">Înapoi</a></p>`);
+    // The library's OAuth error code names what happened (shown as a
+    // reference only); anything else is the bridge not answering as expected.
+    const code = typeof e.error === 'string' && /^[a-z_]{1,64}$/.test(e.error) ? e.error
+      : e.cause?.code === 'ECONNREFUSED' ? 'unreachable' : 'failed';
+    if (code === 'failed') console.error(`sample provider: ${e.message}`);
+    problemPage(res, lang, code);
   }
 });
 

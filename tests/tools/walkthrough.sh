@@ -145,6 +145,18 @@ out=$(certme wallet history); echo "$out"
 expect "history" "^request 1 .* $PROVIDER asked for first_name, idnp: answered by validator $VALIDATOR" "$out"
 expect "history" "^request 2 .* asked for idnp: answered" "$out"
 
+echo "== 6b. the wallet file records its ledger: its commands find it from any directory, with no settings"
+nosettings() { (cd / && env $(compgen -e | grep '^CERTME_LEDGER_' | sed 's/^/-u /') "$CERTME" "$@"); }
+out=$(nosettings wallet history --wallet "$PWD/var/wallet.json" 2>&1) || fail "history from / without settings: $out"
+expect "history from /" "^request 1 .* asked for first_name, idnp: answered" "$out"
+# A ledger named on the command line wins over the wallet's record.
+if out=$(nosettings wallet history --wallet "$PWD/var/wallet.json" --ledger /nonexistent/ledger.db 2>&1); then
+  fail "history used the wallet's record although --ledger named another ledger"
+fi
+# A wallet that never imported has no record: the error says what to pass.
+out=$(nosettings wallet show --wallet "$PWD/var/other-wallet.json" 2>&1)
+expect "no record" 'this wallet does not record its ledger.*--config FILE.*--ledger PATH' "$out"
+
 echo "== 7. a request made while the validator service is down is answered when it comes back"
 kill "$SERVE_PID"; wait "$SERVE_PID" || fail "validator serve did not stop cleanly on SIGTERM"
 SERVE_PID=

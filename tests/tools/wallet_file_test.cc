@@ -44,6 +44,36 @@ TEST(WalletFileTest, SealsAndOpensWithThePassphrase) {
   EXPECT_NE(*SealWallet(w, Secret("correct horse"), kFastKdf), *sealed);
 }
 
+// The ledger an import reached is kept, encrypted with the rest; a wallet
+// from before has none.
+TEST(WalletFileTest, KeepsTheLedgerItWasImportedFrom) {
+  WalletContents w = SampleWallet();
+  auto opened = OpenWallet(*SealWallet(w, Secret("correct horse"), kFastKdf), Secret("correct horse"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_FALSE(opened->ledger.has_value());
+  WalletLedger l;
+  l.backend = "embedded";
+  l.embedded_path = "/srv/demo/ledger.db";
+  l.sequencer_key_file = "/srv/demo/sequencer.key";
+  l.chain_id = 4503599627370495;
+  l.registry = EthKey::Generate().address();
+  w.ledger = l;
+  std::string sealed = *SealWallet(w, Secret("correct horse"), kFastKdf);
+  EXPECT_EQ(sealed.find("/srv/demo"), std::string::npos) << "the record is encrypted";
+  opened = OpenWallet(sealed, Secret("correct horse"));
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ASSERT_TRUE(opened->ledger.has_value());
+  EXPECT_EQ(opened->ledger->backend, "embedded");
+  EXPECT_EQ(opened->ledger->embedded_path, "/srv/demo/ledger.db");
+  EXPECT_EQ(opened->ledger->sequencer_key_file, "/srv/demo/sequencer.key");
+  EXPECT_EQ(opened->ledger->checkpoint_file, "");
+  EXPECT_EQ(opened->ledger->chain_id, 4503599627370495u);
+  EXPECT_EQ(opened->ledger->registry, l.registry);
+  w.ledger->backend = "paper";
+  EXPECT_EQ(OpenWallet(*SealWallet(w, Secret("correct horse"), kFastKdf), Secret("correct horse")).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(WalletFileTest, WrongPassphraseOrEditedFileDoesNotOpen) {
   WalletContents w = SampleWallet();
   std::string sealed = *SealWallet(w, Secret("correct horse"), kFastKdf);
