@@ -93,6 +93,7 @@ constexpr Pattern kPatterns[] = {
     {"no user \"*\"", "admin_err_no_user"},
     {"the role is viewer, operator, approver or administrator", "admin_err_role_values"},
     {"the account record is too busy; try again", "admin_err_busy"},
+    {"* or *", "admin_err_one_of"},
 };
 
 // The labels the field checks put into "* is required" and its kin.

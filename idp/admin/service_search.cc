@@ -13,14 +13,14 @@ constexpr size_t kMaxQueryBytes = 200;
 // One code point's lower case (see FoldForSearch).
 char32_t Lower(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 32;
+  if (c == 0x15E || c == 0x15F) return 0x219;                       // Ş ş → ș
+  if (c == 0x162 || c == 0x163) return 0x21B;                       // Ţ ţ → ț
   if (c >= 0xC0 && c <= 0xDE && c != 0xD7) return c + 32;           // Latin-1
   if (c >= 0x100 && c <= 0x137 && c % 2 == 0) return c + 1;         // Ā … Ķ
   if (c >= 0x139 && c <= 0x148 && c % 2 == 1) return c + 1;         // Ĺ … Ň
   if (c >= 0x14A && c <= 0x177 && c % 2 == 0) return c + 1;         // Ŋ … Ŷ
   if (c >= 0x179 && c <= 0x17E && c % 2 == 1) return c + 1;         // Ź … Ž
   if (c == 0x218 || c == 0x21A) return c + 1;                       // Ș Ț
-  if (c == 0x15F) return 0x219;                                     // ş → ș
-  if (c == 0x163) return 0x21B;                                     // ţ → ț
   if (c >= 0x410 && c <= 0x42F) return c + 32;                      // А … Я
   if (c >= 0x400 && c <= 0x40F) return c + 80;                      // Ѐ … Џ
   return c;

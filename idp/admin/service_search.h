@@ -48,7 +48,7 @@ struct ServiceQuery {
 };
 
 // Lower case for the scripts the names are written in: ASCII, Latin-1,
-// Latin Extended-A, Romanian Ș/Ț (comma and cedilla), Cyrillic. Invalid
+// Latin Extended-A, Romanian Ș/Ț (the cedilla forms Ş/Ţ folded to them), Cyrillic. Invalid
 // UTF-8 bytes are kept as they are.
 std::string FoldForSearch(std::string_view utf8);
 
