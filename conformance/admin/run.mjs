@@ -273,6 +273,11 @@ async function main() {
   const clientId = (await page.locator('.lead code').first().innerText()).trim();
   assert.match(clientId, /^svc-[0-9a-f]{12}$/);
   await screenshot(page, 'oidc-registered-secret-once');
+  // The copy button (the page's one script) puts the secret on the clipboard.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: testUrl });
+  await page.click('#client-secret + button.copy');
+  await page.waitForSelector('#client-secret + button.copy:has-text("Copied")');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), testSecret);
   // Redirect after POST: the page is a GET whose address does not hold the
   // secret; reloading it registers nothing again and shows no secret.
   const landed = page.url();
