@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "idp/admin/accounts.h"
 #include "idp/admin/page_util.h"
 
 namespace certme::admin {
@@ -106,7 +107,9 @@ constexpr Pattern kLabels[] = {
     {"the note", "admin_lbl_note"},
 };
 
-// `text` against `pattern`; the parts `*` stood for, or nullopt.
+// `text` against `pattern` (no two `*` in a row); the parts `*` stood for,
+// each as short as lets the rest match. A part is tried only where the
+// literal after it occurs, so the work stays small for any text.
 bool Glob(std::string_view pattern, std::string_view text, std::vector<std::string>* parts) {
   if (pattern.empty()) return text.empty();
   if (pattern[0] != '*') {
@@ -116,11 +119,18 @@ bool Glob(std::string_view pattern, std::string_view text, std::vector<std::stri
     if (lit == std::string_view::npos) return text.size() == head.size();
     return Glob(pattern.substr(lit), text.substr(head.size()), parts);
   }
-  // The shortest part that lets the rest match (patterns are short).
-  for (size_t n = 1; n <= text.size(); ++n) {
+  std::string_view rest = pattern.substr(1);
+  if (rest.empty()) {
+    if (text.empty()) return false;
+    parts->push_back(std::string(text));
+    return true;
+  }
+  std::string_view next = rest.substr(0, rest.find('*'));
+  for (size_t n = text.find(next, 1); n != std::string_view::npos; n = text.find(next, n + 1)) {
+    const size_t mark = parts->size();
     parts->push_back(std::string(text.substr(0, n)));
-    if (Glob(pattern.substr(1), text.substr(n), parts)) return true;
-    parts->pop_back();
+    if (Glob(rest, text.substr(n), parts)) return true;
+    parts->resize(mark);
   }
   return false;
 }
@@ -138,6 +148,7 @@ std::string Part(std::string_view lang, const std::string& part) {
   for (const auto& l : kLabels)
     if (part == l.english) return Tr(lang, l.key);
   if (part == "test" || part == "production") return EnvLabel(lang, part);
+  if (auto role = ParseRole(part); role.ok()) return page::RoleLabel(lang, *role);
   return part;
 }
 

@@ -126,8 +126,15 @@ TEST(ErrorTextTest, TheFieldChecksErrorsAreTranslated) {
   auto empty = ParseUploadedCertificate("");
   ASSERT_FALSE(empty.ok());
   EXPECT_EQ(LocalizeError("ro", empty.status().message()), "fișierul certificatului este gol");
+  EXPECT_EQ(LocalizeError("ru", "the scope \"promote\" is beyond the role operator of \"ion\""),
+            "область «promote» выходит за пределы роли оператор пользователя «ion»");
   // Unknown texts pass through unchanged.
   EXPECT_EQ(LocalizeError("ro", "something new"), "something new");
+  // A long text full of the patterns' literals is matched quickly (the
+  // fuzz target runs the same).
+  std::string many;
+  for (int i = 0; i < 120; ++i) many += "x must be at most 3 characters or ";
+  (void)LocalizeError("ro", many.substr(0, 1990));
 }
 
 }  // namespace
