@@ -12,8 +12,13 @@
 // stays), and reads the audit log. Then openid-client logs in on the
 // production bridge with the production secret the page showed, and
 // python3-saml (conformance/saml/run.py's service provider) on the test
-// bridge with the uploaded certificate's key. Screenshots of every page go
-// to --artifacts.
+// bridge with the uploaded certificate's key. Along the way: every change
+// redirects and a reload repeats nothing (the services are counted, a
+// secret shows once), a client from the configuration file is listed
+// read-only, the list's search, service names in the audit log; then every
+// console page through the language switcher (ru, ro, en) with axe-core in
+// each language (console_checks.mjs), and sign-in plus a registration with
+// the keyboard only. Screenshots of every page go to --artifacts.
 //
 //   node conformance/admin/run.mjs --certme build/certme --python /usr/bin/python3 --artifacts DIR
 
@@ -25,6 +30,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { axeInstalled } from './axe.mjs';
+import { keyboardOnly, languagesAndAxe } from './console_checks.mjs';
 
 const kName = 'conformance.admin_browser';
 const kChromium = '/usr/bin/chromium';
@@ -52,6 +59,7 @@ if (!fs.existsSync(path.join(here, 'node_modules', 'playwright-core')))
 if (!fs.existsSync(path.join(repo, 'conformance', 'node_modules', 'openid-client')))
   fail(`openid-client is missing; run: npm ci --prefix ${path.join(repo, 'conformance')}   (scripts/deps does this)`);
 if (!fs.existsSync(kChromium)) fail(`${kChromium} is missing (Debian package chromium)`);
+if (!axeInstalled()) fail(`axe-core is missing; run: npm ci --prefix ${here}   (scripts/deps does this)`);
 
 const { chromium } = await import('playwright-core');
 const oidc = await import(path.join(repo, 'conformance', 'node_modules', 'openid-client', 'build', 'index.js'));
@@ -67,10 +75,10 @@ async function cleanup() {
   for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
 }
 const deadline = setTimeout(async () => {
-  console.error(`${kName}: timed out after 150 s`);
+  console.error(`${kName}: timed out after 300 s`);
   await cleanup();
   process.exit(1);
-}, 150000);
+}, 300000);
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -149,8 +157,19 @@ async function main() {
   const oidcProd = makeCert('oidc-prod');
   const password = 'correct horse battery staple';
 
+  // A client registered from the configuration file: the console lists it
+  // read-only.
+  const clientsFile = path.join(work, 'file-clients.yaml');
+  fs.writeFileSync(clientsFile, `clients:
+  - client_id: file-rp
+    client_secret: file-secret-0123456789abcdef0123456789abcdef
+    names: {ro: "Portal din fișier", ru: "Портал из файла", en: "File portal"}
+    redirect_uris: ["https://file.example/cb"]
+    post_logout_redirect_uris: ["https://file.example/bye"]
+`);
   // The first administrator, before the server starts (same store file).
   const testEnv = bridgeEnv(testPort, 'test', {
+    CERTME_OIDC_DEV_CLIENTS_FILE: clientsFile,
     CERTME_ADMIN_ENABLED: 'true',
     CERTME_ADMIN_PRODUCTION_STORE_PATH: path.join(work, 'prod.db'),
     CERTME_ADMIN_PRODUCTION_PUBLIC_URL: `http://127.0.0.1:${prodPort}`,
@@ -170,7 +189,8 @@ async function main() {
     executablePath: kChromium, headless: true, timeout: 60000,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu'],
   });
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  // An English browser; the other languages come through the switcher.
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, locale: 'en-US' });
   page.setDefaultTimeout(20000);
   page.on('dialog', (d) => {
     throw new Error(`a script ran on a console page: dialog "${d.message()}"`);
@@ -189,11 +209,16 @@ async function main() {
   await page.fill('#user', 'ana');
   await page.fill('#password', 'not the password!');
   await page.click('button[type=submit]');
-  assert.match(await page.locator('.notice.bad').innerText(), /wrong user name or password/);
+  assert.match(await page.locator('.notice.bad').innerText(), /Wrong user name or password/);
   await page.fill('#password', password);
   await page.click('button[type=submit]');
   await page.waitForURL(`${testUrl}/admin/services`);
   await screenshot(page, 'services-empty');
+  // The client of the configuration file is live, so it is listed (marked,
+  // read-only) instead of "no service".
+  assert.equal(await page.locator('tr.file-service').count(), 1);
+  assert.match(await page.locator('tr.file-service').innerText(), /File portal[\s\S]*file-rp[\s\S]*configuration file, read-only/);
+  assert.equal(await page.locator('text=No service is registered').count(), 0);
   const cookies = await page.context().cookies();
   const session = cookies.find((c) => c.name === 'certme_admin');
   assert.ok(session && session.httpOnly && session.sameSite === 'Strict', 'session cookie HttpOnly, SameSite=Strict');
@@ -229,6 +254,8 @@ async function main() {
   await page.setInputFiles('#certificate', samlSp.crt);
   await page.click('button:has-text("Register on test")');
   await page.waitForSelector('text=Registered on the test environment.');
+  const samlId = new URL(page.url()).pathname.split('/').pop();
+  assert.match(samlId, /^svc-[0-9a-f]{12}$/);
   assert.equal(await page.locator('h1').innerText(), scriptName);
   assert.ok((await page.content()).includes('&lt;script&gt;'), 'the name is escaped in the HTML');
   await screenshot(page, 'saml-registered');
@@ -246,6 +273,24 @@ async function main() {
   const clientId = (await page.locator('.lead code').first().innerText()).trim();
   assert.match(clientId, /^svc-[0-9a-f]{12}$/);
   await screenshot(page, 'oidc-registered-secret-once');
+  // The copy button (the page's one script) puts the secret on the clipboard.
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: testUrl });
+  await page.click('#client-secret + button.copy');
+  await page.waitForSelector('#client-secret + button.copy:has-text("Copied")');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), testSecret);
+  // Redirect after POST: the page is a GET whose address does not hold the
+  // secret; reloading it registers nothing again and shows no secret.
+  const landed = page.url();
+  assert.match(landed, /\/admin\/services\/svc-[0-9a-f]{12}\?done=registered&flash=/);
+  assert.ok(!landed.includes(testSecret), 'the secret is not in the address');
+  await page.reload();
+  assert.equal(await page.locator('#client-secret').count(), 0, 'a reload shows the secret no more');
+  assert.match(await page.locator('.notice.bad').innerText(), /already shown/);
+  const consoleServices = async () => {
+    await page.goto(`${testUrl}/admin/services`);
+    return page.locator('table.services tbody tr:not(.file-service)').count();
+  };
+  assert.equal(await consoleServices(), 2, 'the reload registered nothing');
   // The service's own page (a GET) never shows it: only its hash is kept.
   await page.goto(`${testUrl}/admin/services/${clientId}`);
   assert.equal(await page.locator('#client-secret').count(), 0, 'the secret is not shown again');
@@ -281,14 +326,32 @@ async function main() {
   await screenshot(page, 'edit-form');
   await page.click('button:has-text("Save the Production registration")');
   await page.waitForSelector('text=live as edited');
+  await page.reload();
+  await page.waitForSelector('text=live as edited');
   assert.equal(await page.locator('#client-secret').count(), 0, 'an edit issues no secret');
   assert.ok((await page.locator('main').innerText()).includes(`${redirectUri}/second`));
   await screenshot(page, 'edited');
 
   await page.click('text=Services');
   await screenshot(page, 'services');
+  // Search, on the server (a GET form: works without script).
+  await page.fill('#q', 'parcare');
+  await page.press('#q', 'Enter');
+  await page.waitForURL(/q=parcare/);
+  assert.equal(await page.locator('table.services tbody tr').count(), 2);
+  await page.fill('#q', 'file-rp');
+  await page.press('#q', 'Enter');
+  await page.waitForURL(/q=file-rp/);
+  assert.equal(await page.locator('table.services tbody tr.file-service').count(), 1);
+  assert.equal(await page.locator('table.services tbody tr').count(), 1);
+  await page.goto(`${testUrl}/admin/services?env=production`);
+  assert.equal(await page.locator('table.services tbody tr').count(), 1, 'only the promoted service');
+  await screenshot(page, 'services-search');
   await page.click('text=Audit log');
   const auditText = await page.locator('main').innerText();
+  assert.equal(auditText.split('service.edit').length - 1, 1, 'the reloaded edit page edited nothing again');
+  const auditNames = await page.locator('.target-name').allInnerTexts();
+  assert.ok(auditNames.includes('Parking OIDC') && auditNames.includes(scriptName), `services named in the audit log: ${auditNames}`);
   for (const action of ['user.create', 'user.login_failed', 'user.login', 'service.create', 'service.promote',
     'service.edit'])
     assert.ok(auditText.includes(action), `audit log shows ${action}`);
@@ -369,6 +432,33 @@ async function main() {
   await page.click('button:has-text("Create token")');
   const apiToken = (await page.locator('#api-token').innerText()).trim();
   await screenshot(page, 'api-token');
+  await page.reload();
+  assert.equal(await page.locator('#api-token').count(), 0);
+  assert.equal(await page.locator('form[action$="/revoke"]').count(), 1, 'a reload made no second token');
+
+  // Every console page, through its language switcher, with axe-core in
+  // each language; then the keyboard alone signs in and registers.
+  await languagesAndAxe(page, [
+    ['services', `${testUrl}/admin/services`],
+    ['new-saml', `${testUrl}/admin/services/new?protocol=saml`],
+    ['new-oidc', `${testUrl}/admin/services/new?protocol=oidc`],
+    ['saml-service', `${testUrl}/admin/services/${samlId}`],
+    ['oidc-service', `${testUrl}/admin/services/${clientId}`],
+    ['edit', `${testUrl}/admin/services/${samlId}/edit/test`],
+    ['promote', `${testUrl}/admin/services/${samlId}/promote`],
+    ['file-service', `${testUrl}/admin/file-services?protocol=oidc&id=file-rp`],
+    ['tokens', `${testUrl}/admin/tokens`],
+    ['users', `${testUrl}/admin/users`],
+    ['audit', `${testUrl}/admin/audit`],
+  ], screenshot);
+  const keyboard = await browser.newPage({ viewport: { width: 1200, height: 900 }, locale: 'en-US' });
+  await languagesAndAxe(keyboard, [['login', `${testUrl}/admin/login`]], screenshot);
+  const keyboardId = await keyboardOnly(keyboard, testUrl, {
+    user: 'ana', password, certificate: oidcTest.crt, redirectUri: `${redirectUri}/keyboard`,
+  });
+  assert.match(keyboardId, /^svc-[0-9a-f]{12}$/);
+  await screenshot(keyboard, 'keyboard-registered');
+  await keyboard.close();
   const api = (method, p, body) => fetch(`${testUrl}/admin/api/v1${p}`, {
     method, body,
     headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },

@@ -15,9 +15,11 @@
 #include "idp/admin/accounts.h"
 #include "common/clock.h"
 #include "idp/admin/audit_log.h"
+#include "idp/admin/flash.h"
 #include "idp/admin/promotion_requests.h"
 #include "idp/admin/service_admin.h"
 #include "idp/admin/service_definition.h"
+#include "idp/admin/service_search.h"
 
 namespace certme {
 class Router;
@@ -34,6 +36,9 @@ struct ConsoleOptions {
   // Promotion is a request and another approver's approval
   // (promotion_requests.h); otherwise an approver promotes at once.
   bool promotion_requires_second_person = false;
+  // Services registered from the configuration's files, listed read-only
+  // (service_search.h).
+  std::vector<FileService> file_services;
 };
 
 class AdminConsole {
@@ -45,7 +50,8 @@ class AdminConsole {
         accounts_(accounts),
         services_(services),
         audit_(audit),
-        promotions_(*services.test().store, services, audit, SystemClock()) {}
+        promotions_(*services.test().store, services, audit, SystemClock()),
+        flash_(*services.test().store, SystemRandom()) {}
 
   // Registers every /admin route. REQUIRES: called before the server starts.
   void Mount(Router& router);
@@ -71,14 +77,23 @@ class AdminConsole {
   // Pages. The route table is pages.cc; the handlers are grouped by area
   // (pages_signin.cc, pages_services.cc, pages_audit.cc) and the service
   // pages' rendering is pages_service_views.cc.
+  //
+  // Every POST that changes something answers 303 to a GET page
+  // (POST/Redirect/GET): a reload never repeats the action. The page says
+  // what was done by a `done` code in the query (done=saved&env=test), and
+  // shows a secret made by the action through a one-time FlashNotes id
+  // (flash=…). A refused form is shown again with its errors (4xx), which a
+  // reload re-submits without effect.
   void MountPages(Router& router);
 
-  // What a signed-in page's handler gets: the request, its session and,
-  // for a form, the form's fields (CSRF token already checked).
+  // What a signed-in page's handler gets: the request, its session, for a
+  // form the form's fields (CSRF token already checked), and the page's
+  // language (page_util.h ConsoleLang).
   struct PageRequest {
     const HttpRequest& http;
     const AdminSession& session;
     const FormFields& form;
+    std::string lang;
   };
   using PageHandler = HttpResponse (AdminConsole::*)(const PageRequest&);
   // How a page receives its input.
@@ -101,6 +116,7 @@ class AdminConsole {
   HttpResponse PageLogout(const PageRequest& req);
   // Services (pages_services.cc).
   HttpResponse PageServices(const PageRequest& req);
+  HttpResponse PageFileService(const PageRequest& req);
   HttpResponse PageNewService(const PageRequest& req);
   HttpResponse PageCreateService(const PageRequest& req);
   HttpResponse PageService(const PageRequest& req);
@@ -118,7 +134,7 @@ class AdminConsole {
   HttpResponse PageRevokeToken(const PageRequest& req);
   HttpResponse PageUsers(const PageRequest& req);
   HttpResponse PageUserAction(const PageRequest& req);
-  HttpResponse TokensPage(const AdminSession& s, int status, const std::string& done, const std::string& error,
+  HttpResponse TokensPage(const PageRequest& req, int status, const std::string& done, const std::string& error,
                           const std::string& new_token = "");
   // Audit (pages_audit.cc).
   HttpResponse PageAudit(const PageRequest& req);
@@ -132,13 +148,20 @@ class AdminConsole {
     bool approved = false;
     std::string approval_note;
   };
-  HttpResponse ServiceFormPage(const AdminSession& s, const ServiceInput& in, const FieldErrors& errors, int status,
+  HttpResponse ServiceFormPage(const PageRequest& req, const ServiceInput& in, const FieldErrors& errors, int status,
                                const EditContext* edit = nullptr);
-  HttpResponse ServicePage(const AdminSession& s, const ServiceRecord& r, std::optional<std::string> secret,
-                           const std::string& secret_env, const std::string& done, int status,
-                           const std::string& error = "");
-  HttpResponse PromotePage(const AdminSession& s, const ServiceRecord& r, const PromoteInput& in,
+  // A service's page; `note` a one-time {"secret", "env"} to show.
+  HttpResponse ServicePage(const PageRequest& req, const ServiceRecord& r, int status, const std::string& done = "",
+                           const std::string& error = "", const nlohmann::json& note = nullptr);
+  HttpResponse PromotePage(const PageRequest& req, const ServiceRecord& r, const PromoteInput& in,
                            const FieldErrors& errors, int status);
+  HttpResponse FileServicePage(const PageRequest& req, const FileService& f);
+  // The 303 after a successful POST: `where` with done=`done` (and `extra`
+  // query parameters), plus a one-time note when `note` is set (a secret).
+  HttpResponse AfterPost(const PageRequest& req, const std::string& where, const std::string& done,
+                         const std::string& extra = "", const nlohmann::json& note = nullptr);
+  // The one-time note the address names (flash=…), for this session's user.
+  nlohmann::json TakeNote(const PageRequest& req);
 
   // The API caller, or the 401 to send.
   StatusOr<ApiCaller> ApiUser(const HttpRequest& req);
@@ -158,6 +181,7 @@ class AdminConsole {
   ServiceAdmin& services_;
   AuditLog& audit_;
   PromotionRequests promotions_;
+  FlashNotes flash_;
 };
 
 // JSON error body {"error": code, "message": text, "fields": {…}} with the

@@ -87,6 +87,11 @@ StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
   co.dev_mode = c.dev_mode;
   co.max_form_bytes = static_cast<size_t>(c.server.max_body_bytes);
   co.promotion_requires_second_person = c.admin.promotion_requires_second_person;
+  // The files were read once at start-up already (idp_server.cc,
+  // saml_mount.cc); the console lists what they hold, read-only.
+  auto files = admin::LoadFileServices(c.oidc.dev_clients_file, c.saml.enabled ? c.saml.dev_services_file : "");
+  if (!files.ok()) return files.status();
+  co.file_services = std::move(*files);
   m->console = std::make_unique<admin::AdminConsole>(co, *m->accounts, *m->services, *m->audit);
   m->console->Mount(router);
   auto users = m->accounts->ListUsers();

@@ -1,6 +1,8 @@
 #include "idp/admin/page_util.h"
 
 #include "common/encoding.h"
+#include "common/random.h"
+#include "templates/page_lang.h"
 #include "templates/templates.h"
 #include "idp/admin/multipart.h"
 #include "idp/admin/service_admin.h"
@@ -26,7 +28,35 @@ void DropEmptyStrings(nlohmann::json& j) {
   }
 }
 
+// The switcher's links: this address with `lang` set; a one-time `flash`
+// is left out (it was consumed by this view).
+nlohmann::json Switcher(const HttpRequest& req, const std::string& lang) {
+  std::string base = PercentEncodePath(req.path) + "?";
+  for (const auto& [k, v] : req.query)
+    if (k != kLangParam && k != "flash") base += PercentEncode(k) + "=" + PercentEncode(v) + "&";
+  nlohmann::json links = nlohmann::json::array();
+  for (const char* code : {"ro", "ru", "en"}) {
+    std::string label = code;
+    for (auto& c : label) c = static_cast<char>(c - 'a' + 'A');
+    links.push_back({{"code", code}, {"label", label}, {"href", base + kLangParam + "=" + code},
+                     {"current", lang == code}});
+  }
+  return {{"links", links}};
+}
+
 }  // namespace
+
+std::string ConsoleLang(const HttpRequest& req) { return NegotiateLang(&req); }
+
+std::string Tr(std::string_view lang, std::string_view key, TextArgs args) {
+  std::string text = Templates()->Text(lang, key);
+  for (const auto& [name, value] : args) {
+    const std::string mark = "{" + std::string(name) + "}";
+    for (size_t at = text.find(mark); at != std::string::npos; at = text.find(mark, at + value.size()))
+      text.replace(at, mark.size(), value);
+  }
+  return text;
+}
 
 SetCookie Cookie(std::string name, std::string value, int64_t max_age) {
   SetCookie c;
@@ -40,26 +70,43 @@ SetCookie Cookie(std::string name, std::string value, int64_t max_age) {
   return c;
 }
 
-HttpResponse Render(int status, const std::string& name, nlohmann::json data) {
+HttpResponse Render(const HttpRequest& req, int status, const std::string& name, nlohmann::json data) {
   DropEmptyStrings(data);
+  const std::string lang = ConsoleLang(req);
   data["wide"] = true;
   data["admin"] = true;
+  if (req.method == "GET" && !data.contains("switcher")) data["switcher"] = Switcher(req, lang);
+  // The copy buttons' script (admin/copy) runs by this nonce; nothing else.
+  const std::string nonce = SystemRandom().Token(18);
+  data["nonce"] = nonce;
   const auto& t = Templates();
-  return HtmlPage(status, t->RenderPage("admin/" + name, "en", data), t->PageCsp());
+  HttpResponse r = HtmlPage(status, t->RenderPage("admin/" + name, lang, data),
+                            t->PageCsp("script-src 'nonce-" + nonce + "'"));
+  // A switcher choice is remembered as on the login pages (HtmlPage sets it
+  // when the adapter's request scope is open; a direct call sets it here).
+  bool has = false;
+  for (const auto& c : r.cookies) has = has || c.name == kLangCookie;
+  if (!has)
+    if (auto c = LangCookieFor(req)) r.cookies.push_back(std::move(*c));
+  return r;
 }
 
-HttpResponse Message(int status, const std::string& title, const std::string& message) {
-  return Render(status, "message", {{"title", title}, {"message", message}});
+HttpResponse Message(const HttpRequest& req, int status, std::string_view title_key, const std::string& message) {
+  const std::string lang = ConsoleLang(req);
+  return Render(req, status, "message",
+                {{"title", Tr(lang, title_key) + Tr(lang, "admin_title_suffix")},
+                 {"heading", Tr(lang, title_key)},
+                 {"message", message}});
 }
 
 HttpResponse SeeOther(const std::string& where) { return HttpResponse::Redirect(where, 303); }
 
-HttpResponse Forbidden() {
-  nlohmann::json d = {{"title", "Form expired — certME administration"},
-                      {"heading", "This form has expired"},
-                      {"message", "The page was open too long or came from elsewhere. Go back, reload it and "
-                                  "submit again."}};
-  return Render(403, "message", d);
+HttpResponse Forbidden(const HttpRequest& req) {
+  const std::string lang = ConsoleLang(req);
+  nlohmann::json d = {{"title", Tr(lang, "admin_form_expired_title") + Tr(lang, "admin_title_suffix")},
+                      {"heading", Tr(lang, "admin_form_expired_heading")},
+                      {"message", Tr(lang, "admin_form_expired")}};
+  return Render(req, 403, "message", d);
 }
 
 StatusOr<FormFields> ReadForm(const HttpRequest& req, size_t max_bytes) {
@@ -84,7 +131,11 @@ std::string Lines(const std::vector<std::string>& v) {
 
 std::string Date(int64_t unix_seconds) { return unix_seconds > 0 ? Rfc3339(unix_seconds * 1000).substr(0, 10) : ""; }
 
-std::string EnvLabel(std::string_view env) { return env == kEnvProduction ? "Production" : "Test"; }
+std::string EnvLabel(std::string_view lang, std::string_view env) {
+  return Tr(lang, env == kEnvProduction ? "admin_env_production" : "admin_env_test");
+}
+
+std::string RoleLabel(std::string_view lang, Role r) { return Tr(lang, "admin_role_" + std::string(RoleName(r))); }
 
 nlohmann::json ErrorsJson(const FieldErrors& e) {
   nlohmann::json j = nlohmann::json::object();
@@ -92,11 +143,12 @@ nlohmann::json ErrorsJson(const FieldErrors& e) {
   return j;
 }
 
-nlohmann::json Chrome(const AdminSession& s, const std::string& title, const std::string& section) {
-  return {{"title", title + " — certME administration"},
+nlohmann::json Chrome(std::string_view lang, const AdminSession& s, const std::string& title,
+                      const std::string& section) {
+  return {{"title", title + Tr(lang, "admin_title_suffix")},
           {"heading", title},
           {"user", s.user},
-          {"role", RoleName(s.role)},
+          {"role", RoleLabel(lang, s.role)},
           {"can_write", s.role >= Role::kOperator},
           {"can_approve", s.role >= Role::kApprover},
           {"is_admin", s.role == Role::kAdministrator},
@@ -107,10 +159,10 @@ nlohmann::json Chrome(const AdminSession& s, const std::string& title, const std
           {"nav_audit", section == "audit"}};
 }
 
-HttpResponse NeedsRole(const AdminSession& s, Role needed) {
-  return Message(403, "Not allowed",
-                 "This needs the " + std::string(RoleName(needed)) + " role; your account is " +
-                     std::string(RoleName(s.role)) + ". An administrator can change it.");
+HttpResponse NeedsRole(const HttpRequest& req, const AdminSession& s, Role needed) {
+  const std::string lang = ConsoleLang(req);
+  return Message(req, 403, "admin_err_not_allowed_title",
+                 Tr(lang, "admin_err_needs_role", {{"needed", RoleLabel(lang, needed)}, {"role", RoleLabel(lang, s.role)}}));
 }
 
 PageAuth Authenticate(AdminAccounts& accounts, const HttpRequest& req) {

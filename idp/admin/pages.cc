@@ -19,16 +19,16 @@ HttpHandler AdminConsole::SignedIn(PageInput input, PageHandler h, Role min) {
   return [this, input, h, min](const HttpRequest& req) -> HttpResponse {
     PageAuth a = Authenticate(accounts_, req);
     if (!a.session) return a.redirect;
-    if (a.session->role < min) return NeedsRole(*a.session, min);
+    if (a.session->role < min) return NeedsRole(req, *a.session, min);
     FormFields form;
-    if (input == PageInput::kSmallForm && !CsrfOk(*a.session, req.Form("csrf").value_or(""))) return Forbidden();
+    if (input == PageInput::kSmallForm && !CsrfOk(*a.session, req.Form("csrf").value_or(""))) return Forbidden(req);
     if (input == PageInput::kUploadForm) {
       auto read = ReadForm(req, o_.max_form_bytes);
-      if (!read.ok()) return Message(400, "Form not readable", read.status().message());
-      if (!CsrfOk(*a.session, read->Get("csrf"))) return Forbidden();
+      if (!read.ok()) return Message(req, 400, "admin_err_form_title", Tr(ConsoleLang(req), "admin_err_form"));
+      if (!CsrfOk(*a.session, read->Get("csrf"))) return Forbidden(req);
       form = std::move(*read);
     }
-    return (this->*h)(PageRequest{req, *a.session, form});
+    return (this->*h)(PageRequest{req, *a.session, form, ConsoleLang(req)});
   };
 }
 
@@ -45,6 +45,7 @@ void AdminConsole::MountPages(Router& router) {
 
   router.Get("/admin/services", SignedIn(In::kView, &AdminConsole::PageServices));
   router.Get("/admin/services/new", SignedIn(In::kView, &AdminConsole::PageNewService, op));
+  router.Get("/admin/file-services", SignedIn(In::kView, &AdminConsole::PageFileService));
   router.Post("/admin/services", SignedIn(In::kUploadForm, &AdminConsole::PageCreateService, op));
   router.Get("/admin/services/:id", SignedIn(In::kView, &AdminConsole::PageService));
   router.Get("/admin/services/:id/edit/:env", SignedIn(In::kView, &AdminConsole::PageEditForm));
@@ -70,6 +71,25 @@ void AdminConsole::MountPages(Router& router) {
 
   router.Get("/admin/audit", SignedIn(In::kView, &AdminConsole::PageAudit));
   router.Get("/admin/audit/export", SignedIn(In::kView, &AdminConsole::PageAuditExport));
+}
+
+HttpResponse AdminConsole::AfterPost(const PageRequest& req, const std::string& where, const std::string& done,
+                                     const std::string& extra, const nlohmann::json& note) {
+  std::string to = where + (where.find('?') == std::string::npos ? "?" : "&") + "done=" + done + extra;
+  if (note.is_object()) {
+    // Without the note the action is still done; the page then says the
+    // secret could not be shown (the Store was unavailable).
+    auto id = flash_.Put(req.session.user, note);
+    to += id.ok() ? "&flash=" + *id : "&flash=lost";
+  }
+  return SeeOther(to);
+}
+
+nlohmann::json AdminConsole::TakeNote(const PageRequest& req) {
+  auto id = req.http.Query("flash");
+  if (!id) return nullptr;
+  auto note = flash_.Take(*id, req.session.user);
+  return note ? *note : nlohmann::json(nullptr);
 }
 
 }  // namespace certme::admin

@@ -1,38 +1,149 @@
 // The service pages' rendering: the registration / edit form, a service's
-// page, the promotion form.
+// page (every registered URI and option of each environment), a
+// file-registered service's page, the promotion form.
 #include <algorithm>
 
+#include "common/encoding.h"
 #include "idp/admin/console.h"
+#include "idp/admin/error_text.h"
 #include "idp/admin/page_util.h"
 
 namespace certme::admin {
 
 using namespace page;
 
-HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceInput& in, const FieldErrors& errors,
+namespace {
+
+std::vector<std::string> Strings(const nlohmann::json& def, const char* key) {
+  std::vector<std::string> out;
+  auto it = def.find(key);
+  if (it != def.end() && it->is_array())
+    for (const auto& v : *it)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The rows of one registration's definition (ClientToJson / ServiceToJson)
+// as the service page lists them: label, the values to copy (URIs, ids),
+// or a text.
+class Rows {
+ public:
+  Rows(std::string_view lang, const nlohmann::json& def) : lang_(lang), def_(def) {}
+
+  void Values(const char* label_key, const std::vector<std::string>& values) {
+    nlohmann::json vs = nlohmann::json::array();
+    for (const auto& v : values) vs.push_back({{"v", v}, {"copy", true}});
+    if (values.empty()) rows_.push_back({{"label", Tr(lang_, label_key)}, {"text", Tr(lang_, "admin_none")}});
+    else rows_.push_back({{"label", Tr(lang_, label_key)}, {"values", vs}});
+  }
+  void List(const char* label_key, const char* key) { Values(label_key, Strings(def_, key)); }
+  void Url(const char* label_key, const char* key) {
+    std::string v = def_.value(key, "");
+    Values(label_key, v.empty() ? std::vector<std::string>{} : std::vector<std::string>{v});
+  }
+  void Text(const char* label_key, const std::string& text) {
+    rows_.push_back({{"label", Tr(lang_, label_key)}, {"text", text}});
+  }
+  void Flag(const char* label_key, const char* key, bool dflt) {
+    Text(label_key, Tr(lang_, def_.value(key, dflt) ? "admin_yes" : "admin_no"));
+  }
+  nlohmann::json Take() { return std::move(rows_); }
+
+ private:
+  std::string lang_;
+  const nlohmann::json& def_;
+  nlohmann::json rows_ = nlohmann::json::array();
+};
+
+nlohmann::json DefinitionRows(std::string_view lang, bool saml, const nlohmann::json& def,
+                              const std::string& bridge_url) {
+  Rows rows(lang, def);
+  if (saml) {
+    rows.Url("admin_f_entity_id", "entity_id");
+    rows.List("admin_f_acs_urls", "acs_urls");
+    rows.Url("admin_f_slo_url", "slo_url");
+    if (!def.value("slo_url", "").empty()) {
+      if (def.value("slo_response_url", "").empty()) rows.Text("admin_f_slo_response_url", Tr(lang, "admin_slo_same"));
+      else rows.Url("admin_f_slo_response_url", "slo_response_url");
+      rows.Text("admin_f_slo_binding", def.value("slo_binding", "post") == "redirect" ? "HTTP-Redirect" : "HTTP-POST");
+    }
+    if (!def.value("slo_soap_url", "").empty()) rows.Url("admin_f_slo_soap_url", "slo_soap_url");
+    rows.Text("admin_f_name_id", def.value("name_id", "idnp"));
+    rows.Flag("admin_f_require_signed_requests", "require_signed_requests", true);
+    rows.Flag("admin_f_sign_assertion", "sign_assertion", false);
+    rows.Flag("admin_f_encrypt_assertion", "encrypt_assertion", false);
+    if (def.value("allow_sha1", false)) rows.Text("admin_f_allow_sha1", Tr(lang, "admin_yes"));
+    if (!bridge_url.empty()) rows.Values("admin_f_metadata_url", {bridge_url + "/saml/metadata"});
+  } else {
+    rows.Url("admin_f_client_id", "client_id");
+    rows.List("admin_f_redirect_uris", "redirect_uris");
+    rows.List("admin_f_post_logout_redirect_uris", "post_logout_redirect_uris");
+    rows.Url("admin_f_backchannel_logout_uri", "backchannel_logout_uri");
+    rows.Url("admin_f_frontchannel_logout_uri", "frontchannel_logout_uri");
+    rows.Text("admin_f_grant_types", Joined(Strings(def, "grant_types")));
+    rows.Text("admin_f_response_types", Joined(Strings(def, "response_types")));
+    rows.Text("admin_f_token_endpoint_auth_method", def.value("token_endpoint_auth_method", ""));
+    rows.Text("admin_f_id_token_signed_response_alg", def.value("id_token_signed_response_alg", ""));
+    std::string subject = def.value("subject_type", "");
+    if (subject.empty()) subject = Tr(lang, "admin_subject_default");
+    rows.Text("admin_f_subject_type", subject);
+    if (!def.value("sector_identifier", "").empty()) rows.Url("admin_f_sector_identifier", "sector_identifier");
+    rows.Text("admin_f_scopes", Joined(Strings(def, "scopes")));
+    rows.Flag("admin_f_iss", "authorization_response_iss", true);
+    rows.Flag("admin_f_par", "require_pushed_authorization_requests", false);
+    if (!bridge_url.empty()) rows.Values("admin_f_issuer", {bridge_url});
+  }
+  return rows.Take();
+}
+
+nlohmann::json Choice(std::vector<std::pair<std::string, std::string>> opts, const std::string& cur) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (auto& [value, label] : opts) arr.push_back({{"value", value}, {"label", label}, {"selected", value == cur}});
+  return arr;
+}
+
+}  // namespace
+
+HttpResponse AdminConsole::ServiceFormPage(const PageRequest& req, const ServiceInput& in, const FieldErrors& errors,
                                            int status, const EditContext* edit) {
+  const std::string& lang = req.lang;
   bool saml = in.protocol == kProtocolSaml;
   nlohmann::json d =
-      edit ? Chrome(s, "Edit " + edit->record->DisplayName() + " on " + EnvLabel(edit->env), "services")
-           : Chrome(s, saml ? "Register a SAML service" : "Register an OpenID Connect service", "services");
+      edit ? Chrome(lang, req.session,
+                    Tr(lang, "admin_edit_title",
+                       {{"name", edit->record->DisplayName()}, {"env", EnvLabel(lang, edit->env)}}),
+                    "services")
+           : Chrome(lang, req.session, Tr(lang, saml ? "admin_register_saml" : "admin_register_oidc"), "services");
   d["editing"] = edit != nullptr;
   d["form_action"] = "/admin/services";
-  d["submit_label"] = "Register on test";
+  d["submit_label"] = Tr(lang, "admin_submit_register");
   if (edit) {
     const Registration& reg = *edit->record->In(edit->env);
+    const std::string env_label = EnvLabel(lang, edit->env);
+    const std::string_view other = edit->env == kEnvProduction ? kEnvTest : kEnvProduction;
+    const bool has_other = edit->record->In(other).has_value();
     d["id"] = edit->record->id;
     d["env"] = edit->env;
-    d["env_label"] = EnvLabel(edit->env);
     d["production"] = edit->env == kEnvProduction;
     d["version"] = edit->version;
     d["form_action"] = "/admin/services/" + edit->record->id + "/edit/" + edit->env;
-    d["submit_label"] = "Save the " + EnvLabel(edit->env) + " registration";
-    d["current_certificate"] = reg.certificate_subject + ", valid until " + Date(reg.certificate_not_after);
+    d["submit_label"] = Tr(lang, "admin_submit_save", {{"env", env_label}});
+    d["edit_lead"] = Tr(lang, saml ? "admin_edit_lead" : "admin_edit_lead_oidc", {{"env", env_label}});
+    d["edit_explain_live"] = Tr(lang, "admin_edit_explain_live", {{"env", env_label}});
+    d["edit_explain_shared"] =
+        has_other ? Tr(lang, "admin_edit_explain_shared_other", {{"other", EnvLabel(lang, other)}, {"env", env_label}})
+                  : Tr(lang, "admin_edit_explain_shared_all", {{"env", env_label}});
+    d["current_certificate"] = Tr(lang, "admin_certificate_until", {{"subject", reg.certificate_subject},
+                                                                    {"date", Date(reg.certificate_not_after)}});
     d["current_certificate_sha256"] = reg.certificate_sha256;
     d["approved"] = edit->approved;
     d["approval_note"] = edit->approval_note;
-    d["other_env"] = EnvLabel(edit->env == kEnvProduction ? kEnvTest : kEnvProduction);
-    d["has_other"] = edit->record->In(edit->env == kEnvProduction ? kEnvTest : kEnvProduction).has_value();
   }
   d["saml"] = saml;
   d["oidc"] = !saml;
@@ -58,7 +169,7 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
             {"authorization_response_iss", in.authorization_response_iss},
             {"require_pushed_authorization_requests", in.require_pushed_authorization_requests},
             {"sector_identifier", in.sector_identifier}};
-  d["e"] = ErrorsJson(errors);
+  d["e"] = ErrorsJson(LocalizedErrors(lang, errors));
   d["has_errors"] = !errors.empty();
   d["resubmit_files"] = !errors.empty() && !edit;
   nlohmann::json attrs = nlohmann::json::array();
@@ -68,76 +179,80 @@ HttpResponse AdminConsole::ServiceFormPage(const AdminSession& s, const ServiceI
                      {"oidc_claim", c.oidc_claim}, {"format", c.format}, {"checked", on}});
   }
   d["attributes"] = attrs;
-  auto choice = [](std::vector<std::pair<std::string, std::string>> opts, const std::string& cur) {
-    nlohmann::json arr = nlohmann::json::array();
-    for (auto& [value, label] : opts) arr.push_back({{"value", value}, {"label", label}, {"selected", value == cur}});
-    return arr;
-  };
-  d["slo_bindings"] = choice({{"post", "HTTP-POST"}, {"redirect", "HTTP-Redirect"}},
+  d["slo_bindings"] = Choice({{"post", "HTTP-POST"}, {"redirect", "HTTP-Redirect"}},
                              in.slo_binding.empty() ? "post" : in.slo_binding);
-  d["name_ids"] = choice({{"idnp", "IDNP (MPass default)"}, {"persistent", "persistent (pairwise, stable)"},
-                          {"transient", "transient (new each session)"}},
+  d["name_ids"] = Choice({{"idnp", Tr(lang, "admin_opt_idnp")}, {"persistent", Tr(lang, "admin_opt_persistent")},
+                          {"transient", Tr(lang, "admin_opt_transient")}},
                          in.name_id.empty() ? "idnp" : in.name_id);
-  d["auth_methods"] = choice({{"client_secret_basic", "client_secret_basic (secret, HTTP Basic)"},
-                              {"client_secret_post", "client_secret_post (secret in the body)"},
-                              {"private_key_jwt", "private_key_jwt (signed with the certificate's key)"},
-                              {"tls_client_auth", "tls_client_auth (mutual TLS with the certificate)"},
-                              {"none", "none (public client, PKCE)"}},
+  d["auth_methods"] = Choice({{"client_secret_basic", Tr(lang, "admin_opt_secret_basic")},
+                              {"client_secret_post", Tr(lang, "admin_opt_secret_post")},
+                              {"private_key_jwt", Tr(lang, "admin_opt_private_key_jwt")},
+                              {"tls_client_auth", Tr(lang, "admin_opt_tls_client_auth")},
+                              {"none", Tr(lang, "admin_opt_none")}},
                              in.token_endpoint_auth_method.empty() ? "client_secret_basic" : in.token_endpoint_auth_method);
-  d["algs"] = choice({{"RS256", "RS256"}, {"PS256", "PS256"}, {"ES256", "ES256"}},
+  d["algs"] = Choice({{"RS256", "RS256"}, {"PS256", "PS256"}, {"ES256", "ES256"}},
                      in.id_token_signed_response_alg.empty() ? "RS256" : in.id_token_signed_response_alg);
-  d["subject_types"] = choice({{"", "the bridge's default (oidc.default_subject_type)"},
-                               {"pairwise", "pairwise (a different subject per sector host)"},
-                               {"public", "public (the same subject for every service)"}},
+  d["subject_types"] = Choice({{"", Tr(lang, "admin_opt_subject_default")},
+                               {"pairwise", Tr(lang, "admin_opt_pairwise")},
+                               {"public", Tr(lang, "admin_opt_public")}},
                               in.subject_type);
-  return Render(status, "service_form", d);
+  return Render(req.http, status, "service_form", d);
 }
 
-HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecord& r,
-                                       std::optional<std::string> secret, const std::string& secret_env,
-                                       const std::string& done, int status, const std::string& error) {
+HttpResponse AdminConsole::ServicePage(const PageRequest& req, const ServiceRecord& r, int status,
+                                       const std::string& done, const std::string& error, const nlohmann::json& note) {
+  const std::string& lang = req.lang;
+  const AdminSession& s = req.session;
   bool saml = r.protocol == kProtocolSaml;
-  nlohmann::json d = Chrome(s, r.DisplayName(), "services");
+  nlohmann::json d = Chrome(lang, s, r.DisplayName(), "services");
   d["id"] = r.id;
-  d["saml"] = saml;
   d["protocol"] = saml ? "SAML 2.0" : "OpenID Connect";
   d["names"] = {{"ro", r.names.count("ro") ? r.names.at("ro") : ""},
                 {"ru", r.names.count("ru") ? r.names.at("ru") : ""},
                 {"en", r.names.count("en") ? r.names.at("en") : ""}};
   d["description"] = r.description;
   d["technical_contact"] = r.technical_contact;
-  d["contract_number"] = r.contract_number;
-  d["contract_date"] = r.contract_date;
+  d["contract_text"] = Tr(lang, "admin_contract", {{"number", r.contract_number}, {"date", r.contract_date}});
   nlohmann::json attrs = nlohmann::json::array();
   for (const auto& k : r.attributes) {
     const auto* c = services_.catalogue().ByKey(k);
     attrs.push_back(saml ? (c && !c->saml_name.empty() ? c->saml_name : k) : (c ? c->oidc_claim : k));
   }
   d["attributes"] = attrs;
-  if (secret) {
-    d["secret"] = *secret;
-    d["secret_env"] = EnvLabel(secret_env);
+  if (note.is_object() && note.contains("secret") && note["secret"].is_string()) {
+    d["secret"] = note["secret"];
+    d["secret_heading"] = Tr(lang, "admin_secret_heading", {{"env", EnvLabel(lang, note.value("env", ""))}});
+  } else if (req.http.Query("flash")) {
+    d["error"] = Tr(lang, "admin_flash_gone");
   }
   d["done"] = done;
-  d["error"] = error;
+  if (!error.empty()) d["error"] = error;
   nlohmann::json envs = nlohmann::json::array();
   for (std::string_view env : {kEnvTest, kEnvProduction}) {
     const auto& reg = r.In(env);
     const Environment* e = env == kEnvTest ? &services_.test() : (services_.production() ? &*services_.production() : nullptr);
     if (!reg) continue;
+    const std::string label = EnvLabel(lang, env);
     nlohmann::json x = {{"env", std::string(env)},
-                        {"label", EnvLabel(env)},
+                        {"label", label},
                         {"state", reg->state},
+                        {"state_label", Tr(lang, "admin_state_" + reg->state)},
                         {"active", reg->state == kStateActive},
-                        {"protocol_id", r.ProtocolId(env)},
+                        {"rows", DefinitionRows(lang, saml, reg->definition, e ? e->public_url : "")},
                         {"certificate_subject", reg->certificate_subject},
+                        {"certificate_text", Tr(lang, "admin_certificate_until",
+                                                {{"subject", reg->certificate_subject},
+                                                 {"date", Date(reg->certificate_not_after)}})},
                         {"certificate_sha256", reg->certificate_sha256},
-                        {"certificate_not_after", Date(reg->certificate_not_after)},
                         {"created", reg->created},
-                        {"updated", reg->updated},
-                        {"approved_by", reg->approved_by},
+                        {"approved_text", reg->approved_by.empty() ? ""
+                                                                   : Tr(lang, "admin_approved_by",
+                                                                        {{"user", reg->approved_by}})},
                         {"approval_note", reg->approval_note},
-                        {"bridge_url", e ? e->public_url : ""}};
+                        {"edit_label", Tr(lang, "admin_edit_on", {{"env", label}})},
+                        {"disable_label", Tr(lang, "admin_disable_on", {{"env", label}})},
+                        {"enable_label", Tr(lang, "admin_enable_on", {{"env", label}})},
+                        {"rotate_label", Tr(lang, "admin_rotate_on", {{"env", label}})}};
     if (e && e->provider_account) {
       auto account = e->provider_account(r.ProtocolId(env), /*create=*/false);
       if (account) {
@@ -146,26 +261,7 @@ HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecor
         x["provider_unknown"] = account->authorized == "unknown";
       }
     }
-    const auto& def = reg->definition;
-    if (saml) {
-      x["metadata_url"] = (e ? e->public_url : "") + "/saml/metadata";
-      x["urls"] = def.value("acs_urls", std::vector<std::string>{});
-      x["slo_url"] = def.value("slo_url", "");
-      x["slo_response_url"] = def.value("slo_response_url", "");
-      x["name_id"] = def.value("name_id", "");
-      x["sign_assertion"] = def.value("sign_assertion", false);
-      x["encrypt_assertion"] = def.value("encrypt_assertion", false);
-      x["allow_sha1"] = def.value("allow_sha1", false);
-    } else {
-      x["issuer"] = e ? e->public_url : "";
-      x["urls"] = def.value("redirect_uris", std::vector<std::string>{});
-      x["post_logout"] = def.value("post_logout_redirect_uris", std::vector<std::string>{});
-      x["auth_method"] = def.value("token_endpoint_auth_method", "");
-      x["alg"] = def.value("id_token_signed_response_alg", "");
-      x["subject_type"] = def.value("subject_type", "");
-      x["sector_identifier"] = def.value("sector_identifier", "");
-      x["can_rotate"] = NeedsSecret(def.value("token_endpoint_auth_method", ""));
-    }
+    if (!saml) x["can_rotate"] = NeedsSecret(reg->definition.value("token_endpoint_auth_method", ""));
     envs.push_back(x);
   }
   // What the signed-in user's role lets the page offer (the handlers check
@@ -177,27 +273,53 @@ HttpResponse AdminConsole::ServicePage(const AdminSession& s, const ServiceRecor
   d["can_delete"] = s.role >= (r.production ? Role::kApprover : Role::kOperator);
   d["can_promote"] = r.test && !r.production && services_.has_production() && !pending.ok() &&
                      s.role >= (two ? Role::kOperator : Role::kApprover);
-  d["promote_label"] = two ? "Request promotion to production…" : "Promote to production…";
+  d["promote_label"] = Tr(lang, two ? "admin_request_promotion_label" : "admin_promote_label");
   if (pending.ok() && !r.production) {
-    d["pending"] = {{"requested_by", pending->requested_by},
-                    {"requested", pending->requested},
+    d["pending"] = {{"pending_text", Tr(lang, "admin_pending_text",
+                                        {{"user", pending->requested_by}, {"date", pending->requested}})},
                     {"note", pending->input.approval_note},
                     {"can_approve", s.role >= Role::kApprover && s.user != pending->requester},
                     {"own", s.user == pending->requester},
                     {"can_cancel", s.user == pending->requester || s.role >= Role::kApprover}};
   }
   d["no_production"] = r.test && !r.production && !services_.has_production();
-  return Render(status, "service", d);
+  return Render(req.http, status, "service", d);
 }
 
-HttpResponse AdminConsole::PromotePage(const AdminSession& s, const ServiceRecord& r, const PromoteInput& in,
+HttpResponse AdminConsole::FileServicePage(const PageRequest& req, const FileService& f) {
+  const std::string& lang = req.lang;
+  const bool saml = f.protocol == kProtocolSaml;
+  nlohmann::json d = Chrome(lang, req.session, f.DisplayName(lang), "services");
+  d["file"] = true;
+  d["file_text"] = Tr(lang, "admin_file_text", {{"file", f.source}});
+  d["id"] = f.id;
+  d["protocol"] = saml ? "SAML 2.0" : "OpenID Connect";
+  auto name = [&](const char* l) { return f.names.count(l) ? f.names.at(l) : ""; };
+  d["names"] = {{"ro", name("ro")}, {"ru", name("ru")}, {"en", name("en")}};
+  d["description"] = f.definition.value("description", "");
+  d["technical_contact"] = f.definition.value("technical_contact", "");
+  d["attributes"] = Strings(f.definition, "attributes");
+  const std::string env_label = EnvLabel(lang, kEnvTest);
+  d["environments"] = nlohmann::json::array(
+      {{{"env", std::string(kEnvTest)},
+        {"label", env_label},
+        {"state", std::string(kStateActive)},
+        {"state_label", Tr(lang, "admin_state_active")},
+        {"rows", DefinitionRows(lang, saml, f.definition, services_.test().public_url)}}});
+  return Render(req.http, 200, "service", d);
+}
+
+HttpResponse AdminConsole::PromotePage(const PageRequest& req, const ServiceRecord& r, const PromoteInput& in,
                                        const FieldErrors& errors, int status) {
+  const std::string& lang = req.lang;
   bool saml = r.protocol == kProtocolSaml;
-  nlohmann::json d = Chrome(s, "Promote to production", "services");
+  nlohmann::json d = Chrome(lang, req.session, Tr(lang, "admin_promote_title"), "services");
   d["id"] = r.id;
   d["name"] = r.DisplayName();
   d["saml"] = saml;
   d["has_production"] = services_.has_production();
+  d["submit_label"] =
+      Tr(lang, o_.promotion_requires_second_person ? "admin_request_promotion_submit" : "admin_promote_submit");
   if (services_.production()) d["production_url"] = services_.production()->public_url;
   const nlohmann::json def = r.test ? r.test->definition : nlohmann::json::object();
   auto or_test = [&](const std::string& v, const char* key) { return v.empty() ? def.value(key, "") : v; };
@@ -214,9 +336,9 @@ HttpResponse AdminConsole::PromotePage(const AdminSession& s, const ServiceRecor
             {"frontchannel_logout_uri", or_test(in.frontchannel_logout_uri, "frontchannel_logout_uri")},
             {"approval_note", in.approval_note}};
   d["test_certificate_sha256"] = r.test ? r.test->certificate_sha256 : "";
-  d["e"] = ErrorsJson(errors);
+  d["e"] = ErrorsJson(LocalizedErrors(lang, errors));
   d["has_errors"] = !errors.empty();
-  return Render(status, "promote", d);
+  return Render(req.http, status, "promote", d);
 }
 
 }  // namespace certme::admin

@@ -13,11 +13,12 @@ using namespace page;
 constexpr int64_t kLoginFormSeconds = 3600;
 
 // The sign-in form with a fresh double-submit token.
-HttpResponse LoginForm(int status, nlohmann::json data) {
+HttpResponse LoginForm(const HttpRequest& req, int status, nlohmann::json data) {
   std::string token = SystemRandom().Token(24);
-  data["title"] = "Sign in — certME administration";
+  const std::string lang = ConsoleLang(req);
+  data["title"] = Tr(lang, "admin_login_title") + Tr(lang, "admin_title_suffix");
   data["csrf"] = token;
-  HttpResponse r = Render(status, "login", std::move(data));
+  HttpResponse r = Render(req, status, "login", std::move(data));
   r.cookies.push_back(Cookie(kLoginCookie, token, kLoginFormSeconds));
   return r;
 }
@@ -29,30 +30,34 @@ HttpResponse AdminConsole::PageHome(const HttpRequest& req) {
 }
 
 HttpResponse AdminConsole::PageLoginForm(const HttpRequest& req) {
-  return LoginForm(200, {{"expired", req.Query("expired").has_value()}});
+  return LoginForm(req, 200, {{"expired", req.Query("expired").has_value()}});
 }
 
 HttpResponse AdminConsole::PageLogin(const HttpRequest& req) {
   std::string user = TruncateUtf8(req.Form("user").value_or(""), 100);
+  const std::string lang = ConsoleLang(req);
   auto again = [&](int status, const std::string& error) {
-    return LoginForm(status, {{"user", user}, {"error", error}});
+    return LoginForm(req, status, {{"user", user}, {"error", error}});
   };
   auto sent = req.Form("csrf").value_or("");
   auto cookie = req.Cookie(kLoginCookie).value_or("");
-  if (sent.empty() || !ConstantTimeEquals(sent, cookie))
-    return again(403, "The sign-in form expired; please sign in again.");
+  if (sent.empty() || !ConstantTimeEquals(sent, cookie)) return again(403, Tr(lang, "admin_login_form_expired"));
   auto session = accounts_.SignIn(user, Secret(req.Form("password").value_or("")), req.client_ip);
   if (!session.ok()) {
     StatusCode c = session.status().code();
-    if (c == StatusCode::kUnauthenticated || c == StatusCode::kPermissionDenied)
-      return again(c == StatusCode::kPermissionDenied ? 403 : 401, session.status().message());
+    if (c == StatusCode::kUnauthenticated) {
+      const auto& o = accounts_.options();
+      return again(401, Tr(lang, "admin_login_refused", {{"count", std::to_string(o.lockout_failures)},
+                                                         {"minutes", std::to_string((o.lockout_seconds + 59) / 60)}}));
+    }
+    if (c == StatusCode::kPermissionDenied) return again(403, Tr(lang, "admin_login_disabled"));
     if (c == StatusCode::kResourceExhausted) {
       // Too many password checks at once, or from this address (RFC 6585 §4).
-      HttpResponse r = again(429, "Too many sign-ins; please wait a little and try again.");
+      HttpResponse r = again(429, Tr(lang, "admin_login_too_many"));
       r.headers.Set("Retry-After", std::to_string(accounts_.RetryAfterSeconds()));
       return r;
     }
-    return again(503, "Signing in is not possible right now; try again in a moment.");
+    return again(503, Tr(lang, "admin_login_unavailable"));
   }
   HttpResponse r = SeeOther("/admin/services");
   r.cookies.push_back(Cookie(kSessionCookie, session->reveal(), -1));

@@ -1,7 +1,8 @@
 // Fuzz target: what the administration console receives — the
 // multipart/form-data body of its forms, the certificate (.cer, PEM or DER),
-// the SP metadata file, and the JSON API's bodies. Every input must end in a
-// value or a clear error.
+// the SP metadata file, the JSON API's bodies, the service list's search
+// text, and the pages' translation of error texts. Every input must end in
+// a value or a clear error.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -10,6 +11,8 @@
 
 #include "idp/admin/certificate.h"
 #include "idp/admin/console.h"
+#include "idp/admin/error_text.h"
+#include "idp/admin/service_search.h"
 #include "idp/admin/multipart.h"
 #include "protocols/saml/service.h"
 
@@ -22,6 +25,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const auto& p : *parts) (void)certme::admin::ParseUploadedCertificate(p.data);
   (void)certme::admin::ParseUploadedCertificate(in);
   (void)certme::saml::ServiceFromMetadata(in);
+  // The list's search text (any bytes, folded) and an error text with
+  // arbitrary parts (the pattern matcher backtracks over them).
+  (void)certme::admin::FoldForSearch(in);
+  (void)certme::admin::LocalizeError("ro", std::string(in));
   // The API's JSON bodies, as ApiCreateService / ApiPromote read them.
   if (certme::admin::JsonNestingWithin(in, 16)) {
     auto j = nlohmann::json::parse(in, nullptr, false);

@@ -2,83 +2,15 @@
 // multipart registration whose name is markup, and lock-out on the page.
 #include <gtest/gtest.h>
 
-#include "admin_test_util.h"
-#include "idp/admin/console.h"
-#include "idp/admin/util.h"
-#include "idp/http/router.h"
-#include "store/store.h"
-#include "store/memory/memory_store.h"
+#include "pages_fixture.h"
 
 namespace certme::admin {
 namespace {
 
+using testing::AdminPagesTest;
 using testing::Catalogue;
 using testing::MakeCert;
 
-class AdminPagesTest : public ::testing::Test {
- protected:
-  AdminPagesTest()
-      : store_(NewMemoryStore({&clock_})),
-        audit_(*store_, clock_),
-        accounts_(AccountOptions{.lockout_failures = 3,
-                                 .hash = {.memory_kib = 1024, .iterations = 1, .parallelism = 1}},
-                  *store_, audit_, clock_, random_),
-        services_(*store_, {"test", "https://t", store_.get()}, std::nullopt, Catalogue(), audit_, clock_, random_),
-        console_(ConsoleOptions{}, accounts_, services_, audit_) {
-    EXPECT_TRUE(accounts_.CreateUser("cli", "ana", Secret("a long enough password")).ok());
-    console_.Mount(router_);
-  }
-
-  HttpResponse Call(const std::string& method, const std::string& path, HttpRequest req = {}) {
-    auto m = router_.Match(method, path);
-    EXPECT_EQ(m.status, 0) << method << " " << path;
-    if (m.status != 0) return HttpResponse::Text(m.status, "");
-    req.method = method;
-    req.path = path;
-    req.path_params = m.path_params;
-    if (!cookie_.empty()) req.cookies["certme_admin"] = cookie_;
-    return (*m.handler)(req);
-  }
-
-  static const SetCookie* FindCookie(const HttpResponse& r, const std::string& name) {
-    for (const auto& c : r.cookies)
-      if (c.name == name) return &c;
-    return nullptr;
-  }
-
-  HttpResponse SignIn(const std::string& password, const std::string& user = "ana") {
-    auto page = Call("GET", "/admin/login");
-    const SetCookie* login = FindCookie(page, "certme_admin_login");
-    EXPECT_TRUE(login);
-    HttpRequest req;
-    req.cookies["certme_admin_login"] = login->value;
-    req.form = {{"csrf", login->value}, {"user", user}, {"password", password}};
-    return Call("POST", "/admin/login", req);
-  }
-
-  void SignInOk(const std::string& user = "ana") {
-    auto r = SignIn("a long enough password", user);
-    ASSERT_EQ(r.status, 303);
-    const SetCookie* c = FindCookie(r, "certme_admin");
-    ASSERT_TRUE(c);
-    cookie_ = c->value;
-  }
-
-  std::string Csrf() {
-    auto s = accounts_.Session(cookie_);
-    return s.ok() ? s->csrf : "";
-  }
-
-  FakeClock clock_;
-  FakeRandom random_;
-  std::unique_ptr<Store> store_;
-  AuditLog audit_;
-  AdminAccounts accounts_;
-  ServiceAdmin services_;
-  AdminConsole console_;
-  Router router_;
-  std::string cookie_;
-};
 
 TEST_F(AdminPagesTest, PagesNeedASession) {
   for (const char* p : {"/admin/services", "/admin/services/new", "/admin/audit", "/admin/audit/export",
@@ -163,8 +95,10 @@ TEST_F(AdminPagesTest, MarkupInANameIsShownAsText) {
   HttpRequest req;
   req.headers.Set("content-type", "multipart/form-data; boundary=xyz");
   req.body = body;
-  auto r = Call("POST", "/admin/services", req);
-  ASSERT_EQ(r.status, 201) << r.body;
+  auto posted = Call("POST", "/admin/services", req);
+  ASSERT_EQ(posted.status, 303) << posted.body;
+  auto r = Follow(posted);
+  ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.body.find("<script>alert"), std::string::npos);
   EXPECT_NE(r.body.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_EQ(r.body.find("<b>service"), std::string::npos);
@@ -261,7 +195,9 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
     req.body = body;
     return Call("POST", "/admin/services/" + id + "/edit/test", req);
   };
-  auto saved = post("1", "After.");
+  auto posted = post("1", "After.");
+  ASSERT_EQ(posted.status, 303) << posted.body;
+  auto saved = Follow(posted);
   ASSERT_EQ(saved.status, 200) << saved.body;
   EXPECT_NE(saved.body.find("live as edited"), std::string::npos);
   EXPECT_EQ(saved.body.find("shown once"), std::string::npos);  // no new secret
@@ -307,7 +243,7 @@ TEST_F(AdminPagesTest, SubjectTypeSectorAndSha1AreOnTheForms) {
   EXPECT_NE(sp_form.body.find("name=\"allow_sha1\" value=\"yes\" checked"), std::string::npos);
   EXPECT_NE(sp_form.body.find("SHA-1 is weak"), std::string::npos);
   EXPECT_NE(sp_form.body.find("legacy SP"), std::string::npos);
-  EXPECT_NE(Call("GET", "/admin/services/" + sp->record.id).body.find("accepts SHA-1 signatures"), std::string::npos);
+  EXPECT_NE(Call("GET", "/admin/services/" + sp->record.id).body.find("Accepts SHA-1 signatures"), std::string::npos);
 
   in.protocol = "oidc";
   in.redirect_uris = {"https://rp.example/cb"};
@@ -350,7 +286,7 @@ TEST_F(AdminPagesTest, SubjectTypeSectorAndSha1AreOnTheForms) {
   EXPECT_EQ(public_sector.status, 400);
   EXPECT_NE(public_sector.body.find("only for pairwise"), std::string::npos);
   auto saved = post("1", "pairwise", "rp.example");
-  ASSERT_EQ(saved.status, 200) << saved.body;
+  ASSERT_EQ(saved.status, 303) << saved.body;
   auto live = NewStoreClientRegistry(*store_)->Get(id);
   EXPECT_EQ(live->subject_type, "pairwise");
   EXPECT_EQ(live->sector_identifier, "rp.example");
@@ -384,11 +320,13 @@ TEST_F(AdminPagesTest, TokensAreMadeOnTheTokensPage) {
   SignInOk();
   HttpRequest req;
   req.form = {{"csrf", Csrf()}, {"name", "ci"}, {"scopes", "read"}, {"ttl", "2d"}};
-  auto made = Call("POST", "/admin/tokens", req);
-  ASSERT_EQ(made.status, 201) << made.body;
-  auto at = made.body.find("id=\"api-token\">");
+  auto created = Call("POST", "/admin/tokens", req);
+  ASSERT_EQ(created.status, 303) << created.body;
+  auto made = Follow(created);
+  ASSERT_EQ(made.status, 200) << made.body;
+  auto at = made.body.find("id=\"api-token\"");
   ASSERT_NE(at, std::string::npos);
-  at += 15;
+  at = made.body.find('>', at) + 1;
   std::string token = made.body.substr(at, made.body.find('<', at) - at);
   auto caller = accounts_.Authenticate(token);
   ASSERT_TRUE(caller.ok()) << token;
@@ -405,7 +343,7 @@ TEST_F(AdminPagesTest, TokensAreMadeOnTheTokensPage) {
 
   req.form = {{"csrf", Csrf()}};
   const std::string id = accounts_.ListTokens()->at(0).id;
-  EXPECT_EQ(Call("POST", "/admin/tokens/" + id + "/revoke", req).status, 200);
+  EXPECT_EQ(Call("POST", "/admin/tokens/" + id + "/revoke", req).status, 303);
   EXPECT_FALSE(accounts_.Authenticate(token).ok());
 }
 

@@ -1,0 +1,88 @@
+// Checks of conformance/admin/run.mjs that walk many console pages: the
+// language switcher on each page with axe-core in every language, and
+// keyboard-only use (sign-in, registering a service).
+
+import assert from 'node:assert/strict';
+import { seriousViolations } from './axe.mjs';
+
+// The navigation's first link in each language (templates/i18n admin_nav_services).
+const kServices = { ro: 'Servicii', ru: 'Сервисы', en: 'Services' };
+
+async function expectLanguage(page, lang, where) {
+  assert.equal(await page.getAttribute('html', 'lang'), lang, `${where}: html lang`);
+  if (await page.locator('.admin-nav').count()) {
+    assert.equal((await page.locator('.admin-nav a').first().innerText()).trim(), kServices[lang], `${where}: navigation in ${lang}`);
+  }
+}
+
+// On each page: the switcher to ru, ro and back to en (the choice is then
+// remembered in the cookie, as on the login pages), checking the page's
+// language and running axe-core in each. `pages` are [name, url].
+export async function languagesAndAxe(page, pages, screenshot) {
+  const problems = [];
+  for (const [name, url] of pages) {
+    await page.goto(url);
+    await expectLanguage(page, 'en', name);
+    for (const lang of ['ru', 'ro', 'en']) {
+      await page.click(`nav.langs a[hreflang=${lang}]`);
+      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+      await expectLanguage(page, lang, name);
+      for (const v of await seriousViolations(page)) problems.push(`${name} [${lang}]: ${v}`);
+      if (lang === 'ro') await screenshot(page, `${name}-ro`);
+    }
+  }
+  assert.deepEqual(problems, [], 'axe-core: no serious or critical violation on any console page');
+}
+
+// Moves the focus with Tab until `selector` has it; fails when the element
+// cannot be reached by keyboard.
+async function tabTo(page, selector, max = 150) {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate((s) => !!document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`keyboard: ${selector} cannot be reached with Tab`);
+}
+
+async function typeInto(page, selector, text) {
+  await tabTo(page, selector);
+  await page.keyboard.type(text);
+}
+
+// Sign-in and an OpenID Connect registration with the keyboard only; the
+// certificate's file chooser is opened with the space bar. Returns the
+// client_id registered.
+export async function keyboardOnly(page, baseUrl, { user, password, certificate, redirectUri }) {
+  await page.goto(`${baseUrl}/admin/login`);
+  assert.ok(await page.evaluate(() => document.activeElement && document.activeElement.id === 'user'),
+    'the sign-in form has the focus on arrival');
+  await page.keyboard.type(user);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(password);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/admin\/services$/);
+
+  await tabTo(page, 'a[href="/admin/services/new?protocol=oidc"]');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/protocol=oidc/);
+  await typeInto(page, '#name_ro', 'Bibliotecă (tastatură)');
+  await typeInto(page, '#name_ru', 'Библиотека (клавиатура)');
+  await typeInto(page, '#name_en', 'Library (keyboard)');
+  await typeInto(page, '#description', 'Registered with the keyboard only.');
+  await typeInto(page, '#technical_contact', 'it@library.example');
+  await typeInto(page, '#contract_number', 'KB-1');
+  await typeInto(page, '#contract_date', '03012026');  // en-US: mm dd yyyy
+  assert.equal(await page.inputValue('#contract_date'), '2026-03-01');
+  await tabTo(page, '#certificate');
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+  await chooser.setFiles(certificate);
+  await typeInto(page, '#redirect_uris', redirectUri);
+  await tabTo(page, 'input[name=attributes][value=idnp]');
+  await page.keyboard.press('Space');
+  await tabTo(page, 'form.admin-form button[type=submit]');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('text=Registered on the test environment.');
+  assert.equal(await page.locator('#client-secret').count(), 1, 'the secret is shown');
+  await tabTo(page, 'button.copy');  // the copy button is reachable too
+  return (await page.locator('.lead code').first().innerText()).trim();
+}
