@@ -97,6 +97,7 @@ nlohmann::json DefinitionRows(std::string_view lang, bool saml, const nlohmann::
     rows.Text("admin_f_scopes", Joined(Strings(def, "scopes")));
     rows.Flag("admin_f_iss", "authorization_response_iss", true);
     rows.Flag("admin_f_par", "require_pushed_authorization_requests", false);
+    rows.Flag("admin_f_jar", "require_signed_request_object", false);
     if (!bridge_url.empty()) rows.Values("admin_f_issuer", {bridge_url});
   }
   return rows.Take();
@@ -168,6 +169,7 @@ HttpResponse AdminConsole::ServiceFormPage(const PageRequest& req, const Service
             {"frontchannel_logout_uri", in.frontchannel_logout_uri},
             {"authorization_response_iss", in.authorization_response_iss},
             {"require_pushed_authorization_requests", in.require_pushed_authorization_requests},
+            {"require_signed_request_object", in.require_signed_request_object},
             {"sector_identifier", in.sector_identifier}};
   d["e"] = ErrorsJson(LocalizedErrors(lang, errors));
   d["has_errors"] = !errors.empty();

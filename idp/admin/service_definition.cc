@@ -286,6 +286,10 @@ std::vector<ServiceField> BuildTable() {
                .form = FormEncoding::kYesWhenShown, .shown_marker = "par_shown",
                .input = At(&I::require_pushed_authorization_requests),
                .oidc_slot = At(&C::require_pushed_authorization_requests)});
+  t.push_back({.name = "require_signed_request_object", .scope = FieldScope::kOidc,
+               .form = FormEncoding::kYesWhenShown, .shown_marker = "jar_shown",
+               .input = At(&I::require_signed_request_object),
+               .oidc_slot = At(&C::require_signed_request_object)});
   // subject_type and sector_identifier: CheckSubjectRule (they depend on
   // each other and on the redirect URIs).
   t.push_back({.name = "subject_type", .scope = FieldScope::kOidc, .input = At(&I::subject_type),

@@ -80,6 +80,9 @@ struct ServiceInput {
   bool authorization_response_iss = true;
   // RFC 9126 §5: authorization requests only through /par.
   bool require_pushed_authorization_requests = false;
+  // RFC 9101 §10.5: authorization requests only as signed request objects
+  // (needs the service's keys: jwks or its certificate).
+  bool require_signed_request_object = false;
   std::string subject_type;  // pairwise | public (empty: oidc.default_subject_type)
   // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
   // the redirect URIs' host, which they must then share. Pairwise only.

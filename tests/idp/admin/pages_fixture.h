@@ -17,6 +17,28 @@
 
 namespace certme::admin::testing {
 
+// A multipart/form-data request, built field by field as a browser sends
+// the console's forms.
+class MultipartForm {
+ public:
+  explicit MultipartForm(std::string boundary = "b") : boundary_(std::move(boundary)) {}
+  MultipartForm& Field(const std::string& name, const std::string& value, const std::string& filename = "") {
+    body_ += "--" + boundary_ + "\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
+             (filename.empty() ? "" : "; filename=\"" + filename + "\"") + "\r\n\r\n" + value + "\r\n";
+    return *this;
+  }
+  HttpRequest Request() const {
+    HttpRequest req;
+    req.headers.Set("content-type", "multipart/form-data; boundary=" + boundary_);
+    req.body = body_ + "--" + boundary_ + "--\r\n";
+    return req;
+  }
+
+ private:
+  std::string boundary_;
+  std::string body_;
+};
+
 class AdminPagesTest : public ::testing::Test {
  protected:
   AdminPagesTest()

@@ -10,16 +10,16 @@ namespace {
 
 using testing::AdminPagesTest;
 using testing::MakeCert;
+using testing::MultipartForm;
 
 class AdminPrgTest : public AdminPagesTest {
  protected:
   // A multipart registration of an OIDC service named `en`.
   HttpResponse Register(const std::string& en, const std::string& ru = "Служба") {
     static const auto cert = MakeCert("prg");
-    std::string body;
+    MultipartForm form;
     auto field = [&](const std::string& name, const std::string& value, const std::string& filename = "") {
-      body += "--p\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
-              (filename.empty() ? "" : "; filename=\"" + filename + "\"") + "\r\n\r\n" + value + "\r\n";
+      form.Field(name, value, filename);
     };
     field("csrf", Csrf());
     field("protocol", "oidc");
@@ -37,11 +37,7 @@ class AdminPrgTest : public AdminPagesTest {
     field("backchannel_logout_uri", "https://rp.example/bc");
     field("token_endpoint_auth_method", "client_secret_basic");
     field("id_token_signed_response_alg", "RS256");
-    body += "--p--\r\n";
-    HttpRequest req;
-    req.headers.Set("content-type", "multipart/form-data; boundary=p");
-    req.body = body;
-    return Call("POST", "/admin/services", req);
+    return Call("POST", "/admin/services", form.Request());
   }
 
   HttpResponse Get(const std::string& path, std::initializer_list<std::pair<std::string, std::string>> query = {},

@@ -10,6 +10,7 @@ namespace {
 using testing::AdminPagesTest;
 using testing::Catalogue;
 using testing::MakeCert;
+using testing::MultipartForm;
 
 
 TEST_F(AdminPagesTest, PagesNeedASession) {
@@ -71,10 +72,9 @@ TEST_F(AdminPagesTest, FormsWithoutTheSessionCsrfTokenChangeNothing) {
 TEST_F(AdminPagesTest, MarkupInANameIsShownAsText) {
   SignInOk();
   static const auto cert = MakeCert("pages");
-  std::string body;
+  MultipartForm form;
   auto field = [&](const std::string& name, const std::string& value, const std::string& filename = "") {
-    body += "--xyz\r\nContent-Disposition: form-data; name=\"" + name + "\"" +
-            (filename.empty() ? "" : "; filename=\"" + filename + "\"") + "\r\n\r\n" + value + "\r\n";
+    form.Field(name, value, filename);
   };
   field("csrf", Csrf());
   field("protocol", "oidc");
@@ -91,11 +91,7 @@ TEST_F(AdminPagesTest, MarkupInANameIsShownAsText) {
   field("redirect_uris", "https://rp.example/cb\r\n");
   field("token_endpoint_auth_method", "client_secret_basic");
   field("id_token_signed_response_alg", "RS256");
-  body += "--xyz--\r\n";
-  HttpRequest req;
-  req.headers.Set("content-type", "multipart/form-data; boundary=xyz");
-  req.body = body;
-  auto posted = Call("POST", "/admin/services", req);
+  auto posted = Call("POST", "/admin/services", form.Request());
   ASSERT_EQ(posted.status, 303) << posted.body;
   auto r = Follow(posted);
   ASSERT_EQ(r.status, 200) << r.body;
@@ -165,15 +161,14 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
   EXPECT_NE(page.body.find("What saving an edit does to live sessions"), std::string::npos);
   EXPECT_NE(page.body.find("https://rp.example/cb"), std::string::npos);
   EXPECT_NE(page.body.find("name=\"authorization_response_iss\" value=\"yes\" checked"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"require_signed_request_object\" value=\"yes\">"), std::string::npos);
   EXPECT_EQ(page.body.find("name=\"metadata_xml\""), std::string::npos);
   EXPECT_EQ(Call("GET", "/admin/services/" + id + "/edit/production").status, 404);
   EXPECT_NE(Call("GET", "/admin/services/" + id).body.find("/admin/services/" + id + "/edit/test"), std::string::npos);
 
   auto post = [&](const std::string& version, const std::string& description) {
-    std::string body;
-    auto field = [&](const std::string& name, const std::string& value) {
-      body += "--e\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
-    };
+    MultipartForm form;
+    auto field = [&](const std::string& name, const std::string& value) { form.Field(name, value); };
     field("csrf", Csrf());
     field("version", version);
     field("name_ro", "Serviciu");
@@ -189,11 +184,7 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
     field("token_endpoint_auth_method", "client_secret_basic");
     field("id_token_signed_response_alg", "RS256");
     field("iss_shown", "yes");  // and authorization_response_iss unticked
-    body += "--e--\r\n";
-    HttpRequest req;
-    req.headers.Set("content-type", "multipart/form-data; boundary=e");
-    req.body = body;
-    return Call("POST", "/admin/services/" + id + "/edit/test", req);
+    return Call("POST", "/admin/services/" + id + "/edit/test", form.Request());
   };
   auto posted = post("1", "After.");
   ASSERT_EQ(posted.status, 303) << posted.body;
@@ -254,10 +245,8 @@ TEST_F(AdminPagesTest, SubjectTypeSectorAndSha1AreOnTheForms) {
   EXPECT_NE(rp_form.body.find("name=\"subject_type\""), std::string::npos);
   EXPECT_NE(rp_form.body.find("name=\"sector_identifier\""), std::string::npos);
   auto post = [&](const std::string& version, const std::string& subject_type, const std::string& sector) {
-    std::string body;
-    auto field = [&](const std::string& name, const std::string& value) {
-      body += "--s\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n";
-    };
+    MultipartForm form;
+    auto field = [&](const std::string& name, const std::string& value) { form.Field(name, value); };
     field("csrf", Csrf());
     field("version", version);
     field("name_ro", "Serviciu");
@@ -273,11 +262,7 @@ TEST_F(AdminPagesTest, SubjectTypeSectorAndSha1AreOnTheForms) {
     field("id_token_signed_response_alg", "RS256");
     field("subject_type", subject_type);
     field("sector_identifier", sector);
-    body += "--s--\r\n";
-    HttpRequest req;
-    req.headers.Set("content-type", "multipart/form-data; boundary=s");
-    req.body = body;
-    return Call("POST", "/admin/services/" + id + "/edit/test", req);
+    return Call("POST", "/admin/services/" + id + "/edit/test", form.Request());
   };
   auto no_sector = post("1", "pairwise", "");
   EXPECT_EQ(no_sector.status, 400);
