@@ -59,6 +59,7 @@ threads_memory="${THREADS_MEMORY:-1}"
 threads_sqlite="${THREADS_SQLITE:-8}"
 started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 out="${OUT:-$root/var/bench-peer/$(date -u +%Y%m%dT%H%M%SZ)}"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
 
 die() { echo "bench-peer: $*" >&2; exit 1; }
 [[ "$rounds" =~ ^[1-9][0-9]?$ ]] || die "ROUNDS must be 1-99"
