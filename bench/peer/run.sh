@@ -181,7 +181,9 @@ start_server() {  # $1 = server name; sets server_pid and url
     *) die "unknown server $name (SERVERS)" ;;
   esac
   server_pid=$!
-  for _ in $(seq 150); do  # up to 15 s
+  # Up to 60 s: node on a busy pinned core has taken longer than 15 s to load
+  # its modules and make its RSA key.
+  for _ in $(seq 600); do
     if ! kill -0 "$server_pid" 2>/dev/null; then
       tail -n 30 "$log" >&2
       server_pid=""
@@ -193,7 +195,7 @@ start_server() {  # $1 = server name; sets server_pid and url
     sleep 0.1
   done
   tail -n 30 "$log" >&2
-  die "$name not answering discovery after 15 s"
+  die "$name not answering discovery after 60 s"
 }
 
 warm_server() {  # $1 server, $2 round: unmeasured flows, output kept in the log only
