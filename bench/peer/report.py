@@ -262,7 +262,8 @@ def report(lines, out=sys.stdout):
         fb = fmt(best, 2) if kind == "peer" else (fmt(100 * best, 1) + " %" if best else "-")
         fm = fmt(med, 2) if kind == "peer" else (fmt(100 * med, 1) + " %" if med else "-")
         th = f"{threshold:g}x" if kind == "peer" else f"{100 * threshold:g} %"
-        verdict = ("MET" if met_best and met_med else "met by the best runs only" if met_best
+        verdict = ("not measured in this run" if best is None and med is None
+                   else "MET" if met_best and met_med else "met by the best runs only" if met_best
                    else "met by the medians only" if met_med else "NOT MET")
         p(f"   {text}")
         p(f"      best {fb}{unit if kind == 'peer' else ''}, median {fm}{unit if kind == 'peer' else ''}"
