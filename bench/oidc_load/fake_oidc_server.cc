@@ -265,28 +265,42 @@ FakeOidcServer::Response FakeOidcServer::Handle(const Request& r) {
       ++tokens_;
       return Json(200, nlohmann::json{{"access_token", access}, {"token_type", "Bearer"}, {"expires_in", 300}}.dump());
     }
-    if (Get(form, "grant_type") != "authorization_code") return Bad("grant_type");
-    auto it = codes_.find(Get(form, "code"));
-    if (it == codes_.end()) return Json(400, R"({"error":"invalid_grant"})");
-    Txn t = it->second;
-    codes_.erase(it);  // single use
-    if (Get(form, "redirect_uri") != options_.redirect_uri ||
-        PkceChallenge(Get(form, "code_verifier")) != t.params["code_challenge"])
-      return Json(400, R"({"error":"invalid_grant"})");
     const std::string sub = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
+    std::string nonce;
+    bool refreshing = Get(form, "grant_type") == "refresh_token";
+    if (refreshing) {
+      // Rotation: each refresh token works once; the ID token has no nonce.
+      auto rt = refresh_.find(Get(form, "refresh_token"));
+      if (rt == refresh_.end()) return Json(400, R"({"error":"invalid_grant"})");
+      refresh_.erase(rt);
+    } else {
+      if (Get(form, "grant_type") != "authorization_code") return Bad("grant_type");
+      auto it = codes_.find(Get(form, "code"));
+      if (it == codes_.end()) return Json(400, R"({"error":"invalid_grant"})");
+      Txn t = it->second;
+      codes_.erase(it);  // single use
+      if (Get(form, "redirect_uri") != options_.redirect_uri ||
+          PkceChallenge(Get(form, "code_verifier")) != t.params["code_challenge"])
+        return Json(400, R"({"error":"invalid_grant"})");
+      nonce = t.params["nonce"];
+    }
     access_[access] = sub;
     nlohmann::json claims = {{"iss", origin},
-                             {"sub", sub},
+                             {"sub", refreshing && options_.refresh_other_sub ? "someone-else" : sub},
                              {"aud", options_.client_id},
                              {"iat", now},
                              {"exp", options_.expired ? now - 10 : now + 300},
-                             {"nonce", options_.wrong_nonce ? "other" : t.params["nonce"]},
                              {"at_hash", AtHash(options_.wrong_at_hash ? "x" : access)}};
+    if (!refreshing) claims["nonce"] = options_.wrong_nonce ? "other" : nonce;
     auto id_token = SignJwt(options_.foreign_key ? *foreign_key_ : *key_, options_.alg, claims);
+    std::string refresh = "rt-" + std::to_string(++counter_);
+    refresh_[refresh] = nonce;
     ++tokens_;
+    if (refreshing) ++refreshes_;
     return Json(200, nlohmann::json{{"access_token", access},
                                     {"token_type", "Bearer"},
                                     {"expires_in", 300},
+                                    {"refresh_token", refresh},
                                     {"id_token", *id_token}}
                          .dump());
   }

@@ -1,7 +1,8 @@
 // A deliberately small stand-in for the bridge's OpenID Connect provider,
 // for testing the load generator without the real server: discovery, JWKS,
 // authorize → development login → resume → callback, token (code with PKCE,
-// client_credentials) and userinfo, on 127.0.0.1:0 with keep-alive.
+// refresh with rotation, client_credentials) and userinfo, on 127.0.0.1:0
+// with keep-alive.
 // Knobs inject the faults a relying party must catch (wrong nonce, a token
 // signed by a foreign key, …) and the framings the client must read.
 // Tests only: no real protocol validation beyond what the flow exercises.
@@ -33,6 +34,7 @@ struct FakeOidcOptions {
   bool userinfo_other_sub = false; // userinfo answers for someone else
   bool drop_state = false;         // callback without state
   bool refuse_login = false;       // callback with error=access_denied
+  bool refresh_other_sub = false;  // a refresh's ID token is for someone else
   // Framing.
   bool connection_close = false;   // answer "Connection: close" every time
   bool chunked = false;            // chunked bodies instead of Content-Length
@@ -47,6 +49,7 @@ class FakeOidcServer {
   // Counters the tests assert on.
   int logins() const { return logins_; }              // POST /login/dev accepted
   int tokens_issued() const { return tokens_; }       // successful token responses
+  int refreshes() const { return refreshes_; }        // successful refresh_token grants
   int connections() const { return connections_; }
   int bad_requests() const { return bad_requests_; }  // anything the fake rejected
 
@@ -84,8 +87,9 @@ class FakeOidcServer {
   std::map<std::string, Txn> txns_;
   std::map<std::string, Txn> codes_;          // code → its transaction
   std::map<std::string, std::string> access_; // access token → sub
+  std::map<std::string, std::string> refresh_; // live refresh token → the code flow's nonce
   std::map<std::string, bool> sessions_;      // sid cookie → alive
-  std::atomic<int> logins_{0}, tokens_{0}, connections_{0}, bad_requests_{0};
+  std::atomic<int> logins_{0}, tokens_{0}, refreshes_{0}, connections_{0}, bad_requests_{0};
   uint64_t counter_ = 0;
 };
 

@@ -1,9 +1,6 @@
 // oidc_load — drives a local certME bridge with OpenID Connect traffic and
 // reports throughput, latency percentiles, errors, and the server's CPU and
 // memory. See bench/README.md.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,11 +23,10 @@
 #include "bench/oidc_load/http_client.h"
 #include "bench/oidc_load/oidc_flow.h"
 #include "bench/oidc_load/stats.h"
+#include "bench/oidc_load/tools.h"
 #include "bench/oidc_load/wallet_user.h"
 #include "common/clock.h"
 #include "common/random.h"
-#include "ledger-client/embedded_ledger.h"
-#include "ledger-client/key_file.h"
 
 namespace certme::bench {
 namespace {
@@ -45,7 +41,7 @@ constexpr int kMaxWorkers = 256;
 
 struct Options {
   std::string url = "http://127.0.0.1:8080";
-  std::string mode = "flow";  // flow | wallet | client_credentials
+  std::string mode = "flow";  // flow | wallet | client_credentials | refresh | discovery | jwks
   std::string alg = "ES256";
   std::string client_id;      // default: bench-<alg lower>
   std::string client_secret;  // default: <client_id>-secret, or $CERTME_BENCH_CLIENT_SECRET
@@ -74,7 +70,9 @@ void Usage(FILE* out) {
       "Usage: oidc_load [options]\n"
       "  --url URL            server origin, 127.0.0.1 or localhost only (default http://127.0.0.1:8080)\n"
       "  --mode M             flow (full code flow, development login) | wallet (full code flow, the\n"
-      "                       wallet login answered by benchmark users) | client_credentials\n"
+      "                       wallet login answered by benchmark users) | client_credentials |\n"
+      "                       refresh (refresh_token grant; a code flow first gets the token) |\n"
+      "                       discovery | jwks (GET the documents)\n"
       "  --alg A              RS256 | ES256: which client (ID token algorithm) to use (default ES256)\n"
       "  --client-id ID       default bench-rs256 / bench-es256\n"
       "  --client-secret S    default <client-id>-secret, or $CERTME_BENCH_CLIENT_SECRET\n"
@@ -106,14 +104,6 @@ void Usage(FILE* out) {
       "  oidc_load --table FILE       print a table of the JSON result lines in FILE\n");
 }
 
-bool ParseNumber(const char* s, double* out) {
-  char* end = nullptr;
-  double v = std::strtod(s, &end);
-  if (end == s || *end != '\0') return false;
-  *out = v;
-  return true;
-}
-
 // "12,34" → {12, 34}.
 bool ParsePids(const std::string& v, std::vector<int>* out) {
   size_t pos = 0;
@@ -134,6 +124,7 @@ bool ParsePids(const std::string& v, std::vector<int>* out) {
 struct ProcGroup {
   std::vector<int> pids;
   int64_t rss_peak_kib = -1;
+  int64_t rss_last_kib = -1;  // at the last sample
   int threads = -1;
 
   bool empty() const { return pids.empty(); }
@@ -156,6 +147,7 @@ struct ProcGroup {
       t += m->threads;
     }
     rss_peak_kib = std::max(rss_peak_kib, rss);
+    rss_last_kib = rss;
     threads = t;
   }
   int64_t HwmKib() const {
@@ -173,18 +165,6 @@ struct ProcGroup {
     return t;
   }
 };
-
-// "A:B" with A < B.
-bool ParseRange(const std::string& v, uint64_t* begin, uint64_t* end) {
-  size_t colon = v.find(':');
-  if (colon == std::string::npos) return false;
-  double a = 0, b = 0;
-  if (!ParseNumber(v.substr(0, colon).c_str(), &a) || !ParseNumber(v.substr(colon + 1).c_str(), &b)) return false;
-  if (a < 0 || b <= a || b > 1e12) return false;
-  *begin = uint64_t(a);
-  *end = uint64_t(b);
-  return true;
-}
 
 // Returns an error text, or empty when the options are usable.
 std::string ParseArgs(int argc, char** argv, Options* o) {
@@ -245,8 +225,9 @@ std::string ParseArgs(int argc, char** argv, Options* o) {
       return "unknown option: " + a;
     }
   }
-  if (o->mode != "flow" && o->mode != "wallet" && o->mode != "client_credentials")
-    return "--mode must be flow, wallet or client_credentials";
+  if (o->mode != "flow" && o->mode != "wallet" && o->mode != "client_credentials" && o->mode != "refresh" &&
+      o->mode != "discovery" && o->mode != "jwks")
+    return "--mode must be flow, wallet, client_credentials, refresh, discovery or jwks";
   if (o->mode == "wallet" && o->users_end == 0) return "--mode wallet needs --users A:B";
   if (o->alg != "RS256" && o->alg != "ES256") return "--alg must be RS256 or ES256";
   if (o->duration_s <= 0 || o->duration_s > kMaxDurationS) return "--duration must be in (0, 60]";
@@ -273,6 +254,7 @@ struct WorkerStats {
   std::map<std::string, uint64_t> errors;
   std::map<std::string, std::string> first_detail;
   uint64_t ok = 0;
+  uint64_t signatures = 0;  // OpResult::signatures of the counted operations
   uint64_t connects = 0;
   uint64_t stale_retries = 0;
 };
@@ -294,11 +276,15 @@ void Worker(Shared* sh, WorkerStats* stats) {
   copts.io_timeout = std::chrono::milliseconds(sh->options->timeout_ms);
   HttpConnection conn(sh->origin, copts);
   FlowRunner runner(*sh->provider, *sh->client, conn, SystemRandom(), SystemClock());
-  const bool flow = sh->options->mode != "client_credentials";
+  const std::string& mode = sh->options->mode;
   while (true) {
     auto start = SteadyClock::now();
     if (start >= sh->measure_end) break;
-    OpResult r = flow ? runner.RunCodeFlow() : runner.RunClientCredentials();
+    OpResult r = mode == "client_credentials" ? runner.RunClientCredentials()
+                 : mode == "refresh"          ? runner.RunRefresh()
+                 : mode == "discovery"        ? runner.RunDiscovery()
+                 : mode == "jwks"             ? runner.RunJwks()
+                                              : runner.RunCodeFlow();
     if (r.error_kind == "wallet:users_exhausted") {  // fresh users all used: this worker is done
       std::lock_guard<std::mutex> l(stats->mu);
       ++stats->errors[r.error_kind];
@@ -307,10 +293,11 @@ void Worker(Shared* sh, WorkerStats* stats) {
     }
     auto end = SteadyClock::now();
     // An operation counts when it completes inside the measured window.
-    if (end >= sh->measure_start && end < sh->measure_end) {
+    if (end >= sh->measure_start && end < sh->measure_end && !(r.ok && r.preparation)) {
       std::lock_guard<std::mutex> l(stats->mu);
       if (r.ok) {
         ++stats->ok;
+        stats->signatures += uint64_t(r.signatures);
         auto us = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
         stats->total_us.push_back(uint32_t(std::min<int64_t>(us, UINT32_MAX)));
         for (size_t s = 0; s < kStepCount; ++s)
@@ -437,10 +424,11 @@ int Run(const Options& o) {
   std::array<std::vector<uint32_t>, kStepCount> steps;
   std::map<std::string, uint64_t> errors;
   std::map<std::string, std::string> details;
-  uint64_t ok = 0, connects = 0, stale = 0, err_total = 0;
+  uint64_t ok = 0, signatures = 0, connects = 0, stale = 0, err_total = 0;
   for (auto& s : stats) {
     std::lock_guard<std::mutex> l(s->mu);
     ok += s->ok;
+    signatures += s->signatures;
     connects += s->connects;
     stale += s->stale_retries;
     total.insert(total.end(), s->total_us.begin(), s->total_us.end());
@@ -454,7 +442,7 @@ int Run(const Options& o) {
   }
   LatencySummary lat = Summarize(total);
   double rate = wall > 0 ? double(ok) / wall : 0.0;
-  const char* unit = o.mode == "client_credentials" ? "requests" : "flows";
+  const char* unit = o.mode == "flow" || o.mode == "wallet" ? "flows" : "requests";
 
   Json j;
   j["mode"] = o.mode;
@@ -475,6 +463,7 @@ int Run(const Options& o) {
   j["completed"] = ok;
   j["window_s"] = wall;
   j["rate_per_s"] = rate;
+  j["signatures_per_op"] = ok ? double(signatures) / double(ok) : 0.0;
   j["latency_ms"] = SummaryJson(lat);
   Json jsteps = Json::object();
   for (size_t i = 0; i < kStepCount; ++i)
@@ -497,6 +486,7 @@ int Run(const Options& o) {
                {"cores", server_cpu / wall},
                {"per_cpu_s", server_cpu > 0 ? double(ok) / server_cpu : 0.0},
                {"rss_peak_kib", rss_peak},
+               {"rss_end_kib", server.rss_last_kib},
                {"vmhwm_kib", server_hwm},
                {"threads", threads_seen}};
   }
@@ -565,140 +555,6 @@ int Run(const Options& o) {
   if (!all_done) std::_Exit(ok > 0 ? 0 : 1);  // do not wait for wedged threads
   for (auto& t : threads) t.join();
   return ok > 0 ? 0 : 1;
-}
-
-// `oidc_load --enroll`: issues eIDs to benchmark users on an embedded
-// ledger file, as the validator whose key file is given (the JSON service
-// key file `certme ledger keygen` writes, or a bare hex key).
-int Enroll(int argc, char** argv) {
-  std::string ledger_path, key_path, seed = "bench";
-  // The ledger's sequencer key where `certme` finds it (its variable, else the default).
-  const char* seq_env = std::getenv("CERTME_LEDGER_EMBEDDED_SEQUENCER_KEY_FILE");
-  std::string sequencer_path = seq_env && *seq_env ? seq_env : "var/ledger/sequencer.key";
-  uint64_t begin = 0, end = 0;
-  bool sync = true;
-  for (int i = 2; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--no-sync") {
-      sync = false;
-      continue;
-    }
-    if (i + 1 >= argc) {
-      std::fprintf(stderr, "oidc_load --enroll: missing value for %s\n", a.c_str());
-      return 2;
-    }
-    std::string v = argv[++i];
-    if (a == "--ledger") {
-      ledger_path = v;
-    } else if (a == "--validator-key") {
-      key_path = v;
-    } else if (a == "--sequencer-key") {
-      sequencer_path = v;
-    } else if (a == "--wallet-seed") {
-      seed = v;
-    } else if (a == "--users" && ParseRange(v, &begin, &end)) {
-    } else {
-      std::fprintf(stderr, "oidc_load --enroll: bad option %s %s\n", a.c_str(), v.c_str());
-      return 2;
-    }
-  }
-  if (ledger_path.empty() || key_path.empty() || end == 0) {
-    std::fprintf(stderr, "oidc_load --enroll needs --ledger FILE --validator-key FILE --users A:B\n");
-    return 2;
-  }
-  std::ifstream in(key_path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Json kj = Json::parse(text, nullptr, false);
-  std::string hex = kj.is_object() && kj.contains("private_key") && kj["private_key"].is_string()
-                        ? kj["private_key"].get<std::string>()
-                        : text.substr(0, text.find_last_not_of(" \r\n") + 1);
-  auto key = EthKey::FromHex(hex);
-  if (!in || !key.ok()) {
-    std::fprintf(stderr, "oidc_load --enroll: cannot read a secp256k1 key from %s\n", key_path.c_str());
-    return 1;
-  }
-  EmbeddedLedgerOptions lo;
-  lo.path = ledger_path;
-  lo.sync_full = sync;
-  lo.watch_file = false;
-  auto sequencer = ReadServiceKeyFile(sequencer_path);  // an error names the file
-  if (sequencer.ok()) lo.sequencer = std::move(*sequencer);
-  using Opened = StatusOr<std::unique_ptr<EmbeddedLedger>>;
-  auto ledger = sequencer.ok() ? EmbeddedLedger::Open(lo) : Opened(sequencer.status());
-  if (!ledger.ok()) {
-    std::fprintf(stderr, "oidc_load --enroll: %s\n", ledger.status().ToString().c_str());
-    return 1;
-  }
-  auto t0 = SteadyClock::now();
-  auto issued = EnrollBenchUsers(**ledger, *key, seed, begin, end);
-  if (!issued.ok()) {
-    std::fprintf(stderr, "oidc_load --enroll: %s\n", issued.status().ToString().c_str());
-    return 1;
-  }
-  std::fprintf(stderr, "oidc_load --enroll: %llu eIDs issued (users %llu..%llu of seed \"%s\") in %.1f s\n",
-               (unsigned long long)*issued, (unsigned long long)begin, (unsigned long long)end - 1, seed.c_str(),
-               std::chrono::duration<double>(SteadyClock::now() - t0).count());
-  return 0;
-}
-
-// Binds 127.0.0.1:0 and prints the port the kernel chose (then frees it;
-// the caller starts its server on it right away).
-int PrintFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    std::fprintf(stderr, "oidc_load: cannot bind a loopback port\n");
-    return 1;
-  }
-  std::printf("%d\n", ntohs(a.sin_port));
-  ::close(fd);
-  return 0;
-}
-
-// Prints one row per JSON result line of `path` (lines that are not JSON
-// objects are skipped, so a log with mixed output works too).
-int PrintTable(const char* path) {
-  std::ifstream in(path);
-  if (!in) {
-    std::fprintf(stderr, "oidc_load: cannot read %s\n", path);
-    return 1;
-  }
-  auto num = [](const Json& j, std::initializer_list<const char*> keys) -> double {
-    const Json* cur = &j;
-    for (const char* k : keys) {
-      if (!cur->is_object() || !cur->contains(k)) return -1;
-      cur = &(*cur)[k];
-    }
-    return cur->is_number() ? cur->get<double>() : -1;
-  };
-  std::printf("%-13s %-18s %-5s %9s %8s %8s %8s %7s %6s %9s %8s %6s %9s %9s\n", "store", "mode", "alg",
-              "ops/s", "p50 ms", "p90 ms", "p99 ms", "errors", "cores", "ops/CPU-s", "RSS MiB",
-              "client", "val ms/op", "infra ms");
-  std::string line;
-  while (std::getline(in, line)) {
-    Json j = Json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("mode")) continue;
-    std::string mode = j.value("mode", "");
-    if (j.value("sso", false)) mode += "+sso";
-    if (mode == "wallet" && j.contains("users") && j["users"].is_object())
-      mode = j["users"].value("fresh", false) ? "wallet-first" : "wallet-relogin";
-    double val_ms = num(j, {"validator", "cpu_ms_per_op"}), infra_ms = num(j, {"infra", "cpu_ms_per_op"});
-    char val[32] = "-", infra[32] = "-";
-    if (val_ms >= 0) std::snprintf(val, sizeof val, "%.3f", val_ms);
-    if (infra_ms >= 0) std::snprintf(infra, sizeof infra, "%.3f", infra_ms);
-    std::printf("%-13s %-18s %-5s %9.1f %8.2f %8.2f %8.2f %7.0f %6.2f %9.1f %8.1f %6.2f %9s %9s\n",
-                j.value("label", "").c_str(), mode.c_str(),
-                mode.rfind("flow", 0) == 0 || mode.rfind("wallet", 0) == 0 ? j.value("alg", "").c_str() : "-",
-                num(j, {"rate_per_s"}), num(j, {"latency_ms", "p50"}), num(j, {"latency_ms", "p90"}),
-                num(j, {"latency_ms", "p99"}), num(j, {"errors", "total"}), num(j, {"server", "cores"}),
-                num(j, {"server", "per_cpu_s"}), num(j, {"server", "rss_peak_kib"}) / 1024.0,
-                num(j, {"client", "cores"}), val, infra);
-  }
-  return 0;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "bench/oidc_load/oidc_flow.h"
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "bench/oidc_load/flow_detail.h"
 #include "common/encoding.h"
@@ -89,6 +91,8 @@ const char* StepName(Step step) {
     case Step::kResume: return "resume";
     case Step::kToken: return "token";
     case Step::kUserinfo: return "userinfo";
+    case Step::kDiscovery: return "discovery";
+    case Step::kJwks: return "jwks";
   }
   return "?";
 }
@@ -113,6 +117,7 @@ StatusOr<ProviderInfo> Discover(HttpConnection& conn) {
   auto doc = JsonObject(resp.body);
   if (!doc) return FailedPrecondition("discovery document is not a JSON object");
   ProviderInfo info;
+  info.discovery_target = req.target;
   auto issuer = JsonString(*doc, "issuer");
   if (!issuer) return FailedPrecondition("discovery has no issuer");
   info.issuer = *issuer;
@@ -146,7 +151,8 @@ StatusOr<ProviderInfo> Discover(HttpConnection& conn) {
 
 StatusOr<VerifiedJwt> CheckIdToken(std::string_view id_token, const ProviderInfo& provider,
                                    const ClientSettings& client, std::string_view nonce,
-                                   std::string_view access_token, int64_t now_unix) {
+                                   std::string_view access_token, int64_t now_unix,
+                                   bool refreshed) {
   // §3.1.3.7 items 6–8: the signature, with the alg registered for the client.
   CERTME_ASSIGN_OR_RETURN(VerifiedJwt jwt,
                           VerifyJwt(id_token, provider.keys, {client.id_token_alg}));
@@ -177,14 +183,28 @@ StatusOr<VerifiedJwt> CheckIdToken(std::string_view id_token, const ProviderInfo
   auto iat = p.find("iat");
   if (iat == p.end() || !iat->is_number() || iat->get<double>() > double(now_unix + 60))
     return claim("iat");
-  // Item 11: the nonce we sent.
-  if (JsonString(p, "nonce") != std::string(nonce)) return claim("nonce");
+  // Item 11: the nonce we sent (§12.2: a refreshed token may leave it out).
+  auto got_nonce = JsonString(p, "nonce");
+  if (!(refreshed && !p.contains("nonce")) && got_nonce != std::string(nonce)) return claim("nonce");
   auto sub = JsonString(p, "sub");
   if (!sub || sub->empty()) return claim("sub");
   // §3.1.3.8: at_hash is optional in the code flow; when present it must match.
   if (auto at_hash = JsonString(p, "at_hash"); at_hash && *at_hash != AtHash(access_token))
     return claim("at_hash");
   return jwt;
+}
+
+int CountSignedTokens(const Json& token_response) {
+  int n = 0;
+  for (const char* name : {"id_token", "access_token", "refresh_token"}) {
+    auto token = JsonString(token_response, name);
+    if (!token || std::count(token->begin(), token->end(), '.') != 2) continue;
+    auto jws = DecodeJwtUnverified(*token);
+    if (!jws.ok()) continue;
+    auto alg = JsonString(jws->header, "alg");
+    if (alg && *alg != "none") ++n;
+  }
+  return n;
 }
 
 FlowRunner::FlowRunner(const ProviderInfo& provider, const ClientSettings& client,
@@ -314,6 +334,7 @@ OpResult FlowRunner::RunCodeFlow() {
   if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
   if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
   if (!id_token) return Fail(r, "token:no_id_token");
+  r.signatures = CountSignedTokens(*tok);
   auto verified = CheckIdToken(*id_token, provider_, client_, nonce, *access_token,
                                clock_.NowUnixSeconds());
   if (!verified.ok()) {
@@ -335,6 +356,9 @@ OpResult FlowRunner::RunCodeFlow() {
   if (!info) return Fail(r, "userinfo:bad_json");
   if (JsonString(*info, "sub") != JsonString(verified->payload, "sub"))
     return Fail(r, "userinfo:sub_mismatch");
+  refresh_token_ = JsonString(*tok, "refresh_token").value_or("");
+  subject_ = JsonString(verified->payload, "sub").value_or("");
+  nonce_ = nonce;
   r.ok = true;
   return r;
 }
@@ -355,6 +379,91 @@ OpResult FlowRunner::RunClientCredentials() {
   auto token_type = JsonString(*tok, "token_type");
   if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
   if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
+  r.signatures = CountSignedTokens(*tok);
+  r.ok = true;
+  return r;
+}
+
+OpResult FlowRunner::RunRefresh() {
+  if (refresh_token_.empty()) {
+    OpResult prep = RunCodeFlow();
+    prep.preparation = true;
+    if (prep.ok && refresh_token_.empty()) return Fail(prep, "refresh:code_flow_gave_no_refresh_token");
+    return prep;
+  }
+  OpResult r;
+  // Whatever happens, this token is spent unless a new one comes back (a
+  // rotating server has already retired it); the next call starts over.
+  const std::string token = std::exchange(refresh_token_, std::string());
+  ClientRequest req = PostForm(provider_.token_endpoint,
+                               {{"grant_type", "refresh_token"}, {"refresh_token", token}});
+  req.headers.emplace_back("Authorization", basic_auth_);
+  req.headers.emplace_back("Accept", "application/json");
+  auto resp = Exchange(Step::kToken, req, &r);
+  if (!resp.ok()) return Fail(r, IoErrorKind("token", resp.status()), resp.status().ToString());
+  if (resp->status != 200) return Fail(r, HttpErrorKind("token", *resp), resp->body.substr(0, 200));
+  auto tok = JsonObject(resp->body);
+  if (!tok) return Fail(r, "token:bad_json");
+  auto access_token = JsonString(*tok, "access_token");
+  auto token_type = JsonString(*tok, "token_type");
+  if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
+  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
+  r.signatures = CountSignedTokens(*tok);
+  // OIDC Core §12.2: an ID token, when returned, is for the same user.
+  if (auto id_token = JsonString(*tok, "id_token")) {
+    auto verified = CheckIdToken(*id_token, provider_, client_, nonce_, *access_token,
+                                 clock_.NowUnixSeconds(), /*refreshed=*/true);
+    if (!verified.ok()) {
+      const Status& s = verified.status();
+      std::string what = s.code() == StatusCode::kFailedPrecondition ? s.message()
+                         : s.code() == StatusCode::kUnauthenticated ? "signature"
+                                                                    : "malformed_or_alg";
+      return Fail(r, "id_token:" + what, s.ToString());
+    }
+    if (JsonString(verified->payload, "sub") != subject_) return Fail(r, "id_token:sub_changed");
+  }
+  // RFC 6749 §6: a new refresh token replaces the old one; none means the
+  // old one stays valid.
+  auto rotated = JsonString(*tok, "refresh_token");
+  refresh_token_ = rotated && !rotated->empty() ? *rotated : token;
+  r.ok = true;
+  return r;
+}
+
+StatusOr<Json> FlowRunner::GetJson(Step step, const std::string& target, OpResult* r) {
+  ClientRequest req;
+  req.target = target;
+  req.headers = {{"Accept", "application/json"}};
+  auto resp = Exchange(step, req, r);
+  if (!resp.ok()) {
+    Fail(*r, IoErrorKind(StepName(step), resp.status()), resp.status().ToString());
+    return resp.status();
+  }
+  auto doc = resp->status == 200 ? JsonObject(resp->body) : std::nullopt;
+  if (!doc) {
+    Fail(*r, resp->status == 200 ? std::string(StepName(step)) + ":bad_json" : HttpErrorKind(StepName(step), *resp),
+         resp->body.substr(0, 200));
+    return FailedPrecondition(r->error_kind);
+  }
+  return *doc;
+}
+
+OpResult FlowRunner::RunDiscovery() {
+  OpResult r;
+  auto doc = GetJson(Step::kDiscovery, provider_.discovery_target, &r);
+  if (!doc.ok()) return r;
+  // OIDC Discovery §4.3: the issuer must be the one the client knows.
+  if (JsonString(*doc, "issuer") != provider_.issuer) return Fail(r, "discovery:issuer");
+  r.ok = true;
+  return r;
+}
+
+OpResult FlowRunner::RunJwks() {
+  OpResult r;
+  auto doc = GetJson(Step::kJwks, provider_.jwks_uri.target, &r);
+  if (!doc.ok()) return r;
+  auto keys = doc->find("keys");
+  if (keys == doc->end() || !keys->is_array() || keys->empty()) return Fail(r, "jwks:no_keys");
   r.ok = true;
   return r;
 }

@@ -10,6 +10,10 @@
 //    JWKS fetched once (alg, signature, iss, aud, azp, nonce, exp, iat,
 //    at_hash) → GET userinfo (Bearer), whose sub must match.
 //  client credentials (RFC 6749 §4.4): POST token, expect an access token.
+//  refresh (RFC 6749 §6, OIDC Core §12): POST token with the refresh token
+//    the worker's last code flow got (rotated ones replace it), verify the
+//    new ID token (same sub; nonce absent or the original's).
+//  discovery, JWKS: GET the two documents every relying party fetches.
 //  wallet login (docs/wallet-protocol.md) instead of the development login:
 //    authorize → 302 /login/wallet?txn → GET the page (QR code, deep link)
 //    → the wallet, on its own connection: GET the request document, sign
@@ -29,6 +33,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "bench/oidc_load/http_client.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -47,6 +53,7 @@ class UserPicker;
 // What discovery (OIDC Discovery §4) and the JWKS told us, fetched once.
 struct ProviderInfo {
   std::string issuer;
+  std::string discovery_target;  // path of /.well-known/openid-configuration
   LoopbackUrl authorization_endpoint;
   LoopbackUrl token_endpoint;
   LoopbackUrl userinfo_endpoint;
@@ -85,8 +92,10 @@ enum class Step {
   kResume,
   kToken,
   kUserinfo,
+  kDiscovery,
+  kJwks,
 };
-inline constexpr size_t kStepCount = 10;
+inline constexpr size_t kStepCount = 12;
 const char* StepName(Step step);
 
 struct OpResult {
@@ -97,15 +106,29 @@ struct OpResult {
   // Microseconds spent in each step (0 when the step did not run); a step
   // that ran several times (redirect hops) accumulates.
   std::array<uint32_t, kStepCount> step_us{};
+  // Compact JWS (alg other than none) in the operation's token responses:
+  // the public-key signatures the server made for it that a client sees.
+  int signatures = 0;
+  // The operation only prepared the measured one (refresh mode's code flow
+  // for a first refresh token); a successful preparation is not counted.
+  bool preparation = false;
 };
 
 // OIDC Core §3.1.3.7 / §3.1.3.8: checks a token response's ID token.
 // Returns the verified token (its claims) or the first failed check:
 // InvalidArgument/Unauthenticated from VerifyJwt for structure/signature,
 // FailedPrecondition with message "<claim>" for a claim check.
+// `refreshed`: an ID token from a refresh (OIDC Core §12.2), which may omit
+// the nonce; when it carries one, it must still be `nonce`.
 StatusOr<VerifiedJwt> CheckIdToken(std::string_view id_token, const ProviderInfo& provider,
                                    const ClientSettings& client, std::string_view nonce,
-                                   std::string_view access_token, int64_t now_unix);
+                                   std::string_view access_token, int64_t now_unix,
+                                   bool refreshed = false);
+
+// How many of a token response's id_token, access_token and refresh_token
+// are compact JWS signed with an algorithm other than "none" (not verified:
+// this counts the server's signing work, the ID token check is separate).
+int CountSignedTokens(const nlohmann::json& token_response);
 
 // base64url(SHA-256(verifier)) — RFC 7636 §4.2, S256.
 std::string PkceChallenge(std::string_view verifier);
@@ -122,6 +145,12 @@ class FlowRunner {
 
   OpResult RunCodeFlow();
   OpResult RunClientCredentials();
+  // One refresh. Without a refresh token yet (first call, or after a failed
+  // refresh) it runs a code flow instead and returns that, marked
+  // `preparation`.
+  OpResult RunRefresh();
+  OpResult RunDiscovery();
+  OpResult RunJwks();
 
   // The user agent's cookies (kept between flows only with `sso`).
   const CookieJar& cookies() const { return jar_; }
@@ -143,8 +172,15 @@ class FlowRunner {
   std::unique_ptr<HttpConnection> wallet_conn_;  // the phone's own connection (wallet login)
   Random& random_;
   const Clock& clock_;
+  // GET `target` (same origin), expect 200 and a JSON object.
+  StatusOr<nlohmann::json> GetJson(Step step, const std::string& target, OpResult* result);
+
   std::string basic_auth_;  // "Basic …" (RFC 6749 §2.3.1)
   CookieJar jar_;
+  // From the last successful code flow, for refresh mode.
+  std::string refresh_token_;
+  std::string subject_;
+  std::string nonce_;
 };
 
 }  // namespace certme::bench

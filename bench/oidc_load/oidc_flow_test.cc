@@ -222,5 +222,96 @@ TEST(CheckIdTokenTest, AudienceRules) {
   EXPECT_EQ(check(no_nonce), "nonce");
 }
 
+TEST(CheckIdTokenTest, RefreshedTokenMayOmitTheNonceButNotChangeIt) {
+  auto key = GenerateSigningKey("EC", "k");
+  ASSERT_TRUE(key.ok());
+  ProviderInfo p;
+  p.issuer = "http://127.0.0.1:1";
+  p.keys = {*key};
+  ClientSettings c;
+  c.client_id = "rp";
+  const int64_t now = 1'700'000'000;
+  auto check = [&](nlohmann::json claims, bool refreshed) -> std::string {
+    auto t = SignJwt(**key, JwsAlg::kES256, claims);
+    EXPECT_TRUE(t.ok());
+    auto r = CheckIdToken(*t, p, c, "n", "at", now, refreshed);
+    return r.ok() ? "ok" : r.status().message();
+  };
+  nlohmann::json base = {{"iss", p.issuer}, {"sub", "s"}, {"aud", "rp"}, {"iat", now}, {"exp", now + 60}};
+  EXPECT_EQ(check(base, /*refreshed=*/true), "ok");
+  EXPECT_EQ(check(base, /*refreshed=*/false), "nonce");
+  base["nonce"] = "n";
+  EXPECT_EQ(check(base, true), "ok");
+  base["nonce"] = "other";
+  EXPECT_EQ(check(base, true), "nonce");
+  base["nonce"] = 5;
+  EXPECT_EQ(check(base, true), "nonce");
+}
+
+TEST(CountSignedTokensTest, CountsCompactJwsOtherThanAlgNone) {
+  auto key = GenerateSigningKey("EC", "k");
+  ASSERT_TRUE(key.ok());
+  auto signed_jwt = SignJwt(**key, JwsAlg::kES256, {{"sub", "s"}});
+  ASSERT_TRUE(signed_jwt.ok());
+  const std::string unsigned_jwt = Base64UrlEncode(R"({"alg":"none"})") + "." +
+                                   Base64UrlEncode(R"({"sub":"s"})") + ".";
+  EXPECT_EQ(CountSignedTokens({{"access_token", "opaque"}, {"token_type", "Bearer"}}), 0);
+  EXPECT_EQ(CountSignedTokens({{"access_token", "a.b.c"}, {"id_token", *signed_jwt}}), 1);
+  EXPECT_EQ(CountSignedTokens({{"access_token", *signed_jwt}, {"id_token", *signed_jwt}}), 2);
+  EXPECT_EQ(CountSignedTokens({{"id_token", unsigned_jwt}, {"refresh_token", 7}}), 0);
+}
+
+TEST(RefreshTest, FirstCallPreparesThenEachRefreshUsesTheRotatedToken) {
+  FakeOidcOptions o;
+  Harness h(o);
+  OpResult prep = h.runner->RunRefresh();
+  ASSERT_TRUE(prep.ok) << prep.error_kind << " " << prep.detail;
+  EXPECT_TRUE(prep.preparation);
+  EXPECT_EQ(h.server.refreshes(), 0);
+  for (int i = 1; i <= 3; ++i) {
+    OpResult r = h.runner->RunRefresh();
+    // The fake accepts each refresh token once: a reused token fails.
+    ASSERT_TRUE(r.ok) << r.error_kind << " " << r.detail;
+    EXPECT_FALSE(r.preparation);
+    EXPECT_EQ(r.signatures, 1);
+    EXPECT_GT(r.step_us[size_t(Step::kToken)], 0u);
+    EXPECT_EQ(h.server.refreshes(), i);
+  }
+  EXPECT_EQ(h.server.logins(), 1);
+  EXPECT_EQ(h.server.bad_requests(), 0);
+}
+
+TEST(RefreshTest, AnotherSubjectFailsAndTheNextCallStartsOver) {
+  FakeOidcOptions o;
+  o.refresh_other_sub = true;
+  Harness h(o);
+  ASSERT_TRUE(h.runner->RunRefresh().ok);
+  OpResult r = h.runner->RunRefresh();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error_kind, "id_token:sub_changed");
+  OpResult again = h.runner->RunRefresh();  // no token kept: a new code flow
+  EXPECT_TRUE(again.ok);
+  EXPECT_TRUE(again.preparation);
+  EXPECT_EQ(h.server.logins(), 2);
+}
+
+TEST(DocumentsTest, DiscoveryAndJwks) {
+  FakeOidcOptions o;
+  Harness h(o);
+  OpResult d = h.runner->RunDiscovery();
+  EXPECT_TRUE(d.ok) << d.error_kind;
+  EXPECT_GT(d.step_us[size_t(Step::kDiscovery)], 0u);
+  OpResult j = h.runner->RunJwks();
+  EXPECT_TRUE(j.ok) << j.error_kind;
+  EXPECT_GT(j.step_us[size_t(Step::kJwks)], 0u);
+  EXPECT_EQ(d.signatures + j.signatures, 0);
+  ProviderInfo elsewhere = h.provider;
+  elsewhere.issuer = "http://127.0.0.1:1";
+  FlowRunner other(elsewhere, h.client, h.conn, h.random, SystemClock());
+  EXPECT_EQ(other.RunDiscovery().error_kind, "discovery:issuer");
+  elsewhere.jwks_uri.target = "/nowhere";
+  EXPECT_EQ(other.RunJwks().error_kind, "jwks:http_404");
+}
+
 }  // namespace
 }  // namespace certme::bench
