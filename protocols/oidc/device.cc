@@ -252,7 +252,6 @@ HttpResponse OidcProvider::BeginDeviceLogin(const std::string& device_key, const
   const std::string action = Url(kPathDevice);
   const int64_t now = Now();
   std::string txn = random_.Token();
-  std::optional<DeviceRecord> rec;
   auto updated = UpdateDevice(store_, device_key, now, [&](DeviceRecord& d) {
     if (d.state != DeviceRecord::kPending || d.expires_at <= now) return false;
     d.txn = txn;
