@@ -24,8 +24,10 @@ if (!args.base || !args.certme || !args.client || !args.secret) {
 }
 const grant = 'urn:ietf:params:oauth:grant-type:device_code';
 
-const config = await client.discovery(new URL(args.base), args.client, args.secret, undefined,
-  { execute: [client.allowInsecureRequests] });
+// The client is registered for client_secret_basic (openid-client's own
+// default with a secret is client_secret_post).
+const config = await client.discovery(new URL(args.base), args.client, args.secret,
+  client.ClientSecretBasic(args.secret), { execute: [client.allowInsecureRequests] });
 
 // The wallet login page the QR code leads to; its same-device link is what
 // the wallet takes (as a phone would from the page's QR code).
