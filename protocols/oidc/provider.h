@@ -6,7 +6,9 @@
 // RP-Initiated / Back-Channel / Front-Channel Logout 1.0, RFC 9207 `iss`,
 // client authentication client_secret_basic / client_secret_post /
 // private_key_jwt (RFC 7523) / tls_client_auth (RFC 8705) / none, and the
-// refresh_token (with rotation) and client_credentials grants.
+// refresh_token (with rotation) and client_credentials grants, pushed
+// authorization requests (RFC 9126), revocation and introspection (RFC 7009,
+// RFC 7662) and the device authorization grant (RFC 8628, device.cc).
 //
 // Thread-safety: every handler may be called concurrently from many
 // threads; all shared state lives in the Store or behind internal locks.
