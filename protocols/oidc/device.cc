@@ -274,7 +274,8 @@ HttpResponse OidcProvider::BeginDeviceLogin(const std::string& device_key, const
     return DevicePage(503, lang, DeviceMessage::kServerError, action);
   }
   const int64_t expires_at = std::min(now + opts_.login_ttl_seconds, d.expires_at);
-  Status st = store_.Put(kDeviceLoginNs, txn, ToJson(DeviceLoginRecord{device_key}).dump(),
+  Status st = store_.Put(kDeviceLoginNs, txn,
+                         ToJson(DeviceLoginRecord{device_key, DeviceRecord::kPending, d.client_id}).dump(),
                          std::chrono::seconds(StoreTtl(d, now)));
   if (!st.ok()) {
     LogError("oidc device login not started", {{"detail", st.ToString()}});
@@ -352,7 +353,11 @@ Status OidcProvider::SettleDeviceLogin(const std::string& device_key, const std:
     }
     outcome = kOutcomeExpired;
   }
-  return store_.Put(kDeviceLoginNs, txn, ToJson(DeviceLoginRecord{device_key, outcome}).dump(),
+  // The page's record keeps the service it names; only the outcome changes.
+  DeviceLoginRecord link{device_key, outcome, {}};
+  if (auto raw = store_.Get(kDeviceLoginNs, txn); raw.ok())
+    if (auto earlier = ParseDeviceLoginRecord(*raw)) link.client_id = earlier->client_id;
+  return store_.Put(kDeviceLoginNs, txn, ToJson(link).dump(),
                     std::chrono::seconds(opts_.device_code_ttl_seconds + kExpiredGraceSeconds));
 }
 
@@ -384,8 +389,11 @@ HttpResponse OidcProvider::DeviceResume(const HttpRequest& req) {
   if (!settled.ok()) return unavailable(settled.status());
   link = ParseDeviceLoginRecord(*settled);
   if (!link) return DevicePage(500, lang, DeviceMessage::kServerError, action);
-  if (link->outcome == DeviceRecord::kApproved) return DevicePage(200, lang, DeviceMessage::kDone, action);
-  if (link->outcome == DeviceRecord::kDenied) return DevicePage(200, lang, DeviceMessage::kDenied, action);
+  // The service's name in the page's language (nothing when it is gone).
+  std::string service;
+  if (auto client = clients_.Get(link->client_id); client.ok()) service = client->DisplayName(lang);
+  if (link->outcome == DeviceRecord::kApproved) return DevicePage(200, lang, DeviceMessage::kDone, action, service);
+  if (link->outcome == DeviceRecord::kDenied) return DevicePage(200, lang, DeviceMessage::kDenied, action, service);
   if (link->outcome == kOutcomeExpired) return DevicePage(400, lang, DeviceMessage::kExpired, action);
   return DevicePage(400, lang, DeviceMessage::kUnfinished, action);
 }

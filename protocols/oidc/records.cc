@@ -197,12 +197,13 @@ std::optional<DeviceRecord> ParseDeviceRecord(std::string_view text) {
 }
 
 nlohmann::json ToJson(const DeviceLoginRecord& r) {
-  return {{"device_key", r.device_key}, {"outcome", r.outcome}};
+  return {{"device_key", r.device_key}, {"outcome", r.outcome}, {"client_id", r.client_id}};
 }
 
 std::optional<DeviceLoginRecord> ParseDeviceLoginRecord(std::string_view text) {
   return ParseWith<DeviceLoginRecord>(text, [](const nlohmann::json& j) {
-    return DeviceLoginRecord{j.at("device_key").get<std::string>(), j.at("outcome").get<std::string>()};
+    return DeviceLoginRecord{j.at("device_key").get<std::string>(), j.at("outcome").get<std::string>(),
+                             j.value("client_id", std::string())};
   });
 }
 

@@ -184,6 +184,7 @@ struct DeviceRecord {
 struct DeviceLoginRecord {
   std::string device_key;
   std::string outcome = DeviceRecord::kPending;
+  std::string client_id;  // the service the page names
 };
 
 struct LogoutRecord {

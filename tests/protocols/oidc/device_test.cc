@@ -113,6 +113,7 @@ TEST_F(DeviceTest, ApproveThroughTheVerificationPageIssuesTokensOnce) {
   HttpResponse done = FinishLogin();
   EXPECT_EQ(done.status, 200) << done.body;
   EXPECT_EQ(Outcome(done), "done");
+  EXPECT_NE(done.body.find("Serviciul de test"), std::string::npos);  // the service, in the page's language
 
   clock_.Advance(std::chrono::seconds(5));
   HttpResponse tok = Poll(device_code);
