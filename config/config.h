@@ -192,6 +192,15 @@ struct OidcConfig {
   int code_ttl_seconds = 60;
   // Lifetime of a pushed authorization request's request_uri (RFC 9126 §2.2).
   int par_ttl_seconds = 60;
+  // OAuth 2.0 Device Authorization Grant (RFC 8628): /device_authorization,
+  // the verification page /device and the device_code grant.
+  bool device_authorization_enabled = true;
+  // Lifetime of a device_code and its user_code (expires_in).
+  int device_code_ttl_seconds = 600;
+  // Seconds a client waits between polls (interval); slow_down adds 5.
+  int device_poll_interval_seconds = 5;
+  // user_code look-ups per client address per minute (also the burst).
+  int user_code_attempts_per_minute = 10;
   // Lifetime of an access token.
   int access_token_ttl_seconds = 600;
   // Lifetime of an ID token (its exp claim, OIDC Core §2).

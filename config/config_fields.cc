@@ -233,6 +233,24 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("oidc.par_ttl_seconds",
                   "Lifetime of a pushed authorization request's request_uri (RFC 9126 §2.2).", 10, 600,
                   [](auto& c) -> auto& { return c.oidc.par_ttl_seconds; }),
+      BoolField<C>("oidc.device_authorization_enabled",
+                   "Serve the OAuth 2.0 Device Authorization Grant (RFC 8628): "
+                   "/device_authorization, the verification page /device and the "
+                   "urn:ietf:params:oauth:grant-type:device_code grant, so a service can show the "
+                   "login's QR code on its own page and poll for the result. Discovery names them "
+                   "only when on.",
+                   [](auto& c) -> auto& { return c.oidc.device_authorization_enabled; }),
+      IntField<C>("oidc.device_code_ttl_seconds",
+                  "Lifetime of a device_code and its user_code (expires_in, RFC 8628 §3.2).", 30, 1800,
+                  [](auto& c) -> auto& { return c.oidc.device_code_ttl_seconds; }),
+      IntField<C>("oidc.device_poll_interval_seconds",
+                  "Seconds a client must wait between token requests for a device_code (interval); "
+                  "polling faster is answered slow_down and adds 5 s (RFC 8628 §3.5).", 1, 60,
+                  [](auto& c) -> auto& { return c.oidc.device_poll_interval_seconds; }),
+      IntField<C>("oidc.user_code_attempts_per_minute",
+                  "user_code look-ups at /device per client address per minute (also the burst); "
+                  "over it 429 with Retry-After, so user codes cannot be guessed (RFC 8628 §5.1).",
+                  1, 600, [](auto& c) -> auto& { return c.oidc.user_code_attempts_per_minute; }),
       IntField<C>("oidc.access_token_ttl_seconds", "Lifetime of an access token.", 60, 86400,
                   [](auto& c) -> auto& { return c.oidc.access_token_ttl_seconds; }),
       IntField<C>("oidc.id_token_ttl_seconds", "Lifetime of an ID token (its exp claim).", 60,

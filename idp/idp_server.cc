@@ -370,6 +370,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   oo.issuer = c.server.public_url;
   oo.code_ttl_seconds = c.oidc.code_ttl_seconds;
   oo.par_ttl_seconds = c.oidc.par_ttl_seconds;
+  oo.device_authorization_enabled = c.oidc.device_authorization_enabled;
+  oo.device_code_ttl_seconds = c.oidc.device_code_ttl_seconds;
+  oo.device_poll_interval_seconds = c.oidc.device_poll_interval_seconds;
+  oo.user_code_attempts_per_minute = c.oidc.user_code_attempts_per_minute;
   oo.token_requests_per_second_per_client = c.oidc.token_requests_per_second_per_client;
   oo.token_burst_per_client = c.oidc.token_burst_per_client;
   oo.access_token_ttl_seconds = c.oidc.access_token_ttl_seconds;

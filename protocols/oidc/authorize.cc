@@ -12,6 +12,7 @@
 #include "protocols/oidc/pages.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
+#include "protocols/oidc/request_checks.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 
@@ -59,6 +60,10 @@ CheckResult CheckResponseType(const Params& p, const OidcClient& client) {
   return std::nullopt;
 }
 
+}  // namespace
+
+namespace oidc_internal {
+
 // OIDC Core §3.1.2.1: scope must contain openid. Unknown scopes are
 // ignored, scopes the client may not have are dropped (RFC 6749 §3.3).
 OidcOr<std::vector<std::string>> GrantedScopes(const Params& p, const OidcClient& client,
@@ -73,6 +78,10 @@ OidcOr<std::vector<std::string>> GrantedScopes(const Params& p, const OidcClient
     if (!Contains(out, s) && Contains(known, s) && client.AllowsScope(s)) out.push_back(s);
   return out;
 }
+
+}  // namespace oidc_internal
+
+namespace {
 
 // RFC 7636 §4.3 / §4.4.1: S256 only ("plain" is refused), the challenge is
 // the base64url SHA-256 (43 characters). Public clients must use PKCE
@@ -119,6 +128,10 @@ OidcOr<int64_t> ParseMaxAge(const Params& p) {
   return n;
 }
 
+}  // namespace
+
+namespace oidc_internal {
+
 // Sizes of values we echo or store: bounded so a request cannot bloat the
 // store or the redirect.
 CheckResult CheckLengths(const Params& p) {
@@ -129,6 +142,7 @@ CheckResult CheckLengths(const Params& p) {
       return InvalidRequest(std::string(name) + " too long");
   return std::nullopt;
 }
+
 
 // Catalogue keys the client asks for (through scopes and the claims
 // parameter) and may receive.
@@ -147,6 +161,7 @@ std::vector<std::string> RequestedAttributes(const std::vector<std::string>& sco
     for (const auto& [name, r] : *m) add(catalogue.ByOidcClaim(name));
   return out;
 }
+
 
 // OIDC Core §3.1.2.6 / RFC 6749 §4.1.2.1: how a login that ended without
 // an authentication (LoginResult::error) is answered to the client. The
@@ -169,6 +184,7 @@ OidcError LoginFailure(const std::string& error) {
     return OidcError::Make(kErrAccessDenied, "this service is not authorized to log users in", detail);
   return OidcError::Make(kErrAccessDenied, "the user did not log in", detail);
 }
+
 
 // OIDC Core §3.1.2.1 (acr_values, space-separated, in order of preference)
 // and §5.5.1.1 (the acr claim's value / values, which win when present):
@@ -199,6 +215,7 @@ OidcOr<std::vector<std::string>> RequestedAcr(const Params& p, const ClaimsReque
   return wanted;
 }
 
+
 // The acr reported for a login at level `have` (eidas.h): with no request,
 // that level; otherwise the first requested level it meets (eIDAS levels
 // are ordered: an eID at high also meets substantial). Nothing when it
@@ -209,6 +226,10 @@ std::optional<std::string> AcrFor(const std::string& have, const std::vector<std
     if (eidas::LoaRank(w) > 0 && eidas::LoaRank(w) <= eidas::LoaRank(have)) return w;
   return std::nullopt;
 }
+
+}  // namespace oidc_internal
+
+namespace {
 
 SetCookie BrowserCookie(const std::string& value, bool dev_mode) {
   SetCookie c;

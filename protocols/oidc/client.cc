@@ -55,7 +55,9 @@ bool OidcClient::AllowsAttribute(std::string_view key) const { return Contains(a
 
 std::string OidcClient::SectorHost() const {
   if (!sector_identifier.empty()) return AsciiLower(sector_identifier);
-  if (redirect_uris.empty()) return {};
+  // A client without redirect URIs (device authorization only) is its own
+  // sector: two such clients never share pairwise subjects.
+  if (redirect_uris.empty()) return "client:" + client_id;
   auto p = ParseUrl(redirect_uris.front());
   return p ? p->host : std::string();
 }
@@ -102,7 +104,7 @@ Status ValidateClient(const OidcClient& c) {
 
   for (const auto& g : c.grant_types)
     if (g != oidc::kGrantAuthorizationCode && g != oidc::kGrantRefreshToken &&
-        g != oidc::kGrantClientCredentials)
+        g != oidc::kGrantClientCredentials && g != oidc::kGrantDeviceCode)
       bad("unsupported grant type `" + g + "`");
   if (c.IsPublic() && c.AllowsGrant(oidc::kGrantClientCredentials))
     bad("a public client (none) cannot use client_credentials");

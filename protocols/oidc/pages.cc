@@ -113,4 +113,33 @@ HttpResponse LoggedOutPage(std::string_view lang, const std::vector<std::string>
   return HtmlPage(200, tp->RenderPage("oidc/logged_out", lang, data), tp->PageCsp(extra));
 }
 
+HttpResponse DevicePage(int status, std::string_view lang, DeviceMessage message, std::string_view action,
+                        std::string_view service) {
+  auto tp = Templates();
+  const char* key = nullptr;
+  bool form = false, bad = true;
+  switch (message) {
+    case DeviceMessage::kNone: form = true; break;
+    case DeviceMessage::kUnknownCode: key = "oidc_device_unknown_code", form = true; break;
+    case DeviceMessage::kTooManyAttempts: key = "oidc_device_too_many", form = true; break;
+    case DeviceMessage::kUsed: key = "oidc_device_used"; break;
+    case DeviceMessage::kDone: key = "oidc_device_done", bad = false; break;
+    case DeviceMessage::kDenied: key = "oidc_device_denied"; break;
+    case DeviceMessage::kExpired: key = "oidc_device_expired"; break;
+    case DeviceMessage::kUnfinished: key = "oidc_device_unfinished"; break;
+    case DeviceMessage::kServerError: key = "oidc_server_error"; break;
+  }
+  static constexpr const char* kOutcomes[] = {"form", "unknown_code", "too_many_attempts", "used", "done",
+                                              "denied", "expired", "unfinished", "server_error"};
+  nlohmann::json data = {{"title", tp->Text(lang, "oidc_device_title")},
+                         {"outcome", kOutcomes[static_cast<int>(message)]},
+                         {"bad", bad},
+                         {"form", form},
+                         {"action", action}};
+  if (key) data["message"] = tp->Text(lang, key);
+  if (!service.empty()) data["service"] = service;
+  HttpResponse r = HtmlPage(status, tp->RenderPage("oidc/device", lang, data), tp->PageCsp());
+  return r;
+}
+
 }  // namespace certme::oidc_internal

@@ -47,4 +47,22 @@ HttpResponse LogoutConfirmPage(std::string_view lang, std::string_view confirm_u
 HttpResponse LoggedOutPage(std::string_view lang, const std::vector<std::string>& frame_urls,
                            std::string_view redirect, std::string_view csp_nonce);
 
+// The device authorization grant's page at the verification URI (RFC 8628
+// §3.3): the form for the user_code and the answers around the login.
+enum class DeviceMessage {
+  kNone,          // just the form
+  kUnknownCode,   // the code is malformed, unknown or expired (the form again)
+  kTooManyAttempts,  // over the look-up rate (the form again)
+  kUsed,          // the code's login already ended
+  kDone,          // signed in: the service's page continues by itself
+  kDenied,        // the user refused, or the login cannot succeed
+  kExpired,       // the device authorization expired
+  kUnfinished,    // back from the login without a result
+  kServerError,
+};
+// `service`: the service's name (empty: not shown); `action`: the form's
+// target (the verification URI).
+HttpResponse DevicePage(int status, std::string_view lang, DeviceMessage message, std::string_view action,
+                        std::string_view service = {});
+
 }  // namespace certme::oidc_internal

@@ -38,8 +38,11 @@ Status ValidateOidcOptions(const OidcOptions& o) {
                          {"login_ttl_seconds", o.login_ttl_seconds},
                          {"session_ttl_seconds", o.session_ttl_seconds},
                          {"logout_token_ttl_seconds", o.logout_token_ttl_seconds},
-                         {"max_client_assertion_ttl_seconds", o.max_client_assertion_ttl_seconds}})
+                         {"max_client_assertion_ttl_seconds", o.max_client_assertion_ttl_seconds},
+                         {"device_code_ttl_seconds", o.device_code_ttl_seconds},
+                         {"device_poll_interval_seconds", o.device_poll_interval_seconds}})
     if (v <= 0) problems.push_back(std::string(name) + " must be positive");
+  if (o.user_code_attempts_per_minute < 1) problems.push_back("user_code_attempts_per_minute must be >= 1");
   if (o.clock_skew_seconds < 0) problems.push_back("clock_skew_seconds must not be negative");
   if (problems.empty()) return Status::Ok();
   std::string all;
@@ -63,6 +66,9 @@ OidcProvider::OidcProvider(OidcOptions options, Store& store, KeySet& keys,
       token_limiter_({.per_second = static_cast<double>(opts_.token_requests_per_second_per_client),
                       .burst = static_cast<double>(std::max(1, opts_.token_burst_per_client))},
                      clock),
+      user_code_limiter_({.per_second = opts_.user_code_attempts_per_minute / 60.0,
+                          .burst = static_cast<double>(std::max(1, opts_.user_code_attempts_per_minute))},
+                         clock),
       browser_key_(HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)) {}
 
 std::vector<OidcProvider::Route> OidcProvider::Routes() {
@@ -75,6 +81,9 @@ std::vector<OidcProvider::Route> OidcProvider::Routes() {
       {"GET", s(kPathResume), &OidcProvider::Resume},
       {"POST", s(kPathToken), &OidcProvider::Token},
       {"POST", s(kPathPar), &OidcProvider::PushedAuthorizationRequest},
+      {"POST", s(kPathDeviceAuthorization), &OidcProvider::DeviceAuthorization},
+      {"GET", s(kPathDevice), &OidcProvider::DeviceVerification},
+      {"GET", s(kPathDeviceResume), &OidcProvider::DeviceResume},
       {"POST", s(kPathRevoke), &OidcProvider::Revoke},
       {"POST", s(kPathIntrospect), &OidcProvider::Introspect},
       {"GET", s(kPathServerMetadata), &OidcProvider::AuthorizationServerMetadata},
@@ -89,6 +98,7 @@ std::vector<OidcProvider::Route> OidcProvider::Routes() {
       {"OPTIONS", s(kPathToken), &OidcProvider::TokenPreflight},
       {"OPTIONS", s(kPathRevoke), &OidcProvider::TokenPreflight},
       {"OPTIONS", s(kPathPar), &OidcProvider::TokenPreflight},
+      {"OPTIONS", s(kPathDeviceAuthorization), &OidcProvider::TokenPreflight},
       {"OPTIONS", s(kPathUserInfo), &OidcProvider::UserInfoPreflight},
   };
 }
@@ -123,8 +133,6 @@ nlohmann::json OidcProvider::ServerMetadata() const {
       {"end_session_endpoint", Url(kPathEndSession)},
       {"response_types_supported", {kResponseTypeCode}},
       {"response_modes_supported", {kResponseModeQuery, kResponseModeFormPost}},
-      {"grant_types_supported",
-       {kGrantAuthorizationCode, kGrantRefreshToken, kGrantClientCredentials}},
       {"subject_types_supported", {kSubjectPairwise, kSubjectPublic}},
       {"id_token_signing_alg_values_supported", algs},
       {"token_endpoint_auth_methods_supported",
@@ -166,6 +174,13 @@ nlohmann::json OidcProvider::ServerMetadata() const {
        {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth}},
       {"introspection_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
   };
+  nlohmann::json grants = {kGrantAuthorizationCode, kGrantRefreshToken, kGrantClientCredentials};
+  // RFC 8628 §4: only when the endpoints are on.
+  if (opts_.device_authorization_enabled) {
+    grants.push_back(kGrantDeviceCode);
+    doc["device_authorization_endpoint"] = Url(kPathDeviceAuthorization);
+  }
+  doc["grant_types_supported"] = grants;
   return doc;
 }
 

@@ -6,7 +6,9 @@
 // RP-Initiated / Back-Channel / Front-Channel Logout 1.0, RFC 9207 `iss`,
 // client authentication client_secret_basic / client_secret_post /
 // private_key_jwt (RFC 7523) / tls_client_auth (RFC 8705) / none, and the
-// refresh_token (with rotation) and client_credentials grants.
+// refresh_token (with rotation) and client_credentials grants, pushed
+// authorization requests (RFC 9126), revocation and introspection (RFC 7009,
+// RFC 7662) and the device authorization grant (RFC 8628, device.cc).
 //
 // Thread-safety: every handler may be called concurrently from many
 // threads; all shared state lives in the Store or behind internal locks.
@@ -70,6 +72,15 @@ struct OidcOptions {
   // bridge). 0: no limit.
   int token_requests_per_second_per_client = 0;
   int token_burst_per_client = 100;
+  // OAuth 2.0 Device Authorization Grant (RFC 8628): /device_authorization,
+  // the verification page /device and the device_code grant. Off: the
+  // endpoints answer 404 and discovery does not name them.
+  bool device_authorization_enabled = true;
+  int64_t device_code_ttl_seconds = 600;     // device_code and user_code lifetime (expires_in)
+  int64_t device_poll_interval_seconds = 5;  // RFC 8628 §3.2 `interval`
+  // user_code look-ups per client address (RFC 8628 §5.1: guessing is
+  // rate-limited): a burst, refilled at this many per minute.
+  int user_code_attempts_per_minute = 10;
 };
 
 // Every problem with the options at once (InvalidArgument).
@@ -119,6 +130,13 @@ class OidcProvider {
   HttpResponse Resume(const HttpRequest&);             // GET /authorize/resume?txn=…
   HttpResponse Token(const HttpRequest&);              // POST /token
   HttpResponse PushedAuthorizationRequest(const HttpRequest&);  // POST /par (RFC 9126)
+  // RFC 8628: POST /device_authorization (client-authenticated like
+  // /token), GET /device (the verification page: a form for the user_code,
+  // or ?user_code= starts the wallet login) and GET /device/resume?txn=
+  // (where the login step returns: "done, go back to the service").
+  HttpResponse DeviceAuthorization(const HttpRequest&);
+  HttpResponse DeviceVerification(const HttpRequest&);
+  HttpResponse DeviceResume(const HttpRequest&);
   HttpResponse Revoke(const HttpRequest&);             // POST /revoke (RFC 7009)
   HttpResponse Introspect(const HttpRequest&);         // POST /introspect (RFC 7662)
   // GET /.well-known/oauth-authorization-server (RFC 8414): the discovery
@@ -233,6 +251,19 @@ class OidcProvider {
   OidcOr<nlohmann::json> GrantAuthorizationCode(const HttpRequest& req, const OidcClient& client);
   OidcOr<nlohmann::json> GrantRefreshToken(const HttpRequest& req, const OidcClient& client);
   OidcOr<nlohmann::json> GrantClientCredentials(const HttpRequest& req, const OidcClient& client);
+
+  // ---- device authorization grant (device.cc) ----
+  HttpResponse DeviceAuthorizationResponse(const HttpRequest& req, const OidcClient& client);
+  // RFC 8628 §3.4 / §3.5: the token endpoint's device_code grant.
+  OidcOr<nlohmann::json> GrantDeviceCode(const HttpRequest& req, const OidcClient& client);
+  // Takes the login result of `txn` (if the login step stored one) and
+  // records it in the device authorization stored under `device_key`:
+  // approved with the user's facts, or denied. Either the poll or the
+  // browser's return may come first; both call this. Store errors are
+  // returned (the caller answers 503).
+  Status SettleDeviceLogin(const std::string& device_key, const std::string& txn);
+  // Starts the wallet login for the device authorization under `device_key`.
+  HttpResponse BeginDeviceLogin(const std::string& device_key, const std::string& lang);
   // Stores a grant and mints its tokens; `nonce` only for code exchanges.
   OidcOr<nlohmann::json> IssueTokens(const OidcClient& client,
                                      const oidc_internal::GrantRecord& grant,
@@ -293,6 +324,7 @@ class OidcProvider {
   Clock& clock_;
   Random& random_;
   RateLimiter token_limiter_;  // per client_id
+  RateLimiter user_code_limiter_;  // per client address (RFC 8628 §5.1)
   OtherProtocolLogout* other_logout_ = nullptr;
   EidStatusSource* eid_status_ = nullptr;
   // HMAC key of the browser-binding cookie, derived from pairwise_salt (so

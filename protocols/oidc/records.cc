@@ -157,6 +157,56 @@ std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text) {
   });
 }
 
+nlohmann::json ToJson(const DeviceRecord& r) {
+  return {{"client_id", r.client_id},   {"scopes", r.scopes},         {"claims", r.claims},
+          {"acr_values", r.acr_values}, {"attributes", r.attributes}, {"ui_locale", r.ui_locale},
+          {"user_code", r.user_code},   {"expires_at", r.expires_at}, {"interval", r.interval},
+          {"last_poll", r.last_poll},   {"state", r.state},           {"txn", r.txn},
+          {"subject", r.subject},       {"eid", r.eid},               {"login_attributes", r.login_attributes},
+          {"acr", r.acr},               {"amr", r.amr},               {"auth_time", r.auth_time},
+          {"error", r.error}};
+}
+
+std::optional<DeviceRecord> ParseDeviceRecord(std::string_view text) {
+  return ParseWith<DeviceRecord>(text, [](const nlohmann::json& j) {
+    DeviceRecord r;
+    r.client_id = j.at("client_id").get<std::string>();
+    r.scopes = j.at("scopes").get<std::vector<std::string>>();
+    r.claims = j.at("claims");
+    r.acr_values = j.at("acr_values").get<std::vector<std::string>>();
+    r.attributes = j.at("attributes").get<std::vector<std::string>>();
+    r.ui_locale = j.at("ui_locale").get<std::string>();
+    r.user_code = j.at("user_code").get<std::string>();
+    r.expires_at = j.at("expires_at").get<int64_t>();
+    r.interval = j.at("interval").get<int64_t>();
+    r.last_poll = j.at("last_poll").get<int64_t>();
+    r.state = j.at("state").get<std::string>();
+    r.txn = j.at("txn").get<std::string>();
+    r.subject = j.at("subject").get<std::string>();
+    r.eid = j.at("eid").get<std::string>();
+    r.login_attributes = j.at("login_attributes").get<std::map<std::string, std::string>>();
+    r.acr = j.at("acr").get<std::string>();
+    r.amr = j.at("amr").get<std::vector<std::string>>();
+    r.auth_time = j.at("auth_time").get<int64_t>();
+    r.error = j.at("error").get<std::string>();
+    if (r.state != DeviceRecord::kPending && r.state != DeviceRecord::kApproved &&
+        r.state != DeviceRecord::kDenied)
+      throw nlohmann::json::other_error::create(501, "unknown device state", &j);
+    return r;
+  });
+}
+
+nlohmann::json ToJson(const DeviceLoginRecord& r) {
+  return {{"device_key", r.device_key}, {"outcome", r.outcome}, {"client_id", r.client_id}};
+}
+
+std::optional<DeviceLoginRecord> ParseDeviceLoginRecord(std::string_view text) {
+  return ParseWith<DeviceLoginRecord>(text, [](const nlohmann::json& j) {
+    return DeviceLoginRecord{j.at("device_key").get<std::string>(), j.at("outcome").get<std::string>(),
+                             j.value("client_id", std::string())};
+  });
+}
+
 nlohmann::json ToJson(const PushedRequestRecord& r) {
   return {{"client_id", r.client_id}, {"params", r.params}};
 }

@@ -17,6 +17,12 @@
 //   oidc_jti        sha256(client|jti) → "1"              (private_key_jwt replay cache)
 //   oidc_par        request_uri handle → PushedRequestRecord (TTL 60 s, consumed at /authorize;
 //                                                         RFC 9126)
+//   oidc_device     sha256(device_code) → DeviceRecord  (RFC 8628; TTL the code's lifetime and a
+//                                                         grace for expired_token; consumed when
+//                                                         the tokens are issued)
+//   oidc_user_code  user code (8 letters, no dash) → sha256(device_code) (TTL the code's lifetime)
+//   oidc_device_login login txn        → DeviceLoginRecord (TTL login_ttl: which device
+//                                                         authorization a wallet login is for)
 //   oidc_logout     logout txn         → LogoutRecord     (pending confirmation)
 //   oidc_eid        lowercase eID address → EidIndex      (its sessions and grants, for ending
 //                                                         them when the ledger suspends the eID;
@@ -50,6 +56,9 @@ inline constexpr std::string_view kJtiNs = "oidc_jti";
 inline constexpr std::string_view kLogoutNs = "oidc_logout";
 inline constexpr std::string_view kParNs = "oidc_par";
 inline constexpr std::string_view kEidIndexNs = "oidc_eid";
+inline constexpr std::string_view kDeviceNs = "oidc_device";
+inline constexpr std::string_view kUserCodeNs = "oidc_user_code";
+inline constexpr std::string_view kDeviceLoginNs = "oidc_device_login";
 // Kinds of EidIndex entries.
 inline constexpr std::string_view kEidEntrySession = "session";
 inline constexpr std::string_view kEidEntryGrant = "grant";
@@ -139,6 +148,45 @@ struct PushedRequestRecord {
   std::vector<std::pair<std::string, std::string>> params;
 };
 
+// A device authorization request (RFC 8628 §3.1) and where it stands.
+struct DeviceRecord {
+  // pending: waiting for the user; approved: the login succeeded (the
+  // facts below are set); denied: the user refused or the login cannot
+  // succeed (`error` is the LoginResult error).
+  static constexpr const char* kPending = "pending";
+  static constexpr const char* kApproved = "approved";
+  static constexpr const char* kDenied = "denied";
+
+  std::string client_id;
+  std::vector<std::string> scopes;                   // granted (narrowed), openid included
+  nlohmann::json claims = nlohmann::json::object();  // parsed `claims` parameter
+  std::vector<std::string> acr_values;               // as AuthzRecord::acr_values
+  std::vector<std::string> attributes;               // catalogue keys to release
+  std::string ui_locale;  // the request's ui_locales (empty: the browser's language)
+  std::string user_code;  // normalised: 8 letters
+  int64_t expires_at = 0;
+  int64_t interval = 5;   // seconds between polls; grows by 5 at each slow_down
+  int64_t last_poll = 0;  // unix seconds of the last token request; 0: none yet
+  std::string state = kPending;
+  std::string txn;        // the latest login started for it; empty: none yet
+  // Once approved: the login's facts (LoginResult).
+  std::string subject;
+  std::string eid;
+  std::map<std::string, std::string> login_attributes;
+  std::string acr;
+  std::vector<std::string> amr;
+  int64_t auth_time = 0;
+  std::string error;      // once denied
+};
+
+// Which device authorization a login is for, and how it ended as the
+// browser's return page tells it (pending | approved | denied | expired).
+struct DeviceLoginRecord {
+  std::string device_key;
+  std::string outcome = DeviceRecord::kPending;
+  std::string client_id;  // the service the page names
+};
+
 struct LogoutRecord {
   std::string client_id;
   std::string post_logout_redirect_uri;  // already checked against the client
@@ -155,6 +203,8 @@ nlohmann::json ToJson(const AccessTokenRecord& r);
 nlohmann::json ToJson(const RefreshTokenRecord& r);
 nlohmann::json ToJson(const LogoutRecord& r);
 nlohmann::json ToJson(const PushedRequestRecord& r);
+nlohmann::json ToJson(const DeviceRecord& r);
+nlohmann::json ToJson(const DeviceLoginRecord& r);
 
 // nullopt when the stored text is not a record of that kind (corruption).
 std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text);
@@ -165,6 +215,8 @@ std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text);
 std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text);
 std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text);
 std::optional<PushedRequestRecord> ParsePushedRequestRecord(std::string_view text);
+std::optional<DeviceRecord> ParseDeviceRecord(std::string_view text);
+std::optional<DeviceLoginRecord> ParseDeviceLoginRecord(std::string_view text);
 
 // A grant lives in two records so that no attribute value outlives the
 // user's session even when the token family does (refresh tokens): the

@@ -117,7 +117,7 @@ Result<OidcClient, HttpResponse> OidcProvider::AuthenticatedClientRequest(
     // RFC 6585 §4; `slow_down` as RFC 8628 §3.5 names it for a token
     // endpoint asked too often. One budget per client for all of its
     // authenticated endpoints.
-    HttpResponse r = TokenError(OidcError::Make("slow_down", "too many token requests for this client",
+    HttpResponse r = TokenError(OidcError::Make(kErrSlowDown, "too many token requests for this client",
                                                 "client " + client->client_id + " over its rate", 429));
     r.headers.Set("Retry-After", std::to_string(*wait));
     return r;
@@ -132,14 +132,16 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
 
   auto grant_type = ParamGet(req.form, kGrantType);
   if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"));
+  bool device = *grant_type == kGrantDeviceCode && opts_.device_authorization_enabled;
   if (*grant_type != kGrantAuthorizationCode && *grant_type != kGrantRefreshToken &&
-      *grant_type != kGrantClientCredentials)
+      *grant_type != kGrantClientCredentials && !device)
     return TokenError(OidcError::Make(kErrUnsupportedGrantType, "unsupported grant_type"));
   if (!client->AllowsGrant(*grant_type))
     return TokenError(OidcError::Make(kErrUnauthorizedClient, "grant_type not allowed for this client"));
   OidcOr<nlohmann::json> result =
       *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client)
       : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client)
+      : device                               ? GrantDeviceCode(req, *client)  // device.cc (RFC 8628)
                                              : GrantClientCredentials(req, *client);
   if (!result.ok()) return TokenError(result.error());
 

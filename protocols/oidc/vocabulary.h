@@ -41,6 +41,8 @@ inline constexpr std::string_view kIss = "iss";  // RFC 9207 §2
 inline constexpr std::string_view kSid = "sid";
 inline constexpr std::string_view kToken = "token";                  // RFC 7009 §2.1, RFC 7662 §2.1
 inline constexpr std::string_view kTokenTypeHint = "token_type_hint";
+inline constexpr std::string_view kDeviceCode = "device_code";       // RFC 8628 §3.2, §3.4
+inline constexpr std::string_view kUserCode = "user_code";
 
 // ---- Values ----
 inline constexpr std::string_view kResponseTypeCode = "code";
@@ -56,6 +58,7 @@ inline constexpr std::string_view kPkcePlain = "plain";
 inline constexpr std::string_view kGrantAuthorizationCode = "authorization_code";
 inline constexpr std::string_view kGrantRefreshToken = "refresh_token";
 inline constexpr std::string_view kGrantClientCredentials = "client_credentials";
+inline constexpr std::string_view kGrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code";  // RFC 8628 §3.4
 inline constexpr std::string_view kTokenTypeBearer = "Bearer";
 // RFC 9126 §2.2: the request_uri a pushed request answers with.
 inline constexpr std::string_view kRequestUriPrefix = "urn:ietf:params:oauth:request_uri:";
@@ -120,6 +123,10 @@ inline constexpr std::string_view kErrInsufficientScope = "insufficient_scope";
 inline constexpr std::string_view kErrInvalidRequestUri = "invalid_request_uri";  // OIDC Core §3.1.2.6
 inline constexpr std::string_view kErrInvalidRequestObject = "invalid_request_object";  // OIDC Core §3.1.2.6
 inline constexpr std::string_view kErrUnsupportedTokenType = "unsupported_token_type";  // RFC 7009 §2.2.1
+// RFC 8628 §3.5: the device authorization grant's polling answers.
+inline constexpr std::string_view kErrAuthorizationPending = "authorization_pending";
+inline constexpr std::string_view kErrSlowDown = "slow_down";
+inline constexpr std::string_view kErrExpiredToken = "expired_token";
 // OpenID Connect Core Error Code unmet_authentication_requirements 1.0: the
 // requested level of assurance (acr_values, an acr claim request) cannot be met.
 inline constexpr std::string_view kErrUnmetAuthenticationRequirements = "unmet_authentication_requirements";
@@ -133,6 +140,9 @@ inline constexpr std::string_view kPathToken = "/token";
 inline constexpr std::string_view kPathPar = "/par";                // RFC 9126
 inline constexpr std::string_view kPathRevoke = "/revoke";          // RFC 7009
 inline constexpr std::string_view kPathIntrospect = "/introspect";  // RFC 7662
+inline constexpr std::string_view kPathDeviceAuthorization = "/device_authorization";  // RFC 8628 §3.1
+inline constexpr std::string_view kPathDevice = "/device";                 // verification_uri (§3.3)
+inline constexpr std::string_view kPathDeviceResume = "/device/resume";    // the login step returns here
 inline constexpr std::string_view kPathServerMetadata = "/.well-known/oauth-authorization-server";  // RFC 8414
 inline constexpr std::string_view kPathUserInfo = "/userinfo";
 inline constexpr std::string_view kPathEndSession = "/logout";

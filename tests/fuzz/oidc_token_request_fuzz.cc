@@ -74,6 +74,7 @@ struct Harness {
       c.redirect_uris = {"https://rp.fuzz/cb"};
       c.grant_types = {"authorization_code", "refresh_token"};
       if (method != "none") c.grant_types.push_back("client_credentials");
+      c.grant_types.push_back("urn:ietf:params:oauth:grant-type:device_code");
       c.scopes = {"openid", "profile", "reports"};
       if (method == "client_secret_basic" || method == "client_secret_post")
         c.client_secret_sha256 = HashClientSecret("secret");
@@ -133,7 +134,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     static const std::set<std::string> kCodes = {
         "invalid_request", "invalid_client",         "invalid_grant", "unauthorized_client",
-        "invalid_scope",   "unsupported_grant_type"};
+        "invalid_scope",   "unsupported_grant_type",
+        // RFC 8628 §3.5: the device_code grant's answers.
+        "authorization_pending", "slow_down", "expired_token", "access_denied"};
     if (!j.contains("error") || !j["error"].is_string() || !kCodes.contains(j["error"].get<std::string>()))
       std::abort();
   }

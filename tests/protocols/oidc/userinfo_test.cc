@@ -75,7 +75,9 @@ TEST_F(DiscoveryTest, AdvertisesWhatIsImplemented) {
   EXPECT_EQ(d["end_session_endpoint"], iss + "/logout");
   EXPECT_EQ(d["response_types_supported"], nlohmann::json({"code"}));
   EXPECT_EQ(d["response_modes_supported"], nlohmann::json({"query", "form_post"}));
-  EXPECT_EQ(d["grant_types_supported"], nlohmann::json({"authorization_code", "refresh_token", "client_credentials"}));
+  EXPECT_EQ(d["grant_types_supported"], nlohmann::json({"authorization_code", "refresh_token", "client_credentials",
+                                                      "urn:ietf:params:oauth:grant-type:device_code"}));
+  EXPECT_EQ(d["device_authorization_endpoint"], iss + "/device_authorization");
   EXPECT_EQ(d["code_challenge_methods_supported"], nlohmann::json({"S256"}));
   EXPECT_EQ(d["token_endpoint_auth_methods_supported"],
             nlohmann::json({"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth", "none"}));

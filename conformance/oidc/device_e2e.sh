@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The device authorization grant (RFC 8628) against the real server with
+# the certME wallet login: a fresh embedded ledger, the validator service,
+# an enrolled user in the reference wallet, `certme idp` with
+# login.wallet_login and a device client, then device_flow.mjs
+# (openid-client 6) with `certme wallet approve` answering: approve,
+# refuse, slow_down, expire (device codes live 30 s here).
+# Usage: device_e2e.sh PATH/TO/certme PATH/TO/node
+set -euo pipefail
+CERTME=$(realpath "$1")
+NODE=${2:-node}
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-device-XXXXXX")
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
+fail() {
+  echo "device_e2e: FAILED: $*" >&2
+  for f in idp.log serve.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -30 $f >&2; }; done
+  exit 1
+}
+certme() { "$CERTME" "$@"; }
+
+certme ledger init >/dev/null
+VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
+PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
+certme admin authorize-validator "$VALIDATOR" >/dev/null
+certme admin authorize-provider "$PROVIDER" >/dev/null
+USER_ADDR=$(certme wallet create)
+certme validator enroll --user "$USER_ADDR" --attr first_name=Ion --attr last_name=Popescu \
+  --attr birth_date=1985-04-12 --attr gender=1 --attr language=ro --out enrollment.json >/dev/null
+certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
+certme validator issue enrollment.json --consent enrolment.sig >/dev/null
+certme wallet import enrollment.json >/dev/null
+"$CERTME" validator serve >serve.log 2>&1 &
+PIDS+=($!)
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+SECRET=device-rp-secret-0123456789abcdef0123456789
+cat >clients.yaml <<EOF
+clients:
+  - client_id: device-rp
+    client_secret: $SECRET
+    names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
+    grant_types: ["urn:ietf:params:oauth:grant-type:device_code", refresh_token]
+    token_endpoint_auth_method: client_secret_basic
+    scopes: [openid, profile]
+    attributes: [first_name, last_name, birth_date, gender, language]
+EOF
+CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
+  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
+  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
+  CERTME_OIDC_DEVICE_CODE_TTL_SECONDS=30 CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
+  "$CERTME" idp >idp.log 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+
+"$NODE" "$HERE/device_flow.mjs" --base "$BASE" --certme "$CERTME" --client device-rp --secret "$SECRET" ||
+  fail "device flow cases"
+echo "device_e2e: OK"
