@@ -9,8 +9,9 @@
 // second login refused in the wallet ends on the provider's refusal page,
 // whose Try again starts a new login. The production environment the demo
 // sets up: the info box names the console's accounts, and the demo service
-// is promoted through the console's API with the production certificate the
-// demo left for it, after which the production bridge knows its client.
+// is promoted in the console, in the browser as the info box says (the
+// test certificate refused, then the production one the demo left), after
+// which the production bridge knows its client.
 // Then scripts/demo stops on SIGTERM, and a second start reuses the demo
 // registry.
 //
@@ -258,16 +259,6 @@ test('production environment: the info box names the console accounts; the demo 
   const service = fs.readFileSync(path.join(demoDir, 'console', 'service-id'), 'utf8').trim();
   assert.match(service, /^svc-[0-9a-f]{12}$/);
   assert.ok(banner.includes(service), `the info box does not name ${service}`);
-  // The console's API, with a token the CLI makes for the demo's admin (the
-  // test bridge's store, as scripts/demo sets it).
-  const storeEnv = { ...env, CERTME_STORE_SQLITE_PATH: path.join(demoDir, 'certme.db') };
-  const token = runOk(certme, ['admin', 'create-token', 'admin', '--name', 'demo-test', '--ttl', '10m'], { cwd: repo, env: storeEnv });
-  const api = (method, p, body) => fetch(`${env.CERTME_SERVER_PUBLIC_URL}/admin/api/v1${p}`, {
-    method, body: body && JSON.stringify(body),
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  });
-  const { service: before } = await (await api('GET', `/services/${service}`)).json();
-  assert.ok(before.test && !before.production, JSON.stringify(before));
   // Every answer is read to its end: a connection left open would keep a
   // bridge from stopping at once on SIGTERM (the last test).
   const authorize = async (clientId) => {
@@ -279,16 +270,32 @@ test('production environment: the info box names the console accounts; the demo 
     return r;
   };
   assert.equal((await authorize(service)).status, 400, 'the production bridge knows the service before its promotion');
-  // The test certificate is refused; the production one the demo left is taken.
-  const read = (f) => fs.readFileSync(path.join(demoDir, 'console', f), 'utf8');
-  const same = await api('POST', `/services/${service}/promote`, { certificate: read('test.cer'), approved: true });
-  assert.equal(same.status, 400);
-  assert.match((await same.json()).fields?.certificate ?? '', /differ|same|test/i);
-  const promoted = await api('POST', `/services/${service}/promote`, { certificate: read('production.cer'), approved: true });
-  const answer = await promoted.json();
-  assert.equal(promoted.status, 200, JSON.stringify(answer));
-  assert.equal(answer.service.production.state, 'active');
-  assert.match(answer.client_secret, /^\S{32,}$/);
+  // As the newcomer does it, following the info box: the console in an
+  // English browser, signed in as admin, the service's page, "Promote to
+  // production…"; the test certificate is refused, the production one the
+  // demo left is taken.
+  const context = await browser.newContext({ locale: 'en-GB' });
+  const page = await context.newPage();
+  await page.goto(`${env.CERTME_SERVER_PUBLIC_URL}/admin`);
+  await page.fill('#user', 'admin');
+  await page.fill('#password', fs.readFileSync(path.join(demoDir, 'admin-password'), 'utf8').trim());
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${env.CERTME_SERVER_PUBLIC_URL}/admin/services`);
+  await page.goto(`${env.CERTME_SERVER_PUBLIC_URL}/admin/services/${service}`);
+  await page.getByText('Serviciul demonstrativ').first().waitFor();
+  await page.click('text=Promote to production');
+  await page.setInputFiles('#certificate', path.join(demoDir, 'console', 'test.cer'));
+  await page.check('input[name=approved]');
+  await page.click('button:has-text("Promote to production")');
+  assert.match(await page.locator('#certificate ~ .field-error').innerText(), /test certificate/);
+  await page.screenshot({ path: path.join(artifacts, 'demo-promote-test-certificate-refused.png'), fullPage: true });
+  await page.setInputFiles('#certificate', path.join(demoDir, 'console', 'production.cer'));
+  await page.check('input[name=approved]');
+  await page.click('button:has-text("Promote to production")');
+  await page.waitForSelector('text=Promoted to production.');
+  assert.match((await page.locator('#client-secret').innerText()).trim(), /^\S{32,}$/);
+  await page.screenshot({ path: path.join(artifacts, 'demo-promoted.png'), fullPage: true });
+  await context.close();
   const r = await authorize(service);
   assert.equal(r.status, 302, `the production bridge does not know the promoted service (HTTP ${r.status})`);
   assert.ok(r.headers.get('location').startsWith(`${env.PRODUCTION_URL}/login/`), r.headers.get('location'));

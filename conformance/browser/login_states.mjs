@@ -306,42 +306,41 @@ test('the renewal and expiry journeys start (the last test collects them)', () =
   expiryJourneys = startExpiryJourneys().then(() => null, (err) => err);
 });
 
-for (const lang of kLangs) {
-  for (const vp of Object.keys(kViewports)) {
+test('every language and screen at once: waiting → opened → refused → Try again (same language, new code)', async () => {
+  // The six journeys are independent logins: run together, their waits overlap.
+  await Promise.all(kLangs.flatMap((lang) => Object.keys(kViewports).map(async (vp) => {
     const name = `${lang}-${vp}`;
-    test(`${name}: waiting → opened → refused → Try again (same language, new code)`, async () => {
-      const { context, page, seen } = await openLogin(bridge, lang, vp, name);
-      await guarded(name, page, async () => {
-        // The wallet fetches the request document: the page says so.
-        const code = (await link(page)).split('/l/')[1];
-        const doc = await fetch(`${bridge.url}/wallet/v1/requests/${code}`, { headers: { Accept: 'application/json' } });
-        assert.equal(doc.status, 200);
-        await page.waitForFunction(() => document.body.getAttribute('data-login-state') === 'opened', null, { timeout: 10000 });
-        assert.equal((await page.locator('#status').innerText()).trim(), T[lang].login_state_opened);
-        await shot(page, `${name}-2-opened`);
-        // Continue pressed early: the page stays and says why.
-        const before = page.url();
-        await page.getByRole('button', { name: T[lang].login_continue }).click();
-        assert.equal((await page.locator('#status').innerText()).trim(), T[lang].login_not_yet);
-        assert.equal(page.url(), before);
-        const r = await wallet('ion', await link(page), '--refuse');
-        assert.equal(r.code, 0, `certme wallet approve --refuse failed:\n${r.out}`);
-        await assertOutcome(page, lang, 'login_refused', 'login_todo_refused', ['retry', 'back']);
-        await shot(page, `${name}-3-refused`);
-        const old = await link(page).catch(() => '');
-        await page.getByRole('button', { name: T[lang].login_retry }).click();
-        await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
-        assert.equal(await page.getAttribute('html', 'lang'), lang, 'Try again changed the language');
-        assert.equal(await loginState(page), 'waiting');
-        assert.notEqual(await link(page), old);
-        await page.getByText(T[lang].login_intro).waitFor();
-        await shot(page, `${name}-4-again`);
-        await assertNoLeaks(seen, page);
-      });
-      await context.close();
+    const { context, page, seen } = await openLogin(bridge, lang, vp, name);
+    await guarded(name, page, async () => {
+      // The wallet fetches the request document: the page says so.
+      const code = (await link(page)).split('/l/')[1];
+      const doc = await fetch(`${bridge.url}/wallet/v1/requests/${code}`, { headers: { Accept: 'application/json' } });
+      assert.equal(doc.status, 200);
+      await page.waitForFunction(() => document.body.getAttribute('data-login-state') === 'opened', null, { timeout: 10000 });
+      assert.equal((await page.locator('#status').innerText()).trim(), T[lang].login_state_opened);
+      await shot(page, `${name}-2-opened`);
+      // Continue pressed early: the page stays and says why.
+      const before = page.url();
+      await page.getByRole('button', { name: T[lang].login_continue }).click();
+      assert.equal((await page.locator('#status').innerText()).trim(), T[lang].login_not_yet);
+      assert.equal(page.url(), before);
+      const r = await wallet('ion', await link(page), '--refuse');
+      assert.equal(r.code, 0, `certme wallet approve --refuse failed:\n${r.out}`);
+      await assertOutcome(page, lang, 'login_refused', 'login_todo_refused', ['retry', 'back']);
+      await shot(page, `${name}-3-refused`);
+      const old = await link(page).catch(() => '');
+      await page.getByRole('button', { name: T[lang].login_retry }).click();
+      await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
+      assert.equal(await page.getAttribute('html', 'lang'), lang, 'Try again changed the language');
+      assert.equal(await loginState(page), 'waiting');
+      assert.notEqual(await link(page), old);
+      await page.getByText(T[lang].login_intro).waitFor();
+      await shot(page, `${name}-4-again`);
+      await assertNoLeaks(seen, page);
     });
-  }
-}
+    await context.close();
+  })));
+});
 
 test('refusal, back to the service: the client gets access_denied with its state', async () => {
   const { context, page } = await openLogin(bridge, 'ru', 'desktop');
@@ -465,6 +464,46 @@ test('suspended eID: its own page, the way back to the service, no Try again', a
   } finally {
     certmeRun(['admin', 'reactivate-eid', addresses.maria]);
   }
+});
+
+test('keyboard only: Tab reaches every control of the login page, Enter on Try again starts a new login', async () => {
+  const { context, page } = await openLogin(bridge, 'ro', 'desktop');
+  await guarded('keyboard', page, async () => {
+    // Tab through the waiting page: the same-device link, Continue and the
+    // language links are each reached, and each shows where the focus is.
+    const reached = new Set();
+    for (let i = 0; i < 25; i += 1) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const style = getComputedStyle(el);
+        const visible = style.outlineStyle !== 'none' || style.boxShadow !== 'none';
+        return { id: el.id, text: (el.innerText || el.value || '').trim(), tag: el.tagName, visible };
+      });
+      if (!f) continue;
+      assert.ok(f.visible, `no visible focus on ${f.tag} "${f.text}"`);
+      reached.add(f.id || f.text);
+    }
+    assert.ok(reached.has('deeplink'), `the same-device link is not reachable: ${[...reached].join(', ')}`);
+    assert.ok(reached.has('continue'), `Continue is not reachable: ${[...reached].join(', ')}`);
+    assert.ok(reached.has('RU') && reached.has('EN'), `the language links are not reachable: ${[...reached].join(', ')}`);
+    const r = await wallet('ion', await link(page), '--refuse');
+    assert.equal(r.code, 0, r.out);
+    await assertOutcome(page, 'ro', 'login_refused', 'login_todo_refused', ['retry', 'back']);
+    const old = await link(page).catch(() => '');
+    let onRetry = false;
+    for (let i = 0; i < 15 && !onRetry; i += 1) {
+      await page.keyboard.press('Tab');
+      onRetry = await page.evaluate(() => document.activeElement?.id === 'retry');
+    }
+    assert.ok(onRetry, 'Try again is not reachable with Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
+    assert.equal(await loginState(page), 'waiting');
+    assert.notEqual(await link(page), old);
+  });
+  await context.close();
 });
 
 test('JavaScript off: the hint is there, "Continue" pressed early shows the page again with why', async () => {
