@@ -12,15 +12,9 @@ set -euo pipefail
 CERTME=$(realpath "$1")
 LOAD=$(realpath "$2")
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-wallet-smoke-XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
-for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+# shellcheck source=../../conformance/lib/e2e.sh
+source "$HERE/../../conformance/lib/e2e.sh"
+e2e_workdir wallet-smoke
 fail() {
   echo "wallet_smoke: FAILED: $*" >&2
   for f in idp.log validator.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -20 $f >&2; }; done

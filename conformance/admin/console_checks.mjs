@@ -53,6 +53,12 @@ async function typeInto(page, selector, text) {
 // certificate's file chooser is opened with the space bar. Returns the
 // client_id registered.
 export async function keyboardOnly(page, baseUrl, { user, password, certificate, redirectUri }) {
+  // Playwright turns on its interception of file choosers when the first
+  // listener is added, and that takes a moment: a listener added just
+  // before the key press can lose the race on a loaded machine (the
+  // chooser then opens natively and no event comes). Listen from the start.
+  const choosers = [];
+  page.on('filechooser', (c) => choosers.push(c));
   await page.goto(`${baseUrl}/admin/login`);
   assert.ok(await page.evaluate(() => document.activeElement && document.activeElement.id === 'user'),
     'the sign-in form has the focus on arrival');
@@ -75,6 +81,7 @@ export async function keyboardOnly(page, baseUrl, { user, password, certificate,
   assert.equal(await page.inputValue('#contract_date'), '2026-03-01');
   await tabTo(page, '#certificate');
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Space')]);
+  assert.equal(choosers.length, 1, 'one file chooser opened');
   await chooser.setFiles(certificate);
   await typeInto(page, '#redirect_uris', redirectUri);
   await tabTo(page, 'input[name=attributes][value=idnp]');

@@ -10,15 +10,9 @@ set -euo pipefail
 CERTME=$(realpath "$1")
 NODE=${2:-node}
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-device-XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
-for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+# shellcheck source=../lib/e2e.sh
+source "$HERE/../lib/e2e.sh"
+e2e_workdir device
 export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
 fail() {
   echo "device_e2e: FAILED: $*" >&2
@@ -28,16 +22,9 @@ fail() {
 certme() { "$CERTME" "$@"; }
 
 certme ledger init >/dev/null
-VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
-PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
-certme admin authorize-validator "$VALIDATOR" >/dev/null
-certme admin authorize-provider "$PROVIDER" >/dev/null
-USER_ADDR=$(certme wallet create)
-certme validator enroll --user "$USER_ADDR" --attr first_name=Ion --attr last_name=Popescu \
-  --attr birth_date=1985-04-12 --attr gender=1 --attr language=ro --out enrollment.json >/dev/null
-certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
-certme validator issue enrollment.json --consent enrolment.sig >/dev/null
-certme wallet import enrollment.json >/dev/null
+e2e_roles
+e2e_enrolled_user --attr first_name=Ion --attr last_name=Popescu --attr birth_date=1985-04-12 \
+  --attr gender=1 --attr language=ro
 "$CERTME" validator serve >serve.log 2>&1 &
 PIDS+=($!)
 

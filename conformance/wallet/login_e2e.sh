@@ -14,15 +14,9 @@ CERTME=$(realpath "$1")
 NODE=${2:-node}
 ANVIL=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-wallet-login-XXXXXX")
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  [[ -n ${KEEP_WORK:-} ]] && echo "kept $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT
-cd "$WORK"
-for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+# shellcheck source=../lib/e2e.sh
+source "$HERE/../lib/e2e.sh"
+e2e_workdir wallet-login
 export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
 fail() {
   echo "login_e2e: FAILED: $*" >&2
@@ -45,17 +39,10 @@ if [[ -n $ANVIL ]]; then
 else
   certme ledger init >/dev/null
 fi
-VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
-PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
-certme admin authorize-validator "$VALIDATOR" >/dev/null
-certme admin authorize-provider "$PROVIDER" >/dev/null
+e2e_roles
 ATTRS=(--attr first_name=Ion --attr last_name=Popescu --attr birth_date=1985-04-12 --attr gender=1
        --attr language=ro --attr email=ion.popescu@example.md --attr idnp=2001234567890)
-USER_ADDR=$(certme wallet create)
-certme validator enroll --user "$USER_ADDR" "${ATTRS[@]}" --out enrollment.json >/dev/null
-certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
-certme validator issue enrollment.json --consent enrolment.sig >/dev/null
-certme wallet import enrollment.json >/dev/null
+e2e_enrolled_user "${ATTRS[@]}"
 NPM_ADDR=$(certme ledger keygen --out npm-user.key)
 NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
 [[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"

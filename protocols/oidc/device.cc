@@ -120,15 +120,7 @@ StatusOr<DeviceRecord> UpdateDevice(Store& store, const std::string& key, int64_
 HttpResponse OidcProvider::DeviceAuthorization(const HttpRequest& req) {
   if (!opts_.device_authorization_enabled) return HttpResponse::Text(404, "not found\n");
   // §3.1: client authentication as at the token endpoint (RFC 6749 §3.2.1).
-  auto client = AuthenticatedClientRequest(req, kPathDeviceAuthorization);
-  if (!client.ok()) {
-    HttpResponse r = std::move(client).error();
-    AddClientCors(req, ParamGet(req.form, kClientId).value_or(""), r);
-    return r;
-  }
-  HttpResponse r = DeviceAuthorizationResponse(req, *client);
-  AddClientCors(req, client->client_id, r);
-  return r;
+  return ClientEndpoint(req, kPathDeviceAuthorization, &OidcProvider::DeviceAuthorizationResponse);
 }
 
 HttpResponse OidcProvider::DeviceAuthorizationResponse(const HttpRequest& req, const OidcClient& client) {

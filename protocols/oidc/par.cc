@@ -30,15 +30,7 @@ bool IsClientAuthParam(std::string_view name) {
 }  // namespace
 
 HttpResponse OidcProvider::PushedAuthorizationRequest(const HttpRequest& req) {
-  auto client = AuthenticatedClientRequest(req, kPathPar);
-  if (!client.ok()) {
-    HttpResponse r = std::move(client).error();
-    AddClientCors(req, ParamGet(req.form, kClientId).value_or(""), r);
-    return r;
-  }
-  HttpResponse r = PushedAuthorizationResponse(req, *client);
-  AddClientCors(req, client->client_id, r);
-  return r;
+  return ClientEndpoint(req, kPathPar, &OidcProvider::PushedAuthorizationResponse);
 }
 
 // RFC 9126 §2.1 – §2.3.

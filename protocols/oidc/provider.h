@@ -241,6 +241,10 @@ class OidcProvider {
   // the per-client rate. The authenticated client, or the error answer.
   Result<OidcClient, HttpResponse> AuthenticatedClientRequest(const HttpRequest& req,
                                                               std::string_view endpoint_path);
+  // A client-authenticated endpoint whole: AuthenticatedClientRequest, then
+  // `answer` for the client, with the client's CORS headers either way.
+  HttpResponse ClientEndpoint(const HttpRequest& req, std::string_view endpoint_path,
+                              HttpResponse (OidcProvider::*answer)(const HttpRequest&, const OidcClient&));
   // The token endpoint without CORS; sets *client_id once authenticated.
   HttpResponse TokenResponse(const HttpRequest& req, std::string* client_id);
   OidcOr<OidcClient> AuthenticatePrivateKeyJwt(const HttpRequest& req,

@@ -125,6 +125,20 @@ Result<OidcClient, HttpResponse> OidcProvider::AuthenticatedClientRequest(
   return std::move(client).value();
 }
 
+HttpResponse OidcProvider::ClientEndpoint(
+    const HttpRequest& req, std::string_view endpoint_path,
+    HttpResponse (OidcProvider::*answer)(const HttpRequest&, const OidcClient&)) {
+  auto client = AuthenticatedClientRequest(req, endpoint_path);
+  if (!client.ok()) {
+    HttpResponse r = std::move(client).error();
+    AddClientCors(req, ParamGet(req.form, kClientId).value_or(""), r);
+    return r;
+  }
+  HttpResponse r = (this->*answer)(req, *client);
+  AddClientCors(req, client->client_id, r);
+  return r;
+}
+
 HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* client_id) {
   auto client = AuthenticatedClientRequest(req, kPathToken);
   if (!client.ok()) return std::move(client).error();

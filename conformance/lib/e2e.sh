@@ -1,0 +1,41 @@
+# Shared steps of the end-to-end shell scripts (conformance/*/…_e2e.sh and
+# the load generator's wallet smoke test). Source it, then:
+#   e2e_workdir NAME   a fresh work folder (the current directory from then
+#                      on), no CERTME_* variable inherited, and on exit every
+#                      pid in PIDS stopped and the folder removed (kept when
+#                      KEEP_WORK is set)
+#   e2e_roles          the validator and the provider keys made and authorized
+#                      on the configured ledger: VALIDATOR, PROVIDER
+#   e2e_enrolled_user ATTR...
+#                      the default wallet created and its user enrolled with
+#                      the `--attr k=v` / `--loa` arguments: USER_ADDR
+# The script defines `certme` (its binary) before calling the last two.
+
+PIDS=()
+e2e_cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  if [[ -n ${KEEP_WORK:-} ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+
+e2e_workdir() {
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/certme-$1-XXXXXX")
+  trap e2e_cleanup EXIT
+  cd "$WORK"
+  local v
+  for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+}
+
+e2e_roles() {
+  VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
+  PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
+  certme admin authorize-validator "$VALIDATOR" >/dev/null
+  certme admin authorize-provider "$PROVIDER" >/dev/null
+}
+
+e2e_enrolled_user() {
+  USER_ADDR=$(certme wallet create)
+  certme validator enroll --user "$USER_ADDR" "$@" --out enrollment.json >/dev/null
+  certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
+  certme validator issue enrollment.json --consent enrolment.sig >/dev/null
+  certme wallet import enrollment.json >/dev/null
+}
