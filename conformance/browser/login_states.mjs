@@ -74,6 +74,8 @@ const kViewports = {
   desktop: { viewport: { width: 1280, height: 800 } },
   phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
 };
+// Every language on every screen: [lang, viewport] pairs.
+const kEveryScreen = kLangs.flatMap((lang) => Object.keys(kViewports).map((vp) => [lang, vp]));
 // How each language reaches the bridge: a Romanian browser with nothing
 // asked, a Russian browser (Accept-Language only), and a Romanian browser
 // whose service asks for English (ui_locales beats the browser).
@@ -402,7 +404,7 @@ function startExpiryJourneys() {
 }
 
 test('unknown login: the status answers at once, the page says so with a way on, in the browser\'s language', async () => {
-  for (const [lang, vp] of [['ro', 'desktop'], ['ru', 'phone'], ['en', 'desktop']]) {
+  for (const [lang, vp] of kEveryScreen) {
     const t0 = Date.now();
     const s = await fetch(`${bridge.url}/login/wallet/status?txn=bogus&state=waiting`);
     assert.deepEqual(await s.json(), { state: 'unknown', code_expires_in: 0, login_expires_in: 0 });
@@ -421,8 +423,8 @@ test('unknown login: the status answers at once, the page says so with a way on,
 test('validator silent: "confirming your data", then its timeout page, then Try again in the same language', async () => {
   const stopped = await validator.stop();
   assert.equal(stopped.killed, false);
-  // The three languages at once: their validator waits overlap.
-  await Promise.all([['ro', 'phone'], ['ru', 'desktop'], ['en', 'phone']].map(async ([lang, vp]) => {
+  // Every language and screen at once: their validator waits overlap.
+  await Promise.all(kEveryScreen.map(async ([lang, vp]) => {
     const name = `${lang}-${vp}-timeout`;
     const { context, page, seen } = await openLogin(bridge, lang, vp, name);
     await guarded(name, page, async () => {
@@ -449,7 +451,7 @@ test('validator silent: "confirming your data", then its timeout page, then Try 
 test('suspended eID: its own page, the way back to the service, no Try again', async () => {
   certmeRun(['admin', 'suspend-eid', addresses.maria]);
   try {
-    await Promise.all([['ro', 'desktop'], ['ru', 'phone'], ['en', 'phone']].map(async ([lang, vp]) => {
+    await Promise.all(kEveryScreen.map(async ([lang, vp]) => {
       const name = `${lang}-${vp}-suspended`;
       const { context, page, seen } = await openLogin(bridge, lang, vp, name);
       await guarded(name, page, async () => {
