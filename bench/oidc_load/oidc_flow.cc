@@ -11,6 +11,12 @@
 namespace certme::bench {
 namespace {
 constexpr int kMaxRedirectHops = 8;
+
+// The failure kind of an ID token CheckIdToken refused.
+std::string IdTokenFailureKind(const Status& s) {
+  if (s.code() == StatusCode::kFailedPrecondition) return "id_token:" + std::string(s.message());
+  return s.code() == StatusCode::kUnauthenticated ? "id_token:signature" : "id_token:malformed_or_alg";
+}
 }  // namespace
 
 namespace flow_detail {
@@ -317,33 +323,18 @@ OpResult FlowRunner::RunCodeFlow() {
   if (!code || code->empty()) return Fail(r, "callback:no_code", location);
 
   // Back channel: token (no cookies, client_secret_basic).
-  ClientRequest treq = PostForm(provider_.token_endpoint, {{"grant_type", "authorization_code"},
-                                                           {"code", *code},
-                                                           {"redirect_uri", client_.redirect_uri},
-                                                           {"code_verifier", verifier}});
-  treq.headers.emplace_back("Authorization", basic_auth_);
-  treq.headers.emplace_back("Accept", "application/json");
-  auto tresp = Exchange(Step::kToken, treq, &r);
-  if (!tresp.ok()) return Fail(r, IoErrorKind("token", tresp.status()), tresp.status().ToString());
-  if (tresp->status != 200) return Fail(r, HttpErrorKind("token", *tresp), tresp->body.substr(0, 200));
-  auto tok = JsonObject(tresp->body);
-  if (!tok) return Fail(r, "token:bad_json");
+  auto tok = TokenRequest({{"grant_type", "authorization_code"},
+                           {"code", *code},
+                           {"redirect_uri", client_.redirect_uri},
+                           {"code_verifier", verifier}},
+                          &r);
+  if (!tok) return r;
   auto access_token = JsonString(*tok, "access_token");
-  auto token_type = JsonString(*tok, "token_type");
   auto id_token = JsonString(*tok, "id_token");
-  if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
-  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
   if (!id_token) return Fail(r, "token:no_id_token");
-  r.signatures = CountSignedTokens(*tok);
   auto verified = CheckIdToken(*id_token, provider_, client_, nonce, *access_token,
                                clock_.NowUnixSeconds());
-  if (!verified.ok()) {
-    const Status& s = verified.status();
-    std::string what = s.code() == StatusCode::kFailedPrecondition ? s.message()
-                       : s.code() == StatusCode::kUnauthenticated ? "signature"
-                                                                  : "malformed_or_alg";
-    return Fail(r, "id_token:" + what, s.ToString());
-  }
+  if (!verified.ok()) return Fail(r, IdTokenFailureKind(verified.status()), verified.status().ToString());
 
   // UserInfo (OIDC Core §5.3): the same subject as the ID token (§5.3.2).
   ClientRequest ureq = Get(provider_.userinfo_endpoint);
@@ -363,23 +354,33 @@ OpResult FlowRunner::RunCodeFlow() {
   return r;
 }
 
+std::optional<Json> FlowRunner::TokenRequest(const std::vector<std::pair<std::string, std::string>>& form,
+                                             OpResult* result) {
+  ClientRequest req = PostForm(provider_.token_endpoint, form);
+  req.headers.emplace_back("Authorization", basic_auth_);
+  req.headers.emplace_back("Accept", "application/json");
+  auto failed = [result](std::string kind, std::string detail = {}) {
+    Fail(*result, std::move(kind), std::move(detail));
+    return std::optional<Json>();
+  };
+  auto resp = Exchange(Step::kToken, req, result);
+  if (!resp.ok()) return failed(IoErrorKind("token", resp.status()), resp.status().ToString());
+  if (resp->status != 200) return failed(HttpErrorKind("token", *resp), resp->body.substr(0, 200));
+  auto tok = JsonObject(resp->body);
+  if (!tok) return failed("token:bad_json");
+  auto access_token = JsonString(*tok, "access_token");
+  auto token_type = JsonString(*tok, "token_type");
+  if (!access_token || access_token->empty()) return failed("token:no_access_token");
+  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return failed("token:token_type");
+  result->signatures = CountSignedTokens(*tok);
+  return tok;
+}
+
 OpResult FlowRunner::RunClientCredentials() {
   OpResult r;
   std::vector<std::pair<std::string, std::string>> form = {{"grant_type", "client_credentials"}};
   if (!client_.scope.empty()) form.emplace_back("scope", client_.scope);
-  ClientRequest req = PostForm(provider_.token_endpoint, form);
-  req.headers.emplace_back("Authorization", basic_auth_);
-  req.headers.emplace_back("Accept", "application/json");
-  auto resp = Exchange(Step::kToken, req, &r);
-  if (!resp.ok()) return Fail(r, IoErrorKind("token", resp.status()), resp.status().ToString());
-  if (resp->status != 200) return Fail(r, HttpErrorKind("token", *resp), resp->body.substr(0, 200));
-  auto tok = JsonObject(resp->body);
-  if (!tok) return Fail(r, "token:bad_json");
-  auto access_token = JsonString(*tok, "access_token");
-  auto token_type = JsonString(*tok, "token_type");
-  if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
-  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
-  r.signatures = CountSignedTokens(*tok);
+  if (!TokenRequest(form, &r)) return r;
   r.ok = true;
   return r;
 }
@@ -395,31 +396,13 @@ OpResult FlowRunner::RunRefresh() {
   // Whatever happens, this token is spent unless a new one comes back (a
   // rotating server has already retired it); the next call starts over.
   const std::string token = std::exchange(refresh_token_, std::string());
-  ClientRequest req = PostForm(provider_.token_endpoint,
-                               {{"grant_type", "refresh_token"}, {"refresh_token", token}});
-  req.headers.emplace_back("Authorization", basic_auth_);
-  req.headers.emplace_back("Accept", "application/json");
-  auto resp = Exchange(Step::kToken, req, &r);
-  if (!resp.ok()) return Fail(r, IoErrorKind("token", resp.status()), resp.status().ToString());
-  if (resp->status != 200) return Fail(r, HttpErrorKind("token", *resp), resp->body.substr(0, 200));
-  auto tok = JsonObject(resp->body);
-  if (!tok) return Fail(r, "token:bad_json");
-  auto access_token = JsonString(*tok, "access_token");
-  auto token_type = JsonString(*tok, "token_type");
-  if (!access_token || access_token->empty()) return Fail(r, "token:no_access_token");
-  if (!token_type || !EqualsIgnoreCase(*token_type, "Bearer")) return Fail(r, "token:token_type");
-  r.signatures = CountSignedTokens(*tok);
+  auto tok = TokenRequest({{"grant_type", "refresh_token"}, {"refresh_token", token}}, &r);
+  if (!tok) return r;
   // OIDC Core §12.2: an ID token, when returned, is for the same user.
   if (auto id_token = JsonString(*tok, "id_token")) {
-    auto verified = CheckIdToken(*id_token, provider_, client_, nonce_, *access_token,
+    auto verified = CheckIdToken(*id_token, provider_, client_, nonce_, *JsonString(*tok, "access_token"),
                                  clock_.NowUnixSeconds(), /*refreshed=*/true);
-    if (!verified.ok()) {
-      const Status& s = verified.status();
-      std::string what = s.code() == StatusCode::kFailedPrecondition ? s.message()
-                         : s.code() == StatusCode::kUnauthenticated ? "signature"
-                                                                    : "malformed_or_alg";
-      return Fail(r, "id_token:" + what, s.ToString());
-    }
+    if (!verified.ok()) return Fail(r, IdTokenFailureKind(verified.status()), verified.status().ToString());
     if (JsonString(verified->payload, "sub") != subject_) return Fail(r, "id_token:sub_changed");
   }
   // RFC 6749 §6: a new refresh token replaces the old one; none means the

@@ -29,6 +29,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -162,6 +163,11 @@ class FlowRunner {
   // The wallet login from its page to the continue URL (wallet_flow.cc):
   // returns the continue URL, or false with `*result` failed.
   bool RunWalletLeg(const LoopbackUrl& page, OpResult* result, LoopbackUrl* continue_url);
+  // POST to the token endpoint with the client's Basic authentication: the
+  // answer as a JSON object with a Bearer access token (its signed tokens
+  // counted in `*result`), or nullopt with `*result` failed.
+  std::optional<nlohmann::json> TokenRequest(const std::vector<std::pair<std::string, std::string>>& form,
+                                   OpResult* result);
   ClientRequest Get(const LoopbackUrl& url) const;
   ClientRequest PostForm(const LoopbackUrl& url,
                          const std::vector<std::pair<std::string, std::string>>& form) const;

@@ -15,11 +15,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../../conformance/lib/e2e.sh
 source "$HERE/../../conformance/lib/e2e.sh"
 e2e_workdir wallet-smoke
-fail() {
-  echo "wallet_smoke: FAILED: $*" >&2
-  for f in idp.log validator.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -20 $f >&2; }; done
-  exit 1
-}
+E2E_LOGS=(idp.log validator.log)
 entries() { "$CERTME" ledger info | sed -n 's/^entries: *\([0-9]*\).*/\1/p'; }
 # How many events of one kind the ledger holds (`certme ledger events`).
 events() { "$CERTME" ledger events | grep -c " $1\b" || true; }

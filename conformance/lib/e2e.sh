@@ -9,7 +9,9 @@
 #   e2e_enrolled_user ATTR...
 #                      the default wallet created and its user enrolled with
 #                      the `--attr k=v` / `--loa` arguments: USER_ADDR
-# The script defines `certme` (its binary) before calling the last two.
+#   fail MESSAGE       says which script failed, shows the end of each file
+#                      named in E2E_LOGS (default: idp.log serve.log), exit 1
+#   certme ARGS...     the binary in CERTME
 
 PIDS=()
 e2e_cleanup() {
@@ -39,3 +41,13 @@ e2e_enrolled_user() {
   certme validator issue enrollment.json --consent enrolment.sig >/dev/null
   certme wallet import enrollment.json >/dev/null
 }
+
+E2E_LOGS=(idp.log serve.log)
+fail() {
+  echo "$(basename "$0" .sh): FAILED: $*" >&2
+  local f
+  for f in "${E2E_LOGS[@]}"; do [[ -f $f ]] && { echo "--- $f" >&2; tail -30 "$f" >&2; }; done
+  exit 1
+}
+
+certme() { "$CERTME" "$@"; }

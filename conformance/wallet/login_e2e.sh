@@ -18,12 +18,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 source "$HERE/../lib/e2e.sh"
 e2e_workdir wallet-login
 export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
-fail() {
-  echo "login_e2e: FAILED: $*" >&2
-  for f in idp.log serve.log; do [[ -f $f ]] && { echo "--- $f" >&2; tail -30 $f >&2; }; done
-  exit 1
-}
-certme() { "$CERTME" "$@"; }
 
 # Ledger, roles, two users (reference wallet and npm wallet), enrolled.
 if [[ -n $ANVIL ]]; then
