@@ -44,7 +44,9 @@ std::string Anvil::BinaryPath() {
 StatusOr<std::unique_ptr<Anvil>> Anvil::Start(std::vector<std::string> extra_args) {
   const std::string bin = BinaryPath();
   if (bin.empty())
-    return Unavailable("anvil is not installed (scripts/deps installs it into ledger-client/contracts/node_modules)");
+    return FailedPrecondition(
+        "anvil is not installed (scripts/deps installs it into ledger-client/contracts/node_modules); "
+        "the tests on a chain fail without it, they never skip");
   std::unique_ptr<Anvil> a(new Anvil());
   a->log_path_ = LedgerTestDir().NewFile(".anvil.log");
   std::vector<std::string> args = {bin, "--host", "127.0.0.1", "--port", "0", "--base-fee", "0", "--gas-price", "0",

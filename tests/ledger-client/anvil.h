@@ -33,8 +33,10 @@ class Anvil {
   // else `anvil` on PATH; "" when none exists.
   static std::string BinaryPath();
 
-  // Unavailable when anvil is not installed (tests skip with that message);
-  // Internal when it is but does not come up.
+  // FailedPrecondition when anvil is not installed: the tests that need it
+  // fail with that message, never skip (a run without anvil must not pass
+  // as if the EVM backend had been tested). Internal when it is installed
+  // but does not come up.
   static StatusOr<std::unique_ptr<Anvil>> Start(std::vector<std::string> extra_args = {});
   ~Anvil();
   Anvil(const Anvil&) = delete;

@@ -33,8 +33,8 @@ struct LedgerBackend {
   // Test-name suffix: letters, digits, underscores.
   std::string name;
   // A fresh registry administered by `admin` on chain `chain_id`, whose
-  // ledger time follows *clock. Unavailable skips the suite (a chain that
-  // is not running); any other error fails it.
+  // ledger time follows *clock. Any error fails the test: a backend that
+  // cannot be reached (anvil not installed) is a failure, never a skip.
   std::function<LedgerOrStatus(FakeClock* clock, const EthKey& admin, uint64_t chain_id)> make;
   // Moves ledger time forward. Null: clock->Advance(d). (An EVM backend
   // calls evm_increaseTime here.)
