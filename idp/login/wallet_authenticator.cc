@@ -531,6 +531,10 @@ HttpResponse WalletAuthenticator::RequestValidation(const EthKey& provider, cons
 HttpResponse WalletAuthenticator::FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer) {
   if (auto e = wallet::CheckValidatorAnswered(answer.status())) return Fail(p.txn, p.login_ttl, *e);  // 12
   if (auto e = wallet::CheckValidatorAnswer(*answer, p.eid, p.attrs)) return Fail(p.txn, p.login_ttl, *e);  // 11
+  // The ledger takes an answer to a request opened while the provider was
+  // authorized even after the administrator removed it; the service must
+  // still log nobody in.
+  if (auto e = CheckProviderAuthorized(p.provider, p.service_id)) return Fail(p.txn, p.login_ttl, *e);
   return CompleteLogin(p, true);
 }
 

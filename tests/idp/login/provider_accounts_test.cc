@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <thread>
+
 #include "tests/idp/login/wallet_login_fixture.h"
 
 namespace certme {
@@ -148,6 +151,46 @@ TEST_F(ProviderAccountsTest, DeauthorizedDuringTheLoginStopsEvenARelogin) {
   auto result = TakeLoginResult(*store_, txn);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->error, kLoginErrorServiceNotAuthorized);
+}
+
+// The ledger accepts a validator's answer to a request that the provider
+// opened while it was authorized, even if the administrator has removed the
+// provider since: the bridge checks again before it logs anyone in.
+TEST_F(ProviderAccountsTest, DeauthorizedWhileTheValidatorIsAskedLogsNobodyIn) {
+  const std::string a = Authorize("service-a");
+  validator_->answering = false;
+  std::string txn = Begin(kAsked, "ro", "service-a");
+  std::string code = CodeOnPage(txn);
+  std::string answer = Answer(code);
+  HttpResponse r;
+  std::thread wallet([&] { r = Post(code, answer); });  // waits for the validator
+  EventFilter f;
+  f.kind = EventKind::kValidationRequested;
+  auto requested = ledger_->WaitForEvents(f, std::chrono::seconds(5));
+  if (!requested.ok() || requested->size() != 1) {
+    wallet.join();
+    FAIL() << "no validation request: " << r.body;
+  }
+  const uint64_t id = requested->front().request_id;
+  ASSERT_TRUE(ledger_->RemoveProvider(admin_, a).ok());
+  // The enrolling validator answers anyway, and the ledger takes it.
+  auto request = ledger_->GetRequest(id);
+  auto eid = ledger_->GetEid(user_.address());
+  ASSERT_TRUE(request.ok() && eid.ok());
+  std::vector<Bytes32> commitments;
+  for (const auto& k : request->attr_keys)
+    commitments.push_back(
+        eid->commitments[std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k) - eid->attr_keys.begin()]);
+  auto answered = ledger_->AnswerValidation(validator_key_, id, commitments, eid->loa);
+  wallet.join();
+  ASSERT_TRUE(answered.ok()) << answered.status().ToString();
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(ErrorOf(r), "service_not_authorized");
+  EXPECT_EQ(auth_->Continue(Get(txn)).status, 403);
+  auto result = TakeLoginResult(*store_, txn);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->error, kLoginErrorServiceNotAuthorized);
+  EXPECT_TRUE(result->subject.empty());
 }
 
 TEST_F(ProviderAccountsTest, ServiceRegisteredWithoutAKeyGetsOneAtItsFirstLogin) {
