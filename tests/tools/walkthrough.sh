@@ -3,8 +3,10 @@
 # (in a fresh directory, with the default paths), checking each step's
 # output: init → authorize validator and provider → enroll a user → serve →
 # request answered → wallet history shows it. Also checks that refusals say
-# why, and (embedded) that the ledger refuses to verify without its signed
-# anchor until re-anchored. Usage: walkthrough.sh PATH/TO/certme [PATH/TO/anvil]
+# why, and (embedded) that a copy of the log with its newest entry cut fails
+# `certme ledger verify` and stops `certme idp` from starting (anchor kept or
+# deleted), and that the ledger refuses to verify without its signed anchor
+# until re-anchored. Usage: walkthrough.sh PATH/TO/certme [PATH/TO/anvil]
 # With anvil, the same steps run on the EVM backend: a local chain on a free
 # port, the registry deployed with `certme ledger deploy`, every command
 # pointed at it through CERTME_LEDGER_* variables.
@@ -195,6 +197,30 @@ if [[ -z "$ANVIL" ]]; then
   for f in var/ledger.db var/ledger.db.head var/ledger.db.head.lock var/ledger/sequencer.key; do
     [[ $(stat -c %a "$f") == 600 ]] || fail "$f is mode $(stat -c %a "$f"), not 600"
   done
+  echo "== 10a. a rollback — the newest entry cut from a copy of the log — fails verify and stops the bridge, anchor kept or deleted"
+  mkdir attack && cp -a var attack/var
+  python3 - attack/var/ledger.db <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript(
+    "DROP TRIGGER ledger_entries_no_delete;"
+    "DELETE FROM entry_sigs WHERE seq = (SELECT max(seq) FROM ledger_entries);"
+    "DELETE FROM ledger_entries WHERE seq = (SELECT max(seq) FROM ledger_entries);")
+db.close()
+PY
+  refused_everywhere() {  # refused_everywhere "what" "pattern": verify fails in one line, `certme idp` does not start
+    local out rc=0
+    if out=$(cd attack && "$CERTME" ledger verify 2>&1); then fail "$1: verify passed"; fi
+    [[ $(wc -l <<<"$out") == 1 ]] || fail "$1: verify: expected one line, got:"$'\n'"$out"
+    expect "$1: verify" "$2" "$out"
+    out=$(cd attack && CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_SERVER_PORT=0 \
+            timeout 30 "$CERTME" idp 2>&1) || rc=$?
+    ((rc != 0 && rc != 124)) || fail "$1: the bridge started (exit $rc):"$'\n'"$out"
+    expect "$1: serve" "$2" "$out"
+  }
+  refused_everywhere "cut, anchor kept" 'LedgerTruncated'
+  rm attack/var/ledger.db.head
+  refused_everywhere "cut, anchor deleted" "LedgerUnanchored: the ledger's anchor var/ledger.db.head is missing"
   mv var/ledger.db.head anchor.saved
   if out=$(certme ledger verify 2>&1); then fail "verify passed without the anchor"; fi
   [[ $(wc -l <<<"$out") == 1 ]] || fail "verify without the anchor: expected one line, got:"$'\n'"$out"
