@@ -60,6 +60,16 @@ void AnswerIfMine(Ledger& l, const EthKey& me, uint64_t id) {
     return;
   }
   if (r->validator != me.address() || r->status != RequestStatus::kOpen || l.Now() >= r->expiry) return;
+  // The ledger takes an answer for a provider the administrator removed
+  // after the request; the user's data is not confirmed to it.
+  auto authorized = l.IsProvider(r->provider);
+  if (!authorized.ok() || !*authorized) {
+    LogWarn("validation not answered: the request's provider is not authorized",
+            {{"request", id},
+             {"provider", tools::Addr(r->provider)},
+             {"error", authorized.ok() ? "ProviderNotAuthorized" : authorized.status().message()}});
+    return;
+  }
   auto eid = l.GetEid(r->user);
   if (!eid.ok()) {
     LogWarn("eID not readable; request not answered", {{"request", id}, {"error", eid.status().message()}});

@@ -33,8 +33,9 @@ struct ValidatorServiceOptions {
   uint64_t prune_batch = 256;
 };
 
-// Answers request `id` if it is `me`'s, open and unexpired, with the
-// commitments the ledger holds for the user; logs the outcome.
+// Answers request `id` if it is `me`'s, open and unexpired, and its
+// provider is still authorized, with the commitments the ledger holds for
+// the user; logs the outcome.
 void AnswerIfMine(Ledger& l, const EthKey& me, uint64_t id);
 
 // Runs until *stop is set (OK), or the ledger becomes unusable (its error,

@@ -215,6 +215,33 @@ TEST(ValidatorServiceTest, AnvilAnswersWithTenThousandStaleRequests) {
   AnswersDespiteStaleRequests(L, c, kStale, /*prune_to=*/kStale - 3 * 256);
 }
 
+// The ledger takes an answer to a request that a provider opened while it
+// was authorized, even after the administrator removed the provider: the
+// validator service does not answer it (the user's attributes are not
+// confirmed to a provider the scheme no longer admits), and does once the
+// provider is authorized again.
+TEST(ValidatorServiceTest, ARequestOfAProviderRemovedSinceIsNotAnswered) {
+  LedgerTempDir dir;
+  Cast c;
+  auto l = EmbeddedLedger::Create(
+      {.path = dir.NewFile(".ledger"), .sync_full = false, .sequencer = EthKey::Generate()}, c.admin,
+      kEmbeddedDefaultChainId);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_TRUE(c.Setup(**l).ok());
+  auto id = c.Request(**l, 600);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE((*l)->RemoveProvider(c.admin, c.provider.address()).ok());
+  AnswerIfMine(**l, c.validator, *id);
+  auto r = (*l)->GetRequest(*id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, RequestStatus::kOpen) << "answered for a removed provider";
+  ASSERT_TRUE((*l)->AddProvider(c.admin, c.provider.address()).ok());
+  AnswerIfMine(**l, c.validator, *id);
+  r = (*l)->GetRequest(*id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, RequestStatus::kAnswered);
+}
+
 // A node that stops answering while the service catches up: the failure is
 // logged and retried, and once the node is back the request made while the
 // service was down is answered (before, the error was dropped and the
