@@ -52,10 +52,12 @@
 namespace certme {
 
 // The chain id of an embedded registry created without one (`certme ledger
-// init` without --chain-id or ledger.chain_id): 2^52 - 1. EIP-2294 puts the
-// largest chain id wallets accept for an EVM chain at 4503599627370476, so
-// no chain a wallet can use has this id, and it is still an exact integer
-// in JavaScript (the wallet's consent documents carry it as a JSON number).
+// init` without --chain-id or ledger.chain_id): 2^52 - 1. That is above
+// 4503599627370476, the largest chain id MetaMask-style wallets accept, so
+// no chain such a wallet can use has this id, and it is still an exact
+// integer in JavaScript (the wallet's consent documents carry it as a JSON
+// number). EIP-2294 allows larger ids; the registry address, which no
+// contract can have, keeps consents apart whatever the chain id.
 inline constexpr uint64_t kEmbeddedDefaultChainId = 4503599627370495;
 
 struct EmbeddedLedgerOptions {
