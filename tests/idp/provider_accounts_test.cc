@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 
 #include <fstream>
 #include <set>
@@ -113,6 +114,73 @@ TEST(ProviderAccountsTest, DedicatedModeReadsJsonPemAndRefusesOtherCurves) {
 
   c.ledger.provider_key_file = LedgerTestDir().NewFile(".absent");
   EXPECT_FALSE(OpenProviderKeys(c, *store).ok());
+}
+
+// A PKCS#12 bundle (DER) holding `pkey` alone, sealed with `password`.
+std::string Pkcs12Of(EVP_PKEY* pkey, const char* password) {
+  PKCS12* p12 = PKCS12_create(password, "provider", pkey, nullptr, nullptr, 0, 0, 0, 0, 0);
+  EXPECT_NE(p12, nullptr);
+  if (!p12) return "";
+  unsigned char* der = nullptr;
+  int n = i2d_PKCS12(p12, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n > 0 ? n : 0));
+  OPENSSL_free(der);
+  PKCS12_free(p12);
+  return out;
+}
+
+// Dedicated mode from a PKCS#12 file whose password is in the environment
+// variable ledger.provider_key_password_env names: the same account as the
+// key's PEM; a wrong password or an unset variable stops the start with a
+// message that names the setting and never the password.
+TEST(ProviderAccountsTest, DedicatedModeReadsAPasswordProtectedPkcs12Bundle) {
+  auto store = NewMemoryStore({});
+  EVP_PKEY* pkey = EVP_EC_gen("secp256k1");
+  ASSERT_NE(pkey, nullptr);
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(bio, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  const long pem_size = BIO_get_mem_data(bio, &data);
+  const std::string pem(data, static_cast<size_t>(pem_size));
+  BIO_free(bio);
+  const std::string p12 = Pkcs12Of(pkey, "correct horse");
+  EVP_PKEY_free(pkey);
+
+  Config c;
+  c.ledger.provider_key_file = WriteFile(pem);
+  auto from_pem = OpenProviderKeys(c, *store);
+  ASSERT_TRUE(from_pem.ok()) << from_pem.status().ToString();
+  const std::string address = *(*from_pem)->Address("any-service");
+
+  c.ledger.provider_key_file = WriteFile(p12);
+  c.ledger.provider_key_password_env = "CERTME_TEST_PROVIDER_P12_PASSWORD";
+  auto env = [](std::string_view name) -> std::optional<std::string> {
+    if (name == "CERTME_TEST_PROVIDER_P12_PASSWORD") return "correct horse";
+    return std::nullopt;
+  };
+  auto keys = OpenProviderKeys(c, *store, env);
+  ASSERT_TRUE(keys.ok()) << keys.status().ToString();
+  EXPECT_TRUE((*keys)->Dedicated());
+  EXPECT_EQ(*(*keys)->Address("any-service"), address);
+  EXPECT_EQ((*keys)->Key("rp")->address(), address);
+
+  auto wrong = OpenProviderKeys(c, *store, [](std::string_view) { return std::optional<std::string>("battery"); });
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().ToString().find("ledger.provider_key_file"), std::string::npos) << wrong.status().ToString();
+  EXPECT_EQ(wrong.status().ToString().find("battery"), std::string::npos) << "the password in a message";
+
+  auto unset = OpenProviderKeys(c, *store, [](std::string_view) { return std::optional<std::string>(); });
+  ASSERT_FALSE(unset.ok());
+  EXPECT_NE(unset.status().ToString().find("CERTME_TEST_PROVIDER_P12_PASSWORD"), std::string::npos)
+      << unset.status().ToString();
+
+  // A bundle on another curve is refused like its PEM.
+  EVP_PKEY* p256 = EVP_EC_gen("P-256");
+  c.ledger.provider_key_file = WriteFile(Pkcs12Of(p256, "correct horse"));
+  EVP_PKEY_free(p256);
+  auto other = OpenProviderKeys(c, *store, env);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().ToString().find("secp256k1"), std::string::npos) << other.status().ToString();
 }
 
 }  // namespace
