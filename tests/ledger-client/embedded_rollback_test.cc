@@ -10,7 +10,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -334,6 +337,78 @@ TEST_F(EmbeddedRollbackTest, ConfiguredOpenRefusesAnUnanchoredLedger) {
   ASSERT_FALSE(r.ok());
   ExpectUnanchored(r.status(), path_ + ".head");
 }
+
+#ifdef CERTME_BINARY
+// The same attacks through the programs: `certme ledger verify` fails with
+// one line, and `certme idp` (the bridge, wallet login on) does not start.
+// The log cut with its anchor deleted is in tests/tools/walkthrough.sh;
+// here the two a shell cannot forge: the log rewritten and rehashed under
+// an anchor of the attacker's key, and an entry dated ten years ahead.
+struct CommandRun {
+  int exit = -1;
+  std::string output;
+};
+
+CommandRun RunCertme(const std::string& dir, const std::string& ledger, const std::string& sequencer_key,
+                     const std::string& args) {
+  const std::string cmd = "cd '" + dir + "' && env -u CERTME_CONFIG CERTME_LEDGER_EMBEDDED_PATH='" + ledger +
+                          "' CERTME_LEDGER_EMBEDDED_SEQUENCER_KEY_FILE='" + sequencer_key +
+                          "' CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_SERVER_PORT=0"
+                          " timeout 30 '" CERTME_BINARY "' " + args + " 2>&1";
+  CommandRun run;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return run;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) run.output.append(buf, n);
+  const int status = pclose(p);
+  run.exit = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+TEST_F(EmbeddedRollbackTest, VerifyFailsAndTheBridgeDoesNotStartAfterARewriteOrAFutureEntry) {
+  const std::string dir = LedgerTestDir().NewFile(".work");
+  ASSERT_TRUE(std::filesystem::create_directory(dir));
+  const std::string key = dir + "/sequencer.key";
+  ASSERT_TRUE(WriteServiceKeyFile(key, sequencer_).ok());
+  auto refused = [&](const std::string& what, const std::string& fragment) {
+    CommandRun v = RunCertme(dir, path_, key, "ledger verify");
+    EXPECT_NE(v.exit, 0) << what << ": verify passed: " << v.output;
+    EXPECT_NE(v.output.find(fragment), std::string::npos) << what << ": " << v.output;
+    EXPECT_EQ(std::count(v.output.begin(), v.output.end(), '\n'), 1) << what << ": one line: " << v.output;
+    CommandRun b = RunCertme(dir, path_, key, "idp");
+    EXPECT_TRUE(b.exit != 0 && b.exit != 124) << what << ": the bridge started (exit " << b.exit << "): " << b.output;
+    EXPECT_NE(b.output.find(fragment), std::string::npos) << what << ": " << b.output;
+  };
+  ASSERT_TRUE(ledger_->AddProvider(admin_, provider_.address()).ok());
+  ledger_.reset();
+  CommandRun ok = RunCertme(dir, path_, key, "ledger verify");
+  ASSERT_EQ(ok.exit, 0) << "the untouched ledger: " << ok.output;
+
+  const std::string original = Slurp(path_);
+  const std::string original_head = Slurp(path_ + ".head");
+  const std::string head = RehashWithTimesMoved(-86400);
+  WriteFile(path_ + ".head", AnchorFor(2, head, EthKey::Generate()));
+  refused("rewritten and rehashed", "LedgerUnanchored: ");
+
+  // Back to the original log, then one writer with a clock ten years fast.
+  WriteFile(path_, original);
+  WriteFile(path_ + ".head", original_head);
+  std::filesystem::remove(path_ + "-wal");
+  std::filesystem::remove(path_ + "-shm");
+  ASSERT_EQ(RunCertme(dir, path_, key, "ledger verify").exit, 0);
+  FakeClock fast;
+  fast.SetUnixMillis(SystemClock().NowUnixMillis() + int64_t{10} * 365 * 86400 * 1000);
+  {
+    EmbeddedLedgerOptions o = Options();
+    o.clock = &fast;
+    auto writer = EmbeddedLedger::Open(o);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE((*writer)->RemoveProvider(admin_, provider_.address()).ok());
+  }
+  refused("future-dated entry", "LedgerDamaged: entry 3: it is dated ");
+}
+#endif
 
 // Every file the ledger makes is readable by its owner only, whatever the
 // umask (the log used to be 0644).
