@@ -421,7 +421,12 @@ test('4. certme wallet history: A\'s request, then B\'s, from two provider addre
   assert.equal(records.length, 3, `three access records (A, B, A) expected:\n${last}`);
   assert.match(records[0], /Service A \(0x[0-9a-fA-F]{40}\) received .*email.*\(oidc, after validation request/, records[0]);
   assert.match(records[1], /Service B \(0x[0-9a-fA-F]{40}\) received .*idnp.*\(saml, after validation request/, records[1]);
-  assert.match(records[2], /Service A \(0x[0-9a-fA-F]{40}\) received .*\(oidc, re-login from the bridge's cache/, records[2]);
+  assert.match(records[2], /Service A \(0x[0-9a-fA-F]{40}\) received .*email.*\(oidc, re-login from the bridge's cache/, records[2]);
+  // A's two records name A's address, B's another one.
+  const recordAddress = (l) => /\((0x[0-9a-fA-F]{40})\) received/.exec(l)[1];
+  assert.ok(sameAddress(recordAddress(records[0]), addresses.A) && sameAddress(recordAddress(records[2]), addresses.A),
+    `A's records do not name A's address (${addresses.A}):\n${last}`);
+  assert.ok(sameAddress(recordAddress(records[1]), addresses.B), `B's record does not name B's address:\n${last}`);
   const ro = certmeRun(['wallet', 'history', '--wallet', walletFile, '--directory', directory, '--lang', 'ro']);
   assert.match(ro, /access record .*Serviciul B \(0x[0-9a-fA-F]{40}\) received/, ro);
 });
