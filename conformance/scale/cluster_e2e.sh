@@ -13,9 +13,10 @@
 #   4. Redis stalled (SIGSTOP), then SIGKILLed and restarted: 503 and
 #      readiness false meanwhile, never a hang; afterwards no client
 #      registration, refresh token or browser session is lost;
-#   5. the replica that queued a back-channel logout is SIGKILLed while the
-#      client's receiver is down: the other replica delivers it once the
-#      receiver is up (the queue is in Redis, not in the replica).
+#   5. both sessions are logged out while the client's receiver is down, and
+#      a replica that queued one of the back-channel logouts is SIGKILLed:
+#      the other replica delivers each of the two once the receiver is up
+#      (the queue is in Redis, not in the replica).
 # Usage: cluster_e2e.sh PATH/TO/certme
 set -euo pipefail
 CERTME=$(realpath "$1")
@@ -222,7 +223,8 @@ other=$((3 - holder))
 grep -q 'wallet answer resent; resuming it' "cluster/replica-$other.log" || fail "two: replica $other did not resume"
 finish two
 T2=$(tokens -d grant_type=authorization_code -d "code=$CODE" -d redirect_uri=http://127.0.0.1:9/callback)
-[[ -n $(json id_token <<<"$T2") ]] || fail "two: no id_token"
+ID2=$(json id_token <<<"$T2")
+[[ -n $ID2 ]] || fail "two: no id_token"
 RT2=$(json refresh_token <<<"$T2")
 # What replica $holder had acknowledged before it died still holds.
 T1=$(tokens -d grant_type=refresh_token -d "refresh_token=$RT1")
@@ -268,15 +270,22 @@ loc=$(C -o /dev/null -b jar-one -w '%{redirect_url}' "$CL_URL/authorize?response
 [[ $loc == http://127.0.0.1:9/callback\?code=*state=s-again* ]] || fail "after restart: the session is gone: $loc"
 step "4. redis stalled then killed: 503 meanwhile; after its restart clients, refresh tokens and the browser session survived"
 
-# ------------------------------- 5. queued back-channel logout outlives its replica
+# ------------------------------- 5. queued back-channel logouts outlive their replica
+# Both sessions (logins one and two) are logged out while the client's
+# receiver is down: two deliveries wait in Redis. A replica that ended one
+# of them is killed; the receiver then gets each logout token once.
 ended() { grep -c '"msg":"oidc session ended"' "cluster/replica-$1.log" || true; }
 ended1=$(ended 1) ended2=$(ended 2)
 C -o logout.html -b jar-one "$CL_URL/logout?id_token_hint=$ID1&post_logout_redirect_uri=http://127.0.0.1:9/bye&state=bye" ||
-  fail "logout request"
+  fail "logout one: request"
 queued_by=""
 (($(ended 1) > ended1)) && queued_by=1
 (($(ended 2) > ended2)) && queued_by=2
-[[ -n $queued_by ]] || fail "logout: no replica ended the session: $(head -c 300 logout.html)"
+[[ -n $queued_by ]] || fail "logout one: no replica ended the session: $(head -c 300 logout.html)"
+C -o logout.html -b jar-two "$CL_URL/logout?id_token_hint=$ID2&post_logout_redirect_uri=http://127.0.0.1:9/bye&state=bye" ||
+  fail "logout two: request"
+(($(ended 1) + $(ended 2) == ended1 + ended2 + 2)) ||
+  fail "logout two: the session did not end: $(head -c 300 logout.html)"
 cluster_kill_replica "$queued_by"
 python3 - "$BC_PORT" bc.log <<'PY' &
 import http.server, sys
@@ -293,10 +302,22 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
 PY
 BC_PID=$!
-for _ in $(seq 1 600); do [[ -s bc.log ]] && break; sleep 0.1; done
+received() { grep -c '^logout_token=ey' bc.log 2>/dev/null || true; }
+for _ in $(seq 1 900); do (($(received) >= 2)) && break; sleep 0.1; done
+sleep 2  # a duplicate would arrive meanwhile
 kill "$BC_PID" 2>/dev/null; wait "$BC_PID" 2>/dev/null || true
-[[ -s bc.log ]] || fail "logout: the back-channel logout was lost with replica $queued_by"
-grep -q '^logout_token=ey' bc.log || fail "logout: the receiver got $(head -c 200 bc.log)"
+[[ -s bc.log ]] || fail "logout: both back-channel logouts were lost with replica $queued_by"
+# One token per session: two lines, two different sids.
+sids=$(python3 - bc.log <<'PY'
+import base64, json, sys, urllib.parse
+for line in open(sys.argv[1], encoding="ascii"):
+    token = urllib.parse.parse_qs(line.strip())["logout_token"][0]
+    payload = token.split(".")[1]
+    print(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"])
+PY
+) || fail "logout: the receiver got $(head -c 300 bc.log)"
+[[ $(wc -l <<<"$sids") == 2 && $(sort -u <<<"$sids" | wc -l) == 2 ]] ||
+  fail "logout: expected one token for each of the two sessions, got sids:"$'\n'"$sids"
 cluster_start_replica "$queued_by" || fail "replica $queued_by did not restart"
-step "5. replica $queued_by queued a back-channel logout and was killed; the other replica delivered it"
+step "5. two back-channel logouts queued while the receiver was down; replica $queued_by was killed; each was delivered once"
 echo "cluster_e2e: OK"

@@ -61,7 +61,8 @@ refused "no key-encryption key yet" 'cannot read the key-encryption key'
 openssl rand -hex 32 >"$KEK"
 starts
 # The service's key was made at this start (sealed in the store).
-ADDRESS=$(grep '"service":"hub-rp"' run.log | grep -oE '0x[0-9a-fA-F]{40}' | head -1)
+ADDRESS=$(grep '"service":"hub-rp"' run.log | grep -oE '0x[0-9a-fA-F]{40}' || true)
+ADDRESS=${ADDRESS%%$'\n'*}
 [[ -n $ADDRESS ]] || fail "no provider key made for hub-rp:"$'\n'"$(cat run.log)"
 cp "$KEK" kek.saved
 
