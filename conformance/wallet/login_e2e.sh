@@ -4,8 +4,9 @@
 # authorization request followed like a browser (curl with a cookie jar),
 # and two wallets answering the QR link: `certme wallet approve` (the
 # reference wallet) and login.mjs (npm ethers + eciesjs only). Checks the
-# browser reaches the client's redirect_uri with a code, a refusal ends in
-# access_denied, and no attribute value is left in the bridge's store.
+# browser reaches the client's redirect_uri with a code, acr_values above the
+# eID's enrolled level ends in unmet_authentication_requirements, a refusal
+# ends in access_denied, and no attribute value is left in the bridge's store.
 # Usage: login_e2e.sh PATH/TO/certme PATH/TO/node [PATH/TO/anvil]
 # With anvil, the registry is the CertMeRegistry contract on a local chain
 # (free port, no fees) deployed with `certme ledger deploy`.
@@ -74,7 +75,7 @@ curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
 journey() {  # journey NAME WALLET-COMMAND… ; sets LOCATION
   local name=$1; shift
   rm -f jar
-  local auth="$BASE/authorize?response_type=code&client_id=wallet-rp&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=openid%20profile&state=s-$name&nonce=n-$name&ui_locales=en"
+  local auth="$BASE/authorize?response_type=code&client_id=wallet-rp&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=openid%20profile&state=s-$name&nonce=n-$name&ui_locales=en${EXTRA:-}"
   curl -s -c jar -b jar -L -o page.html "$auth" || fail "$name: authorize"
   grep -q 'Sign in with certME' page.html || fail "$name: no login page: $(head -c 400 page.html)"
   grep -q 'aria-label="QR code"' page.html || fail "$name: no QR code"
@@ -108,6 +109,17 @@ kill "$SERVE_PID"; wait "$SERVE_PID" 2>/dev/null || true
 journey again "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link
 [[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?code=* ]] || fail "re-authentication: ended at $LOCATION"
 echo "re-authentication without the validator: → ${LOCATION#* }"
+
+# A level the eID cannot meet (OIDC Core §3.1.2.1): acr_values high for an
+# eID enrolled at substantial ends at the client with
+# unmet_authentication_requirements after the wallet's answer, never a code.
+EXTRA="&acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Fhigh" \
+  journey high "$NODE" "$HERE/login.mjs" --key "$NPM_KEY" --enrollment npm-enrollment.json --link
+[[ $LOCATION == 30?\ http://127.0.0.1:9/callback\?*error=unmet_authentication_requirements*state=s-high* ||
+   $LOCATION == 30?\ http://127.0.0.1:9/callback\?*state=s-high*error=unmet_authentication_requirements* ]] ||
+  fail "acr_values high for a substantial eID: ended at $LOCATION"
+[[ $LOCATION != *code=* ]] || fail "acr_values high for a substantial eID: a code was issued: $LOCATION"
+echo "acr_values above the eID's level: → ${LOCATION#* }"
 
 # A revoked eID: the wallet's answer is refused and the page says why.
 certme admin revoke-eid "$NPM_ADDR" >/dev/null
