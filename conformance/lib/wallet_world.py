@@ -179,6 +179,7 @@ class World:
         self.workdir = tempfile.mkdtemp(prefix=prefix)
         self.validator = self.bridge = None
         self.bridge_url = None
+        self.keep = os.environ.get("CERTME_CONFORMANCE_KEEP") == "1"
         os.environ["CERTME_WALLET_PASSPHRASE"] = PASSPHRASE
         for k in [k for k in os.environ if k.startswith("CERTME_") and k != "CERTME_WALLET_PASSPHRASE"]:
             del os.environ[k]
@@ -211,10 +212,11 @@ class World:
     def path(self, *parts):
         return os.path.join(self.workdir, *parts)
 
-    def start_bridge(self, extra_env):
-        """`certme idp` with the wallet login (no development double) on a free port."""
-        for _ in range(3):
-            port = free_port()
+    def start_bridge(self, extra_env, port=None):
+        """`certme idp` with the wallet login (no development double) on
+        `port`, else on a free port (tried again when taken meanwhile)."""
+        for _ in range(1 if port else 3):
+            port = port or free_port()
             self.bridge_url = "http://127.0.0.1:%d" % port
             env = {k: v for k, v in os.environ.items() if not k.startswith("CERTME_")}
             env.update({
@@ -252,14 +254,47 @@ class World:
         stop_process(self.bridge, 10)
         stop_process(self.validator, 10)
 
+    def refused_messages(self):
+        """The bridge's `saml request refused` log lines (none expected)."""
+        return [l for l in tail(self.path("bridge.log"), 10 ** 7).splitlines() if "saml request refused" in l]
+
     def logs(self):
         return "bridge log tail:\n" + tail(self.path("bridge.log"))
 
     def cleanup(self, failed):
-        if failed or os.environ.get("CERTME_CONFORMANCE_KEEP") == "1":
+        if failed or self.keep:
             print("work directory kept: " + self.workdir)
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def idp_initiated_logout(browser):
+    """The bridge's logout page (/saml/logout): confirm, load each hidden
+    frame (our LogoutRequest, the service's answer), wait until none is
+    pending, finish. Returns browse()'s (status, url, body) of the finish."""
+    bridge = browser.world.bridge_url
+    status, url, body = browser.browse("GET", bridge + "/saml/logout?lang=en", login=False)
+    forms = parse_page(body).forms
+    check(status == 200 and len(forms) == 1, "logout page: HTTP %d\n%s" % (status, body[:300]))
+    status, url, body = browser.browse("POST", urllib.parse.urljoin(url, forms[0]["action"]), forms[0]["fields"],
+                                       login=False)
+    page = parse_page(body)
+    check(page.iframes, "logout progress page without frames: HTTP %d at %s\n%s" % (status, url, body[:300]))
+    for src in page.iframes:
+        st, u, b = browser.browse("GET", urllib.parse.urljoin(url, src), login=False)
+        check(st == 200 and u.startswith(bridge + "/saml/slo"), "logout frame ended at HTTP %d %s\n%s"
+              % (st, u, b[:300]))
+    finish = urllib.parse.urljoin(url, page.links.get("finish", ""))
+    check("/finish" in finish, "logout page without the finish link")
+    deadline = time.time() + 15
+    s = ""
+    while time.time() < deadline:
+        _, _, s = browser.request("GET", finish.replace("/finish", "/status"))
+        if '"pending":0' in s:
+            break
+        time.sleep(0.2)
+    check('"pending":0' in s, "the service did not answer the bridge's LogoutRequest: " + s)
+    return browser.browse("GET", finish, login=False)
 
 
 def run_cases(cases, world, extra_logs=lambda: ""):
