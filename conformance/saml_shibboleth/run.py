@@ -12,8 +12,9 @@ application's environment. shibd runs in the foreground
 children may use its socket) with its own shibboleth2.xml, attribute map,
 key, socket, logs and cache in the work folder; both read the same
 shibboleth2.xml. Shibboleth is configured as an integrator configures it:
-its own key and certificate, signing on, the bridge's metadata as a local
-file with a Signature and a RequireValidUntil filter, an attribute map for
+its own key and certificate, signing on, the bridge's metadata as a
+remote source (fetched from /saml/metadata, kept in a backing file) with a
+Signature and a RequireValidUntil filter, an attribute map for
 the MPass attribute names. Its SP metadata (the MetadataGenerator handler's)
 is registered with the bridge by metadata import, with encrypted
 assertions. shibd and Apache are started once to publish the SP metadata
@@ -56,7 +57,7 @@ SHIBBOLETH2 = """<SPConfig xmlns="urn:mace:shibboleth:3.0:native:sp:config"
   <InProcess logger="{d}/native.logger"/>
   <UnixListener address="{d}/run/shibd.sock"/>
   <ApplicationDefaults entityID="{url}/shibboleth" REMOTE_USER="NameID"
-      signing="true" encryption="false"
+      signing="true"
       signingAlg="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
       digestAlg="http://www.w3.org/2001/04/xmlenc#sha256">
     <!-- Plain HTTP on 127.0.0.1 here: behind HTTPS keep handlerSSL="true" cookieProps="https". -->
@@ -77,7 +78,8 @@ SHIBBOLETH2 = """<SPConfig xmlns="urn:mace:shibboleth:3.0:native:sp:config"
 </SPConfig>
 """
 
-METADATA_PROVIDER = """    <MetadataProvider type="XML" validate="true" path="{d}/certme-idp.xml">
+METADATA_PROVIDER = """    <MetadataProvider type="XML" validate="true" url="{idp}"
+        backingFilePath="{d}/cache/certme-idp.xml" maxRefreshDelay="7200">
       <MetadataFilter type="RequireValidUntil" maxValidityInterval="691200"/>
       <MetadataFilter type="Signature" certificate="{d}/certme-idp-signing.pem" verifyBackup="false"/>
     </MetadataProvider>"""
@@ -117,7 +119,7 @@ class Shibboleth:
 
     def write_config(self, idp_entity_id, with_idp):
         d = self.dir
-        metadata = METADATA_PROVIDER.format(d=d) if with_idp else ""
+        metadata = METADATA_PROVIDER.format(d=d, idp=idp_entity_id) if with_idp else ""
         with open(os.path.join(d, "shibboleth2.xml"), "w") as f:
             f.write(SHIBBOLETH2.format(d=d, url=self.url, idp=idp_entity_id, metadata=metadata))
         with open(os.path.join(d, "shibd.logger"), "w") as f:
@@ -253,8 +255,6 @@ class Journey:
         self.w.start_bridge({"CERTME_SAML_DEV_SERVICES_FILE": self.w.path("services.yaml")}, port=bridge_port)
         status, _, metadata = Browser(self.w).request("GET", idp)
         check(status == 200, "bridge metadata: HTTP %d" % status)
-        with open(os.path.join(s.dir, "certme-idp.xml"), "w") as f:
-            f.write(metadata)
         # The certificate that signs the bridge's metadata, as its operator hands it out.
         cert = re.search(r"<ds:X509Certificate>([^<]+)</ds:X509Certificate>", metadata)
         check(cert, "no certificate in the bridge's metadata")
@@ -329,6 +329,23 @@ class Journey:
         check(not refused, "the bridge refused messages of Shibboleth:\n" + "\n".join(refused))
 
 
+    def case_suspension(self):
+        # The ledger suspends the eID: the bridge ends its SAML sessions and
+        # sends its LogoutRequest over SOAP to the slo_soap_url the import
+        # took from Shibboleth's metadata (/Shibboleth.sso/SLO/SOAP).
+        check(self.attributes(self.browser, login=False), "not logged in before the suspension")
+        self.w.certme("admin", "suspend-eid", self.w.user)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.attributes(self.browser, login=False) is None:
+                break
+            time.sleep(0.25)
+        else:
+            raise ww.Failure("Shibboleth's session survived the suspension for 20 s\n" + self.shib.log_tail() +
+                             "\n" + ww.tail(self.w.path("bridge.log")))
+        self.w.certme("admin", "reactivate-eid", self.w.user)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--certme", required=True)
@@ -351,6 +368,8 @@ def main():
             ("the Response carries an AES-256-GCM EncryptedAssertion", j.case_encrypted),
             ("SP-initiated logout (/Shibboleth.sso/Logout) ends both sessions", j.case_sp_logout),
             ("IdP-initiated logout from the bridge's page ends Shibboleth's session", j.case_idp_logout),
+            ("a suspended eID ends Shibboleth's session (SOAP LogoutRequest to /Shibboleth.sso/SLO/SOAP)",
+             j.case_suspension),
         ], world, lambda: "Shibboleth logs:\n" + j.shib.log_tail())
     except Exception as e:
         import traceback
