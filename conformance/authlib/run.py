@@ -239,6 +239,8 @@ class Journey:
         token, _ = self.login(Browser(self.w), client, nonce)
         c = self.verify_id_token(token["id_token"], CodeIDToken,
                                  {"nonce": nonce, "access_token": token["access_token"]}, client_id="authlib-public")
+        # Pairwise subjects are per sector (the redirect URIs' host), which both clients share.
+        check(c["sub"] == self.claims["sub"], "another sub in the same sector")
         r = client.get(self.meta["userinfo_endpoint"], timeout=10)
         check(r.status_code == 200 and r.json().get("given_name") == "Ion" and "family_name" not in r.json(),
               "public client's UserInfo: HTTP %d %s" % (r.status_code, r.text[:200]))

@@ -31,8 +31,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
-import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
