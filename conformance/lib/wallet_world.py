@@ -16,6 +16,7 @@ import http.cookiejar
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -69,14 +70,36 @@ def wait_http(url, proc, seconds=20, ok=(200,)):
     return False
 
 
-def stop_process(proc, seconds=15):
-    if proc and proc.poll() is None:
-        proc.terminate()
+def stop_process(proc, seconds=15, group=False):
+    """SIGTERM, then SIGKILL after `seconds`. With `group`, the signals go to
+    the process group `proc` leads (started with start_new_session), for a
+    server whose workers do not leave with their parent (php -S)."""
+    if not proc:
+        return
+    def signal_it(sig):
         try:
-            proc.wait(seconds)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            if group:
+                os.killpg(proc.pid, sig)
+            elif proc.poll() is None:
+                proc.send_signal(sig)
+        except ProcessLookupError:
+            pass
+    signal_it(signal.SIGTERM)
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        signal_it(signal.SIGKILL)
+        proc.wait()
+    if group:
+        # Workers still alive after the leader left.
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+        signal_it(signal.SIGKILL)
 
 
 def tail(path, chars=3000):

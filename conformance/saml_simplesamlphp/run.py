@@ -174,7 +174,9 @@ class SimpleSamlPhp:
                 ww.tail(os.path.join(self.dir, "php-server.log")))
 
     def stop(self):
-        ww.stop_process(self.proc)
+        # php -S with workers: the workers are the leader's children and stay
+        # behind when only the leader is signalled.
+        ww.stop_process(self.proc, group=True)
 
 
 class Journey:
