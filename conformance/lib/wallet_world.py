@@ -207,11 +207,11 @@ class World:
         for k in [k for k in os.environ if k.startswith("CERTME_") and k != "CERTME_WALLET_PASSPHRASE"]:
             del os.environ[k]
 
-    def certme(self, *args, ok=True):
+    def certme(self, *args):
+        """Runs a `certme` command in the work folder; its stdout, stripped."""
         r = subprocess.run([self.binary, *args], cwd=self.workdir, capture_output=True, text=True, timeout=60)
-        if ok:
-            check(r.returncode == 0, "certme %s: %s" % (" ".join(args), (r.stderr or r.stdout)[-400:]))
-        return r.stdout.strip() if ok else r
+        check(r.returncode == 0, "certme %s: %s" % (" ".join(args), (r.stderr or r.stdout)[-400:]))
+        return r.stdout.strip()
 
     def enrol(self):
         """The README walk-through: ledger, validator and provider roles, one
