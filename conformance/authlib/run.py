@@ -298,30 +298,17 @@ def main():
     args = ap.parse_args()
     world = ww.World(args.certme, "certme-authlib-")
     j = Journey(world)
-    failed = 1
-    try:
-        world.enrol()
-        j.start()
-        failed = ww.run_cases([
-            ("discovery and JWKS read by authlib", j.case_discovery),
-            ("code flow with PKCE S256 through the wallet login; ID token verified (authlib.jose, CodeIDToken)",
-             j.case_code_flow),
-            ("a code with the wrong code_verifier is refused (invalid_grant)", j.case_wrong_verifier),
-            ("UserInfo through authlib's session: the released claims", j.case_userinfo),
-            ("refresh_token grant: rotated, refreshed ID token verified, the old token spent", j.case_refresh),
-            ("authlib refreshes an expired access token by itself", j.case_auto_refresh),
-            ("public client (token_endpoint_auth_method none, PKCE only)", j.case_public_client),
-            ("RP-initiated logout; back-channel logout_token verified; grants ended", j.case_rp_logout),
-        ], world)
-    except Exception as e:
-        import traceback
-        print("FAIL setup: " + (str(e) if isinstance(e, ww.Failure) else traceback.format_exc()), flush=True)
-        print(world.logs())
-    finally:
-        world.stop()
-        j.receiver.close()
-        world.cleanup(failed)
-    return 1 if failed else 0
+    return ww.run_journey(world, j.start, [
+        ("discovery and JWKS read by authlib", j.case_discovery),
+        ("code flow with PKCE S256 through the wallet login; ID token verified (authlib.jose, CodeIDToken)",
+         j.case_code_flow),
+        ("a code with the wrong code_verifier is refused (invalid_grant)", j.case_wrong_verifier),
+        ("UserInfo through authlib's session: the released claims", j.case_userinfo),
+        ("refresh_token grant: rotated, refreshed ID token verified, the old token spent", j.case_refresh),
+        ("authlib refreshes an expired access token by itself", j.case_auto_refresh),
+        ("public client (token_endpoint_auth_method none, PKCE only)", j.case_public_client),
+        ("RP-initiated logout; back-channel logout_token verified; grants ended", j.case_rp_logout),
+    ], stop=lambda: j.receiver.close())
 
 
 if __name__ == "__main__":

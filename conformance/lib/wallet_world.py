@@ -339,3 +339,25 @@ def run_cases(cases, world, extra_logs=lambda: ""):
         print(extra_logs())
     print("%d passed, %d failed" % (passed, failed))
     return failed
+
+
+def run_journey(world, start, cases, stop=lambda: None, extra_logs=lambda: ""):
+    """The whole of a journey's main: enrols the user, calls start() (the
+    client's servers), runs the cases (run_cases), and always calls stop()
+    and stops the world; the work folder is kept when anything failed.
+    Returns the exit code."""
+    import traceback
+    failed = 1
+    try:
+        world.enrol()
+        start()
+        failed = run_cases(cases, world, extra_logs)
+    except Exception as e:
+        print("FAIL setup: " + (str(e) if isinstance(e, Failure) else traceback.format_exc()), flush=True)
+        print(world.logs())
+        print(extra_logs())
+    finally:
+        stop()
+        world.stop()
+        world.cleanup(failed)
+    return 1 if failed else 0

@@ -358,29 +358,15 @@ def main():
             return 1
     world = ww.World(args.certme, "certme-shib-")
     j = Journey(world, args.apache, args.shibd)
-    failed = 1
-    try:
-        world.enrol()
-        j.start()
-        failed = ww.run_cases([
-            ("login through Shibboleth SP 3: MPass attributes, NameID and LoA in the application's environment",
-             j.case_login),
-            ("the Response carries an AES-256-GCM EncryptedAssertion", j.case_encrypted),
-            ("SP-initiated logout (/Shibboleth.sso/Logout) ends both sessions", j.case_sp_logout),
-            ("IdP-initiated logout from the bridge's page ends Shibboleth's session", j.case_idp_logout),
-            ("a suspended eID ends Shibboleth's session (SOAP LogoutRequest to /Shibboleth.sso/SLO/SOAP)",
-             j.case_suspension),
-        ], world, lambda: "Shibboleth logs:\n" + j.shib.log_tail())
-    except Exception as e:
-        import traceback
-        print("FAIL setup: " + (str(e) if isinstance(e, ww.Failure) else traceback.format_exc()), flush=True)
-        print(world.logs())
-        print("Shibboleth logs:\n" + j.shib.log_tail())
-    finally:
-        j.shib.stop()
-        world.stop()
-        world.cleanup(failed)
-    return 1 if failed else 0
+    return ww.run_journey(world, j.start, [
+        ("login through Shibboleth SP 3: MPass attributes, NameID and LoA in the application's environment",
+         j.case_login),
+        ("the Response carries an AES-256-GCM EncryptedAssertion", j.case_encrypted),
+        ("SP-initiated logout (/Shibboleth.sso/Logout) ends both sessions", j.case_sp_logout),
+        ("IdP-initiated logout from the bridge's page ends Shibboleth's session", j.case_idp_logout),
+        ("a suspended eID ends Shibboleth's session (SOAP LogoutRequest to /Shibboleth.sso/SLO/SOAP)",
+         j.case_suspension),
+    ], stop=lambda: j.shib.stop(), extra_logs=lambda: "Shibboleth logs:\n" + j.shib.log_tail())
 
 
 if __name__ == "__main__":

@@ -274,27 +274,13 @@ def main():
             return 1
     world = ww.World(args.certme, "certme-ssp-")
     j = Journey(world, args.php)
-    failed = 1
-    try:
-        world.enrol()
-        j.start()
-        failed = ww.run_cases([
-            ("login through SimpleSAMLphp's default-sp: MPass attributes and NameID on the application page",
-             j.case_login),
-            ("the Response carries an AES-256-GCM EncryptedAssertion", j.case_encrypted),
-            ("SP-initiated logout (Simple::logout) ends both sessions", j.case_sp_logout),
-            ("IdP-initiated logout from the bridge's page ends SimpleSAMLphp's session", j.case_idp_logout),
-        ], world, lambda: "SimpleSAMLphp log tail:\n" + j.ssp.log_tail())
-    except Exception as e:
-        import traceback
-        print("FAIL setup: " + (str(e) if isinstance(e, ww.Failure) else traceback.format_exc()), flush=True)
-        print(world.logs())
-        print("SimpleSAMLphp log tail:\n" + j.ssp.log_tail())
-    finally:
-        j.ssp.stop()
-        world.stop()
-        world.cleanup(failed)
-    return 1 if failed else 0
+    return ww.run_journey(world, j.start, [
+        ("login through SimpleSAMLphp's default-sp: MPass attributes and NameID on the application page",
+         j.case_login),
+        ("the Response carries an AES-256-GCM EncryptedAssertion", j.case_encrypted),
+        ("SP-initiated logout (Simple::logout) ends both sessions", j.case_sp_logout),
+        ("IdP-initiated logout from the bridge's page ends SimpleSAMLphp's session", j.case_idp_logout),
+    ], stop=lambda: j.ssp.stop(), extra_logs=lambda: "SimpleSAMLphp log tail:\n" + j.ssp.log_tail())
 
 
 if __name__ == "__main__":
