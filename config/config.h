@@ -325,7 +325,7 @@ struct LedgerConfig {
   std::string backend = kLedgerBackendEmbedded;
   // Chain id bound into every transaction and consent (EIP-712 domain).
   // 0 (unset): `certme ledger init` uses the embedded ledger's own id
-  // (kEmbeddedDefaultChainId, which no EVM chain uses), and the evm backend
+  // (kEmbeddedDefaultChainId, beyond what wallets accept for an EVM chain), and the evm backend
   // takes the node's; set, the evm backend refuses a node serving another.
   int64_t chain_id = 0;
   EmbeddedLedgerConfig embedded;

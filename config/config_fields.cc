@@ -341,7 +341,8 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("ledger.chain_id",
                   "Chain id bound into every transaction and every consent (EIP-712 domain); "
                   "`certme ledger init` creates the registry with it. 0: the embedded ledger's own "
-                  "id, 4503599627370495, which no EVM chain uses (docs/ledger.md); with evm, the "
+                  "id, 4503599627370495, beyond what wallets accept for an EVM chain, and its registry "
+                  "address is one no contract can have (docs/ledger.md); with evm, the "
                   "node's chain id, whatever it is.",
                   0, int64_t{1} << 52, [](auto& c) -> auto& { return c.ledger.chain_id; }),
       StringField<C>("ledger.embedded.path",
