@@ -257,6 +257,7 @@ struct IdpServer::Parts {
   std::shared_ptr<Router> router;
   std::shared_ptr<Metrics> metrics;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<HttpServer> metrics_http;  // server.metrics_address only
   bool shut_down = false;
 };
 
@@ -266,12 +267,14 @@ IdpServer::IdpServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 IdpServer::~IdpServer() { Shutdown(); }
 
 uint16_t IdpServer::port() const { return parts_->http->port(); }
+uint16_t IdpServer::metrics_port() const { return parts_->metrics_http ? parts_->metrics_http->port() : 0; }
 const std::string& IdpServer::public_url() const { return parts_->config.server.public_url; }
 
 void IdpServer::Shutdown() {
   if (!parts_ || parts_->shut_down) return;
   parts_->shut_down = true;
   parts_->http->Shutdown();
+  if (parts_->metrics_http) parts_->metrics_http->Shutdown();
   parts_->eid_status.reset();  // no more suspension logouts to queue
   parts_->outbox.reset();  // drains due deliveries; the rest stay queued in the Store
   parts_->access_records.reset();  // after the batch in flight; the rest stay queued
@@ -462,7 +465,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
                               .wallet = !c.login.dev_login && c.login.wallet_login});
 
   Store* store = p->store.get();
-  InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics);
+  OpsOptions ops;
+  CERTME_ASSIGN_OR_RETURN(ops.metrics_allow, IpMatcher::Parse(c.server.metrics_allow));
+  ops.serve_metrics = c.server.metrics_address.empty();
+  InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics, ops);
 
   HttpServerOptions ho;
   ho.address = c.server.address;
@@ -501,6 +507,29 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     return probe->down.load();
   };
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
+  if (!c.server.metrics_address.empty()) {
+    // The scrapers' own listener: the ops routes only, one worker, the same
+    // allowlist, no per-address rate limit.
+    auto ops_router = std::make_shared<Router>();
+    ops.serve_metrics = true;
+    InstallOpsRoutes(*ops_router, [store] { return store->Ping(); }, p->metrics, ops);
+    HttpServerOptions mo;
+    mo.address = c.server.metrics_address;
+    mo.port = static_cast<uint16_t>(c.server.metrics_port);
+    mo.threads = 1;
+    mo.trusted_proxies = c.server.trusted_proxies;
+    mo.dev_mode = c.dev_mode;
+    mo.shutdown_grace = ho.shutdown_grace;
+    mo.max_connections = 64;
+    mo.max_connections_per_address = 16;
+    mo.access_log_enabled = c.logging.access_log;
+    auto started = HttpServer::Start(mo, ops_router, p->metrics);
+    if (!started.ok())
+      return Status(started.status().code(), "server.metrics_address: " + started.status().message(),
+                    started.status().detail());
+    p->metrics_http = std::move(*started);
+    LogInfo("metrics listener", {{"address", c.server.metrics_address}, {"port", p->metrics_http->port()}});
+  }
   return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
 }
 
