@@ -17,6 +17,7 @@
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
+#include "idp/login/login_metrics.h"
 #include "idp/login/access_records.h"
 #include "idp/login/wallet_authenticator.h"
 #include "idp/outbound/outbox.h"
@@ -24,6 +25,7 @@
 #include "idp/provider_directory.h"
 #include "idp/saml_mount.h"
 #include "idp/site_pages.h"
+#include "idp/timed_backends.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -232,6 +234,10 @@ std::vector<KeySpec> KeySpecs(const KeysConfig& k) {
 
 struct IdpServer::Parts {
   Config config;
+  // First: the timed Store and Ledger and every thread that records into
+  // it go before it.
+  std::shared_ptr<Metrics> metrics;
+  std::unique_ptr<LoginMetrics> login_metrics;
   std::unique_ptr<Store> store;
   std::unique_ptr<KeySet> keys;
   ClaimsCatalogue catalogue;
@@ -255,7 +261,6 @@ struct IdpServer::Parts {
   std::unique_ptr<LedgerEidStatus> eid_status;
   std::unique_ptr<AdminMount> admin;  // admin.enabled only
   std::shared_ptr<Router> router;
-  std::shared_ptr<Metrics> metrics;
   std::unique_ptr<HttpServer> http;
   std::unique_ptr<HttpServer> metrics_http;  // server.metrics_address only
   bool shut_down = false;
@@ -293,7 +298,12 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     InstallTemplates(TemplateSet::Builtin());
   }
 
-  CERTME_ASSIGN_OR_RETURN(p->store, OpenStore(c));
+  p->metrics = std::make_shared<Metrics>();
+  p->login_metrics = NewLoginMetrics(*p->metrics);
+  {
+    CERTME_ASSIGN_OR_RETURN(auto store, OpenStore(c));
+    p->store = NewTimedStore(std::move(store), *p->metrics);
+  }
 
   if (!c.keys.signing.empty()) {
     CERTME_ASSIGN_OR_RETURN(p->keys, LoadKeySet(KeySpecs(c.keys), SystemEnv()));
@@ -312,7 +322,6 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   }
 
   p->router = std::make_shared<Router>();
-  p->metrics = std::make_shared<Metrics>();
 
   OutboxOptions outbox_options;
   Counter& outbound = p->metrics->NewCounter(
@@ -323,15 +332,28 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     outbound.Inc({delivered ? "delivered" : "dropped"});
   };
   p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), outbox_options);
+  // Read at scrape time from the Store: every replica's pending deliveries.
+  p->metrics->NewCallbackGauge(
+      "certme_outbound_queue_depth", "Outbound deliveries waiting in the Store queue (all replicas).", {},
+      [parts = p.get()]() -> std::vector<std::pair<LabelValues, double>> {
+        if (!parts->outbox) return {};
+        auto n = parts->outbox->Pending();
+        if (!n.ok()) return {};
+        return {{{}, static_cast<double>(*n)}};
+      });
   p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
   p->soap_sender = std::make_unique<OutboxSoapLogoutSender>(*p->outbox);
 
   if (c.login.dev_login) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
+    dev->SetMetrics(p->login_metrics.get());
     dev->Mount(*p->router);
     p->authenticator = std::move(dev);
   } else if (c.login.wallet_login) {
-    CERTME_ASSIGN_OR_RETURN(p->ledger, OpenWalletLedger(c));
+    {
+      CERTME_ASSIGN_OR_RETURN(auto ledger, OpenWalletLedger(c));
+      p->ledger = NewTimedLedger(std::move(ledger), *p->metrics);
+    }
     CERTME_ASSIGN_OR_RETURN(p->provider_keys, OpenProviderKeys(c, *p->store));
     CERTME_ASSIGN_OR_RETURN(EthKey ecies, LoadOrCreateWalletKey(c.login.wallet_key_file));
     WalletLoginOptions wo;
@@ -362,6 +384,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     p->access_records = std::make_unique<AccessRecords>(*p->store, *p->ledger, *p->provider_keys, SystemClock(),
                                                         SystemRandom(), std::move(ro));
     wallet->SetAccessRecords(p->access_records.get());
+    wallet->SetMetrics(p->login_metrics.get());
     wallet->Mount(*p->router);
     LogInfo("wallet login", {{"api", wallet->api_base()}});
     p->authenticator = std::move(wallet);
@@ -459,6 +482,18 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore,
                                                  ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
   }
+
+  // When the certificates the bridge signs with run out (Prometheus alerts
+  // two weeks ahead: config/prometheus/certme-alerts.yml).
+  p->metrics->NewCallbackGauge(
+      "certme_certificate_not_after_timestamp_seconds",
+      "Expiry (notAfter, unix seconds) of the certificates the bridge signs with, by use.", {"use"},
+      [parts = p.get()]() -> std::vector<std::pair<LabelValues, double>> {
+        std::vector<std::pair<LabelValues, double>> out;
+        if (parts->saml && parts->saml->signing_not_after > 0)
+          out.push_back({{"saml_signing"}, static_cast<double>(parts->saml->signing_not_after)});
+        return out;
+      });
 
   MountSitePages(*p->router, {.public_url = c.server.public_url,
                               .saml = c.saml.enabled,
