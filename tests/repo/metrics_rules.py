@@ -9,7 +9,9 @@ exports (docs/operations.md, "Metrics and alerts"):
 - every certme_* metric either file names is a family the source registers
   (NewCounter, NewGauge, NewHistogram, NewCallbackGauge; a histogram's
   _bucket, _sum and _count), and every label in a selector or a `by (...)`
-  clause is one of that expression's families' labels (or job, instance, le).
+  clause is one of that expression's families' labels (or job, instance, le);
+- every certme_* name the "Metrics and alerts" section of docs/operations.md
+  mentions is exported, and every exported family is described there.
 
 Usage: metrics_rules.py [ROOT]          checks the tree
        metrics_rules.py --self-test     shows it catches a wrong name and label
@@ -154,6 +156,19 @@ def check_rules(path, families):
     return problems
 
 
+def check_doc(path, families):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    start = text.find("\n## Metrics and alerts\n")
+    if start < 0:
+        return [f"{path}: no section \"Metrics and alerts\""]
+    end = text.find("\n## ", start + 1)
+    named = set(NAME.findall(text[start:end if end > 0 else len(text)]))
+    problems = [f"{path}: {n} is not a metric the bridge exports" for n in sorted(named) if not family_of(n, families)]
+    problems += [f"{path}: {n} is exported but not described" for n in sorted(families) if n not in named]
+    return problems
+
+
 def self_test():
     families = {"certme_x_total": ("Counter", {"outcome"}), "certme_y_seconds": ("Histogram", {"op"})}
     good = 'sum by (op, le) (rate(certme_y_seconds_bucket{job="certme",op="get"}[5m])) + certme_x_total{outcome="ok"}'
@@ -177,6 +192,7 @@ def main():
         return 1
     problems = check_dashboard(os.path.join(root, "config/grafana/certme-dashboard.json"), families)
     problems += check_rules(os.path.join(root, "config/prometheus/certme-alerts.yml"), families)
+    problems += check_doc(os.path.join(root, "docs/operations.md"), families)
     for p in problems:
         print(p)
     print(f"{len(families)} families exported; {len(problems)} problem(s)")
