@@ -278,6 +278,9 @@ const std::string& IdpServer::public_url() const { return parts_->config.server.
 void IdpServer::Shutdown() {
   if (!parts_ || parts_->shut_down) return;
   parts_->shut_down = true;
+  // Parked long-polls and wallet answers are answered first, or the
+  // graceful shutdown would wait its whole grace period for them.
+  if (parts_->authenticator) parts_->authenticator->Drain();
   parts_->http->Shutdown();
   if (parts_->metrics_http) parts_->metrics_http->Shutdown();
   parts_->eid_status.reset();  // no more suspension logouts to queue

@@ -77,6 +77,10 @@ class Authenticator {
   virtual ~Authenticator() = default;
   // Starts the login; returns the page or redirect to show the browser.
   virtual HttpResponse Begin(const LoginRequest& request) = 0;
+  // The server is about to stop (called before the HTTP server's graceful
+  // shutdown): answer every request parked here now, without ending any
+  // login, and park no new one, so the shutdown does not wait for them.
+  virtual void Drain() {}
 };
 
 // Serialization of LoginRequest/LoginResult through the Store (namespaces

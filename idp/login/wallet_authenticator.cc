@@ -86,15 +86,26 @@ WalletAuthenticator::WalletAuthenticator(WalletLoginOptions options, Store& stor
   validation_thread_ = std::thread([this] { ValidationLoop(); });
 }
 
-WalletAuthenticator::~WalletAuthenticator() {
+WalletAuthenticator::~WalletAuthenticator() { Drain(); }
+
+void WalletAuthenticator::Drain() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
   validation_cv_.notify_all();
-  waiter_thread_.join();
-  validation_thread_.join();
+  // Both loops answer what they hold before they return.
+  std::lock_guard<std::mutex> once(drain_mu_);
+  if (waiter_thread_.joinable()) waiter_thread_.join();
+  if (validation_thread_.joinable()) validation_thread_.join();
+}
+
+HttpResponse WalletAuthenticator::StoppingResponse() const {
+  HttpResponse r = ErrorResponse(wallet::WalletError::Make(
+      503, wallet::kErrUnavailable, "the server is restarting; send the same answer again"));
+  r.headers.Set("Retry-After", "1");
+  return r;
 }
 
 std::string WalletAuthenticator::QrPayload(std::string_view code) const {
@@ -392,8 +403,9 @@ void WalletAuthenticator::PostAnswerAsync(HttpRequest req, std::function<void(Ht
   // The worker goes back to the pool; the validator thread answers.
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) {
+    // The validation request is on the ledger; the resent answer finds it.
     lock.unlock();
-    respond(FinishValidation(*pending, DeadlineExceeded("shutting down")));
+    respond(StoppingResponse());
     return;
   }
   auto deadline = std::chrono::steady_clock::now() + pending->wait;
@@ -642,8 +654,10 @@ void WalletAuthenticator::ValidationLoop() {
         v.respond(FinishValidation(v.answer, r.status()));
       } else if (r->status == RequestStatus::kAnswered) {
         v.respond(FinishValidation(v.answer, *r));
-      } else if (stopping || now >= v.deadline || ledger_.Now() >= r->expiry) {
+      } else if (now >= v.deadline || ledger_.Now() >= r->expiry) {
         v.respond(FinishValidation(v.answer, DeadlineExceeded("no answer in time")));
+      } else if (stopping) {
+        v.respond(StoppingResponse());  // no outcome: another replica resumes it
       } else {
         keep.push_back(std::move(v));
       }

@@ -107,6 +107,11 @@ class WalletAuthenticator : public Authenticator {
   ~WalletAuthenticator() override;
 
   HttpResponse Begin(const LoginRequest& request) override;
+  // Answers every parked long-poll with the login's state and every answer
+  // awaiting its validator with 503 temporarily_unavailable (no outcome is
+  // recorded: the wallet resends the identical answer and any replica
+  // resumes the login); from now on nothing is parked. Idempotent.
+  void Drain() override;
 
   // Browser side.
   HttpResponse LoginPage(const HttpRequest& req);
@@ -269,6 +274,9 @@ class WalletAuthenticator : public Authenticator {
   HttpResponse WaitingPage(const HttpRequest& req, const std::string& txn, const LoginRequest& request,
                            const Txn& t, const std::string& lang, bool not_yet);
   HttpResponse ErrorResponse(const wallet::WalletError& error) const;
+  // 503 temporarily_unavailable with Retry-After: the answer awaits a
+  // validator while this replica stops (Drain()).
+  HttpResponse StoppingResponse() const;
   // The validation request this provider submitted for `eid` with consent
   // nonce `nonce`, if any (a resumed answer's earlier attempt).
   std::optional<uint64_t> FindRequestByNonce(const std::string& provider, const std::string& eid,
@@ -299,6 +307,7 @@ class WalletAuthenticator : public Authenticator {
   };
   RateLimiter answers_by_code_;
 
+  std::mutex drain_mu_;  // serialises Drain()
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Waiter> waiters_;

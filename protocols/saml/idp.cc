@@ -91,8 +91,12 @@ StatusOr<std::string> SamlIdp::MetadataXml() {
   for (const auto& [lang, name] : opts_.display_names)
     x += "<mdui:DisplayName xml:lang=\"" + XmlEscape(lang) + "\">" + XmlEscape(name) + "</mdui:DisplayName>";
   x += "</mdui:UIInfo></md:Extensions>";
+  // Signing only: the IdP decrypts nothing (LogoutRequests with an
+  // EncryptedID are refused, messages.cc), and an SP that sees an
+  // encryption key encrypts to it — Shibboleth SP 3's default
+  // encryption="conditional" then sends its NameIDs encrypted and its
+  // logout fails.
   x += key_descriptor("signing");
-  x += key_descriptor("encryption");
   for (auto b : {kBindingPost, kBindingRedirect})
     x += "<md:SingleLogoutService Binding=\"" + std::string(b) + "\" Location=\"" + XmlEscape(Url(kPathSlo)) + "\"/>";
   for (auto f : {kNameIdUnspecified, kNameIdPersistent, kNameIdTransient})
@@ -184,11 +188,18 @@ Status SamlIdp::VerifyMessage(const Incoming& in, xmlDoc* doc, const SamlService
   DsigPolicy policy;
   policy.allow_sha1 = opts_.sha1_enabled && s.allow_sha1;
   EVP_PKEY* key = ServiceKey(s);
+  xmlNode* root = xmlDocGetRootElement(doc);
+  // SAML Profiles §4.4.4.1, §4.4.4.2: over the front-channel bindings a
+  // LogoutRequest or LogoutResponse has no other authentication than its
+  // signature, so only AuthnRequests follow require_signed_requests (which
+  // SP metadata without AuthnRequestsSigned, such as the Shibboleth SP's,
+  // turns off).
+  bool must_sign = s.require_signed_requests || !IsElement(root, kNsProtocol, "AuthnRequest");
   if (in.redirect) {
     // SAML Bindings §3.4.4.1: the signature travels in the query string,
     // over the octets ParseRedirectQuery kept as sent.
     if (!in.query.signature) {
-      if (s.require_signed_requests) return Unauthenticated("the message must be signed", "unsigned redirect");
+      if (must_sign) return Unauthenticated("the message must be signed", "unsigned redirect");
       return Status::Ok();
     }
     if (!key) return Unauthenticated("no certificate registered for the service");
@@ -197,9 +208,8 @@ Status SamlIdp::VerifyMessage(const Incoming& in, xmlDoc* doc, const SamlService
       return Unauthenticated("malformed redirect signature", "Signature is not base64");
     return VerifyRedirect(key, in.query.sig_alg.value_or(""), in.query.signed_octets, *raw_sig, policy);
   }
-  xmlNode* root = xmlDocGetRootElement(doc);
   if (!HasEnvelopedSignature(root)) {
-    if (s.require_signed_requests) return Unauthenticated("the message must be signed", "unsigned POST");
+    if (must_sign) return Unauthenticated("the message must be signed", "unsigned POST");
     return Status::Ok();
   }
   if (!key) return Unauthenticated("no certificate registered for the service");

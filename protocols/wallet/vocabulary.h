@@ -85,6 +85,9 @@ inline constexpr char kErrCommitmentMismatch[] = "commitment_mismatch";  // 403,
 inline constexpr char kErrValidatorTimeout[] = "validator_timeout";    // 504, step 12
 inline constexpr char kErrServiceNotAuthorized[] = "service_not_authorized";  // 403, step 10
 inline constexpr char kErrServerError[] = "server_error";              // 500, no detail
+// 503 with Retry-After: the replica is stopping before the validator
+// answered; nothing is recorded, the identical answer resent resumes.
+inline constexpr char kErrUnavailable[] = "temporarily_unavailable";
 inline constexpr char kErrUnsupportedMediaType[] = "unsupported_media_type";  // 415, before step 1
 inline constexpr char kErrTooManyRequests[] = "too_many_requests";    // 429, before step 1
 

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -356,11 +357,9 @@ TEST(IdpServerStart, MetricsListenerAndAllowlist) {
   std::filesystem::remove_all(dir);
 }
 
-// With the wallet login the bridge publishes the directory wallets resolve
-// provider addresses with (names in every language, the provider's public
-// key for its access records), and /metrics shows the access record queue.
-TEST(IdpServerStart, WalletLoginPublishesTheProviderDirectoryAndTheRecordQueue) {
-  const auto dir = std::filesystem::temp_directory_path() / ("certme-directory-" + std::to_string(getpid()));
+// A bridge with the wallet login on an embedded ledger in `dir`, one
+// registered client (dir-rp); `provider` is its provider account.
+Config WalletLoginConfig(const std::filesystem::path& dir, const EthKey& provider) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "clients.yaml") << R"(clients:
   - client_id: dir-rp
@@ -390,15 +389,24 @@ TEST(IdpServerStart, WalletLoginPublishesTheProviderDirectoryAndTheRecordQueue) 
   c.ledger.embedded.sequencer_key_file = (dir / "sequencer.key").string();
   c.ledger.provider_key_file = (dir / "provider.key").string();
   EthKey sequencer = EthKey::Generate();
+  EXPECT_TRUE(WriteServiceKeyFile(c.ledger.embedded.sequencer_key_file, sequencer).ok());
+  EXPECT_TRUE(WriteServiceKeyFile(c.ledger.provider_key_file, provider).ok());
+  EthKey admin = EthKey::Generate();
+  auto l = EmbeddedLedger::Create(
+      {.path = c.ledger.embedded.path, .sync_full = false, .watch_file = false, .sequencer = sequencer}, admin,
+      31337);
+  EXPECT_TRUE(l.ok()) << l.status().ToString();
+  if (l.ok()) EXPECT_TRUE((*l)->AddProvider(admin, provider.address()).ok());
+  return c;
+}
+
+// With the wallet login the bridge publishes the directory wallets resolve
+// provider addresses with (names in every language, the provider's public
+// key for its access records), and /metrics shows the access record queue.
+TEST(IdpServerStart, WalletLoginPublishesTheProviderDirectoryAndTheRecordQueue) {
+  const auto dir = std::filesystem::temp_directory_path() / ("certme-directory-" + std::to_string(getpid()));
   EthKey provider = EthKey::Generate();
-  ASSERT_TRUE(WriteServiceKeyFile(c.ledger.embedded.sequencer_key_file, sequencer).ok());
-  ASSERT_TRUE(WriteServiceKeyFile(c.ledger.provider_key_file, provider).ok());
-  {
-    auto l = EmbeddedLedger::Create(
-        {.path = c.ledger.embedded.path, .sync_full = false, .watch_file = false, .sequencer = sequencer},
-        EthKey::Generate(), 31337);
-    ASSERT_TRUE(l.ok()) << l.status().ToString();
-  }
+  Config c = WalletLoginConfig(dir, provider);
   auto s = IdpServer::Start(c);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   auto d = Fetch("GET", c.server.public_url + "/.well-known/certme-providers.json");
@@ -415,6 +423,40 @@ TEST(IdpServerStart, WalletLoginPublishesTheProviderDirectoryAndTheRecordQueue) 
   auto m = Fetch("GET", c.server.public_url + "/metrics");
   EXPECT_NE(m.body.find("certme_access_records_queued"), std::string::npos);
   EXPECT_NE(m.body.find("certme_access_records_oldest_age_seconds"), std::string::npos);
+  s->reset();
+  std::filesystem::remove_all(dir);
+}
+
+// Stopping the bridge does not wait for a login page's long-poll (up to 25 s)
+// or spend its shutdown grace on it: the poll is answered with the login's
+// state at once and the server is down within a few seconds.
+TEST(IdpServerStart, ShutdownAnswersAParkedLoginPoll) {
+  const auto dir = std::filesystem::temp_directory_path() / ("certme-drain-" + std::to_string(getpid()));
+  Config c = WalletLoginConfig(dir, EthKey::Generate());
+  auto s = IdpServer::Start(c);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  auto a = Fetch("GET", c.server.public_url +
+                            "/authorize?response_type=code&client_id=dir-rp&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb"
+                            "&scope=openid%20profile&state=s1&nonce=n1&code_challenge_method=S256"
+                            "&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  ASSERT_EQ(a.status, 302) << a.body.substr(0, 3000);
+  std::string login = a.Header("location");
+  size_t at = login.find("txn=");
+  ASSERT_NE(at, std::string::npos) << login;
+  std::string txn = login.substr(at + 4, login.find('&', at) == std::string::npos ? std::string::npos
+                                                                                     : login.find('&', at) - at - 4);
+  auto poll = std::async(std::launch::async, [&] {
+    return Fetch("GET", c.server.public_url + "/login/wallet/status?txn=" + txn + "&state=waiting");
+  });
+  ASSERT_EQ(poll.wait_for(std::chrono::milliseconds(500)), std::future_status::timeout) << "the poll did not wait";
+  auto start = std::chrono::steady_clock::now();
+  (*s)->Shutdown();
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(5)) << "shutdown waited for the parked poll";
+  ASSERT_EQ(poll.wait_for(std::chrono::seconds(2)), std::future_status::ready);
+  auto answered = poll.get();
+  EXPECT_EQ(answered.status, 200) << answered.body;
+  EXPECT_NE(answered.body.find("\"state\":\"waiting\""), std::string::npos) << answered.body;
   s->reset();
   std::filesystem::remove_all(dir);
 }

@@ -47,6 +47,78 @@ class WalletStatusTest : public WalletLoginTest {
   }
 };
 
+// A replica that stops (IdpServer::Shutdown drains the authenticator before
+// the HTTP server's graceful shutdown) answers what it holds at once and
+// ends no login: the page's long-poll gets the login's state, the wallet's
+// answer awaiting the validator gets 503 with Retry-After and no recorded
+// outcome, and the identical answer resent to another replica completes
+// the login. Before Drain() existed, the waiting answer ended the login as
+// validator_timeout when the replica stopped.
+TEST_F(WalletStatusTest, DrainAnswersWhatItHoldsAndEndsNoLogin) {
+  validator_->answering = false;
+  WalletLoginOptions o;
+  o.public_url = kPublic;
+  o.answer_timeout = seconds(60);
+  o.poll_timeout = seconds(25);
+  auth_ = std::make_unique<WalletAuthenticator>(o, *store_, *ledger_, *provider_keys_, ecies_, clock_,
+                                                SystemRandom());
+  std::string idle = Begin();
+  auto parked = std::make_shared<std::promise<HttpResponse>>();
+  HttpRequest pq = Get(idle);
+  pq.query.emplace("state", "waiting");
+  auth_->StatusPoll(pq, [parked](HttpResponse r) { parked->set_value(std::move(r)); });
+  auto poll = parked->get_future();
+
+  std::string txn = Begin();
+  std::string code = CodeOnPage(txn);
+  HttpRequest q;
+  q.method = "POST";
+  q.path_params = {{"code", code}};
+  q.headers.Set("Content-Type", "application/json");
+  q.body = Answer(code);
+  auto got = std::make_shared<std::promise<HttpResponse>>();
+  auth_->PostAnswerAsync(q, [got](HttpResponse r) { got->set_value(std::move(r)); });
+  auto answer = got->get_future();
+  ASSERT_EQ(ValidationRequests(), 1u);
+  EXPECT_EQ(poll.wait_for(milliseconds(200)), std::future_status::timeout);
+  EXPECT_EQ(answer.wait_for(milliseconds(0)), std::future_status::timeout);
+
+  auth_->Drain();
+  ASSERT_EQ(poll.wait_for(seconds(2)), std::future_status::ready) << "the long-poll was not answered";
+  json polled = json::parse(poll.get().body, nullptr, false);
+  EXPECT_EQ(polled.value("state", ""), "waiting");
+  ASSERT_EQ(answer.wait_for(seconds(2)), std::future_status::ready) << "the waiting answer was not answered";
+  HttpResponse stopped = answer.get();
+  EXPECT_EQ(stopped.status, 503) << stopped.body;
+  EXPECT_EQ(ErrorOf(stopped), "temporarily_unavailable");
+  EXPECT_EQ(stopped.headers.Get("Retry-After").value_or(""), "1");
+  // Nothing parks after the drain.
+  auto late = std::make_shared<std::promise<HttpResponse>>();
+  auth_->StatusPoll(pq, [late](HttpResponse r) { late->set_value(std::move(r)); });
+  EXPECT_EQ(late->get_future().wait_for(milliseconds(0)), std::future_status::ready);
+
+  // Another replica, sharing the store and the ledger, resumes the login.
+  auto other = std::make_unique<WalletAuthenticator>(o, *store_, *ledger_, *provider_keys_, ecies_, clock_,
+                                                     SystemRandom());
+  EXPECT_NE(other->LoginStatusOf(txn).state, "validator_timeout");
+  EXPECT_FALSE(other->LoginStatusOf(txn).terminal);
+  auto open = ledger_->OpenRequests(validator_key_.address());
+  ASSERT_TRUE(open.ok());
+  ASSERT_EQ(open->size(), 1u);
+  auto eid = ledger_->GetEid(open->front().user);
+  ASSERT_TRUE(eid.ok());
+  std::vector<Bytes32> cs;
+  for (const auto& k : open->front().attr_keys) {
+    auto it = std::find(eid->attr_keys.begin(), eid->attr_keys.end(), k);
+    cs.push_back(eid->commitments[it - eid->attr_keys.begin()]);
+  }
+  ASSERT_TRUE(ledger_->AnswerValidation(validator_key_, open->front().id, cs, eid->loa).ok());
+  HttpResponse resent = other->PostAnswer(q);
+  EXPECT_EQ(resent.status, 200) << resent.body;
+  EXPECT_EQ(other->LoginStatusOf(txn).state, "done");
+  EXPECT_EQ(ValidationRequests(), 1u) << "the resent answer submitted a second validation";
+}
+
 TEST_F(WalletStatusTest, UnknownTransactionAnswersAtOnceAndAlwaysTheSame) {
   auto [bogus, took] = Poll("bogus", "waiting");
   EXPECT_EQ(bogus["state"], "unknown");

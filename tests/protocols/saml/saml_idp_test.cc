@@ -319,6 +319,14 @@ TEST_F(SamlIdpTest, MetadataIsSignedAndListsEndpoints) {
   EXPECT_NE(md->find("Location=\"https://idp.test/saml/sso\""), std::string::npos);
   EXPECT_NE(md->find("Location=\"https://idp.test/saml/slo\""), std::string::npos);
   EXPECT_NE(md->find("xml:lang=\"ru\""), std::string::npos);
+  // One KeyDescriptor, for signing: the IdP decrypts nothing, so it offers
+  // no encryption key that an SP (Shibboleth SP 3 by default) would
+  // encrypt the NameIDs of its LogoutRequests to.
+  xmlNode* idp_sso = ChildElement(root, kNsMetadata, "IDPSSODescriptor");
+  ASSERT_NE(idp_sso, nullptr);
+  auto key_descriptors = ChildElements(idp_sso, kNsMetadata, "KeyDescriptor");
+  ASSERT_EQ(key_descriptors.size(), 1u);
+  EXPECT_EQ(Attr(key_descriptors[0], "use").value_or(""), "signing");
   // Round trip: our own metadata reads as a (valid) entity descriptor shape.
   EXPECT_FALSE(ServiceFromMetadata(*md).ok());  // an IdP descriptor is not an SP
 }

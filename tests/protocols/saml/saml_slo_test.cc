@@ -384,6 +384,38 @@ TEST_F(SloTest, UnsignedOrWrongCertificateLogoutRequestIsRefused) {
   }
 }
 
+// SAML Profiles §4.4.4.1, §4.4.4.2: the front-channel bindings have no other
+// way to authenticate a logout message, so LogoutRequests and
+// LogoutResponses must be signed even for a service registered without
+// require_signed_requests (as metadata without AuthnRequestsSigned — the
+// Shibboleth SP's — registers it).
+TEST_F(SloTest, UnsignedLogoutMessagesAreRefusedWhenUnsignedAuthnRequestsAreAllowed) {
+  for (const char* id : {kSp, kSp2}) {
+    auto s = services_->Get(id);
+    ASSERT_TRUE(s.ok());
+    s->require_signed_requests = false;
+    ASSERT_TRUE(services_->Put(*s).ok());
+  }
+  std::string session = LoginBoth();
+  HttpResponse r = SpStartsLogout(NewRequestId(), nullptr);
+  std::string sub;
+  EXPECT_EQ(StatusOf(PostedMessage(r, "SAMLResponse").second, &sub), kStatusRequester);
+  EXPECT_EQ(sub, kStatusRequestDenied);
+  EXPECT_TRUE(ProgressOf(r).frames.empty());
+  EXPECT_TRUE(SessionAlive(session)) << "an unsigned LogoutRequest ended the session";
+
+  Progress p = ProgressOf(SpStartsLogout(NewRequestId(), sp_key_.get()));
+  ASSERT_EQ(p.frames.size(), 1u);
+  auto [action, xml] = PostedMessage(idp_->SloFrame(Get("/saml/slo/frame", p.frames[0])), "SAMLRequest");
+  auto lr = ParseLogoutRequest(xml);
+  ASSERT_TRUE(lr.ok());
+  HttpRequest answer;
+  answer.method = "POST";
+  answer.form = {{"SAMLResponse", Base64Encode(SpLogoutResponse(kSp2, lr->header.id, kStatusSuccess))}};
+  EXPECT_EQ(idp_->Slo(answer).status, 400);
+  EXPECT_EQ(Pending(p.logout_id), 1) << "an unsigned LogoutResponse was counted";
+}
+
 TEST_F(SloTest, ReplayedLogoutRequestIsRefused) {
   std::string session = LoginBoth();
   std::string xml = Sign(SpLogoutRequest("_rep", kSp, kIdnp, session_index_), *sp_key_);
