@@ -561,6 +561,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     mo.max_connections = 64;
     mo.max_connections_per_address = 16;
     mo.access_log_enabled = c.logging.access_log;
+    mo.backend_wait_budget = ho.backend_wait_budget;  // the queue gauge reads the Store
     auto started = HttpServer::Start(mo, ops_router, p->metrics);
     if (!started.ok())
       return Status(started.status().code(), "server.metrics_address: " + started.status().message(),
