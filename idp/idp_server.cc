@@ -334,6 +334,20 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   outbox_options.on_done = [metrics = p->metrics, &outbound](const std::string&, bool delivered, int, long) {
     outbound.Inc({delivered ? "delivered" : "dropped"});
   };
+  // Every attempt, by result: what the retries hide from the outcome above.
+  Counter& attempts = p->metrics->NewCounter(
+      "certme_outbound_attempts_total",
+      "Outbound delivery attempts this replica made, by result: ok (2xx), refused (other 4xx, final), "
+      "server_error (5xx or 429, retried), transport_error (no answer, retried).",
+      {"result"});
+  outbox_options.on_attempt = [ok = attempts.Bind({"ok"}), refused = attempts.Bind({"refused"}),
+                               server = attempts.Bind({"server_error"}),
+                               transport = attempts.Bind({"transport_error"})](long status) {
+    if (status == 0) transport->Inc();
+    else if (status >= 200 && status < 300) ok->Inc();
+    else if (status == 429 || status >= 500) server->Inc();
+    else refused->Inc();
+  };
   p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), outbox_options);
   // Read at scrape time from the Store: every replica's pending deliveries.
   p->metrics->NewCallbackGauge(
