@@ -209,6 +209,17 @@ void ValidateServer(const Config& c, std::vector<std::string>& p) {
     if (!IsIpOrCidr(s.trusted_proxies[i]))
       p.push_back("server.trusted_proxies[" + std::to_string(i) + "]: not an IP address or CIDR: " +
                   config_internal::QuoteForMessage(s.trusted_proxies[i]));
+  for (size_t i = 0; i < s.metrics_allow.size(); ++i)
+    if (!IsIpOrCidr(s.metrics_allow[i]))
+      p.push_back("server.metrics_allow[" + std::to_string(i) + "]: not an IP address or CIDR: " +
+                  config_internal::QuoteForMessage(s.metrics_allow[i]));
+  if (!s.metrics_address.empty()) {
+    if (!IsIpLiteral(s.metrics_address) && !IsHostName(s.metrics_address))
+      p.push_back("server.metrics_address: not an IP address or host name: " +
+                  config_internal::QuoteForMessage(s.metrics_address));
+    else if (s.metrics_address == s.address && s.metrics_port == s.port && s.port != 0)
+      p.push_back("server.metrics_port: the metrics listener needs another port than server.port");
+  }
   if (!IsHeaderToken(s.client_cert_header))
     p.push_back("server.client_cert_header: not a valid header name: " +
                 config_internal::QuoteForMessage(s.client_cert_header));

@@ -82,6 +82,15 @@ struct ServerConfig {
   // Requests per second per client address, with a burst; 0 = no limit.
   int requests_per_second_per_address = 0;
   int request_burst_per_address = 100;
+  // Who may read /metrics: client addresses or CIDR blocks (through trusted
+  // proxies: the forwarded address). Others get 403. Empty: nobody.
+  std::vector<std::string> metrics_allow = {"127.0.0.1", "::1"};
+  // A second listener that serves only /metrics, /healthz and /readyz (an
+  // internal interface for Prometheus); the main listener then has no
+  // /metrics. Empty: none.
+  std::string metrics_address;
+  // Its TCP port; 0 picks a free one (tests).
+  int metrics_port = 9464;
   // Folder whose files replace the built-in page templates of the same
   // relative name (templates/ in the source tree: *.mustache, i18n/*.json,
   // static/certme.css). Empty: the built-in pages. Checked at start-up.

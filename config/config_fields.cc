@@ -130,6 +130,18 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       IntField<C>("server.request_burst_per_address",
                   "Requests a client address may send at once above its per-second rate.", 1, 1000000,
                   [](auto& c) -> auto& { return c.server.request_burst_per_address; }),
+      ListField<C>("server.metrics_allow",
+                   "Clients (IP or CIDR) that may read /metrics; through server.trusted_proxies "
+                   "the forwarded client address counts. Everyone else gets 403. Empty: nobody.",
+                   [](auto& c) -> auto& { return c.server.metrics_allow; }),
+      StringField<C>("server.metrics_address",
+                     "Address of a second listener that serves only /metrics, /healthz and "
+                     "/readyz (an internal interface for Prometheus); server.metrics_allow "
+                     "applies there too, and the main listener then has no /metrics. Empty: "
+                     "no second listener.",
+                     [](auto& c) -> auto& { return c.server.metrics_address; }),
+      IntField<C>("server.metrics_port", "TCP port of the metrics listener; 0 picks a free port.", 0, 65535,
+                  [](auto& c) -> auto& { return c.server.metrics_port; }),
       StringField<C>("server.templates_dir",
                      "Folder of page templates that replace the built-in ones of the same "
                      "relative name (*.mustache, i18n/<lang>.json, static/certme.css; see "

@@ -17,6 +17,7 @@
 #include "idp/http/server.h"
 #include "idp/keys.h"
 #include "idp/login/dev_authenticator.h"
+#include "idp/login/login_metrics.h"
 #include "idp/login/access_records.h"
 #include "idp/login/wallet_authenticator.h"
 #include "idp/outbound/outbox.h"
@@ -24,6 +25,7 @@
 #include "idp/provider_directory.h"
 #include "idp/saml_mount.h"
 #include "idp/site_pages.h"
+#include "idp/timed_backends.h"
 #include "store/store.h"
 #include "store/memory/memory_store.h"
 #include "store/sqlite/sqlite_store.h"
@@ -232,6 +234,10 @@ std::vector<KeySpec> KeySpecs(const KeysConfig& k) {
 
 struct IdpServer::Parts {
   Config config;
+  // First: the timed Store and Ledger and every thread that records into
+  // it go before it.
+  std::shared_ptr<Metrics> metrics;
+  std::unique_ptr<LoginMetrics> login_metrics;
   std::unique_ptr<Store> store;
   std::unique_ptr<KeySet> keys;
   ClaimsCatalogue catalogue;
@@ -255,8 +261,8 @@ struct IdpServer::Parts {
   std::unique_ptr<LedgerEidStatus> eid_status;
   std::unique_ptr<AdminMount> admin;  // admin.enabled only
   std::shared_ptr<Router> router;
-  std::shared_ptr<Metrics> metrics;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<HttpServer> metrics_http;  // server.metrics_address only
   bool shut_down = false;
 };
 
@@ -266,6 +272,7 @@ IdpServer::IdpServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 IdpServer::~IdpServer() { Shutdown(); }
 
 uint16_t IdpServer::port() const { return parts_->http->port(); }
+uint16_t IdpServer::metrics_port() const { return parts_->metrics_http ? parts_->metrics_http->port() : 0; }
 const std::string& IdpServer::public_url() const { return parts_->config.server.public_url; }
 
 void IdpServer::Shutdown() {
@@ -275,6 +282,7 @@ void IdpServer::Shutdown() {
   // graceful shutdown would wait its whole grace period for them.
   if (parts_->authenticator) parts_->authenticator->Drain();
   parts_->http->Shutdown();
+  if (parts_->metrics_http) parts_->metrics_http->Shutdown();
   parts_->eid_status.reset();  // no more suspension logouts to queue
   parts_->outbox.reset();  // drains due deliveries; the rest stay queued in the Store
   parts_->access_records.reset();  // after the batch in flight; the rest stay queued
@@ -293,7 +301,12 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     InstallTemplates(TemplateSet::Builtin());
   }
 
-  CERTME_ASSIGN_OR_RETURN(p->store, OpenStore(c));
+  p->metrics = std::make_shared<Metrics>();
+  p->login_metrics = NewLoginMetrics(*p->metrics);
+  {
+    CERTME_ASSIGN_OR_RETURN(auto store, OpenStore(c));
+    p->store = NewTimedStore(std::move(store), *p->metrics);
+  }
 
   if (!c.keys.signing.empty()) {
     CERTME_ASSIGN_OR_RETURN(p->keys, LoadKeySet(KeySpecs(c.keys), SystemEnv()));
@@ -312,7 +325,6 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   }
 
   p->router = std::make_shared<Router>();
-  p->metrics = std::make_shared<Metrics>();
 
   OutboxOptions outbox_options;
   Counter& outbound = p->metrics->NewCounter(
@@ -322,16 +334,43 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   outbox_options.on_done = [metrics = p->metrics, &outbound](const std::string&, bool delivered, int, long) {
     outbound.Inc({delivered ? "delivered" : "dropped"});
   };
+  // Every attempt, by result: what the retries hide from the outcome above.
+  Counter& attempts = p->metrics->NewCounter(
+      "certme_outbound_attempts_total",
+      "Outbound delivery attempts this replica made, by result: ok (2xx), refused (other 4xx, final), "
+      "server_error (5xx or 429, retried), transport_error (no answer, retried).",
+      {"result"});
+  outbox_options.on_attempt = [ok = attempts.Bind({"ok"}), refused = attempts.Bind({"refused"}),
+                               server = attempts.Bind({"server_error"}),
+                               transport = attempts.Bind({"transport_error"})](long status) {
+    if (status == 0) transport->Inc();
+    else if (status >= 200 && status < 300) ok->Inc();
+    else if (status == 429 || status >= 500) server->Inc();
+    else refused->Inc();
+  };
   p->outbox = std::make_unique<Outbox>(*p->store, SystemClock(), SystemRandom(), outbox_options);
+  // Read at scrape time from the Store: every replica's pending deliveries.
+  p->metrics->NewCallbackGauge(
+      "certme_outbound_queue_depth", "Outbound deliveries waiting in the Store queue (all replicas).", {},
+      [parts = p.get()]() -> std::vector<std::pair<LabelValues, double>> {
+        if (!parts->outbox) return {};
+        auto n = parts->outbox->Pending();
+        if (!n.ok()) return {};
+        return {{{}, static_cast<double>(*n)}};
+      });
   p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
   p->soap_sender = std::make_unique<OutboxSoapLogoutSender>(*p->outbox);
 
   if (c.login.dev_login) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
+    dev->SetMetrics(p->login_metrics.get());
     dev->Mount(*p->router);
     p->authenticator = std::move(dev);
   } else if (c.login.wallet_login) {
-    CERTME_ASSIGN_OR_RETURN(p->ledger, OpenWalletLedger(c));
+    {
+      CERTME_ASSIGN_OR_RETURN(auto ledger, OpenWalletLedger(c));
+      p->ledger = NewTimedLedger(std::move(ledger), *p->metrics);
+    }
     CERTME_ASSIGN_OR_RETURN(p->provider_keys, OpenProviderKeys(c, *p->store));
     CERTME_ASSIGN_OR_RETURN(EthKey ecies, LoadOrCreateWalletKey(c.login.wallet_key_file));
     WalletLoginOptions wo;
@@ -362,6 +401,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     p->access_records = std::make_unique<AccessRecords>(*p->store, *p->ledger, *p->provider_keys, SystemClock(),
                                                         SystemRandom(), std::move(ro));
     wallet->SetAccessRecords(p->access_records.get());
+    wallet->SetMetrics(p->login_metrics.get());
     wallet->Mount(*p->router);
     LogInfo("wallet login", {{"api", wallet->api_base()}});
     p->authenticator = std::move(wallet);
@@ -460,12 +500,27 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
                                                  ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
   }
 
+  // When the certificates the bridge signs with run out (Prometheus alerts
+  // two weeks ahead: config/prometheus/certme-alerts.yml).
+  p->metrics->NewCallbackGauge(
+      "certme_certificate_not_after_timestamp_seconds",
+      "Expiry (notAfter, unix seconds) of the certificates the bridge signs with, by use.", {"use"},
+      [parts = p.get()]() -> std::vector<std::pair<LabelValues, double>> {
+        std::vector<std::pair<LabelValues, double>> out;
+        if (parts->saml && parts->saml->signing_not_after > 0)
+          out.push_back({{"saml_signing"}, static_cast<double>(parts->saml->signing_not_after)});
+        return out;
+      });
+
   MountSitePages(*p->router, {.public_url = c.server.public_url,
                               .saml = c.saml.enabled,
                               .wallet = !c.login.dev_login && c.login.wallet_login});
 
   Store* store = p->store.get();
-  InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics);
+  OpsOptions ops;
+  CERTME_ASSIGN_OR_RETURN(ops.metrics_allow, IpMatcher::Parse(c.server.metrics_allow));
+  ops.serve_metrics = c.server.metrics_address.empty();
+  InstallOpsRoutes(*p->router, [store] { return store->Ping(); }, p->metrics, ops);
 
   HttpServerOptions ho;
   ho.address = c.server.address;
@@ -504,6 +559,30 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     return probe->down.load();
   };
   CERTME_ASSIGN_OR_RETURN(p->http, HttpServer::Start(ho, p->router, p->metrics));
+  if (!c.server.metrics_address.empty()) {
+    // The scrapers' own listener: the ops routes only, one worker, the same
+    // allowlist, no per-address rate limit.
+    auto ops_router = std::make_shared<Router>();
+    ops.serve_metrics = true;
+    InstallOpsRoutes(*ops_router, [store] { return store->Ping(); }, p->metrics, ops);
+    HttpServerOptions mo;
+    mo.address = c.server.metrics_address;
+    mo.port = static_cast<uint16_t>(c.server.metrics_port);
+    mo.threads = 1;
+    mo.trusted_proxies = c.server.trusted_proxies;
+    mo.dev_mode = c.dev_mode;
+    mo.shutdown_grace = ho.shutdown_grace;
+    mo.max_connections = 64;
+    mo.max_connections_per_address = 16;
+    mo.access_log_enabled = c.logging.access_log;
+    mo.backend_wait_budget = ho.backend_wait_budget;  // the queue gauge reads the Store
+    auto started = HttpServer::Start(mo, ops_router, p->metrics);
+    if (!started.ok())
+      return Status(started.status().code(), "server.metrics_address: " + started.status().message(),
+                    started.status().detail());
+    p->metrics_http = std::move(*started);
+    LogInfo("metrics listener", {{"address", c.server.metrics_address}, {"port", p->metrics_http->port()}});
+  }
   return std::unique_ptr<IdpServer>(new IdpServer(std::move(p)));
 }
 

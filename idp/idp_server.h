@@ -26,6 +26,8 @@ class IdpServer {
 
   // The bound port (useful with server.port 0).
   uint16_t port() const;
+  // The metrics listener's bound port (server.metrics_address); 0 when none.
+  uint16_t metrics_port() const;
   // The issuer / public base URL in force.
   const std::string& public_url() const;
   // Graceful: stop accepting, finish in-flight requests, flush outbound

@@ -71,6 +71,7 @@ StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, Ke
   if (!BorrowEvpPkey(*signer.key)) return Internal("SAML signing key is not an OpenSSL key");
 
   auto m = std::make_unique<SamlMount>();
+  if (auto cert = ParseCertificate(signer.certificate_der); cert.ok()) m->signing_not_after = cert->not_after;
   m->services = saml::NewStoreServiceRegistry(store);
   if (!c.saml.dev_services_file.empty()) {
     CERTME_ASSIGN_OR_RETURN(auto list, saml::LoadServicesFromYaml(c.saml.dev_services_file));

@@ -20,6 +20,9 @@ namespace certme {
 struct SamlMount {
   std::unique_ptr<saml::ServiceRegistry> services;
   std::unique_ptr<saml::SamlIdp> idp;
+  // The signing certificate's notAfter (unix seconds; 0: unreadable), for
+  // the key-expiry gauge in /metrics.
+  int64_t signing_not_after = 0;
 };
 
 // Initializes xmlsec (REQUIRES: before the HTTP server starts its threads),

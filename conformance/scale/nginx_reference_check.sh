@@ -20,6 +20,7 @@ sed -e "s#/etc/certme/tls/server.pem#$WORK/cert.pem#" \
     -e 's#listen 80;#listen 127.0.0.1:1080;#' \
     -e 's#listen \[::\]:80;##' \
     "$ROOT/config/nginx/certme.conf" >"$WORK/site.conf"
+grep -Pzq 'location = /metrics \{\s*deny all;' "$WORK/site.conf" || { echo "nginx_reference_check: FAILED: the site no longer refuses /metrics" >&2; exit 1; }
 grep -q "$ROOT/config/nginx/certme-proxy.conf" "$WORK/site.conf" || { echo "nginx_reference_check: FAILED: the site no longer includes certme-proxy.conf" >&2; exit 1; }
 cat >"$WORK/nginx.conf" <<CONF
 $([[ $(id -u) == 0 ]] && echo "user root;")

@@ -65,25 +65,32 @@ std::string MetricFamily::LabelPrefix(const LabelValues& values) const {
 }
 
 void Counter::Inc(const LabelValues& values, double by) {
-  if (!Arity(values) || !(by >= 0)) return;  // counters only go up
+  if (!(by >= 0)) return;  // counters only go up
+  if (Series* s = Bind(values)) s->Inc(by);
+}
+
+Counter::Series* Counter::Bind(const LabelValues& values) {
+  if (!Arity(values)) return nullptr;
   std::lock_guard<std::mutex> l(mu_);
-  series_[values] += by;
+  std::unique_ptr<Series>& s = series_[values];
+  if (!s) s = std::make_unique<Series>();
+  return s.get();
 }
 
 double Counter::Value(const LabelValues& values) const {
   std::lock_guard<std::mutex> l(mu_);
   auto it = series_.find(values);
-  return it == series_.end() ? 0 : it->second;
+  return it == series_.end() ? 0 : it->second->Value();
 }
 
 void Counter::Render(std::string& out) const {
   RenderHeader(out, "counter");
   std::lock_guard<std::mutex> l(mu_);
-  for (const auto& [values, v] : series_) {
+  for (const auto& [values, s] : series_) {
     out += name_;
     if (!labels_.empty()) out += LabelPrefix(values) + "}";
     out += ' ';
-    AppendNumber(out, v);
+    AppendNumber(out, s->Value());
     out += '\n';
   }
 }
@@ -133,35 +140,75 @@ std::vector<double> Histogram::DefaultLatencyBuckets() {
   return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
-void Histogram::Observe(double v, const LabelValues& values) {
-  if (!Arity(values) || std::isnan(v)) return;
+void CallbackGauge::Render(std::string& out) const {
+  std::vector<std::pair<LabelValues, double>> series;
+  try {
+    if (read_) series = read_();
+  } catch (...) {
+    series.clear();  // nothing rather than a half-read family
+  }
+  RenderHeader(out, "gauge");
+  for (const auto& [values, v] : series) {
+    if (!Arity(values)) continue;
+    out += name_;
+    if (!labels_.empty()) out += LabelPrefix(values) + "}";
+    out += ' ';
+    AppendNumber(out, v);
+    out += '\n';
+  }
+}
+
+Histogram::Series::Series(const std::vector<double>& bounds)
+    : bounds_(bounds), counts_(new std::atomic<uint64_t>[bounds.size() + 1]) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+}
+
+void Histogram::Series::Observe(double v) {
+  if (std::isnan(v)) return;
   size_t i = 0;
   while (i < bounds_.size() && v > bounds_[i]) ++i;  // le is inclusive
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(v, std::memory_order_relaxed);
+}
+
+Histogram::Series* Histogram::Bind(const LabelValues& values) {
+  if (!Arity(values)) return nullptr;
   std::lock_guard<std::mutex> l(mu_);
-  Series& s = series_[values];
-  if (s.counts.empty()) s.counts.assign(bounds_.size() + 1, 0);
-  s.counts[i]++;
-  s.sum += v;
-  s.count++;
+  std::unique_ptr<Series>& s = series_[values];
+  if (!s) s = std::make_unique<Series>(bounds_);
+  return s.get();
+}
+
+void Histogram::Observe(double v, const LabelValues& values) {
+  if (std::isnan(v)) return;
+  if (Series* s = Bind(values)) s->Observe(v);
+}
+
+const Histogram::Series* Histogram::Find(const LabelValues& values) const {
+  auto it = series_.find(values);
+  return it == series_.end() ? nullptr : it->second.get();
 }
 
 uint64_t Histogram::CumulativeCount(double le, const LabelValues& values) const {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = series_.find(values);
-  if (it == series_.end()) return 0;
+  const Series* s = Find(values);
+  if (!s) return 0;
   uint64_t total = 0;
   for (size_t i = 0; i <= bounds_.size(); ++i) {
     const double bound = i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
     if (bound > le) break;
-    total += it->second.counts[i];
+    total += s->counts_[i].load(std::memory_order_relaxed);
   }
   return total;
 }
 
 uint64_t Histogram::Count(const LabelValues& values) const {
   std::lock_guard<std::mutex> l(mu_);
-  auto it = series_.find(values);
-  return it == series_.end() ? 0 : it->second.count;
+  const Series* s = Find(values);
+  if (!s) return 0;
+  uint64_t total = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) total += s->counts_[i].load(std::memory_order_relaxed);
+  return total;
 }
 
 void Histogram::Render(std::string& out) const {
@@ -170,9 +217,11 @@ void Histogram::Render(std::string& out) const {
   for (const auto& [values, s] : series_) {
     std::string prefix = LabelPrefix(values);
     if (!labels_.empty()) prefix += ',';
+    // _count is the +Inf bucket as read here, so the two always agree even
+    // while observations land during the scrape.
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= bounds_.size(); ++i) {
-      cumulative += s.counts[i];
+      cumulative += s->counts_[i].load(std::memory_order_relaxed);
       out += name_ + "_bucket" + prefix + "le=\"";
       if (i < bounds_.size()) AppendNumber(out, bounds_[i]);
       else out += "+Inf";
@@ -182,9 +231,9 @@ void Histogram::Render(std::string& out) const {
     }
     std::string plain = labels_.empty() ? "" : LabelPrefix(values) + "}";
     out += name_ + "_sum" + plain + " ";
-    AppendNumber(out, s.sum);
+    AppendNumber(out, s->sum_.load(std::memory_order_relaxed));
     out += '\n' + name_ + "_count" + plain + " ";
-    AppendNumber(out, static_cast<double>(s.count));
+    AppendNumber(out, static_cast<double>(cumulative));
     out += '\n';
   }
 }
@@ -235,6 +284,11 @@ Gauge& Metrics::NewGauge(std::string name, std::string help, std::vector<std::st
 Histogram& Metrics::NewHistogram(std::string name, std::string help, std::vector<std::string> labels,
                                  std::vector<double> buckets) {
   return Register<Histogram>(name, labels, std::move(help), labels, std::move(buckets));
+}
+
+CallbackGauge& Metrics::NewCallbackGauge(std::string name, std::string help, std::vector<std::string> labels,
+                                         CallbackGauge::Reader read) {
+  return Register<CallbackGauge>(name, labels, std::move(help), labels, std::move(read));
 }
 
 std::string Metrics::Render() const {

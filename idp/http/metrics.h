@@ -14,9 +14,20 @@
 // never throws and never allocates beyond the first use of a label set.
 // Label values must come from small, fixed sets: every distinct value is a
 // series kept for the life of the process.
+//
+// Cost of a recording: Inc/Observe with label values look the series up
+// under the family's lock, then add with atomics. A hot path binds its
+// series once (Counter::Bind, Histogram::Bind) and records without any lock
+// or allocation:
+//   Histogram::Series* get = store_latency.Bind({"get"});   // at start-up
+//   get->Observe(seconds);                                   // per call
+// A CallbackGauge is computed when /metrics is scraped (queue depths read
+// from the Store, certificate expiry), never on a request path.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,15 +63,30 @@ class MetricFamily {
 // Monotonic counter. A call with the wrong number of label values is dropped.
 class Counter final : public MetricFamily {
  public:
+  // One labelled series; lives as long as its family.
+  class Series {
+   public:
+    void Inc(double by = 1) {
+      if (by >= 0) value_.fetch_add(by, std::memory_order_relaxed);  // counters only go up
+    }
+    double Value() const { return value_.load(std::memory_order_relaxed); }
+
+   private:
+    std::atomic<double> value_{0};
+  };
+
   Counter(std::string name, std::string help, std::vector<std::string> labels)
       : MetricFamily(std::move(name), std::move(help), std::move(labels)) {}
   void Inc(const LabelValues& values = {}, double by = 1);
   double Value(const LabelValues& values = {}) const;
+  // The series for `values` (created at 0 and exposed from now on); null on
+  // the wrong number of label values.
+  Series* Bind(const LabelValues& values = {});
   void Render(std::string& out) const override;
 
  private:
   mutable std::mutex mu_;
-  std::map<LabelValues, double> series_;
+  std::map<LabelValues, std::unique_ptr<Series>> series_;
 };
 
 class Gauge final : public MetricFamily {
@@ -77,12 +103,42 @@ class Gauge final : public MetricFamily {
   std::map<LabelValues, double> series_;
 };
 
+// A gauge whose series are read from `read` at every scrape (queue depths,
+// expiry times). `read` runs on the scraping thread, must be thread-safe
+// and should be quick; series with the wrong number of label values are
+// skipped, and an exception drops the family's series from that scrape.
+class CallbackGauge final : public MetricFamily {
+ public:
+  using Reader = std::function<std::vector<std::pair<LabelValues, double>>()>;
+  CallbackGauge(std::string name, std::string help, std::vector<std::string> labels, Reader read)
+      : MetricFamily(std::move(name), std::move(help), std::move(labels)), read_(std::move(read)) {}
+  void Render(std::string& out) const override;
+
+ private:
+  const Reader read_;
+};
+
 class Histogram final : public MetricFamily {
  public:
+  // One labelled series; lives as long as its family.
+  class Series {
+   public:
+    explicit Series(const std::vector<double>& bounds);
+    void Observe(double v);
+
+   private:
+    friend class Histogram;
+    const std::vector<double>& bounds_;
+    std::unique_ptr<std::atomic<uint64_t>[]> counts_;  // per bucket, non-cumulative; last = +Inf
+    std::atomic<double> sum_{0};
+  };
+
   // `buckets`: strictly increasing upper bounds; +Inf is implicit.
   Histogram(std::string name, std::string help, std::vector<std::string> labels,
             std::vector<double> buckets);
   void Observe(double v, const LabelValues& values = {});
+  // See Counter::Bind.
+  Series* Bind(const LabelValues& values = {});
   // Observations ≤ bucket bound `le` so far (cumulative); `le` must be one of the bounds or +Inf.
   uint64_t CumulativeCount(double le, const LabelValues& values = {}) const;
   uint64_t Count(const LabelValues& values = {}) const;
@@ -92,14 +148,10 @@ class Histogram final : public MetricFamily {
   static std::vector<double> DefaultLatencyBuckets();
 
  private:
-  struct Series {
-    std::vector<uint64_t> counts;  // per bucket, non-cumulative; last = +Inf
-    double sum = 0;
-    uint64_t count = 0;
-  };
+  const Series* Find(const LabelValues& values) const;
   const std::vector<double> bounds_;
   mutable std::mutex mu_;
-  std::map<LabelValues, Series> series_;
+  std::map<LabelValues, std::unique_ptr<Series>> series_;
 };
 
 class Metrics {
@@ -115,6 +167,8 @@ class Metrics {
   Gauge& NewGauge(std::string name, std::string help, std::vector<std::string> labels = {});
   Histogram& NewHistogram(std::string name, std::string help, std::vector<std::string> labels = {},
                           std::vector<double> buckets = Histogram::DefaultLatencyBuckets());
+  CallbackGauge& NewCallbackGauge(std::string name, std::string help, std::vector<std::string> labels,
+                                  CallbackGauge::Reader read);
 
   // The whole registry in text format 0.0.4, families in registration order.
   std::string Render() const;

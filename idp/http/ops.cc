@@ -5,7 +5,8 @@
 
 namespace certme {
 
-void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared_ptr<Metrics> metrics) {
+void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared_ptr<Metrics> metrics,
+                      OpsOptions options) {
   // Liveness: answering at all is the signal; it checks nothing else so an
   // orchestrator never restarts us for a dependency's outage.
   router.Get("/healthz", [](const HttpRequest&) {
@@ -34,7 +35,17 @@ void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared
       },
       expose);
 
-  router.Get("/metrics", [metrics = std::move(metrics)](const HttpRequest&) {
+  if (!options.serve_metrics) return;
+  // The figures tell an outsider how busy the bridge is, which services
+  // people use and when keys expire: only the listed scrapers read them.
+  router.Get("/metrics", [metrics = std::move(metrics), allow = std::move(options.metrics_allow)](
+                             const HttpRequest& req) {
+    if (allow && !allow->Contains(req.client_ip)) {
+      HttpResponse r = HttpResponse::Text(403, "forbidden: this address may not read /metrics\n");
+      r.headers.Set("Cache-Control", "no-store");
+      r.headers.Set(kLogDetailHeader, "metrics scrape from an address outside server.metrics_allow");
+      return r;
+    }
     HttpResponse r = HttpResponse::Text(200, metrics ? metrics->Render() : "", Metrics::kContentType);
     r.headers.Set("Cache-Control", "no-store");
     return r;

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@
 #include "common/rate_limiter.h"
 #include "common/status.h"
 #include "idp/http/metrics.h"
+#include "idp/http/proxy.h"
 #include "idp/http/router.h"
 
 namespace certme {
@@ -125,11 +127,22 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Who may read /metrics on a listener.
+struct OpsOptions {
+  // false: no /metrics route here (it is served on another listener).
+  bool serve_metrics = true;
+  // Set: only clients in it may scrape (the client address after the
+  // trusted-proxy rules, HttpRequest::client_ip); anyone else gets 403 and
+  // the page says nothing more. Unset: everyone.
+  std::optional<IpMatcher> metrics_allow;
+};
+
 // Installs GET /healthz (always 200 "ok" while the process serves),
 // GET /readyz (runs `ready`: 200 {"status":"ready"}, or 503
 // {"status":"unavailable"} with the Status in the access log only) and
-// GET /metrics (Prometheus text 0.0.4).
-void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared_ptr<Metrics> metrics);
+// GET /metrics (Prometheus text 0.0.4; see OpsOptions).
+void InstallOpsRoutes(Router& router, std::function<Status()> ready, std::shared_ptr<Metrics> metrics,
+                      OpsOptions options = {});
 
 
 }  // namespace certme

@@ -144,6 +144,7 @@ HttpResponse DevAuthenticator::LoginSubmit(const HttpRequest& req) {
   }
   Status st = SaveLoginResult(store_, result, ttl);
   if (!st.ok()) return StoreFailurePage(st, "dev login result not saved", "dev_not_completed", request->ui_locale);
+  if (metrics_) metrics_->LoginEnded(request->protocol, request->service_id, result.error.empty() ? "ok" : result.error);
   return HttpResponse::Redirect(request->resume_url);
 }
 

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "idp/login/login_metrics.h"
 #include "common/clock.h"
 #include "common/http_message.h"
 #include "store/store.h"
@@ -52,6 +53,10 @@ class DevAuthenticator : public Authenticator {
   };
   static std::vector<Route> Routes();
 
+  // Finished logins are counted in `metrics` (idp/login/login_metrics.h);
+  // null: not counted. Set before the first request.
+  void SetMetrics(LoginMetrics* metrics) { metrics_ = metrics; }
+
   // Registers Routes() on any router with Handle(method, path, handler)
   // (idp/http's Router). A template so this library does not depend on the
   // HTTP layer.
@@ -75,6 +80,7 @@ class DevAuthenticator : public Authenticator {
   Store& store_;
   std::string public_url_;
   Clock& clock_;
+  LoginMetrics* metrics_ = nullptr;
 };
 
 }  // namespace certme

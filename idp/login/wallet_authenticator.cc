@@ -178,7 +178,15 @@ void WalletAuthenticator::SetProgress(const std::string& txn, const char* state,
   NotifyWaiters();
 }
 
-void WalletAuthenticator::SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl) {
+double WalletAuthenticator::CodeAgeSeconds(const Txn& t) const {
+  // Every code's consent expiry is its creation plus consent_ttl_seconds.
+  const int64_t created_ms = (t.consent_expiry - options_.consent_ttl_seconds) * 1000;
+  return std::max<double>(static_cast<double>(clock_.NowUnixMillis() - created_ms) / 1000.0, 0);
+}
+
+void WalletAuthenticator::SetOutcome(const std::string& txn, LoginLabels who, const std::string& outcome,
+                                     int64_t ttl) {
+  if (metrics_) metrics_->LoginEnded(who.protocol, who.service, outcome);
   // The service hears about these when the user follows "back to the
   // service" from the outcome page (the refusal saves its own result): the
   // protocol answers its client with an error. Saved before the outcome, so
@@ -221,7 +229,7 @@ HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
     LogWarn("login refused: the service's provider account is not authorized on the ledger "
             "(certme admin authorize-provider)",
             {{"service", request.service_id}, {"provider", key->AddressHex()}});
-    SetOutcome(request.txn, kOutcomeServiceNotAuthorized, std::max<int64_t>(request.expires_at - now, 1));
+    SetOutcome(request.txn, Who(request), kOutcomeServiceNotAuthorized, std::max<int64_t>(request.expires_at - now, 1));
     return OutcomePage(kOutcomeServiceNotAuthorized, lang, request.txn, request.resume_url);
   }
   st = NewCode(request.txn, request.expires_at, key->address());
@@ -247,8 +255,9 @@ HttpResponse WalletAuthenticator::ErrorResponse(const wallet::WalletError& error
   return r;
 }
 
-HttpResponse WalletAuthenticator::Fail(const std::string& txn, int64_t login_ttl, const wallet::WalletError& error) {
-  SetOutcome(txn, error.outcome, login_ttl);
+HttpResponse WalletAuthenticator::Fail(const std::string& txn, LoginLabels who, int64_t login_ttl,
+                                       const wallet::WalletError& error) {
+  SetOutcome(txn, who, error.outcome, login_ttl);
   return ErrorResponse(error);
 }
 
@@ -345,6 +354,7 @@ HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
   doc.consent_provider = c.t.provider;
   doc.consent_expiry = static_cast<uint64_t>(c.t.consent_expiry);
   HttpResponse r = HttpResponse::Json(200, wallet::BuildRequestDocument(doc));
+  if (metrics_) metrics_->StepTook(LoginMetrics::Step::kScan, CodeAgeSeconds(c.t));
   r.headers.Set("Cache-Control", "no-store");
   // The page shows that the wallet has the request (§8 "opened").
   if (Progress(c.txn).empty()) SetProgress(c.txn, wallet_login::kStateOpened, c.request.expires_at);
@@ -366,16 +376,26 @@ std::optional<uint64_t> WalletAuthenticator::FindRequestByNonce(const std::strin
   return std::nullopt;
 }
 
+HttpResponse WalletAuthenticator::TimedAnswer(const HttpRequest& req, std::optional<PendingAnswer>& pending) {
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse r = AnswerUntilValidation(req, pending);
+  if (metrics_) {
+    const auto took = std::chrono::steady_clock::now() - start;
+    metrics_->StepTook(LoginMetrics::Step::kChecks, std::chrono::duration<double>(took).count());
+  }
+  return r;
+}
+
 HttpResponse WalletAuthenticator::PostAnswer(const HttpRequest& req) {
   std::optional<PendingAnswer> pending;
-  HttpResponse r = AnswerUntilValidation(req, pending);
+  HttpResponse r = TimedAnswer(req, pending);
   if (!pending) return r;
   return FinishValidation(*pending, ledger_.WaitForAnswer(pending->request_id, pending->wait));
 }
 
 void WalletAuthenticator::PostAnswerAsync(HttpRequest req, std::function<void(HttpResponse)> respond) {
   std::optional<PendingAnswer> pending;
-  HttpResponse r = AnswerUntilValidation(req, pending);
+  HttpResponse r = TimedAnswer(req, pending);
   if (!pending) {
     respond(std::move(r));
     return;
@@ -414,15 +434,15 @@ wallet::WalletOr<wallet::Claim> WalletAuthenticator::ClaimCode(const CodeRecord&
   return wallet::CheckClaim(earlier, digest, earlier == digest ? Outcome(c.txn) : "");
 }
 
-HttpResponse WalletAuthenticator::Refuse(const std::string& txn, int64_t login_ttl) {
+HttpResponse WalletAuthenticator::Refuse(const std::string& txn, LoginLabels who, int64_t login_ttl) {
   LoginResult result;
   result.txn = txn;
   result.error = kLoginErrorRefused;
   if (Status st = SaveLoginResult(store_, result, login_ttl); !st.ok()) {
     LogError("wallet refusal not saved", {{"detail", st.ToString()}});
-    return Fail(txn, login_ttl, wallet::ServerError());
+    return Fail(txn, who, login_ttl, wallet::ServerError());
   }
-  SetOutcome(txn, kOutcomeRefused, login_ttl);
+  SetOutcome(txn, who, kOutcomeRefused, login_ttl);
   return OkResponse();
 }
 
@@ -448,7 +468,7 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   }
   const int64_t now = clock_.NowUnixSeconds();
   const int64_t ttl = std::max<int64_t>(c.request.expires_at - now, 1);
-  if (auto e = wallet::CheckNotExpired(now, c.t.expiry)) return Fail(c.txn, ttl, *e);  // 2
+  if (auto e = wallet::CheckNotExpired(now, c.t.expiry)) return Fail(c.txn, Who(c.request), ttl, *e);  // 2
   auto answer = wallet::ParseAnswer(req.body, c.code);  // 4
   if (!answer.ok()) return ErrorResponse(answer.error());
   const wallet::LoginContext ctx = ContextOf(c);
@@ -457,6 +477,8 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
     auto claim = ClaimCode(c, req.body, now);  // 3
     if (!claim.ok()) return ErrorResponse(claim.error());
     if (*claim == wallet::Claim::kAlreadyOk) return OkResponse();
+    if (*claim == wallet::Claim::kFirst && metrics_)
+      metrics_->StepTook(LoginMetrics::Step::kApprove, CodeAgeSeconds(c.t));
     if (*claim == wallet::Claim::kResumed)
       LogInfo("wallet answer resent; resuming it", {{"service", c.request.service_id}});
     return std::nullopt;
@@ -467,7 +489,7 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
     if (!status.ok()) return ErrorResponse(wallet::ServerError(status.status().ToString()));
     if (auto e = wallet::CheckEidActive(*status)) return ErrorResponse(*e);
     if (auto done = claim_code()) return *done;
-    return Refuse(c.txn, ttl);
+    return Refuse(c.txn, Who(c.request), ttl);
   }
   auto plain = wallet::CheckPayloadDecrypts(ecies_key_, answer->payload);  // 6
   if (!plain.ok()) return ErrorResponse(plain.error());
@@ -481,17 +503,17 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   auto status = ledger_.GetEidStatus(answer->eid);  // 10
   if (!status.ok()) {
     LogError("ledger read failed", {{"detail", status.status().ToString()}});
-    return Fail(c.txn, ttl, wallet::ServerError());
+    return Fail(c.txn, Who(c.request), ttl, wallet::ServerError());
   }
-  if (auto e = wallet::CheckEidActive(*status)) return Fail(c.txn, ttl, *e);
+  if (auto e = wallet::CheckEidActive(*status)) return Fail(c.txn, Who(c.request), ttl, *e);
   // The service may have lost its authorization since Begin; a re-login
   // below would not touch the ledger's own check.
-  if (auto e = CheckProviderAuthorized(c.t.provider, c.request.service_id)) return Fail(c.txn, ttl, *e);
+  if (auto e = CheckProviderAuthorized(c.t.provider, c.request.service_id)) return Fail(c.txn, Who(c.request), ttl, *e);
   // 11: what validators already answered to this service's provider.
   auto validated = validation_index_.Answers(answer->eid, c.t.provider);
   if (!validated.ok()) {
     LogError("ledger read failed", {{"detail", validated.status().ToString()}});
-    return Fail(c.txn, ttl, wallet::ServerError());
+    return Fail(c.txn, Who(c.request), ttl, wallet::ServerError());
   }
   PendingAnswer p{c.txn, c.request.service_id, c.t.provider, ttl, answer->eid, disclosure->attributes, 0, {}};
   p.protocol = c.request.protocol;
@@ -508,7 +530,7 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   auto key = ProviderKeyOf(c);
   if (!key.ok()) {
     LogError("provider key unavailable", {{"service", c.request.service_id}, {"detail", key.status().ToString()}});
-    return Fail(c.txn, ttl, wallet::ServerError());
+    return Fail(c.txn, Who(c.request), ttl, wallet::ServerError());
   }
   return RequestValidation(*key, ctx, *answer, *disclosure, std::move(p), now, pending);  // 11-12
 }
@@ -529,28 +551,47 @@ HttpResponse WalletAuthenticator::RequestValidation(const EthKey& provider, cons
   if (auto e = wallet::CheckValidationSubmitted(id.status())) {
     if (e->code == wallet::kErrServerError)
       LogWarn("validation request refused by the ledger", {{"detail", id.status().ToString()}});
-    return Fail(p.txn, p.login_ttl, *e);
+    return Fail(p.txn, Who(p), p.login_ttl, *e);
   }
   LogInfo("validation requested; waiting for the validator", {{"request", *id}});
   SetProgress(p.txn, wallet_login::kStateValidating, now + p.login_ttl);
   Duration until_expiry = std::chrono::seconds(std::max<int64_t>(ctx.consent_expiry - now, 0));
   p.request_id = *id;
   p.wait = std::min(options_.answer_timeout, until_expiry);
+  p.validation_sent = std::chrono::steady_clock::now();
   pending = std::move(p);
   return HttpResponse::Json(202, "{}");  // not sent: the caller waits for the validator
 }
 
 HttpResponse WalletAuthenticator::FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer) {
-  if (auto e = wallet::CheckValidatorAnswered(answer.status())) return Fail(p.txn, p.login_ttl, *e);  // 12
-  if (auto e = wallet::CheckValidatorAnswer(*answer, p.eid, p.attrs)) return Fail(p.txn, p.login_ttl, *e);  // 11
+  if (metrics_) {
+    const StatusCode code = answer.status().code();
+    const auto took = std::chrono::steady_clock::now() - p.validation_sent;
+    const bool late = code == StatusCode::kDeadlineExceeded ||
+                      (code != StatusCode::kOk && LedgerErrorOf(answer.status()) == LedgerErrorCode::kExpired);
+    metrics_->ValidatorAnswered(code == StatusCode::kOk ? "answered" : late ? "timeout" : "failed",
+                                std::chrono::duration<double>(took).count());
+  }
+  if (auto e = wallet::CheckValidatorAnswered(answer.status())) return Fail(p.txn, Who(p), p.login_ttl, *e);  // 12
+  if (auto e = wallet::CheckValidatorAnswer(*answer, p.eid, p.attrs)) return Fail(p.txn, Who(p), p.login_ttl, *e);  // 11
   // The ledger takes an answer to a request opened while the provider was
   // authorized even after the administrator removed it; the service must
   // still log nobody in.
-  if (auto e = CheckProviderAuthorized(p.provider, p.service_id)) return Fail(p.txn, p.login_ttl, *e);
+  if (auto e = CheckProviderAuthorized(p.provider, p.service_id)) return Fail(p.txn, Who(p), p.login_ttl, *e);
   return CompleteLogin(p, true);
 }
 
 HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool validated) {
+  const auto start = std::chrono::steady_clock::now();
+  HttpResponse r = SaveLogin(p, validated);
+  if (metrics_) {
+    const auto took = std::chrono::steady_clock::now() - start;
+    metrics_->StepTook(LoginMetrics::Step::kComplete, std::chrono::duration<double>(took).count());
+  }
+  return r;
+}
+
+HttpResponse WalletAuthenticator::SaveLogin(const PendingAnswer& p, bool validated) {
   LoginResult result;
   result.txn = p.txn;
   result.subject = ChecksumAddress(p.eid);
@@ -562,7 +603,7 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
   if (loa.empty()) {
     LogError("eID level of assurance not read",
              {{"detail", record.ok() ? "level " + std::to_string(record->loa) : record.status().ToString()}});
-    SetOutcome(p.txn, kOutcomeFailed, p.login_ttl);
+    SetOutcome(p.txn, Who(p), kOutcomeFailed, p.login_ttl);
     return ErrorResponse(wallet::ServerError());
   }
   result.acr = std::string(loa);
@@ -570,10 +611,10 @@ HttpResponse WalletAuthenticator::CompleteLogin(const PendingAnswer& p, bool val
   result.auth_time = clock_.NowUnixSeconds();
   if (Status st = SaveLoginResult(store_, result, p.login_ttl); !st.ok()) {
     LogError("wallet login result not saved", {{"detail", st.ToString()}});
-    SetOutcome(p.txn, kOutcomeFailed, p.login_ttl);
+    SetOutcome(p.txn, Who(p), kOutcomeFailed, p.login_ttl);
     return ErrorResponse(wallet::ServerError());
   }
-  SetOutcome(p.txn, kOutcomeOk, p.login_ttl);
+  SetOutcome(p.txn, Who(p), kOutcomeOk, p.login_ttl);
   RecordAccess(p, validated);
   LogInfo("wallet login",
           {{"service", p.service_id}, {"provider", ChecksumAddress(p.provider)}, {"validated", validated}});

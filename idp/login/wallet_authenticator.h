@@ -64,6 +64,7 @@
 #include "store/store.h"
 #include "ledger-client/attributes.h"
 #include "idp/login/access_records.h"
+#include "idp/login/login_metrics.h"
 #include "idp/login/validation_index.h"
 #include "ledger-client/ledger.h"
 #include "protocols/login.h"
@@ -146,6 +147,10 @@ class WalletAuthenticator : public Authenticator {
   // the ledger (idp/login/access_records.h); null: none. Set before the
   // first request; `records` must outlive this object.
   void SetAccessRecords(AccessRecords* records) { access_records_ = records; }
+  // Logins, step times and the validator's answer time go to `metrics`
+  // (idp/login/login_metrics.h); null: nowhere. Set before the first
+  // request; `metrics` must outlive this object.
+  void SetMetrics(LoginMetrics* metrics) { metrics_ = metrics; }
 
   // The QR / deep-link payload for a code (§2).
   std::string QrPayload(std::string_view code) const;
@@ -206,7 +211,16 @@ class WalletAuthenticator : public Authenticator {
     std::string user_public_key;
     std::string protocol;
     std::vector<Bytes32> attr_keys;
+    // When the validation request went to the ledger (metrics).
+    std::chrono::steady_clock::time_point validation_sent{};
   };
+  // Whose login an outcome ends (the metrics' labels).
+  struct LoginLabels {
+    std::string_view protocol;
+    std::string_view service;
+  };
+  static LoginLabels Who(const LoginRequest& r) { return {r.protocol, r.service_id}; }
+  static LoginLabels Who(const PendingAnswer& p) { return {p.protocol, p.service_id}; }
   // A code's records: the login transaction and request it belongs to.
   struct CodeRecord;
   // §7 step 1 against the Store.
@@ -229,10 +243,14 @@ class WalletAuthenticator : public Authenticator {
                                                              const std::string& service_id);
   // Records the error's outcome for the browser (the code is spent) and
   // answers the wallet.
-  HttpResponse Fail(const std::string& txn, int64_t login_ttl, const wallet::WalletError& error);
-  HttpResponse Refuse(const std::string& txn, int64_t login_ttl);
+  HttpResponse Fail(const std::string& txn, LoginLabels who, int64_t login_ttl, const wallet::WalletError& error);
+  HttpResponse Refuse(const std::string& txn, LoginLabels who, int64_t login_ttl);
   HttpResponse FinishValidation(const PendingAnswer& p, StatusOr<ValidationRequest> answer);
   HttpResponse CompleteLogin(const PendingAnswer& p, bool validated);
+  // CompleteLogin's work (it times it).
+  HttpResponse SaveLogin(const PendingAnswer& p, bool validated);
+  // AnswerUntilValidation, timed.
+  HttpResponse TimedAnswer(const HttpRequest& req, std::optional<PendingAnswer>& pending);
   // Queues the login's access record; a failure is logged, never the login's.
   void RecordAccess(const PendingAnswer& p, bool validated);
   void ValidationLoop();
@@ -243,7 +261,10 @@ class WalletAuthenticator : public Authenticator {
   std::string Progress(std::string_view txn);
   void SetProgress(const std::string& txn, const char* state, int64_t login_expires_at);
   static HttpResponse StatusResponse(const LoginStatus& s);
-  void SetOutcome(const std::string& txn, const std::string& outcome, int64_t ttl);
+  // Records a terminal outcome (and counts the attempt in the metrics).
+  void SetOutcome(const std::string& txn, LoginLabels who, const std::string& outcome, int64_t ttl);
+  // The QR code's age in seconds (metrics: the user's steps).
+  double CodeAgeSeconds(const Txn& t) const;
   // Template `name` (templates/login/) in the layout, with the page's CSP.
   HttpResponse Page(int status, const std::string& lang, const char* name, nlohmann::json data,
                     const std::string& script_nonce = "") const;
@@ -269,6 +290,7 @@ class WalletAuthenticator : public Authenticator {
   ProviderKeys& provider_keys_;
   ValidationIndex validation_index_;
   AccessRecords* access_records_ = nullptr;
+  LoginMetrics* metrics_ = nullptr;
   EthKey ecies_key_;
   Clock& clock_;
   Random& random_;

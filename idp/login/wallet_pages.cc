@@ -182,7 +182,7 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
     // Without the page's script nobody renewed the code: the login ends
     // as expired (its result saved, so "back to the service" answers the
     // client); "Try again" makes a new code.
-    SetOutcome(*txn, kOutcomeExpired, std::max<int64_t>(request->expires_at - now, 1));
+    SetOutcome(*txn, Who(*request), kOutcomeExpired, std::max<int64_t>(request->expires_at - now, 1));
     return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
   }
   bool pressed = req.path.ends_with("/continue");

@@ -204,6 +204,7 @@ void Outbox::Deliver(const QueueItem& item) {
     return;
   }
   const long status = Attempt(post, options_.attempt_timeout);
+  if (options_.on_attempt) options_.on_attempt(status);
   const bool ok = status >= 200 && status < 300;
   const bool retryable = status == 0 || status == 429 || status >= 500;
   if (ok) return finish(true, status, "");

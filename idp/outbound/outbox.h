@@ -63,6 +63,9 @@ struct OutboxOptions {
   // Called once per delivery this replica finished, with its outcome
   // (tests, metrics). `status` is the HTTP status, 0 for a transport error.
   std::function<void(const std::string& url, bool delivered, int attempts, long status)> on_done;
+  // Called after every attempt this replica made, with its HTTP status (0:
+  // a transport error or timeout) — the failures the retries hide (metrics).
+  std::function<void(long status)> on_attempt;
 };
 
 struct OutboundPost {

@@ -540,6 +540,8 @@ TEST(ConfigValidate, ReportsEveryProblemAtOnceEachWithItsPath) {
   c.server.port = 70000;
   c.server.public_url = "http://login.example.md/";
   c.server.trusted_proxies = {"10.0.0.0/8", "not-an-ip", "10.0.0.0/33"};
+  c.server.metrics_allow = {"::1", "everyone"};
+  c.server.metrics_address = "bad host!";
   c.server.client_cert_header = "X SSL";
   c.store.backend = "redis";
   c.store.redis.address = "no-port";
@@ -559,6 +561,8 @@ TEST(ConfigValidate, ReportsEveryProblemAtOnceEachWithItsPath) {
       "server.public_url: must not end with '/'",
       "server.trusted_proxies[1]: not an IP address or CIDR",
       "server.trusted_proxies[2]: not an IP address or CIDR",
+      "server.metrics_allow[1]: not an IP address or CIDR",
+      "server.metrics_address: not an IP address or host name",
       "server.client_cert_header: not a valid header name",
       "store.redis.address: not host:port",
       "oidc.code_ttl_seconds: expected an integer 1-600, got 0",

@@ -144,6 +144,32 @@ TEST_F(IdpServerTest, OpsRoutesAnswer) {
   EXPECT_NE(m.body.find("route=\"/healthz\""), std::string::npos) << m.body.substr(0, 2000);
 }
 
+// One sample of the text exposition ("name{labels} value"); -1 when absent.
+double Sample(const std::string& text, const std::string& series) {
+  size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+// A login, its store calls and the server's other families, as /metrics
+// reports them.
+TEST_F(IdpServerTest, MetricsCountTheLoginAndTheStoreCalls) {
+  const std::string login = R"(certme_logins_total{protocol="oidc",service="e2e",outcome="ok"})";
+  const std::string gets = R"(certme_store_operation_duration_seconds_count{op="get"})";
+  const std::string consumes = R"(certme_store_operation_duration_seconds_count{op="consume"})";
+  const std::string before = Fetch("GET", *base_ + "/metrics").body;
+  LoginAndGetCallback("metrics-verifier-0123456789abcdefghijklmnopqrstuvwxyz");
+  const std::string after = Fetch("GET", *base_ + "/metrics").body;
+  EXPECT_EQ(Sample(after, login), std::max(Sample(before, login), 0.0) + 1) << after;
+  EXPECT_GT(Sample(after, gets), Sample(before, gets));
+  EXPECT_GT(Sample(after, consumes), Sample(before, consumes));  // the login result is taken once
+  EXPECT_EQ(Sample(after, "certme_outbound_queue_depth"), 0);
+  // Dev mode signs SAML with a self-signed certificate: its expiry is shown.
+  EXPECT_GT(Sample(after, R"(certme_certificate_not_after_timestamp_seconds{use="saml_signing"})"),
+            static_cast<double>(time(nullptr)));
+  EXPECT_NE(after.find("# TYPE certme_wallet_login_step_seconds histogram"), std::string::npos);
+}
+
 TEST_F(IdpServerTest, DiscoveryNamesOurEndpoints) {
   auto d = Fetch("GET", *base_ + "/.well-known/openid-configuration");
   ASSERT_EQ(d.status, 200);
@@ -281,6 +307,55 @@ TEST(IdpServerStart, RefusesALedgerWithoutItsSignedAnchor) {
   std::filesystem::remove_all(dir);
 }
 
+
+// server.metrics_address: /metrics moves to a listener of its own that
+// serves the ops routes only; server.metrics_allow guards it there and on
+// the main listener.
+TEST(IdpServerStart, MetricsListenerAndAllowlist) {
+  const auto dir = std::filesystem::temp_directory_path() / ("certme-metrics-" + std::to_string(getpid()));
+  Config c;
+  c.dev_mode = true;
+  c.server.port = 0;
+  c.store.backend = "memory";
+  c.keys.dev_key_dir = (dir / "keys").string();
+  c.oidc.claims_file = std::string(CERTME_SOURCE_DIR) + "/config/claims.yaml";
+  c.login.dev_login = true;
+  c.saml.enabled = false;
+  c.logging.access_log = false;
+  c.server.metrics_address = "127.0.0.1";
+  c.server.metrics_port = 0;
+  auto url = [](uint16_t port, const std::string& path) { return "http://127.0.0.1:" + std::to_string(port) + path; };
+  {
+    auto s = IdpServer::Start(c);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    const uint16_t main = (*s)->port(), ops = (*s)->metrics_port();
+    ASSERT_NE(ops, 0);
+    EXPECT_EQ(Fetch("GET", url(main, "/metrics")).status, 404);
+    auto m = Fetch("GET", url(ops, "/metrics"));
+    EXPECT_EQ(m.status, 200);
+    EXPECT_NE(m.body.find("# TYPE certme_logins_total counter"), std::string::npos);
+    EXPECT_EQ(Fetch("GET", url(ops, "/readyz")).status, 200);
+    EXPECT_EQ(Fetch("GET", url(ops, "/.well-known/openid-configuration")).status, 404);
+    EXPECT_EQ(Fetch("GET", url(main, "/.well-known/openid-configuration")).status, 200);
+  }
+  c.server.metrics_allow = {"192.0.2.0/24"};  // not this test's loopback
+  {
+    auto s = IdpServer::Start(c);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    auto m = Fetch("GET", url((*s)->metrics_port(), "/metrics"));
+    EXPECT_EQ(m.status, 403);
+    EXPECT_EQ(m.body.find("certme_"), std::string::npos);
+    EXPECT_EQ(Fetch("GET", url((*s)->metrics_port(), "/healthz")).status, 200);
+  }
+  c.server.metrics_address.clear();
+  {
+    auto s = IdpServer::Start(c);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_EQ((*s)->metrics_port(), 0);
+    EXPECT_EQ(Fetch("GET", url((*s)->port(), "/metrics")).status, 403);
+  }
+  std::filesystem::remove_all(dir);
+}
 
 // A bridge with the wallet login on an embedded ledger in `dir`, one
 // registered client (dir-rp); `provider` is its provider account.

@@ -81,8 +81,15 @@ TEST_F(OutboxTest, DeliversBodyContentTypeAndSoapAction) {
 TEST_F(OutboxTest, RetriesServerErrorsThenSucceeds) {
   TinyHttpServer rp([](int n) { return n < 2 ? 503 : 204; });
   Outcome o;
+  std::mutex mu;
+  std::vector<long> attempts;  // what on_attempt saw (the metrics' failed attempts)
   {
-    Outbox box(*store_, SystemClock(), SystemRandom(), Fast(o));
+    OutboxOptions opt = Fast(o);
+    opt.on_attempt = [&](long status) {
+      std::lock_guard<std::mutex> l(mu);
+      attempts.push_back(status);
+    };
+    Outbox box(*store_, SystemClock(), SystemRandom(), opt);
     ASSERT_TRUE(box.Post(To(rp.Url())).ok());
     ASSERT_TRUE(box.WaitIdle(10s));
   }
@@ -90,6 +97,7 @@ TEST_F(OutboxTest, RetriesServerErrorsThenSucceeds) {
   ASSERT_EQ(o.done.size(), 1u);
   EXPECT_TRUE(std::get<1>(o.done[0]));
   EXPECT_EQ(std::get<2>(o.done[0]), 3);
+  EXPECT_EQ(attempts, (std::vector<long>{503, 503, 204}));
 }
 
 TEST_F(OutboxTest, ClientErrorIsFinal) {

@@ -10,6 +10,7 @@ namespace certme {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(MetricsTest, CounterRendersWithEscapedLabels) {
   Metrics m;
@@ -54,6 +55,59 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   EXPECT_THAT(text, HasSubstr("certme_x_seconds_bucket{op=\"a\",le=\"+Inf\"} 4\n"));
   EXPECT_THAT(text, HasSubstr("certme_x_seconds_sum{op=\"a\"} 7.65\n"));
   EXPECT_THAT(text, HasSubstr("certme_x_seconds_count{op=\"a\"} 4\n"));
+}
+
+TEST(MetricsTest, BoundSeriesRecordWithoutLookup) {
+  Metrics m;
+  Counter& c = m.NewCounter("certme_b_total", "B.", {"op"});
+  Histogram& h = m.NewHistogram("certme_b_seconds", "B.", {"op"}, {0.001, 0.01});
+  EXPECT_EQ(c.Bind({"a", "b"}), nullptr);  // wrong arity
+  EXPECT_EQ(h.Bind({}), nullptr);
+  Counter::Series* get = c.Bind({"get"});
+  ASSERT_NE(get, nullptr);
+  EXPECT_EQ(get, c.Bind({"get"}));  // one series per label set
+  // A bound series is exposed at 0 from the start (rate() needs the zero).
+  EXPECT_THAT(m.Render(), HasSubstr("certme_b_total{op=\"get\"} 0\n"));
+  Histogram::Series* hs = h.Bind({"get"});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 1000; ++i) {
+        get->Inc();
+        hs->Observe(i % 2 ? 0.0078125 : 0.5);  // binary fractions: the sum is exact
+      }
+    });
+  for (auto& t : threads) t.join();
+  get->Inc(-1);  // never down
+  EXPECT_EQ(c.Value({"get"}), 4000);
+  EXPECT_EQ(h.Count({"get"}), 4000u);
+  EXPECT_EQ(h.CumulativeCount(0.01, {"get"}), 2000u);
+  std::string text = m.Render();
+  EXPECT_THAT(text, HasSubstr("certme_b_seconds_bucket{op=\"get\",le=\"0.001\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("certme_b_seconds_bucket{op=\"get\",le=\"+Inf\"} 4000\n"));
+  EXPECT_THAT(text, HasSubstr("certme_b_seconds_count{op=\"get\"} 4000\n"));
+  EXPECT_THAT(text, HasSubstr("certme_b_seconds_sum{op=\"get\"} 1015.625\n"));
+}
+
+TEST(MetricsTest, CallbackGaugeIsReadAtScrape) {
+  Metrics m;
+  double depth = 3;
+  int reads = 0;
+  m.NewCallbackGauge("certme_q_depth", "Q.", {"queue"}, [&] {
+    ++reads;
+    return std::vector<std::pair<LabelValues, double>>{{{"outbox"}, depth}, {{"x", "y"}, 9}};
+  });
+  m.NewCallbackGauge("certme_throws", "T.", {}, []() -> std::vector<std::pair<LabelValues, double>> {
+    throw std::runtime_error("unreadable");
+  });
+  std::string text = m.Render();
+  EXPECT_EQ(reads, 1);
+  EXPECT_THAT(text, HasSubstr("# TYPE certme_q_depth gauge\ncertme_q_depth{queue=\"outbox\"} 3\n"));
+  EXPECT_THAT(text, Not(HasSubstr("9\n")));  // wrong arity skipped
+  EXPECT_THAT(text, HasSubstr("# TYPE certme_throws gauge\n"));
+  EXPECT_THAT(text, Not(HasSubstr("\ncertme_throws ")));
+  depth = 0;
+  EXPECT_THAT(m.Render(), HasSubstr("certme_q_depth{queue=\"outbox\"} 0\n"));
 }
 
 TEST(MetricsTest, RegistrationRules) {

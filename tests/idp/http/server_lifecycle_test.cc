@@ -184,6 +184,61 @@ TEST_F(ServerTest, MetricsCountRequestsByRouteAndStatus) {
   EXPECT_THAT(after, HasSubstr("certme_http_requests_in_flight 1"));  // this /metrics request
 }
 
+// /metrics behind an allowlist: the client address decides (through a
+// trusted proxy, the forwarded one), an outsider gets a plain 403 and the
+// other ops routes stay open.
+TEST_F(ServerTest, MetricsAllowlistRefusesOtherAddresses) {
+  OpsOptions ops;
+  auto allow = IpMatcher::Parse({"10.1.0.0/16", "::1"});
+  ASSERT_TRUE(allow.ok());
+  ops.metrics_allow = *allow;
+  InstallOpsRoutes(*router_, nullptr, metrics_, ops);
+  HttpServerOptions o;
+  o.trusted_proxies = {"127.0.0.1"};  // the test client plays the proxy
+  Start(o);
+  auto direct = Curl("GET", Url("/metrics"), "", {"X-Request-Id: m403"});
+  EXPECT_EQ(direct.status, 403);
+  EXPECT_THAT(direct.body, Not(HasSubstr("certme_")));
+  EXPECT_THAT(direct.body, HasSubstr("forbidden"));
+  EXPECT_FALSE(direct.Header(kLogDetailHeader).has_value());
+  EXPECT_THAT(LogFor("m403").value("error", ""), HasSubstr("metrics_allow"));
+  auto outsider = Curl("GET", Url("/metrics"), "", {"X-Forwarded-For: 192.0.2.7"});
+  EXPECT_EQ(outsider.status, 403);
+  auto scraper = Curl("GET", Url("/metrics"), "", {"X-Forwarded-For: 10.1.2.3"});
+  EXPECT_EQ(scraper.status, 200);
+  EXPECT_THAT(scraper.body, HasSubstr("# TYPE certme_http_requests_total counter"));
+  // The refusals are counted like any answer.
+  EXPECT_THAT(scraper.body, HasSubstr(R"(certme_http_requests_total{route="/metrics",method="GET",status="403"} 2)"));
+  EXPECT_EQ(Curl("GET", Url("/healthz")).status, 200);
+  EXPECT_EQ(Curl("GET", Url("/readyz")).status, 200);
+}
+
+TEST_F(ServerTest, MetricsAllowlistAdmitsListedAddressAndCanBeEmpty) {
+  OpsOptions ops;
+  ops.metrics_allow = *IpMatcher::Parse({"127.0.0.1"});
+  InstallOpsRoutes(*router_, nullptr, metrics_, ops);
+  auto other = std::make_shared<Router>();
+  OpsOptions none;
+  none.metrics_allow = IpMatcher();  // empty list: nobody
+  InstallOpsRoutes(*other, nullptr, metrics_, none);
+  Start();
+  EXPECT_EQ(Curl("GET", Url("/metrics")).status, 200);
+  std::swap(router_, other);  // the router is fixed once started: a second server
+  auto second = HttpServer::Start({.address = "127.0.0.1", .port = 0}, router_, metrics_);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(Curl("GET", "http://127.0.0.1:" + std::to_string((*second)->port()) + "/metrics").status, 403);
+  (*second)->Shutdown();
+}
+
+TEST_F(ServerTest, MetricsRouteCanBeLeftToAnotherListener) {
+  OpsOptions ops;
+  ops.serve_metrics = false;
+  InstallOpsRoutes(*router_, nullptr, metrics_, ops);
+  Start();
+  EXPECT_EQ(Curl("GET", Url("/metrics")).status, 404);
+  EXPECT_EQ(Curl("GET", Url("/healthz")).status, 200);
+}
+
 TEST_F(ServerTest, ReadyzReportsWithoutNamingInternals) {
   std::atomic<bool> ready{false};
   InstallOpsRoutes(*router_, [&]() -> Status {
