@@ -220,6 +220,9 @@ void ValidateServer(const Config& c, std::vector<std::string>& p) {
 
 void ValidateKeys(const Config& c, std::vector<std::string>& p) {
   const KeysConfig& k = c.keys;
+  if (k.retired_retention_seconds < c.oidc.id_token_ttl_seconds)
+    p.push_back("keys.retired_retention_seconds: shorter than oidc.id_token_ttl_seconds (a retired key "
+                "must stay published while ID tokens it signed are valid)");
   if (k.signing.empty()) {
     if (!c.dev_mode)
       p.push_back("keys.signing: no signing keys configured; generated development keys "

@@ -178,6 +178,17 @@ struct KeysConfig {
   std::vector<SigningKeyConfig> signing;
   // Where development keys are generated and kept.
   std::string dev_key_dir = "var/dev-keys";
+  // Key-encryption key (64 hex digits) sealing the signing keys the bridge
+  // keeps in the Store for rollover without restart (`certme keys`). Empty:
+  // dev mode keeps one in dev_key_dir; otherwise no rollover through the
+  // Store (keys.signing only, changed by a restart).
+  std::string kek_file;
+  // How often each replica reads the Store's key set.
+  int refresh_seconds = 5;
+  // A next key may be promoted this long after it was added.
+  int pre_publication_seconds = 86400;
+  // A retired key stays in the JWKS this long (>= oidc.id_token_ttl_seconds).
+  int retired_retention_seconds = 3600;
 };
 
 inline constexpr char kSubjectTypePairwise[] = "pairwise";

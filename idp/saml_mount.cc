@@ -47,11 +47,7 @@ StatusOr<std::string> DevCertificate(const std::string& dir, const SigningKey& k
 
 }  // namespace
 
-StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, KeySet& keys,
-                                               Authenticator& authenticator,
-                                               const ClaimsCatalogue& catalogue,
-                                               const Secret& pairwise_salt, Router& router,
-                                               saml::SessionLogoutHook* logout_hook) {
+StatusOr<saml::SamlSigner> LoadSamlSigner(const Config& c, const KeySet& keys) {
   CERTME_RETURN_IF_ERROR(saml::InitXmlSecurity());
   saml::SamlSigner signer;
   if (!c.saml.signing_key_file.empty()) {
@@ -69,6 +65,16 @@ StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, Ke
     CERTME_ASSIGN_OR_RETURN(signer.certificate_der, DevCertificate(c.keys.dev_key_dir, *signer.key));
   }
   if (!BorrowEvpPkey(*signer.key)) return Internal("SAML signing key is not an OpenSSL key");
+  return signer;
+}
+
+StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, saml::SamlSigner signer,
+                                               Authenticator& authenticator,
+                                               const ClaimsCatalogue& catalogue,
+                                               const Secret& pairwise_salt, Router& router,
+                                               saml::SessionLogoutHook* logout_hook) {
+  CERTME_RETURN_IF_ERROR(saml::InitXmlSecurity());
+  if (!signer.key || !BorrowEvpPkey(*signer.key)) return Internal("SAML signing key is not an OpenSSL key");
 
   auto m = std::make_unique<SamlMount>();
   m->services = saml::NewStoreServiceRegistry(store);

@@ -22,13 +22,17 @@ struct SamlMount {
   std::unique_ptr<saml::SamlIdp> idp;
 };
 
-// Initializes xmlsec (REQUIRES: before the HTTP server starts its threads),
-// loads the signing key and certificate (saml.signing_key_file /
+// The configured SAML signing key and certificate: saml.signing_key_file /
 // certificate_file, or in dev mode the RS256 key of `keys` with a
-// self-signed certificate kept in keys.dev_key_dir), registers the services
-// of saml.dev_services_file and mounts SamlIdp::Routes() on `router`.
-// `pairwise_salt` keys persistent NameIDs (shared with OIDC pairwise subjects).
-StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& config, Store& store, KeySet& keys,
+// self-signed certificate kept in keys.dev_key_dir. Initializes xmlsec
+// (REQUIRES: before the HTTP server starts its threads).
+StatusOr<saml::SamlSigner> LoadSamlSigner(const Config& config, const KeySet& keys);
+
+// Registers the services of saml.dev_services_file and mounts
+// SamlIdp::Routes() on `router`, signing with `signer` (LoadSamlSigner, or
+// the Store's key set). `pairwise_salt` keys persistent NameIDs (shared with
+// OIDC pairwise subjects).
+StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& config, Store& store, saml::SamlSigner signer,
                                                Authenticator& authenticator,
                                                const ClaimsCatalogue& catalogue,
                                                const Secret& pairwise_salt, Router& router,
