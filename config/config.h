@@ -244,6 +244,11 @@ struct SamlConfig {
   // self-signed certificate kept in keys.dev_key_dir.
   std::string signing_key_file;
   std::string certificate_file;
+  // Or a PKCS#12 bundle with the key and its certificate (as certME hands
+  // keys out), its password from an environment variable or a file.
+  std::string signing_p12_file;
+  std::string signing_p12_password_env;
+  std::string signing_p12_password_file;
   // Lifetime of an assertion (SubjectConfirmationData/Conditions NotOnOrAfter).
   int assertion_ttl_seconds = 300;
   // SSO session lifetime (SessionNotOnOrAfter).
@@ -260,6 +265,10 @@ struct SamlConfig {
   std::string technical_contact;
   // Services registered at start (development and tests); "" = none.
   std::string dev_services_file;
+
+  // Resolved by the loader from signing_p12_password_env / _file; empty
+  // when neither is set. Not a YAML field.
+  Secret signing_p12_password;
 };
 
 struct LoginConfig {

@@ -309,6 +309,18 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.saml.signing_key_file; }),
       StringField<C>("saml.certificate_file", "PEM certificate of saml.signing_key_file.",
                      [](auto& c) -> auto& { return c.saml.certificate_file; }),
+      StringField<C>("saml.signing_p12_file",
+                     "Instead of signing_key_file and certificate_file: a PKCS#12 bundle with the RSA "
+                     "key and its certificate. With keys.kek_file set, the start key only: "
+                     "`certme keys --use saml` rolls it over.",
+                     [](auto& c) -> auto& { return c.saml.signing_p12_file; }),
+      StringField<C>("saml.signing_p12_password_env",
+                     "Environment variable holding the password of saml.signing_p12_file; at most one "
+                     "of this and signing_p12_password_file.",
+                     [](auto& c) -> auto& { return c.saml.signing_p12_password_env; }),
+      StringField<C>("saml.signing_p12_password_file",
+                     "File whose first line is the password of saml.signing_p12_file.",
+                     [](auto& c) -> auto& { return c.saml.signing_p12_password_file; }),
       IntField<C>("saml.assertion_ttl_seconds", "Lifetime of an assertion.", 30, 3600,
                   [](auto& c) -> auto& { return c.saml.assertion_ttl_seconds; }),
       IntField<C>("saml.session_ttl_seconds", "SSO session lifetime (SessionNotOnOrAfter).", 60,

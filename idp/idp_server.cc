@@ -17,6 +17,7 @@
 #include "idp/http/server.h"
 #include "idp/key_rollover.h"
 #include "idp/keys.h"
+#include "idp/keys_api.h"
 #include "idp/login/dev_authenticator.h"
 #include "idp/login/access_records.h"
 #include "idp/login/wallet_authenticator.h"
@@ -474,6 +475,9 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   if (c.admin.enabled) {
     CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore,
                                                  ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
+    if (p->managed_keys.store)
+      MountKeysApi(*p->admin->console, *p->admin->audit, *p->router, *p->managed_keys.store,
+                   RolloverPolicyFromConfig(c));
   }
 
   MountSitePages(*p->router, {.public_url = c.server.public_url,

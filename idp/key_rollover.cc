@@ -35,6 +35,29 @@ StatusOr<KeyMaterial> SamlStartKey(const saml::SamlSigner& signer) {
 
 }  // namespace
 
+StatusOr<KeyMaterial> ParseKeyMaterial(std::string_view data, bool pkcs12, const Secret& password, std::string kid,
+                                       std::string_view certificate) {
+  KeyMaterial m;
+  if (pkcs12) {
+    if (!certificate.empty()) return InvalidArgument("a PKCS#12 bundle carries its own certificate");
+    CERTME_ASSIGN_OR_RETURN(P12Contents p12, ParseP12(data, password, std::move(kid)));
+    m.key = std::move(p12.key);
+    m.certificate_der = std::move(p12.certificate_der);
+    return m;
+  }
+  if (password.empty()) {
+    CERTME_ASSIGN_OR_RETURN(m.key, ParseSigningKeyPem(data, std::move(kid)));
+  } else {
+    CERTME_ASSIGN_OR_RETURN(m.key, ParseSigningKeyPem(data, std::move(kid), password));
+  }
+  if (!certificate.empty()) {
+    auto parsed = ParseCertificate(certificate);
+    if (!parsed.ok()) return InvalidArgument("certificate: " + parsed.status().message());
+    m.certificate_der = std::move(parsed->der);
+  }
+  return m;
+}
+
 RolloverPolicy RolloverPolicyFromConfig(const Config& c) {
   return RolloverPolicy{c.keys.pre_publication_seconds, c.keys.retired_retention_seconds};
 }
@@ -146,30 +169,24 @@ StatusOr<Secret> Password(const KeysArgs& a) {
 // The key (and certificate) named on the command line; errors name the file.
 StatusOr<KeyMaterial> ReadKeyMaterial(const KeysArgs& a) {
   if (a.pem.empty() == a.pkcs12.empty()) return InvalidArgument("give exactly one of --pem FILE and --pkcs12 FILE");
+  if (!a.pkcs12.empty() && !a.certificate.empty())
+    return InvalidArgument("--certificate goes with --pem (a PKCS#12 bundle carries its own)");
   CERTME_ASSIGN_OR_RETURN(Secret password, Password(a));
   const std::string& path = a.pem.empty() ? a.pkcs12 : a.pem;
   auto data = ReadSmallFile(path, 1 << 20);
   if (!data.ok()) return NotFound(path + ": the key file is missing or unreadable");
-  KeyMaterial m;
-  if (!a.pkcs12.empty()) {
-    if (!a.certificate.empty()) return InvalidArgument("--certificate goes with --pem (a PKCS#12 bundle carries its own)");
-    auto p12 = ParseP12(*data, password, a.kid);
-    OPENSSL_cleanse(data->data(), data->size());
-    if (!p12.ok()) return Status(p12.status().code(), path + ": " + p12.status().message(), p12.status().detail());
-    m.key = std::move(p12->key);
-    m.certificate_der = std::move(p12->certificate_der);
-  } else {
-    auto key = password.empty() ? ParseSigningKeyPem(*data, a.kid) : ParseSigningKeyPem(*data, a.kid, password);
-    OPENSSL_cleanse(data->data(), data->size());
-    if (!key.ok()) return Status(key.status().code(), path + ": " + key.status().message(), key.status().detail());
-    m.key = std::move(*key);
-    if (!a.certificate.empty()) {
-      auto cert = ReadSmallFile(a.certificate, 1 << 20);
-      if (!cert.ok()) return NotFound(a.certificate + ": the certificate file is missing or unreadable");
-      auto parsed = ParseCertificate(*cert);
-      if (!parsed.ok()) return InvalidArgument(a.certificate + ": " + parsed.status().message());
-      m.certificate_der = std::move(parsed->der);
-    }
+  std::string cert;
+  if (!a.certificate.empty()) {
+    auto c = ReadSmallFile(a.certificate, 1 << 20);
+    if (!c.ok()) return NotFound(a.certificate + ": the certificate file is missing or unreadable");
+    cert = std::move(*c);
+  }
+  auto m = ParseKeyMaterial(*data, !a.pkcs12.empty(), password, a.kid, cert);
+  OPENSSL_cleanse(data->data(), data->size());
+  if (!m.ok()) {
+    const bool cert_error = m.status().message().rfind("certificate:", 0) == 0;
+    return Status(m.status().code(), (cert_error ? a.certificate : path) + ": " + m.status().message(),
+                  m.status().detail());
   }
   return m;
 }
@@ -219,6 +236,8 @@ int RunKeysCommand(const std::vector<std::string>& args) {
   auto cfg = LoadConfig(a.config, SystemEnv());
   if (!cfg.ok()) return Fail(cmd, "configuration error: " + cfg.status().message(), 2);
   if (auto problems = Validate(*cfg); !problems.empty()) return Fail(cmd, "configuration is not usable: " + problems[0], 2);
+  if (cfg->store.backend == kStoreBackendMemory)
+    return Fail(cmd, "store.backend is memory, private to the bridge's process: use sqlite or redis to roll keys over", 2);
   auto kek = SigningKekFromConfig(*cfg, /*create=*/false);
   if (!kek.ok()) return Fail(cmd, StatusText(kek.status()));
   if (kek->empty())

@@ -18,6 +18,13 @@
 
 namespace certme {
 
+// A key from its bytes: a PKCS#12 bundle (its certificate with it) or a PEM
+// private key (encrypted when `password` is set) with an optional PEM or
+// DER `certificate`. Errors say what is wrong (wrong PKCS#12 password, not
+// a PEM private key…); a certificate problem starts with "certificate:".
+StatusOr<KeyMaterial> ParseKeyMaterial(std::string_view data, bool pkcs12, const Secret& password, std::string kid,
+                                       std::string_view certificate);
+
 // The rollover periods of the configuration (keys.*).
 RolloverPolicy RolloverPolicyFromConfig(const Config& c);
 
