@@ -73,7 +73,9 @@ StatusOr<std::string> SigningKekFromConfig(const Config& c, bool create) {
   return LoadOrCreateDevSigningKek(c.keys.dev_key_dir, SystemRandom());
 }
 
-StatusOr<ManagedSigningKeys> OpenManagedSigningKeys(const Config& c, Store& store, KeySet& keys) {
+namespace {
+
+StatusOr<ManagedSigningKeys> OpenManaged(const Config& c, Store& store, KeySet& keys, bool may_reset) {
   ManagedSigningKeys out;
   CERTME_ASSIGN_OR_RETURN(std::string kek, SigningKekFromConfig(c, /*create=*/true));
   if (kek.empty()) return out;
@@ -96,8 +98,22 @@ StatusOr<ManagedSigningKeys> OpenManagedSigningKeys(const Config& c, Store& stor
   }
   out.watcher = std::make_unique<SigningKeyWatcher>(*out.store, keys, std::chrono::seconds(c.keys.refresh_seconds));
   Status st = out.watcher->Refresh();
+  if (st.code() == StatusCode::kUnauthenticated && c.keys.kek_file.empty() && may_reset) {
+    // Development only: keys.dev_key_dir was replaced while the store was
+    // kept. Its keys cannot be opened any more; start again from this
+    // directory's keys (production refuses to start instead).
+    LogWarn("development signing keys in the store do not open with keys.dev_key_dir; replacing them");
+    CERTME_RETURN_IF_ERROR(store.Delete(kSigningKeyNamespace, kSigningKeyRecord));
+    return OpenManaged(c, store, keys, /*may_reset=*/false);
+  }
   if (!st.ok()) return Status(st.code(), "signing keys in the store: " + st.message(), st.detail());
   return out;
+}
+
+}  // namespace
+
+StatusOr<ManagedSigningKeys> OpenManagedSigningKeys(const Config& c, Store& store, KeySet& keys) {
+  return OpenManaged(c, store, keys, /*may_reset=*/true);
 }
 
 // ---------------------------------------------------------------- certme keys

@@ -2,7 +2,11 @@
 
 #include <openssl/crypto.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cctype>
 #include <filesystem>
 
@@ -317,12 +321,19 @@ StatusOr<std::string> LoadOrCreateDevSigningKek(const std::string& dev_key_dir, 
   std::error_code ec;
   std::filesystem::create_directories(dev_key_dir, ec);
   if (ec) return Unavailable("cannot create development key directory " + dev_key_dir);
+  // Replicas sharing the directory may start at once: the file is written
+  // whole under a private name, then linked into place, which fails when
+  // another got there first; everyone then uses the file's key.
   std::string kek = random.Bytes(kAeadKeyBytes);
-  Status st = WritePrivateFile(path, HexEncode(kek) + "\n", /*overwrite=*/false);
-  // Another process (a replica, `certme keys`) may have created it first.
-  if (st.code() == StatusCode::kAlreadyExists) return ReadSigningKek(path);
+  const std::string tmp = path + ".new" + std::to_string(::getpid());
+  Status st = WritePrivateFile(tmp, HexEncode(kek) + "\n", /*overwrite=*/true);
+  OPENSSL_cleanse(kek.data(), kek.size());
   if (!st.ok()) return st;
-  return kek;
+  int rc = ::link(tmp.c_str(), path.c_str());
+  int err = errno;
+  ::unlink(tmp.c_str());
+  if (rc != 0 && err != EEXIST) return Unavailable("cannot create " + path, std::strerror(err));
+  return ReadSigningKek(path);
 }
 
 }  // namespace certme
