@@ -8,6 +8,7 @@
 #include "idp/admin/commands.h"
 #include "idp/commands.h"
 #include "idp/idp_server.h"
+#include "idp/key_rollover.h"
 #include "idp/provider_accounts.h"
 #include "store/store.h"
 #include "tools/commands.h"
@@ -48,6 +49,7 @@ const Command kCommands[] = {
     {"validator", "validator: enroll users, serve validation requests", certme::RunValidatorCommand},
     {"wallet", "reference user wallet: key, attributes, consent, access history", certme::RunWalletCommand},
     {"provider", "service provider: request a validation and check the answer", certme::RunProviderCommand},
+    {"keys", "roll the OpenID Connect and SAML signing keys over without a restart", certme::RunKeysCommand},
     {"version", "print the version", certme::RunVersionCommand},
 };
 

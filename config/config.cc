@@ -84,6 +84,8 @@ void ResolveSecrets(Config& c, const EnvLookup& env, Errors& errs) {
                 "store.redis.password_file", env, c.store.redis.password, errs);
   ResolveSecret(c.oidc.pairwise_salt_env, c.oidc.pairwise_salt_file, "oidc.pairwise_salt_env",
                 "oidc.pairwise_salt_file", env, c.oidc.pairwise_salt, errs);
+  ResolveSecret(c.saml.signing_p12_password_env, c.saml.signing_p12_password_file, "saml.signing_p12_password_env",
+                "saml.signing_p12_password_file", env, c.saml.signing_p12_password, errs);
   for (size_t i = 0; i < c.keys.signing.size(); ++i) {
     SigningKeyConfig& k = c.keys.signing[i];
     const std::string p = "keys.signing[" + std::to_string(i) + "].";
@@ -231,6 +233,9 @@ void ValidateServer(const Config& c, std::vector<std::string>& p) {
 
 void ValidateKeys(const Config& c, std::vector<std::string>& p) {
   const KeysConfig& k = c.keys;
+  if (k.retired_retention_seconds < c.oidc.id_token_ttl_seconds)
+    p.push_back("keys.retired_retention_seconds: shorter than oidc.id_token_ttl_seconds (a retired key "
+                "must stay published while ID tokens it signed are valid)");
   if (k.signing.empty()) {
     if (!c.dev_mode)
       p.push_back("keys.signing: no signing keys configured; generated development keys "
@@ -631,6 +636,9 @@ std::vector<std::string> Validate(const Config& config) {
     problems.push_back("store.sqlite.path: must not be empty with the sqlite backend");
   if (config.store.backend == kStoreBackendRedis) ValidateRedis(config.store.redis, problems);
   ValidateKeys(config, problems);
+  if (!config.saml.signing_p12_file.empty() &&
+      (!config.saml.signing_key_file.empty() || !config.saml.certificate_file.empty()))
+    problems.push_back("saml.signing_p12_file: set it or saml.signing_key_file with saml.certificate_file, not both");
   ValidateOidc(config, problems);
   if (config.ledger.backend == kLedgerBackendEvm) {
     if (config.ledger.registry_address.empty())

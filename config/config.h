@@ -187,6 +187,17 @@ struct KeysConfig {
   std::vector<SigningKeyConfig> signing;
   // Where development keys are generated and kept.
   std::string dev_key_dir = "var/dev-keys";
+  // Key-encryption key (64 hex digits) sealing the signing keys the bridge
+  // keeps in the Store for rollover without restart (`certme keys`). Empty:
+  // dev mode keeps one in dev_key_dir; otherwise no rollover through the
+  // Store (keys.signing only, changed by a restart).
+  std::string kek_file;
+  // How often each replica reads the Store's key set.
+  int refresh_seconds = 5;
+  // A next key may be promoted this long after it was added.
+  int pre_publication_seconds = 86400;
+  // A retired key stays in the JWKS this long (>= oidc.id_token_ttl_seconds).
+  int retired_retention_seconds = 3600;
 };
 
 inline constexpr char kSubjectTypePairwise[] = "pairwise";
@@ -242,6 +253,11 @@ struct SamlConfig {
   // self-signed certificate kept in keys.dev_key_dir.
   std::string signing_key_file;
   std::string certificate_file;
+  // Or a PKCS#12 bundle with the key and its certificate (as certME hands
+  // keys out), its password from an environment variable or a file.
+  std::string signing_p12_file;
+  std::string signing_p12_password_env;
+  std::string signing_p12_password_file;
   // Lifetime of an assertion (SubjectConfirmationData/Conditions NotOnOrAfter).
   int assertion_ttl_seconds = 300;
   // SSO session lifetime (SessionNotOnOrAfter).
@@ -258,6 +274,10 @@ struct SamlConfig {
   std::string technical_contact;
   // Services registered at start (development and tests); "" = none.
   std::string dev_services_file;
+
+  // Resolved by the loader from signing_p12_password_env / _file; empty
+  // when neither is set. Not a YAML field.
+  Secret signing_p12_password;
 };
 
 struct LoginConfig {

@@ -229,6 +229,26 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
       StringField<C>("keys.dev_key_dir",
                      "Where development keys are generated and kept when keys.signing is empty.",
                      [](auto& c) -> auto& { return c.keys.dev_key_dir; }),
+      StringField<C>("keys.kek_file",
+                     "Key-encryption key (64 hex digits, `openssl rand -hex 32`, mode 0600) sealing "
+                     "the signing keys kept in the store, which `certme keys` and the admin API roll "
+                     "over without a restart; every replica reads the same file. Set: at the first "
+                     "start keys.signing (and the SAML key) are copied into the store, which is "
+                     "authoritative from then on. Empty: dev mode keeps one in keys.dev_key_dir; "
+                     "otherwise keys.signing is used as it is and a rollover needs a restart.",
+                     [](auto& c) -> auto& { return c.keys.kek_file; }),
+      IntField<C>("keys.refresh_seconds",
+                  "How often each replica reads the store's key set and applies a change.", 1, 3600,
+                  [](auto& c) -> auto& { return c.keys.refresh_seconds; }),
+      IntField<C>("keys.pre_publication_seconds",
+                  "A key added with `certme keys add` is published (JWKS, SAML metadata) this long "
+                  "before it may be promoted to sign, so relying parties that cache the JWKS or the "
+                  "metadata know it in time. At least their cache lifetime.",
+                  0, 30 * 86400, [](auto& c) -> auto& { return c.keys.pre_publication_seconds; }),
+      IntField<C>("keys.retired_retention_seconds",
+                  "A retired key stays in the JWKS this long for verification of the tokens it "
+                  "signed; at least oidc.id_token_ttl_seconds.",
+                  60, 30 * 86400, [](auto& c) -> auto& { return c.keys.retired_retention_seconds; }),
 
       // oidc
       IntField<C>("oidc.token_requests_per_second_per_client",
@@ -301,6 +321,18 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                      [](auto& c) -> auto& { return c.saml.signing_key_file; }),
       StringField<C>("saml.certificate_file", "PEM certificate of saml.signing_key_file.",
                      [](auto& c) -> auto& { return c.saml.certificate_file; }),
+      StringField<C>("saml.signing_p12_file",
+                     "Instead of signing_key_file and certificate_file: a PKCS#12 bundle with the RSA "
+                     "key and its certificate. With keys.kek_file set, the start key only: "
+                     "`certme keys --use saml` rolls it over.",
+                     [](auto& c) -> auto& { return c.saml.signing_p12_file; }),
+      StringField<C>("saml.signing_p12_password_env",
+                     "Environment variable holding the password of saml.signing_p12_file; at most one "
+                     "of this and signing_p12_password_file.",
+                     [](auto& c) -> auto& { return c.saml.signing_p12_password_env; }),
+      StringField<C>("saml.signing_p12_password_file",
+                     "File whose first line is the password of saml.signing_p12_file.",
+                     [](auto& c) -> auto& { return c.saml.signing_p12_password_file; }),
       IntField<C>("saml.assertion_ttl_seconds", "Lifetime of an assertion.", 30, 3600,
                   [](auto& c) -> auto& { return c.saml.assertion_ttl_seconds; }),
       IntField<C>("saml.session_ttl_seconds", "SSO session lifetime (SessionNotOnOrAfter).", 60,

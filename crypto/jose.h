@@ -170,6 +170,12 @@ class KeySet {
   std::vector<std::shared_ptr<const PublicKey>> VerificationKeys() const;
   // Algorithms that have an active key (for discovery metadata).
   std::vector<JwsAlg> SigningAlgs() const;
+  // Replaces every entry at once (a key rollover read from the Store): a
+  // reader sees the old set or the new one, never a mix. Signing calls in
+  // flight keep the key they hold (shared_ptr).
+  void Replace(std::vector<Entry> entries);
+  // A copy of the entries, oldest first (listing, key expiry metrics).
+  std::vector<Entry> Entries() const;
 
  private:
   struct Impl;

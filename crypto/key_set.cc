@@ -94,4 +94,15 @@ std::vector<JwsAlg> KeySet::SigningAlgs() const {
   return out;
 }
 
+void KeySet::Replace(std::vector<Entry> entries) {
+  std::erase_if(entries, [](const Entry& e) { return !e.key; });
+  std::unique_lock lock(impl_->mu);
+  impl_->entries = std::move(entries);
+}
+
+std::vector<KeySet::Entry> KeySet::Entries() const {
+  std::shared_lock lock(impl_->mu);
+  return impl_->entries;
+}
+
 }  // namespace certme

@@ -15,7 +15,9 @@
 #include "idp/admin/mount.h"
 #include "idp/eid_watch.h"
 #include "idp/http/server.h"
+#include "idp/key_rollover.h"
 #include "idp/keys.h"
+#include "idp/keys_api.h"
 #include "idp/login/dev_authenticator.h"
 #include "idp/login/login_metrics.h"
 #include "idp/login/access_records.h"
@@ -256,6 +258,9 @@ struct IdpServer::Parts {
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
   std::unique_ptr<SamlOtherProtocolLogout> oidc_logout_to_saml;
+  // The Store's key set and its watcher; after the fronts it updates, so it
+  // stops before them.
+  ManagedSigningKeys managed_keys;
   // The live eID status and the suspension trigger (wallet login only);
   // declared after the fronts its watcher calls, so it stops before them.
   std::unique_ptr<LedgerEidStatus> eid_status;
@@ -313,6 +318,8 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   } else {
     CERTME_ASSIGN_OR_RETURN(p->keys, LoadOrCreateDevKeySet(c.keys.dev_key_dir));
   }
+  // Rollover without restart: the Store's key set overrides the loaded keys.
+  CERTME_ASSIGN_OR_RETURN(p->managed_keys, OpenManagedSigningKeys(c, *p->store, *p->keys));
 
   CERTME_ASSIGN_OR_RETURN(p->catalogue, ClaimsCatalogue::FileOrBuiltIn(c.oidc.claims_file));
 
@@ -442,7 +449,12 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
 
   if (c.saml.enabled) {
     p->saml_logout_hook = std::make_unique<OidcSessionLogoutHook>(*p->oidc);
-    CERTME_ASSIGN_OR_RETURN(p->saml, MountSaml(c, *p->store, *p->keys, *p->authenticator,
+    std::optional<saml::SamlSigner> signer;
+    if (p->managed_keys.watcher) signer = p->managed_keys.watcher->CurrentSamlSigner();
+    if (!signer) {
+      CERTME_ASSIGN_OR_RETURN(signer, LoadSamlSigner(c, *p->keys));
+    }
+    CERTME_ASSIGN_OR_RETURN(p->saml, MountSaml(c, *p->store, std::move(*signer), *p->authenticator,
                                                p->catalogue, oo.pairwise_salt, *p->router,
                                                p->saml_logout_hook.get()));
     p->oidc_logout_to_saml = std::make_unique<SamlOtherProtocolLogout>(*p->saml->idp);
@@ -495,9 +507,20 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     p->eid_status->Start();
   }
 
+  if (p->managed_keys.watcher) {
+    if (p->saml) {
+      SamlMount* mount = p->saml.get();
+      p->managed_keys.watcher->SetSamlSink([mount](saml::SamlSigner s) { mount->SetSigner(std::move(s)); });
+    }
+    p->managed_keys.watcher->Start();
+  }
+
   if (c.admin.enabled) {
     CERTME_ASSIGN_OR_RETURN(p->admin, MountAdmin(c, *p->store, p->catalogue, *p->router, OpenStore,
                                                  ConsoleProviderAccounts(p->provider_keys.get(), p->ledger.get())));
+    if (p->managed_keys.store)
+      MountKeysApi(*p->admin->console, *p->admin->audit, *p->router, *p->managed_keys.store,
+                   RolloverPolicyFromConfig(c));
   }
 
   // When the certificates the bridge signs with run out (Prometheus alerts

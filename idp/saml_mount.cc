@@ -47,14 +47,21 @@ StatusOr<std::string> DevCertificate(const std::string& dir, const SigningKey& k
 
 }  // namespace
 
-StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, KeySet& keys,
-                                               Authenticator& authenticator,
-                                               const ClaimsCatalogue& catalogue,
-                                               const Secret& pairwise_salt, Router& router,
-                                               saml::SessionLogoutHook* logout_hook) {
+StatusOr<saml::SamlSigner> LoadSamlSigner(const Config& c, const KeySet& keys) {
   CERTME_RETURN_IF_ERROR(saml::InitXmlSecurity());
   saml::SamlSigner signer;
-  if (!c.saml.signing_key_file.empty()) {
+  if (!c.saml.signing_p12_file.empty()) {
+    auto der = ReadFile(c.saml.signing_p12_file);
+    if (!der.ok()) return NotFound("saml.signing_p12_file: cannot read " + c.saml.signing_p12_file);
+    auto p12 = ParseP12(*der, c.saml.signing_p12_password, "saml");
+    if (!p12.ok())
+      return Status(p12.status().code(), "saml.signing_p12_file " + c.saml.signing_p12_file + ": " + p12.status().message(),
+                    p12.status().detail());
+    if (!p12->key->Supports(JwsAlg::kRS256)) return InvalidArgument("saml.signing_p12_file: an RSA key is required");
+    if (p12->certificate_der.empty()) return InvalidArgument("saml.signing_p12_file: the bundle has no certificate");
+    signer.key = std::move(p12->key);
+    signer.certificate_der = std::move(p12->certificate_der);
+  } else if (!c.saml.signing_key_file.empty()) {
     CERTME_ASSIGN_OR_RETURN(auto key, LoadSigningKeyPem(c.saml.signing_key_file, "saml"));
     if (!key->Supports(JwsAlg::kRS256)) return InvalidArgument("saml.signing_key_file: an RSA key is required");
     CERTME_ASSIGN_OR_RETURN(std::string pem, ReadFile(c.saml.certificate_file));
@@ -63,12 +70,29 @@ StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, Ke
     signer.key = std::move(key);
   } else {
     if (!c.dev_mode && c.saml.enabled)
-      return InvalidArgument("saml.signing_key_file and saml.certificate_file are required outside dev mode");
+      return InvalidArgument(
+          "saml.signing_key_file and saml.certificate_file (or saml.signing_p12_file) are required outside dev mode");
     signer.key = keys.ActiveFor(JwsAlg::kRS256);
     if (!signer.key) return FailedPrecondition("SAML needs an active RS256 key");
     CERTME_ASSIGN_OR_RETURN(signer.certificate_der, DevCertificate(c.keys.dev_key_dir, *signer.key));
   }
   if (!BorrowEvpPkey(*signer.key)) return Internal("SAML signing key is not an OpenSSL key");
+  return signer;
+}
+
+void SamlMount::SetSigner(saml::SamlSigner signer) {
+  auto cert = ParseCertificate(signer.certificate_der);
+  signing_not_after = cert.ok() ? cert->not_after : 0;
+  idp->SetSigner(std::move(signer));
+}
+
+StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, saml::SamlSigner signer,
+                                               Authenticator& authenticator,
+                                               const ClaimsCatalogue& catalogue,
+                                               const Secret& pairwise_salt, Router& router,
+                                               saml::SessionLogoutHook* logout_hook) {
+  CERTME_RETURN_IF_ERROR(saml::InitXmlSecurity());
+  if (!signer.key || !BorrowEvpPkey(*signer.key)) return Internal("SAML signing key is not an OpenSSL key");
 
   auto m = std::make_unique<SamlMount>();
   if (auto cert = ParseCertificate(signer.certificate_der); cert.ok()) m->signing_not_after = cert->not_after;

@@ -55,6 +55,7 @@ std::vector<std::string> RoleScopes(Role r) {
   std::vector<std::string> out{std::string(kScopeRead)};
   if (r >= Role::kOperator) out.emplace_back(kScopeWrite);
   if (r >= Role::kApprover) out.emplace_back(kScopePromote);
+  if (r >= Role::kAdministrator) out.emplace_back(kScopeKeys);
   return out;
 }
 

@@ -89,8 +89,11 @@ StatusOr<Role> ParseRole(std::string_view name);
 inline constexpr std::string_view kScopeRead = "read";
 inline constexpr std::string_view kScopeWrite = "write";
 inline constexpr std::string_view kScopePromote = "promote";
+// Signing-key rollover (/admin/api/v1/keys). Administrators only, and only
+// in a token that asks for it (never a default scope).
+inline constexpr std::string_view kScopeKeys = "keys";
 // The scopes a role may hold: viewer read; operator read, write; approver
-// and administrator read, write, promote.
+// read, write, promote; administrator also keys.
 std::vector<std::string> RoleScopes(Role r);
 
 struct AdminSession {

@@ -348,6 +348,16 @@ HttpResponse AdminConsole::ApiRevokeToken(const HttpRequest& req) {
   });
 }
 
+void AdminConsole::MountApiExtension(Router& router, const std::string& method, const std::string& path,
+                                     std::string_view scope, bool with_body, ApiExtension f) {
+  router.Handle(method, "/admin/api/v1" + path,
+                [this, sc = std::string(scope), with_body, f = std::move(f)](const HttpRequest& req) {
+                  if (with_body)
+                    return WithApiBody(req, sc, [&](const ApiCaller& c, const nlohmann::json& b) { return f(c, req, b); });
+                  return WithApiUser(req, sc, [&](const ApiCaller& c) { return f(c, req, nlohmann::json::object()); });
+                });
+}
+
 void AdminConsole::Mount(Router& router) {
   auto bind = [this](HttpResponse (AdminConsole::*fn)(const HttpRequest&)) {
     return [this, fn](const HttpRequest& req) { return (this->*fn)(req); };

@@ -70,10 +70,14 @@ StatusOr<Secret> AdminAccounts::CreateToken(const std::string& actor, const std:
 
   // Scopes: known ones, each allowed by the owner's role.
   const std::vector<std::string> allowed = RoleScopes(owner.role);
+  // By default every scope of the role but keys, which a token gets only
+  // when it asks for it.
+  std::vector<std::string> defaults = allowed;
+  std::erase(defaults, std::string(kScopeKeys));
   std::vector<std::string> scopes;
-  for (const auto& s : request.scopes.empty() ? allowed : request.scopes) {
-    if (s != kScopeRead && s != kScopeWrite && s != kScopePromote)
-      return InvalidArgument("unknown scope \"" + TruncateUtf8(s, 32) + "\": scopes are read, write and promote");
+  for (const auto& s : request.scopes.empty() ? defaults : request.scopes) {
+    if (s != kScopeRead && s != kScopeWrite && s != kScopePromote && s != kScopeKeys)
+      return InvalidArgument("unknown scope \"" + TruncateUtf8(s, 32) + "\": scopes are read, write, promote and keys");
     if (!Contains(allowed, s))
       return InvalidArgument("the scope \"" + s + "\" is beyond the role " + std::string(RoleName(owner.role)) +
                              " of \"" + user + "\"");

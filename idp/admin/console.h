@@ -55,6 +55,14 @@ class AdminConsole {
 
   // Registers every /admin route. REQUIRES: called before the server starts.
   void Mount(Router& router);
+  // A route another part of the bridge adds to the API (the signing keys,
+  // idp/keys_api.cc) at /admin/api/v1 + `path`, behind the same bearer-token
+  // check: `f` runs for a caller whose token holds `scope`, with the body
+  // parsed as a JSON object when `with_body` (else an empty object).
+  using ApiExtension =
+      std::function<HttpResponse(const ApiCaller& caller, const HttpRequest& req, const nlohmann::json& body)>;
+  void MountApiExtension(Router& router, const std::string& method, const std::string& path, std::string_view scope,
+                         bool with_body, ApiExtension f);
 
   // The JSON API's handlers (public for tests; Mount routes to them).
   HttpResponse ApiListServices(const HttpRequest& req);

@@ -42,7 +42,7 @@ SamlIdp::SamlIdp(SamlIdpOptions options, Store& store, ServiceRegistry& services
       services_(services),
       authenticator_(authenticator),
       catalogue_(catalogue),
-      signer_(std::move(signer)),
+      signer_(std::make_shared<const SamlSigner>(std::move(signer))),
       clock_(clock),
       random_(random),
       logout_hook_(logout_hook) {
@@ -73,10 +73,10 @@ StatusOr<std::string> SamlIdp::MetadataXml() {
     // Rebuilt daily, long before validUntil, so a cached copy never expires.
     if (!metadata_cache_.empty() && now - metadata_built_at_ < 86400) return metadata_cache_;
   }
-  std::string cert = Base64Encode(signer_.certificate_der);
-  auto key_descriptor = [&](const char* use) {
+  const auto signer = Signer();
+  auto key_descriptor = [&](const char* use, const std::string& der) {
     return std::string("<md:KeyDescriptor use=\"") + use +
-           "\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>" + cert +
+           "\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>" + Base64Encode(der) +
            "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>";
   };
   std::string x;
@@ -95,8 +95,11 @@ StatusOr<std::string> SamlIdp::MetadataXml() {
   // EncryptedID are refused, messages.cc), and an SP that sees an
   // encryption key encrypts to it — Shibboleth SP 3's default
   // encryption="conditional" then sends its NameIDs encrypted and its
-  // logout fails.
-  x += key_descriptor("signing");
+  // logout fails. During a rollover the next key's certificate is listed
+  // too (SAML Metadata §2.4.1.1: several signing KeyDescriptors, any may
+  // verify).
+  x += key_descriptor("signing", signer->certificate_der);
+  for (const auto& der : signer->next_certificates_der) x += key_descriptor("signing", der);
   for (auto b : {kBindingPost, kBindingRedirect})
     x += "<md:SingleLogoutService Binding=\"" + std::string(b) + "\" Location=\"" + XmlEscape(Url(kPathSlo)) + "\"/>";
   for (auto f : {kNameIdUnspecified, kNameIdPersistent, kNameIdTransient})
@@ -109,13 +112,31 @@ StatusOr<std::string> SamlIdp::MetadataXml() {
          XmlEscape(opts_.technical_contact) + "</md:EmailAddress></md:ContactPerson>";
   x += "</md:EntityDescriptor>";
   CERTME_ASSIGN_OR_RETURN(auto doc, ParseOwnXml(x));
-  EVP_PKEY* key = BorrowEvpPkey(*signer_.key);
-  CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), xmlDocGetRootElement(doc.get()), key, signer_.certificate_der));
+  EVP_PKEY* key = BorrowEvpPkey(*signer->key);
+  CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), xmlDocGetRootElement(doc.get()), key, signer->certificate_der));
   std::string out = SerializeDoc(doc.get());
   std::lock_guard<std::mutex> lock(mu_);
-  metadata_cache_ = out;
-  metadata_built_at_ = now;
+  // A rollover while this one was built: leave the cache to the new signer.
+  if (signer == Signer()) {
+    metadata_cache_ = out;
+    metadata_built_at_ = now;
+  }
   return out;
+}
+
+std::shared_ptr<const SamlSigner> SamlIdp::Signer() const {
+  std::lock_guard<std::mutex> lock(signer_mu_);
+  return signer_;
+}
+
+void SamlIdp::SetSigner(SamlSigner signer) {
+  auto next = std::make_shared<const SamlSigner>(std::move(signer));
+  {
+    std::lock_guard<std::mutex> lock(signer_mu_);
+    signer_ = std::move(next);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  metadata_cache_.clear();
 }
 
 HttpResponse SamlIdp::Metadata(const HttpRequest&) {
@@ -220,12 +241,13 @@ StatusOr<std::string> SamlIdp::SignXml(const std::string& xml, bool sign_asserti
                                        const SamlService* encrypt_for) {
   CERTME_ASSIGN_OR_RETURN(auto doc, ParseOwnXml(xml));
   xmlNode* root = xmlDocGetRootElement(doc.get());
-  EVP_PKEY* key = BorrowEvpPkey(*signer_.key);
+  const auto signer = Signer();
+  EVP_PKEY* key = BorrowEvpPkey(*signer->key);
   if (!key) return Internal("signing key is not an OpenSSL key");
   xmlNode* assertion = ChildElement(root, kNsAssertion, "Assertion");
   if (sign_assertion && assertion) {
     // Inner signature first: the outer one then covers it.
-    CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), assertion, key, signer_.certificate_der));
+    CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), assertion, key, signer->certificate_der));
   }
   if (encrypt_for && assertion) {
     // SAML Core §2.3.4 / §6: sign, then encrypt, then sign the Response
@@ -242,7 +264,7 @@ StatusOr<std::string> SamlIdp::SignXml(const std::string& xml, bool sign_asserti
     xmlReplaceNode(assertion, copy);
     xmlFreeNode(assertion);
   }
-  CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), root, key, signer_.certificate_der));
+  CERTME_RETURN_IF_ERROR(SignEnveloped(doc.get(), root, key, signer->certificate_der));
   return SerializeDoc(doc.get());
 }
 
@@ -307,7 +329,7 @@ HttpResponse SamlIdp::SendToService(const SamlService& s, const std::string& url
     std::string q = param + "=" + PercentEncode(DeflateAndBase64(xml));
     if (!relay_state.empty()) q += "&RelayState=" + PercentEncode(relay_state);
     q += "&SigAlg=" + PercentEncode(kAlgRsaSha256);
-    auto sig = SignRedirect(BorrowEvpPkey(*signer_.key), q);
+    auto sig = SignRedirect(BorrowEvpPkey(*Signer()->key), q);
     if (!sig.ok()) return SamlErrorPage(500, "", SamlPage::kServerError);
     q += "&Signature=" + PercentEncode(Base64Encode(*sig));
     return HttpResponse::Redirect(url + (url.find('?') == std::string::npos ? "?" : "&") + q, 303);

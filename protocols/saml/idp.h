@@ -74,6 +74,9 @@ Status ValidateSamlIdpOptions(const SamlIdpOptions& o);
 struct SamlSigner {
   std::shared_ptr<const SigningKey> key;  // RSA
   std::string certificate_der;            // X.509 of that key
+  // Certificates of keys that will sign after a rollover: published in the
+  // metadata beside the current one, so services trust them in advance.
+  std::vector<std::string> next_certificates_der;
 };
 
 // How the IdP reaches OIDC relying parties of the same browser at logout
@@ -153,6 +156,10 @@ class SamlIdp {
   StatusOr<size_t> EndEidSessions(const std::string& eid);
   // The signed metadata document (rebuilt when validUntil approaches).
   StatusOr<std::string> MetadataXml();
+  // A key rollover: signs with `signer` from now on and rebuilds the
+  // metadata. Thread-safe; a message being signed finishes with the key it
+  // started with. REQUIRES: signer.key is an RSA OpenSSL key.
+  void SetSigner(SamlSigner signer);
 
   // Internal records (public so the implementation files can share them).
   struct PendingAuthn;
@@ -228,6 +235,7 @@ class SamlIdp {
   std::string Url(std::string_view path) const { return opts_.base_url + std::string(path); }
   int64_t Now() const { return clock_.NowUnixSeconds(); }
   std::string NewId() { return "_" + HexEncode(random_.Bytes(20)); }
+  std::shared_ptr<const SamlSigner> Signer() const;
 
   SamlIdpOptions opts_;
   std::string entity_id_;
@@ -235,7 +243,8 @@ class SamlIdp {
   ServiceRegistry& services_;
   Authenticator& authenticator_;
   const ClaimsCatalogue& catalogue_;
-  SamlSigner signer_;
+  mutable std::mutex signer_mu_;
+  std::shared_ptr<const SamlSigner> signer_;  // GUARDED_BY(signer_mu_); replaced whole
   Clock& clock_;
   Random& random_;
   SessionLogoutHook* logout_hook_;

@@ -223,7 +223,8 @@ TEST(ConfigTable, EachFieldLoadsIntoItsOwnMemberFromYamlAndEnv) {
     if (f.type == "records" || f.path.find("[]") != std::string::npos) continue;
     if (f.type == "choice" && f.choices.size() < 2) continue;  // no other legal value to set
     auto [yaml_value, env_value] = OtherValue(f);
-    if (f.path == "oidc.pairwise_salt_file" || f.path == "store.redis.password_file") {
+    if (f.path == "oidc.pairwise_salt_file" || f.path == "store.redis.password_file" ||
+        f.path == "saml.signing_p12_password_file") {
       yaml_value = "\"" + salt_file + "\"";
       env_value = salt_file;
     }
