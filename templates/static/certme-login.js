@@ -331,6 +331,8 @@ a.same{display:inline-block;margin:.2rem 0;color:#0b5cad}
         return;
       }
       u.retry.hidden = false;
+      // Keyboard users land on the way on.
+      if (this.shadowRoot.activeElement) u.retry.focus();
     }
   }
 
