@@ -84,6 +84,11 @@ void WalletAuthenticator::StatusPoll(HttpRequest req, std::function<void(HttpRes
     return;
   }
   std::optional<std::string> known = req.Query("state");
+  // An empty state differs from every state: answered at once.
+  if (known && known->empty()) {
+    respond(StatusResponse(LoginStatusOf(*txn)));
+    return;
+  }
   AwaitStatus(*txn, known ? *known : std::string(),
               [respond = std::move(respond)](const LoginStatus& s) { respond(StatusResponse(s)); });
 }
