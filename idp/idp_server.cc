@@ -13,6 +13,7 @@
 #include "common/random.h"
 #include "common/wait_budget.h"
 #include "idp/admin/mount.h"
+#include "idp/device_status.h"
 #include "idp/eid_watch.h"
 #include "idp/http/server.h"
 #include "idp/key_rollover.h"
@@ -368,6 +369,9 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   p->notifier = std::make_unique<OutboxLogoutNotifier>(*p->outbox);
   p->soap_sender = std::make_unique<OutboxSoapLogoutSender>(*p->outbox);
 
+  // The wallet login, when it is the login step (the device login's status
+  // for the service's own page needs it).
+  WalletAuthenticator* wallet_login = nullptr;
   if (c.login.dev_login) {
     auto dev = std::make_unique<DevAuthenticator>(*p->store, c.server.public_url, SystemClock());
     dev->SetMetrics(p->login_metrics.get());
@@ -410,6 +414,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     wallet->SetAccessRecords(p->access_records.get());
     wallet->SetMetrics(p->login_metrics.get());
     wallet->Mount(*p->router);
+    wallet_login = wallet.get();
     LogInfo("wallet login", {{"api", wallet->api_base()}});
     p->authenticator = std::move(wallet);
   } else {
@@ -424,6 +429,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   oo.device_code_ttl_seconds = c.oidc.device_code_ttl_seconds;
   oo.device_poll_interval_seconds = c.oidc.device_poll_interval_seconds;
   oo.user_code_attempts_per_minute = c.oidc.user_code_attempts_per_minute;
+  oo.device_status_uri = wallet_login != nullptr;
   oo.token_requests_per_second_per_client = c.oidc.token_requests_per_second_per_client;
   oo.token_burst_per_client = c.oidc.token_burst_per_client;
   oo.access_token_ttl_seconds = c.oidc.access_token_ttl_seconds;
@@ -446,6 +452,9 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
     auto fn = r.handler;
     p->router->Handle(r.method, r.path, [op, fn](const HttpRequest& req) { return (op->*fn)(req); });
   }
+  // The QR code on the service's own page (docs/oidc.md "The <certme-login> element").
+  if (oo.device_authorization_enabled && wallet_login) MountDeviceStatus(*p->router, *p->oidc, *wallet_login);
+  MountLoginComponent(*p->router);
 
   if (c.saml.enabled) {
     p->saml_logout_hook = std::make_unique<OidcSessionLogoutHook>(*p->oidc);

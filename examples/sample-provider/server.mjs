@@ -7,6 +7,16 @@
 // attributes by name and the level of assurance in words; a refused,
 // expired or failed login gets a page that says so and offers Try again.
 //
+// The second way in, /qr: the QR code on this site's own page. The page
+// loads the bridge's <certme-login> element (/certme-login.js); its button
+// POSTs to /auth/certme/start, where this backend makes the device
+// authorization (RFC 8628) with its client credentials and hands the page
+// only what it may show (never the device_code), then polls the token
+// endpoint in the background (openid-client's device flow). When the element
+// sees the login done it goes to /auth/certme/complete, which signs the user
+// in with the tokens the poll got. That page runs under a strict CSP: scripts
+// only from the bridge, no inline script.
+//
 //   node server.mjs            (reads the settings below from the environment)
 //
 // CERTME_ISSUER      the bridge's issuer URL      (default http://127.0.0.1:8080)
@@ -27,7 +37,7 @@ const redirectUri = `${base}/callback`;
 
 // Plain http is only acceptable because both ends are on this machine.
 const config = await discoverWithRetry();
-const sessions = new Map(); // sid cookie → { lang?, pending?, claims?, userinfo?, idToken? }
+const sessions = new Map(); // sid cookie → { lang?, pending?, device?, csrf?, claims?, userinfo?, idToken? }
 
 async function discoverWithRetry() {
   for (let attempt = 1; ; attempt++) {
@@ -54,7 +64,7 @@ th{background:#f3f5f8;font-weight:normal}button{font:inherit;padding:.5rem 1.2re
 details{margin-top:2rem;color:#444}code{font-size:.85rem;word-break:break-all}`;
 
 // A page of this site in `lang`; `path` is where the language links point.
-function page(res, status, lang, body, path = '/') {
+function page(res, status, lang, body, path = '/', csp = undefined) {
   const t = texts[lang];
   const links = kLangs
     .map((l) => (l === lang ? `<strong>${l.toUpperCase()}</strong>` : `<a href="${esc(path)}?lang=${l}" hreflang="${l}">${l.toUpperCase()}</a>`))
@@ -62,7 +72,7 @@ function page(res, status, lang, body, path = '/') {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     // The log-out form goes to this site, which sends the browser on to the bridge.
-    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${bridgeOrigin}`,
+    'content-security-policy': csp ?? `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${bridgeOrigin}`,
     'cache-control': 'no-store',
   });
   res.end(`<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
@@ -114,7 +124,7 @@ ${esc(t.signedInAt)}: ${esc(when(signedAt, lang))}</p>
 
 // A login that did not end with a user: what happened in words, a way to
 // try again, and the protocol's code only as a reference.
-function problemPage(res, lang, code) {
+function problemPage(res, lang, code, retry = '/login') {
   const t = texts[lang];
   let title = t.failedTitle, text = t.failed, status = 400, cls = 'problem';
   if (code === 'access_denied') [title, text, status, cls] = [t.refusedTitle, t.refused, 200, 'problem refused'];
@@ -123,8 +133,22 @@ function problemPage(res, lang, code) {
   else if (code === 'temporarily_unavailable' || code === 'server_error' || code === 'unreachable')
     [title, text, status] = [t.unavailableTitle, t.unavailable, 503];
   page(res, status, lang, `<div class="${cls}"><h2>${esc(title)}</h2><p>${esc(text)}</p></div>
-<p><a class="certme" href="/login">${esc(t.retry)}</a></p><p><a href="/">${esc(t.home)}</a></p>
+<p><a class="certme" href="${esc(retry)}">${esc(t.retry)}</a></p><p><a href="/">${esc(t.home)}</a></p>
 <details><summary>${esc(t.technical)}</summary><p>${esc(t.errorCode)}: <code>${esc(code)}</code></p></details>`);
+}
+
+function json(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+// The library's OAuth error code names what happened (shown as a reference
+// only); anything else is the bridge not answering as expected.
+function errorCode(e) {
+  const code = typeof e.error === 'string' && /^[a-z_]{1,64}$/.test(e.error) ? e.error
+    : e.cause?.code === 'ECONNREFUSED' ? 'unreachable' : 'failed';
+  if (code === 'failed' && e.name !== 'AbortError') console.error(`sample provider: ${e.message}`);
+  return code;
 }
 
 const server = http.createServer(async (req, res) => {
@@ -139,7 +163,58 @@ const server = http.createServer(async (req, res) => {
     if (url.pathname === '/') {
       if (s.claims) return page(res, 200, lang, welcomePage(s, lang));
       // The button a provider puts on its site: a link that starts the code flow.
-      return page(res, 200, lang, `<p>${esc(t.intro)}</p><p><a class="certme" href="/login">${esc(t.button)}</a></p>`);
+      return page(res, 200, lang, `<p>${esc(t.intro)}</p><p><a class="certme" href="/login">${esc(t.button)}</a></p>
+<p><a href="/qr">${esc(t.qrLink)}</a></p>`);
+    }
+    if (url.pathname === '/qr') {
+      if (s.claims) return res.writeHead(302, { location: '/' }).end();
+      // The element's start request carries this token; a cross-site form
+      // or script cannot read it, so it cannot start logins for this session.
+      s.csrf ??= crypto.randomBytes(24).toString('base64url');
+      return page(res, 200, lang, `<h2>${esc(t.qrTitle)}</h2><p>${esc(t.qrIntro)}</p>
+<certme-login start="/auth/certme/start" complete="/auth/certme/complete" lang="${lang}" csrf-token="${esc(s.csrf)}"></certme-login>
+<script src="${esc(bridgeOrigin)}/certme-login.js"></script>
+<p><a href="/">${esc(t.home)}</a></p>`, '/qr',
+      // Strict: scripts only from the bridge (no inline script), reads only
+      // from this site (the start) and the bridge (the login's status).
+      `default-src 'none'; script-src ${bridgeOrigin}; connect-src 'self' ${bridgeOrigin}; ` +
+      `style-src 'unsafe-inline'; img-src 'self'; form-action 'self' ${bridgeOrigin}; base-uri 'none'`);
+    }
+    if (url.pathname === '/auth/certme/start' && req.method === 'POST') {
+      if (!s.csrf || req.headers['x-csrf-token'] !== s.csrf) return json(res, 403, { error: 'csrf' });
+      s.device?.abort.abort();
+      const device = await oidc.initiateDeviceAuthorization(config, { scope: 'openid profile email', ui_locales: lang });
+      const d = { abort: new AbortController() };
+      // The backend polls the token endpoint (at the interval the bridge
+      // asks); the page follows the login at the bridge meanwhile.
+      d.done = oidc.pollDeviceAuthorizationGrant(config, device, undefined, { signal: d.abort.signal })
+        .then(async (tokens) => {
+          d.claims = tokens.claims();
+          d.idToken = tokens.id_token;
+          d.userinfo = await oidc.fetchUserInfo(config, tokens.access_token, d.claims.sub);
+        })
+        .catch((e) => { d.claims = undefined; d.error = errorCode(e); });
+      s.device = d;
+      // What the page may know: never the device_code.
+      return json(res, 200, {
+        user_code: device.user_code,
+        verification_uri: device.verification_uri,
+        verification_uri_complete: device.verification_uri_complete,
+        expires_in: device.expires_in,
+        certme_status_uri: device.certme_status_uri,
+      });
+    }
+    if (url.pathname === '/auth/certme/complete') {
+      const d = s.device;
+      if (!d) return problemPage(res, lang, 'expired');
+      // The element comes here when the bridge says done; the next poll
+      // (at most one interval away) has the tokens.
+      await Promise.race([d.done, new Promise((r) => setTimeout(r, 30000))]);
+      if (!d.claims) return problemPage(res, lang, d.error ?? 'expired', '/qr');
+      delete s.device;
+      Object.assign(s, { claims: d.claims, idToken: d.idToken, userinfo: d.userinfo });
+      res.writeHead(302, { location: '/' }).end();
+      return;
     }
     if (url.pathname === '/login') {
       const verifier = oidc.randomPKCECodeVerifier();
@@ -185,11 +260,8 @@ const server = http.createServer(async (req, res) => {
     }
     page(res, 404, lang, `<p>${esc(t.notFound)}</p><p><a href="/">${esc(t.home)}</a></p>`);
   } catch (e) {
-    // The library's OAuth error code names what happened (shown as a
-    // reference only); anything else is the bridge not answering as expected.
-    const code = typeof e.error === 'string' && /^[a-z_]{1,64}$/.test(e.error) ? e.error
-      : e.cause?.code === 'ECONNREFUSED' ? 'unreachable' : 'failed';
-    if (code === 'failed') console.error(`sample provider: ${e.message}`);
+    const code = errorCode(e);
+    if (url.pathname === '/auth/certme/start') return json(res, 502, { error: code });
     problemPage(res, lang, code);
   }
 });

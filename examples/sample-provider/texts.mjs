@@ -33,6 +33,9 @@ export const texts = {
     failedTitle: 'Conectarea nu a reușit',
     failed: 'Conectarea nu a putut fi finalizată. Serviciul nu a primit nicio dată despre dvs.',
     errorCode: 'Cod pentru asistență',
+    qrLink: 'Sau conectați-vă cu codul QR chiar pe această pagină',
+    qrTitle: 'Conectare cu codul QR pe pagina serviciului',
+    qrIntro: 'Apăsați butonul, apoi scanați codul QR cu portofelul certME. Pagina continuă singură.',
   },
   ru: {
     service: 'Демонстрационный сервис',
@@ -62,6 +65,9 @@ export const texts = {
     failedTitle: 'Вход не удался',
     failed: 'Вход не удалось завершить. Сервис не получил никаких данных о вас.',
     errorCode: 'Код для службы поддержки',
+    qrLink: 'Или войдите по QR-коду прямо на этой странице',
+    qrTitle: 'Вход по QR-коду на странице сервиса',
+    qrIntro: 'Нажмите кнопку, затем отсканируйте QR-код кошельком certME. Страница продолжит сама.',
   },
   en: {
     service: 'Demo service',
@@ -91,6 +97,9 @@ export const texts = {
     failedTitle: 'The sign-in did not succeed',
     failed: 'The sign-in could not be completed. The service received no data about you.',
     errorCode: 'Code to quote to support',
+    qrLink: 'Or sign in with the QR code right on this page',
+    qrTitle: 'Sign in with the QR code on the service’s page',
+    qrIntro: 'Press the button, then scan the QR code with the certME wallet. The page continues by itself.',
   },
 };
 

@@ -135,6 +135,22 @@ class WalletAuthenticator : public Authenticator {
     int64_t login_expires_in = 0;  // seconds the login stays open
   };
   LoginStatus LoginStatusOf(std::string_view txn);
+  // StatusPoll without HTTP (the device login's status, idp/device_status.h):
+  // calls `done` once, with the login's status, as soon as it differs from
+  // `known` (empty: the state at the call), is terminal, or after
+  // poll_timeout, and at once on Drain(). `done` may run on another thread.
+  void AwaitStatus(std::string txn, std::string known, std::function<void(const LoginStatus&)> done);
+  // Renew without HTTP: replaces the code of a login whose code expired
+  // unanswered; any other state is left alone. The status afterwards;
+  // `renewed` (optional) tells whether a new code was made.
+  LoginStatus RenewCode(const std::string& txn, bool* renewed = nullptr);
+  // The current code's QR payload and same-device link; NotFound for an
+  // unknown login.
+  struct CodeLinks {
+    std::string qr;        // QrPayload(code)
+    std::string deeplink;  // the same-device link (wallet::BuildDeepLink)
+  };
+  StatusOr<CodeLinks> CurrentLinks(std::string_view txn);
   // Wallet side.
   HttpResponse GetRequestDocument(const HttpRequest& req);
   // The answer (§7). PostAnswerAsync frees its worker while the validator
@@ -303,7 +319,7 @@ class WalletAuthenticator : public Authenticator {
     std::string txn;
     std::string known;  // the state the page shows
     std::chrono::steady_clock::time_point deadline;
-    std::function<void(HttpResponse)> respond;
+    std::function<void(const LoginStatus&)> respond;
   };
   RateLimiter answers_by_code_;
 

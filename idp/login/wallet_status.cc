@@ -83,20 +83,32 @@ void WalletAuthenticator::StatusPoll(HttpRequest req, std::function<void(HttpRes
     respond(StatusResponse({.state = wl::kStateUnknown, .terminal = true}));
     return;
   }
-  LoginStatus now = LoginStatusOf(*txn);
-  std::string known = req.Query("state").value_or(now.state);
+  std::optional<std::string> known = req.Query("state");
+  // An empty state differs from every state: answered at once.
+  if (known && known->empty()) {
+    respond(StatusResponse(LoginStatusOf(*txn)));
+    return;
+  }
+  AwaitStatus(*txn, known ? *known : std::string(),
+              [respond = std::move(respond)](const LoginStatus& s) { respond(StatusResponse(s)); });
+}
+
+void WalletAuthenticator::AwaitStatus(std::string txn, std::string known,
+                                      std::function<void(const LoginStatus&)> done) {
+  LoginStatus now = LoginStatusOf(txn);
+  if (known.empty()) known = now.state;
   if (now.terminal || now.state != known) {
-    respond(StatusResponse(now));
+    done(now);
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (stop_) {
-    respond(StatusResponse(now));
+    done(now);
     return;
   }
   // Wake at the code's expiry at the latest: the page renews it then.
   auto deadline = std::chrono::steady_clock::now() + options_.poll_timeout;
-  waiters_.push_back({*txn, known, deadline, std::move(respond)});
+  waiters_.push_back({std::move(txn), std::move(known), deadline, std::move(done)});
   cv_.notify_all();
 }
 
@@ -118,7 +130,7 @@ void WalletAuthenticator::WaiterLoop() {
       // replica sharing the store made it.
       LoginStatus s = LoginStatusOf(w.txn);
       if (s.terminal || s.state != w.known || stopping || now >= w.deadline) {
-        w.respond(StatusResponse(s));
+        w.respond(s);
       } else {
         keep.push_back(std::move(w));
       }
@@ -129,7 +141,7 @@ void WalletAuthenticator::WaiterLoop() {
       std::vector<Waiter> rest = std::move(waiters_);
       waiters_.clear();
       lock.unlock();
-      for (auto& w : rest) w.respond(StatusResponse(LoginStatusOf(w.txn)));
+      for (auto& w : rest) w.respond(LoginStatusOf(w.txn));
       return;
     }
   }
@@ -138,32 +150,44 @@ void WalletAuthenticator::WaiterLoop() {
 HttpResponse WalletAuthenticator::Renew(const HttpRequest& req) {
   auto txn = req.Form("txn");
   if (!ValidTxn(txn)) return StatusResponse({.state = wl::kStateUnknown, .terminal = true});
-  LoginStatus s = LoginStatusOf(*txn);
+  bool renewed = false;
+  HttpResponse r = StatusResponse(RenewCode(*txn, &renewed));
+  if (!renewed) return r;
+  auto links = CurrentLinks(*txn);
+  if (!links.ok()) return r;
+  auto svg = QrSvg(links->qr, 4);
+  json body = json::parse(r.body);
+  if (svg.ok()) body["qr_svg"] = *svg;
+  body["deeplink"] = links->deeplink;
+  r.body = body.dump();
+  return r;
+}
+
+WalletAuthenticator::LoginStatus WalletAuthenticator::RenewCode(const std::string& txn, bool* renewed) {
+  if (renewed) *renewed = false;
+  LoginStatus s = LoginStatusOf(txn);
   // Only an expired, unanswered code is replaced: a stranger who learnt the
   // txn cannot churn a live code, and an answered login keeps its answer.
-  if (s.state != wl::kStateCodeExpired) return StatusResponse(s);
-  auto request = LoadLoginRequest(store_, *txn);
-  auto t = LoadTxn(*txn);
-  if (!request.ok() || !t.ok()) return StatusResponse({.state = wl::kStateUnknown, .terminal = true});
+  if (s.state != wl::kStateCodeExpired) return s;
+  auto request = LoadLoginRequest(store_, txn);
+  auto t = LoadTxn(txn);
+  if (!request.ok() || !t.ok()) return {.state = wl::kStateUnknown, .terminal = true};
   std::string provider = t->provider;
   if (provider.empty()) {
     if (auto a = provider_keys_.Address(request->service_id); a.ok()) provider = *a;
   }
-  Status st = provider.empty() ? NotFound("no provider key") : NewCode(*txn, request->expires_at, provider);
+  Status st = provider.empty() ? NotFound("no provider key") : NewCode(txn, request->expires_at, provider);
   if (!st.ok()) {
     LogError("wallet login code not renewed", {{"detail", st.ToString()}});
-    return StatusResponse(LoginStatusOf(*txn));
+    return LoginStatusOf(txn);
   }
-  auto fresh = LoadTxn(*txn);
-  LoginStatus now = LoginStatusOf(*txn);
-  HttpResponse r = StatusResponse(now);
-  if (!fresh.ok()) return r;
-  auto svg = QrSvg(QrPayload(fresh->code), 4);
-  json body = json::parse(r.body);
-  if (svg.ok()) body["qr_svg"] = *svg;
-  body["deeplink"] = wallet::BuildDeepLink(api_base_, fresh->code);
-  r.body = body.dump();
-  return r;
+  if (renewed) *renewed = true;
+  return LoginStatusOf(txn);
+}
+
+StatusOr<WalletAuthenticator::CodeLinks> WalletAuthenticator::CurrentLinks(std::string_view txn) {
+  CERTME_ASSIGN_OR_RETURN(Txn t, LoadTxn(txn));
+  return CodeLinks{QrPayload(t.code), wallet::BuildDeepLink(api_base_, t.code)};
 }
 
 }  // namespace certme

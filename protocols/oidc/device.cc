@@ -178,6 +178,15 @@ HttpResponse OidcProvider::DeviceAuthorizationResponse(const HttpRequest& req, c
     (void)store_.Delete(kUserCodeNs, rec.user_code);
     return TokenError(ServerFailure(st));
   }
+  // The service's page follows the login with a handle of its own (not the
+  // device_code, which stays on the service's backend).
+  std::string status_handle;
+  if (opts_.device_status_uri) {
+    status_handle = random_.Token();
+    st = store_.PutIfAbsent(kDeviceStatusNs, Sha256Hex(status_handle), ToJson(DeviceStatusRecord{key, ""}).dump(),
+                            std::chrono::seconds(StoreTtl(rec, now)));
+    if (!st.ok()) return TokenError(ServerFailure(st));
+  }
   const std::string shown = DisplayUserCode(rec.user_code);
   nlohmann::json body = {
       {"device_code", device_code},
@@ -186,6 +195,8 @@ HttpResponse OidcProvider::DeviceAuthorizationResponse(const HttpRequest& req, c
       {"verification_uri_complete", AppendQuery(Url(kPathDevice), {{std::string(kUserCode), shown}})},
       {"expires_in", opts_.device_code_ttl_seconds},
       {"interval", rec.interval}};
+  if (!status_handle.empty())
+    body[std::string(kCertmeStatusUri)] = AppendQuery(Url(kPathDeviceStatus), {{std::string(kStatusHandle), status_handle}});
   HttpResponse r = HttpResponse::Json(200, body.dump());
   NoStore(r);
   return r;
@@ -242,39 +253,40 @@ HttpResponse OidcProvider::DeviceVerification(const HttpRequest& req) {
 // settles; an earlier one that completes settles at its own return).
 HttpResponse OidcProvider::BeginDeviceLogin(const std::string& device_key, const std::string& lang) {
   const std::string action = Url(kPathDevice);
-  const int64_t now = Now();
-  std::string txn = random_.Token();
-  auto updated = UpdateDevice(store_, device_key, now, [&](DeviceRecord& d) {
-    if (d.state != DeviceRecord::kPending || d.expires_at <= now) return false;
-    d.txn = txn;
-    return true;
-  });
-  if (!updated.ok() || updated->txn != txn) {
-    if (!updated.ok() && updated.status().code() != StatusCode::kNotFound) {
-      LogError("oidc device login not started", {{"detail", updated.status().ToString()}});
-      HttpResponse r = DevicePage(503, lang, DeviceMessage::kServerError, action);
-      r.headers.Set("Retry-After", "5");
-      return r;
-    }
-    return DevicePage(400, lang, DeviceMessage::kExpired, action);
-  }
-  const DeviceRecord& d = *updated;
-  auto client = clients_.Get(d.client_id);
-  if (!client.ok()) {
-    if (client.status().code() == StatusCode::kNotFound) return ErrorPage(400, lang, PageMessage::kUnknownClient);
-    LogError("oidc client registry failed", {{"detail", client.status().ToString()}});
-    return DevicePage(503, lang, DeviceMessage::kServerError, action);
-  }
-  const int64_t expires_at = std::min(now + opts_.login_ttl_seconds, d.expires_at);
-  Status st = store_.Put(kDeviceLoginNs, txn,
-                         ToJson(DeviceLoginRecord{device_key, DeviceRecord::kPending, d.client_id}).dump(),
-                         std::chrono::seconds(StoreTtl(d, now)));
-  if (!st.ok()) {
-    LogError("oidc device login not started", {{"detail", st.ToString()}});
+  auto login = PrepareDeviceLogin(device_key, random_.Token(), lang, /*status_login=*/false);
+  if (!login.ok()) {
+    const StatusCode code = login.status().code();
+    if (code == StatusCode::kNotFound) return DevicePage(400, lang, DeviceMessage::kExpired, action);
+    if (code == StatusCode::kFailedPrecondition) return ErrorPage(400, lang, PageMessage::kUnknownClient);
+    LogError("oidc device login not started", {{"detail", login.status().ToString()}});
     HttpResponse r = DevicePage(503, lang, DeviceMessage::kServerError, action);
     r.headers.Set("Retry-After", "5");
     return r;
   }
+  return authenticator_.Begin(*login);
+}
+
+StatusOr<LoginRequest> OidcProvider::PrepareDeviceLogin(const std::string& device_key, const std::string& txn,
+                                                        const std::string& lang, bool status_login) {
+  const int64_t now = Now();
+  auto updated = UpdateDevice(store_, device_key, now, [&](DeviceRecord& d) {
+    if (d.state != DeviceRecord::kPending || d.expires_at <= now) return false;
+    d.txn = txn;
+    if (status_login) d.status_txn = txn;
+    return true;
+  });
+  if (!updated.ok()) return updated.status();
+  if (updated->txn != txn) return NotFound("device authorization no longer pending");
+  const DeviceRecord& d = *updated;
+  auto client = clients_.Get(d.client_id);
+  if (!client.ok()) {
+    if (client.status().code() == StatusCode::kNotFound) return FailedPrecondition("client no longer registered");
+    return client.status();
+  }
+  const int64_t expires_at = std::min(now + opts_.login_ttl_seconds, d.expires_at);
+  CERTME_RETURN_IF_ERROR(store_.Put(kDeviceLoginNs, txn,
+                                    ToJson(DeviceLoginRecord{device_key, DeviceRecord::kPending, d.client_id}).dump(),
+                                    std::chrono::seconds(StoreTtl(d, now))));
   LoginRequest login;
   login.txn = txn;
   login.protocol = "oidc";
@@ -293,7 +305,99 @@ HttpResponse OidcProvider::BeginDeviceLogin(const std::string& device_key, const
   login.force_authn = true;
   login.resume_url = AppendQuery(Url(kPathDeviceResume), {{std::string(kTxn), txn}});
   login.expires_at = expires_at;
-  return authenticator_.Begin(login);
+  return login;
+}
+
+// ---- the status of a device login for the service's own page ----
+// The handle is a capability (256 random bits, stored hashed): whoever holds
+// it may see where the login stands (no personal data) and its QR code.
+
+namespace {
+
+// A handle is a Random::Token; anything much longer is not looked up.
+constexpr size_t kMaxStatusHandleBytes = 128;
+
+}  // namespace
+
+StatusOr<OidcProvider::DeviceLoginStatus> OidcProvider::DeviceStatus(std::string_view handle) {
+  DeviceLoginStatus out;
+  if (!opts_.device_authorization_enabled || !opts_.device_status_uri || handle.empty() ||
+      handle.size() > kMaxStatusHandleBytes)
+    return out;
+  auto raw = store_.Get(kDeviceStatusNs, Sha256Hex(handle));
+  if (!raw.ok()) {
+    if (raw.status().code() == StatusCode::kNotFound) return out;
+    return raw.status();
+  }
+  auto link = ParseDeviceStatusRecord(*raw);
+  if (!link) return Internal("device status record unreadable");
+  out.txn = link->txn;
+  auto device = store_.Get(kDeviceNs, link->device_key);
+  if (!device.ok()) {
+    if (device.status().code() != StatusCode::kNotFound) return device.status();
+    out.state = DeviceLoginStatus::State::kEnded;
+    return out;
+  }
+  auto rec = ParseDeviceRecord(*device);
+  if (!rec) return Internal("device authorization record unreadable");
+  const int64_t now = Now();
+  out.expires_in = std::max<int64_t>(rec->expires_at - now, 0);
+  if (rec->state == DeviceRecord::kApproved) {
+    out.state = DeviceLoginStatus::State::kApproved;
+  } else if (rec->state == DeviceRecord::kDenied) {
+    out.state = DeviceLoginStatus::State::kDenied;
+    out.error = rec->error;
+  } else if (rec->expires_at <= now) {
+    out.state = DeviceLoginStatus::State::kExpired;
+  } else {
+    out.state = DeviceLoginStatus::State::kPending;
+  }
+  return out;
+}
+
+StatusOr<std::string> OidcProvider::StartDeviceStatusLogin(std::string_view handle) {
+  if (!opts_.device_authorization_enabled || !opts_.device_status_uri || handle.empty() ||
+      handle.size() > kMaxStatusHandleBytes)
+    return NotFound("no such device status handle");
+  const std::string key = Sha256Hex(handle);
+  CERTME_ASSIGN_OR_RETURN(std::string raw, store_.Get(kDeviceStatusNs, key));
+  auto link = ParseDeviceStatusRecord(raw);
+  if (!link) return Internal("device status record unreadable");
+  if (!link->txn.empty()) return link->txn;
+  CERTME_ASSIGN_OR_RETURN(std::string device_raw, store_.Get(kDeviceNs, link->device_key));
+  auto rec = ParseDeviceRecord(device_raw);
+  if (!rec) return Internal("device authorization record unreadable");
+  const int64_t now = Now();
+  if (rec->state != DeviceRecord::kPending || rec->expires_at <= now)
+    return FailedPrecondition("device authorization no longer pending");
+  // The status record is the lock: only the caller that names the login in
+  // it begins one, so the page's QR and the record agree.
+  const std::string txn = random_.Token();
+  DeviceStatusRecord claimed{link->device_key, txn};
+  Status st = store_.CompareAndSwap(kDeviceStatusNs, key, raw, ToJson(claimed).dump(),
+                                    std::chrono::seconds(StoreTtl(*rec, now)));
+  if (!st.ok()) {
+    if (st.code() != StatusCode::kFailedPrecondition) return st;
+    CERTME_ASSIGN_OR_RETURN(std::string again, store_.Get(kDeviceStatusNs, key));
+    auto winner = ParseDeviceStatusRecord(again);
+    if (!winner || winner->txn.empty()) return Unavailable("device status busy");
+    return winner->txn;
+  }
+  auto login = PrepareDeviceLogin(link->device_key, txn, PickLocale(rec->ui_locale), /*status_login=*/true);
+  if (!login.ok()) {
+    if (login.status().code() == StatusCode::kNotFound)
+      return FailedPrecondition("device authorization no longer pending");
+    return login.status();
+  }
+  // The authenticator answers a login it began with a redirect to its page;
+  // anything else is a page saying why it cannot (the service may not log
+  // users in): the status then tells the login is unknown.
+  HttpResponse begun = authenticator_.Begin(*login);
+  if (begun.status < 300 || begun.status >= 400) {
+    LogWarn("oidc device status login not begun", {{"status", std::to_string(begun.status)}});
+    return FailedPrecondition("login not begun");
+  }
+  return txn;
 }
 
 Status OidcProvider::SettleDeviceLogin(const std::string& device_key, const std::string& txn) {
@@ -417,6 +521,13 @@ OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, con
   // not return to the browser after approving in the wallet.
   if (rec->state == DeviceRecord::kPending && !rec->txn.empty()) {
     if (Status st = SettleDeviceLogin(key, rec->txn); !st.ok()) return ServerFailure(st);
+    rec = load();
+    if (!rec.ok()) return rec.error();
+  }
+  // The login the service's page shows, when the verification page began
+  // another one since.
+  if (rec->state == DeviceRecord::kPending && !rec->status_txn.empty() && rec->status_txn != rec->txn) {
+    if (Status st = SettleDeviceLogin(key, rec->status_txn); !st.ok()) return ServerFailure(st);
     rec = load();
     if (!rec.ok()) return rec.error();
   }

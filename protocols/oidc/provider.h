@@ -81,6 +81,10 @@ struct OidcOptions {
   // user_code look-ups per client address (RFC 8628 §5.1: guessing is
   // rate-limited): a burst, refilled at this many per minute.
   int user_code_attempts_per_minute = 10;
+  // The server serves the device login's status for the service's own page
+  // (GET /device/status, idp/device_status.h; it needs the wallet login):
+  // device authorization responses then carry certme_status_uri.
+  bool device_status_uri = false;
 };
 
 // Every problem with the options at once (InvalidArgument).
@@ -183,6 +187,33 @@ class OidcProvider {
   // is returned so the caller may retry. Thread-safe.
   StatusOr<size_t> EndEidSessions(const std::string& eid);
 
+  // ---- the device login's status for the service's own page ----
+  // (device.cc; the endpoint itself is idp/device_status.h, which also
+  // asks the wallet login where its login stands.)
+  struct DeviceLoginStatus {
+    enum class State {
+      kUnknown,   // no such handle (never, or not any more)
+      kPending,   // the user has not finished
+      kApproved,  // the login succeeded; the service's poll gets the tokens
+      kDenied,    // refused, or it cannot succeed (`error`)
+      kExpired,   // the device code's lifetime is over
+      kEnded,     // the authorization was redeemed or is gone; `txn` tells the rest
+    };
+    State state = State::kUnknown;
+    std::string error;       // kDenied: the LoginResult error (refused, eid_suspended, …)
+    std::string txn;         // the wallet login the status URI started; empty: none yet
+    int64_t expires_in = 0;  // seconds the device authorization stays open
+  };
+  // Where the device authorization named by a certme_status_uri handle
+  // stands. Errors: the store's only (an unknown handle is kUnknown).
+  StatusOr<DeviceLoginStatus> DeviceStatus(std::string_view handle);
+  // Begins the wallet login whose QR the service's page shows, once per
+  // device authorization (concurrent callers get the same txn), and returns
+  // its txn. NotFound: no such handle; FailedPrecondition: the
+  // authorization is no longer pending or the login could not begin (the
+  // service may not log users in); other errors: the store.
+  StatusOr<std::string> StartDeviceStatusLogin(std::string_view handle);
+
  private:
   struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
   struct ClientKeys;
@@ -268,6 +299,12 @@ class OidcProvider {
   Status SettleDeviceLogin(const std::string& device_key, const std::string& txn);
   // Starts the wallet login for the device authorization under `device_key`.
   HttpResponse BeginDeviceLogin(const std::string& device_key, const std::string& lang);
+  // Records `txn` as the authorization's latest login (and, with
+  // `status_login`, as the status URI's) and makes its LoginRequest.
+  // NotFound: the authorization is no longer pending (or gone);
+  // FailedPrecondition: its client is no longer registered; else the store.
+  StatusOr<LoginRequest> PrepareDeviceLogin(const std::string& device_key, const std::string& txn,
+                                            const std::string& lang, bool status_login);
   // Stores a grant and mints its tokens; `nonce` only for code exchanges.
   OidcOr<nlohmann::json> IssueTokens(const OidcClient& client,
                                      const oidc_internal::GrantRecord& grant,

@@ -164,7 +164,7 @@ nlohmann::json ToJson(const DeviceRecord& r) {
           {"last_poll", r.last_poll},   {"state", r.state},           {"txn", r.txn},
           {"subject", r.subject},       {"eid", r.eid},               {"login_attributes", r.login_attributes},
           {"acr", r.acr},               {"amr", r.amr},               {"auth_time", r.auth_time},
-          {"error", r.error}};
+          {"error", r.error},           {"status_txn", r.status_txn}};
 }
 
 std::optional<DeviceRecord> ParseDeviceRecord(std::string_view text) {
@@ -189,6 +189,7 @@ std::optional<DeviceRecord> ParseDeviceRecord(std::string_view text) {
     r.amr = j.at("amr").get<std::vector<std::string>>();
     r.auth_time = j.at("auth_time").get<int64_t>();
     r.error = j.at("error").get<std::string>();
+    r.status_txn = j.value("status_txn", std::string());  // absent in records of older versions
     if (r.state != DeviceRecord::kPending && r.state != DeviceRecord::kApproved &&
         r.state != DeviceRecord::kDenied)
       throw nlohmann::json::other_error::create(501, "unknown device state", &j);
@@ -204,6 +205,14 @@ std::optional<DeviceLoginRecord> ParseDeviceLoginRecord(std::string_view text) {
   return ParseWith<DeviceLoginRecord>(text, [](const nlohmann::json& j) {
     return DeviceLoginRecord{j.at("device_key").get<std::string>(), j.at("outcome").get<std::string>(),
                              j.value("client_id", std::string())};
+  });
+}
+
+nlohmann::json ToJson(const DeviceStatusRecord& r) { return {{"device_key", r.device_key}, {"txn", r.txn}}; }
+
+std::optional<DeviceStatusRecord> ParseDeviceStatusRecord(std::string_view text) {
+  return ParseWith<DeviceStatusRecord>(text, [](const nlohmann::json& j) {
+    return DeviceStatusRecord{j.at("device_key").get<std::string>(), j.at("txn").get<std::string>()};
   });
 }
 

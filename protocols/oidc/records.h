@@ -23,6 +23,8 @@
 //   oidc_user_code  user code (8 letters, no dash) → sha256(device_code) (TTL the code's lifetime)
 //   oidc_device_login login txn        → DeviceLoginRecord (TTL login_ttl: which device
 //                                                         authorization a wallet login is for)
+//   oidc_device_status sha256(status handle) → DeviceStatusRecord (the certme_status_uri's
+//                                                         capability; TTL the device record's)
 //   oidc_logout     logout txn         → LogoutRecord     (pending confirmation)
 //   oidc_eid        lowercase eID address → EidIndex      (its sessions and grants, for ending
 //                                                         them when the ledger suspends the eID;
@@ -59,6 +61,7 @@ inline constexpr std::string_view kEidIndexNs = "oidc_eid";
 inline constexpr std::string_view kDeviceNs = "oidc_device";
 inline constexpr std::string_view kUserCodeNs = "oidc_user_code";
 inline constexpr std::string_view kDeviceLoginNs = "oidc_device_login";
+inline constexpr std::string_view kDeviceStatusNs = "oidc_device_status";
 // Kinds of EidIndex entries.
 inline constexpr std::string_view kEidEntrySession = "session";
 inline constexpr std::string_view kEidEntryGrant = "grant";
@@ -169,6 +172,9 @@ struct DeviceRecord {
   int64_t last_poll = 0;  // unix seconds of the last token request; 0: none yet
   std::string state = kPending;
   std::string txn;        // the latest login started for it; empty: none yet
+  // The login the certme_status_uri started (the QR on the service's own
+  // page); settled at the poll like `txn` when another login replaced it.
+  std::string status_txn;
   // Once approved: the login's facts (LoginResult).
   std::string subject;
   std::string eid;
@@ -185,6 +191,13 @@ struct DeviceLoginRecord {
   std::string device_key;
   std::string outcome = DeviceRecord::kPending;
   std::string client_id;  // the service the page names
+};
+
+// What a certme_status_uri handle names: the device authorization and the
+// wallet login its status shows (empty until the first status request).
+struct DeviceStatusRecord {
+  std::string device_key;
+  std::string txn;
 };
 
 struct LogoutRecord {
@@ -205,6 +218,7 @@ nlohmann::json ToJson(const LogoutRecord& r);
 nlohmann::json ToJson(const PushedRequestRecord& r);
 nlohmann::json ToJson(const DeviceRecord& r);
 nlohmann::json ToJson(const DeviceLoginRecord& r);
+nlohmann::json ToJson(const DeviceStatusRecord& r);
 
 // nullopt when the stored text is not a record of that kind (corruption).
 std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text);
@@ -217,6 +231,7 @@ std::optional<LogoutRecord> ParseLogoutRecord(std::string_view text);
 std::optional<PushedRequestRecord> ParsePushedRequestRecord(std::string_view text);
 std::optional<DeviceRecord> ParseDeviceRecord(std::string_view text);
 std::optional<DeviceLoginRecord> ParseDeviceLoginRecord(std::string_view text);
+std::optional<DeviceStatusRecord> ParseDeviceStatusRecord(std::string_view text);
 
 // A grant lives in two records so that no attribute value outlives the
 // user's session even when the token family does (refresh tokens): the

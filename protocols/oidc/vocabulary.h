@@ -143,6 +143,12 @@ inline constexpr std::string_view kPathIntrospect = "/introspect";  // RFC 7662
 inline constexpr std::string_view kPathDeviceAuthorization = "/device_authorization";  // RFC 8628 §3.1
 inline constexpr std::string_view kPathDevice = "/device";                 // verification_uri (§3.3)
 inline constexpr std::string_view kPathDeviceResume = "/device/resume";    // the login step returns here
+// The device login's status for the service's own page (idp/device_status.h):
+// the certme_status_uri member of the device authorization response (an
+// extension member, RFC 8628 §3.2) names it with its handle parameter.
+inline constexpr std::string_view kPathDeviceStatus = "/device/status";
+inline constexpr std::string_view kCertmeStatusUri = "certme_status_uri";
+inline constexpr std::string_view kStatusHandle = "h";
 inline constexpr std::string_view kPathServerMetadata = "/.well-known/oauth-authorization-server";  // RFC 8414
 inline constexpr std::string_view kPathUserInfo = "/userinfo";
 inline constexpr std::string_view kPathEndSession = "/logout";

@@ -325,5 +325,90 @@ TEST_F(DeviceTest, DeviceOnlyClientsRegisterAndGetTheirOwnPairwiseSubject) {
   EXPECT_NE(a.SectorHost(), b.SectorHost());
 }
 
+// ---- the status handle for the service's own page (certme_status_uri) ----
+
+class DeviceStatusHandleTest : public DeviceTest {
+ protected:
+  void SetUp() override {
+    DeviceTest::SetUp();
+    options_.device_status_uri = true;
+    Rebuild();
+  }
+  static std::string HandleOf(const nlohmann::json& device) {
+    std::string uri = device.value("certme_status_uri", "");
+    auto q = uri.find("?h=");
+    return q == std::string::npos ? "" : uri.substr(q + 3);
+  }
+};
+
+TEST_F(DeviceStatusHandleTest, OneLoginPerAuthorizationWhateverTheCallers) {
+  auto started = Started();
+  const std::string handle = HandleOf(started);
+  ASSERT_FALSE(handle.empty()) << started.dump();
+  auto status = op_->DeviceStatus(handle);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state, OidcProvider::DeviceLoginStatus::State::kPending);
+  EXPECT_TRUE(status->txn.empty());
+  auto txn = op_->StartDeviceStatusLogin(handle);
+  ASSERT_TRUE(txn.ok()) << txn.status().ToString();
+  auto again = op_->StartDeviceStatusLogin(handle);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *txn);
+  ASSERT_EQ(auth_.requests.size(), 1u);
+  EXPECT_EQ(auth_.requests[0].txn, *txn);
+  EXPECT_EQ(auth_.requests[0].service_id, "tv");
+  EXPECT_TRUE(auth_.requests[0].force_authn);
+  EXPECT_EQ(op_->DeviceStatus(handle)->txn, *txn);
+  // The device_code names no status; an unknown handle is unknown.
+  EXPECT_EQ(op_->DeviceStatus(started["device_code"].get<std::string>())->state,
+            OidcProvider::DeviceLoginStatus::State::kUnknown);
+  EXPECT_EQ(op_->StartDeviceStatusLogin("nope").status().code(), StatusCode::kNotFound);
+}
+
+// The page's login settles the authorization even when the verification
+// page began another login since (the record's `txn` then names that one).
+TEST_F(DeviceStatusHandleTest, ThePagesLoginSettlesAfterTheVerificationPageBeganAnother) {
+  auto started = Started("openid profile");
+  const std::string handle = HandleOf(started);
+  ASSERT_TRUE(op_->StartDeviceStatusLogin(handle).ok());
+  const LoginRequest page_login = auth_.requests.back();
+  ASSERT_EQ(Open(started["user_code"]).status, 302);
+  ASSERT_EQ(auth_.requests.size(), 2u);
+  LoginResult res;
+  res.txn = page_login.txn;
+  res.subject = kSubject;
+  for (const auto& k : page_login.attributes) res.attributes[k] = "value of " + k;
+  res.acr = login_acr_;
+  res.amr = {"hwk", "user"};
+  res.auth_time = clock_.NowUnixSeconds();
+  ASSERT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+  auto tokens = Json(Poll(started["device_code"]));
+  EXPECT_TRUE(tokens.contains("id_token")) << tokens.dump();
+  EXPECT_EQ(op_->DeviceStatus(handle)->state, OidcProvider::DeviceLoginStatus::State::kEnded);
+}
+
+TEST_F(DeviceStatusHandleTest, SettledOrExpiredAuthorizationsBeginNoLogin) {
+  auto refused = Started();
+  ASSERT_EQ(Open(refused["user_code"]).status, 302);
+  FinishLogin(kLoginErrorRefused);
+  auto status = op_->DeviceStatus(HandleOf(refused));
+  EXPECT_EQ(status->state, OidcProvider::DeviceLoginStatus::State::kDenied);
+  EXPECT_EQ(status->error, "refused");
+  const size_t begun = auth_.requests.size();
+  EXPECT_EQ(op_->StartDeviceStatusLogin(HandleOf(refused)).status().code(), StatusCode::kFailedPrecondition);
+  auto late = Started();
+  clock_.Advance(std::chrono::seconds(options_.device_code_ttl_seconds + 1));
+  EXPECT_EQ(op_->DeviceStatus(HandleOf(late))->state, OidcProvider::DeviceLoginStatus::State::kExpired);
+  EXPECT_EQ(op_->StartDeviceStatusLogin(HandleOf(late)).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(auth_.requests.size(), begun);
+}
+
+TEST_F(DeviceStatusHandleTest, WithoutTheStatusEndpointNoMemberAndNoStatus) {
+  options_.device_status_uri = false;
+  Rebuild();
+  auto started = Started();
+  EXPECT_FALSE(started.contains("certme_status_uri"));
+}
+
 }  // namespace
 }  // namespace certme::testing
