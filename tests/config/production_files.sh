@@ -13,6 +13,7 @@ make_production_files() {
     openssl req -x509 -newkey rsa:2048 -nodes -keyout "$etc/keys/saml.pem" -out "$etc/keys/saml.crt" \
       -days 365 -subj /CN=login.example.md 2>/dev/null
     openssl rand -hex 32 >"$etc/ledger/provider-kek"
+    openssl rand -hex 32 >"$etc/keys/signing-keys.kek"
   )
   "$certme" ledger init --config "$conf" --admin-key "$etc/ledger/admin.key" >/dev/null || return 1
   "$certme" ledger keygen --out "$etc/ledger/validator.key" >/dev/null
