@@ -8,7 +8,9 @@
 // private_key_jwt (RFC 7523) / tls_client_auth (RFC 8705) / none, and the
 // refresh_token (with rotation) and client_credentials grants, pushed
 // authorization requests (RFC 9126), revocation and introspection (RFC 7009,
-// RFC 7662) and the device authorization grant (RFC 8628, device.cc).
+// RFC 7662), the device authorization grant (RFC 8628, device.cc) and
+// sender-constrained tokens: DPoP (RFC 9449) and certificate-bound access
+// tokens (RFC 8705 §3) (dpop.cc).
 //
 // Thread-safety: every handler may be called concurrently from many
 // threads; all shared state lives in the Store or behind internal locks.
