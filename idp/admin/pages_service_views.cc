@@ -98,6 +98,8 @@ nlohmann::json DefinitionRows(std::string_view lang, bool saml, const nlohmann::
     rows.Flag("admin_f_iss", "authorization_response_iss", true);
     rows.Flag("admin_f_par", "require_pushed_authorization_requests", false);
     rows.Flag("admin_f_jar", "require_signed_request_object", false);
+    rows.Flag("admin_f_dpop", "dpop_bound_access_tokens", false);
+    rows.Flag("admin_f_mtls_bound", "tls_client_certificate_bound_access_tokens", false);
     if (!bridge_url.empty()) rows.Values("admin_f_issuer", {bridge_url});
   }
   return rows.Take();
@@ -170,6 +172,8 @@ HttpResponse AdminConsole::ServiceFormPage(const PageRequest& req, const Service
             {"authorization_response_iss", in.authorization_response_iss},
             {"require_pushed_authorization_requests", in.require_pushed_authorization_requests},
             {"require_signed_request_object", in.require_signed_request_object},
+            {"dpop_bound_access_tokens", in.dpop_bound_access_tokens},
+            {"tls_client_certificate_bound_access_tokens", in.tls_client_certificate_bound_access_tokens},
             {"sector_identifier", in.sector_identifier}};
   d["e"] = ErrorsJson(LocalizedErrors(lang, errors));
   d["has_errors"] = !errors.empty();

@@ -290,6 +290,13 @@ std::vector<ServiceField> BuildTable() {
                .form = FormEncoding::kYesWhenShown, .shown_marker = "jar_shown",
                .input = At(&I::require_signed_request_object),
                .oidc_slot = At(&C::require_signed_request_object)});
+  t.push_back({.name = "dpop_bound_access_tokens", .scope = FieldScope::kOidc,
+               .form = FormEncoding::kYesWhenShown, .shown_marker = "dpop_shown",
+               .input = At(&I::dpop_bound_access_tokens), .oidc_slot = At(&C::dpop_bound_access_tokens)});
+  t.push_back({.name = "tls_client_certificate_bound_access_tokens", .scope = FieldScope::kOidc,
+               .form = FormEncoding::kYesWhenShown, .shown_marker = "mtls_bound_shown",
+               .input = At(&I::tls_client_certificate_bound_access_tokens),
+               .oidc_slot = At(&C::tls_client_certificate_bound_access_tokens)});
   // subject_type and sector_identifier: CheckSubjectRule (they depend on
   // each other and on the redirect URIs).
   t.push_back({.name = "subject_type", .scope = FieldScope::kOidc, .input = At(&I::subject_type),

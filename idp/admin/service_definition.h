@@ -83,6 +83,11 @@ struct ServiceInput {
   // RFC 9101 §10.5: authorization requests only as signed request objects
   // (needs the service's keys: jwks or its certificate).
   bool require_signed_request_object = false;
+  // Sender-constrained tokens: RFC 9449 §5.2 (every token request with a
+  // DPoP proof) and RFC 8705 §3.4 (access tokens bound to the client
+  // certificate the TLS proxy forwards).
+  bool dpop_bound_access_tokens = false;
+  bool tls_client_certificate_bound_access_tokens = false;
   std::string subject_type;  // pairwise | public (empty: oidc.default_subject_type)
   // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
   // the redirect URIs' host, which they must then share. Pairwise only.

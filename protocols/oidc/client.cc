@@ -176,6 +176,8 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"require_pushed_authorization_requests", c.require_pushed_authorization_requests},
       {"require_signed_request_object", c.require_signed_request_object},
       {"request_object_signing_alg", c.request_object_signing_alg},
+      {"dpop_bound_access_tokens", c.dpop_bound_access_tokens},
+      {"tls_client_certificate_bound_access_tokens", c.tls_client_certificate_bound_access_tokens},
   };
 }
 
@@ -254,6 +256,8 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   boolean("require_pushed_authorization_requests", &c.require_pushed_authorization_requests);
   boolean("require_signed_request_object", &c.require_signed_request_object);
   str("request_object_signing_alg", &c.request_object_signing_alg);
+  boolean("dpop_bound_access_tokens", &c.dpop_bound_access_tokens);
+  boolean("tls_client_certificate_bound_access_tokens", &c.tls_client_certificate_bound_access_tokens);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

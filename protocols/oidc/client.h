@@ -77,6 +77,14 @@ struct OidcClient {
   // The one algorithm its request objects must use (RS256 | ES256 | PS256);
   // empty: any of them.
   std::string request_object_signing_alg;
+  // Sender-constrained tokens (docs/oidc.md "Sender-constrained tokens").
+  // RFC 9449 §5.2: every token request of the client carries a DPoP proof,
+  // so its access tokens are always DPoP-bound.
+  bool dpop_bound_access_tokens = false;
+  // RFC 8705 §3.4: the client's access tokens are bound to the client
+  // certificate the TLS proxy forwarded at the token request (cnf.x5t#S256);
+  // a token request without one is refused.
+  bool tls_client_certificate_bound_access_tokens = false;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool AllowsGrant(std::string_view grant) const;

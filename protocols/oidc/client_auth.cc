@@ -136,6 +136,12 @@ std::optional<int64_t> NumericDate(const nlohmann::json& payload, std::string_vi
   return static_cast<int64_t>(d);
 }
 
+std::optional<std::string> ClientCertificateThumbprint(std::string_view pem) {
+  auto cert = ParseClientCertificatePem(pem);
+  if (!cert) return std::nullopt;
+  return Base64UrlEncode(cert->sha256);
+}
+
 bool AudienceContains(const nlohmann::json& aud, const std::vector<std::string>& accepted) {
   auto ok = [&](const nlohmann::json& v) {
     return v.is_string() && Contains(accepted, v.get<std::string>());

@@ -92,7 +92,7 @@ void OidcProvider::AddClientCors(const HttpRequest& req, std::string_view client
   auto origin = req.headers.Get(kOrigin);
   if (!origin || !IsClientOrigin(client_id, *origin)) return;
   r.headers.Set(kAllowOrigin, *origin);
-  r.headers.Set(kExposeHeaders, "WWW-Authenticate");  // RFC 6750 §3 challenges
+  r.headers.Set(kExposeHeaders, "WWW-Authenticate, DPoP-Nonce");  // RFC 6750 §3 challenges, RFC 9449 §8 nonces
 }
 
 HttpResponse OidcProvider::PublicPreflight(const HttpRequest&) {

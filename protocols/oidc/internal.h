@@ -13,6 +13,7 @@
 #include "common/encoding.h"
 #include "common/http_message.h"
 #include "common/status.h"
+#include "crypto/jose.h"
 #include "protocols/oidc/errors.h"
 #include "protocols/oidc/vocabulary.h"
 
@@ -32,6 +33,23 @@ HttpResponse TokenError(const OidcError& e);
 std::optional<int64_t> NumericDate(const nlohmann::json& payload, std::string_view name);
 // An `aud` claim (a string or an array) names one of `accepted`.
 bool AudienceContains(const nlohmann::json& aud, const std::vector<std::string>& accepted);
+
+// A DPoP proof that passed every check of RFC 9449 §4.3.
+struct DpopProof {
+  std::string jkt;  // RFC 7638 thumbprint of its key, base64url
+};
+
+// What a new access token is bound to (empty members: nothing).
+struct TokenBinding {
+  std::string jkt;       // RFC 9449 §6.1 cnf.jkt
+  std::string x5t_s256;  // RFC 8705 §3.1 cnf.x5t#S256
+};
+
+// The algorithms a DPoP proof may use (dpop.cc; discovery advertises them).
+std::vector<JwsAlg> DpopAlgs();
+// base64url SHA-256 of the certificate a TLS proxy forwarded (RFC 8705
+// §3.1 x5t#S256); nullopt when absent or unreadable (client_auth.cc).
+std::optional<std::string> ClientCertificateThumbprint(std::string_view pem);
 
 // The answer of OidcProvider::CheckEid.
 enum class EidCheck { kActive, kInactive, kUnavailable };

@@ -3,6 +3,7 @@
 
 #include "crypto/hash.h"
 #include "protocols/eidas.h"
+#include "protocols/oidc/internal.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 
@@ -13,6 +14,7 @@ using namespace oidc;  // vocabulary constants
 namespace {
 // Domain separation: the browser cookie's key is not the pairwise salt.
 constexpr std::string_view kBrowserKeyLabel = "certme oidc browser cookie v1";
+constexpr std::string_view kDpopNonceKeyLabel = "certme oidc dpop nonce v1";
 }  // namespace
 
 Status ValidateOidcOptions(const OidcOptions& o) {
@@ -69,7 +71,8 @@ OidcProvider::OidcProvider(OidcOptions options, Store& store, KeySet& keys,
       user_code_limiter_({.per_second = opts_.user_code_attempts_per_minute / 60.0,
                           .burst = static_cast<double>(std::max(1, opts_.user_code_attempts_per_minute))},
                          clock),
-      browser_key_(HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)) {}
+      browser_key_(HmacSha256(opts_.pairwise_salt.reveal(), kBrowserKeyLabel)),
+      dpop_nonce_key_(HmacSha256(opts_.pairwise_salt.reveal(), kDpopNonceKeyLabel)) {}
 
 std::vector<OidcProvider::Route> OidcProvider::Routes() {
   auto s = [](std::string_view v) { return std::string(v); };
@@ -173,7 +176,12 @@ nlohmann::json OidcProvider::ServerMetadata() const {
       {"introspection_endpoint_auth_methods_supported",
        {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth}},
       {"introspection_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      // Sender-constrained tokens: RFC 9449 §5.1 and RFC 8705 §3.3.
+      {"tls_client_certificate_bound_access_tokens", true},
   };
+  nlohmann::json dpop_algs = nlohmann::json::array();
+  for (JwsAlg a : oidc_internal::DpopAlgs()) dpop_algs.push_back(JwsAlgName(a));
+  doc["dpop_signing_alg_values_supported"] = dpop_algs;
   nlohmann::json grants = {kGrantAuthorizationCode, kGrantRefreshToken, kGrantClientCredentials};
   // RFC 8628 §4: only when the endpoints are on.
   if (opts_.device_authorization_enabled) {

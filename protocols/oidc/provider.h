@@ -8,7 +8,9 @@
 // private_key_jwt (RFC 7523) / tls_client_auth (RFC 8705) / none, and the
 // refresh_token (with rotation) and client_credentials grants, pushed
 // authorization requests (RFC 9126), revocation and introspection (RFC 7009,
-// RFC 7662) and the device authorization grant (RFC 8628, device.cc).
+// RFC 7662), the device authorization grant (RFC 8628, device.cc) and
+// sender-constrained tokens: DPoP (RFC 9449) and certificate-bound access
+// tokens (RFC 8705 §3) (dpop.cc).
 //
 // Thread-safety: every handler may be called concurrently from many
 // threads; all shared state lives in the Store or behind internal locks.
@@ -119,6 +121,9 @@ struct AuthzRecord;
 struct SessionRecord;
 struct GrantRecord;
 struct CodeRecord;
+struct AccessTokenRecord;
+struct DpopProof;     // internal.h
+struct TokenBinding;  // internal.h
 enum class EidCheck;  // internal.h
 }  // namespace oidc_internal
 
@@ -283,9 +288,12 @@ class OidcProvider {
                                                std::string_view endpoint_path);
   CheckResult CheckTlsClientAuth(const HttpRequest& req, const OidcClient& client);
   std::vector<std::shared_ptr<const PublicKey>> ClientPublicKeys(const OidcClient& client);
-  OidcOr<nlohmann::json> GrantAuthorizationCode(const HttpRequest& req, const OidcClient& client);
-  OidcOr<nlohmann::json> GrantRefreshToken(const HttpRequest& req, const OidcClient& client);
-  OidcOr<nlohmann::json> GrantClientCredentials(const HttpRequest& req, const OidcClient& client);
+  OidcOr<nlohmann::json> GrantAuthorizationCode(const HttpRequest& req, const OidcClient& client,
+                                                const oidc_internal::TokenBinding& binding);
+  OidcOr<nlohmann::json> GrantRefreshToken(const HttpRequest& req, const OidcClient& client,
+                                           const oidc_internal::TokenBinding& binding);
+  OidcOr<nlohmann::json> GrantClientCredentials(const HttpRequest& req, const OidcClient& client,
+                                                const oidc_internal::TokenBinding& binding);
 
   // ---- device authorization grant (device.cc) ----
   HttpResponse DeviceAuthorizationResponse(const HttpRequest& req, const OidcClient& client);
@@ -306,10 +314,34 @@ class OidcProvider {
   StatusOr<LoginRequest> PrepareDeviceLogin(const std::string& device_key, const std::string& txn,
                                             const std::string& lang, bool status_login);
   // Stores a grant and mints its tokens; `nonce` only for code exchanges.
+  // Plain bearer tokens; IssueBoundTokens binds them (dpop.cc).
   OidcOr<nlohmann::json> IssueTokens(const OidcClient& client,
                                      const oidc_internal::GrantRecord& grant,
                                      const std::vector<std::string>& scopes,
                                      const std::string& nonce, bool with_refresh_token);
+  OidcOr<nlohmann::json> IssueBoundTokens(const OidcClient& client,
+                                          const oidc_internal::GrantRecord& grant,
+                                          const std::vector<std::string>& scopes,
+                                          const std::string& nonce, bool with_refresh_token,
+                                          const oidc_internal::TokenBinding& binding);
+
+  // ---- sender-constrained tokens (dpop.cc) ----
+  // The request's DPoP proof (RFC 9449 §4.3) for the endpoint at
+  // `endpoint_path`; with `access_token` (a resource request) its `ath`
+  // too. nullopt when the request has no DPoP header. Errors:
+  // invalid_dpop_proof, use_dpop_nonce, or a store failure.
+  OidcOr<std::optional<oidc_internal::DpopProof>> CheckDpopProof(const HttpRequest& req,
+                                                                 std::string_view endpoint_path,
+                                                                 const std::string* access_token);
+  // What the tokens of a token request get bound to: the DPoP proof's key
+  // and, for a client registered for certificate-bound tokens, the
+  // forwarded client certificate. Refuses a request the client's
+  // registration says must be bound but is not.
+  OidcOr<oidc_internal::TokenBinding> TokenRequestBinding(const HttpRequest& req,
+                                                          const OidcClient& client);
+  // A fresh server nonce, and whether one is ours and recent (stateless).
+  std::string NewDpopNonce();
+  bool IsLiveDpopNonce(std::string_view nonce) const;
 
   // ---- revocation and introspection (revocation.cc) ----
   HttpResponse RevokeResponse(const HttpRequest& req, std::string* client_id);
@@ -322,6 +354,11 @@ class OidcProvider {
 
   // UserInfo without CORS; sets *client_id once the token is known.
   HttpResponse UserInfoResponse(const HttpRequest& req, std::string* client_id);
+  // UserInfo for `Authorization: DPoP <token>` (RFC 9449 §7.1).
+  HttpResponse DpopUserInfo(const HttpRequest& req, const std::string& token, std::string* client_id);
+  // The claims answer once the token's presentation has been checked:
+  // certificate binding, revocation, live eID, scope.
+  HttpResponse UserInfoClaims(const HttpRequest& req, const oidc_internal::AccessTokenRecord& at);
 
   // ---- CORS (cors.cc) ----
   // Whether `origin` (an Origin header value) is the origin of a redirect
@@ -371,6 +408,9 @@ class OidcProvider {
   // HMAC key of the browser-binding cookie, derived from pairwise_salt (so
   // no new configuration; changing the salt only re-issues the cookies).
   Secret browser_key_;
+  // HMAC key of the DPoP server nonces (dpop.cc), derived from pairwise_salt
+  // too, so every replica accepts every other's nonces.
+  Secret dpop_nonce_key_;
 
   // Parsed client keys for private_key_jwt (rule 14: no PEM/JWK parsing per
   // request), keyed by client_id and invalidated when the registration changes.

@@ -76,11 +76,12 @@ nlohmann::json ToJson(const CodeRecord& r) {
 
 nlohmann::json ToJson(const AccessTokenRecord& r) {
   return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"scopes", r.scopes},
-          {"expires_at", r.expires_at}, {"issued_at", r.issued_at}};
+          {"expires_at", r.expires_at}, {"issued_at", r.issued_at},
+          {"jkt", r.jkt},               {"x5t_s256", r.x5t_s256}};
 }
 
 nlohmann::json ToJson(const RefreshTokenRecord& r) {
-  return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"rotated", r.rotated}};
+  return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"rotated", r.rotated}, {"jkt", r.jkt}};
 }
 
 nlohmann::json ToJson(const LogoutRecord& r) {
@@ -153,6 +154,8 @@ std::optional<AccessTokenRecord> ParseAccessTokenRecord(std::string_view text) {
     r.scopes = j.at("scopes").get<std::vector<std::string>>();
     r.expires_at = j.at("expires_at").get<int64_t>();
     r.issued_at = j.value("issued_at", int64_t{0});  // absent in records of older versions
+    r.jkt = j.value("jkt", std::string());            // absent: not sender-constrained
+    r.x5t_s256 = j.value("x5t_s256", std::string());
     return r;
   });
 }
@@ -235,6 +238,7 @@ std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text)
     r.grant_id = j.at("grant_id").get<std::string>();
     r.client_id = j.at("client_id").get<std::string>();
     r.rotated = j.at("rotated").get<bool>();
+    r.jkt = j.value("jkt", std::string());  // absent: not bound
     return r;
   });
 }

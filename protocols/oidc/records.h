@@ -15,6 +15,8 @@
 //   oidc_rt         sha256(token)      → RefreshTokenRecord
 //   oidc_session    sha256(cookie)     → SessionRecord
 //   oidc_jti        sha256(client|jti) → "1"              (private_key_jwt replay cache)
+//   oidc_dpop_jti   sha256(jkt|jti)    → "1"              (DPoP proof replay cache, RFC 9449 §11.1;
+//                                                         TTL the proof's acceptance window)
 //   oidc_par        request_uri handle → PushedRequestRecord (TTL 60 s, consumed at /authorize;
 //                                                         RFC 9126)
 //   oidc_device     sha256(device_code) → DeviceRecord  (RFC 8628; TTL the code's lifetime and a
@@ -55,6 +57,7 @@ inline constexpr std::string_view kAccessTokenNs = "oidc_at";
 inline constexpr std::string_view kRefreshTokenNs = "oidc_rt";
 inline constexpr std::string_view kSessionNs = "oidc_session";
 inline constexpr std::string_view kJtiNs = "oidc_jti";
+inline constexpr std::string_view kDpopJtiNs = "oidc_dpop_jti";
 inline constexpr std::string_view kLogoutNs = "oidc_logout";
 inline constexpr std::string_view kParNs = "oidc_par";
 inline constexpr std::string_view kEidIndexNs = "oidc_eid";
@@ -135,12 +138,20 @@ struct AccessTokenRecord {
   std::vector<std::string> scopes;
   int64_t expires_at = 0;
   int64_t issued_at = 0;  // 0 in records written before introspection existed
+  // Sender constraint (empty: a plain bearer token). RFC 9449 §6: the
+  // base64url JWK SHA-256 thumbprint of the DPoP key; RFC 8705 §3.1: the
+  // base64url SHA-256 of the client certificate.
+  std::string jkt;
+  std::string x5t_s256;
 };
 
 struct RefreshTokenRecord {
   std::string grant_id;
   std::string client_id;
   bool rotated = false;  // true once exchanged: presenting it again is reuse
+  // RFC 9449 §5: a public client's refresh token is bound to its DPoP key
+  // (thumbprint); empty: not bound.
+  std::string jkt;
 };
 
 // The authorization request parameters a client pushed (RFC 9126 §2),

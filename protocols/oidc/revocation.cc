@@ -183,8 +183,15 @@ OidcOr<nlohmann::json> OidcProvider::IntrospectToken(const OidcClient& client,
                         {"scope", JoinScopes(scopes)},
                         {"iss", opts_.issuer},
                         {"aud", client.client_id}};
+  // RFC 9449 §6.2 / RFC 8705 §3.2: the token's confirmation, so that a
+  // resource server checks the proof or the certificate.
+  nlohmann::json cnf = nlohmann::json::object();
+  const std::string& jkt = t.kind == TokenKind::kAccess ? t.access.jkt : t.refresh.jkt;
+  if (!jkt.empty()) cnf[kCnfJkt] = jkt;
+  if (t.kind == TokenKind::kAccess && !t.access.x5t_s256.empty()) cnf[kCnfX5tS256] = t.access.x5t_s256;
+  if (!cnf.empty()) out["cnf"] = cnf;
   if (t.kind == TokenKind::kAccess) {
-    out["token_type"] = kTokenTypeBearer;
+    out["token_type"] = t.access.jkt.empty() ? kTokenTypeBearer : kTokenTypeDpop;
     out["exp"] = t.access.expires_at;
     if (t.access.issued_at > 0) out["iat"] = t.access.issued_at;
   } else {

@@ -152,38 +152,65 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
     return TokenError(OidcError::Make(kErrUnsupportedGrantType, "unsupported grant_type"));
   if (!client->AllowsGrant(*grant_type))
     return TokenError(OidcError::Make(kErrUnauthorizedClient, "grant_type not allowed for this client"));
+  // Sender constraint (dpop.cc) before the grant: a refused proof spends
+  // nothing. RFC 9449 §8: every answer to a DPoP request carries a nonce
+  // for the next one.
+  bool dpop = req.headers.Has(kHeaderDpop);
+  auto with_nonce = [&](HttpResponse r) {
+    if (dpop) r.headers.Set(kHeaderDpopNonce, NewDpopNonce());
+    return r;
+  };
+  auto binding = TokenRequestBinding(req, *client);
+  if (!binding.ok()) return with_nonce(TokenError(binding.error()));
+  // The device_code grant's tokens are minted in device.cc, which binds
+  // nothing: a bound request is refused rather than answered unbound.
+  if (device && (!binding->jkt.empty() || !binding->x5t_s256.empty()))
+    return with_nonce(TokenError(InvalidRequest("sender-constrained tokens are not available for the device_code grant")));
   OidcOr<nlohmann::json> result =
-      *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client)
-      : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client)
+      *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client, *binding)
+      : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client, *binding)
       : device                               ? GrantDeviceCode(req, *client)  // device.cc (RFC 8628)
-                                             : GrantClientCredentials(req, *client);
-  if (!result.ok()) return TokenError(result.error());
+                                             : GrantClientCredentials(req, *client, *binding);
+  if (!result.ok()) return with_nonce(TokenError(result.error()));
 
   HttpResponse r = HttpResponse::Json(200, result->dump());
   NoStore(r);
-  return r;
+  return with_nonce(std::move(r));
 }
 
 OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const GrantRecord& grant,
                                                  const std::vector<std::string>& scopes,
                                                  const std::string& nonce, bool with_refresh_token) {
+  return IssueBoundTokens(client, grant, scopes, nonce, with_refresh_token, TokenBinding{});
+}
+
+OidcOr<nlohmann::json> OidcProvider::IssueBoundTokens(const OidcClient& client, const GrantRecord& grant,
+                                                      const std::vector<std::string>& scopes,
+                                                      const std::string& nonce, bool with_refresh_token,
+                                                      const TokenBinding& binding) {
   int64_t now = Now();
   int64_t grant_left = grant.expires_at - now;
   if (grant_left <= 0) return InvalidGrant("grant expired");
   // Access tokens are opaque; only their hash is stored (RFC 6819 §5.1.4.1.3).
   std::string access_token = random_.Token();
   AccessTokenRecord at{grant.grant_id, client.client_id, scopes,
-                       now + std::min(opts_.access_token_ttl_seconds, grant_left), now};
+                       now + std::min(opts_.access_token_ttl_seconds, grant_left), now,
+                       binding.jkt, binding.x5t_s256};
   Status st = store_.Put(kAccessTokenNs, Sha256Hex(access_token), ToJson(at).dump(),
                          std::chrono::seconds(at.expires_at - now));
   if (!st.ok()) return ServerFailure(st);
   nlohmann::json out = {{"access_token", access_token},
-                        {"token_type", kTokenTypeBearer},
+                        // RFC 9449 §5.1: a DPoP-bound token's type is DPoP;
+                        // a certificate-bound one stays Bearer (RFC 8705 §3).
+                        {"token_type", binding.jkt.empty() ? kTokenTypeBearer : kTokenTypeDpop},
                         {"expires_in", at.expires_at - now},
                         {"scope", JoinScopes(scopes)}};
   if (with_refresh_token) {
     std::string refresh_token = random_.Token();
-    RefreshTokenRecord rt{grant.grant_id, client.client_id, false};
+    // RFC 9449 §5: a public client's refresh token is bound to its DPoP
+    // key; a confidential client's is bound by its authentication already.
+    RefreshTokenRecord rt{grant.grant_id, client.client_id, false,
+                          client.IsPublic() ? binding.jkt : std::string()};
     st = store_.Put(kRefreshTokenNs, Sha256Hex(refresh_token), ToJson(rt).dump(),
                     std::chrono::seconds(grant_left));
     if (!st.ok()) return ServerFailure(st);
@@ -201,7 +228,8 @@ OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const
 
 // RFC 6749 §4.1.3, OIDC Core §3.1.3.2.
 OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& req,
-                                                            const OidcClient& client) {
+                                                            const OidcClient& client,
+                                                            const TokenBinding& binding) {
   auto code = ParamGet(req.form, kCode);
   if (!code || code->empty()) return InvalidRequest("code is required");
   if (code->size() > 256) return InvalidGrant("code is invalid, expired or already used");
@@ -260,7 +288,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
     RevokeGrant(grant.grant_id);
     return ServerFailure(st);
   }
-  auto out = IssueTokens(client, grant, grant.scopes, rec->nonce, refresh);
+  auto out = IssueBoundTokens(client, grant, grant.scopes, rec->nonce, refresh, binding);
   // Close the race with a logout that ran between the two steps above.
   auto session = store_.Get(kSessionNs, grant.session_key);
   if (!session.ok()) {
@@ -272,7 +300,8 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
 
 // RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
 OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
-                                                       const OidcClient& client) {
+                                                       const OidcClient& client,
+                                                       const TokenBinding& binding) {
   auto token = ParamGet(req.form, kRefreshToken);
   if (!token || token->empty()) return InvalidRequest("refresh_token is required");
   if (token->size() > 256) return InvalidGrant("refresh token is invalid");
@@ -291,6 +320,10 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
     LogWarn("oidc refresh token reused; family revoked", {{"client_id", client.client_id}});
     return InvalidGrant("refresh token is invalid");
   }
+  // RFC 9449 §5: a bound refresh token needs a proof by the same key.
+  if (!rec->jkt.empty() && !ConstantTimeEquals(rec->jkt, binding.jkt))
+    return OidcError::Make(kErrInvalidDpopProof, "the refresh token is bound to another DPoP key",
+                           binding.jkt.empty() ? "no DPoP proof" : "another key");
   auto grant = GetGrant(store_, rec->grant_id);
   if (!grant.ok()) {
     if (grant.status().code() == StatusCode::kNotFound)
@@ -321,7 +354,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
   // can fail after taking effect (docs/SCALING.md, replication).
   int64_t left = grant->expires_at - Now();
   if (left <= 0) return InvalidGrant("refresh token is invalid", "grant expired");
-  auto out = IssueTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true);
+  auto out = IssueBoundTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true, binding);
   if (!out.ok()) return out;
   RefreshTokenRecord rotated = *rec;
   rotated.rotated = true;
@@ -340,7 +373,8 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
 // RFC 6749 §4.4: a confidential client acting for itself. No user, so no ID
 // token and no refresh token (§4.4.3).
 OidcOr<nlohmann::json> OidcProvider::GrantClientCredentials(const HttpRequest& req,
-                                                            const OidcClient& client) {
+                                                            const OidcClient& client,
+                                                            const TokenBinding& binding) {
   if (client.IsPublic()) return OidcError::Make(kErrUnauthorizedClient, "public clients cannot use client_credentials");
   std::vector<std::string> scopes;
   if (auto scope = ParamGet(req.form, kScope)) {
@@ -361,7 +395,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantClientCredentials(const HttpRequest& r
   Status st = store_.Put(kGrantNs, grant.grant_id, ToJson(grant).dump(),
                          std::chrono::seconds(opts_.access_token_ttl_seconds));
   if (!st.ok()) return ServerFailure(st);
-  return IssueTokens(client, grant, scopes, "", false);
+  return IssueBoundTokens(client, grant, scopes, "", false, binding);
 }
 
 }  // namespace certme

@@ -60,6 +60,15 @@ inline constexpr std::string_view kGrantRefreshToken = "refresh_token";
 inline constexpr std::string_view kGrantClientCredentials = "client_credentials";
 inline constexpr std::string_view kGrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code";  // RFC 8628 §3.4
 inline constexpr std::string_view kTokenTypeBearer = "Bearer";
+// RFC 9449 (DPoP): the token type and Authorization scheme of DPoP-bound
+// access tokens, the proof's header field and JWT type, the nonce header.
+inline constexpr std::string_view kTokenTypeDpop = "DPoP";
+inline constexpr std::string_view kHeaderDpop = "DPoP";
+inline constexpr std::string_view kHeaderDpopNonce = "DPoP-Nonce";
+inline constexpr std::string_view kDpopJwtType = "dpop+jwt";
+// Members of the `cnf` (confirmation) claim: RFC 9449 §6.1, RFC 8705 §3.1.
+inline constexpr std::string_view kCnfJkt = "jkt";
+inline constexpr std::string_view kCnfX5tS256 = "x5t#S256";
 // RFC 9126 §2.2: the request_uri a pushed request answers with.
 inline constexpr std::string_view kRequestUriPrefix = "urn:ietf:params:oauth:request_uri:";
 // token_type_hint values (RFC 7009 §2.1, RFC 7662 §2.1)
@@ -119,6 +128,8 @@ inline constexpr std::string_view kErrInteractionRequired = "interaction_require
 inline constexpr std::string_view kErrRequestNotSupported = "request_not_supported";
 inline constexpr std::string_view kErrRequestUriNotSupported = "request_uri_not_supported";
 inline constexpr std::string_view kErrInvalidToken = "invalid_token";
+inline constexpr std::string_view kErrInvalidDpopProof = "invalid_dpop_proof";  // RFC 9449 §5, §7.1
+inline constexpr std::string_view kErrUseDpopNonce = "use_dpop_nonce";          // RFC 9449 §8, §9
 inline constexpr std::string_view kErrInsufficientScope = "insufficient_scope";
 inline constexpr std::string_view kErrInvalidRequestUri = "invalid_request_uri";  // OIDC Core §3.1.2.6
 inline constexpr std::string_view kErrInvalidRequestObject = "invalid_request_object";  // OIDC Core §3.1.2.6

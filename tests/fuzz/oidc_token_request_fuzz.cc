@@ -1,6 +1,7 @@
 // Feeds arbitrary requests to the OIDC token endpoint, including the
 // private_key_jwt client assertion path (RFC 7523) with a registered client
-// key, Basic credentials and forwarded client certificates.
+// key, Basic credentials, forwarded client certificates and DPoP proofs
+// (RFC 9449; a "DPoP: …" header line).
 //
 // Input: optional header lines ("Authorization: …", "Content-Type: …",
 // "Cert: …" for the forwarded client certificate PEM), an empty line, then
@@ -136,7 +137,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         "invalid_request", "invalid_client",         "invalid_grant", "unauthorized_client",
         "invalid_scope",   "unsupported_grant_type",
         // RFC 8628 §3.5: the device_code grant's answers.
-        "authorization_pending", "slow_down", "expired_token", "access_denied"};
+        "authorization_pending", "slow_down", "expired_token", "access_denied",
+        // RFC 9449 §5, §8: DPoP proofs and server nonces.
+        "invalid_dpop_proof", "use_dpop_nonce"};
     if (!j.contains("error") || !j["error"].is_string() || !kCodes.contains(j["error"].get<std::string>()))
       std::abort();
   }

@@ -55,6 +55,7 @@ class Context {
       case 'client_secret_basic': return oidc.ClientSecretBasic(client.secret);
       case 'client_secret_post': return oidc.ClientSecretPost(client.secret);
       case 'private_key_jwt': return oidc.PrivateKeyJwt(client.privateKey);
+      case 'none': return oidc.None();
       default: throw new Error(`unsupported auth ${client.auth}`);
     }
   }

@@ -116,8 +116,16 @@ export async function makeClients(rp) {
   // A key the bridge never saw, with the registered key's kid.
   jar.strangerKey = (await rpKeyPair('rp-jar-key-1')).privateKey;
 
+  // Sender-constrained tokens (RFC 9449): a confidential client registered
+  // to always use DPoP, and a public client whose refresh token DPoP binds.
+  const spaDpop = base('spa-dpop', { token_endpoint_auth_method: 'none' });
+  delete spaDpop.yaml.client_secret;
+  spaDpop.secret = undefined;
+
   const clients = [
     jar,
+    base('rp-dpop', { dpop_bound_access_tokens: true }),
+    spaDpop,
     base('rp-basic'),
     base('rp-basic2'),
     base('rp-post', { token_endpoint_auth_method: 'client_secret_post' }),

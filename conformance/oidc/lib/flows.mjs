@@ -75,7 +75,8 @@ export function responseParams(auth) {
 }
 
 // Full authorization code flow with PKCE S256; openid-client validates the
-// response and the tokens. Returns the tokens and ID token claims.
+// response and the tokens. Returns the tokens and ID token claims. `dpop`:
+// an openid-client DPoP handle the token request is bound to (RFC 9449).
 export async function codeFlow(ctx, clientId, opts = {}) {
   const auth = await authorize(ctx, clientId, opts);
   const callback = callbackOf(auth);
@@ -85,7 +86,7 @@ export async function codeFlow(ctx, clientId, opts = {}) {
     expectedNonce: auth.nonce,
     idTokenExpected: true,
     maxAge: opts.maxAge,
-  });
+  }, undefined, opts.dpop ? { DPoP: opts.dpop } : undefined);
   return { ...auth, callback, tokens, claims: tokens.claims() };
 }
 

@@ -162,6 +162,8 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
   EXPECT_NE(page.body.find("https://rp.example/cb"), std::string::npos);
   EXPECT_NE(page.body.find("name=\"authorization_response_iss\" value=\"yes\" checked"), std::string::npos);
   EXPECT_NE(page.body.find("name=\"require_signed_request_object\" value=\"yes\">"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"dpop_bound_access_tokens\" value=\"yes\">"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"tls_client_certificate_bound_access_tokens\" value=\"yes\">"), std::string::npos);
   EXPECT_EQ(page.body.find("name=\"metadata_xml\""), std::string::npos);
   EXPECT_EQ(Call("GET", "/admin/services/" + id + "/edit/production").status, 404);
   EXPECT_NE(Call("GET", "/admin/services/" + id).body.find("/admin/services/" + id + "/edit/test"), std::string::npos);
@@ -184,6 +186,8 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
     field("token_endpoint_auth_method", "client_secret_basic");
     field("id_token_signed_response_alg", "RS256");
     field("iss_shown", "yes");  // and authorization_response_iss unticked
+    field("dpop_shown", "yes");
+    field("dpop_bound_access_tokens", "yes");
     return Call("POST", "/admin/services/" + id + "/edit/test", form.Request());
   };
   auto posted = post("1", "After.");
@@ -196,6 +200,8 @@ TEST_F(AdminPagesTest, EditPageSavesInPlaceAndRefusesAStaleVersion) {
   EXPECT_EQ(live->client_secret_sha256, hash);
   EXPECT_EQ(live->redirect_uris.size(), 2u);
   EXPECT_FALSE(live->authorization_response_iss);
+  EXPECT_TRUE(live->dpop_bound_access_tokens);
+  EXPECT_FALSE(live->tls_client_certificate_bound_access_tokens);
   EXPECT_EQ(live->certificate_pem, cert.pem);
 
   auto stale = post("1", "Stale.");
