@@ -81,6 +81,10 @@ struct OidcOptions {
   // user_code look-ups per client address (RFC 8628 §5.1: guessing is
   // rate-limited): a burst, refilled at this many per minute.
   int user_code_attempts_per_minute = 10;
+  // Dynamic client registration (RFC 7591/7592) is served at /register (by
+  // the console's assembly, idp/admin/dynamic_registration.h): discovery
+  // names registration_endpoint only when this is set.
+  bool registration_enabled = false;
 };
 
 // Every problem with the options at once (InvalidArgument).
