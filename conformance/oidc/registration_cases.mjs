@@ -21,7 +21,7 @@ function initialToken(ctx, { uses = 1, policy } = {}) {
   return execFileSync(ctx.main.binary, args, { env, encoding: 'utf8' }).trim();
 }
 
-async function register(ctx, metadata, initialAccessToken) {
+async function registerClient(ctx, metadata, initialAccessToken) {
   return oidc.dynamicClientRegistration(new URL(ctx.main.url), metadata, undefined, {
     initialAccessToken,
     execute: [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks],
@@ -65,7 +65,7 @@ export function register(ctx) {
     });
 
     test('register with an initial access token, log in, read, update, delete', async () => {
-      const config = await register(ctx, metadataFor('dyn'), initialToken(ctx));
+      const config = await registerClient(ctx, metadataFor('dyn'), initialToken(ctx));
       const meta = config.clientMetadata();
       assert.match(meta.client_id, /^svc-/);
       assert.ok(meta.client_secret, 'a client secret is issued');
@@ -119,26 +119,26 @@ export function register(ctx) {
       assert.equal(noToken.json.error, 'invalid_token');
 
       const once = initialToken(ctx);
-      await assert.rejects(register(ctx, { ...metadataFor('x'), redirect_uris: ['https://rp.example/cb#frag'] }, once),
+      await assert.rejects(registerClient(ctx, { ...metadataFor('x'), redirect_uris: ['https://rp.example/cb#frag'] }, once),
         (err) => err.error === 'invalid_redirect_uri');
-      await assert.rejects(register(ctx, { ...metadataFor('x'), redirect_uris: ['http://rp.example/cb'] }, once),
+      await assert.rejects(registerClient(ctx, { ...metadataFor('x'), redirect_uris: ['http://rp.example/cb'] }, once),
         (err) => err.error === 'invalid_redirect_uri');
-      await assert.rejects(register(ctx, { ...metadataFor('x'), grant_types: ['client_credentials'], response_types: [] }, once),
+      await assert.rejects(registerClient(ctx, { ...metadataFor('x'), grant_types: ['client_credentials'], response_types: [] }, once),
         (err) => err.error === 'invalid_client_metadata');
-      await assert.rejects(register(ctx, { ...metadataFor('x'), token_endpoint_auth_method: 'private_key_jwt' }, once),
+      await assert.rejects(registerClient(ctx, { ...metadataFor('x'), token_endpoint_auth_method: 'private_key_jwt' }, once),
         (err) => err.error === 'invalid_client_metadata');
       // None of those spent the one-time token; this registration does, and then it is used up.
-      await register(ctx, metadataFor('y'), once);
-      await assert.rejects(register(ctx, metadataFor('y'), once), (err) => err.status === 401 || /401|invalid_token/.test(String(err)));
+      await registerClient(ctx, metadataFor('y'), once);
+      await assert.rejects(registerClient(ctx, metadataFor('y'), once), (err) => err.status === 401 || /401|invalid_token/.test(String(err)));
 
       // A token's policy: redirect URIs under a prefix only.
       const scoped = initialToken(ctx, { policy: { redirect_uri_prefixes: [ctx.rp.url('/cb/partner/')] } });
-      await assert.rejects(register(ctx, metadataFor('elsewhere'), scoped), (err) => err.error === 'invalid_redirect_uri');
-      const ok = await register(ctx, metadataFor('partner/app'), scoped);
+      await assert.rejects(registerClient(ctx, metadataFor('elsewhere'), scoped), (err) => err.error === 'invalid_redirect_uri');
+      const ok = await registerClient(ctx, metadataFor('partner/app'), scoped);
       assert.ok(ok.clientMetadata().client_id);
 
       // Someone else's registration access token reads nothing.
-      const other = await register(ctx, metadataFor('z'), initialToken(ctx));
+      const other = await registerClient(ctx, metadataFor('z'), initialToken(ctx));
       const res = await fetch(other.clientMetadata().registration_client_uri, {
         headers: { authorization: `Bearer ${ok.clientMetadata().registration_access_token}` },
       });

@@ -181,6 +181,7 @@ TEST_F(DynamicRegistrationTest, PolicyOfTheTokenBindsTheRegistration) {
   p.redirect_uri_prefixes = {"https://partner.example/"};
   const std::string token = Issue(5, p);
   nlohmann::json m = Metadata();
+  m["redirect_uris"] = {"https://partner.example/cb"};
   HttpResponse r = reg_.Register(Req("POST", token, m));  // authorization_code: not allowed
   EXPECT_EQ(Body(r).value("error", ""), "invalid_client_metadata") << r.body;
   m["grant_types"] = {"client_credentials"};
