@@ -67,6 +67,16 @@ export function register(ctx) {
       assert.equal(meta.registration_endpoint, `${ctx.main.url}/register`);
     });
 
+    test('a bridge without oidc.registration_enabled names no endpoint and serves none', async () => {
+      const meta = (await ctx.config('rp-basic', ctx.shortCode)).serverMetadata();
+      assert.equal(meta.registration_endpoint, undefined);
+      const res = await fetch(`${ctx.shortCode.url}/register`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+      });
+      await res.arrayBuffer();
+      assert.equal(res.status, 404);
+    });
+
     test('register with an initial access token, log in, read, update, delete', async () => {
       const config = await registerClient(ctx, metadataFor('dyn'), initialToken(ctx));
       const meta = config.clientMetadata();
