@@ -634,18 +634,6 @@ TEST(ConfigValidate, ShortSaltIsRefused) {
                                                             "at least 16 characters")));
 }
 
-// Dynamic registration keeps its registrations and tokens in the console.
-TEST(ConfigValidate, RegistrationNeedsTheConsole) {
-  auto c = LoadConfigFromString(ProductionYaml(), FakeEnv({{"SALT", std::string(32, 's')}}));
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  c->oidc.registration_enabled = true;
-  c->admin.enabled = false;
-  EXPECT_THAT(Validate(*c), ::testing::ElementsAre(HasSubstr("oidc.registration_enabled: dynamic registration "
-                                                            "needs the console (admin.enabled)")));
-  c->admin.enabled = true;
-  EXPECT_THAT(Validate(*c), IsEmpty());
-}
-
 // A malformed template in server.templates_dir stops the start (Validate),
 // not the first page view; a good one passes.
 TEST(ConfigValidate, MalformedOverrideTemplateIsRefused) {
