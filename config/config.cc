@@ -286,6 +286,9 @@ void ValidateOidc(const Config& c, std::vector<std::string>& p) {
     p.push_back(std::string(from_file ? "oidc.pairwise_salt_file" : "oidc.pairwise_salt_env") +
                 ": the salt must be at least " + std::to_string(kMinPairwiseSaltChars) +
                 " characters");
+  if (o.registration_enabled && !c.admin.enabled)
+    p.push_back("oidc.registration_enabled: dynamic registration needs the console (admin.enabled): "
+                "it issues the initial access tokens and keeps the registrations");
 }
 
 // ---------------------------------------------------------------- rendering

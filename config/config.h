@@ -221,6 +221,13 @@ struct OidcConfig {
   int device_poll_interval_seconds = 5;
   // user_code look-ups per client address per minute (also the burst).
   int user_code_attempts_per_minute = 10;
+  // Dynamic client registration (RFC 7591/7592) at /register, gated by the
+  // console's initial access tokens; needs admin.enabled.
+  bool registration_enabled = false;
+  // Registration requests (with or without a valid token) per client
+  // address per minute, and per initial access token per minute.
+  int registration_requests_per_minute_per_address = 30;
+  int registration_requests_per_minute_per_token = 10;
   // Lifetime of an access token.
   int access_token_ttl_seconds = 600;
   // Lifetime of an ID token (its exp claim, OIDC Core §2).

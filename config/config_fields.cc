@@ -283,6 +283,21 @@ const std::vector<FieldDef<Config>>& ConfigTable() {
                   "user_code look-ups at /device per client address per minute (also the burst); "
                   "over it 429 with Retry-After, so user codes cannot be guessed (RFC 8628 §5.1).",
                   1, 600, [](auto& c) -> auto& { return c.oidc.user_code_attempts_per_minute; }),
+      BoolField<C>("oidc.registration_enabled",
+                   "Serve dynamic client registration (RFC 7591) at /register and its management "
+                   "(RFC 7592) at /register/{client_id}. Each registration needs an initial access "
+                   "token issued by the console (docs/admin.md); a registered client lands on the "
+                   "test environment like a console registration. Needs admin.enabled. Discovery "
+                   "names registration_endpoint only when on.",
+                   [](auto& c) -> auto& { return c.oidc.registration_enabled; }),
+      IntField<C>("oidc.registration_requests_per_minute_per_address",
+                  "Requests to /register and /register/{client_id} per client address per minute "
+                  "(also the burst); over it 429 with Retry-After.",
+                  1, 6000, [](auto& c) -> auto& { return c.oidc.registration_requests_per_minute_per_address; }),
+      IntField<C>("oidc.registration_requests_per_minute_per_token",
+                  "Registrations per initial access token per minute (also the burst); over it 429 "
+                  "with Retry-After.",
+                  1, 600, [](auto& c) -> auto& { return c.oidc.registration_requests_per_minute_per_token; }),
       IntField<C>("oidc.access_token_ttl_seconds", "Lifetime of an access token.", 60, 86400,
                   [](auto& c) -> auto& { return c.oidc.access_token_ttl_seconds; }),
       IntField<C>("oidc.id_token_ttl_seconds", "Lifetime of an ID token (its exp claim).", 60,

@@ -438,6 +438,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   oo.login_ttl_seconds = c.login.transaction_ttl_seconds;
   oo.default_subject_type = c.oidc.default_subject_type;
   oo.dev_mode = c.dev_mode;
+  oo.registration_enabled = c.oidc.registration_enabled && c.admin.enabled;
   if (!c.oidc.pairwise_salt.empty()) {
     oo.pairwise_salt = c.oidc.pairwise_salt;
   } else {

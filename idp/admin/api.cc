@@ -378,6 +378,9 @@ void AdminConsole::Mount(Router& router) {
   router.Handle("POST", api + "/tokens", bind(&AdminConsole::ApiCreateToken));
   router.Handle("GET", api + "/tokens", bind(&AdminConsole::ApiListTokens));
   router.Handle("DELETE", api + "/tokens/:token_id", bind(&AdminConsole::ApiRevokeToken));
+  router.Handle("POST", api + "/initial-access-tokens", bind(&AdminConsole::ApiCreateInitialToken));
+  router.Handle("GET", api + "/initial-access-tokens", bind(&AdminConsole::ApiListInitialTokens));
+  router.Handle("DELETE", api + "/initial-access-tokens/:token_id", bind(&AdminConsole::ApiRevokeInitialToken));
   MountPages(router);
 }
 

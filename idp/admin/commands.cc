@@ -39,6 +39,10 @@ constexpr const char kConsoleHelp[] =
     "  list-users                               console users: name, role, state\n"
     "  list-tokens | revoke-token ID            every API token / revoke one\n"
     "  audit [--format jsonl|csv] [--verify]    print the console's audit log / check its hash chain\n"
+    "  create-initial-token --name LABEL [--uses N] [--ttl 7d] [--policy JSON]\n"
+    "                                           an initial access token for dynamic client\n"
+    "                                           registration (printed once; docs/oidc.md); the policy\n"
+    "                                           is {\"grant_types\", \"auth_methods\", \"redirect_uri_prefixes\"}\n"
     "These take [--config FILE] (default CERTME_CONFIG, else development defaults) and use the\n"
     "configuration's store, so they work beside a running server.\n\n";
 
@@ -49,7 +53,7 @@ int Fail(const std::string& what, const Status& st) {
 
 struct Parsed {
   std::vector<std::string> positional;
-  std::string config, name, format = "jsonl", role, scopes, ttl;
+  std::string config, name, format = "jsonl", role, scopes, ttl, uses, policy;
   bool generate = false, verify = false;
 };
 
@@ -74,6 +78,10 @@ bool Parse(const std::vector<std::string>& args, Parsed* p, const char* sub) {
       if (!value(&p->scopes)) return false;
     } else if (a == "--ttl") {
       if (!value(&p->ttl)) return false;
+    } else if (a == "--uses") {
+      if (!value(&p->uses)) return false;
+    } else if (a == "--policy") {
+      if (!value(&p->policy)) return false;
     } else if (a == "--generate-password") {
       p->generate = true;
     } else if (a == "--verify") {
@@ -163,6 +171,30 @@ int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_
     std::printf("%s\n", t->reveal().c_str());
     return 0;
   }
+  if (sub == "create-initial-token") {
+    if (!p.positional.empty() || p.name.empty()) {
+      std::fprintf(stderr, "certme admin create-initial-token: takes --name LABEL\n");
+      return 2;
+    }
+    nlohmann::json body = {{"name", p.name}};
+    if (!p.uses.empty()) {
+      if (p.uses.size() > 6 || p.uses.find_first_not_of("0123456789") != std::string::npos)
+        return Fail(sub, InvalidArgument("--uses takes a whole number"));
+      body["uses"] = std::stoll(p.uses);
+    }
+    if (!p.ttl.empty()) body["ttl"] = p.ttl;
+    if (!p.policy.empty()) {
+      body["policy"] = nlohmann::json::parse(p.policy, nullptr, false);
+      if (body["policy"].is_discarded()) return Fail(sub, InvalidArgument("--policy is not valid JSON"));
+    }
+    auto request = admin::InitialTokenRequestFromJson(body);
+    if (!request.ok()) return Fail(sub, request.status());
+    admin::InitialAccessTokens tokens(**store, audit, SystemClock(), SystemRandom());
+    auto made = tokens.Issue(actor, *request);
+    if (!made.ok()) return Fail(sub, made.status());
+    std::printf("%s\n", made->second.reveal().c_str());
+    return 0;
+  }
   if (sub == "set-role" || sub == "disable-user" || sub == "enable-user") {
     const size_t want = sub == "set-role" ? 2 : 1;
     if (p.positional.size() != want) {
@@ -233,7 +265,7 @@ int RunConsoleSub(const std::vector<std::string>& args, const StoreOpener& open_
 
 bool IsConsoleAdminSubcommand(std::string_view name) {
   for (const char* s : {"create-user", "create-token", "list-users", "audit", "set-role", "disable-user",
-                        "enable-user", "list-tokens", "revoke-token"})
+                        "enable-user", "list-tokens", "revoke-token", "create-initial-token"})
     if (name == s) return true;
   return false;
 }

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "idp/admin/audit_log.h"
 #include "idp/admin/flash.h"
+#include "idp/admin/initial_access_tokens.h"
 #include "idp/admin/promotion_requests.h"
 #include "idp/admin/service_admin.h"
 #include "idp/admin/service_definition.h"
@@ -51,7 +52,8 @@ class AdminConsole {
         services_(services),
         audit_(audit),
         promotions_(*services.test().store, services, audit, SystemClock()),
-        flash_(*services.test().store, SystemRandom()) {}
+        flash_(*services.test().store, SystemRandom()),
+        initial_tokens_(*services.test().store, audit, SystemClock(), SystemRandom()) {}
 
   // Registers every /admin route. REQUIRES: called before the server starts.
   void Mount(Router& router);
@@ -80,6 +82,11 @@ class AdminConsole {
   HttpResponse ApiCreateToken(const HttpRequest& req);
   HttpResponse ApiListTokens(const HttpRequest& req);
   HttpResponse ApiRevokeToken(const HttpRequest& req);
+  // Initial access tokens for dynamic registration (api_initial_tokens.cc):
+  // scope write to issue and revoke, read to list.
+  HttpResponse ApiCreateInitialToken(const HttpRequest& req);
+  HttpResponse ApiListInitialTokens(const HttpRequest& req);
+  HttpResponse ApiRevokeInitialToken(const HttpRequest& req);
 
  private:
   // Pages. The route table is pages.cc; the handlers are grouped by area
@@ -144,6 +151,13 @@ class AdminConsole {
   HttpResponse PageUserAction(const PageRequest& req);
   HttpResponse TokensPage(const PageRequest& req, int status, const std::string& done, const std::string& error,
                           const std::string& new_token = "");
+  // Initial access tokens for dynamic registration (pages_initial_tokens.cc):
+  // everyone sees them, operators issue and revoke.
+  HttpResponse PageInitialTokens(const PageRequest& req);
+  HttpResponse PageCreateInitialToken(const PageRequest& req);
+  HttpResponse PageRevokeInitialToken(const PageRequest& req);
+  HttpResponse InitialTokensPage(const PageRequest& req, int status, const std::string& done, const std::string& error,
+                                 const std::string& new_token = "");
   // Audit (pages_audit.cc).
   HttpResponse PageAudit(const PageRequest& req);
   HttpResponse PageAuditExport(const PageRequest& req);
@@ -190,7 +204,12 @@ class AdminConsole {
   AuditLog& audit_;
   PromotionRequests promotions_;
   FlashNotes flash_;
+  InitialAccessTokens initial_tokens_;
 };
+
+// The body of POST /admin/api/v1/initial-access-tokens (and the console's
+// form, the CLI): {"name", "uses", "ttl" ("7d", "3600", …), "policy": {…}}.
+StatusOr<InitialTokenRequest> InitialTokenRequestFromJson(const nlohmann::json& body);
 
 // JSON error body {"error": code, "message": text, "fields": {…}} with the
 // HTTP status of `st` (400, 401, 403, 404, 409, 503; other codes 500 with a

@@ -94,6 +94,18 @@ StatusOr<std::unique_ptr<AdminMount>> MountAdmin(
   co.file_services = std::move(*files);
   m->console = std::make_unique<admin::AdminConsole>(co, *m->accounts, *m->services, *m->audit);
   m->console->Mount(router);
+  m->initial_tokens = std::make_unique<admin::InitialAccessTokens>(store, *m->audit, SystemClock(), SystemRandom());
+  if (c.oidc.registration_enabled) {
+    admin::DynamicRegistrationOptions ro;
+    ro.issuer = c.server.public_url;
+    ro.dev_mode = c.dev_mode;
+    ro.requests_per_minute_per_address = c.oidc.registration_requests_per_minute_per_address;
+    ro.registrations_per_minute_per_token = c.oidc.registration_requests_per_minute_per_token;
+    m->registration = std::make_unique<admin::DynamicRegistration>(ro, *m->initial_tokens, *m->services, catalogue,
+                                                                   SystemClock(), SystemRandom());
+    m->registration->Mount(router);
+    LogInfo("dynamic client registration on", {{"endpoint", c.server.public_url + "/register"}});
+  }
   auto users = m->accounts->ListUsers();
   LogInfo("administration console mounted",
           {{"url", c.server.public_url + "/admin"},

@@ -11,6 +11,8 @@
 #include "idp/admin/accounts.h"
 #include "idp/admin/audit_log.h"
 #include "idp/admin/console.h"
+#include "idp/admin/dynamic_registration.h"
+#include "idp/admin/initial_access_tokens.h"
 #include "idp/admin/service_admin.h"
 #include "config/config.h"
 
@@ -25,6 +27,9 @@ struct AdminMount {
   std::unique_ptr<admin::AdminAccounts> accounts;
   std::unique_ptr<admin::ServiceAdmin> services;
   std::unique_ptr<admin::AdminConsole> console;
+  std::unique_ptr<admin::InitialAccessTokens> initial_tokens;
+  // /register (RFC 7591/7592), when oidc.registration_enabled.
+  std::unique_ptr<admin::DynamicRegistration> registration;
 };
 
 // `open_store` opens the store a configuration names (the server's own

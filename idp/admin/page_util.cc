@@ -155,6 +155,7 @@ nlohmann::json Chrome(std::string_view lang, const AdminSession& s, const std::s
           {"csrf", s.csrf},
           {"nav_services", section == "services"},
           {"nav_tokens", section == "tokens"},
+          {"nav_initial_tokens", section == "initial_tokens"},
           {"nav_users", section == "users"},
           {"nav_audit", section == "audit"}};
 }

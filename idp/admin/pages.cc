@@ -65,6 +65,10 @@ void AdminConsole::MountPages(Router& router) {
   router.Get("/admin/tokens", SignedIn(In::kView, &AdminConsole::PageTokens));
   router.Post("/admin/tokens", SignedIn(In::kSmallForm, &AdminConsole::PageCreateToken));
   router.Post("/admin/tokens/:token_id/revoke", SignedIn(In::kSmallForm, &AdminConsole::PageRevokeToken));
+  router.Get("/admin/initial-tokens", SignedIn(In::kView, &AdminConsole::PageInitialTokens));
+  router.Post("/admin/initial-tokens", SignedIn(In::kSmallForm, &AdminConsole::PageCreateInitialToken, op));
+  router.Post("/admin/initial-tokens/:token_id/revoke",
+              SignedIn(In::kSmallForm, &AdminConsole::PageRevokeInitialToken, op));
   router.Get("/admin/users", SignedIn(In::kView, &AdminConsole::PageUsers, Role::kAdministrator));
   router.Post("/admin/users/:user/:action", SignedIn(In::kSmallForm, &AdminConsole::PageUserAction,
                                                      Role::kAdministrator));

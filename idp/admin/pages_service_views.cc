@@ -219,6 +219,8 @@ HttpResponse AdminConsole::ServicePage(const PageRequest& req, const ServiceReco
   d["description"] = r.description;
   d["technical_contact"] = r.technical_contact;
   d["contract_text"] = Tr(lang, "admin_contract", {{"number", r.contract_number}, {"date", r.contract_date}});
+  if (r.origin == kOriginDynamic)
+    d["dynamic_text"] = Tr(lang, "admin_dynamic_note", {{"token", r.initial_access_token_id}});
   nlohmann::json attrs = nlohmann::json::array();
   for (const auto& k : r.attributes) {
     const auto* c = services_.catalogue().ByKey(k);

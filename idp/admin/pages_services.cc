@@ -49,7 +49,8 @@ HttpResponse AdminConsole::PageServices(const PageRequest& req) {
                     {"test_label", test_label},
                     {"production", prod},
                     {"production_label", prod_label},
-                    {"contract", r.contract_number}});
+                    {"contract", r.contract_number},
+                    {"dynamic", r.origin == kOriginDynamic}});
   }
   for (const auto& f : o_.file_services) {
     ++total;

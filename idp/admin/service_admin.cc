@@ -114,6 +114,14 @@ nlohmann::json RecordToJson(const ServiceRecord& r, bool with_secrets) {
                       {"version", r.version},
                       {"test", nullptr},
                       {"production", nullptr}};
+  if (!r.origin.empty()) {
+    j["origin"] = r.origin;
+    j["registration_access_token_sha256"] =
+        with_secrets || r.registration_access_token_sha256.empty() ? r.registration_access_token_sha256 : kRedacted;
+    j["initial_access_token_id"] = r.initial_access_token_id;
+    j["client_id_issued_at"] = r.client_id_issued_at;
+    j["registration_policy"] = r.registration_policy;
+  }
   if (r.test) j["test"] = RegistrationToJson(*r.test, with_secrets);
   if (r.production) j["production"] = RegistrationToJson(*r.production, with_secrets);
   return j;
@@ -132,6 +140,11 @@ StatusOr<ServiceRecord> RecordFromJson(const nlohmann::json& j) {
     r.contract_date = j.value("contract_date", "");
     r.attributes = j.value("attributes", std::vector<std::string>{});
     r.version = j.value("version", int64_t{1});  // records from before versions
+    r.origin = j.value("origin", "");
+    r.registration_access_token_sha256 = j.value("registration_access_token_sha256", "");
+    r.initial_access_token_id = j.value("initial_access_token_id", "");
+    r.client_id_issued_at = j.value("client_id_issued_at", int64_t{0});
+    r.registration_policy = j.value("registration_policy", nlohmann::json());
     if (j.contains("test") && j["test"].is_object()) r.test = RegistrationFromJson(j["test"]);
     if (j.contains("production") && j["production"].is_object()) r.production = RegistrationFromJson(j["production"]);
   } catch (const nlohmann::json::exception& ex) {
@@ -593,6 +606,65 @@ Status ServiceAdmin::Delete(const std::string& actor, std::string_view id) {
   if (r.test && r.test->state == kStateActive) CERTME_RETURN_IF_ERROR(RemoveLive(test_, r, *r.test));
   CERTME_RETURN_IF_ERROR(console_.Delete(kRecordNs, r.id));
   return audit_.Append(actor, "service.delete", r.id, "", before, nullptr).status();
+}
+
+StatusOr<ChangeResult> ServiceAdmin::CreateDynamic(const std::string& actor, OidcClient c,
+                                                   const std::string& rat_sha256,
+                                                   const std::string& initial_token_id,
+                                                   const nlohmann::json& policy) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ServiceRecord r;
+  r.id = NewServiceId(random_);
+  r.protocol = std::string(kProtocolOidc);
+  r.origin = std::string(kOriginDynamic);
+  r.registration_access_token_sha256 = rat_sha256;
+  r.initial_access_token_id = initial_token_id;
+  r.registration_policy = policy;
+  r.client_id_issued_at = clock_.NowUnixSeconds();
+  r.names = c.names;
+  r.attributes = c.attributes;
+  c.client_id = r.id;
+  std::optional<Secret> secret;
+  if (NeedsSecret(c.token_endpoint_auth_method)) secret = IssueSecret(random_, &c);
+  CERTME_RETURN_IF_ERROR(ValidateClient(c));
+  Registration reg;
+  reg.state = std::string(kStateActive);
+  reg.created = reg.updated = NowText(clock_);
+  reg.definition = ClientToJson(c);
+  CERTME_ASSIGN_OR_RETURN(bool taken, Taken(test_, r.protocol, r.id, r.id));
+  if (taken) return Internal("a new service id is already in use");
+  r.test = reg;
+  CERTME_RETURN_IF_ERROR(WriteLive(test_, r, reg));
+  if (Status st = SaveRecord(r); !st.ok()) {
+    (void)RemoveLive(test_, r, reg);
+    return st;
+  }
+  CERTME_RETURN_IF_ERROR(
+      audit_.Append(actor, "service.register", r.id, std::string(kEnvTest), nullptr, RecordToJson(r)).status());
+  return ChangeResult{std::move(r), std::move(secret)};
+}
+
+StatusOr<ChangeResult> ServiceAdmin::ReplaceDynamic(const std::string& actor, std::string_view id, OidcClient c) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CERTME_ASSIGN_OR_RETURN(ServiceRecord r, Load(id));
+  if (r.origin != kOriginDynamic || !r.test) return NotFound("no such service");
+  CERTME_ASSIGN_OR_RETURN(OidcClient old, ClientFromJson(r.test->definition));
+  const nlohmann::json before = RecordToJson(r);
+  c.client_id = old.client_id;
+  c.certificate_pem = old.certificate_pem;
+  c.client_secret_sha256 = NeedsSecret(c.token_endpoint_auth_method) ? old.client_secret_sha256 : "";
+  std::optional<Secret> secret;
+  if (NeedsSecret(c.token_endpoint_auth_method) && c.client_secret_sha256.empty()) secret = IssueSecret(random_, &c);
+  CERTME_RETURN_IF_ERROR(ValidateClient(c));
+  r.names = c.names;
+  r.attributes = c.attributes;
+  r.test->definition = ClientToJson(c);
+  r.test->updated = NowText(clock_);
+  if (r.test->state == kStateActive) CERTME_RETURN_IF_ERROR(WriteLive(test_, r, *r.test));
+  CERTME_RETURN_IF_ERROR(SaveRecord(r));
+  CERTME_RETURN_IF_ERROR(
+      audit_.Append(actor, "service.edit", r.id, std::string(kEnvTest), before, RecordToJson(r)).status());
+  return ChangeResult{std::move(r), std::move(secret)};
 }
 
 }  // namespace certme::admin

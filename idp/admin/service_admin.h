@@ -58,6 +58,7 @@ inline constexpr std::string_view kEnvTest = "test";
 inline constexpr std::string_view kEnvProduction = "production";
 inline constexpr std::string_view kStateActive = "active";
 inline constexpr std::string_view kStateDisabled = "disabled";
+inline constexpr std::string_view kOriginDynamic = "dynamic";
 
 // A service's ledger account in one environment (docs/ledger.md, hub mode).
 struct ProviderAccount {
@@ -96,6 +97,14 @@ struct ServiceRecord {
   std::optional<Registration> test, production;
   // Bumped by every change; an edit names the version it started from.
   int64_t version = 0;
+  // Dynamic registration (RFC 7591, dynamic_registration.h): kOriginDynamic,
+  // the hash of the registration access token (RFC 7592) and the initial
+  // access token it came with. Empty for the console's own registrations.
+  std::string origin;
+  std::string registration_access_token_sha256;
+  std::string initial_access_token_id;
+  int64_t client_id_issued_at = 0;
+  nlohmann::json registration_policy;  // RegistrationPolicy::ToJson of that token: RFC 7592 updates stay within it
 
   const std::optional<Registration>& In(std::string_view env) const {
     return env == kEnvProduction ? production : test;
@@ -154,6 +163,19 @@ class ServiceAdmin {
   Status SetEnabled(const std::string& actor, std::string_view id, std::string_view env, bool enabled);
   // Removes both registrations and the record (the audit log keeps it).
   Status Delete(const std::string& actor, std::string_view id);
+
+  // Dynamic registration (RFC 7591): `client` as ClientFromRegistrationMetadata
+  // read it becomes a new service on test, exactly as Create would leave an
+  // OIDC service (its id is the client_id; the provider account is made in
+  // hub mode), with origin "dynamic" and `rat_sha256` as its registration
+  // access token's hash. A secret is issued when the method needs one.
+  StatusOr<ChangeResult> CreateDynamic(const std::string& actor, OidcClient client, const std::string& rat_sha256,
+                                       const std::string& initial_token_id, const nlohmann::json& policy);
+  // RFC 7592 §2.2: the test registration's metadata replaced by `client`;
+  // client_id, secret (issued if the new method needs one and there is
+  // none), certificate and the production registration stay. NotFound
+  // unless `id` is a dynamically registered service.
+  StatusOr<ChangeResult> ReplaceDynamic(const std::string& actor, std::string_view id, OidcClient client);
 
   // {"test": {"address", "authorized"}, "production": {…}} for the
   // environments where `r` is registered and accounts are known.

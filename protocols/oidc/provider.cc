@@ -189,6 +189,8 @@ nlohmann::json OidcProvider::ServerMetadata() const {
     doc["device_authorization_endpoint"] = Url(kPathDeviceAuthorization);
   }
   doc["grant_types_supported"] = grants;
+  // RFC 7591 §3 / RFC 8414 §2: only when dynamic registration is on.
+  if (opts_.registration_enabled) doc["registration_endpoint"] = Url(kPathRegister);
   return doc;
 }
 

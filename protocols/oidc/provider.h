@@ -87,6 +87,10 @@ struct OidcOptions {
   // (GET /device/status, idp/device_status.h; it needs the wallet login):
   // device authorization responses then carry certme_status_uri.
   bool device_status_uri = false;
+  // Dynamic client registration (RFC 7591/7592) is served at /register (by
+  // the console's assembly, idp/admin/dynamic_registration.h): discovery
+  // names registration_endpoint only when this is set.
+  bool registration_enabled = false;
 };
 
 // Every problem with the options at once (InvalidArgument).

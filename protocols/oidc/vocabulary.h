@@ -152,6 +152,7 @@ inline constexpr std::string_view kPathPar = "/par";                // RFC 9126
 inline constexpr std::string_view kPathRevoke = "/revoke";          // RFC 7009
 inline constexpr std::string_view kPathIntrospect = "/introspect";  // RFC 7662
 inline constexpr std::string_view kPathDeviceAuthorization = "/device_authorization";  // RFC 8628 §3.1
+inline constexpr std::string_view kPathRegister = "/register";  // RFC 7591 §3; /register/{client_id}: RFC 7592
 inline constexpr std::string_view kPathDevice = "/device";                 // verification_uri (§3.3)
 inline constexpr std::string_view kPathDeviceResume = "/device/resume";    // the login step returns here
 // The device login's status for the service's own page (idp/device_status.h):

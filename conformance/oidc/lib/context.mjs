@@ -17,7 +17,12 @@ export async function setUp({ binary }) {
   const clientsPath = path.join(workDir, 'clients.yaml');
   fs.writeFileSync(clientsPath, clientsFile(clients), { mode: 0o600 });
 
-  const main = new Bridge({ binary, name: 'main', workDir, env: { CERTME_OIDC_DEV_CLIENTS_FILE: clientsPath } });
+  const main = new Bridge({ binary, name: 'main', workDir, env: {
+    CERTME_OIDC_DEV_CLIENTS_FILE: clientsPath,
+    // Dynamic registration (registration_cases.mjs) needs the console.
+    CERTME_ADMIN_ENABLED: 'true',
+    CERTME_OIDC_REGISTRATION_ENABLED: 'true',
+  } });
   const shortCode = new Bridge({
     binary, name: 'short-code-ttl', workDir,
     env: { CERTME_OIDC_DEV_CLIENTS_FILE: clientsPath, CERTME_OIDC_CODE_TTL_SECONDS: '2' },

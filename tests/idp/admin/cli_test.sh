@@ -58,6 +58,19 @@ for action in user.role user.disable user.enable token.create token.revoke; do
   "$certme" admin audit | grep "\"action\":\"$action\"" >/dev/null || fail "$action not audited"
 done
 
+# Initial access tokens for dynamic registration: printed once, stored hashed, audited.
+itok=$("$certme" admin create-initial-token --name partner --uses 2 --ttl 1d \
+  --policy '{"redirect_uri_prefixes": ["https://partner.example/"]}')
+[[ $itok == iat_* ]] || fail "create-initial-token printed $itok"
+"$certme" admin audit | grep '"action":"initial_token.create"' >/dev/null || fail "initial_token.create not audited"
+! "$certme" admin audit | grep -F "$itok" >/dev/null || fail "the initial access token is in the audit log"
+set +e
+"$certme" admin create-initial-token --name bad --uses 0 2>"$work/err"; rc=$?
+[[ $rc == 2 ]] && grep -q "uses must be between" "$work/err" || fail "create-initial-token --uses 0: rc $rc $(cat "$work/err")"
+"$certme" admin create-initial-token --name bad --policy '{"grant_types": ["password"]}' 2>"$work/err"; rc=$?
+[[ $rc == 2 ]] && grep -q "unknown grant type" "$work/err" || fail "create-initial-token bad policy: rc $rc $(cat "$work/err")"
+set -e
+
 "$certme" admin --help | grep "create-user NAME" >/dev/null || fail "help lists the console subcommands"
 "$certme" admin --help | grep "authorize-validator" >/dev/null || fail "help lists the ledger subcommands"
 set +e

@@ -96,3 +96,65 @@ TEST_F(AdminMountTest, RefusesAProductionFileThatIsNotAnotherBridge) {
 
 }  // namespace
 }  // namespace certme
+
+namespace certme {
+namespace {
+
+// /register is mounted only with oidc.registration_enabled; a client
+// registered there is written to this bridge's registry and gets its
+// provider account made (hub mode), as a console registration does.
+TEST(AdminMountRegistrationTest, RegistrationIsMountedOnlyWhenEnabledAndMakesTheProviderAccount) {
+  auto store = NewMemoryStore();
+  Config config;
+  config.server.public_url = "http://127.0.0.1:18080";
+  config.store.backend = kStoreBackendMemory;
+  config.admin.enabled = true;
+  config.dev_mode = true;
+  auto open = [](const Config&) -> StatusOr<std::unique_ptr<Store>> { return NotFound("unused"); };
+  // The configuration refuses registration without the console (it keeps
+  // the tokens and the registrations).
+  Config alone = config;
+  alone.admin.enabled = false;
+  alone.oidc.registration_enabled = true;
+  bool refused = false;
+  for (const auto& p : Validate(alone))
+    refused |= p.find("oidc.registration_enabled: dynamic registration needs the console") != std::string::npos;
+  EXPECT_TRUE(refused);
+  Router off;
+  auto m = MountAdmin(config, *store, admin::testing::Catalogue(), off, open);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_FALSE((*m)->registration);
+  EXPECT_EQ(off.Match("POST", "/register").status, 404);
+
+  config.oidc.registration_enabled = true;
+  std::vector<std::pair<std::string, bool>> accounts;
+  auto provider_account = [&](std::string_view id, bool create) -> std::optional<admin::ProviderAccount> {
+    accounts.emplace_back(std::string(id), create);
+    return admin::ProviderAccount{"0x00000000000000000000000000000000000000aa", "no"};
+  };
+  Router on;
+  auto n = MountAdmin(config, *store, admin::testing::Catalogue(), on, open, provider_account);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  auto token = (*n)->initial_tokens->Issue("ana", {.name = "partner"});
+  ASSERT_TRUE(token.ok());
+  auto match = on.Match("POST", "/register");
+  ASSERT_EQ(match.status, 0);
+  HttpRequest req;
+  req.method = "POST";
+  req.client_ip = "127.0.0.1";
+  req.headers.Set("authorization", "Bearer " + token->second.reveal());
+  req.headers.Set("content-type", "application/json");
+  req.body = R"({"redirect_uris": ["http://127.0.0.1:9000/cb"], "client_name": "Partner"})";
+  HttpResponse r = (*match.handler)(req);
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = nlohmann::json::parse(r.body)["client_id"];
+  EXPECT_TRUE(NewStoreClientRegistry(*store)->Get(id).ok());
+  ASSERT_FALSE(accounts.empty());
+  EXPECT_EQ(accounts.front(), (std::pair<std::string, bool>{id, true}));
+  EXPECT_EQ(on.Match("GET", "/register/" + id).status, 0);
+  EXPECT_EQ(on.Match("PUT", "/register/" + id).status, 0);
+  EXPECT_EQ(on.Match("DELETE", "/register/" + id).status, 0);
+}
+
+}  // namespace
+}  // namespace certme
