@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <cctype>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +14,7 @@
 #include "common/encoding.h"
 #include "common/files.h"
 #include "crypto/aead.h"
+#include "protocols/provider_keys.h"
 
 namespace certme {
 namespace {
@@ -302,18 +302,7 @@ StatusOr<ManagedKey> SigningKeyStore::Retire(std::string_view kid, const Rollove
   return result;
 }
 
-StatusOr<std::string> ReadSigningKek(const std::string& path) {
-  auto text = ReadSmallFile(path, 4096);
-  if (!text.ok()) return FailedPrecondition("keys.kek_file: cannot read the key-encryption key " + path);
-  std::string_view t = *text;
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
-  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
-  if (t.rfind("0x", 0) == 0) t.remove_prefix(2);
-  auto kek = t.size() == 2 * kAeadKeyBytes ? HexDecode(t) : std::nullopt;
-  OPENSSL_cleanse(text->data(), text->size());
-  if (!kek) return InvalidArgument("keys.kek_file: " + path + " must hold 64 hex digits (openssl rand -hex 32)");
-  return std::move(*kek);
-}
+StatusOr<std::string> ReadSigningKek(const std::string& path) { return ReadKekFile(path, "keys.kek_file"); }
 
 StatusOr<std::string> LoadOrCreateDevSigningKek(const std::string& dev_key_dir, Random& random) {
   std::string path = (std::filesystem::path(dev_key_dir) / kKekFileName).string();

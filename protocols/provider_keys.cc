@@ -160,16 +160,17 @@ StatusOr<std::string> StoredProviderAddress(Store& store, std::string_view servi
   return *addr;
 }
 
-StatusOr<std::string> ReadKekFile(const std::string& path) {
+StatusOr<std::string> ReadKekFile(const std::string& path, std::string_view setting) {
+  const std::string what(setting);
   auto text = ReadSmallFile(path, 4096);
-  if (!text.ok()) return FailedPrecondition("provider key store: cannot read the key-encryption key " + path);
+  if (!text.ok()) return FailedPrecondition(what + ": cannot read the key-encryption key " + path);
   std::string_view t = *text;
   while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
   while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
   if (t.rfind("0x", 0) == 0) t.remove_prefix(2);
   auto kek = t.size() == 2 * kAeadKeyBytes ? HexDecode(t) : std::nullopt;
   OPENSSL_cleanse(text->data(), text->size());
-  if (!kek) return InvalidArgument("provider key store: " + path + " must hold 64 hex digits (openssl rand -hex 32)");
+  if (!kek) return InvalidArgument(what + ": " + path + " must hold 64 hex digits (openssl rand -hex 32)");
   return std::move(*kek);
 }
 

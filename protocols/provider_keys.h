@@ -64,8 +64,9 @@ StatusOr<std::string> StoredProviderAddress(Store& store, std::string_view servi
 
 // Reads a KEK file: 64 hex digits (optionally 0x, surrounding whitespace
 // allowed), e.g. made with `openssl rand -hex 32`. Errors name the file and
-// never echo its content.
-StatusOr<std::string> ReadKekFile(const std::string& path);
+// never echo its content; they begin with `setting` (the configuration
+// key or store that names the file).
+StatusOr<std::string> ReadKekFile(const std::string& path, std::string_view setting = "provider key store");
 
 // Opens every stored key once: Unauthenticated naming `kek_path` when any
 // record does not decrypt under this KEK (a wrong or replaced KEK), so the

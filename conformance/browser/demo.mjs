@@ -17,90 +17,29 @@
 //
 //   node conformance/browser/demo.mjs --certme build/certme [--artifacts DIR]
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
-import { Proc, cleanEnv, freePort, runDeadline, runOk, tempDir, waitFor } from './lib/procs.mjs';
+import { leakProblems, watchPages } from './lib/browser.mjs';
+import { demoWorld, repo } from './lib/demo_world.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
 const kName = 'conformance.demo';
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const certmeArg = opt('certme', process.env.CERTME_BIN);
-if (!certmeArg || !fs.existsSync(certmeArg)) {
-  console.error(`${kName}: usage: demo.mjs --certme PATH (the built certme binary)`);
-  process.exit(1);
-}
-const certme = path.resolve(certmeArg);
-if (!fs.existsSync(path.join(repo, 'examples', 'sample-provider', 'node_modules', 'openid-client'))) {
-  console.error(`${kName}: examples/sample-provider/node_modules is missing; ` +
-    `run: npm ci --prefix ${path.join(repo, 'examples', 'sample-provider')}   (scripts/deps does this)`);
-  process.exit(1);
-}
-runDeadline(150000, kName);
+const world = demoWorld({ name: kName, script: 'demo.mjs', prefix: 'certme-demo-', deadlineMs: 150000 });
+const { artifacts, demoDir, work } = world;
 
 const { test, before, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
 
-const work = tempDir('certme-demo-');
-const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
-fs.mkdirSync(artifacts, { recursive: true });
-console.log(`${kName}: screenshots in ${artifacts}`);
-const demoDir = path.join(work, 'demo');
 let env;
 let demo;
 let browser;
 
-// scripts/demo as a newcomer starts it, but on free ports. The registered
-// redirect URI follows the sample provider's port.
-async function startDemo(name) {
-  const proc = new Proc(name, 'bash', [path.join(repo, 'scripts', 'demo'), '--no-build'],
-    { cwd: repo, env, logDir: work, group: true });
-  await waitFor('the sample provider site', async () => {
-    if (proc.exit) throw new Error(`scripts/demo exited (${JSON.stringify(proc.exit)}):\n${proc.logTail()}`);
-    const r = await fetch(`${env.SAMPLE_URL}/`, { signal: AbortSignal.timeout(2000) });
-    await r.arrayBuffer();
-    return r.status === 200;
-  }, 60000, 200);
-  return proc;
-}
-
 before(async () => {
-  const bridgePort = await freePort();
-  const samplePort = await freePort();
-  const productionPort = await freePort();
-  const clients = fs.readFileSync(path.join(repo, 'examples', 'demo-clients.yaml'), 'utf8')
-    .replaceAll('http://127.0.0.1:8081', `http://127.0.0.1:${samplePort}`);
-  fs.writeFileSync(path.join(work, 'demo-clients.yaml'), clients);
-  env = cleanEnv({
-    CERTME_BIN: certme,
-    CERTME_DEMO_DIR: demoDir,
-    CERTME_SERVER_PORT: String(bridgePort),
-    CERTME_SERVER_PUBLIC_URL: `http://127.0.0.1:${bridgePort}`,
-    CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'demo-clients.yaml'),
-    SAMPLE_PORT: String(samplePort),
-    SAMPLE_URL: `http://127.0.0.1:${samplePort}`,
-    CERTME_DEMO_PRODUCTION_PORT: String(productionPort),
-    PRODUCTION_URL: `http://127.0.0.1:${productionPort}`,
-  });
-  demo = await startDemo('demo');
-  browser = await launchBrowser();
+  await world.start(60000);
+  ({ env, demo, browser } = world);
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await demo?.stop();
-  if (process.env.CERTME_CONFORMANCE_KEEP) console.log(`${kName}: kept ${work}`);
-  else fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
-});
+after(() => world.stop());
 
 const shot = (page, name) => page.screenshot({ path: path.join(artifacts, `demo-${name}.png`), fullPage: true });
 
@@ -169,11 +108,7 @@ test('walk-through: sample provider → QR page → certme wallet approve LINK �
 // `certme wallet approve` as the README gives it; the passphrase comes from
 // the environment instead of the terminal, and --yes / --refuse answers.
 async function approveInWallet(link, answer, locale) {
-  const approved = await new Promise((resolve) => {
-    execFile(certme, ['wallet', 'approve', '--wallet', path.join(demoDir, 'wallet.json'), link, answer],
-      { cwd: repo, env: { ...env, CERTME_WALLET_PASSPHRASE: 'certme-demo', LC_ALL: '', LC_MESSAGES: '', LANG: locale }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
+  const approved = await world.wallet(['approve', link, answer], { env: { LC_ALL: '', LC_MESSAGES: '', LANG: locale } });
   assert.equal(approved.code, 0, `certme wallet approve ${answer}:\n${approved.out}\n${demo.logTail()}`);
   return approved.out;
 }
@@ -218,11 +153,7 @@ test('refused in the wallet: the sample provider says so in words and offers Try
 });
 
 test('certme wallet history finds the demo wallet\'s ledger from the wallet file, from any directory', async () => {
-  const r = await new Promise((resolve) => {
-    execFile(certme, ['wallet', 'history', '--wallet', path.join(demoDir, 'wallet.json'), '--lang', 'en'],
-      { cwd: work, env: { ...env, CERTME_WALLET_PASSPHRASE: 'certme-demo' }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
+  const r = await world.wallet(['history', '--lang', 'en'], { cwd: work });
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /^request 1 .* asked for .*: answered/m);
   assert.ok(!r.out.includes('ledger init'), r.out);
@@ -304,7 +235,7 @@ test('production environment: the info box names the console accounts; the demo 
 test('scripts/demo stops on SIGTERM and a second start reuses the demo registry', async () => {
   const first = await demo.stop(10000);
   assert.equal(first.killed, false, `scripts/demo did not stop on SIGTERM:\n${demo.logTail()}`);
-  demo = await startDemo('demo-again');
+  demo = world.demo = await world.startDemo('demo-again', 60000);
   assert.match(demo.logTail(40), /reusing the demo registry/);
   const r = await fetch(`${env.CERTME_SERVER_PUBLIC_URL}/.well-known/openid-configuration`);
   assert.equal(r.status, 200);

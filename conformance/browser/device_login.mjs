@@ -16,44 +16,19 @@
 //
 //   node conformance/browser/device_login.mjs --certme build/certme [--artifacts DIR]
 
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
-import { Proc, cleanEnv, freePort, runDeadline, tempDir, waitFor } from './lib/procs.mjs';
+import { leakProblems, watchPages } from './lib/browser.mjs';
+import { demoWorld, repo } from './lib/demo_world.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
 const kName = 'conformance.browser_device_login';
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const certmeArg = opt('certme', process.env.CERTME_BIN);
-if (!certmeArg || !fs.existsSync(certmeArg)) {
-  console.error(`${kName}: usage: device_login.mjs --certme PATH (the built certme binary)`);
-  process.exit(1);
-}
-const certme = path.resolve(certmeArg);
-if (!fs.existsSync(path.join(repo, 'examples', 'sample-provider', 'node_modules', 'openid-client'))) {
-  console.error(`${kName}: examples/sample-provider/node_modules is missing; ` +
-    `run: npm ci --prefix ${path.join(repo, 'examples', 'sample-provider')}   (scripts/deps does this)`);
-  process.exit(1);
-}
-runDeadline(170000, kName);
+const world = demoWorld({ name: kName, script: 'device_login.mjs', prefix: 'certme-device-login-', deadlineMs: 170000 });
+const { artifacts } = world;
 
 const { test, before, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
 
-const work = tempDir('certme-device-login-');
-const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
-fs.mkdirSync(artifacts, { recursive: true });
-console.log(`${kName}: screenshots in ${artifacts}`);
-const demoDir = path.join(work, 'demo');
 // The login pages' texts: the element shows the same words.
 const catalogue = (lang) => JSON.parse(fs.readFileSync(path.join(repo, 'templates', 'i18n', `${lang}.json`), 'utf8'));
 let env;
@@ -61,40 +36,11 @@ let demo;
 let browser;
 
 before(async () => {
-  const bridgePort = await freePort();
-  const samplePort = await freePort();
-  const productionPort = await freePort();
-  // The demo's client registration, with the redirect URI on this run's port.
-  const clients = fs.readFileSync(path.join(repo, 'examples', 'demo-clients.yaml'), 'utf8')
-    .replaceAll('http://127.0.0.1:8081', `http://127.0.0.1:${samplePort}`);
-  fs.writeFileSync(path.join(work, 'demo-clients.yaml'), clients);
-  env = cleanEnv({
-    CERTME_BIN: certme,
-    CERTME_DEMO_DIR: demoDir,
-    CERTME_SERVER_PORT: String(bridgePort),
-    CERTME_SERVER_PUBLIC_URL: `http://127.0.0.1:${bridgePort}`,
-    CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'demo-clients.yaml'),
-    SAMPLE_PORT: String(samplePort),
-    SAMPLE_URL: `http://127.0.0.1:${samplePort}`,
-    CERTME_DEMO_PRODUCTION_PORT: String(productionPort),
-  });
-  demo = new Proc('demo', 'bash', [path.join(repo, 'scripts', 'demo'), '--no-build'],
-    { cwd: repo, env, logDir: work, group: true });
-  await waitFor('the sample provider site', async () => {
-    if (demo.exit) throw new Error(`scripts/demo exited (${JSON.stringify(demo.exit)}):\n${demo.logTail()}`);
-    const r = await fetch(`${env.SAMPLE_URL}/`, { signal: AbortSignal.timeout(2000) });
-    await r.arrayBuffer();
-    return r.status === 200;
-  }, 90000, 200);
-  browser = await launchBrowser();
+  await world.start(90000);
+  ({ env, demo, browser } = world);
 });
 
-after(async () => {
-  await browser?.close().catch(() => {});
-  await demo?.stop();
-  if (process.env.CERTME_CONFORMANCE_KEEP) console.log(`${kName}: kept ${work}`);
-  else fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
-});
+after(() => world.stop());
 
 // A page of the provider, with every state the element passes through and
 // every CSP violation recorded (through the DevTools protocol, which the
@@ -128,11 +74,7 @@ async function scanAndAnswer(page, name, answer) {
   await qr.waitFor({ timeout: 15000 });
   const png = path.join(artifacts, `device-login-${name}-qr.png`);
   await qr.screenshot({ path: png });
-  const r = await new Promise((resolve) => {
-    execFile(certme, ['wallet', 'approve', '--wallet', path.join(demoDir, 'wallet.json'), png, answer],
-      { cwd: repo, env: { ...env, CERTME_WALLET_PASSPHRASE: 'certme-demo', LANG: 'en_GB.UTF-8', LC_ALL: '' }, timeout: 60000 },
-      (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, out: stdout + stderr }));
-  });
+  const r = await world.wallet(['approve', png, answer], { env: { LANG: 'en_GB.UTF-8', LC_ALL: '' } });
   assert.equal(r.code, 0, `certme wallet approve ${answer}:\n${r.out}\n${demo.logTail()}`);
   return r.out;
 }
