@@ -12,6 +12,7 @@
 #include "common/random.h"
 #include "crypto/certificate.h"
 #include "idp/idp_server.h"
+#include "idp/keys.h"
 #include "idp/saml_mount.h"
 
 namespace certme {
@@ -172,12 +173,7 @@ StatusOr<Secret> Password(const KeysArgs& a) {
     return Secret(v);
   }
   if (!a.password_file.empty()) {
-    auto text = ReadSmallFile(a.password_file, 4096);
-    if (!text.ok()) return NotFound("cannot read password file " + a.password_file);
-    std::string line = text->substr(0, text->find('\n'));
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    OPENSSL_cleanse(text->data(), text->size());
-    return Secret(line);
+    return ReadPasswordFile(a.password_file);
   }
   return Secret("");
 }

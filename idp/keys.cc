@@ -1,5 +1,6 @@
 #include "idp/keys.h"
 
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -10,16 +11,19 @@
 #include "common/files.h"
 
 namespace certme {
-namespace {
 
-StatusOr<std::string> ReadFirstLine(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return NotFound("cannot read password file " + path);
-  std::string line;
-  std::getline(in, line);
+StatusOr<Secret> ReadPasswordFile(const std::string& path) {
+  auto text = ReadSmallFile(path, 4096);
+  if (!text.ok()) return NotFound("cannot read password file " + path);
+  std::string line = text->substr(0, text->find('\n'));
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
+  OPENSSL_cleanse(text->data(), text->size());
+  Secret secret(line);
+  OPENSSL_cleanse(line.data(), line.size());
+  return secret;
 }
+
+namespace {
 
 StatusOr<Secret> PasswordFor(const KeySpec& s, const EnvLookup& env) {
   if (!s.password_env.empty()) {
@@ -28,8 +32,7 @@ StatusOr<Secret> PasswordFor(const KeySpec& s, const EnvLookup& env) {
     return Secret(*v);
   }
   if (!s.password_file.empty()) {
-    CERTME_ASSIGN_OR_RETURN(std::string line, ReadFirstLine(s.password_file));
-    return Secret(line);
+    return ReadPasswordFile(s.password_file);
   }
   return Secret("");
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/secret.h"
 #include "common/status.h"
 #include "crypto/jose.h"
 
@@ -25,6 +26,10 @@ struct KeySpec {
 };
 
 using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+
+// A key's password from a file: its first line, without the line end (at
+// most 4 KiB are read; the copy read is wiped). NotFound names the file.
+StatusOr<Secret> ReadPasswordFile(const std::string& path);
 
 // Loads every spec; reports all failing keys at once. REQUIRES: specs non-empty.
 StatusOr<std::unique_ptr<KeySet>> LoadKeySet(const std::vector<KeySpec>& specs, const EnvLookup& env);

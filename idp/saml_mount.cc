@@ -80,9 +80,16 @@ StatusOr<saml::SamlSigner> LoadSamlSigner(const Config& c, const KeySet& keys) {
   return signer;
 }
 
-void SamlMount::SetSigner(saml::SamlSigner signer) {
+namespace {
+// What the key-expiry gauge shows for `signer`: its certificate's notAfter, 0 when unreadable.
+int64_t NotAfterOf(const saml::SamlSigner& signer) {
   auto cert = ParseCertificate(signer.certificate_der);
-  signing_not_after = cert.ok() ? cert->not_after : 0;
+  return cert.ok() ? cert->not_after : 0;
+}
+}  // namespace
+
+void SamlMount::SetSigner(saml::SamlSigner signer) {
+  signing_not_after = NotAfterOf(signer);
   idp->SetSigner(std::move(signer));
 }
 
@@ -95,7 +102,7 @@ StatusOr<std::unique_ptr<SamlMount>> MountSaml(const Config& c, Store& store, sa
   if (!signer.key || !BorrowEvpPkey(*signer.key)) return Internal("SAML signing key is not an OpenSSL key");
 
   auto m = std::make_unique<SamlMount>();
-  if (auto cert = ParseCertificate(signer.certificate_der); cert.ok()) m->signing_not_after = cert->not_after;
+  m->signing_not_after = NotAfterOf(signer);
   m->services = saml::NewStoreServiceRegistry(store);
   if (!c.saml.dev_services_file.empty()) {
     CERTME_ASSIGN_OR_RETURN(auto list, saml::LoadServicesFromYaml(c.saml.dev_services_file));

@@ -42,6 +42,20 @@ TEST_F(KeysTest, DevKeysAreCreatedPrivateAndReused) {
   EXPECT_EQ((*first)->Jwks(), (*second)->Jwks());
 }
 
+TEST_F(KeysTest, PasswordFileGivesItsFirstLineWithoutTheLineEnd) {
+  std::filesystem::create_directories(dir_);
+  const auto path = (dir_ / "password").string();
+  std::ofstream(path) << "s3cret pass\r\nsecond line\n";
+  auto password = ReadPasswordFile(path);
+  ASSERT_TRUE(password.ok()) << password.status().ToString();
+  EXPECT_EQ(password->reveal(), "s3cret pass");
+
+  auto missing = ReadPasswordFile((dir_ / "absent").string());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("absent"), std::string::npos) << missing.status().message();
+}
+
 TEST_F(KeysTest, LoadsConfiguredPemKeysWithStates) {
   std::filesystem::create_directories(dir_);
   auto ec = GenerateSigningKey("EC", "ec-1");
