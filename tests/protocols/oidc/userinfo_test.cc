@@ -59,6 +59,19 @@ TEST_F(UserInfoTest, ExpiredTokenIsInvalid) {
   EXPECT_NE(r.headers.Get("WWW-Authenticate").value_or("").find("invalid_token"), std::string::npos);
 }
 
+// RFC 7592 §2.3: once a client is deleted its tokens stop working. The
+// token record outlives the client until it expires, so UserInfo checks.
+TEST_F(UserInfoTest, TokenOfADeletedClientIsInvalid) {
+  std::string at = AccessToken();
+  ASSERT_TRUE(clients_->Delete("rp").ok());
+  HttpRequest req = Get("/userinfo", {}, false);
+  req.headers.Set("Authorization", "Bearer " + at);
+  HttpResponse r = op_->UserInfo(req);
+  EXPECT_EQ(r.status, 401) << r.body;
+  EXPECT_NE(r.headers.Get("WWW-Authenticate").value_or("").find("invalid_token"), std::string::npos);
+  EXPECT_EQ(r.body.find("\"sub\""), std::string::npos);
+}
+
 using DiscoveryTest = OidcTest;
 
 TEST_F(DiscoveryTest, AdvertisesWhatIsImplemented) {
