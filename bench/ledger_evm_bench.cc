@@ -8,6 +8,9 @@
 //    (interval mining), as a real network with 1 s blocks.
 //  - BM_EvmEidStatusRead/0: eID status reads as eth_calls; /1: from the
 //    event-invalidated cache (ledger.evm.cache_eid_status).
+//  - BM_EvmRecordSignatures/N: recordSignatures with N signatures of one
+//    user; the counter gas_per_call is the receipt's gasUsed (the figure in
+//    docs/ledger-evm.md, "Signature records").
 // Run: ledger_evm_bench [--benchmark_filter=RoundTrip]
 // Poll interval: 50 ms (ledger.evm.poll_interval_ms would be set to that).
 #include <benchmark/benchmark.h>
@@ -20,10 +23,12 @@
 #include <vector>
 
 #include "bench/ledger_bench_util.h"
+#include "common/encoding.h"
 #include "common/random.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/attributes.h"
 #include "ledger-client/evm_ledger.h"
+#include "ledger-client/json_rpc.h"
 #include "tests/ledger-client/anvil.h"
 
 namespace certme {
@@ -111,6 +116,33 @@ void BM_EvmEidStatusRead(benchmark::State& state) {
   state.SetLabel(cache ? "cached, invalidated by events" : "eth_call each");
 }
 BENCHMARK(BM_EvmEidStatusRead)->Arg(0)->Arg(1)->UseRealTime();
+
+void BM_EvmRecordSignatures(benchmark::State& state) {
+  static World* w = new World(/*cache=*/false);
+  const size_t n = static_cast<size_t>(state.range(0));
+  const Person& u = w->users[0];
+  uint64_t gas = 0, calls = 0;
+  for (auto _ : state) {
+    const Bytes32 request = abi::ToBytes32(SystemRandom().Bytes(32));
+    const uint64_t signed_at = static_cast<uint64_t>(w->ledger->Now());
+    std::vector<SignatureEntry> entries;
+    for (size_t k = 0; k < n; ++k) {
+      SignedDigest sd{u.key.address(), w->provider.address(), abi::ToBytes32(SystemRandom().Bytes(32)), request,
+                      signed_at};
+      EthSignature sig = SignSignedDigest(u.key, w->ledger->Domain(), sd);
+      entries.push_back({sd.digest, std::string(reinterpret_cast<const char*>(sig.rsv.data()), 65)});
+    }
+    TxReceipt r = Must(w->ledger->RecordSignatures(w->provider, u.key.address(), request, signed_at, entries),
+                       "record signatures");
+    json receipt = Must(w->node->Rpc("eth_getTransactionReceipt", json::array({"0x" + HexEncode(abi::AsView(r.tx_hash))})),
+                        "receipt");
+    gas += Must(ParseHexQuantity(receipt.value("gasUsed", json())), "gasUsed");
+    ++calls;
+  }
+  state.counters["gas_per_call"] = calls ? static_cast<double>(gas) / static_cast<double>(calls) : 0;
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(n));
+}
+BENCHMARK(BM_EvmRecordSignatures)->Arg(1)->Arg(2)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace certme

@@ -269,6 +269,9 @@ std::string EventLine(const LedgerEvent& e) {
   }
   if (e.loa) line += std::string(" loa=") + LoaName(e.loa);
   if (!e.attr_keys.empty()) line += " attributes=" + std::to_string(e.attr_keys.size());
+  if (e.kind == EventKind::kSignatureRecorded)
+    line += " digest=0x" + HexEncode(abi::AsView(e.digest)) + " sign_request=0x" +
+            HexEncode(abi::AsView(e.sign_request)) + " signed=" + TimeText(e.signed_at);
   if (!e.actor.empty()) line += " by=" + Addr(e.actor);
   return line;
 }

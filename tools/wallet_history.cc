@@ -12,6 +12,7 @@
 #include "common/files.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/access_record.h"
+#include "ledger-client/signature_history.h"
 #include "tools/command_helpers.h"
 
 namespace certme {
@@ -141,6 +142,12 @@ StatusOr<std::vector<HistoryLine>> WalletHistory(Ledger& ledger, const EthKey& u
               (r.loa == 1 ? "low" : r.loa == 2 ? "substantial" : r.loa == 3 ? "high" : std::to_string(r.loa)) + ")";
     lines.push_back({r.requested_at, std::move(text)});
   }
+  CERTME_ASSIGN_OR_RETURN(auto signatures, UserSignatureHistory(ledger, user.address()));
+  for (const auto& r : signatures)
+    lines.push_back({r.recorded_at, "signature " + TimeText(r.recorded_at) + "  " + ServiceName(dir, r.provider, lang) +
+                                        " recorded your signature " + "0x" + HexEncode(abi::AsView(r.digest)) +
+                                        " for sign request " + "0x" + HexEncode(abi::AsView(r.sign_request)) +
+                                        " (signed at " + TimeText(r.signed_at) + ")"});
   for (const auto& [address, entry] : dir) {
     auto keys = AccessRecordKeys::Derive(user, entry.public_key);
     if (!keys.ok()) continue;

@@ -5,7 +5,9 @@
 //  - the access records (AccessRecorded) of every provider the directory
 //    lists: the wallet derives the pair's keys from its own key and the
 //    provider's public key, recognises its records by their tags and opens
-//    them (ledger-client/access_record.h). Nobody else can.
+//    them (ledger-client/access_record.h). Nobody else can;
+//  - the signature records naming the wallet's address (SignatureRecorded:
+//    public, hash only), as UserSignatureHistory reads them.
 // Service names come from the bridge's directory
 // (/.well-known/certme-providers.json) in the user's language; an address
 // the directory does not name is shown as "unknown service 0x…".

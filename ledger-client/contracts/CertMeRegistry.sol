@@ -17,7 +17,9 @@
 // nonces per (user, provider), enrolment signed by the user, and a migration
 // window that imports a version 1 registry's roles and eIDs through its views.
 // Also in version 2: recordAccess, a provider's access records as events
-// only (AccessRecorded; docs/privacy.md): nothing of them is stored.
+// only (AccessRecorded; docs/privacy.md): nothing of them is stored; and
+// recordSignatures, the hash-only record that an active eID signed a digest
+// for a sign request at a time (SignatureRecorded; docs/ledger.md).
 pragma solidity 0.8.37;
 
 contract CertMeRegistry {
@@ -49,6 +51,7 @@ contract CertMeRegistry {
     error ValidatorNotAuthorized(address validator);
     error NotMoved(uint8 status);
     error MigrationClosed();
+    error AlreadySigned(bytes32 digest);
 
     // ------------------------------------------------------------ events
     // user, provider and validator are indexed (topics), so a client can
@@ -78,6 +81,10 @@ contract CertMeRegistry {
     // One per access record: the tag only the user and the provider can
     // recompute, and the record sealed to both of them.
     event AccessRecorded(address indexed provider, bytes32 indexed tag, bytes record);
+    // One per recorded signature: the user's eID, active at this block,
+    // signed `digest` for the sign request `request` at `signedAt`.
+    event SignatureRecorded(address indexed provider, address indexed user, bytes32 indexed digest,
+                            bytes32 request, uint256 signedAt);
 
     // ------------------------------------------------------------ state
     uint8 constant STATUS_NONE = 0;
@@ -105,6 +112,11 @@ contract CertMeRegistry {
     // recordAccess: records per call, and bytes per sealed record.
     uint256 constant MAX_RECORDS = 64;
     uint256 constant MAX_SEALED = 1024;
+    // recordSignatures: signatures per call; the signing time may be at most
+    // SIGNED_AHEAD seconds after the block's time and SIGNED_BEHIND before it.
+    uint256 constant MAX_SIGNATURES = 64;
+    uint256 constant SIGNED_AHEAD = 60;
+    uint256 constant SIGNED_BEHIND = 600;
     // secp256k1 n / 2: larger s values are the malleable twin (EIP-2).
     uint256 constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
 
@@ -114,6 +126,8 @@ contract CertMeRegistry {
         keccak256("Consent(address user,address provider,bytes32[] attrKeys,bytes32 nonce,uint256 expiry)");
     bytes32 constant ENROLMENT_TYPEHASH = keccak256(
         "Enrolment(address user,address validator,bytes32[] attrKeys,bytes32[] commitments,uint8 loa,uint256 deadline)");
+    bytes32 constant SIGNED_DIGEST_TYPEHASH = keccak256(
+        "SignedDigest(address user,address provider,bytes32 digest,bytes32 request,uint256 signedAt)");
     bytes32 constant NAME_HASH = keccak256("certME");
     bytes32 constant VERSION_HASH = keccak256("1");
 
@@ -160,6 +174,9 @@ contract CertMeRegistry {
     mapping(uint256 => uint256) private openPosition;
     // Where the next pruning pass starts in openIds[validator].
     mapping(address => uint256) private pruneCursor;
+    // keccak256(abi.encode(user, provider, digest)) => recorded: one slot per
+    // signature record, so a digest is recorded once per user and provider.
+    mapping(bytes32 => bool) private signedDigests;
 
     // source_: a version 1 registry to import from (address(0): none).
     constructor(address admin_, address source_) {
@@ -463,6 +480,41 @@ contract CertMeRegistry {
         if (tags.length != records.length) revert LengthMismatch();
         for (uint256 i = 0; i < tags.length; ++i) {
             emit AccessRecorded(msg.sender, tags[i], records[i]);
+        }
+    }
+
+    // ------------------------------------------------------------ signature records
+
+    // An authorized provider records that `user`'s eID, active now, signed
+    // each digest for the sign request `request` at `signedAt` (within
+    // SIGNED_BEHIND before and SIGNED_AHEAD after this block's time): one
+    // SignatureRecorded event per digest, in order. Each signature is the
+    // user's EIP-712 SignedDigest for this provider (msg.sender), digest,
+    // request and time. Hash only: the ledger never sees the document.
+    function recordSignatures(address user, bytes32 request, uint256 signedAt, bytes32[] calldata digests,
+                              bytes[] calldata signatures) external {
+        if (signedAt > MAX_INT64) revert BadCalldata();
+        if (digests.length > MAX_SIGNATURES || signatures.length > MAX_SIGNATURES) revert BadCalldata();
+        for (uint256 i = 0; i < signatures.length; ++i) {
+            if (signatures[i].length > 65) revert BadCalldata();
+        }
+        if (!isProvider[msg.sender]) revert NotAuthorized();
+        if (digests.length == 0) revert EmptyAttributes();
+        if (digests.length != signatures.length) revert LengthMismatch();
+        uint8 status = eids[user].status;
+        if (status == STATUS_NONE) revert NoEid(user);
+        if (status != STATUS_ACTIVE) revert EidNotActive(status);
+        if (signedAt > block.timestamp + SIGNED_AHEAD || signedAt + SIGNED_BEHIND < block.timestamp) {
+            revert Expired();
+        }
+        for (uint256 i = 0; i < digests.length; ++i) {
+            bytes32 structHash =
+                keccak256(abi.encode(SIGNED_DIGEST_TYPEHASH, user, msg.sender, digests[i], request, signedAt));
+            if (signatures[i].length != 65 || _signer(structHash, signatures[i]) != user) revert BadSignature();
+            bytes32 slot = keccak256(abi.encode(user, msg.sender, digests[i]));
+            if (signedDigests[slot]) revert AlreadySigned(digests[i]);
+            signedDigests[slot] = true;
+            emit SignatureRecorded(msg.sender, user, digests[i], request, signedAt);
         }
     }
 

@@ -190,6 +190,38 @@ TEST_F(EmbeddedLedgerTest, ReplayKeepsAnExpiredRequestAnswerable) {
   EXPECT_EQ((*l)->GetRequest(1)->status, RequestStatus::kAnswered);
 }
 
+// A signature record replays with its own entry's time: its signing-time
+// window is checked against that time, not the clock at open; the record
+// is found by digest and its (user, provider, digest) stays used.
+TEST_F(EmbeddedLedgerTest, ReplayKeepsSignatureRecords) {
+  Populate();
+  const Bytes32 digest = Keccak256("protected header"), request = Keccak256("sign request");
+  const uint64_t at = static_cast<uint64_t>(ledger_->Now());
+  SignedDigest sd{user_.address(), provider_.address(), digest, request, at};
+  const std::vector<SignatureEntry> entries = {{digest, SigBytes(SignSignedDigest(user_, ledger_->Domain(), sd))}};
+  auto r = ledger_->RecordSignatures(provider_, user_.address(), request, at, entries);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ledger_.reset();
+
+  clock_.Advance(seconds(86400));  // long past the window: replay must not re-check it by the clock
+  auto reopened = EmbeddedLedger::Open(Options());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  auto found = SignatureRecords(**reopened, digest);
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].block, r->block);
+  EXPECT_EQ((*found)[0].time, r->events[0].time);
+  EXPECT_EQ((*found)[0].signed_at, static_cast<int64_t>(at));
+  EXPECT_EQ((*found)[0].sign_request, request);
+  // Still used: the same record again is AlreadySigned once the time fits.
+  SignedDigest again{user_.address(), provider_.address(), digest, request, static_cast<uint64_t>((*reopened)->Now())};
+  EXPECT_EQ(ErrorName((*reopened)->RecordSignatures(
+                provider_, user_.address(), request, again.signed_at,
+                {{digest, SigBytes(SignSignedDigest(user_, (*reopened)->Domain(), again))}})
+                          .status()),
+            "AlreadySigned");
+}
+
 TEST_F(EmbeddedLedgerTest, ModifiedTransactionIsDetected) {
   Populate();
   ledger_.reset();

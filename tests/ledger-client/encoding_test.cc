@@ -414,6 +414,104 @@ TEST(DisclosureTest, AcceptsOnlyAnExactMatchOfTheRequestedAttributes) {
   EXPECT_EQ(LedgerErrorOf(CheckDisclosure(user.address(), twice, keys, commitments)), LedgerErrorCode::kUnexpectedAttribute);
 }
 
+// ---------------------------------------------------------------- signature records
+
+SignedDigest VectorSignedDigest() {
+  SignedDigest d;
+  d.user = EthKey::FromHex(kUserKey)->address();
+  d.provider = A("0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+  d.digest = B32(std::string(64, '2'));
+  d.request = B32(std::string(64, '3'));
+  d.signed_at = 1700000000;
+  return d;
+}
+
+// Computed with ethers v6 (TypedDataEncoder.hash, Wallet.signTypedData) on
+// the types {SignedDigest: [user address, provider address, digest bytes32,
+// request bytes32, signedAt uint256]} and the vector domain.
+TEST(Eip712Test, SignedDigestMatchesEthersSignTypedData) {
+  const SignedDigest sd = VectorSignedDigest();
+  const Eip712Domain d = VectorDomain();
+  EXPECT_EQ(H(SignedDigestDigest(d, sd)), "0xab6bc913588479ce017e6fd0ef2b29f4aad47cd939616243b99ed443f0cc1fd5");
+  EXPECT_EQ(*TypedDataDigest(SignedDigestTypedData(d, sd)), SignedDigestDigest(d, sd));
+  EXPECT_EQ(*Eip712EncodeType(SignedDigestTypedData(d, sd)["types"], "SignedDigest"), kSignedDigestType);
+  constexpr char kEthersSig[] =
+      "0x337e6be0e9a4334b0986e29dd3379d69ca319c622f156b94aacd9717f872cadd"
+      "212b06e6ef6ae9c87b9662200d8be98aeed1a844977bb4ea396ed0b402d54c101c";
+  EthKey user = *EthKey::FromHex(kUserKey);
+  EXPECT_EQ(SignSignedDigest(user, d, sd).ToHex(), kEthersSig);
+  EXPECT_EQ(*RecoverSignedDigestSigner(d, sd, *EthSignature::FromHex(kEthersSig)), user.address());
+}
+
+TEST(Eip712Test, EverySignedDigestFieldChangesTheDigest) {
+  const SignedDigest sd = VectorSignedDigest();
+  const Eip712Domain d = VectorDomain();
+  const Bytes32 base = SignedDigestDigest(d, sd);
+  std::vector<SignedDigest> variants(5, sd);
+  variants[0].user[0] ^= 1;
+  variants[1].provider[0] ^= 1;
+  variants[2].digest[31] ^= 1;
+  variants[3].request[0] ^= 1;
+  variants[4].signed_at += 1;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    EXPECT_NE(SignedDigestDigest(d, variants[i]), base) << "variant " << i;
+    EXPECT_EQ(*TypedDataDigest(SignedDigestTypedData(d, variants[i])), SignedDigestDigest(d, variants[i]));
+  }
+  Eip712Domain other = d;
+  other.chain_id = 1;
+  EXPECT_NE(SignedDigestDigest(other, sd), base);
+  // Not interchangeable with the other certME types over the same words.
+  EXPECT_NE(SignedDigestStructHash(sd), ConsentStructHash(VectorConsent()));
+}
+
+// The calldata ethers' AbiCoder writes for the same call.
+TEST(RegistryAbiTest, RecordSignaturesMatchesEthersAndRoundTrips) {
+  const std::string user = EthKey::FromHex(kUserKey)->address();
+  const std::string sig(65, '\xab');
+  const std::string data =
+      RecordSignaturesCall(user, B32(std::string(64, '3')), 1700000000, {B32(std::string(64, '2'))}, {sig});
+  EXPECT_EQ(H(abi::Selector(RegistryMethodSignature(RegistryMethod::kRecordSignatures))), "0xd5147fc4");
+  EXPECT_EQ(H(data),
+            "0xd5147fc4"
+            "0000000000000000000000002c7536e3605d9c16a7a3d7b1898e529396a65c23"
+            "3333333333333333333333333333333333333333333333333333333333333333"
+            "000000000000000000000000000000000000000000000000000000006553f100"
+            "00000000000000000000000000000000000000000000000000000000000000a0"
+            "00000000000000000000000000000000000000000000000000000000000000e0"
+            "0000000000000000000000000000000000000000000000000000000000000001"
+            "2222222222222222222222222222222222222222222222222222222222222222"
+            "0000000000000000000000000000000000000000000000000000000000000001"
+            "0000000000000000000000000000000000000000000000000000000000000020"
+            "0000000000000000000000000000000000000000000000000000000000000041"
+            "abababababababababababababababababababababababababababababababab"
+            "abababababababababababababababababababababababababababababababab"
+            "ab00000000000000000000000000000000000000000000000000000000000000");
+  auto c = DecodeCall(data);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->method, RegistryMethod::kRecordSignatures);
+  EXPECT_EQ(c->account, user);
+  EXPECT_EQ(c->sign_request, B32(std::string(64, '3')));
+  EXPECT_EQ(c->signed_at, 1700000000u);
+  ASSERT_EQ(c->digests.size(), 1u);
+  EXPECT_EQ(c->signatures, std::vector<std::string>{sig});
+  EXPECT_EQ(EncodeCall(*c), data);
+
+  // Bounds: entries per call, bytes per signature, a time of 63 bits.
+  std::vector<Bytes32> many(kMaxSignaturesPerCall + 1, Keccak256("d"));
+  std::vector<std::string> sigs(kMaxSignaturesPerCall + 1, sig);
+  EXPECT_EQ(LedgerErrorOf(DecodeCall(RecordSignaturesCall(user, {}, 1, many, {sig})).status()),
+            LedgerErrorCode::kBadCalldata);
+  EXPECT_EQ(LedgerErrorOf(DecodeCall(RecordSignaturesCall(user, {}, 1, {many[0]}, sigs)).status()),
+            LedgerErrorCode::kBadCalldata);
+  EXPECT_EQ(LedgerErrorOf(DecodeCall(RecordSignaturesCall(user, {}, 1, {many[0]}, {sig + "x"})).status()),
+            LedgerErrorCode::kBadCalldata);
+  EXPECT_EQ(LedgerErrorOf(DecodeCall(RecordSignaturesCall(user, {}, uint64_t{1} << 63, {many[0]}, {sig})).status()),
+            LedgerErrorCode::kBadCalldata);
+  many.pop_back();
+  sigs.pop_back();
+  EXPECT_TRUE(DecodeCall(RecordSignaturesCall(user, {}, 1, many, sigs)).ok()) << "the largest call";
+}
+
 TEST(LedgerErrorTest, NamesRoundTripAndMapToStatusCodes) {
   Status s = LedgerError(LedgerErrorCode::kNoConsent, "no signature");
   EXPECT_EQ(s.message(), "NoConsent: no signature");
@@ -423,6 +521,10 @@ TEST(LedgerErrorTest, NamesRoundTripAndMapToStatusCodes) {
   EXPECT_EQ(LedgerError(LedgerErrorCode::kUnknownRequest, "x").code(), StatusCode::kNotFound);
   EXPECT_EQ(LedgerErrorOf(Internal("Whatever: x")), std::nullopt);
   EXPECT_EQ(LedgerErrorOf(Status()), std::nullopt);
+  Status signed_twice = LedgerError(LedgerErrorCode::kAlreadySigned, "x");
+  EXPECT_EQ(signed_twice.code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(LedgerErrorOf(signed_twice), LedgerErrorCode::kAlreadySigned);
+  EXPECT_EQ(std::string(LedgerErrorName(LedgerErrorCode::kAlreadySigned)), "AlreadySigned");
 }
 
 }  // namespace

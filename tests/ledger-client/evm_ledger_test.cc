@@ -141,6 +141,41 @@ TEST(RegistryRevertTest, CustomErrorsBecomeNamedLedgerErrors) {
   EXPECT_FALSE(DecodeRegistryRevert("").ok());
 }
 
+// SignatureRecorded(address indexed provider, address indexed user,
+// bytes32 indexed digest, bytes32 request, uint256 signedAt) and
+// AlreadySigned(bytes32), as the contract emits them.
+TEST(RegistryLogTest, SignatureRecordsAndTheirRefusalDecode) {
+  auto word = [](std::string_view bytes20) { return "0x" + std::string(24, '0') + HexEncode(bytes20); };
+  const std::string provider(20, '\x11'), user(20, '\x22');
+  const Bytes32 digest = Keccak256("header"), request = Keccak256("request");
+  json log = {{"topics",
+               {"0x" + HexEncode(abi::AsView(Keccak256("SignatureRecorded(address,address,bytes32,bytes32,uint256)"))),
+                word(provider), word(user), "0x" + HexEncode(abi::AsView(digest))}},
+              {"data", "0x" + HexEncode(abi::Encoder().Fixed(request).Uint(1700000000).Encode())}};
+  auto e = DecodeRegistryLog(log);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(e->kind, EventKind::kSignatureRecorded);
+  EXPECT_EQ(e->provider, provider);
+  EXPECT_EQ(e->actor, provider);
+  EXPECT_EQ(e->user, user);
+  EXPECT_EQ(e->digest, digest);
+  EXPECT_EQ(e->sign_request, request);
+  EXPECT_EQ(e->signed_at, 1700000000);
+  json no_digest = log;
+  no_digest["topics"].erase(3);
+  EXPECT_FALSE(DecodeRegistryLog(no_digest).ok());
+  json short_digest = log;
+  short_digest["topics"][3] = "0x1234";
+  EXPECT_FALSE(DecodeRegistryLog(short_digest).ok());
+  json huge_time = log;
+  huge_time["data"] = "0x" + HexEncode(abi::Encoder().Fixed(request).Encode()) + std::string(64, 'f');
+  EXPECT_FALSE(DecodeRegistryLog(huge_time).ok()) << "a time beyond 63 bits";
+
+  Status s = DecodeRegistryRevert(abi::Selector("AlreadySigned(bytes32)") + std::string(abi::AsView(digest)));
+  EXPECT_EQ(LedgerErrorOf(s), LedgerErrorCode::kAlreadySigned);
+  EXPECT_NE(s.message().find(HexEncode(abi::AsView(digest))), std::string::npos) << s.message();
+}
+
 TEST(JsonRpcAnswerTest, AcceptsOnlyAnAnswerToThisRequest) {
   EXPECT_TRUE(ParseJsonRpcAnswer(R"({"jsonrpc":"2.0","id":3,"result":"0x1"})", 3).ok());
   EXPECT_FALSE(ParseJsonRpcAnswer(R"({"jsonrpc":"2.0","id":4,"result":"0x1"})", 3).ok());

@@ -17,6 +17,7 @@
 #include "ledger-client/access_record.h"
 #include "ledger-client/attributes.h"
 #include "ledger-client/embedded_ledger.h"
+#include "ledger-client/signature_history.h"
 #include "tests/ledger-client/temp_dir.h"
 
 namespace certme {
@@ -128,6 +129,47 @@ TEST_F(WalletHistoryTest, ListsRequestsAndOwnRecordsWithNamesInTheUsersLanguage)
   auto none = WalletHistory(*ledger_, user_, {}, "en", names_);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->size(), 2u);
+}
+
+// The signatures a provider recorded for the user appear with the service,
+// the digest, the sign request and both times; another user's do not.
+TEST_F(WalletHistoryTest, ListsTheUsersSignatureRecords) {
+  const uint64_t at = static_cast<uint64_t>(ledger_->Now() - 5);
+  auto sign = [&](const EthKey& signer, const EthKey& provider, const Bytes32& digest, const Bytes32& request) {
+    SignedDigest sd{signer.address(), provider.address(), digest, request, at};
+    EthSignature sig = SignSignedDigest(signer, ledger_->Domain(), sd);
+    return ledger_->RecordSignatures(provider, signer.address(), request, at,
+                                     {{digest, std::string(sig.rsv.begin(), sig.rsv.end())}});
+  };
+  EthKey other = EthKey::Generate();
+  std::vector<Bytes32> keys = {AttributeKey("first_name")};
+  ASSERT_TRUE(ledger_->IssueEid(validator_, other, keys, {AttributeCommitment(other.address(), keys[0], "Ana",
+                                                                                Keccak256("t"))},
+                                kLoaSubstantial)
+                  .ok());
+  const Bytes32 digest = Keccak256("protected header"), request = Keccak256("sign request");
+  ASSERT_TRUE(sign(user_, known_, digest, request).ok());
+  ASSERT_TRUE(sign(other, known_, Keccak256("someone else's"), request).ok());
+
+  auto records = UserSignatureHistory(*ledger_, user_.address());
+  ASSERT_TRUE(records.ok());
+  ASSERT_EQ(records->size(), 1u);
+  EXPECT_EQ((*records)[0].provider, known_.address());
+  EXPECT_EQ((*records)[0].digest, digest);
+  EXPECT_EQ((*records)[0].sign_request, request);
+  EXPECT_EQ((*records)[0].signed_at, static_cast<int64_t>(at));
+  EXPECT_GE((*records)[0].recorded_at, (*records)[0].signed_at);
+
+  auto dir = ParseProviderDirectory(Directory());
+  ASSERT_TRUE(dir.ok());
+  auto en = WalletHistory(*ledger_, user_, *dir, "en", names_);
+  ASSERT_TRUE(en.ok()) << en.status().ToString();
+  const std::string text = Text(*en);
+  ASSERT_EQ(en->size(), 1u) << text;
+  EXPECT_NE(text.find("City hall"), std::string::npos) << text;
+  EXPECT_NE(text.find("recorded your signature 0x" + HexEncode(abi::AsView(digest))), std::string::npos) << text;
+  EXPECT_NE(text.find("for sign request 0x" + HexEncode(abi::AsView(request))), std::string::npos) << text;
+  EXPECT_EQ(text.find(HexEncode(abi::AsView(Keccak256("someone else's")))), std::string::npos) << text;
 }
 
 TEST_F(WalletHistoryTest, DirectoryFromAFileAndMalformedDocuments) {
