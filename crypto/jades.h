@@ -96,6 +96,10 @@ std::string JadesFlattenedJson(std::string_view protected_b64, std::string_view 
 
 // ---- additions beside the shared interface
 
+// An item name as sigD.pars holds it: 1..kMaxJadesItemName bytes of
+// well-formed UTF-8 without control characters.
+bool IsValidJadesItemName(std::string_view name);
+
 // The public JWK of a secp256k1 key: {"kty":"EC","crv":"secp256k1","x","y"}
 // (RFC 8812 §3.1; x and y base64url of 32 bytes). REQUIRES 65-byte SEC1.
 nlohmann::json Secp256k1Jwk(std::string_view public_key65);
