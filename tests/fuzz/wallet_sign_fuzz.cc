@@ -6,7 +6,9 @@
 // an answer. Invariants: no crash; a refused answer carries its check's
 // error and HTTP status; an accepted one is signed by the eID for exactly
 // the document's items; a parsed sign document survives its rebuild, and
-// the wallet's approval of it passes the bridge's checks.
+// the wallet's approval of it passes the bridge's checks. The seed answer
+// was made with ethers and node, not with this code (see
+// tests/protocols/wallet/sign_test.cc, AcceptsAnAnswerMadeWithEthers).
 #include <cstdint>
 #include <cstdlib>
 #include <set>

@@ -254,5 +254,31 @@ TEST(SignChecksTest, EachFailureHasItsError) {
   EXPECT_EQ(ErrorOf(CheckSignItems(login, Signed(doc), Ctx())), kErrSignMismatch) << "not a sign request";
 }
 
+// An answer made without this code: for §9's user key, each header built
+// field by field in node from docs/signing.md's table, its ES256K signature
+// made with ethers' SigningKey over SHA-256 of `protected + "."`, and
+// SignedDigest signed with ethers' Wallet.signTypedData (domain of §6). The
+// same answer is a seed of tests/fuzz/wallet_sign_fuzz.cc.
+TEST(SignChecksTest, AcceptsAnAnswerMadeWithEthers) {
+  RequestDocument doc = *ParseRequestDocument(std::string_view(RequestDocumentText()));
+  doc.kind = RequestKind::kSign;
+  SignDetails sign;
+  sign.request = Keccak256("sign request 1");
+  sign.description = {{"en", "Employment contract"}};
+  sign.items = {{"contract.pdf", "S256", Sha256("the contract")}, {"annex.pdf", "S384", Sha384("the annex")}};
+  doc.sign = sign;
+  const char* kAnswer = R"json({"version":1,"code":"IsVSPcAxmSxMK3V_NiwPLpB99W4YbvWcnjrzfJ3SDnc","eid":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","loginSignature":"0xe4cd8bcb1a86b70047bb4b595324120fe8367c0794d73d3d19108bb17e49030706f340454f64b127245c05e96bd1284f640b2fa60e2fc4355c8dd748f79e62d91c","attributes":"cGF5bG9hZA","signatures":[{"protected":"eyJhbGciOiJFUzI1NksiLCJqd2siOnsia3R5IjoiRUMiLCJjcnYiOiJzZWNwMjU2azEiLCJ4IjoiVGp1QnI1d2lOTXJRbldlYzVnTmUwVGtqUjg1a3prQmZYYzAySW9vbDNtNCIsInkiOiJSXzAxeENGZEh0OVQ1dmc5NDBSaFhPY1p2YkQ5aDQ5dTEyOEczU2Q1VnQ0In0sImtpZCI6ImVpcDE1NTozMTMzNzoweDJjNzUzNkUzNjA1RDlDMTZhN2EzRDdiMTg5OGU1MjkzOTZhNjVjMjMiLCJzaWdUIjoiMjAyNi0wMS0wMVQwMDowMTowMFoiLCJzaWdEIjp7Im1JZCI6Imh0dHA6Ly91cmkuZXRzaS5vcmcvMTkxODIvT2JqZWN0SWRCeVVSSUhhc2giLCJwYXJzIjpbImNvbnRyYWN0LnBkZiJdLCJoYXNoTSI6IlMyNTYiLCJoYXNoViI6WyI1MXRGX2NLX3VZMDN5ZTBfanBGWXRXV2o3M09Ud0RKQkdkcXBIRDI2b1JvIl19LCJjcml0IjpbInNpZ1QiLCJzaWdEIl0sImNlcnRtZSI6eyJsZWRnZXIiOiJlaXAxNTU6MzEzMzc6MHgyREREMjdGNjRmRmNCZDc3OTkxNjFlMjkwOTI5Njk3MmFFMTA1NUUwIiwicmVxdWVzdCI6IjB4ZmE0ZTkyMGU2YTVmYmEwMGU4NmZlNDcyNDc1NTljMDlmMzJmMTZhMDU2MDI5NTRkZTQ0NGQ1OGRmMmY3ODQzMSJ9fQ","signature":"EOQgrZtrD2EEIbrnbqX_KqRL7lpYxS8EwAgLp8IZyI9G9qCZuZEJL1KCxeZLs6W3O8bExIvnIfUrtTakIAy_9Q","ledgerSignature":"0xe4cd8bcb1a86b70047bb4b595324120fe8367c0794d73d3d19108bb17e49030706f340454f64b127245c05e96bd1284f640b2fa60e2fc4355c8dd748f79e62d91c"},{"protected":"eyJhbGciOiJFUzI1NksiLCJqd2siOnsia3R5IjoiRUMiLCJjcnYiOiJzZWNwMjU2azEiLCJ4IjoiVGp1QnI1d2lOTXJRbldlYzVnTmUwVGtqUjg1a3prQmZYYzAySW9vbDNtNCIsInkiOiJSXzAxeENGZEh0OVQ1dmc5NDBSaFhPY1p2YkQ5aDQ5dTEyOEczU2Q1VnQ0In0sImtpZCI6ImVpcDE1NTozMTMzNzoweDJjNzUzNkUzNjA1RDlDMTZhN2EzRDdiMTg5OGU1MjkzOTZhNjVjMjMiLCJzaWdUIjoiMjAyNi0wMS0wMVQwMDowMTowMFoiLCJzaWdEIjp7Im1JZCI6Imh0dHA6Ly91cmkuZXRzaS5vcmcvMTkxODIvT2JqZWN0SWRCeVVSSUhhc2giLCJwYXJzIjpbImFubmV4LnBkZiJdLCJoYXNoTSI6IlMzODQiLCJoYXNoViI6WyJ4OXZEaldrNnE4MGI4UW9rQ1djZXJ2TWhxVkp2cHVqYTFqb1FGNkdQckhHZ09uYm5xUHZJMnNpSDlxZWVWSHZPIl19LCJjcml0IjpbInNpZ1QiLCJzaWdEIl0sImNlcnRtZSI6eyJsZWRnZXIiOiJlaXAxNTU6MzEzMzc6MHgyREREMjdGNjRmRmNCZDc3OTkxNjFlMjkwOTI5Njk3MmFFMTA1NUUwIiwicmVxdWVzdCI6IjB4ZmE0ZTkyMGU2YTVmYmEwMGU4NmZlNDcyNDc1NTljMDlmMzJmMTZhMDU2MDI5NTRkZTQ0NGQ1OGRmMmY3ODQzMSJ9fQ","signature":"K-gOaMiQVVm1BK0RM9b92nvyjnt7pq-7F5iKj6X1fiYq5iJFndGEG2bdBgwXIDYnokKIGkrH-QUZdG6s_1KsoQ","ledgerSignature":"0xe6abe2f9fc1511ea067827f841143e6a7c01f82587961bc636c15cef625e12d7034ec55dbb42b6d62a6c75ff8fdcb304e20bae233fb4d5dd50243825711efdea1c"}]})json";
+  auto answer = ParseAnswer(kAnswer, kCode, RequestKind::kSign);
+  ASSERT_TRUE(answer.ok()) << answer.error().description;
+  SignCheckContext ctx;
+  ctx.eid = UserAddress();
+  ctx.request_created = 1767225660 - 300;
+  ctx.request_expiry = 1767225660 + 600;
+  ctx.now = 1767225660;
+  auto checked = CheckSignItems(doc, *answer, ctx);
+  ASSERT_TRUE(checked.ok()) << checked.error().description;
+  EXPECT_EQ(checked->signed_at, 1767225660u);
+}
+
 }  // namespace
 }  // namespace certme::wallet
