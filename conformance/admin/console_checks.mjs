@@ -15,23 +15,53 @@ async function expectLanguage(page, lang, where) {
   }
 }
 
-// On each page: the switcher to ru, ro and back to en (the choice is then
+// One page: the switcher to ru, ro and back to en (the choice is then
 // remembered in the cookie, as on the login pages), checking the page's
-// language and running axe-core in each. `pages` are [name, url].
-export async function languagesAndAxe(page, pages, screenshot) {
+// language and running axe-core in each. Returns the violations found.
+async function pageInEveryLanguage(page, name, url, screenshot) {
   const problems = [];
-  for (const [name, url] of pages) {
-    await page.goto(url);
-    await expectLanguage(page, 'en', name);
-    for (const lang of ['ru', 'ro', 'en']) {
-      await page.click(`nav.langs a[hreflang=${lang}]`);
-      await page.waitForFunction((l) => document.documentElement.lang === l, lang);
-      await expectLanguage(page, lang, name);
-      for (const v of await seriousViolations(page)) problems.push(`${name} [${lang}]: ${v}`);
-      if (lang === 'ro') await screenshot(page, `${name}-ro`);
+  await page.goto(url);
+  await expectLanguage(page, 'en', name);
+  for (const lang of ['ru', 'ro', 'en']) {
+    await page.click(`nav.langs a[hreflang=${lang}]`);
+    await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+    await expectLanguage(page, lang, name);
+    for (const v of await seriousViolations(page)) problems.push(`${name} [${lang}]: ${v}`);
+    if (lang === 'ro') await screenshot(page, `${name}-ro`);
+  }
+  return problems;
+}
+
+// Every page of `pages` ([name, url]) through the language switcher with
+// axe-core in each language. With `workers` above 1 the pages are shared
+// out among that many browser contexts that carry `page`'s cookies (its
+// sign-in); each context has its own cookie jar, so one page's language
+// choice never reaches another's. `prepare(page)` is called on every page
+// opened (the caller's console-error listeners). The waits of one page
+// (navigation, the switcher) then overlap another's axe-core run.
+export async function languagesAndAxe(page, pages, screenshot, { workers = 1, prepare = () => {} } = {}) {
+  const problems = [];
+  if (workers <= 1) {
+    for (const [name, url] of pages) problems.push(...await pageInEveryLanguage(page, name, url, screenshot));
+  } else {
+    const storageState = await page.context().storageState();
+    const viewport = page.viewportSize();
+    const queue = [...pages];
+    const contexts = [];
+    try {
+      await Promise.all(Array.from({ length: Math.min(workers, pages.length) }, async () => {
+        const context = await page.context().browser().newContext({ storageState, viewport, locale: 'en-US' });
+        contexts.push(context);
+        const p = await context.newPage();
+        prepare(p);
+        for (let next = queue.shift(); next; next = queue.shift())
+          problems.push(...await pageInEveryLanguage(p, next[0], next[1], screenshot));
+      }));
+    } finally {
+      await Promise.all(contexts.map((c) => c.close().catch(() => {})));
     }
   }
-  assert.deepEqual(problems, [], 'axe-core: no serious or critical violation on any console page');
+  assert.deepEqual(problems.sort(), [], 'axe-core: no serious or critical violation on any console page');
 }
 
 // Moves the focus with Tab until `selector` has it; fails when the element

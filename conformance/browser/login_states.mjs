@@ -239,10 +239,35 @@ function authorizeUrl(server, lang) {
   return `${server.url}/authorize?${q}`;
 }
 
+// Pages are kept for reuse, one browser context each, per screen,
+// language and JavaScript setting: a new context costs Chromium a renderer
+// process (about a second of CPU), and this test opens some forty
+// journeys. A page is handed to one journey at a time and comes back with
+// its cookies cleared, on about:blank; the HTTP cache is off, so every
+// journey loads every resource as a new browser would (the pages keep
+// nothing in web storage). `done()` hands it back.
+const idlePages = new Map();
+
 async function newPage(lang, vp, { javaScriptEnabled = true } = {}) {
-  const context = await browser.newContext({ ...kViewports[vp], locale: kHow[lang].locale, javaScriptEnabled });
-  const page = await context.newPage();
-  return { context, page, seen: watchPages(page) };
+  const key = `${lang}/${vp}/${javaScriptEnabled}`;
+  if (!idlePages.has(key)) idlePages.set(key, []);
+  let held = idlePages.get(key).pop();
+  if (!held) {
+    const context = await browser.newContext({ ...kViewports[vp], locale: kHow[lang].locale, javaScriptEnabled });
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+    held = { context, page };
+  }
+  const { context, page } = held;
+  const seen = watchPages(page);
+  const done = async () => {
+    seen.stop();
+    await page.goto('about:blank');
+    await context.clearCookies();
+    idlePages.get(key).push(held);
+  };
+  return { context, page, seen, done };
 }
 
 const bodyText = async (page) => (await page.locator('body').innerText()).replace(/\s+/g, ' ');
@@ -251,7 +276,7 @@ const loginState = (page) => page.evaluate(() => document.body.getAttribute('dat
 // Opens a login at `server` and checks the waiting page: language, title,
 // countdown, the order of the two ways on this screen, no sideways scroll.
 async function openLogin(server, lang, vp, name) {
-  const { context, page, seen } = await newPage(lang, vp);
+  const { context, page, seen, done } = await newPage(lang, vp);
   await page.goto(authorizeUrl(server, lang), { timeout: 30000 });
   assert.ok(page.url().startsWith(`${server.url}/login/wallet?`), `not on the login page: ${page.url()}`);
   await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
@@ -271,7 +296,7 @@ async function openLogin(server, lang, vp, name) {
   const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(scrollWidth <= width, `the page is ${scrollWidth} px wide on a ${width} px screen`);
   if (name) await shot(page, `${name}-1-waiting`);
-  return { context, page, seen };
+  return { context, page, seen, done };
 }
 
 const link = (page) => page.locator('#deeplink').getAttribute('href');
@@ -312,7 +337,7 @@ test('every language and screen at once: waiting → opened → refused → Try 
   // The six journeys are independent logins: run together, their waits overlap.
   await Promise.all(kLangs.flatMap((lang) => Object.keys(kViewports).map(async (vp) => {
     const name = `${lang}-${vp}`;
-    const { context, page, seen } = await openLogin(bridge, lang, vp, name);
+    const { page, seen, done } = await openLogin(bridge, lang, vp, name);
     await guarded(name, page, async () => {
       // The wallet fetches the request document: the page says so.
       const code = (await link(page)).split('/l/')[1];
@@ -340,12 +365,12 @@ test('every language and screen at once: waiting → opened → refused → Try 
       await shot(page, `${name}-4-again`);
       await assertNoLeaks(seen, page);
     });
-    await context.close();
+    await done();
   })));
 });
 
 test('refusal, back to the service: the client gets access_denied with its state', async () => {
-  const { context, page } = await openLogin(bridge, 'ru', 'desktop');
+  const { page, done } = await openLogin(bridge, 'ru', 'desktop');
   await guarded('back', page, async () => {
     const r = await wallet('ion', await link(page), '--refuse');
     assert.equal(r.code, 0, r.out);
@@ -357,7 +382,7 @@ test('refusal, back to the service: the client gets access_denied with its state
     assert.match(q.get('state'), /^st-/);
     await snap(page, 'ru-desktop-5-back-to-service');
   });
-  await context.close();
+  await done();
 });
 
 // The renewal and expiry journeys wait out the short bridge's lifetimes
@@ -368,7 +393,7 @@ function startExpiryJourneys() {
   // Every language and screen at once: the waits overlap.
   return Promise.all(kLangs.flatMap((lang) => Object.keys(kViewports).map(async (vp) => {
     const name = `${lang}-${vp}-expiry`;
-    const { context, page, seen } = await openLogin(shortBridge, lang, vp);
+    const { page, seen, done } = await openLogin(shortBridge, lang, vp);
     await guarded(name, page, async () => {
       const txn = new URL(page.url()).searchParams.get('txn');
       // The code as shown, read at once (the renewal may come any moment).
@@ -399,25 +424,28 @@ function startExpiryJourneys() {
       assert.ok(Date.now() - t0 < 2000, 'the status of an expired login was held');
       await assertNoLeaks(seen, page);
     });
-    await context.close();
+    await done();
   })));
 }
 
 test('unknown login: the status answers at once, the page says so with a way on, in the browser\'s language', async () => {
-  for (const [lang, vp] of kEveryScreen) {
+  for (let i = 0; i < kEveryScreen.length; i += 1) {
     const t0 = Date.now();
     const s = await fetch(`${bridge.url}/login/wallet/status?txn=bogus&state=waiting`);
     assert.deepEqual(await s.json(), { state: 'unknown', code_expires_in: 0, login_expires_in: 0 });
     assert.ok(Date.now() - t0 < 2000);
-    const { context, page } = await newPage(lang, vp);
+  }
+  // Every language and screen at once.
+  await Promise.all(kEveryScreen.map(async ([lang, vp]) => {
+    const { page, done } = await newPage(lang, vp);
     const q = lang === 'en' ? '&lang=en' : '';
     const resp = await page.goto(`${bridge.url}/login/wallet?txn=bogus${q}`);
     assert.equal(resp.status(), 400);
     await assertOutcome(page, lang, 'login_unknown', 'login_todo_unknown', []);
     await page.getByRole('link', { name: T[lang].error_home }).waitFor();
     await shot(page, `${lang}-${vp}-unknown`);
-    await context.close();
-  }
+    await done();
+  }));
 });
 
 test('validator silent: "confirming your data", then its timeout page, then Try again in the same language', async () => {
@@ -426,7 +454,7 @@ test('validator silent: "confirming your data", then its timeout page, then Try 
   // Every language and screen at once: their validator waits overlap.
   await Promise.all(kEveryScreen.map(async ([lang, vp]) => {
     const name = `${lang}-${vp}-timeout`;
-    const { context, page, seen } = await openLogin(bridge, lang, vp, name);
+    const { page, seen, done } = await openLogin(bridge, lang, vp, name);
     await guarded(name, page, async () => {
       const answer = wallet('vasile', await link(page), '--yes');
       await page.waitForFunction(() => document.body.getAttribute('data-login-state') === 'validating', null, { timeout: 30000 });
@@ -444,7 +472,7 @@ test('validator silent: "confirming your data", then its timeout page, then Try 
       await shot(page, `${name}-4-again`);
       await assertNoLeaks(seen, page);
     });
-    await context.close();
+    await done();
   }));
 });
 
@@ -453,7 +481,7 @@ test('suspended eID: its own page, the way back to the service, no Try again', a
   try {
     await Promise.all(kEveryScreen.map(async ([lang, vp]) => {
       const name = `${lang}-${vp}-suspended`;
-      const { context, page, seen } = await openLogin(bridge, lang, vp, name);
+      const { page, seen, done } = await openLogin(bridge, lang, vp, name);
       await guarded(name, page, async () => {
         const r = await wallet('maria', await link(page), '--yes');
         assert.notEqual(r.code, 0);
@@ -461,7 +489,7 @@ test('suspended eID: its own page, the way back to the service, no Try again', a
         await shot(page, `${name}-2-suspended`);
         await assertNoLeaks(seen, page);
       });
-      await context.close();
+      await done();
     }));
   } finally {
     certmeRun(['admin', 'reactivate-eid', addresses.maria]);
@@ -469,7 +497,7 @@ test('suspended eID: its own page, the way back to the service, no Try again', a
 });
 
 test('keyboard only: Tab reaches every control of the login page, Enter on Try again starts a new login', async () => {
-  const { context, page } = await openLogin(bridge, 'ro', 'desktop');
+  const { page, done } = await openLogin(bridge, 'ro', 'desktop');
   await guarded('keyboard', page, async () => {
     // Tab through the waiting page: the same-device link, Continue and the
     // language links are each reached, and each shows where the focus is.
@@ -505,12 +533,12 @@ test('keyboard only: Tab reaches every control of the login page, Enter on Try a
     assert.equal(await loginState(page), 'waiting');
     assert.notEqual(await link(page), old);
   });
-  await context.close();
+  await done();
 });
 
 test('JavaScript off: the hint is there, "Continue" pressed early shows the page again with why', async () => {
-  for (const [lang, vp] of [['ro', 'desktop'], ['ru', 'phone']]) {
-    const { context, page } = await newPage(lang, vp, { javaScriptEnabled: false });
+  await Promise.all([['ro', 'desktop'], ['ru', 'phone']].map(async ([lang, vp]) => {
+    const { page, done } = await newPage(lang, vp, { javaScriptEnabled: false });
     await page.goto(authorizeUrl(bridge, lang));
     await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
     // The hint is inside <noscript> (Chromium's switch for tests turns off
@@ -523,12 +551,12 @@ test('JavaScript off: the hint is there, "Continue" pressed early shows the page
     assert.equal(await page.getAttribute('html', 'lang'), lang);
     // axe-core runs in the page: not with JavaScript off.
     await snap(page, `${lang}-${vp}-nojs-early`);
-    await context.close();
-  }
+    await done();
+  }));
 });
 
 test('language switcher: the choice is remembered on every page, the 404 included', async () => {
-  const { context, page } = await openLogin(bridge, 'ro', 'desktop');
+  const { context, page, done } = await openLogin(bridge, 'ro', 'desktop');
   await page.getByRole('link', { name: 'RU' }).click();
   await page.getByRole('heading', { name: T.ru.login_title }).waitFor({ timeout: 10000 });
   assert.equal(await page.getAttribute('html', 'lang'), 'ru');
@@ -539,33 +567,32 @@ test('language switcher: the choice is remembered on every page, the 404 include
   assert.equal(resp.status(), 404);
   assert.equal(await page.getAttribute('html', 'lang'), 'ru');
   await page.getByText(T.ru.not_found).waitFor();
-  await context.close();
+  await done();
 });
 
 test('404 and the start page: in the browser\'s language, a way on, the request id, a correct title', async () => {
-  for (const lang of kLangs) {
-    for (const vp of Object.keys(kViewports)) {
-      const { context, page, seen } = await newPage(lang, vp);
-      const q = lang === 'en' ? '?lang=en' : '';
-      const resp = await page.goto(`${bridge.url}/no/such/page${q}`);
-      assert.equal(resp.status(), 404);
-      assert.equal(await page.getAttribute('html', 'lang'), lang);
-      assert.equal(await page.title(), T[lang].not_found_title);
-      await page.getByText(T[lang].not_found_todo).waitFor();
-      await page.getByRole('link', { name: T[lang].error_home }).waitFor();
-      assert.equal(await page.locator('#request-id').innerText(), resp.headers()['x-request-id']);
-      await shot(page, `${lang}-${vp}-404`);
-      await page.getByRole('link', { name: T[lang].error_home }).click();
-      await page.waitForURL(`${bridge.url}/`);
-      assert.equal(await page.title(), T[lang].home_title);
-      assert.equal(await page.locator('#discovery').innerText(), `${bridge.url}/.well-known/openid-configuration`);
-      const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(scrollWidth <= kViewports[vp].viewport.width, `the start page is ${scrollWidth} px wide`);
-      await shot(page, `${lang}-${vp}-home`);
-      await assertNoLeaks(seen, page);
-      await context.close();
-    }
-  }
+  // Every language and screen at once.
+  await Promise.all(kEveryScreen.map(async ([lang, vp]) => {
+    const { page, seen, done } = await newPage(lang, vp);
+    const q = lang === 'en' ? '?lang=en' : '';
+    const resp = await page.goto(`${bridge.url}/no/such/page${q}`);
+    assert.equal(resp.status(), 404);
+    assert.equal(await page.getAttribute('html', 'lang'), lang);
+    assert.equal(await page.title(), T[lang].not_found_title);
+    await page.getByText(T[lang].not_found_todo).waitFor();
+    await page.getByRole('link', { name: T[lang].error_home }).waitFor();
+    assert.equal(await page.locator('#request-id').innerText(), resp.headers()['x-request-id']);
+    await shot(page, `${lang}-${vp}-404`);
+    await page.getByRole('link', { name: T[lang].error_home }).click();
+    await page.waitForURL(`${bridge.url}/`);
+    assert.equal(await page.title(), T[lang].home_title);
+    assert.equal(await page.locator('#discovery').innerText(), `${bridge.url}/.well-known/openid-configuration`);
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scrollWidth <= kViewports[vp].viewport.width, `the start page is ${scrollWidth} px wide`);
+    await shot(page, `${lang}-${vp}-home`);
+    await assertNoLeaks(seen, page);
+    await done();
+  }));
 });
 
 test('QR code renewed by itself (new code, same login) until the login\'s lifetime ends, then the expired page', async () => {

@@ -8,7 +8,8 @@
 // Cases: approve (the ID token carries the validated claims, the code is
 // redeemed once), refuse (access_denied), expire (expired_token after the
 // configured lifetime), slow_down (openid-client told to slow down keeps
-// polling and succeeds). Prints "N passed, M failed"; exits 1 on any failure.
+// polling and succeeds). The cases run at once (each has its own device
+// code). Prints "N passed, M failed"; exits 1 on any failure.
 import { execFile } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import * as client from 'openid-client';
@@ -143,15 +144,26 @@ const cases = {
   },
 };
 
-let passed = 0, failed = 0;
-for (const [name, fn] of Object.entries(cases)) {
+// Each case has its own device_code, so they run at once: the expire case
+// waits out the whole lifetime, and the others finish inside that wait
+// instead of after it. Results are printed in the order above.
+const outcomes = await Promise.all(Object.entries(cases).map(async ([name, fn]) => {
+  const started = Date.now();
   try {
     await fn();
-    passed++;
-    console.log(`ok   ${name}`);
+    return { name, error: null, seconds: (Date.now() - started) / 1000 };
   } catch (e) {
+    return { name, error: e, seconds: (Date.now() - started) / 1000 };
+  }
+}));
+let passed = 0, failed = 0;
+for (const { name, error, seconds } of outcomes) {
+  if (!error) {
+    passed++;
+    console.log(`ok   ${name} (${seconds.toFixed(1)} s)`);
+  } else {
     failed++;
-    console.log(`FAIL ${name}\n     ${String(e.stack ?? e).split('\n').join('\n     ')}`);
+    console.log(`FAIL ${name} (${seconds.toFixed(1)} s)\n     ${String(error.stack ?? error).split('\n').join('\n     ')}`);
   }
 }
 console.log(`${passed} passed, ${failed} failed`);

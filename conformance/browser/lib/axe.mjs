@@ -25,7 +25,9 @@ function axeSource() {
 // lines; [] when none. The pages' CSP allows no foreign script, so axe is
 // added through the automation channel, which CSP does not govern.
 export async function seriousViolations(page) {
-  await page.evaluate(axeSource());
+  // Added once per document: a page checked again in a later state (the
+  // same document) reuses it instead of parsing the library again.
+  if (!await page.evaluate(() => typeof window.axe?.run === 'function')) await page.evaluate(axeSource());
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     const r = await axe.run(document, { resultTypes: ['violations'] });

@@ -26,17 +26,20 @@ export async function launchBrowser() {
 }
 
 // Records every document the page's main frame received (status, URL, body),
-// so that a test can check all of them, not only the last one.
+// so that a test can check all of them, not only the last one. `stop()` on
+// the list ends the recording (a page handed to another journey).
 export function watchPages(page) {
   const seen = [];
-  page.on('response', (response) => {
+  const record = (response) => {
     if (response.request().resourceType() !== 'document' || response.frame() !== page.mainFrame()) return;
     const status = response.status();
     const entry = { url: response.url(), status, body: '' };
     seen.push(entry);
     if (status >= 300 && status < 400) return;
     entry.pending = response.text().then((t) => { entry.body = t; }, () => {});
-  });
+  };
+  page.on('response', record);
+  seen.stop = () => page.off('response', record);
   return seen;
 }
 
