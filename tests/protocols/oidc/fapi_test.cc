@@ -222,9 +222,9 @@ TEST_F(FapiTest, AuthorizationRequestNotPushedIsRefusedAtTheRedirectUri) {
   HttpResponse r = Authorize(WithPkce("fapi"));
   EXPECT_EQ(auth_.requests.size(), before);
   Params q = LocationParams(r);
-  EXPECT_EQ(q.find("error")->second, "invalid_request");
-  EXPECT_NE(q.find("error_description")->second.find("pushed"), std::string::npos);
-  EXPECT_EQ(q.find("iss")->second, kIssuer);  // RFC 9207, §5.3.2.2 item 7
+  EXPECT_EQ(ParamGet(q, "error").value_or(""), "invalid_request");
+  EXPECT_NE(ParamGet(q, "error_description").value_or("").find("pushed"), std::string::npos);
+  EXPECT_EQ(ParamGet(q, "iss").value_or(""), kIssuer);  // RFC 9207, §5.3.2.2 item 7
 }
 
 TEST_F(FapiTest, PushWithoutPkceIsRefused) {
@@ -358,7 +358,7 @@ TEST_F(FapiTest, DpopJktBindsTheCodeToThatKey) {
   // Not a thumbprint: invalid_request at the redirect URI.
   Params bad = WithPkce("rp");
   bad.emplace("dpop_jkt", "not-a-thumbprint");
-  EXPECT_EQ(LocationParams(Authorize(bad)).find("error")->second, "invalid_request");
+  EXPECT_EQ(ParamGet(LocationParams(Authorize(bad)), "error").value_or(""), "invalid_request");
 }
 
 TEST_F(FapiTest, DpopProofAtTheParEndpointBindsTheCode) {
