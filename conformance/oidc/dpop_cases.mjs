@@ -28,7 +28,7 @@ export function register(ctx) {
   describe('sender-constrained tokens: DPoP (RFC 9449)', () => {
     test('discovery advertises DPoP and certificate-bound tokens', async () => {
       const meta = (await ctx.config('rp-basic')).serverMetadata();
-      assert.deepEqual(meta.dpop_signing_alg_values_supported, ['ES256', 'PS256', 'RS256']);
+      assert.deepEqual(meta.dpop_signing_alg_values_supported, ['ES256', 'PS256', 'EdDSA', 'RS256']);
       assert.equal(meta.tls_client_certificate_bound_access_tokens, true);
     });
 

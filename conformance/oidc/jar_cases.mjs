@@ -55,7 +55,7 @@ export function register(ctx) {
     test('discovery advertises request objects, never unsigned ones', async () => {
       const meta = (await ctx.config('rp-jar')).serverMetadata();
       assert.equal(meta.request_parameter_supported, true);
-      assert.deepEqual(meta.request_object_signing_alg_values_supported, ['RS256', 'PS256', 'ES256']);
+      assert.deepEqual(meta.request_object_signing_alg_values_supported, ['RS256', 'PS256', 'ES256', 'EdDSA']);
     });
 
     test('code flow with a signed request object at /authorize', async () => {

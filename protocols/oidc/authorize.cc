@@ -8,6 +8,7 @@
 #include "crypto/hash.h"
 #include "protocols/eidas.h"
 #include "protocols/oidc/claims_request.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/pages.h"
 #include "protocols/oidc/provider.h"
@@ -277,6 +278,8 @@ CheckResult OidcProvider::CheckPushedRequest(const Params& p, const OidcClient& 
   auto scopes = GrantedScopes(p, client, catalogue_);
   if (!scopes.ok()) return scopes.error();
   OIDC_RETURN_IF_ERROR(CheckPkce(p, client));
+  OIDC_RETURN_IF_ERROR(CheckFapi2Pkce(p, client));
+  OIDC_RETURN_IF_ERROR(CheckDpopJktParam(p));
   auto prompt = ParsePrompt(p);
   if (!prompt.ok()) return prompt.error();
   auto max_age = ParseMaxAge(p);
@@ -387,6 +390,8 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   // RFC 9126 §5: a client registered for pushed requests sends only those.
   if (client.require_pushed_authorization_requests && !pushed)
     return AuthorizationError(t, InvalidRequest("this client must use pushed authorization requests"));
+  // FAPI 2.0 §5.3.2.2 item 3.
+  if (auto e = CheckFapi2Pushed(client, pushed)) return AuthorizationError(t, *e);
   // RFC 9101 §10.5 (a pushed request was held to it at the push).
   if (client.require_signed_request_object && !request_object && !pushed)
     return AuthorizationError(t, InvalidRequest("this client must send a signed request object"));
@@ -403,6 +408,8 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   auto scopes = GrantedScopes(p, client, catalogue_);
   if (!scopes.ok()) return AuthorizationError(t, scopes.error());
   if (auto e = CheckPkce(p, client)) return AuthorizationError(t, *e);
+  if (auto e = CheckFapi2Pkce(p, client)) return AuthorizationError(t, *e);  // FAPI 2.0 §5.3.2.2 item 5
+  if (auto e = CheckDpopJktParam(p)) return AuthorizationError(t, *e);       // RFC 9449 §10
   auto prompt = ParsePrompt(p);
   if (!prompt.ok()) return AuthorizationError(t, prompt.error());
   auto max_age = ParseMaxAge(p);
@@ -440,6 +447,7 @@ HttpResponse OidcProvider::Authorize(const HttpRequest& req) {
   authz.scopes = scopes.value();
   authz.claims = ClaimsRequestToJson(claims);
   authz.code_challenge = ParamGet(p, kCodeChallenge).value_or("");
+  authz.dpop_jkt = ParamGet(p, kDpopJkt).value_or("");
   authz.acr_values = acr_values.value();
   authz.attributes = RequestedAttributes(authz.scopes, claims, client, catalogue_);
   authz.ui_locale = lang;
@@ -561,11 +569,13 @@ HttpResponse OidcProvider::CompleteAuthorization(const OidcClient& client, const
   code_rec.redirect_uri = authz.redirect_uri;
   code_rec.code_challenge = authz.code_challenge;
   code_rec.nonce = authz.nonce;
+  code_rec.dpop_jkt = authz.dpop_jkt;
 
-  // RFC 6749 §4.1.2: short-lived, single-use (Consume at the token endpoint).
+  // RFC 6749 §4.1.2: short-lived, single-use (Consume at the token endpoint);
+  // at most 60 s for a FAPI 2.0 client (§5.3.2.1 item 12).
   std::string code = random_.Token();
   Status st = store_.Put(kCodeNs, Sha256Hex(code), ToJson(code_rec).dump(),
-                         std::chrono::seconds(opts_.code_ttl_seconds));
+                         std::chrono::seconds(CodeTtlFor(client, opts_.code_ttl_seconds)));
   if (!st.ok()) {
     LogError("oidc code not stored", {{"detail", st.ToString()}});
     return AuthorizationError(t, OidcError::Make(kErrServerError, "temporary failure"));

@@ -9,6 +9,7 @@
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "store/store.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 #include "protocols/yaml_json.h"
@@ -121,8 +122,8 @@ Status ValidateClient(const OidcClient& c) {
   if (alg != "RS256" && alg != "ES256" && alg != "PS256")
     bad("id_token_signed_response_alg must be RS256, ES256 or PS256");
   const std::string& ro_alg = c.request_object_signing_alg;
-  if (!ro_alg.empty() && ro_alg != "RS256" && ro_alg != "ES256" && ro_alg != "PS256")
-    bad("request_object_signing_alg must be RS256, ES256 or PS256");
+  if (!ro_alg.empty() && ro_alg != "RS256" && ro_alg != "ES256" && ro_alg != "PS256" && ro_alg != "EdDSA")
+    bad("request_object_signing_alg must be RS256, ES256, PS256 or EdDSA");
   if (c.require_signed_request_object && c.jwks.empty() && c.certificate_pem.empty())
     bad("require_signed_request_object needs the client's keys (jwks or certificate_pem)");
   if (!c.subject_type.empty() && c.subject_type != oidc::kSubjectPairwise &&
@@ -140,6 +141,9 @@ Status ValidateClient(const OidcClient& c) {
     bad("backchannel_logout_uri must be an absolute http(s) URI without fragment");
   if (!c.frontchannel_logout_uri.empty() && !IsHttpUri(c.frontchannel_logout_uri))
     bad("frontchannel_logout_uri must be an absolute http(s) URI without fragment");
+
+  if (!c.profile.empty() && !c.IsFapi2()) bad("profile must be empty or fapi2");
+  if (c.IsFapi2()) oidc_internal::AddFapi2RegistrationProblems(c, problems);  // fapi.cc
 
   if (problems.empty()) return Status::Ok();
   std::string all;
@@ -178,6 +182,7 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"request_object_signing_alg", c.request_object_signing_alg},
       {"dpop_bound_access_tokens", c.dpop_bound_access_tokens},
       {"tls_client_certificate_bound_access_tokens", c.tls_client_certificate_bound_access_tokens},
+      {"profile", c.profile},
   };
 }
 
@@ -258,6 +263,7 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   str("request_object_signing_alg", &c.request_object_signing_alg);
   boolean("dpop_bound_access_tokens", &c.dpop_bound_access_tokens);
   boolean("tls_client_certificate_bound_access_tokens", &c.tls_client_certificate_bound_access_tokens);
+  str("profile", &c.profile);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

@@ -85,8 +85,15 @@ struct OidcClient {
   // certificate the TLS proxy forwarded at the token request (cnf.x5t#S256);
   // a token request without one is refused.
   bool tls_client_certificate_bound_access_tokens = false;
+  // The security profile the client is held to: empty (the rules above) or
+  // "fapi2", the FAPI 2.0 Security Profile (docs/oidc.md "FAPI 2.0"):
+  // pushed requests with PKCE S256 only, private_key_jwt or tls_client_auth,
+  // sender-constrained tokens only, PS256/ES256/EdDSA only, https redirect
+  // URIs, codes valid at most 60 s, refresh tokens bound and not rotated.
+  std::string profile;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
+  bool IsFapi2() const { return profile == "fapi2"; }
   bool AllowsGrant(std::string_view grant) const;
   bool AllowsScope(std::string_view scope) const;
   bool AllowsAttribute(std::string_view key) const;

@@ -12,6 +12,7 @@
 #include "crypto/certificate.h"
 #include "crypto/hash.h"
 #include "crypto/openssl_ptr.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
@@ -267,7 +268,8 @@ OidcOr<OidcClient> OidcProvider::AuthenticatePrivateKeyJwt(
     return InvalidClient("client " + client_id + " is not registered for private_key_jwt");
   auto keys = ClientPublicKeys(*client);
   if (keys.empty()) return InvalidClient("client " + client_id + " has no usable keys");
-  auto verified = VerifyJwt(*assertion, keys, {JwsAlg::kRS256, JwsAlg::kPS256, JwsAlg::kES256});
+  // FAPI 2.0 §5.4: a FAPI 2.0 client's assertions only PS256, ES256 or EdDSA.
+  auto verified = VerifyJwt(*assertion, keys, SignedObjectAlgs(*client));
   if (!verified.ok()) return InvalidClient("assertion signature: " + verified.status().ToString());
   const nlohmann::json& p = verified->payload;
 

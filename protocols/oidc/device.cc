@@ -496,7 +496,8 @@ HttpResponse OidcProvider::DeviceResume(const HttpRequest& req) {
 
 // ---- §3.4, §3.5: the device_code grant at the token endpoint ----
 
-OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, const OidcClient& client) {
+OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, const OidcClient& client,
+                                                     const TokenBinding& binding) {
   auto code = ParamGet(req.form, kDeviceCode);
   if (!code || code->empty()) return InvalidRequest("device_code is required");
   if (code->size() > kMaxDeviceCodeBytes) return InvalidGrant("device_code is invalid, expired or already used");
@@ -612,7 +613,8 @@ OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, con
     return ServerFailure(st);
   }
   LogInfo("oidc device authorization redeemed", {{"client_id", client.client_id}});
-  return IssueTokens(client, grant, grant.scopes, /*nonce=*/"", refresh);
+  // Bound as the code grant's are (dpop.cc: TokenRequestBinding).
+  return IssueBoundTokens(client, grant, grant.scopes, /*nonce=*/"", refresh, binding);
 }
 
 }  // namespace certme

@@ -17,6 +17,7 @@
 
 #include "common/log.h"
 #include "crypto/hash.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
@@ -72,7 +73,16 @@ std::string BigEndian8(int64_t v) {
 
 namespace oidc_internal {
 
-std::vector<JwsAlg> DpopAlgs() { return {JwsAlg::kES256, JwsAlg::kPS256, JwsAlg::kRS256}; }
+std::vector<JwsAlg> DpopAlgs() { return {JwsAlg::kES256, JwsAlg::kPS256, JwsAlg::kEdDSA, JwsAlg::kRS256}; }
+
+CheckResult CheckDpopJktParam(const Params& p) {
+  auto jkt = ParamGet(p, kDpopJkt);
+  if (!jkt) return std::nullopt;
+  auto raw = Base64UrlDecode(*jkt);
+  if (jkt->size() != 43 || !raw || raw->size() != 32)
+    return InvalidRequest("dpop_jkt must be a base64url SHA-256 JWK thumbprint");
+  return std::nullopt;
+}
 
 }  // namespace oidc_internal
 
@@ -97,7 +107,8 @@ bool OidcProvider::IsLiveDpopNonce(std::string_view nonce) const {
 // RFC 9449 §4.3.
 OidcOr<std::optional<DpopProof>> OidcProvider::CheckDpopProof(const HttpRequest& req,
                                                               std::string_view endpoint_path,
-                                                              const std::string* access_token) {
+                                                              const std::string* access_token,
+                                                              const std::vector<JwsAlg>& algs) {
   std::vector<std::string> headers = req.headers.GetAll(kHeaderDpop);
   if (headers.empty()) return std::optional<DpopProof>();
   // Check 1: exactly one DPoP header field, one JWT.
@@ -111,7 +122,7 @@ OidcOr<std::optional<DpopProof>> OidcProvider::CheckDpopProof(const HttpRequest&
   // Checks 4-6: typ, an asymmetric algorithm we verify, a public key.
   if (!h.contains("typ") || h["typ"] != kDpopJwtType) return BadProof("typ is not dpop+jwt");
   auto alg = ParseJwsAlg(h.value("alg", ""));
-  const std::vector<JwsAlg> allowed = DpopAlgs();
+  const std::vector<JwsAlg> allowed = algs.empty() ? DpopAlgs() : algs;
   if (!alg || std::find(allowed.begin(), allowed.end(), *alg) == allowed.end())
     return BadProof("alg not allowed");
   auto jwk_it = h.find("jwk");
@@ -169,7 +180,8 @@ OidcOr<std::optional<DpopProof>> OidcProvider::CheckDpopProof(const HttpRequest&
 OidcOr<TokenBinding> OidcProvider::TokenRequestBinding(const HttpRequest& req,
                                                        const OidcClient& client) {
   TokenBinding binding;
-  auto proof = CheckDpopProof(req, kPathToken, nullptr);
+  // FAPI 2.0 §5.4: a FAPI 2.0 client's proofs use PS256, ES256 or EdDSA.
+  auto proof = CheckDpopProof(req, kPathToken, nullptr, client.IsFapi2() ? Fapi2Algs() : DpopAlgs());
   if (!proof.ok()) return proof.error();
   if (*proof) binding.jkt = (*proof)->jkt;
   // RFC 9449 §5.2: the client registered that it always uses DPoP.
@@ -180,6 +192,8 @@ OidcOr<TokenBinding> OidcProvider::TokenRequestBinding(const HttpRequest& req,
     if (!x5t) return InvalidRequest("this client's tokens need its TLS client certificate");
     binding.x5t_s256 = *x5t;
   }
+  // FAPI 2.0 §5.3.2.1 items 4-5: nothing unbound for a FAPI 2.0 client.
+  if (auto e = CheckFapi2Binding(client, binding)) return *e;
   return binding;
 }
 

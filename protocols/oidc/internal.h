@@ -39,13 +39,19 @@ struct DpopProof {
   std::string jkt;  // RFC 7638 thumbprint of its key, base64url
 };
 
+// RFC 9449 §10: a `dpop_jkt` authorization request parameter, when present,
+// is a base64url SHA-256 JWK thumbprint (43 characters); invalid_request
+// otherwise (dpop.cc).
+CheckResult CheckDpopJktParam(const Params& p);
+
 // What a new access token is bound to (empty members: nothing).
 struct TokenBinding {
   std::string jkt;       // RFC 9449 §6.1 cnf.jkt
   std::string x5t_s256;  // RFC 8705 §3.1 cnf.x5t#S256
 };
 
-// The algorithms a DPoP proof may use (dpop.cc; discovery advertises them).
+// The algorithms a DPoP proof may use (dpop.cc; discovery advertises them);
+// a FAPI 2.0 client's proofs only Fapi2Algs() (fapi.h).
 std::vector<JwsAlg> DpopAlgs();
 // base64url SHA-256 of the certificate a TLS proxy forwarded (RFC 8705
 // §3.1 x5t#S256); nullopt when absent or unreadable (client_auth.cc).

@@ -3,6 +3,8 @@
 // endpoint, and gets a short-lived, one-time request_uri that /authorize
 // takes instead of the parameters.
 #include "common/log.h"
+#include "crypto/hash.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
@@ -33,8 +35,15 @@ HttpResponse OidcProvider::PushedAuthorizationRequest(const HttpRequest& req) {
   return ClientEndpoint(req, kPathPar, &OidcProvider::PushedAuthorizationResponse);
 }
 
-// RFC 9126 §2.1 – §2.3.
+// RFC 9126 §2.1 – §2.3. RFC 9449 §8: every answer to a request with a DPoP
+// proof carries a nonce for the next one.
 HttpResponse OidcProvider::PushedAuthorizationResponse(const HttpRequest& req, const OidcClient& client) {
+  HttpResponse r = PushedAuthorizationAnswer(req, client);
+  if (req.headers.Has(kHeaderDpop)) r.headers.Set(kHeaderDpopNonce, NewDpopNonce());
+  return r;
+}
+
+HttpResponse OidcProvider::PushedAuthorizationAnswer(const HttpRequest& req, const OidcClient& client) {
   const Params& form = req.form;
   // §2.1: "The client_id parameter ... MUST" name the authenticated client.
   if (auto id = ParamGet(form, kClientId); id && *id != client.client_id)
@@ -55,19 +64,31 @@ HttpResponse OidcProvider::PushedAuthorizationResponse(const HttpRequest& req, c
   }
   const Params& p = opened.empty() ? form : opened;
   if (auto e = CheckPushedRequest(p, client)) return TokenError(*e);
+  // RFC 9449 §10.1: the DPoP key the code will be bound to comes as
+  // dpop_jkt, or as the key of a DPoP proof sent with the push (checked as
+  // at the token endpoint, for this endpoint's URL); both: the same key.
+  std::string dpop_jkt = ParamGet(p, kDpopJkt).value_or("");
+  auto proof = CheckDpopProof(req, kPathPar, nullptr, client.IsFapi2() ? Fapi2Algs() : DpopAlgs());
+  if (!proof.ok()) return TokenError(proof.error());
+  if (*proof) {
+    if (!dpop_jkt.empty() && !ConstantTimeEquals(dpop_jkt, (*proof)->jkt))
+      return TokenError(OidcError::Make(kErrInvalidDpopProof, "dpop_jkt is not the DPoP proof's key"));
+    dpop_jkt = (*proof)->jkt;
+  }
 
   PushedRequestRecord rec;
   rec.client_id = client.client_id;
   rec.params.emplace_back(std::string(kClientId), client.client_id);
   for (const auto& [name, value] : p)
-    if (name != kClientId && !IsClientAuthParam(name)) rec.params.emplace_back(name, value);
+    if (name != kClientId && name != kDpopJkt && !IsClientAuthParam(name)) rec.params.emplace_back(name, value);
+  if (!dpop_jkt.empty()) rec.params.emplace_back(std::string(kDpopJkt), dpop_jkt);
   // §2.2: a random handle that cannot be guessed, short-lived.
   std::string handle = random_.Token();
-  Status st = store_.PutIfAbsent(kParNs, handle, ToJson(rec).dump(),
-                                 std::chrono::seconds(opts_.par_ttl_seconds));
+  // FAPI 2.0 §5.3.2.2 item 12: under 600 s for a FAPI 2.0 client.
+  const int64_t ttl = ParTtlFor(client, opts_.par_ttl_seconds);
+  Status st = store_.PutIfAbsent(kParNs, handle, ToJson(rec).dump(), std::chrono::seconds(ttl));
   if (!st.ok()) return TokenError(ServerFailure(st));
-  nlohmann::json body = {{"request_uri", std::string(kRequestUriPrefix) + handle},
-                         {"expires_in", opts_.par_ttl_seconds}};
+  nlohmann::json body = {{"request_uri", std::string(kRequestUriPrefix) + handle}, {"expires_in", ttl}};
   HttpResponse r = HttpResponse::Json(201, body.dump());  // §2.2: 201 Created
   NoStore(r);
   return r;

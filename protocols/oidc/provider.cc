@@ -127,6 +127,9 @@ nlohmann::json OidcProvider::ServerMetadata() const {
                            kClaimAuthTime, kClaimNonce, kClaimAcr, kClaimAmr, kClaimAzp,
                            kClaimSid, kClaimAtHash};
   for (const auto& d : catalogue_.all()) claims.push_back(d.oidc_claim);
+  // Request objects and client assertions (RFC 9101, RFC 7523); a FAPI 2.0
+  // client is held to PS256, ES256 and EdDSA among them (fapi.h).
+  nlohmann::json signed_object_algs = {"RS256", "PS256", "ES256", "EdDSA"};
   nlohmann::json doc = {
       {"issuer", opts_.issuer},
       {"authorization_endpoint", Url(kPathAuthorize)},
@@ -141,7 +144,7 @@ nlohmann::json OidcProvider::ServerMetadata() const {
       {"token_endpoint_auth_methods_supported",
        {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth,
         kAuthNone}},
-      {"token_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      {"token_endpoint_auth_signing_alg_values_supported", signed_object_algs},
       {"code_challenge_methods_supported", {kPkceS256}},
       {"scopes_supported", scopes},
       {"claims_supported", claims},
@@ -149,7 +152,7 @@ nlohmann::json OidcProvider::ServerMetadata() const {
       {"claims_parameter_supported", true},
       // RFC 9101 signed request objects, at /authorize and pushed to /par.
       {"request_parameter_supported", true},
-      {"request_object_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      {"request_object_signing_alg_values_supported", signed_object_algs},
       // request_uri is taken only as the answer of our own PAR endpoint.
       {"request_uri_parameter_supported", false},
       // RFC 9126 §5: per client (its registration); not for every client.
@@ -171,11 +174,11 @@ nlohmann::json OidcProvider::ServerMetadata() const {
       {"revocation_endpoint_auth_methods_supported",
        {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth,
         kAuthNone}},
-      {"revocation_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      {"revocation_endpoint_auth_signing_alg_values_supported", signed_object_algs},
       {"introspection_endpoint", Url(kPathIntrospect)},
       {"introspection_endpoint_auth_methods_supported",
        {kAuthClientSecretBasic, kAuthClientSecretPost, kAuthPrivateKeyJwt, kAuthTlsClientAuth}},
-      {"introspection_endpoint_auth_signing_alg_values_supported", {"RS256", "PS256", "ES256"}},
+      {"introspection_endpoint_auth_signing_alg_values_supported", signed_object_algs},
       // Sender-constrained tokens: RFC 9449 §5.1 and RFC 8705 §3.3.
       {"tls_client_certificate_bound_access_tokens", true},
   };

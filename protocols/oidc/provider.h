@@ -239,6 +239,7 @@ class OidcProvider {
                                      std::vector<SetCookie> cookies);
   // ---- pushed authorization requests (par.cc; the checks in authorize.cc) ----
   HttpResponse PushedAuthorizationResponse(const HttpRequest& req, const OidcClient& client);
+  HttpResponse PushedAuthorizationAnswer(const HttpRequest& req, const OidcClient& client);
   // The authorization request checks that need no session, for a push.
   CheckResult CheckPushedRequest(const Params& p, const OidcClient& client);
   // The pushed parameters a /authorize request's request_uri names, consumed.
@@ -302,7 +303,8 @@ class OidcProvider {
   // ---- device authorization grant (device.cc) ----
   HttpResponse DeviceAuthorizationResponse(const HttpRequest& req, const OidcClient& client);
   // RFC 8628 §3.4 / §3.5: the token endpoint's device_code grant.
-  OidcOr<nlohmann::json> GrantDeviceCode(const HttpRequest& req, const OidcClient& client);
+  OidcOr<nlohmann::json> GrantDeviceCode(const HttpRequest& req, const OidcClient& client,
+                                         const oidc_internal::TokenBinding& binding);
   // Takes the login result of `txn` (if the login step stored one) and
   // records it in the device authorization stored under `device_key`:
   // approved with the user's facts, or denied. Either the poll or the
@@ -334,9 +336,11 @@ class OidcProvider {
   // `endpoint_path`; with `access_token` (a resource request) its `ath`
   // too. nullopt when the request has no DPoP header. Errors:
   // invalid_dpop_proof, use_dpop_nonce, or a store failure.
+  // `algs`: the algorithms the proof may use (empty: DpopAlgs()).
   OidcOr<std::optional<oidc_internal::DpopProof>> CheckDpopProof(const HttpRequest& req,
                                                                  std::string_view endpoint_path,
-                                                                 const std::string* access_token);
+                                                                 const std::string* access_token,
+                                                                 const std::vector<JwsAlg>& algs = {});
   // What the tokens of a token request get bound to: the DPoP proof's key
   // and, for a client registered for certificate-bound tokens, the
   // forwarded client certificate. Refuses a request the client's

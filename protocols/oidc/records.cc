@@ -54,7 +54,7 @@ nlohmann::json ToJson(const AuthzRecord& r) {
           {"claims", r.claims},               {"code_challenge", r.code_challenge},
           {"attributes", r.attributes},       {"ui_locale", r.ui_locale},
           {"browser_hash", r.browser_hash},   {"created_at", r.created_at},
-          {"acr_values", r.acr_values}};
+          {"acr_values", r.acr_values}, {"dpop_jkt", r.dpop_jkt}};
 }
 
 nlohmann::json ToJson(const SessionRecord& r) {
@@ -71,7 +71,8 @@ nlohmann::json ToJson(const CodeRecord& r) {
           {"attribute_keys", r.attribute_keys},
           {"redirect_uri", r.redirect_uri},
           {"code_challenge", r.code_challenge},
-          {"nonce", r.nonce}};
+          {"nonce", r.nonce},
+          {"dpop_jkt", r.dpop_jkt}};
 }
 
 nlohmann::json ToJson(const AccessTokenRecord& r) {
@@ -81,7 +82,8 @@ nlohmann::json ToJson(const AccessTokenRecord& r) {
 }
 
 nlohmann::json ToJson(const RefreshTokenRecord& r) {
-  return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"rotated", r.rotated}, {"jkt", r.jkt}};
+  return {{"grant_id", r.grant_id}, {"client_id", r.client_id}, {"rotated", r.rotated}, {"jkt", r.jkt},
+          {"x5t_s256", r.x5t_s256}};
 }
 
 nlohmann::json ToJson(const LogoutRecord& r) {
@@ -108,6 +110,7 @@ std::optional<AuthzRecord> ParseAuthzRecord(std::string_view text) {
     r.browser_hash = j.at("browser_hash").get<std::string>();
     r.created_at = j.at("created_at").get<int64_t>();
     r.acr_values = j.value("acr_values", std::vector<std::string>());
+    r.dpop_jkt = j.value("dpop_jkt", std::string());  // absent: not bound
     return r;
   });
 }
@@ -142,6 +145,7 @@ std::optional<CodeRecord> ParseCodeRecord(std::string_view text) {
     r.redirect_uri = j.at("redirect_uri").get<std::string>();
     r.code_challenge = j.at("code_challenge").get<std::string>();
     r.nonce = j.at("nonce").get<std::string>();
+    r.dpop_jkt = j.value("dpop_jkt", std::string());  // absent: not bound
     return r;
   });
 }
@@ -239,6 +243,7 @@ std::optional<RefreshTokenRecord> ParseRefreshTokenRecord(std::string_view text)
     r.client_id = j.at("client_id").get<std::string>();
     r.rotated = j.at("rotated").get<bool>();
     r.jkt = j.value("jkt", std::string());  // absent: not bound
+    r.x5t_s256 = j.value("x5t_s256", std::string());
     return r;
   });
 }

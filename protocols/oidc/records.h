@@ -88,6 +88,9 @@ struct AuthzRecord {
   std::string ui_locale = "ro";
   std::string browser_hash;              // sha256 of the browser-binding cookie
   int64_t created_at = 0;
+  // RFC 9449 §10: the thumbprint of the DPoP key the code is bound to
+  // (dpop_jkt, or the key of the pushed request's proof); empty: none.
+  std::string dpop_jkt;
 };
 
 struct SessionRecord {
@@ -130,6 +133,8 @@ struct CodeRecord {
   std::string redirect_uri;
   std::string code_challenge;
   std::string nonce;
+  // RFC 9449 §10: the token request's DPoP proof must be by this key.
+  std::string dpop_jkt;
 };
 
 struct AccessTokenRecord {
@@ -152,6 +157,9 @@ struct RefreshTokenRecord {
   // RFC 9449 §5: a public client's refresh token is bound to its DPoP key
   // (thumbprint); empty: not bound.
   std::string jkt;
+  // A FAPI 2.0 client's refresh token bound to its client certificate
+  // (RFC 8705 §3.1 x5t#S256), as its access tokens are; empty: not bound.
+  std::string x5t_s256;
 };
 
 // The authorization request parameters a client pushed (RFC 9126 §2),

@@ -5,6 +5,7 @@
 // objects by reference are taken only as our own PAR request_uri.
 #include "common/log.h"
 #include "crypto/jose.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 
@@ -41,7 +42,8 @@ OidcOr<Params> OidcProvider::OpenRequestObject(const Params& outer, const OidcCl
   const std::string jwt = *ParamGet(outer, kRequest);
   if (jwt.size() > kMaxRequestObjectBytes) return InvalidRequestObject("request object too large");
 
-  std::vector<JwsAlg> algs = {JwsAlg::kRS256, JwsAlg::kPS256, JwsAlg::kES256};
+  // FAPI 2.0 §5.4: a FAPI 2.0 client's only PS256, ES256 or EdDSA.
+  std::vector<JwsAlg> algs = SignedObjectAlgs(client);
   if (!client.request_object_signing_alg.empty()) {
     auto alg = ParseJwsAlg(client.request_object_signing_alg);
     if (!alg) return ServerFailure(Internal("client request_object_signing_alg unusable"));

@@ -162,14 +162,10 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
   };
   auto binding = TokenRequestBinding(req, *client);
   if (!binding.ok()) return with_nonce(TokenError(binding.error()));
-  // The device_code grant's tokens are minted in device.cc, which binds
-  // nothing: a bound request is refused rather than answered unbound.
-  if (device && (!binding->jkt.empty() || !binding->x5t_s256.empty()))
-    return with_nonce(TokenError(InvalidRequest("sender-constrained tokens are not available for the device_code grant")));
   OidcOr<nlohmann::json> result =
       *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client, *binding)
       : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client, *binding)
-      : device                               ? GrantDeviceCode(req, *client)  // device.cc (RFC 8628)
+      : device                               ? GrantDeviceCode(req, *client, *binding)  // device.cc (RFC 8628)
                                              : GrantClientCredentials(req, *client, *binding);
   if (!result.ok()) return with_nonce(TokenError(result.error()));
 
@@ -209,8 +205,11 @@ OidcOr<nlohmann::json> OidcProvider::IssueBoundTokens(const OidcClient& client, 
     std::string refresh_token = random_.Token();
     // RFC 9449 §5: a public client's refresh token is bound to its DPoP
     // key; a confidential client's is bound by its authentication already.
+    // A FAPI 2.0 client's is bound as its access token is (DPoP key and/or
+    // client certificate).
     RefreshTokenRecord rt{grant.grant_id, client.client_id, false,
-                          client.IsPublic() ? binding.jkt : std::string()};
+                          client.IsPublic() || client.IsFapi2() ? binding.jkt : std::string(),
+                          client.IsFapi2() ? binding.x5t_s256 : std::string()};
     st = store_.Put(kRefreshTokenNs, Sha256Hex(refresh_token), ToJson(rt).dump(),
                     std::chrono::seconds(grant_left));
     if (!st.ok()) return ServerFailure(st);
@@ -258,6 +257,10 @@ OidcOr<nlohmann::json> OidcProvider::GrantAuthorizationCode(const HttpRequest& r
   auto redirect_uri = ParamGet(req.form, kRedirectUri);
   if (!redirect_uri || *redirect_uri != rec->redirect_uri) return InvalidGrant("redirect_uri does not match");
   if (auto e = CheckPkceVerifier(*rec, ParamGet(req.form, kCodeVerifier))) return *e;
+  // RFC 9449 §10: a code bound to a DPoP key (dpop_jkt) needs a proof by it.
+  if (!rec->dpop_jkt.empty() && !ConstantTimeEquals(rec->dpop_jkt, binding.jkt))
+    return OidcError::Make(kErrInvalidDpopProof, "the authorization code is bound to another DPoP key",
+                           binding.jkt.empty() ? "no DPoP proof" : "another key");
   // The eID's live status (protocols/eid_status.h): a suspended or revoked
   // eID redeems nothing; a status that cannot be read is a temporary failure.
   if (auto e = LiveEidError(CheckEid(rec->grant.eid, "code exchange"))) return *e;
@@ -324,6 +327,9 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
   if (!rec->jkt.empty() && !ConstantTimeEquals(rec->jkt, binding.jkt))
     return OidcError::Make(kErrInvalidDpopProof, "the refresh token is bound to another DPoP key",
                            binding.jkt.empty() ? "no DPoP proof" : "another key");
+  // RFC 8705 §3: a certificate-bound refresh token needs the same certificate.
+  if (!rec->x5t_s256.empty() && !ConstantTimeEquals(rec->x5t_s256, binding.x5t_s256))
+    return InvalidGrant("the refresh token is bound to another client certificate");
   auto grant = GetGrant(store_, rec->grant_id);
   if (!grant.ok()) {
     if (grant.status().code() == StatusCode::kNotFound)
@@ -354,6 +360,11 @@ OidcOr<nlohmann::json> OidcProvider::GrantRefreshToken(const HttpRequest& req,
   // can fail after taking effect (docs/SCALING.md, replication).
   int64_t left = grant->expires_at - Now();
   if (left <= 0) return InvalidGrant("refresh token is invalid", "grant expired");
+  // FAPI 2.0 §5.3.2.1 item 10: no rotation for a FAPI 2.0 client, so a
+  // client that lost the answer retries with the same token. Its token is
+  // bound to its key or certificate instead.
+  if (client.IsFapi2())
+    return IssueBoundTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/false, binding);
   auto out = IssueBoundTokens(client, *grant, scopes, /*nonce=*/"", /*with_refresh_token=*/true, binding);
   if (!out.ok()) return out;
   RefreshTokenRecord rotated = *rec;

@@ -19,7 +19,7 @@ namespace {
 // proof algorithms.
 HttpResponse BearerError(int status, std::string_view error, std::string_view description,
                          bool dpop = false) {
-  std::string challenge = dpop ? "DPoP algs=\"ES256 PS256 RS256\"" : "Bearer realm=\"certme\"";
+  std::string challenge = dpop ? "DPoP algs=\"ES256 PS256 EdDSA RS256\"" : "Bearer realm=\"certme\"";
   if (!error.empty()) {
     challenge += ", error=\"" + std::string(error) + "\"";
     if (!description.empty()) challenge += ", error_description=\"" + SafeDescription(description) + "\"";

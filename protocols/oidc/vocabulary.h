@@ -26,6 +26,7 @@ inline constexpr std::string_view kClaims = "claims";
 inline constexpr std::string_view kRequest = "request";
 inline constexpr std::string_view kRequestUri = "request_uri";
 inline constexpr std::string_view kCodeChallenge = "code_challenge";            // RFC 7636 §4.3
+inline constexpr std::string_view kDpopJkt = "dpop_jkt";                        // RFC 9449 §10
 inline constexpr std::string_view kCodeChallengeMethod = "code_challenge_method";
 inline constexpr std::string_view kCodeVerifier = "code_verifier";              // RFC 7636 §4.5
 inline constexpr std::string_view kGrantType = "grant_type";

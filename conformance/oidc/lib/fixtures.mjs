@@ -122,8 +122,27 @@ export async function makeClients(rp) {
   delete spaDpop.yaml.client_secret;
   spaDpop.secret = undefined;
 
+  // FAPI 2.0 Security Profile (docs/oidc.md): private_key_jwt with an ES256
+  // key; the RSA key is registered too, so that an RS256 assertion is
+  // refused for its algorithm, not for an unknown key.
+  const fapiEc = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+  const ecJwk = await crypto.subtle.exportKey('jwk', fapiEc.publicKey);
+  const fapiRsa = await rpKeyPair('rp-fapi-rsa');
+  const { alg: _rs256, ...rsaJwk } = fapiRsa.publicJwk;
+  const fapi = base('rp-fapi', {
+    profile: 'fapi2',
+    token_endpoint_auth_method: 'private_key_jwt',
+    id_token_signed_response_alg: 'ES256',
+    jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: ecJwk.x, y: ecJwk.y, kid: 'rp-fapi-ec', use: 'sig' }, rsaJwk] },
+  });
+  delete fapi.yaml.client_secret;
+  fapi.secret = undefined;
+  fapi.privateKey = { key: fapiEc.privateKey, kid: 'rp-fapi-ec' };
+  fapi.rsaKey = fapiRsa.privateKey;
+
   const clients = [
     jar,
+    fapi,
     base('rp-dpop', { dpop_bound_access_tokens: true }),
     spaDpop,
     base('rp-basic'),

@@ -15,9 +15,11 @@ import { Browser } from './browser.mjs';
 // `par: true` pushes the parameters first (RFC 9126) and sends the browser
 // with client_id and request_uri only. `jar: true` sends them as a request
 // object (RFC 9101) signed with the client's requestKey (pushed with `par`).
+// `parDpop`: an openid-client DPoP handle whose proof goes with the push,
+// binding the code to its key (RFC 9449 §10.1).
 export async function authorize(ctx, clientId, {
   bridge = ctx.main, browser = new Browser(), params = {}, identity = 'ion', refuse = false,
-  method = 'GET', redirectUri, par = false, jar = false,
+  method = 'GET', redirectUri, par = false, jar = false, parDpop,
 } = {}) {
   const client = ctx.client(clientId);
   const config = await ctx.config(clientId, bridge);
@@ -38,7 +40,8 @@ export async function authorize(ctx, clientId, {
     const signed = await oidc.buildAuthorizationUrlWithJAR(config, merged, client.requestKey);
     url = par ? await oidc.buildAuthorizationUrlWithPAR(config, signed.searchParams) : signed;
   } else {
-    url = par ? await oidc.buildAuthorizationUrlWithPAR(config, merged) : oidc.buildAuthorizationUrl(config, merged);
+    url = par ? await oidc.buildAuthorizationUrlWithPAR(config, merged, parDpop ? { DPoP: parDpop } : undefined)
+      : oidc.buildAuthorizationUrl(config, merged);
   }
   const driveOpts = { rpOrigin: ctx.rp.origin, identity, refuse };
   const outcome = method === 'POST'

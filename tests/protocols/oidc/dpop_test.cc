@@ -385,7 +385,7 @@ TEST_F(DpopTest, RsaAndPssProofsAreAccepted) {
 
 TEST_F(DpopTest, DiscoveryAdvertisesSenderConstraints) {
   auto d = Json(op_->Discovery(Get("/.well-known/openid-configuration", {}, false)));
-  EXPECT_EQ(d["dpop_signing_alg_values_supported"], nlohmann::json({"ES256", "PS256", "RS256"}));
+  EXPECT_EQ(d["dpop_signing_alg_values_supported"], nlohmann::json({"ES256", "PS256", "EdDSA", "RS256"}));
   EXPECT_EQ(d["tls_client_certificate_bound_access_tokens"], true);
 }
 

@@ -98,7 +98,7 @@ TEST_F(DiscoveryTest, AdvertisesWhatIsImplemented) {
   EXPECT_EQ(d["id_token_signing_alg_values_supported"], nlohmann::json({"RS256", "PS256", "ES256"}));
   EXPECT_EQ(d["claims_parameter_supported"], true);
   EXPECT_EQ(d["request_parameter_supported"], true);
-  EXPECT_EQ(d["request_object_signing_alg_values_supported"], nlohmann::json({"RS256", "PS256", "ES256"}));
+  EXPECT_EQ(d["request_object_signing_alg_values_supported"], nlohmann::json({"RS256", "PS256", "ES256", "EdDSA"}));
   EXPECT_EQ(d["request_uri_parameter_supported"], false);
   EXPECT_EQ(d["acr_values_supported"], nlohmann::json({"http://eidas.europa.eu/LoA/low", "http://eidas.europa.eu/LoA/substantial",
                                                      "http://eidas.europa.eu/LoA/high"}));
