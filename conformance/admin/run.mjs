@@ -15,7 +15,8 @@
 // bridge with the uploaded certificate's key. Along the way: every change
 // redirects and a reload repeats nothing (the services are counted, a
 // secret shows once), a client from the configuration file is listed
-// read-only, the list's search, service names in the audit log; then every
+// read-only, the list's search, service names in the audit log, an OIDC
+// service registered for MSign (msign_checks.mjs); then every
 // console page through the language switcher (ru, ro, en) with axe-core in
 // each language (console_checks.mjs), and sign-in plus a registration with
 // the keyboard only. Screenshots of every page go to --artifacts.
@@ -32,6 +33,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { axeInstalled } from './axe.mjs';
 import { keyboardOnly, languagesAndAxe } from './console_checks.mjs';
+import { registerMsign } from './msign_checks.mjs';
 
 const kName = 'conformance.admin_browser';
 const kChromium = '/usr/bin/chromium';
@@ -429,6 +431,12 @@ async function main() {
   await page.click('button:has-text("Enable on Test")');
   await page.waitForSelector('text=Enabled again.');
   assert.deepEqual(JSON.parse(samlLogin().trim().split('\n').pop()).attributes.FirstName, ['Ion']);
+
+  // MSign beside MPass: registered, its settings on its page.
+  const msignId = await registerMsign(page, testUrl, {
+    certificate: oidcTest.crt, redirectUri: `${redirectUri}/msign`, screenshot,
+  });
+  assert.match(msignId, /^svc-[0-9a-f]{12}$/);
 
   // Roles and API tokens. A token is made on the tokens page by a signed-in
   // user; it reads with its scope and cannot make another token.

@@ -190,8 +190,16 @@ HttpResponse DynamicRegistration::Update(const HttpRequest& req) {
   auto client = ClientFromRegistrationMetadata(*body, *policy, catalogue_);
   if (!client.ok()) return RegistrationErrorAnswer(client.error().code, client.error().description);
   auto changed = services_.ReplaceDynamic("client " + r->id + " (registration access token)", r->id, *client);
-  if (!changed.ok())
-    return changed.status().code() == StatusCode::kNotFound ? InvalidToken("the client is gone") : Failure(changed.status());
+  if (!changed.ok()) {
+    if (changed.status().code() == StatusCode::kNotFound) return InvalidToken("the client is gone");
+    // The metadata passed the client rules above; what the kept MSign
+    // settings add is the key-based authentication they need.
+    if (changed.status().code() == StatusCode::kInvalidArgument)
+      return RegistrationErrorAnswer("invalid_client_metadata",
+                                     "this client is registered for MSign (signing), which needs "
+                                     "token_endpoint_auth_method private_key_jwt or tls_client_auth");
+    return Failure(changed.status());
+  }
   nlohmann::json out = Answer(changed->record);
   if (changed->client_secret) out["client_secret"] = changed->client_secret->reveal();
   return JsonAnswer(200, out);

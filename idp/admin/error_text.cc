@@ -94,6 +94,22 @@ constexpr Pattern kPatterns[] = {
     {"no user \"*\"", "admin_err_no_user"},
     {"the role is viewer, operator, approver or administrator", "admin_err_role_values"},
     {"the account record is too busy; try again", "admin_err_busy"},
+    // MSign (service_definition.cc, common/ip_network.h).
+    {"MSign is for OpenID Connect services: register the service with OpenID Connect", "admin_err_msign_saml"},
+    {"MSign needs the client to authenticate with private_key_jwt or tls_client_auth", "admin_err_msign_auth"},
+    {"the MSign contract date is required", "admin_err_msign_contract_date"},
+    {"at least one IP address or CIDR block is required", "admin_err_ip_required"},
+    {"at most * IP addresses or CIDR blocks", "admin_err_ip_max"},
+    {"empty IP address entry", "admin_err_ip_empty"},
+    {"\"*\": not an IPv4 or IPv6 address", "admin_err_ip_not_address"},
+    {"\"*\": too long for an IP address or CIDR block", "admin_err_ip_long"},
+    {"\"*\": an IPv6 zone (%…) has no meaning here", "admin_err_ip_zone"},
+    {"\"*\": write the address without brackets or port", "admin_err_ip_brackets"},
+    {"\"*\": the prefix length after / must be a decimal number", "admin_err_ip_prefix_format"},
+    {"\"*\": prefix /* is longer than the address (at most /*)", "admin_err_ip_prefix_long"},
+    {"\"*\": a /0 block allows every address; name the service's addresses", "admin_err_ip_all"},
+    {"\"*\": an IPv4-mapped block needs a prefix of at least /96", "admin_err_ip_mapped"},
+    {"\"*\": host bits are set after the prefix; the block is *", "admin_err_ip_host_bits"},
     {"* or *", "admin_err_one_of"},
 };
 
@@ -104,6 +120,7 @@ constexpr Pattern kLabels[] = {
     {"the English name", "admin_lbl_name_en"},
     {"the description", "admin_lbl_description"},
     {"the contract number", "admin_lbl_contract_number"},
+    {"the MSign contract number", "admin_lbl_msign_contract_number"},
     {"the note", "admin_lbl_note"},
 };
 

@@ -61,6 +61,21 @@ class Rows {
   nlohmann::json rows_ = nlohmann::json::array();
 };
 
+// MSign's settings as ClientToJson writes them (protocols/oidc/msign.h).
+void MsignRows(std::string_view lang, const nlohmann::json& def, Rows* rows) {
+  auto it = def.find("msign");
+  if (it == def.end() || !it->is_object()) {
+    rows->Text("admin_f_msign", Tr(lang, "admin_msign_off"));
+    return;
+  }
+  const nlohmann::json& m = *it;
+  rows->Text("admin_f_msign", Tr(lang, "admin_yes"));
+  rows->Text("admin_f_msign_contract", Tr(lang, "admin_contract", {{"number", m.value("contract_number", "")},
+                                                                  {"date", m.value("contract_date", "")}}));
+  rows->Values("admin_f_msign_ip_allow", Strings(m, "ip_allow"));
+  rows->Text("admin_f_msign_signer_types", Tr(lang, "admin_opt_signer_" + m.value("signer_types", "person")));
+}
+
 nlohmann::json DefinitionRows(std::string_view lang, bool saml, const nlohmann::json& def,
                               const std::string& bridge_url) {
   Rows rows(lang, def);
@@ -100,6 +115,7 @@ nlohmann::json DefinitionRows(std::string_view lang, bool saml, const nlohmann::
     rows.Flag("admin_f_jar", "require_signed_request_object", false);
     rows.Flag("admin_f_dpop", "dpop_bound_access_tokens", false);
     rows.Flag("admin_f_mtls_bound", "tls_client_certificate_bound_access_tokens", false);
+    MsignRows(lang, def, &rows);
     if (!bridge_url.empty()) rows.Values("admin_f_issuer", {bridge_url});
   }
   return rows.Take();
@@ -174,7 +190,11 @@ HttpResponse AdminConsole::ServiceFormPage(const PageRequest& req, const Service
             {"require_signed_request_object", in.require_signed_request_object},
             {"dpop_bound_access_tokens", in.dpop_bound_access_tokens},
             {"tls_client_certificate_bound_access_tokens", in.tls_client_certificate_bound_access_tokens},
-            {"sector_identifier", in.sector_identifier}};
+            {"sector_identifier", in.sector_identifier},
+            {"msign", in.msign},
+            {"msign_contract_number", in.msign_contract_number},
+            {"msign_contract_date", in.msign_contract_date},
+            {"msign_ip_allow", Lines(in.msign_ip_allow)}};
   d["e"] = ErrorsJson(LocalizedErrors(lang, errors));
   d["has_errors"] = !errors.empty();
   d["resubmit_files"] = !errors.empty() && !edit;
@@ -202,6 +222,10 @@ HttpResponse AdminConsole::ServiceFormPage(const PageRequest& req, const Service
                                {"pairwise", Tr(lang, "admin_opt_pairwise")},
                                {"public", Tr(lang, "admin_opt_public")}},
                               in.subject_type);
+  d["signer_types"] = Choice({{"person", Tr(lang, "admin_opt_signer_person")},
+                               {"organization", Tr(lang, "admin_opt_signer_organization")},
+                               {"both", Tr(lang, "admin_opt_signer_both")}},
+                              in.msign_signer_types.empty() ? "person" : in.msign_signer_types);
   return Render(req.http, status, "service_form", d);
 }
 
@@ -343,6 +367,10 @@ HttpResponse AdminConsole::PromotePage(const PageRequest& req, const ServiceReco
             {"backchannel_logout_uri", or_test(in.backchannel_logout_uri, "backchannel_logout_uri")},
             {"frontchannel_logout_uri", or_test(in.frontchannel_logout_uri, "frontchannel_logout_uri")},
             {"approval_note", in.approval_note}};
+  if (auto m = def.find("msign"); m != def.end() && m->is_object()) {
+    d["msign"] = true;
+    d["v"]["msign_ip_allow"] = in.msign_ip_allow.empty() ? Lines(Strings(*m, "ip_allow")) : Lines(in.msign_ip_allow);
+  }
   d["test_certificate_sha256"] = r.test ? r.test->certificate_sha256 : "";
   d["e"] = ErrorsJson(LocalizedErrors(lang, errors));
   d["has_errors"] = !errors.empty();

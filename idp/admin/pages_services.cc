@@ -50,7 +50,8 @@ HttpResponse AdminConsole::PageServices(const PageRequest& req) {
                     {"production", prod},
                     {"production_label", prod_label},
                     {"contract", r.contract_number},
-                    {"dynamic", r.origin == kOriginDynamic}});
+                    {"dynamic", r.origin == kOriginDynamic},
+                    {"msign", HasMsign(r)}});
   }
   for (const auto& f : o_.file_services) {
     ++total;
@@ -62,13 +63,15 @@ HttpResponse AdminConsole::PageServices(const PageRequest& req) {
                     {"test", std::string(kStateActive)},
                     {"test_label", Tr(lang, "admin_state_active")},
                     {"production_label", "—"},
-                    {"file", true}});
+                    {"file", true},
+                    {"msign", HasMsign(f.definition)}});
   }
   d["services"] = rows;
   d["empty"] = rows.empty();
   d["has_file"] = !o_.file_services.empty();
   d["filtered"] = q.active();
   d["q"] = req.http.Query("q").value_or("");
+  d["msign_only"] = q.msign;
   d["count_text"] = Tr(lang, "admin_search_count", {{"count", std::to_string(rows.size())},
                                                     {"total", std::to_string(total)}});
   auto choices = [](std::vector<std::pair<std::string, std::string>> opts, const std::string& cur) {

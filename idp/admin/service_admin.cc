@@ -652,6 +652,7 @@ StatusOr<ChangeResult> ServiceAdmin::ReplaceDynamic(const std::string& actor, st
   const nlohmann::json before = RecordToJson(r);
   c.client_id = old.client_id;
   c.certificate_pem = old.certificate_pem;
+  c.msign = old.msign;  // granted by the console, not by the client's metadata
   c.client_secret_sha256 = NeedsSecret(c.token_endpoint_auth_method) ? old.client_secret_sha256 : "";
   std::optional<Secret> secret;
   if (NeedsSecret(c.token_endpoint_auth_method) && c.client_secret_sha256.empty()) secret = IssueSecret(random_, &c);

@@ -173,8 +173,10 @@ class ServiceAdmin {
                                        const std::string& initial_token_id, const nlohmann::json& policy);
   // RFC 7592 §2.2: the test registration's metadata replaced by `client`;
   // client_id, secret (issued if the new method needs one and there is
-  // none), certificate and the production registration stay. NotFound
-  // unless `id` is a dynamically registered service.
+  // none), certificate, the MSign settings the console gave it and the
+  // production registration stay. NotFound unless `id` is a dynamically
+  // registered service; InvalidArgument when the kept settings refuse the
+  // new metadata (MSign with a secret-based method).
   StatusOr<ChangeResult> ReplaceDynamic(const std::string& actor, std::string_view id, OidcClient client);
 
   // {"test": {"address", "authorized"}, "production": {…}} for the

@@ -5,6 +5,7 @@
 
 #include "common/encoding.h"
 #include "idp/admin/input_checks.h"
+#include "idp/admin/service_msign.h"
 #include "idp/admin/util.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
@@ -303,6 +304,8 @@ std::vector<ServiceField> BuildTable() {
                .oidc_slot = At(&C::subject_type)});
   t.push_back({.name = "sector_identifier", .scope = FieldScope::kOidc, .input = At(&I::sector_identifier),
                .oidc_slot = At(&C::sector_identifier), .lowercase = true});
+
+  AddMsignFields(&t);  // service_msign.cc
   return t;
 }
 
@@ -340,20 +343,36 @@ void JList(const nlohmann::json& j, const std::string& k, std::vector<std::strin
 // Reads the field at `slot` of `out` from the JSON object `j`.
 template <class T>
 void ReadJson(const ServiceField& f, const Slot<T>& slot, const nlohmann::json& body, T* out, FieldErrors* e) {
+  if (f.json_object_flag) {
+    auto it = body.find(f.JsonKey());
+    bool on = it != body.end() && it->is_object();
+    if (it != body.end() && !it->is_null() && !on)
+      (*e)[std::string(f.JsonKey())] = "must be an object, or null for none";
+    if (slot.flag) out->*slot.flag = on;
+    return;
+  }
   const nlohmann::json* j = &body;
+  // In an object flag's object ("msign": {…}) a type error names the field
+  // ("msign_ip_allow"), as its checks do.
+  bool in_flag_object = false;
   if (!f.json_parent.empty()) {
+    const ServiceField* parent = FindServiceField(f.json_parent);
+    in_flag_object = parent && parent->json_object_flag;
     auto it = body.find(f.json_parent);
     if (it == body.end() || it->is_null()) return;
     if (!it->is_object()) {
-      (*e)[std::string(f.json_parent)] = "must be an object with ro, ru and en";
+      // An object flag's own reader reports its member when it is no object.
+      if (!in_flag_object) (*e)[std::string(f.json_parent)] = "must be an object with ro, ru and en";
       return;
     }
     j = &*it;
   }
   const std::string key(f.JsonKey());
-  if (slot.text) JStr(*j, key, &(out->*slot.text), e);
-  else if (slot.list) JList(*j, key, &(out->*slot.list), e);
-  else if (slot.flag) JBool(*j, key, &(out->*slot.flag), e);
+  FieldErrors local;
+  if (slot.text) JStr(*j, key, &(out->*slot.text), &local);
+  else if (slot.list) JList(*j, key, &(out->*slot.list), &local);
+  else if (slot.flag) JBool(*j, key, &(out->*slot.flag), &local);
+  for (auto& [k, v] : local) (*e)[in_flag_object ? std::string(f.name) : k] = std::move(v);
 }
 
 template <class T>
@@ -514,6 +533,7 @@ ServiceInput InputOf(const ServiceDefinition& d) {
     in.attributes = d.service.attributes;
   } else {
     in.attributes = d.client.attributes;
+    MsignInputOf(d.client, &in);
   }
   return in;
 }
@@ -550,6 +570,7 @@ void CheckFields(const ServiceInput& v, std::string_view protocol, Operation op,
     if (f.check && f.In(op, protocol)) f.check(f, v, ctx, errors);
   if (protocol == kProtocolOidc)
     CheckSubjectRule(v, op == Operation::kPromote ? "redirect_uris" : "sector_identifier", errors);
+  CheckMsignRules(v, protocol, op, errors);
 }
 
 void ApplyFields(const ServiceInput& v, Operation op, ServiceDefinition* d) {
@@ -558,6 +579,7 @@ void ApplyFields(const ServiceInput& v, Operation op, ServiceDefinition* d) {
     if (f.saml_slot.set()) Copy(f.input, v, f.saml_slot, d->service);
     if (f.oidc_slot.set()) Copy(f.input, v, f.oidc_slot, d->client);
   }
+  if (!d->is_saml()) ApplyMsign(v, op, &d->client);
 }
 
 void ShareFields(const std::map<std::string, std::string>& names, const std::string& description,

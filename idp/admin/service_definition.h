@@ -92,6 +92,15 @@ struct ServiceInput {
   // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
   // the redirect URIs' host, which they must then share. Pairwise only.
   std::string sector_identifier;
+  // MSign (signing, protocols/oidc/msign.h) beside MPass (login): OIDC
+  // services whose client authenticates with private_key_jwt or
+  // tls_client_auth. The msign_* fields count only when `msign` is set; the
+  // JSON body nests them in an "msign" object (absent or null: off).
+  bool msign = false;
+  std::string msign_contract_number;
+  std::string msign_contract_date;  // yyyy-mm-dd
+  std::vector<std::string> msign_ip_allow;  // addresses and CIDR blocks (IpAllowlist)
+  std::string msign_signer_types = "person";  // person | organization | both
 };
 
 // An edit of one environment's registration: the whole form again (an empty
@@ -117,6 +126,8 @@ struct PromoteInput {
   std::string slo_url, slo_response_url;
   std::vector<std::string> redirect_uris, post_logout_redirect_uris;
   std::string backchannel_logout_uri, frontchannel_logout_uri;
+  // MSign: production's addresses where they differ from test's.
+  std::vector<std::string> msign_ip_allow;
 };
 
 // Field name (as in the form and the JSON body) → what is wrong with it.
@@ -191,6 +202,10 @@ struct ServiceField {
   size_t max_chars = 0;        // text checks
   std::string_view label;      // text checks: "the Romanian name"
   std::span<const std::string_view> choices;  // choice checks
+  // A flag whose JSON form is the presence of an object member `JsonKey()`
+  // (the object holds the fields whose json_parent it is): absent or null is
+  // false, an object true, anything else an error.
+  bool json_object_flag = false;
 
   std::string_view JsonKey() const { return json_key.empty() ? name : json_key; }
   bool AppliesTo(std::string_view protocol) const;

@@ -95,13 +95,24 @@ ServiceQuery ServiceQuery::FromRequest(const HttpRequest& req) {
   if (env == kEnvTest || env == kEnvProduction) q.env = env;
   std::string protocol = req.Query("protocol").value_or("");
   if (protocol == kProtocolOidc || protocol == kProtocolSaml) q.protocol = protocol;
+  q.msign = req.Query("msign").value_or("") == "yes";
   return q;
+}
+
+bool HasMsign(const nlohmann::json& definition) {
+  auto it = definition.find("msign");
+  return it != definition.end() && it->is_object();
+}
+
+bool HasMsign(const ServiceRecord& r) {
+  return (r.test && HasMsign(r.test->definition)) || (r.production && HasMsign(r.production->definition));
 }
 
 bool Matches(const ServiceQuery& q, const ServiceRecord& r) {
   if (!q.protocol.empty() && r.protocol != q.protocol) return false;
   if (q.env == kEnvTest && !r.test) return false;
   if (q.env == kEnvProduction && !r.production) return false;
+  if (q.msign && !HasMsign(r)) return false;
   return NameOrIdMatches(q.text, r.names,
                          {r.id, r.ProtocolId(kEnvTest), r.ProtocolId(kEnvProduction), r.contract_number});
 }
@@ -109,6 +120,7 @@ bool Matches(const ServiceQuery& q, const ServiceRecord& r) {
 bool Matches(const ServiceQuery& q, const FileService& f) {
   if (!q.protocol.empty() && f.protocol != q.protocol) return false;
   if (q.env == kEnvProduction) return false;  // file services live on this (test) bridge
+  if (q.msign && !HasMsign(f.definition)) return false;
   return NameOrIdMatches(q.text, f.names, {f.id});
 }
 

@@ -9,8 +9,9 @@
 // script): `q` matches, case-insensitively, part of a name in any language,
 // the console's id, the client_id / entity ID in either environment or the
 // contract number; `env` keeps the services registered in that environment;
-// `protocol` those of that protocol. Unknown `env` / `protocol` values are
-// ignored (no filter), never echoed.
+// `protocol` those of that protocol; `msign=yes` those registered for MSign
+// (signing) in some environment. Unknown `env` / `protocol` / `msign` values
+// are ignored (no filter), never echoed.
 #pragma once
 
 #include <map>
@@ -43,7 +44,8 @@ struct ServiceQuery {
   std::string text;      // folded (FoldForSearch), trimmed, at most 200 bytes
   std::string env;       // "" | kEnvTest | kEnvProduction
   std::string protocol;  // "" | kProtocolOidc | kProtocolSaml
-  bool active() const { return !text.empty() || !env.empty() || !protocol.empty(); }
+  bool msign = false;    // only services with MSign settings
+  bool active() const { return !text.empty() || !env.empty() || !protocol.empty() || msign; }
   static ServiceQuery FromRequest(const HttpRequest& req);
 };
 
@@ -54,5 +56,8 @@ std::string FoldForSearch(std::string_view utf8);
 
 bool Matches(const ServiceQuery& q, const ServiceRecord& r);
 bool Matches(const ServiceQuery& q, const FileService& f);
+// Whether the definition (ClientToJson) carries MSign settings.
+bool HasMsign(const nlohmann::json& definition);
+bool HasMsign(const ServiceRecord& r);  // in either environment
 
 }  // namespace certme::admin

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "protocols/oidc/msign.h"
 
 namespace certme {
 
@@ -91,6 +93,10 @@ struct OidcClient {
   // sender-constrained tokens only, PS256/ES256/EdDSA only, https redirect
   // URIs, codes valid at most 60 s, refresh tokens bound and not rotated.
   std::string profile;
+  // MSign (protocols/oidc/msign.h): the service may ask for signatures
+  // through the signing API; nullopt: MSign not enabled. Needs
+  // private_key_jwt or tls_client_auth.
+  std::optional<MsignSettings> msign;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool IsFapi2() const { return profile == "fapi2"; }

@@ -177,6 +177,44 @@ TEST_F(AdminApiTest, EditWithETagAndConflict) {
   EXPECT_EQ(Call("GET", "/admin/api/v1/services/" + id).headers.Get("etag").value_or(""), "\"v2\"");
 }
 
+TEST_F(AdminApiTest, MsignServicesThroughTheApi) {
+  nlohmann::json body = Oidc();
+  body["token_endpoint_auth_method"] = "private_key_jwt";
+  body["msign"] = {{"contract_number", "MS-7"}, {"contract_date", "2026-06-01"},
+                   {"ip_allow", {"192.0.2.0/28", "2001:db8::7"}}, {"signer_types", "person"}};
+  auto created = Call("POST", "/admin/api/v1/services", body.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = nlohmann::json::parse(created.body)["service"]["id"];
+  auto got = nlohmann::json::parse(created.body)["service"];
+  EXPECT_EQ(got["test"]["definition"]["msign"],
+            (nlohmann::json{{"contract_number", "MS-7"}, {"contract_date", "2026-06-01"},
+                            {"ip_allow", {"192.0.2.0/28", "2001:db8::7"}}, {"signer_types", "person"}}));
+  ASSERT_TRUE(NewStoreClientRegistry(*store_)->Get(id)->msign.has_value());
+
+  // Promotion with production's own addresses.
+  auto promoted = Call("POST", "/admin/api/v1/services/" + id + "/promote",
+                       nlohmann::json{{"certificate", CertB().pem}, {"approved", true},
+                                      {"msign", {{"ip_allow", {"198.51.100.9"}}}}}
+                           .dump());
+  ASSERT_EQ(promoted.status, 200) << promoted.body;
+  EXPECT_EQ(NewStoreClientRegistry(*prod_)->Get(id)->msign->ip_allow, std::vector<std::string>{"198.51.100.9"});
+
+  // Errors name the fields; a secret-based client cannot take MSign.
+  body["token_endpoint_auth_method"] = "client_secret_basic";
+  body["msign"]["ip_allow"] = {"192.0.2.1/24"};
+  body["msign"]["signer_types"] = "anyone";
+  auto bad = Call("POST", "/admin/api/v1/services", body.dump());
+  EXPECT_EQ(bad.status, 400);
+  auto fields = nlohmann::json::parse(bad.body)["fields"];
+  EXPECT_EQ(fields["msign"], "MSign needs the client to authenticate with private_key_jwt or tls_client_auth");
+  EXPECT_EQ(fields["msign_ip_allow"], "\"192.0.2.1/24\": host bits are set after the prefix; the block is 192.0.2.0/24");
+  EXPECT_EQ(fields["msign_signer_types"], "person, organization or both");
+  body["msign"] = "yes";
+  auto typed = Call("POST", "/admin/api/v1/services", body.dump());
+  EXPECT_EQ(typed.status, 400);
+  EXPECT_EQ(nlohmann::json::parse(typed.body)["fields"]["msign"], "must be an object, or null for none");
+}
+
 TEST_F(AdminApiTest, TokensAreListedAndRevocable) {
   std::string second = accounts_.CreateToken("ana", "ana", "second")->reveal();
   auto list = nlohmann::json::parse(Call("GET", "/admin/api/v1/tokens").body)["tokens"];

@@ -263,6 +263,52 @@ TEST_F(DynamicRegistrationTest, ReadUpdateDeleteNeedTheClientsRegistrationAccess
   EXPECT_TRUE(NewStoreClientRegistry(*test_store_)->Get(b["client_id"].get<std::string>()).ok());
 }
 
+// MSign is granted in the console; the client's own RFC 7592 update keeps
+// it, and cannot move to a secret while it has it.
+TEST_F(DynamicRegistrationTest, MsignGivenByTheConsoleSurvivesTheClientsUpdates) {
+  nlohmann::json md = Metadata();
+  md["token_endpoint_auth_method"] = "private_key_jwt";
+  md["jwks"] = {{"keys", nlohmann::json::array()}};
+  HttpResponse r = reg_.Register(Req("POST", Issue(), md));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string id = Body(r)["client_id"], rat = Body(r)["registration_access_token"];
+  auto rec = admin_.Get(id);
+  ASSERT_TRUE(rec.ok());
+  auto def = ServiceDefinition::FromJson("oidc", rec->test->definition, "");
+  ASSERT_TRUE(def.ok());
+  EditInput edit{.form = InputOf(*def), .version = rec->version};
+  edit.form.name_ro = edit.form.name_ru = edit.form.name_en = "Partner app";
+  edit.form.technical_contact = "it@rp.example";
+  edit.form.description = "A partner.";
+  edit.form.contract_number = "MP-9";
+  edit.form.contract_date = "2026-01-01";
+  edit.form.msign = true;
+  edit.form.msign_contract_number = "MS-9";
+  edit.form.msign_contract_date = "2026-02-01";
+  edit.form.msign_ip_allow = {"192.0.2.7"};
+  FieldErrors e;
+  ASSERT_TRUE(admin_.Edit("ana", id, "test", edit, &e).ok()) << nlohmann::json(e).dump();
+  ASSERT_TRUE(NewStoreClientRegistry(*test_store_)->Get(id)->msign.has_value());
+
+  md["client_id"] = id;
+  md["redirect_uris"] = {"https://rp.example/cb2"};
+  HttpResponse put = reg_.Update(Req("PUT", rat, md, id));
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto live = NewStoreClientRegistry(*test_store_)->Get(id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(live->redirect_uris, std::vector<std::string>{"https://rp.example/cb2"});
+  ASSERT_TRUE(live->msign.has_value());
+  EXPECT_EQ(live->msign->ip_allow, std::vector<std::string>{"192.0.2.7"});
+
+  md["token_endpoint_auth_method"] = "client_secret_basic";
+  md.erase("jwks");
+  HttpResponse secret = reg_.Update(Req("PUT", rat, md, id));
+  EXPECT_EQ(secret.status, 400);
+  EXPECT_EQ(Body(secret).value("error", ""), "invalid_client_metadata");
+  EXPECT_NE(Body(secret).value("error_description", "").find("MSign"), std::string::npos);
+  EXPECT_EQ(NewStoreClientRegistry(*test_store_)->Get(id)->token_endpoint_auth_method, "private_key_jwt");
+}
+
 TEST_F(DynamicRegistrationTest, ConsoleServicesAreNotReachableThroughRegistration) {
   ServiceInput in;
   in.protocol = "oidc";

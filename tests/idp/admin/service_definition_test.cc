@@ -40,6 +40,10 @@ const std::map<std::string, std::string>& BadValues() {
       {"frontchannel_logout_uri", "http://"},
       {"token_endpoint_auth_method", "client_secret_jwt"},
       {"id_token_signed_response_alg", "HS256"},
+      {"msign_contract_number", std::string(kMaxMsignContractNumber + 1, 'x')},
+      {"msign_contract_date", "2026-13-01"},
+      {"msign_ip_allow", "10.0.0.1/8"},
+      {"msign_signer_types", "anyone"},
   };
   return kBad;
 }
@@ -74,6 +78,12 @@ class ServiceDefinitionTest : public testing::ServiceAdminFixture {
       in.acs_urls = {"https://sp.example/acs"};
     } else {
       in.redirect_uris = {"https://rp.example/cb"};
+      // MSign on, so that its fields' checks count too.
+      in.token_endpoint_auth_method = "private_key_jwt";
+      in.msign = true;
+      in.msign_contract_number = "MS-1";
+      in.msign_contract_date = "2026-03-01";
+      in.msign_ip_allow = {"192.0.2.7"};
     }
     return in;
   }
@@ -142,7 +152,7 @@ TEST_F(ServiceDefinitionTest, ABadValueIsAnErrorOnItsFieldAtPromotion) {
     EXPECT_EQ(e.size(), 1u) << name << " " << nlohmann::json(e).dump();
     EXPECT_FALSE(admin_.Get(created->record.id)->production) << name;
   }
-  EXPECT_EQ(promotable, 8);  // SAML: entity ID, ACS, 2 SLO; OIDC: 2 redirect lists, 2 logout URIs
+  EXPECT_EQ(promotable, 9);  // SAML: entity ID, ACS, 2 SLO; OIDC: 2 redirect lists, 2 logout URIs, MSign IPs
 }
 
 TEST_F(ServiceDefinitionTest, PromotionChecksOnlyWhatItMaySet) {
