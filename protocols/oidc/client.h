@@ -85,6 +85,12 @@ struct OidcClient {
   // certificate the TLS proxy forwarded at the token request (cnf.x5t#S256);
   // a token request without one is refused.
   bool tls_client_certificate_bound_access_tokens = false;
+  // CIBA Core §4 (protocols/oidc/ciba.h): with the grant
+  // urn:openid:params:grant-type:ciba, how the client learns the result:
+  // poll | ping (push is not offered); ping also needs the endpoint the
+  // bridge POSTs {auth_req_id} to.
+  std::string backchannel_token_delivery_mode;
+  std::string backchannel_client_notification_endpoint;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool AllowsGrant(std::string_view grant) const;
