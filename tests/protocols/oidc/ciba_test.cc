@@ -47,7 +47,7 @@ class CibaTest : public OidcTest {
     std::string code = CodeFor(AuthParams(client));
     EXPECT_FALSE(code.empty());
     HttpResponse r = TokenBasic({{"grant_type", "authorization_code"}, {"code", code},
-                                 {"redirect_uri", kRedirect}, {"code_verifier", kVerifier}},
+                                 {"redirect_uri", kRedirect}},
                                 client);
     EXPECT_EQ(r.status, 200) << r.body;
     std::string jwt = Json(r).value("id_token", "");
@@ -182,7 +182,9 @@ TEST_F(CibaTest, UnknownHintIsIndistinguishable) {
     for (const auto& [k, v] : a.items()) {
       ASSERT_TRUE(b.contains(k)) << k;
       EXPECT_EQ(b[k].type(), v.type()) << k;
-      if (k != "auth_req_id") EXPECT_EQ(b[k], v) << k;
+      if (k != "auth_req_id") {
+        EXPECT_EQ(b[k], v) << k;
+      }
     }
     EXPECT_EQ(b["auth_req_id"].get<std::string>().size(), a["auth_req_id"].get<std::string>().size());
   }
