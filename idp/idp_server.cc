@@ -13,6 +13,7 @@
 #include "common/random.h"
 #include "common/wait_budget.h"
 #include "idp/admin/mount.h"
+#include "idp/ciba_mount.h"
 #include "idp/device_status.h"
 #include "idp/eid_watch.h"
 #include "idp/http/server.h"
@@ -256,6 +257,7 @@ struct IdpServer::Parts {
   std::unique_ptr<ProviderDirectory> provider_directory;  // wallet login only
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<OidcProvider> oidc;
+  std::unique_ptr<CibaMount> ciba;  // wallet login only; uses oidc and the authenticator
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
   std::unique_ptr<SamlOtherProtocolLogout> oidc_logout_to_saml;
@@ -286,6 +288,7 @@ void IdpServer::Shutdown() {
   parts_->shut_down = true;
   // Parked long-polls and wallet answers are answered first, or the
   // graceful shutdown would wait its whole grace period for them.
+  if (parts_->ciba) parts_->ciba->Drain();
   if (parts_->authenticator) parts_->authenticator->Drain();
   parts_->http->Shutdown();
   if (parts_->metrics_http) parts_->metrics_http->Shutdown();
@@ -430,6 +433,7 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   oo.device_poll_interval_seconds = c.oidc.device_poll_interval_seconds;
   oo.user_code_attempts_per_minute = c.oidc.user_code_attempts_per_minute;
   oo.device_status_uri = wallet_login != nullptr;
+  oo.ciba_enabled = wallet_login != nullptr;  // CIBA logins wait in the wallet inbox
   oo.token_requests_per_second_per_client = c.oidc.token_requests_per_second_per_client;
   oo.token_burst_per_client = c.oidc.token_burst_per_client;
   oo.access_token_ttl_seconds = c.oidc.access_token_ttl_seconds;
@@ -455,6 +459,8 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   }
   // The QR code on the service's own page (docs/oidc.md "The <certme-login> element").
   if (oo.device_authorization_enabled && wallet_login) MountDeviceStatus(*p->router, *p->oidc, *wallet_login);
+  if (wallet_login)
+    p->ciba = std::make_unique<CibaMount>(*p->router, *p->oidc, *wallet_login, *p->store, *p->ledger, *p->outbox);
   MountLoginComponent(*p->router);
 
   if (c.saml.enabled) {

@@ -28,6 +28,8 @@ Status SaveLoginRequest(Store& store, const LoginRequest& r, int64_t now) {
                       {"force_authn", r.force_authn},
                       {"resume_url", r.resume_url},
                       {"expires_at", r.expires_at}};
+  if (!r.wallet_eid.empty()) j["wallet_eid"] = r.wallet_eid;
+  if (!r.binding_message.empty()) j["binding_message"] = r.binding_message;
   return store.Put(kReqNs, r.txn, j.dump(), std::chrono::seconds(r.expires_at - now));
 }
 
@@ -48,6 +50,8 @@ StatusOr<LoginRequest> LoadLoginRequest(Store& store, std::string_view txn) {
     r.force_authn = j.at("force_authn").get<bool>();
     r.resume_url = j.at("resume_url").get<std::string>();
     r.expires_at = j.at("expires_at").get<int64_t>();
+    r.wallet_eid = j.value("wallet_eid", std::string());
+    r.binding_message = j.value("binding_message", std::string());
   } catch (const nlohmann::json::exception& e) {
     return Internal("login request unreadable", e.what());
   }

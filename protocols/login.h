@@ -39,6 +39,14 @@ struct LoginRequest {
   bool force_authn = false;      // prompt=login / ForceAuthn
   std::string resume_url;        // where to send the browser when done
   int64_t expires_at = 0;        // unix seconds
+  // A login the service starts for a known user (OIDC CIBA, docs/oidc.md):
+  // the eID (EIP-55 address) it is addressed to. The wallet login then
+  // shows no QR code: it offers the request only in that eID's wallet inbox
+  // (docs/wallet-protocol.md) and accepts an answer only from that eID.
+  // Empty: an ordinary login, answered by whoever scans the code.
+  std::string wallet_eid;
+  // Shown by the wallet beside the request (CIBA binding_message); empty: none.
+  std::string binding_message;
 };
 
 struct LoginResult {

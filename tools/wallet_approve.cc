@@ -29,10 +29,7 @@ constexpr size_t kMaxResponseBytes = 256 * 1024;
 // Sends of one answer when the earlier ones got no reply.
 constexpr int kAnswerAttempts = 4;
 
-struct HttpResult {
-  long status = 0;
-  std::string body;
-};
+using HttpResult = WalletHttpResult;
 
 size_t Collect(char* data, size_t size, size_t n, void* user) {
   auto* out = static_cast<std::string*>(user);
@@ -41,8 +38,9 @@ size_t Collect(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json,
-                           const std::string& ca_file) {
+}  // namespace
+
+StatusOr<HttpResult> WalletFetch(const std::string& url, const std::string* post_json, const std::string& ca_file) {
   static const bool kInit = (curl_global_init(CURL_GLOBAL_DEFAULT), true);
   (void)kInit;
   CURL* c = curl_easy_init();
@@ -69,13 +67,21 @@ StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json,
   return r;
 }
 
+namespace {
+
+StatusOr<HttpResult> Fetch(const std::string& url, const std::string* post_json, const std::string& ca_file) {
+  return WalletFetch(url, post_json, ca_file);
+}
+
 // True when the body is the bridge's JSON error object.
 bool BridgeAnswered(const HttpResult& r) {
   json j = json::parse(r.body, nullptr, false);
   return j.is_object() && j.contains(wallet::kFieldError) && j[wallet::kFieldError].is_string();
 }
 
-std::string ErrorText(const HttpResult& r) {
+}  // namespace
+
+std::string WalletErrorText(const HttpResult& r) {
   json j = json::parse(r.body, nullptr, false);
   if (j.is_object() && j.contains(wallet::kFieldError) && j[wallet::kFieldError].is_string()) {
     std::string s = j[wallet::kFieldError].get<std::string>();
@@ -85,6 +91,10 @@ std::string ErrorText(const HttpResult& r) {
   }
   return "HTTP " + std::to_string(r.status);
 }
+
+namespace {
+
+std::string ErrorText(const HttpResult& r) { return WalletErrorText(r); }
 
 // What the user reads when the request document cannot be answered
 // (wallet_side.h names the problem in the status message).

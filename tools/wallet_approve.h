@@ -27,6 +27,18 @@ StatusOr<std::string> DecodeQrImage(const std::string& png_path);
 
 enum class ApproveChoice { kApprove, kRefuse, kAsk };
 
+// One GET (no `post_json`) or JSON POST to the bridge's wallet API, as
+// ApproveLogin and the inbox (tools/wallet_inbox.h) send them: `ca_file` as
+// below, a bounded answer. An error only when the bridge was not reached.
+struct WalletHttpResult {
+  long status = 0;
+  std::string body;
+};
+StatusOr<WalletHttpResult> WalletFetch(const std::string& url, const std::string* post_json,
+                                       const std::string& ca_file);
+// The bridge's JSON error as "code: description", else "HTTP status".
+std::string WalletErrorText(const WalletHttpResult& r);
+
 // Runs the whole exchange; prints the request (wallet_prompt.h
 // ConsentPrompt, in `lang`: ro | ru | en) and the outcome on stdout.
 // kAsk reads the answer from the terminal. OK once the bridge answered 200.

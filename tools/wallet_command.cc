@@ -17,6 +17,7 @@
 #include "ledger-client/configured_ledger.h"
 #include "tools/command_helpers.h"
 #include "tools/wallet_approve.h"
+#include "tools/wallet_inbox.h"
 #include "tools/wallet_file.h"
 #include "tools/wallet_history.h"
 #include "tools/wallet_prompt.h"
@@ -307,6 +308,26 @@ int RunWalletApprove(const Args& a, const Settings& s, bool sign) {
   return 0;
 }
 
+// `certme wallet inbox` (tools/wallet_inbox.h).
+int RunWalletInbox(const Args& a, const Settings& s) {
+  if (a.positional.size() != 1) return Usage("wallet", "inbox takes the bridge's URL");
+  if (a.Flag("yes") && a.Flag("refuse")) return Usage("wallet", "--yes and --refuse exclude each other");
+  const std::string lang = WalletLang(a.Get("lang"), std::getenv);
+  if (lang.empty()) return Usage("wallet", "--lang is ro, ru or en");
+  int64_t wait = 0;
+  if (auto w = a.Get("wait")) {
+    if (w->empty() || w->size() > 2 || w->find_first_not_of("0123456789") != std::string::npos)
+      return Usage("wallet", "--wait is a number of seconds from 0 to 25");
+    wait = std::stoll(*w);
+  }
+  auto w = LoadWallet(a, s);
+  if (!w.ok()) return Fail("wallet", w.status());
+  ApproveChoice choice = a.Flag("yes") ? ApproveChoice::kApprove : a.Flag("refuse") ? ApproveChoice::kRefuse : ApproveChoice::kAsk;
+  Status st = AnswerInbox(a.positional[0], w->first, choice, wait, lang, a.Get("cacert").value_or(""));
+  if (!st.ok()) return Fail("wallet", st);
+  return 0;
+}
+
 }  // namespace
 
 int RunWalletCommand(const std::vector<std::string>& args) {
@@ -349,13 +370,18 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "                         it would send, what is signed and each document's name and\n"
         "                         digest, then signs (--yes: one JAdES ES256K signature per\n"
         "                         document, recorded on the ledger by the bridge), refuses\n"
-        "                         (--refuse) or asks on the terminal\n");
+        "                         (--refuse) or asks on the terminal\n"
+        "  inbox URL [--wait SECONDS] [--yes|--refuse] [--lang ro|ru|en] [--cacert PEM]\n"
+        "                         the logins a service started for you (OIDC CIBA) at the bridge URL:\n"
+        "                         proves this wallet's eID key, lists them (waiting up to SECONDS,\n"
+        "                         at most 25, when none is pending) with their binding message, and\n"
+        "                         answers each like approve; exit status 1 when none was pending\n");
     return args.empty() ? 2 : 0;
   }
   Args a;
   if (!ParseArgs({args.begin() + 1, args.end()},
                  {"config", "ledger", "wallet", "passphrase-file", "provider", "attrs", "ttl", "out", "cacert", "key",
-                  "directory", "lang"}, {"salts", "yes", "refuse"},
+                  "directory", "lang", "wait"}, {"salts", "yes", "refuse"},
                  "wallet", &a))
     return 2;
   Settings s;
@@ -364,6 +390,7 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   const std::string& sub = args[0];
   if (sub == "approve") return RunWalletApprove(a, s, /*sign=*/false);
   if (sub == "sign") return RunWalletApprove(a, s, /*sign=*/true);
+  if (sub == "inbox") return RunWalletInbox(a, s);
   if (sub != "import" && sub != "approve-enrolment" && !a.positional.empty()) return Usage("wallet", "unexpected argument \"" + a.positional[0] + "\"");
   if (sub == "create") return RunWalletCreate(a, s);
   if (sub == "import") return RunWalletImport(a, s);

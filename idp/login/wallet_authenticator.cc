@@ -10,11 +10,13 @@
 #include "templates/page_lang.h"
 #include "templates/templates.h"
 #include "crypto/ecies.h"
+#include "idp/login/wallet_inbox.h"
 #include "idp/login/wallet_pages.h"
 #include "ledger-client/abi.h"
 #include "ledger-client/eip712.h"
 #include "protocols/eidas.h"
 #include "protocols/wallet/answer.h"
+#include "protocols/wallet/inbox.h"
 #include "protocols/wallet/link.h"
 #include "protocols/wallet/request_document.h"
 #include "protocols/wallet/vocabulary.h"
@@ -202,6 +204,7 @@ void WalletAuthenticator::SetOutcome(const std::string& txn, LoginLabels who, co
   Status st = store_.Put(kNsOutcome, txn, outcome, std::chrono::seconds(std::max<int64_t>(ttl, 1) + kCodeGraceSeconds));
   if (!st.ok()) LogError("wallet login outcome not saved", {{"detail", st.ToString()}});
   NotifyWaiters();
+  if (on_outcome_) on_outcome_(txn);
 }
 
 HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
@@ -233,6 +236,8 @@ HttpResponse WalletAuthenticator::Begin(const LoginRequest& request) {
     return OutcomePage(kOutcomeServiceNotAuthorized, lang, request.txn, request.resume_url);
   }
   st = NewCode(request.txn, request.expires_at, key->address());
+  // §8b: a login addressed to an eID waits in that eID's wallet inbox.
+  if (st.ok() && !request.wallet_eid.empty()) st = AddInboxEntry(store_, request.wallet_eid, request.txn, request.expires_at, now);
   if (!st.ok()) {
     LogError("wallet login not started", {{"detail", st.ToString()}});
     return OutcomePage(kOutcomeFailed, lang, request.txn, request.resume_url);
@@ -471,6 +476,8 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   if (auto e = wallet::CheckNotExpired(now, c.t.expiry)) return Fail(c.txn, Who(c.request), ttl, *e);  // 2
   auto answer = wallet::ParseAnswer(req.body, c.code);  // 4
   if (!answer.ok()) return ErrorResponse(answer.error());
+  // §8b: a login addressed to an eID (its wallet inbox) takes no other's answer.
+  if (auto e = wallet::CheckAddressedTo(c.request.wallet_eid, answer->eid)) return ErrorResponse(*e);
   const wallet::LoginContext ctx = ContextOf(c);
   // Until the claim, a refused answer leaves the code open.
   auto claim_code = [&]() -> std::optional<HttpResponse> {

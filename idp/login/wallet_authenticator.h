@@ -149,6 +149,7 @@ class WalletAuthenticator : public Authenticator {
   struct CodeLinks {
     std::string qr;        // QrPayload(code)
     std::string deeplink;  // the same-device link (wallet::BuildDeepLink)
+    std::string code;      // the code itself (the wallet inbox hands it to the eID's wallet only)
   };
   StatusOr<CodeLinks> CurrentLinks(std::string_view txn);
   // Wallet side.
@@ -167,6 +168,12 @@ class WalletAuthenticator : public Authenticator {
   // (idp/login/login_metrics.h); null: nowhere. Set before the first
   // request; `metrics` must outlive this object.
   void SetMetrics(LoginMetrics* metrics) { metrics_ = metrics; }
+  // Called with the txn of every login that ends here (any outcome, its
+  // LoginResult saved), so that a protocol waiting without a browser (OIDC
+  // CIBA) settles at once. Set before the first request.
+  void SetOutcomeListener(std::function<void(const std::string& txn)> listener) {
+    on_outcome_ = std::move(listener);
+  }
 
   // The QR / deep-link payload for a code (§2).
   std::string QrPayload(std::string_view code) const;
@@ -307,6 +314,7 @@ class WalletAuthenticator : public Authenticator {
   ValidationIndex validation_index_;
   AccessRecords* access_records_ = nullptr;
   LoginMetrics* metrics_ = nullptr;
+  std::function<void(const std::string& txn)> on_outcome_;
   EthKey ecies_key_;
   Clock& clock_;
   Random& random_;

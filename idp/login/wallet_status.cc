@@ -187,7 +187,7 @@ WalletAuthenticator::LoginStatus WalletAuthenticator::RenewCode(const std::strin
 
 StatusOr<WalletAuthenticator::CodeLinks> WalletAuthenticator::CurrentLinks(std::string_view txn) {
   CERTME_ASSIGN_OR_RETURN(Txn t, LoadTxn(txn));
-  return CodeLinks{QrPayload(t.code), wallet::BuildDeepLink(api_base_, t.code)};
+  return CodeLinks{QrPayload(t.code), wallet::BuildDeepLink(api_base_, t.code), t.code};
 }
 
 }  // namespace certme

@@ -35,6 +35,8 @@ long Attempt(const OutboundPost& job, Duration timeout) {
   headers = curl_slist_append(headers, ("Content-Type: " + job.content_type).c_str());
   if (!job.soap_action.empty())
     headers = curl_slist_append(headers, ("SOAPAction: \"" + job.soap_action + "\"").c_str());
+  if (!job.authorization.empty())
+    headers = curl_slist_append(headers, ("Authorization: " + job.authorization).c_str());
   curl_easy_setopt(curl, CURLOPT_URL, job.url.c_str());
   curl_easy_setopt(curl, CURLOPT_POST, 1L);
   curl_easy_setopt(curl, CURLOPT_POSTFIELDS, job.body.data());
@@ -62,6 +64,7 @@ std::string Encode(const OutboundPost& p, int64_t deadline_ms) {
   nlohmann::json j = {{"url", p.url},         {"body", p.body},
                       {"type", p.content_type}, {"deadline", deadline_ms}};
   if (!p.soap_action.empty()) j["soap_action"] = p.soap_action;
+  if (!p.authorization.empty()) j["auth"] = p.authorization;
   return j.dump();
 }
 
@@ -80,6 +83,7 @@ bool Decode(const std::string& value, OutboundPost* p, int64_t* deadline_ms) {
       deadline == j.end() || !deadline->is_number_integer())
     return false;
   if (j.contains("soap_action") && !str("soap_action", &p->soap_action)) return false;
+  if (j.contains("auth") && !str("auth", &p->authorization)) return false;
   *deadline_ms = deadline->get<int64_t>();
   return true;
 }

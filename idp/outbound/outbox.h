@@ -73,6 +73,7 @@ struct OutboundPost {
   std::string body;
   std::string content_type = "application/x-www-form-urlencoded";
   std::string soap_action;  // sent as SOAPAction when not empty
+  std::string authorization;  // sent as Authorization when not empty (a CIBA ping's bearer)
 };
 
 class Outbox {

@@ -10,6 +10,7 @@
 #include "crypto/hash.h"
 #include "store/store.h"
 #include "protocols/oidc/fapi.h"
+#include "protocols/oidc/ciba.h"
 #include "protocols/oidc/url_util.h"
 #include "protocols/oidc/vocabulary.h"
 #include "protocols/yaml_json.h"
@@ -105,7 +106,7 @@ Status ValidateClient(const OidcClient& c) {
 
   for (const auto& g : c.grant_types)
     if (g != oidc::kGrantAuthorizationCode && g != oidc::kGrantRefreshToken &&
-        g != oidc::kGrantClientCredentials && g != oidc::kGrantDeviceCode)
+        g != oidc::kGrantClientCredentials && g != oidc::kGrantDeviceCode && g != oidc::kGrantCiba)
       bad("unsupported grant type `" + g + "`");
   if (c.IsPublic() && c.AllowsGrant(oidc::kGrantClientCredentials))
     bad("a public client (none) cannot use client_credentials");
@@ -151,6 +152,18 @@ Status ValidateClient(const OidcClient& c) {
 
   if (!c.profile.empty() && !c.IsFapi2()) bad("profile must be empty or fapi2");
   if (c.IsFapi2()) oidc_internal::AddFapi2RegistrationProblems(c, problems);  // fapi.cc
+  // CIBA Core §4: a client of the CIBA grant names its delivery mode; ping
+  // needs the notification endpoint. The grant needs client authentication.
+  const std::string& mode = c.backchannel_token_delivery_mode;
+  if (c.AllowsGrant(oidc::kGrantCiba)) {
+    if (mode != oidc::kModePoll && mode != oidc::kModePing)
+      bad("the CIBA grant needs backchannel_token_delivery_mode poll or ping");
+    if (c.IsPublic()) bad("a public client (none) cannot use the CIBA grant");
+  } else if (!mode.empty()) {
+    bad("backchannel_token_delivery_mode needs the grant urn:openid:params:grant-type:ciba");
+  }
+  if (mode == oidc::kModePing && !IsHttpUri(c.backchannel_client_notification_endpoint))
+    bad("ping mode needs backchannel_client_notification_endpoint, an absolute http(s) URI without fragment");
 
   if (problems.empty()) return Status::Ok();
   std::string all;
@@ -190,6 +203,8 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"dpop_bound_access_tokens", c.dpop_bound_access_tokens},
       {"tls_client_certificate_bound_access_tokens", c.tls_client_certificate_bound_access_tokens},
       {"profile", c.profile},
+      {"backchannel_token_delivery_mode", c.backchannel_token_delivery_mode},
+      {"backchannel_client_notification_endpoint", c.backchannel_client_notification_endpoint},
   };
   if (c.msign) j["msign"] = MsignToJson(*c.msign);
   return j;
@@ -274,6 +289,8 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   boolean("tls_client_certificate_bound_access_tokens", &c.tls_client_certificate_bound_access_tokens);
   str("profile", &c.profile);
   if (auto it = j.find("msign"); it != j.end() && !it->is_null()) c.msign = MsignFromJson(*it, &problems);
+  str("backchannel_token_delivery_mode", &c.backchannel_token_delivery_mode);
+  str("backchannel_client_notification_endpoint", &c.backchannel_client_notification_endpoint);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

@@ -97,6 +97,12 @@ struct OidcClient {
   // through the signing API; nullopt: MSign not enabled. Needs
   // private_key_jwt or tls_client_auth.
   std::optional<MsignSettings> msign;
+  // CIBA Core §4 (protocols/oidc/ciba.h): with the grant
+  // urn:openid:params:grant-type:ciba, how the client learns the result:
+  // poll | ping (push is not offered); ping also needs the endpoint the
+  // bridge POSTs {auth_req_id} to.
+  std::string backchannel_token_delivery_mode;
+  std::string backchannel_client_notification_endpoint;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool IsFapi2() const { return profile == "fapi2"; }

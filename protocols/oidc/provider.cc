@@ -42,7 +42,11 @@ Status ValidateOidcOptions(const OidcOptions& o) {
                          {"logout_token_ttl_seconds", o.logout_token_ttl_seconds},
                          {"max_client_assertion_ttl_seconds", o.max_client_assertion_ttl_seconds},
                          {"device_code_ttl_seconds", o.device_code_ttl_seconds},
-                         {"device_poll_interval_seconds", o.device_poll_interval_seconds}})
+                         {"device_poll_interval_seconds", o.device_poll_interval_seconds},
+                         {"ciba_default_expiry_seconds", o.ciba_default_expiry_seconds},
+                         {"ciba_max_expiry_seconds", o.ciba_max_expiry_seconds},
+                         {"ciba_poll_interval_seconds", o.ciba_poll_interval_seconds},
+                         {"ciba_hint_ttl_seconds", o.ciba_hint_ttl_seconds}})
     if (v <= 0) problems.push_back(std::string(name) + " must be positive");
   if (o.user_code_attempts_per_minute < 1) problems.push_back("user_code_attempts_per_minute must be >= 1");
   if (o.clock_skew_seconds < 0) problems.push_back("clock_skew_seconds must not be negative");
@@ -89,6 +93,7 @@ std::vector<OidcProvider::Route> OidcProvider::Routes() {
       {"GET", s(kPathDeviceResume), &OidcProvider::DeviceResume},
       {"POST", s(kPathRevoke), &OidcProvider::Revoke},
       {"POST", s(kPathIntrospect), &OidcProvider::Introspect},
+      {"POST", s(kPathBackchannel), &OidcProvider::BackchannelAuthentication},
       {"GET", s(kPathServerMetadata), &OidcProvider::AuthorizationServerMetadata},
       {"GET", s(kPathUserInfo), &OidcProvider::UserInfo},
       {"POST", s(kPathUserInfo), &OidcProvider::UserInfo},
@@ -190,6 +195,14 @@ nlohmann::json OidcProvider::ServerMetadata() const {
   if (opts_.device_authorization_enabled) {
     grants.push_back(kGrantDeviceCode);
     doc["device_authorization_endpoint"] = Url(kPathDeviceAuthorization);
+  }
+  // CIBA Core §4: only when the endpoint is on; poll and ping, no user_code,
+  // no signed authentication requests.
+  if (opts_.ciba_enabled) {
+    grants.push_back(kGrantCiba);
+    doc["backchannel_authentication_endpoint"] = Url(kPathBackchannel);
+    doc["backchannel_token_delivery_modes_supported"] = {kModePoll, kModePing};
+    doc["backchannel_user_code_parameter_supported"] = false;
   }
   doc["grant_types_supported"] = grants;
   // RFC 7591 §3 / RFC 8414 §2: only when dynamic registration is on.

@@ -39,6 +39,7 @@
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/eid_status.h"
 #include "protocols/login.h"
+#include "protocols/oidc/ciba.h"
 #include "protocols/oidc/client.h"
 #include "protocols/oidc/errors.h"
 
@@ -91,6 +92,17 @@ struct OidcOptions {
   // the console's assembly, idp/admin/dynamic_registration.h): discovery
   // names registration_endpoint only when this is set.
   bool registration_enabled = false;
+  // Client-Initiated Backchannel Authentication (CIBA Core 1.0, ciba.h),
+  // poll and ping: /bc-authorize and the CIBA grant. The logins wait in the
+  // user's wallet inbox, so the server turns it on with the wallet login;
+  // off: the endpoint answers 404 and discovery does not name it.
+  bool ciba_enabled = false;
+  int64_t ciba_default_expiry_seconds = 300;  // expires_in without requested_expiry
+  int64_t ciba_max_expiry_seconds = 600;      // the largest requested_expiry taken
+  int64_t ciba_poll_interval_seconds = 5;     // CIBA §7.3 `interval` (poll mode)
+  // How long the (client, sub) → eID map behind login_hint keeps an entry
+  // after the client's latest grant for that user (ciba.h).
+  int64_t ciba_hint_ttl_seconds = 2592000;  // 30 days
 };
 
 // Every problem with the options at once (InvalidArgument).
@@ -152,6 +164,7 @@ class OidcProvider {
   HttpResponse DeviceResume(const HttpRequest&);
   HttpResponse Revoke(const HttpRequest&);             // POST /revoke (RFC 7009)
   HttpResponse Introspect(const HttpRequest&);         // POST /introspect (RFC 7662)
+  HttpResponse BackchannelAuthentication(const HttpRequest&);  // POST /bc-authorize (CIBA §7, ciba.cc)
   // GET /.well-known/oauth-authorization-server (RFC 8414): the discovery
   // document's metadata, the same issuer.
   HttpResponse AuthorizationServerMetadata(const HttpRequest&);
@@ -222,6 +235,15 @@ class OidcProvider {
   // authorization is no longer pending or the login could not begin (the
   // service may not log users in); other errors: the store.
   StatusOr<std::string> StartDeviceStatusLogin(std::string_view handle);
+
+  // ---- CIBA (ciba.cc) ----
+  // Ping-mode deliveries go to `notifier` (ciba.h). Set before the first
+  // request; it must outlive the provider. Null: ping clients get none.
+  void SetCibaNotifier(CibaNotifier* notifier) { ciba_notifier_ = notifier; }
+  // The login `txn` ended (the wallet login calls it for every outcome):
+  // when it is a CIBA login, its request is settled now and a ping client
+  // notified. Anything else is ignored. Thread-safe.
+  void CibaLoginEnded(const std::string& txn);
 
  private:
   struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
@@ -299,6 +321,15 @@ class OidcProvider {
                                            const oidc_internal::TokenBinding& binding);
   OidcOr<nlohmann::json> GrantClientCredentials(const HttpRequest& req, const OidcClient& client,
                                                 const oidc_internal::TokenBinding& binding);
+
+  // ---- CIBA (ciba.cc) ----
+  HttpResponse BackchannelResponse(const HttpRequest& req, const OidcClient& client);
+  OidcOr<nlohmann::json> GrantCiba(const HttpRequest& req, const OidcClient& client);
+  // Remembers (client, sub) → eID for a later login_hint (IssueBoundTokens).
+  void RememberCibaHint(const OidcClient& client, const oidc_internal::GrantRecord& grant);
+  // Takes `txn`'s login result into the CIBA request under `key`; *settled
+  // tells whether this call ended the request (approved or denied).
+  Status SettleCibaLogin(const std::string& key, const std::string& txn, bool* settled);
 
   // ---- device authorization grant (device.cc) ----
   HttpResponse DeviceAuthorizationResponse(const HttpRequest& req, const OidcClient& client);
@@ -413,6 +444,7 @@ class OidcProvider {
   RateLimiter user_code_limiter_;  // per client address (RFC 8628 §5.1)
   OtherProtocolLogout* other_logout_ = nullptr;
   EidStatusSource* eid_status_ = nullptr;
+  CibaNotifier* ciba_notifier_ = nullptr;
   // HMAC key of the browser-binding cookie, derived from pairwise_salt (so
   // no new configuration; changing the salt only re-issues the cookies).
   Secret browser_key_;

@@ -147,8 +147,9 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
   auto grant_type = ParamGet(req.form, kGrantType);
   if (!grant_type || grant_type->empty()) return TokenError(InvalidRequest("grant_type is required"));
   bool device = *grant_type == kGrantDeviceCode && opts_.device_authorization_enabled;
+  bool ciba = *grant_type == kGrantCiba && opts_.ciba_enabled;
   if (*grant_type != kGrantAuthorizationCode && *grant_type != kGrantRefreshToken &&
-      *grant_type != kGrantClientCredentials && !device)
+      *grant_type != kGrantClientCredentials && !device && !ciba)
     return TokenError(OidcError::Make(kErrUnsupportedGrantType, "unsupported grant_type"));
   if (!client->AllowsGrant(*grant_type))
     return TokenError(OidcError::Make(kErrUnauthorizedClient, "grant_type not allowed for this client"));
@@ -162,10 +163,15 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
   };
   auto binding = TokenRequestBinding(req, *client);
   if (!binding.ok()) return with_nonce(TokenError(binding.error()));
+  // The CIBA grant's tokens are minted in ciba.cc, which binds nothing: a
+  // bound request is refused rather than answered unbound.
+  if (ciba && (!binding->jkt.empty() || !binding->x5t_s256.empty()))
+    return with_nonce(TokenError(InvalidRequest("sender-constrained tokens are not available for the CIBA grant")));
   OidcOr<nlohmann::json> result =
       *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client, *binding)
       : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client, *binding)
       : device                               ? GrantDeviceCode(req, *client, *binding)  // device.cc (RFC 8628)
+      : ciba                                 ? GrantCiba(req, *client)                  // ciba.cc (CIBA §10.1)
                                              : GrantClientCredentials(req, *client, *binding);
   if (!result.ok()) return with_nonce(TokenError(result.error()));
 
@@ -187,6 +193,7 @@ OidcOr<nlohmann::json> OidcProvider::IssueBoundTokens(const OidcClient& client, 
   int64_t now = Now();
   int64_t grant_left = grant.expires_at - now;
   if (grant_left <= 0) return InvalidGrant("grant expired");
+  RememberCibaHint(client, grant);  // ciba.cc: the login_hint map
   // Access tokens are opaque; only their hash is stored (RFC 6819 §5.1.4.1.3).
   std::string access_token = random_.Token();
   AccessTokenRecord at{grant.grant_id, client.client_id, scopes,

@@ -78,6 +78,29 @@ TEST_F(OutboxTest, DeliversBodyContentTypeAndSoapAction) {
   EXPECT_EQ(*store_->QueueSize("outbox"), 0u) << "delivered items leave the queue";
 }
 
+// A CIBA ping (CIBA Core §10.2): JSON with the client's bearer token, which
+// survives the queue (the item is stored, then delivered).
+TEST_F(OutboxTest, DeliversTheAuthorizationHeader) {
+  TinyHttpServer rp([](int) { return 204; });
+  Outcome o;
+  {
+    Outbox box(*store_, SystemClock(), SystemRandom(), Fast(o));
+    ASSERT_TRUE(box.Post({.url = rp.Url("/ciba"), .body = R"({"auth_req_id":"r1"})",
+                          .content_type = "application/json", .authorization = "Bearer tok-1.x"})
+                    .ok());
+    ASSERT_TRUE(box.Post(To(rp.Url("/plain"))).ok());
+    ASSERT_TRUE(box.WaitIdle(10s));
+  }
+  auto got = rp.Received();
+  ASSERT_EQ(got.size(), 2u);
+  const auto& ping = got[0].head.find("POST /ciba ") != std::string::npos ? got[0] : got[1];
+  const auto& plain = &ping == &got[0] ? got[1] : got[0];
+  EXPECT_NE(ping.head.find("Authorization: Bearer tok-1.x"), std::string::npos) << ping.head;
+  EXPECT_NE(ping.head.find("Content-Type: application/json"), std::string::npos);
+  EXPECT_EQ(ping.body, R"({"auth_req_id":"r1"})");
+  EXPECT_EQ(plain.head.find("Authorization"), std::string::npos);
+}
+
 TEST_F(OutboxTest, RetriesServerErrorsThenSucceeds) {
   TinyHttpServer rp([](int n) { return n < 2 ? 503 : 204; });
   Outcome o;

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# CIBA (poll and ping) against the real server with the certME wallet login
+# and its wallet inbox: a fresh ledger (embedded, or the CertMeRegistry
+# contract on anvil when its path is given), the validator service, two
+# users (the reference wallet and the npm-only wallet), `certme idp` with
+# login.wallet_login and two CIBA clients (poll, ping), then ciba_flow.mjs
+# (openid-client 6) with `certme wallet inbox` and wallet/inbox.mjs answering.
+# Usage: ciba_e2e.sh PATH/TO/certme PATH/TO/node [PATH/TO/anvil]
+set -euo pipefail
+CERTME=$(realpath "$1")
+NODE=${2:-node}
+ANVIL=${3:-}
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/e2e.sh
+source "$HERE/../lib/e2e.sh"
+e2e_workdir ciba
+export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
+
+if [[ -n $ANVIL ]]; then
+  [[ -x $ANVIL ]] || fail "anvil not found at $ANVIL (scripts/deps installs it)"
+  "$ANVIL" --host 127.0.0.1 --port 0 --base-fee 0 --gas-price 0 --accounts 1 >anvil.log 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 600); do grep -q 'Listening on' anvil.log && break; sleep 0.1; done
+  CHAIN_PORT=$(grep -oE 'Listening on 127\.0\.0\.1:[0-9]+' anvil.log | grep -oE '[0-9]+$') || fail "anvil did not start"
+  export CERTME_LEDGER_BACKEND=evm CERTME_LEDGER_EVM_RPC_URL="http://127.0.0.1:$CHAIN_PORT"
+  export CERTME_LEDGER_EVM_PRIORITY_FEE_WEI=0 CERTME_LEDGER_EVM_POLL_INTERVAL_MS=100
+  CERTME_LEDGER_REGISTRY_ADDRESS=$(certme ledger deploy 2>/dev/null) || fail "ledger deploy"
+  export CERTME_LEDGER_REGISTRY_ADDRESS
+else
+  certme ledger init >/dev/null
+fi
+e2e_roles
+ATTRS=(--attr first_name=Ion --attr last_name=Popescu --attr birth_date=1985-04-12 --attr gender=1 --attr language=ro)
+e2e_enrolled_user "${ATTRS[@]}"
+NPM_ADDR=$(certme ledger keygen --out npm-user.key)
+NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
+[[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"
+certme validator enroll --user "$NPM_ADDR" "${ATTRS[@]}" --out npm-enrollment.json >/dev/null
+certme wallet approve-enrolment npm-enrollment.json --key npm-user.key --out npm-enrolment.sig >/dev/null 2>&1
+certme validator issue npm-enrollment.json --consent npm-enrolment.sig >/dev/null
+"$CERTME" validator serve >serve.log 2>&1 &
+PIDS+=($!)
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+PING_PORT=$(free_port)
+BASE="http://127.0.0.1:$PORT"
+SECRET=ciba-rp-secret-0123456789abcdef0123456789
+cat >clients.yaml <<EOF2
+clients:
+  - client_id: ciba-poll
+    client_secret: $SECRET
+    names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
+    grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba"]
+    backchannel_token_delivery_mode: poll
+    token_endpoint_auth_method: client_secret_basic
+    scopes: [openid, profile]
+    attributes: [first_name, last_name, birth_date, gender, language]
+  - client_id: ciba-ping
+    client_secret: $SECRET
+    names: {ro: "Serviciu de test", ru: "Тестовый сервис", en: "Test service"}
+    grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba"]
+    backchannel_token_delivery_mode: ping
+    backchannel_client_notification_endpoint: http://127.0.0.1:$PING_PORT/ciba
+    token_endpoint_auth_method: client_secret_basic
+    scopes: [openid, profile]
+    attributes: [first_name, last_name, birth_date, gender, language]
+EOF2
+CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
+  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
+  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
+  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
+  "$CERTME" idp >idp.log 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+
+"$NODE" "$HERE/ciba_flow.mjs" --base "$BASE" --certme "$CERTME" --secret "$SECRET" --npm-key "$NPM_KEY" \
+  --npm-enrollment "$WORK/npm-enrollment.json" --ping-port "$PING_PORT" || fail "CIBA cases"
+echo "ciba_e2e: OK"
