@@ -229,6 +229,18 @@ StatusOr<std::string> RecoverPublicKey(const Bytes32& digest, const EthSignature
   return SerializePubkey(pub, false);
 }
 
+Status VerifySecp256k1(std::string_view public_key, const Bytes32& digest, std::string_view rs64) {
+  CERTME_ASSIGN_OR_RETURN(secp256k1_pubkey pub, ParsePubkey(public_key));
+  secp256k1_ecdsa_signature sig;
+  // parse_compact refuses r or s >= n (r = 0 / s = 0 then fail verify).
+  if (rs64.size() != 64 || !secp256k1_ecdsa_signature_parse_compact(Ctx(), &sig, U8(rs64)))
+    return InvalidArgument("malformed ECDSA signature");
+  secp256k1_ecdsa_signature_normalize(Ctx(), &sig, &sig);
+  if (!secp256k1_ecdsa_verify(Ctx(), &sig, digest.data(), &pub))
+    return Unauthenticated("ECDSA signature does not verify");
+  return Status();
+}
+
 StatusOr<std::string> RecoverAddress(const Bytes32& digest, const EthSignature& sig) {
   CERTME_ASSIGN_OR_RETURN(std::string pub, RecoverPublicKey(digest, sig));
   return AddressOfUncompressed(pub);

@@ -93,4 +93,11 @@ StatusOr<std::string> RecoverAddress(const Bytes32& digest, const EthSignature& 
 // The same, returning the signer's 65-byte uncompressed public key.
 StatusOr<std::string> RecoverPublicKey(const Bytes32& digest, const EthSignature& sig);
 
+// Verifies a plain ECDSA signature (64 bytes r||s, no recovery id) of
+// `digest` under a 33- or 65-byte SEC1 public key, as JOSE ES256K (RFC 8812)
+// carries them. A high s is accepted (normalized first): JOSE signers such
+// as OpenSSL and node emit either half. InvalidArgument for a malformed key
+// or signature, Unauthenticated for a wrong one.
+Status VerifySecp256k1(std::string_view public_key, const Bytes32& digest, std::string_view rs64);
+
 }  // namespace certme

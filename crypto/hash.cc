@@ -22,6 +22,13 @@ std::string Sha256(std::string_view data) {
   return std::string(reinterpret_cast<const char*>(out), len);
 }
 
+std::string Sha384(std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out, &len, EVP_sha384(), nullptr) != 1) std::abort();
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
 std::string Sha256Hex(std::string_view data) { return HexEncode(Sha256(data)); }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {

@@ -11,6 +11,8 @@ namespace certme {
 
 // 32 raw bytes.
 std::string Sha256(std::string_view data);
+// 48 raw bytes (JAdES sigD S384 digests).
+std::string Sha384(std::string_view data);
 // 64 lowercase hex digits.
 std::string Sha256Hex(std::string_view data);
 // RFC 2104 HMAC with SHA-256: 32 raw bytes. Any key length, empty included.

@@ -453,4 +453,52 @@ StatusOr<std::string> RecoverEnrolmentSigner(const Eip712Domain& domain, const E
   return RecoverAddress(EnrolmentDigest(domain, e), sig);
 }
 
+// ---------------------------------------------------------------- signed digest
+
+Bytes32 SignedDigestStructHash(const SignedDigest& d) {
+  static const Bytes32 kTypeHash = Keccak256(kSignedDigestType);
+  return Keccak256(abi::Encoder()
+                       .Fixed(kTypeHash)
+                       .Address(d.user)
+                       .Address(d.provider)
+                       .Fixed(d.digest)
+                       .Fixed(d.request)
+                       .Uint(d.signed_at)
+                       .Encode());
+}
+
+Bytes32 SignedDigestDigest(const Eip712Domain& domain, const SignedDigest& d) {
+  return Eip712Digest(DomainSeparator(domain), SignedDigestStructHash(d));
+}
+
+json SignedDigestTypedData(const Eip712Domain& domain, const SignedDigest& d) {
+  return {
+      {"types",
+       {{"EIP712Domain", TypedDataDomainType()},
+        {"SignedDigest",
+         {{{"name", "user"}, {"type", "address"}},
+          {{"name", "provider"}, {"type", "address"}},
+          {{"name", "digest"}, {"type", "bytes32"}},
+          {{"name", "request"}, {"type", "bytes32"}},
+          {{"name", "signedAt"}, {"type", "uint256"}}}}}},
+      {"primaryType", "SignedDigest"},
+      {"domain", TypedDataDomain(domain)},
+      {"message",
+       {{"user", ChecksumAddress(d.user)},
+        {"provider", ChecksumAddress(d.provider)},
+        {"digest", "0x" + HexEncode(abi::AsView(d.digest))},
+        {"request", "0x" + HexEncode(abi::AsView(d.request))},
+        {"signedAt", std::to_string(d.signed_at)}}},
+  };
+}
+
+EthSignature SignSignedDigest(const EthKey& key, const Eip712Domain& domain, const SignedDigest& d) {
+  return key.SignDigest(SignedDigestDigest(domain, d));
+}
+
+StatusOr<std::string> RecoverSignedDigestSigner(const Eip712Domain& domain, const SignedDigest& d,
+                                                const EthSignature& sig) {
+  return RecoverAddress(SignedDigestDigest(domain, d), sig);
+}
+
 }  // namespace certme

@@ -120,4 +120,30 @@ EthSignature SignEnrolment(const EthKey& user_key, const Eip712Domain& domain, c
 StatusOr<std::string> RecoverEnrolmentSigner(const Eip712Domain& domain, const Enrolment& enrolment,
                                              const EthSignature& signature);
 
+// ---- the certME signed digest ----
+
+// The user's statement that their eID signed `digest` (normally the SHA-256
+// of a JAdES protected header, which names the document's hash, the signing
+// time and the eID key) for the sign request `request` at `signedAt`, to be
+// recorded on the ledger by `provider` alone (Ledger::RecordSignatures).
+// Single use by the ledger's rule: one record per (user, provider, digest).
+inline constexpr char kSignedDigestType[] =
+    "SignedDigest(address user,address provider,bytes32 digest,bytes32 request,uint256 signedAt)";
+
+struct SignedDigest {
+  std::string user;      // 20 bytes: the eID holder, who signs
+  std::string provider;  // 20 bytes: the only sender allowed to record it
+  Bytes32 digest{};      // what was signed (hash only)
+  Bytes32 request{};     // the sign request's reference
+  uint64_t signed_at = 0;  // unix seconds: the claimed signing time
+};
+
+Bytes32 SignedDigestStructHash(const SignedDigest& signed_digest);
+Bytes32 SignedDigestDigest(const Eip712Domain& domain, const SignedDigest& signed_digest);
+// The eth_signTypedData_v4 document (TypedDataDigest of it equals SignedDigestDigest).
+nlohmann::json SignedDigestTypedData(const Eip712Domain& domain, const SignedDigest& signed_digest);
+EthSignature SignSignedDigest(const EthKey& user_key, const Eip712Domain& domain, const SignedDigest& signed_digest);
+StatusOr<std::string> RecoverSignedDigestSigner(const Eip712Domain& domain, const SignedDigest& signed_digest,
+                                                const EthSignature& signature);
+
 }  // namespace certme

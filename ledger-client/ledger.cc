@@ -45,6 +45,7 @@ constexpr ErrorInfo kErrors[] = {
     {LedgerErrorCode::kValidatorNotAuthorized, "ValidatorNotAuthorized", StatusCode::kFailedPrecondition},
     {LedgerErrorCode::kNotMoved, "NotMoved", StatusCode::kFailedPrecondition},
     {LedgerErrorCode::kMigrationClosed, "MigrationClosed", StatusCode::kFailedPrecondition},
+    {LedgerErrorCode::kAlreadySigned, "AlreadySigned", StatusCode::kAlreadyExists},
 };
 
 }  // namespace
@@ -100,6 +101,7 @@ const char* EventKindName(EventKind k) {
     case EventKind::kEidImported: return "EidImported";
     case EventKind::kMigrationFinished: return "MigrationFinished";
     case EventKind::kAccessRecorded: return "AccessRecorded";
+    case EventKind::kSignatureRecorded: return "SignatureRecorded";
   }
   return "Unknown";
 }
@@ -116,6 +118,7 @@ bool EventMatches(const EventFilter& f, const LedgerEvent& e) {
   if (!f.provider.empty() && e.provider != f.provider) return false;
   if (!f.validator.empty() && e.validator != f.validator) return false;
   if (f.request_id && e.request_id != f.request_id) return false;
+  if (f.digest && (e.kind != EventKind::kSignatureRecorded || e.digest != *f.digest)) return false;
   return true;
 }
 
@@ -140,6 +143,17 @@ StatusOr<TxReceipt> Ledger::RecordAccess(const EthKey& provider, const std::vect
     sealed.push_back(r.sealed);
   }
   return Transact(provider, RecordAccessCall(tags, sealed));
+}
+
+StatusOr<TxReceipt> Ledger::RecordSignatures(const EthKey& provider, std::string_view user, const Bytes32& request,
+                                             uint64_t signed_at, const std::vector<SignatureEntry>& entries) {
+  std::vector<Bytes32> digests;
+  std::vector<std::string> signatures;
+  for (const auto& e : entries) {
+    digests.push_back(e.digest);
+    signatures.push_back(e.user_signature);
+  }
+  return Transact(provider, RecordSignaturesCall(user, request, signed_at, digests, signatures));
 }
 
 StatusOr<TxReceipt> Ledger::AddProvider(const EthKey& admin, std::string_view p) {
@@ -276,6 +290,13 @@ StatusOr<std::vector<AccessRecord>> UserAccessHistory(Ledger& ledger, std::strin
   for (auto& r : out)
     if (r.outcome == "open" && now >= r.expiry) r.outcome = "expired";
   return out;
+}
+
+StatusOr<std::vector<LedgerEvent>> SignatureRecords(Ledger& ledger, const Bytes32& digest) {
+  EventFilter f;
+  f.kind = EventKind::kSignatureRecorded;
+  f.digest = digest;
+  return ledger.Events(f);
 }
 
 }  // namespace certme

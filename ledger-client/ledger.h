@@ -71,6 +71,7 @@ enum class LedgerErrorCode {
   kValidatorNotAuthorized, // the eID's validator (or the one named) is not an authorized validator
   kNotMoved,               // re-attestation of an eID that was not moved to another validator
   kMigrationClosed,        // an import into a registry whose migration window is closed (or never opened)
+  kAlreadySigned,          // a signature of this digest by this user was already recorded by this provider
 };
 
 const char* LedgerErrorName(LedgerErrorCode code);
@@ -142,6 +143,7 @@ enum class EventKind : uint8_t {
   kEidImported,            // user, validator, status, loa, attr_keys, commitments
   kMigrationFinished,      // account (the version 1 registry), actor
   kAccessRecorded,         // provider (= actor), tag, sealed: one per record of recordAccess
+  kSignatureRecorded,      // provider (= actor), user, digest, sign_request, signed_at: one per entry of recordSignatures
 };
 // Events after which a user's eID status may differ (status caches drop it).
 bool ChangesEidStatus(EventKind k);
@@ -166,6 +168,12 @@ struct LedgerEvent {
   // only the user and the provider can open (docs/privacy.md).
   Bytes32 tag{};
   std::string sealed;
+  // kSignatureRecorded: the signed digest (indexed), the sign request it
+  // answered and the signing time the user signed (unix seconds); `time`
+  // is when the ledger recorded it.
+  Bytes32 digest{};
+  Bytes32 sign_request{};
+  int64_t signed_at = 0;
 };
 
 // One access record for Ledger::RecordAccess: an opaque tag and the sealed
@@ -175,12 +183,20 @@ struct AccessRecordEntry {
   std::string sealed;
 };
 
+// One signature for Ledger::RecordSignatures: the digest the user's eID
+// signed and the user's EIP-712 SignedDigest signature over it (eip712.h).
+struct SignatureEntry {
+  Bytes32 digest{};
+  std::string user_signature;  // 65 bytes r||s||v
+};
+
 // Selects events. Every set member must match.
 struct EventFilter {
   uint64_t after_block = 0;  // only events in blocks > after_block
   std::optional<EventKind> kind;
   std::string user, provider, validator;  // 20 bytes, or empty = any
   uint64_t request_id = 0;                // 0 = any
+  std::optional<Bytes32> digest;          // kSignatureRecorded's digest; nullopt = any
 };
 bool EventMatches(const EventFilter& f, const LedgerEvent& e);
 
@@ -290,6 +306,17 @@ class Ledger {
   // entry), BadCalldata (too many entries, a sealed record empty or too long).
   StatusOr<TxReceipt> RecordAccess(const EthKey& provider, const std::vector<AccessRecordEntry>& records);
 
+  // An authorized provider records 1..kMaxSignaturesPerCall signatures of `user`
+  // for one sign request: one SignatureRecorded event per entry, in order;
+  // one storage slot per (user, provider, digest). Refused (nothing
+  // recorded): NotAuthorized (not a provider), NoEid, EidNotActive (suspended,
+  // revoked, moved), BadSignature (an entry not signed by `user` for this provider,
+  // request and signedAt), Expired (signedAt after ledger time + 60 s or more than
+  // 600 s before it), AlreadySigned (the same user, provider, digest recorded before,
+  // or twice in the call), EmptyAttributes (no entry), BadCalldata (too many).
+  StatusOr<TxReceipt> RecordSignatures(const EthKey& provider, std::string_view user, const Bytes32& request,
+                                       uint64_t signed_at, const std::vector<SignatureEntry>& entries);
+
   // Waits until request `id` is answered (OK, the answered request), or
   // `timeout` passes (DeadlineExceeded), or it expires (Expired).
   StatusOr<ValidationRequest> WaitForAnswer(uint64_t id, Duration timeout);
@@ -314,5 +341,10 @@ struct AccessRecord {
 // Built from the user's ValidationRequested/ValidationAnswered events, oldest
 // first; works on every backend.
 StatusOr<std::vector<AccessRecord>> UserAccessHistory(Ledger& ledger, std::string_view user);
+
+// The records of `digest` (normally one), with block and time: each
+// SignatureRecorded event proves that `user`'s eID was active at `time` and
+// had signed the digest for `sign_request` at `signed_at`.
+StatusOr<std::vector<LedgerEvent>> SignatureRecords(Ledger& ledger, const Bytes32& digest);
 
 }  // namespace certme

@@ -32,6 +32,7 @@ constexpr MethodInfo kMethods[] = {
     {RegistryMethod::kReattestEid, "reattestEid(address,bytes32[],bytes32[],uint8)"},
     {RegistryMethod::kPruneExpired, "pruneExpired(address,uint256)"},
     {RegistryMethod::kRecordAccess, "recordAccess(bytes32[],bytes[])"},
+    {RegistryMethod::kRecordSignatures, "recordSignatures(address,bytes32,uint256,bytes32[],bytes[])"},
 };
 
 bool IsAccountMethod(RegistryMethod m) {
@@ -94,6 +95,8 @@ std::string EncodeCall(const RegistryCall& c) {
     e.Address(c.account).Uint(c.count);
   } else if (c.method == RegistryMethod::kRecordAccess) {
     e.Bytes32Array(c.tags).BytesArray(c.sealed);
+  } else if (c.method == RegistryMethod::kRecordSignatures) {
+    e.Address(c.account).Fixed(c.sign_request).Uint(c.signed_at).Bytes32Array(c.digests).BytesArray(c.signatures);
   }
   return SelectorOf(c.method) + e.Encode();
 }
@@ -150,6 +153,12 @@ StatusOr<RegistryCall> DecodeCall(std::string_view data) {
     CERTME_DECODE(c.sealed, d.BytesArray(kMaxRecordsPerCall, kMaxSealedBytes));
     for (const auto& s : c.sealed)
       if (s.empty()) return LedgerError(LedgerErrorCode::kBadCalldata, "an empty sealed record");
+  } else if (c.method == RegistryMethod::kRecordSignatures) {
+    CERTME_DECODE(c.account, d.Address());
+    CERTME_DECODE(c.sign_request, d.Fixed());
+    CERTME_DECODE(c.signed_at, d.Uint64());
+    CERTME_DECODE(c.digests, d.Bytes32Array(kMaxSignaturesPerCall));
+    CERTME_DECODE(c.signatures, d.BytesArray(kMaxSignaturesPerCall, kMaxSignatureBytes));
   }
 #undef CERTME_DECODE
   // One byte string per call: offsets that point elsewhere, trailing bytes
@@ -225,6 +234,18 @@ std::string RecordAccessCall(const std::vector<Bytes32>& tags, const std::vector
   c.method = RegistryMethod::kRecordAccess;
   c.tags = tags;
   c.sealed = sealed;
+  return EncodeCall(c);
+}
+
+std::string RecordSignaturesCall(std::string_view user, const Bytes32& request, uint64_t signed_at,
+                                 const std::vector<Bytes32>& digests, const std::vector<std::string>& signatures) {
+  RegistryCall c;
+  c.method = RegistryMethod::kRecordSignatures;
+  c.account = std::string(user);
+  c.sign_request = request;
+  c.signed_at = signed_at;
+  c.digests = digests;
+  c.signatures = signatures;
   return EncodeCall(c);
 }
 

@@ -35,6 +35,8 @@ enum class RegistryMethod : uint8_t {
   kReattestEid,    // reattestEid(address,bytes32[],bytes32[],uint8)
   kPruneExpired,  // pruneExpired(address validator, uint256 max): anyone may call
   kRecordAccess,  // recordAccess(bytes32[] tags, bytes[] sealed): an authorized provider's access records
+  // recordSignatures(address user, bytes32 request, uint256 signedAt, bytes32[] digests, bytes[] signatures)
+  kRecordSignatures,
 };
 
 // The Solidity signature, e.g. "suspendEid(address)".
@@ -53,6 +55,13 @@ inline constexpr size_t kMaxSignatureBytes = 65;
 // (MAX_SEALED); a sealed record is never empty.
 inline constexpr size_t kMaxRecordsPerCall = 64;
 inline constexpr size_t kMaxSealedBytes = 1024;
+// recordSignatures: signatures per call (MAX_SIGNATURES); each is 65 bytes.
+// The signing time may be at most kSigningTimeAheadSeconds after the ledger's
+// time and at most kSigningTimeBehindSeconds before it (SIGNED_AHEAD,
+// SIGNED_BEHIND): a record's block time bounds when the signature was made.
+inline constexpr size_t kMaxSignaturesPerCall = 64;
+inline constexpr int64_t kSigningTimeAheadSeconds = 60;
+inline constexpr int64_t kSigningTimeBehindSeconds = 600;
 
 // The union of every method's arguments; each method uses its own subset.
 struct RegistryCall {
@@ -69,12 +78,19 @@ struct RegistryCall {
   uint64_t count = 0;  // pruneExpired: open-set entries to examine
   std::vector<Bytes32> tags;         // recordAccess: one tag per record
   std::vector<std::string> sealed;   // recordAccess: one sealed record per tag
+  // recordSignatures: account = the user; the sign request, the signing
+  // time, and one user signature per digest.
+  Bytes32 sign_request{};
+  uint64_t signed_at = 0;
+  std::vector<Bytes32> digests;
+  std::vector<std::string> signatures;
 };
 
 std::string EncodeCall(const RegistryCall& call);
 // Fails (BadCalldata) on an unknown selector, malformed or non-canonical
-// arguments, arrays longer than kMaxAttributesPerCall (kMaxRecordsPerCall),
-// or a sealed record that is empty or longer than kMaxSealedBytes.
+// arguments, arrays longer than kMaxAttributesPerCall (kMaxRecordsPerCall,
+// kMaxSignaturesPerCall), a sealed record that is empty or longer than
+// kMaxSealedBytes, or a signature longer than kMaxSignatureBytes.
 StatusOr<RegistryCall> DecodeCall(std::string_view calldata);
 
 // Builders for readability at call sites.
@@ -90,5 +106,7 @@ std::string RequestValidationCall(std::string_view user, const std::vector<Bytes
 std::string AnswerValidationCall(uint64_t request_id, const std::vector<Bytes32>& commitments, uint8_t loa);
 std::string PruneExpiredCall(std::string_view validator, uint64_t max);
 std::string RecordAccessCall(const std::vector<Bytes32>& tags, const std::vector<std::string>& sealed);
+std::string RecordSignaturesCall(std::string_view user, const Bytes32& request, uint64_t signed_at,
+                                 const std::vector<Bytes32>& digests, const std::vector<std::string>& signatures);
 
 }  // namespace certme

@@ -436,6 +436,55 @@ StatusOr<Plan> PlanRecordAccess(const State& s, const std::string& from, const R
   return p;
 }
 
+// recordSignatures(user, request, signedAt, digests, signatures): an
+// authorized provider records that an active eID signed each digest for one
+// sign request at signedAt; one event and one used (user, provider, digest)
+// per entry (the decoder bounded the arrays and each signature's length).
+StatusOr<Plan> PlanRecordSignatures(const State& s, const std::string& from, const RegistryCall& c, int64_t now) {
+  if (!s.providers.count(from))
+    return LedgerError(LedgerErrorCode::kNotAuthorized, "only an authorized service provider records signatures");
+  if (c.digests.empty()) return LedgerError(LedgerErrorCode::kEmptyAttributes, "no signatures given");
+  if (c.digests.size() != c.signatures.size())
+    return LedgerError(LedgerErrorCode::kLengthMismatch, "one user signature per digest");
+  CERTME_ASSIGN_OR_RETURN(const EidRecord* eid, FindEid(s, c.account));
+  CERTME_RETURN_IF_ERROR(ActiveOrError(*eid));
+  // c.signed_at < 2^63 (the decoder refuses larger values), so no overflow.
+  const int64_t signed_at = static_cast<int64_t>(c.signed_at);
+  if (signed_at > now + kSigningTimeAheadSeconds || signed_at < now - kSigningTimeBehindSeconds)
+    return LedgerError(LedgerErrorCode::kExpired, "the signing time is too far from the ledger's time");
+  const Eip712Domain domain = DomainOf(s);
+  std::set<std::string> in_call;
+  Plan p;
+  for (size_t i = 0; i < c.digests.size(); ++i) {
+    const auto sig = SignatureOf(c.signatures[i]);
+    const SignedDigest sd{c.account, from, c.digests[i], c.sign_request, c.signed_at};
+    bool by_user = false;
+    if (sig) {
+      auto signer = RecoverSignedDigestSigner(domain, sd, *sig);
+      by_user = signer.ok() && *signer == c.account;
+    }
+    if (!by_user)
+      return LedgerError(LedgerErrorCode::kBadSignature,
+                         "signature " + std::to_string(i) +
+                             " is not the user's for this provider, digest, request, signing time and registry");
+    std::string key = c.account + from + std::string(abi::AsView(c.digests[i]));
+    if (s.signed_digests.count(key) || !in_call.insert(key).second)
+      return LedgerError(LedgerErrorCode::kAlreadySigned,
+                         "digest " + Hex(abi::AsView(c.digests[i])) + " was already recorded for this user");
+    LedgerEvent e = MakeEvent(EventKind::kSignatureRecorded, from);
+    e.provider = from;
+    e.user = c.account;
+    e.digest = c.digests[i];
+    e.sign_request = c.sign_request;
+    e.signed_at = signed_at;
+    p.events.push_back(std::move(e));
+  }
+  p.apply = [keys = std::move(in_call)](State& st, int64_t) {
+    st.signed_digests.insert(keys.begin(), keys.end());
+  };
+  return p;
+}
+
 }  // namespace
 
 void CloseRequest(State& s, const std::string& validator, uint64_t id) {
@@ -532,6 +581,8 @@ StatusOr<Plan> PlanTransaction(const State& s, const SignedTransaction& tx, int6
       return PlanPrune(call);
     case RegistryMethod::kRecordAccess:
       return PlanRecordAccess(s, tx.from, call);
+    case RegistryMethod::kRecordSignatures:
+      return PlanRecordSignatures(s, tx.from, call, now);
   }
   return LedgerError(LedgerErrorCode::kBadCalldata, "unknown function");
 }
@@ -548,6 +599,7 @@ std::vector<LedgerEvent> ApplyPlan(State& s, Plan plan, const SignedTransaction&
     const size_t pos = s.events.size();
     s.events.push_back(e);
     if (!e.user.empty()) s.events_by_user[e.user].push_back(pos);
+    if (e.kind == EventKind::kSignatureRecorded) s.events_by_digest[std::string(abi::AsView(e.digest))].push_back(pos);
   }
   s.head = seq;
   s.head_hash = hash;
@@ -557,6 +609,13 @@ std::vector<LedgerEvent> ApplyPlan(State& s, Plan plan, const SignedTransaction&
 
 std::vector<LedgerEvent> MatchingEvents(const State& s, const EventFilter& f) {
   std::vector<LedgerEvent> out;
+  if (f.digest) {
+    auto it = s.events_by_digest.find(std::string(abi::AsView(*f.digest)));
+    if (it == s.events_by_digest.end()) return out;
+    for (size_t i : it->second)
+      if (EventMatches(f, s.events[i])) out.push_back(s.events[i]);
+    return out;
+  }
   if (!f.user.empty()) {
     auto it = s.events_by_user.find(f.user);
     if (it == s.events_by_user.end()) return out;

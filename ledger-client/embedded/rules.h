@@ -29,6 +29,7 @@ struct State {
   std::unordered_map<std::string, EidRecord> eids;
   std::unordered_map<std::string, uint64_t> tx_nonces;
   std::unordered_set<std::string> used_consents;  // user ‖ provider ‖ nonce
+  std::unordered_set<std::string> signed_digests;  // user ‖ provider ‖ digest (recordSignatures)
   std::vector<ValidationRequest> requests;         // id = index + 1
   // The open set per validator, kept exactly as the contract keeps it (a
   // removal moves the last id into the freed slot) so that counts, pages
@@ -39,6 +40,7 @@ struct State {
   std::unordered_map<std::string, size_t> prune_cursor;
   std::vector<LedgerEvent> events;  // block order
   std::unordered_map<std::string, std::vector<size_t>> events_by_user;
+  std::unordered_map<std::string, std::vector<size_t>> events_by_digest;  // SignatureRecorded
   uint64_t head = 0;
   Bytes32 head_hash{};
   int64_t head_time = 0;

@@ -50,6 +50,7 @@ constexpr ErrorInfo kErrors[] = {
     {"ValidatorNotAuthorized(address)", LedgerErrorCode::kValidatorNotAuthorized},
     {"NotMoved(uint8)", LedgerErrorCode::kNotMoved},
     {"MigrationClosed()", LedgerErrorCode::kMigrationClosed},
+    {"AlreadySigned(bytes32)", LedgerErrorCode::kAlreadySigned},
 };
 
 std::string StatusText(uint64_t s) {
@@ -75,7 +76,7 @@ std::string ErrorDetail(LedgerErrorCode code, abi::Decoder& d) {
     case LedgerErrorCode::kNotEnrollingValidator: return "this eID was enrolled by another validator";
     case LedgerErrorCode::kNoConsent: return "no consent signature";
     case LedgerErrorCode::kBadSignature:
-      return "consent is not signed by the user for this provider, attributes, nonce, expiry and registry";
+      return "a signature is not the user's for this call's provider, arguments and registry";
     case LedgerErrorCode::kEidNotActive: {
       auto s = d.Uint8();
       return "the eID is " + (s.ok() ? StatusText(*s) : std::string("not active"));
@@ -86,7 +87,7 @@ std::string ErrorDetail(LedgerErrorCode code, abi::Decoder& d) {
       auto s = d.Uint8();
       return "the eID is " + (s.ok() ? StatusText(*s) : std::string("not suspended"));
     }
-    case LedgerErrorCode::kExpired: return "the consent or request expired";
+    case LedgerErrorCode::kExpired: return "the consent or request expired, or the signing time is out of range";
     case LedgerErrorCode::kAlreadyAnswered: return "request " + number() + " was already answered";
     case LedgerErrorCode::kNonceUsed: return "this consent was already used";
     case LedgerErrorCode::kUnknownRequest: return "no validation request " + number();
@@ -108,6 +109,7 @@ std::string ErrorDetail(LedgerErrorCode code, abi::Decoder& d) {
       return "the eID is " + (s.ok() ? StatusText(*s) : std::string("not moved")) + ", not moved";
     }
     case LedgerErrorCode::kMigrationClosed: return "the registry's migration window is closed";
+    case LedgerErrorCode::kAlreadySigned: return "digest " + word() + " was already recorded for this user";
     default: return "refused";
   }
 }
@@ -138,6 +140,7 @@ constexpr EventInfo kEvents[] = {
     {"EidImported(address,address,uint8,uint8,bytes32[],bytes32[])", EventKind::kEidImported},
     {"MigrationFinished(address,address)", EventKind::kMigrationFinished},
     {"AccessRecorded(address,bytes32,bytes)", EventKind::kAccessRecorded},
+    {"SignatureRecorded(address,address,bytes32,bytes32,uint256)", EventKind::kSignatureRecorded},
 };
 
 const std::vector<std::pair<Bytes32, EventKind>>& EventTopics() {
@@ -284,6 +287,21 @@ StatusOr<LedgerEvent> DecodeRegistryLog(const json& log) {
       e.tag = abi::ToBytes32(tag);
       CERTME_SET(e.sealed, d.Bytes(kMaxSealedBytes));
       if (e.sealed.empty()) return InvalidArgument("registry event with an empty sealed record");
+      break;
+    }
+    case EventKind::kSignatureRecorded: {
+      CERTME_SET(e.provider, TopicAddress(topics, 1));
+      CERTME_SET(e.user, TopicAddress(topics, 2));
+      e.actor = e.provider;
+      if (topics.size() <= 3) return InvalidArgument("registry log lacks a topic");
+      std::string digest;
+      CERTME_SET(digest, ParseHexData(topics[3], 32));
+      if (digest.size() != 32) return InvalidArgument("registry log topic is not a digest");
+      e.digest = abi::ToBytes32(digest);
+      CERTME_SET(e.sign_request, d.Fixed());
+      uint64_t at = 0;
+      CERTME_SET(at, d.Uint64());
+      e.signed_at = static_cast<int64_t>(at);
       break;
     }
     case EventKind::kValidationRequested: {

@@ -13,8 +13,16 @@
 #include "crypto/ethereum.h"
 #include "ledger-client/attributes.h"
 #include "protocols/wallet/errors.h"
+#include "protocols/wallet/request_document.h"
 
 namespace certme::wallet {
+
+// §10: one signed item of a sign answer, in the document's item order.
+struct ItemSignature {
+  std::string protected_b64;  // the JAdES protected header, as sent (base64url)
+  std::string signature;      // 64 bytes r||s (ES256K), base64url-decoded
+  EthSignature ledger_signature{};  // the EIP-712 SignedDigest signature
+};
 
 struct Answer {
   std::string code;
@@ -26,6 +34,7 @@ struct Answer {
   // Required by §7 step 9; its absence is reported there, not here.
   std::optional<EthSignature> consent_signature;
   std::string payload;  // the ECIES payload (§5), base64url-decoded
+  std::vector<ItemSignature> signatures;  // sign answers only (§10)
 };
 
 // §7 step 4: an untrusted body POSTed for `code` — at most kMaxAnswerBytes,
@@ -37,6 +46,12 @@ struct Answer {
 std::optional<Bytes32> ParseHex32(const nlohmann::json& v);
 
 WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code);
+// The same for a document of `kind`: a sign answer (unless a refusal) must
+// carry `signatures`, 1..kMaxSignItems entries each with a protected header
+// of at most kMaxJadesHeaderBytes, a 64-byte base64url signature and a
+// well-formed ledgerSignature (their contents are judged by
+// CheckSignItems, sign_checks.h); a login answer must not carry it.
+WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code, RequestKind kind);
 
 // The JSON body a wallet POSTs for `answer` (a refusal when refused).
 std::string BuildAnswer(const Answer& answer);

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,14 +14,30 @@
 
 #include "common/status.h"
 #include "crypto/ethereum.h"
+#include "crypto/jades.h"
 #include "ledger-client/eip712.h"
 
 namespace certme::wallet {
 
-// What the wallet is asked to do (vocabulary.h kFieldKind). Only logins
-// exist in v1; later kinds add an enumerator, a wire name and the fields
+// What the wallet is asked to do (vocabulary.h kFieldKind). Logins exist
+// since v1; later kinds add an enumerator, a wire name and the fields
 // they carry.
-enum class RequestKind { kLogin };
+enum class RequestKind {
+  kLogin,
+  kSign,  // §10: `sign` (SignDetails)
+};
+
+// §10: who signs. An organization signer acts for the legal entity `idno`.
+enum class SignerType { kPerson, kOrganization };
+
+// §10: the `sign` object of a sign request document.
+struct SignDetails {
+  Bytes32 request{};  // the sign request's reference (random), in every JAdES header and SignedDigest
+  std::map<std::string, std::string> description;  // language → what is signed, for the user
+  std::vector<JadesSignedItem> items;              // 1..kMaxSignItems, in order; names unique
+  SignerType signer_type = SignerType::kPerson;
+  std::string idno;  // organization signers only
+};
 
 struct RequestDocument {
   RequestKind kind = RequestKind::kLogin;
@@ -35,13 +52,17 @@ struct RequestDocument {
   Eip712Domain domain;                              // the ledger's (§6)
   std::string consent_provider;                     // 20 bytes
   uint64_t consent_expiry = 0;                      // unix seconds
+  std::optional<SignDetails> sign;                  // kind == kSign only (§10)
 };
+
+// The purpose a sign request states (§10 `purpose`).
+const std::map<std::string, std::string>& SignPurpose();
 
 // The purpose every login request states (§3 `purpose`, §9).
 const std::map<std::string, std::string>& LoginPurpose();
 
 // The document as the bridge sends it. A login document has no "kind"
-// member (v1 wire format).
+// member (v1 wire format); a sign document has "kind":"sign" and `sign`.
 nlohmann::json RequestDocumentJson(const RequestDocument& doc);
 std::string BuildRequestDocument(const RequestDocument& doc);
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace certme::wallet {
 
@@ -48,6 +49,9 @@ inline constexpr char kFieldConsentExpiry[] = "expiry";
 // are sent with it; a wallet refuses a kind it does not know.
 inline constexpr char kFieldKind[] = "kind";
 inline constexpr char kKindLogin[] = "login";
+// The signing request (§10): the document carries `sign`, the answer
+// `signatures`.
+inline constexpr char kKindSign[] = "sign";
 
 // Languages of `names` and `purpose` (§3), in display preference order.
 inline constexpr const char* kLanguages[] = {"ro", "ru", "en"};
@@ -107,5 +111,36 @@ inline constexpr char kOutcomeTimeout[] = "validator_timeout";
 inline constexpr char kOutcomeFailed[] = "failed";
 // The service's provider account is not authorized on the ledger.
 inline constexpr char kOutcomeServiceNotAuthorized[] = "service_not_authorized";
+
+// ---- §10 the sign kind
+// The request document's `sign` object.
+inline constexpr char kFieldSign[] = "sign";
+inline constexpr char kFieldSignRequest[] = "request";          // 0x + 64 hex
+inline constexpr char kFieldSignDescription[] = "description";  // {ro, ru, en}
+inline constexpr char kFieldSignItems[] = "items";
+inline constexpr char kFieldSignItemName[] = "name";
+inline constexpr char kFieldSignItemHash[] = "hashM";           // "S256" | "S384"
+inline constexpr char kFieldSignItemDigest[] = "digest";        // 0x + 64 | 96 hex
+inline constexpr char kFieldSigner[] = "signer";
+inline constexpr char kFieldSignerType[] = "type";
+inline constexpr char kFieldSignerIdno[] = "idno";
+inline constexpr char kSignerPerson[] = "person";
+inline constexpr char kSignerOrganization[] = "organization";
+// The answer's per-item signatures, in the document's item order.
+inline constexpr char kFieldSignatures[] = "signatures";
+inline constexpr char kFieldSigProtected[] = "protected";             // base64url JAdES header
+inline constexpr char kFieldSigSignature[] = "signature";             // base64url, 64 bytes r||s
+inline constexpr char kFieldSigLedgerSignature[] = "ledgerSignature";  // 0x + 130 hex
+// Bounds: items per request, an item name's bytes (the JAdES header's
+// bound), a description's bytes per language, an IDNO's characters.
+inline constexpr size_t kMaxSignItems = 16;
+inline constexpr size_t kMaxSignDescriptionBytes = 1024;
+inline constexpr size_t kMaxIdnoLength = 32;
+// A claimed signing time (sigT) may differ from the bridge's clock by at
+// most this many seconds.
+inline constexpr int64_t kSigningTimeSkewSeconds = 60;
+// §10 errors.
+inline constexpr char kErrSignMismatch[] = "sign_mismatch";        // 400: items or header fields differ
+inline constexpr char kErrBadSigningTime[] = "bad_signing_time";   // 400: sigT outside the window
 
 }  // namespace certme::wallet

@@ -32,6 +32,19 @@ Status CheckDocumentForWallet(const RequestDocument& doc, std::string_view scann
 StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& key,
                                     const std::vector<DisclosedAttribute>& held, Random& random);
 
+// The approval of a sign document (§10): BuildApproval's answer plus, per
+// item in order, the JAdES protected header (SignHeaderFor), its ES256K
+// signature and the SignedDigest signature under the document's domain.
+// `now` (unix seconds, the wallet's clock) is every header's sigT.
+// InvalidArgument "kind" when `doc` is not a sign document; otherwise as
+// BuildApproval.
+StatusOr<std::string> BuildSignApproval(const RequestDocument& doc, const EthKey& key,
+                                        const std::vector<DisclosedAttribute>& held, int64_t now,
+                                        Random& random);
+// The JAdES header the holder of `key` signs for item `index` of a sign
+// document. REQUIRES doc.sign and index < doc.sign->items.size().
+JadesHeader SignHeaderFor(const RequestDocument& doc, size_t index, const EthKey& key, int64_t now);
+
 // The refusal of §4 by the holder of `key`: {"version":1,"code":…,
 // "refused":true,"eid":…,"refusalSignature":…}, Refusal signed over the
 // generic EIP-712 typed data.
