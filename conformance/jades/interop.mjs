@@ -10,6 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as jose from 'jose';
 
 const helperAt = process.argv.indexOf('--helper');
@@ -124,4 +127,24 @@ test('the C++ verifier refuses a tampered signature and a header outside the pro
   assert.equal(cppVerify(forged).status, 1);
   // An attached payload is not this profile.
   assert.equal(cppVerify({ ...jws, payload: 'eyJ4IjoxfQ' }).status, 1);
+});
+
+test('the verification snippet of docs/signing.md accepts the document and refuses another', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jades-'));
+  try {
+    const key = newKey();
+    const document = join(dir, 'contract.pdf');
+    writeFileSync(document, crypto.randomBytes(5000));
+    const digest = crypto.createHash('sha256').update(readFileSync(document)).digest('hex');
+    const signature = join(dir, 'contract.pdf.jades.json');
+    writeFileSync(signature, execFileSync(helper, ['sign', key.skHex, digest, 'contract.pdf', '1796649600']));
+    const example = new URL('./verify_example.mjs', import.meta.url).pathname;
+    const ok = spawnSync(process.execPath, [example, document, signature], { encoding: 'utf8' });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /valid: true/);
+    writeFileSync(document, 'another document');
+    assert.equal(spawnSync(process.execPath, [example, document, signature]).status, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -140,6 +140,13 @@ Status ValidateClient(const OidcClient& c) {
     bad("backchannel_logout_uri must be an absolute http(s) URI without fragment");
   if (!c.frontchannel_logout_uri.empty() && !IsHttpUri(c.frontchannel_logout_uri))
     bad("frontchannel_logout_uri must be an absolute http(s) URI without fragment");
+  if (c.msign) {
+    // The signing API authenticates the provider by key, never by a shared
+    // secret (docs/admin.md "MSign").
+    if (m != oidc::kAuthPrivateKeyJwt && m != oidc::kAuthTlsClientAuth)
+      bad("MSign needs the client to authenticate with private_key_jwt or tls_client_auth");
+    CheckMsignSettings(*c.msign, &problems);
+  }
 
   if (problems.empty()) return Status::Ok();
   std::string all;
@@ -150,7 +157,7 @@ Status ValidateClient(const OidcClient& c) {
 std::string HashClientSecret(std::string_view secret) { return Sha256Hex(secret); }
 
 nlohmann::json ClientToJson(const OidcClient& c) {
-  return nlohmann::json{
+  nlohmann::json j{
       {"client_id", c.client_id},
       {"names", c.names},
       {"client_secret_sha256", c.client_secret_sha256},
@@ -179,6 +186,8 @@ nlohmann::json ClientToJson(const OidcClient& c) {
       {"dpop_bound_access_tokens", c.dpop_bound_access_tokens},
       {"tls_client_certificate_bound_access_tokens", c.tls_client_certificate_bound_access_tokens},
   };
+  if (c.msign) j["msign"] = MsignToJson(*c.msign);
+  return j;
 }
 
 StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
@@ -258,6 +267,7 @@ StatusOr<OidcClient> ClientFromJson(const nlohmann::json& j) {
   str("request_object_signing_alg", &c.request_object_signing_alg);
   boolean("dpop_bound_access_tokens", &c.dpop_bound_access_tokens);
   boolean("tls_client_certificate_bound_access_tokens", &c.tls_client_certificate_bound_access_tokens);
+  if (auto it = j.find("msign"); it != j.end() && !it->is_null()) c.msign = MsignFromJson(*it, &problems);
   if (!problems.empty()) {
     std::string all;
     for (const auto& p : problems) all += (all.empty() ? "" : "; ") + p;

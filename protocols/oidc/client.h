@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "protocols/oidc/msign.h"
 
 namespace certme {
 
@@ -85,6 +87,10 @@ struct OidcClient {
   // certificate the TLS proxy forwarded at the token request (cnf.x5t#S256);
   // a token request without one is refused.
   bool tls_client_certificate_bound_access_tokens = false;
+  // MSign (protocols/oidc/msign.h): the service may ask for signatures
+  // through the signing API; nullopt: MSign not enabled. Needs
+  // private_key_jwt or tls_client_auth.
+  std::optional<MsignSettings> msign;
 
   bool IsPublic() const { return token_endpoint_auth_method == "none"; }
   bool AllowsGrant(std::string_view grant) const;
