@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/encoding.h"
+
 namespace certme::signing {
 
 Duration SignStore::TtlOf(const SignRecord& r) const {
@@ -18,6 +20,7 @@ StatusOr<SignRecord> SignStore::Create(const std::string& client_id, NewSignRequ
   r.created_at = Now();
   r.expires_at = r.created_at + request.lifetime_seconds;
   r.request = std::move(request);
+  CERTME_RETURN_IF_ERROR(store_.PutIfAbsent(kSignReferenceNs, HexEncode(r.sign_request), r.id, TtlOf(r)));
   CERTME_RETURN_IF_ERROR(store_.PutIfAbsent(kSignRecordNs, r.id, SerializeSignRecord(r), TtlOf(r)));
   return r;
 }
@@ -29,6 +32,14 @@ StatusOr<SignRecord> SignStore::Load(std::string_view id) {
   auto r = ParseSignRecord(*v);
   if (!r) return Internal("sign request unreadable", "record " + std::string(id));
   return std::move(*r);
+}
+
+StatusOr<SignRecord> SignStore::FindByReference(std::string_view reference) {
+  if (reference.size() != 32) return NotFound("no such sign request");
+  CERTME_ASSIGN_OR_RETURN(std::string id, store_.Get(kSignReferenceNs, HexEncode(reference)));
+  CERTME_ASSIGN_OR_RETURN(SignRecord r, Load(id));
+  if (r.sign_request != reference) return NotFound("no such sign request");
+  return r;
 }
 
 StatusOr<SignRecord> SignStore::Update(std::string_view id, const std::function<bool(SignRecord&)>& mutate) {

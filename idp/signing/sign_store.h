@@ -17,6 +17,7 @@
 namespace certme::signing {
 
 inline constexpr char kSignRecordNs[] = "sign_request";
+inline constexpr char kSignReferenceNs[] = "sign_ref";  // hex(sign_request) → id
 // How long a settled (or expired) request stays readable for its provider
 // after its lifetime: the status and the signatures can be fetched for a
 // week.
@@ -30,6 +31,9 @@ class SignStore {
   StatusOr<SignRecord> Create(const std::string& client_id, NewSignRequest request);
   // NotFound for an unknown (or long gone) id; Internal for an unreadable record.
   StatusOr<SignRecord> Load(std::string_view id);
+  // The record whose sign_request (32 bytes, the JAdES certme.request) is
+  // `reference`; NotFound when none is kept.
+  StatusOr<SignRecord> FindByReference(std::string_view reference);
   // Applies `mutate` with compare-and-swap retries. `mutate` returns false
   // to leave the record unchanged (Update then returns FailedPrecondition).
   // The record is passed as last stored; callers check its state.
