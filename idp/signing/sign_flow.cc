@@ -94,7 +94,8 @@ HttpResponse SignFlow::SettledPage(const SignRecord& r, const std::string& lang)
   return HtmlPage(s == SignState::kSuccess ? 200 : 410, tp->RenderPage("sign/status", lang, data), tp->PageCsp());
 }
 
-StatusOr<std::string> SignFlow::LoginOf(const SignRecord& r, const OidcClient& client, const std::string& lang) {
+StatusOr<std::string> SignFlow::LoginOf(const SignRecord& r, const OidcClient& client, const std::string& lang,
+                                        std::optional<HttpResponse>& refused) {
   if (!r.txn.empty()) return r.txn;
   LoginRequest login;
   login.txn = random_.Token();
@@ -113,8 +114,10 @@ StatusOr<std::string> SignFlow::LoginOf(const SignRecord& r, const OidcClient& c
   int64_t ttl = std::max<int64_t>(r.expires_at - signs_.Now(), 1) + 60;
   CERTME_RETURN_IF_ERROR(store_.Put(kTxnNs, login.txn, r.id, std::chrono::seconds(ttl)));
   HttpResponse begun = login_.Begin(login);
-  if (begun.status != 302 && begun.status != 303)
-    return FailedPrecondition("the signing login could not begin", "status " + std::to_string(begun.status));
+  if (begun.status != 302 && begun.status != 303) {
+    refused = std::move(begun);
+    return FailedPrecondition("the signing login could not begin", "status " + std::to_string(refused->status));
+  }
   // Of two pages opened at once, the first recorded login is the one.
   auto updated = signs_.Update(r.id, [&](SignRecord& rec) {
     if (!rec.txn.empty()) return false;
@@ -138,7 +141,9 @@ HttpResponse SignFlow::Page(const HttpRequest& req) {
   if (EffectiveState(*rec, signs_.Now()) != SignState::kPending) return SettledPage(*rec, lang);
   auto client = clients_.Get(rec->client_id);
   if (!client.ok()) return Message(404, lang, "sign_unknown");
-  auto txn = LoginOf(*rec, *client, lang);
+  std::optional<HttpResponse> refused;
+  auto txn = LoginOf(*rec, *client, lang, refused);
+  if (refused) return std::move(*refused);
   if (!txn.ok()) {
     LogError("signing login not begun", {{"id", rec->id}, {"detail", txn.status().ToString()}});
     return Message(503, lang, "sign_unavailable");

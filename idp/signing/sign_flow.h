@@ -75,7 +75,10 @@ class SignFlow : public WalletSignHook {
   // not pending any more.
   bool SettleFailure(const std::string& id, const std::string& reason);
   // Begins (or finds) the signing login of a pending request: its txn.
-  StatusOr<std::string> LoginOf(const SignRecord& r, const OidcClient& client, const std::string& lang);
+  // When the wallet login refuses to begin (the service's provider account
+  // is not authorized), `refused` gets its page for the user.
+  StatusOr<std::string> LoginOf(const SignRecord& r, const OidcClient& client, const std::string& lang,
+                                std::optional<HttpResponse>& refused);
   HttpResponse SettledPage(const SignRecord& r, const std::string& lang);
   HttpResponse Message(int status, const std::string& lang, const std::string& key);
 
