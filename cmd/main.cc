@@ -49,6 +49,7 @@ const Command kCommands[] = {
     {"validator", "validator: enroll users, serve validation requests", certme::RunValidatorCommand},
     {"wallet", "reference user wallet: key, attributes, consent, access history", certme::RunWalletCommand},
     {"provider", "service provider: request a validation and check the answer", certme::RunProviderCommand},
+    {"sign", "verify a JAdES signature made with a certME wallet (and its ledger record)", certme::RunSignCommand},
     {"keys", "roll the OpenID Connect and SAML signing keys over without a restart", certme::RunKeysCommand},
     {"version", "print the version", certme::RunVersionCommand},
 };

@@ -24,9 +24,11 @@ using ServiceAddressLookup =
 int RunLedgerAdminCommand(const std::vector<std::string>& args, const ServiceAddressLookup& service_address = {});
 // `certme validator enroll/serve` (tools/validator_command.cc).
 int RunValidatorCommand(const std::vector<std::string>& args);
-// `certme wallet create/import/show/consent/history/approve` (tools/wallet_command.cc).
+// `certme wallet create/import/show/consent/history/approve/sign` (tools/wallet_command.cc).
 int RunWalletCommand(const std::vector<std::string>& args);
 // `certme provider request` (tools/provider_command.cc).
 int RunProviderCommand(const std::vector<std::string>& args);
+// `certme sign verify` (tools/sign_command.cc): 0 valid, 1 invalid, 2 usage or input error.
+int RunSignCommand(const std::vector<std::string>& args);
 
 }  // namespace certme

@@ -132,21 +132,30 @@ StatusOr<std::string> DecodeQrImage(const std::string& png_path) {
   return text;
 }
 
-Status ApproveLogin(const LoginLink& link, const WalletContents& contents, ApproveChoice choice,
-                    const std::string& lang, const std::string& ca_file) {
+namespace {
+
+// The exchange of `certme wallet approve` (a login) and `certme wallet
+// sign` (§10): the document must be of `kind`.
+Status AnswerRequest(const LoginLink& link, const WalletContents& contents, ApproveChoice choice,
+                     const std::string& lang, const std::string& ca_file, wallet::RequestKind kind) {
   const std::string url = wallet::RequestUrl(link.api_base, link.code);
   CERTME_ASSIGN_OR_RETURN(HttpResult got, Fetch(url, nullptr, ca_file));
   if (got.status != 200) return FailedPrecondition("the bridge refused the request: " + ErrorText(got));
   auto doc = wallet::ParseRequestDocument(got.body);
   if (!doc.ok()) return DocumentProblem(doc.status());
-  if (Status st = wallet::CheckDocumentForWallet(*doc, link.code, SystemClock().NowUnixSeconds()); !st.ok())
-    return DocumentProblem(st);
-  std::fputs(ConsentPrompt(*doc, contents.attributes, lang).c_str(), stdout);
+  const bool sign = kind == wallet::RequestKind::kSign;
+  if (doc->kind != kind)
+    return FailedPrecondition(sign ? "this is a login request: answer it with certme wallet approve"
+                                   : "this is a sign request: answer it with certme wallet sign");
+  const int64_t now = SystemClock().NowUnixSeconds();
+  if (Status st = wallet::CheckDocumentForWallet(*doc, link.code, now); !st.ok()) return DocumentProblem(st);
+  std::fputs((sign ? SignPrompt(*doc, contents.attributes, lang) : ConsentPrompt(*doc, contents.attributes, lang)).c_str(),
+             stdout);
 
   bool approve = choice == ApproveChoice::kApprove;
   if (choice == ApproveChoice::kAsk) {
     if (!isatty(STDIN_FILENO)) return FailedPrecondition("not a terminal: pass --yes or --refuse");
-    std::fputs(PromptQuestion(lang).c_str(), stdout);
+    std::fputs((sign ? SignQuestion(lang) : PromptQuestion(lang)).c_str(), stdout);
     std::fflush(stdout);
     std::string line;
     std::getline(std::cin, line);
@@ -154,7 +163,10 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& contents, Appro
   }
   std::string body;
   if (approve) {
-    auto built = wallet::BuildApproval(*doc, contents.key, contents.attributes, SystemRandom());
+    // §10: every header's sigT is the wallet's clock when the user agreed.
+    auto built = sign ? wallet::BuildSignApproval(*doc, contents.key, contents.attributes,
+                                                  SystemClock().NowUnixSeconds(), SystemRandom())
+                      : wallet::BuildApproval(*doc, contents.key, contents.attributes, SystemRandom());
     if (!built.ok()) return DocumentProblem(built.status());
     body = std::move(*built);
   } else {
@@ -180,8 +192,20 @@ Status ApproveLogin(const LoginLink& link, const WalletContents& contents, Appro
   }
   CERTME_ASSIGN_OR_RETURN(HttpResult posted, std::move(sent));
   if (posted.status != 200) return FailedPrecondition("the bridge refused the answer: " + ErrorText(posted));
-  std::printf("%s\n", PromptOutcome(approve, lang).c_str());
+  std::printf("%s\n", (sign ? SignOutcome(approve, lang) : PromptOutcome(approve, lang)).c_str());
   return Status();
+}
+
+}  // namespace
+
+Status ApproveLogin(const LoginLink& link, const WalletContents& contents, ApproveChoice choice,
+                    const std::string& lang, const std::string& ca_file) {
+  return AnswerRequest(link, contents, choice, lang, ca_file, wallet::RequestKind::kLogin);
+}
+
+Status ApproveSignRequest(const LoginLink& link, const WalletContents& contents, ApproveChoice choice,
+                          const std::string& lang, const std::string& ca_file) {
+  return AnswerRequest(link, contents, choice, lang, ca_file, wallet::RequestKind::kSign);
 }
 
 }  // namespace certme

@@ -34,7 +34,18 @@ enum class ApproveChoice { kApprove, kRefuse, kAsk };
 // system's (a test or private CA); empty for the system's. An answer that
 // got no reply (connection lost, 503, or a proxy's 502/504 that is not the
 // bridge's own JSON error) is resent as is, a few times.
+// A document of another kind is refused (a sign request: use
+// ApproveSignRequest).
 Status ApproveLogin(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice,
                     const std::string& lang = "ro", const std::string& ca_file = "");
+
+// `certme wallet sign`: the same exchange for a sign request
+// (docs/wallet-protocol.md §10): shows the service, the identity
+// attributes sent, the description and each item to sign (SignPrompt), then
+// answers with the login part and one JAdES signature and SignedDigest per
+// item (wallet_side.h BuildSignApproval), signed at the wallet's clock; or
+// refuses. A login document is refused.
+Status ApproveSignRequest(const LoginLink& link, const WalletContents& wallet, ApproveChoice choice,
+                          const std::string& lang = "ro", const std::string& ca_file = "");
 
 }  // namespace certme

@@ -282,9 +282,11 @@ int RunWalletHistory(const Args& a, const Settings& s) {
   return 0;
 }
 
-// `certme wallet approve` (tools/wallet_approve.h).
-int RunWalletApprove(const Args& a, const Settings& s) {
-  if (a.positional.size() != 1) return Usage("wallet", "approve takes the login link or a PNG screenshot");
+// `certme wallet approve` and `certme wallet sign` (tools/wallet_approve.h).
+int RunWalletApprove(const Args& a, const Settings& s, bool sign) {
+  if (a.positional.size() != 1)
+    return Usage("wallet", sign ? "sign takes the sign request's link or a PNG screenshot"
+                                : "approve takes the login link or a PNG screenshot");
   if (a.Flag("yes") && a.Flag("refuse")) return Usage("wallet", "--yes and --refuse exclude each other");
   const std::string lang = WalletLang(a.Get("lang"), std::getenv);
   if (lang.empty()) return Usage("wallet", "--lang is ro, ru or en");
@@ -299,7 +301,8 @@ int RunWalletApprove(const Args& a, const Settings& s) {
   auto w = LoadWallet(a, s);
   if (!w.ok()) return Fail("wallet", w.status());
   ApproveChoice choice = a.Flag("yes") ? ApproveChoice::kApprove : a.Flag("refuse") ? ApproveChoice::kRefuse : ApproveChoice::kAsk;
-  Status st = ApproveLogin(*link, w->first, choice, lang, a.Get("cacert").value_or(""));
+  Status st = sign ? ApproveSignRequest(*link, w->first, choice, lang, a.Get("cacert").value_or(""))
+                    : ApproveLogin(*link, w->first, choice, lang, a.Get("cacert").value_or(""));
   if (!st.ok()) return Fail("wallet", st);
   return 0;
 }
@@ -316,7 +319,7 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "(Argon2id + AES-256-GCM). The passphrase comes from --passphrase-file, from\n"
         "$CERTME_WALLET_PASSPHRASE, or is asked on the terminal. The ledger: the one the wallet's\n"
         "last import used (recorded in the wallet), unless --config, --ledger or CERTME_LEDGER_*\n"
-        "name another. --lang ro|ru|en: the language of history and approve (default from\n"
+        "name another. --lang ro|ru|en: the language of history, approve and sign (default from\n"
         "LC_ALL, LC_MESSAGES, LANG; else ro).\n\n"
         "  create                 make a new key; prints the address a validator enrolls\n"
         "  approve-enrolment FILE --out SIG [--key KEYFILE]\n"
@@ -339,7 +342,14 @@ int RunWalletCommand(const std::vector<std::string>& args) {
         "                         shows the service and each attribute by name with the value it\n"
         "                         would send, then approves (--yes), refuses\n"
         "                         (--refuse) or asks on the terminal; --cacert trusts that CA for\n"
-        "                         https; an answer that got no reply is resent as is\n");
+        "                         https; an answer that got no reply is resent as is\n"
+        "  sign URL|PNG [--yes|--refuse] [--lang ro|ru|en] [--cacert PEM]\n"
+        "                         sign documents with this wallet's eID: the QR link of a signing\n"
+        "                         page or a PNG screenshot of it; shows the service, the attributes\n"
+        "                         it would send, what is signed and each document's name and\n"
+        "                         digest, then signs (--yes: one JAdES ES256K signature per\n"
+        "                         document, recorded on the ledger by the bridge), refuses\n"
+        "                         (--refuse) or asks on the terminal\n");
     return args.empty() ? 2 : 0;
   }
   Args a;
@@ -352,7 +362,8 @@ int RunWalletCommand(const std::vector<std::string>& args) {
   if (!LoadSettings(a, "wallet", &s)) return 2;
   if (auto w = a.Get("wallet")) s.wallet_file = *w;
   const std::string& sub = args[0];
-  if (sub == "approve") return RunWalletApprove(a, s);
+  if (sub == "approve") return RunWalletApprove(a, s, /*sign=*/false);
+  if (sub == "sign") return RunWalletApprove(a, s, /*sign=*/true);
   if (sub != "import" && sub != "approve-enrolment" && !a.positional.empty()) return Usage("wallet", "unexpected argument \"" + a.positional[0] + "\"");
   if (sub == "create") return RunWalletCreate(a, s);
   if (sub == "import") return RunWalletImport(a, s);

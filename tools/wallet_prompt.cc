@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "common/encoding.h"
 #include "protocols/claims/claims_catalogue.h"
 #include "templates/templates.h"
 
@@ -155,6 +156,74 @@ std::string ConsentPrompt(const wallet::RequestDocument& doc, const std::vector<
            (it == held.end() ? std::string("— ") + w.not_held + " —" : ShownValue(def, it->value, w)) + "\n";
   }
   return out;
+}
+
+namespace {
+
+struct SignWords {
+  const char* what;
+  const char* items;
+  const char* signer;
+  const char* person;
+  const char* organization;
+  const char* question;
+  const char* signed_;
+  const char* refused;
+};
+
+const SignWords& SignWordsFor(const std::string& lang) {
+  static const SignWords kRo{"Semnați",
+                             "Documente",
+                             "Semnatar",
+                             "persoană fizică (dumneavoastră)",
+                             "persoană juridică, IDNO",
+                             "Semnați? [d/N] ",
+                             "Semnat: browserul continuă.",
+                             "Refuzat: browserul arată refuzul."};
+  static const SignWords kRu{"Вы подписываете",
+                             "Документы",
+                             "Подписант",
+                             "физическое лицо (вы)",
+                             "юридическое лицо, IDNO",
+                             "Подписать? [д/N] ",
+                             "Подписано: браузер продолжит.",
+                             "Отказано: браузер покажет отказ."};
+  static const SignWords kEn{"You sign",
+                             "Documents",
+                             "Signer",
+                             "a person (you)",
+                             "an organization, IDNO",
+                             "Sign? [y/N] ",
+                             "Signed: the browser continues.",
+                             "Refused: the browser shows the refusal."};
+  return lang == "ru" ? kRu : lang == "en" ? kEn : kRo;
+}
+
+}  // namespace
+
+std::string SignPrompt(const wallet::RequestDocument& doc, const std::vector<DisclosedAttribute>& held,
+                       const std::string& lang) {
+  const SignWords& w = SignWordsFor(lang);
+  std::string out = ConsentPrompt(doc, held, lang);
+  const wallet::SignDetails& sign = *doc.sign;
+  if (std::string what = Pick(sign.description, lang); !what.empty()) out += std::string(w.what) + ": " + what + "\n";
+  out += std::string(w.items) + " (" + std::to_string(sign.items.size()) + "):\n";
+  for (size_t i = 0; i < sign.items.size(); ++i) {
+    const JadesSignedItem& item = sign.items[i];
+    out += "  " + std::to_string(i + 1) + ". " + item.name + "\n     " +
+           (item.hash_alg == kJadesHashS384 ? "SHA-384 " : "SHA-256 ") + HexEncode(item.digest) + "\n";
+  }
+  out += std::string(w.signer) + ": " +
+         (sign.signer_type == wallet::SignerType::kOrganization ? std::string(w.organization) + " " + sign.idno
+                                                                : std::string(w.person)) +
+         "\n";
+  return out;
+}
+
+std::string SignQuestion(const std::string& lang) { return SignWordsFor(lang).question; }
+
+std::string SignOutcome(bool signed_, const std::string& lang) {
+  return signed_ ? SignWordsFor(lang).signed_ : SignWordsFor(lang).refused;
 }
 
 std::string PromptQuestion(const std::string& lang) { return WordsFor(lang).question; }

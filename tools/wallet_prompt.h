@@ -29,6 +29,17 @@ std::string WalletLang(const std::optional<std::string>& flag,
 std::string ConsentPrompt(const wallet::RequestDocument& doc, const std::vector<DisclosedAttribute>& held,
                           const std::string& lang);
 
+// The sign prompt (docs/wallet-protocol.md §10) in `lang`, ending with a
+// newline: ConsentPrompt's lines (service, purpose, the identity
+// attributes sent), then what is signed: the description, each item with
+// its name, hash algorithm and digest in hex, and the signer (a person, or
+// an organization with its IDNO). REQUIRES doc.sign.
+std::string SignPrompt(const wallet::RequestDocument& doc, const std::vector<DisclosedAttribute>& held,
+                       const std::string& lang);
+// "Sign? [y/N] " and "Signed: …" / "Refused: …" in `lang`.
+std::string SignQuestion(const std::string& lang);
+std::string SignOutcome(bool signed_, const std::string& lang);
+
 // The question and the answers of the prompt in `lang` ("Approve? [y/N] ",
 // "Approved: …", "Refused: …").
 std::string PromptQuestion(const std::string& lang);

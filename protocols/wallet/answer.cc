@@ -35,6 +35,41 @@ std::optional<Bytes32> ParseHex32(const json& v) {
 }
 
 WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code) {
+  return ParseAnswer(body, code, RequestKind::kLogin);
+}
+
+namespace {
+
+// §10: the per-item signatures of a sign answer, well-formed (their
+// contents are judged by CheckSignItems).
+WalletOr<std::vector<ItemSignature>> ParseSignatures(const json& list) {
+  if (!list.is_array() || list.empty() || list.size() > kMaxSignItems)
+    return Invalid("signatures must hold 1 to 16 entries");
+  std::vector<ItemSignature> out;
+  for (const json& s : list) {
+    if (!s.is_object() || !IsString(s, kFieldSigProtected) || !IsString(s, kFieldSigSignature) ||
+        !IsString(s, kFieldSigLedgerSignature))
+      return Invalid("each signature needs protected, signature and ledgerSignature");
+    ItemSignature item;
+    item.protected_b64 = s[kFieldSigProtected].get<std::string>();
+    if (item.protected_b64.empty() || item.protected_b64.size() > kMaxJadesHeaderBytes)
+      return Invalid("protected is empty or too large");
+    const std::string& sig = s[kFieldSigSignature].get_ref<const std::string&>();
+    auto raw = Base64UrlDecode(sig);
+    if (!raw || raw->size() != 64 || Base64UrlEncode(*raw) != sig)
+      return Invalid("signature must be 64 bytes base64url");
+    item.signature = std::move(*raw);
+    auto ledger = EthSignature::FromHex(s[kFieldSigLedgerSignature].get<std::string>());
+    if (!ledger) return Invalid("ledgerSignature is malformed");
+    item.ledger_signature = *ledger;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+}  // namespace
+
+WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code, RequestKind kind) {
   if (body.size() > kMaxAnswerBytes) return Invalid("answer too large");
   json a = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (a.is_discarded() || !a.is_object()) return Invalid("not a JSON object");
@@ -71,6 +106,14 @@ WalletOr<Answer> ParseAnswer(std::string_view body, std::string_view code) {
   auto payload = Base64UrlDecode(a[kFieldAttributes].get<std::string>());
   if (!payload) return Invalid("attributes is not base64url");
   out.payload = std::move(*payload);
+  if (kind == RequestKind::kSign) {
+    if (!a.contains(kFieldSignatures)) return Invalid("a sign answer needs signatures");
+    auto signatures = ParseSignatures(a[kFieldSignatures]);
+    if (!signatures.ok()) return std::move(signatures).error();
+    out.signatures = std::move(*signatures);
+  } else if (a.contains(kFieldSignatures)) {
+    return Invalid("signatures answer a sign request only");
+  }
   return out;
 }
 
@@ -86,6 +129,14 @@ std::string BuildAnswer(const Answer& answer) {
   a[kFieldLoginSignature] = answer.login_signature.ToHex();
   if (answer.consent_signature) a[kFieldConsentSignature] = answer.consent_signature->ToHex();
   a[kFieldAttributes] = Base64UrlEncode(answer.payload);
+  if (!answer.signatures.empty()) {
+    json list = json::array();
+    for (const auto& s : answer.signatures)
+      list.push_back({{kFieldSigProtected, s.protected_b64},
+                      {kFieldSigSignature, Base64UrlEncode(s.signature)},
+                      {kFieldSigLedgerSignature, s.ledger_signature.ToHex()}});
+    a[kFieldSignatures] = std::move(list);
+  }
   return a.dump();
 }
 

@@ -104,6 +104,10 @@ json RequestDocumentJson(const RequestDocument& doc) {
         {kFieldConsentExpiry, doc.consent_expiry}}},
   };
   // kLogin is the v1 default and is not written (see vocabulary.h).
+  if (doc.kind == RequestKind::kSign && doc.sign) {
+    out[kFieldKind] = kKindSign;
+    out[kFieldSign] = SignDetailsJson(*doc.sign);
+  }
   return out;
 }
 
@@ -122,7 +126,16 @@ StatusOr<RequestDocument> RequestDocumentFromJson(const json& doc) {
     return InvalidArgument("version", "version must be 1");
   RequestDocument out;
   if (const json* kind = Member(doc, kFieldKind)) {
-    if (!kind->is_string() || *kind != kKindLogin) return InvalidArgument("kind", "unknown request kind");
+    if (kind->is_string() && *kind == kKindSign) {
+      out.kind = RequestKind::kSign;
+    } else if (!kind->is_string() || *kind != kKindLogin) {
+      return InvalidArgument("kind", "unknown request kind");
+    }
+  }
+  if (out.kind == RequestKind::kSign) {
+    const json* sign = Member(doc, kFieldSign);
+    if (!sign) return Malformed("sign must be an object");
+    CERTME_ASSIGN_OR_RETURN(out.sign, SignDetailsFromJson(*sign));
   }
   CERTME_ASSIGN_OR_RETURN(out.code, String(doc, kFieldCode));
   CERTME_ASSIGN_OR_RETURN(std::string nonce, Hex(doc, kFieldNonce, 32));

@@ -58,6 +58,12 @@ struct RequestDocument {
 // The purpose a sign request states (§10 `purpose`).
 const std::map<std::string, std::string>& SignPurpose();
 
+// §10: the `sign` object as the bridge writes it, and read from an
+// untrusted document (errors as RequestDocumentFromJson's, "malformed").
+// Implemented in sign_document.cc.
+nlohmann::json SignDetailsJson(const SignDetails& sign);
+StatusOr<SignDetails> SignDetailsFromJson(const nlohmann::json& sign);
+
 // The purpose every login request states (§3 `purpose`, §9).
 const std::map<std::string, std::string>& LoginPurpose();
 

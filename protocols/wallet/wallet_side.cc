@@ -5,6 +5,7 @@
 #include "crypto/ecies.h"
 #include "protocols/wallet/answer.h"
 #include "protocols/wallet/login_digest.h"
+#include "protocols/wallet/sign_checks.h"
 
 namespace certme::wallet {
 
@@ -17,8 +18,11 @@ Status CheckDocumentForWallet(const RequestDocument& doc, std::string_view scann
   return Status();
 }
 
-StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& key,
-                                    const std::vector<DisclosedAttribute>& held, Random& random) {
+namespace {
+
+// §4-§6: the approval's Answer (attributes, Login, Consent).
+StatusOr<Answer> ApprovalAnswer(const RequestDocument& doc, const EthKey& key,
+                                const std::vector<DisclosedAttribute>& held, Random& random) {
   // §5: the attributes asked for, in order, with the values and salts of
   // the enrolment (those the ledger commitments were made from).
   std::vector<DisclosedAttribute> disclosed;
@@ -48,6 +52,44 @@ StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& ke
   answer.login_signature = key.SignDigest(login_digest);
   answer.consent_signature = SignConsent(key, doc.domain, consent);
   answer.payload = std::move(*payload);
+  return answer;
+}
+
+}  // namespace
+
+StatusOr<std::string> BuildApproval(const RequestDocument& doc, const EthKey& key,
+                                    const std::vector<DisclosedAttribute>& held, Random& random) {
+  CERTME_ASSIGN_OR_RETURN(Answer answer, ApprovalAnswer(doc, key, held, random));
+  return BuildAnswer(answer);
+}
+
+JadesHeader SignHeaderFor(const RequestDocument& doc, size_t index, const EthKey& key, int64_t now) {
+  JadesHeader h;
+  h.public_key = key.public_key();
+  h.signer = key.address();
+  h.chain_id = doc.domain.chain_id;
+  h.registry = doc.domain.verifying_contract;
+  h.sign_request = doc.sign->request;
+  h.signing_time = now;
+  h.item = doc.sign->items[index];
+  return h;
+}
+
+StatusOr<std::string> BuildSignApproval(const RequestDocument& doc, const EthKey& key,
+                                        const std::vector<DisclosedAttribute>& held, int64_t now,
+                                        Random& random) {
+  if (doc.kind != RequestKind::kSign || !doc.sign) return InvalidArgument("kind", "not a sign request");
+  CERTME_ASSIGN_OR_RETURN(Answer answer, ApprovalAnswer(doc, key, held, random));
+  // §10: per item, the JAdES header, its ES256K signature, and SignedDigest
+  // (what the ledger records) under the document's domain.
+  for (size_t i = 0; i < doc.sign->items.size(); ++i) {
+    ItemSignature s;
+    s.protected_b64 = BuildJadesProtectedHeader(SignHeaderFor(doc, i, key, now));
+    s.signature = SignJades(key, s.protected_b64);
+    s.ledger_signature = SignSignedDigest(
+        key, doc.domain, SignedDigestFor(doc, key.address(), s.protected_b64, static_cast<uint64_t>(now)));
+    answer.signatures.push_back(std::move(s));
+  }
   return BuildAnswer(answer);
 }
 

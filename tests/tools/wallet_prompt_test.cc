@@ -128,5 +128,37 @@ TEST(WalletPromptTest, AnswersInTheThreeLanguages) {
   EXPECT_EQ(PromptOutcome(false, "en"), "Refused: the browser shows the refusal.");
 }
 
+// `certme wallet sign`: what is signed, each document's name and digest,
+// and who signs, in the user's language, after the login part.
+TEST(WalletPromptTest, SignPromptShowsTheItemsAndTheSigner) {
+  wallet::RequestDocument doc = Request();
+  doc.kind = wallet::RequestKind::kSign;
+  doc.purpose = wallet::SignPurpose();
+  doc.attributes = {"first_name", "idnp"};
+  wallet::SignDetails sign;
+  sign.description = {{"ro", "Contractul de muncă"}, {"ru", "Трудовой договор"}, {"en", "Employment contract"}};
+  sign.items = {{"contract.pdf", "S256", std::string(32, '\x11')}, {"anexa.pdf", "S384", std::string(48, '\x22')}};
+  doc.sign = sign;
+
+  std::string ro = SignPrompt(doc, Held(), "ro");
+  EXPECT_NE(ro.find("Scopul: Semnare electronică\n"), std::string::npos) << ro;
+  EXPECT_NE(ro.find("Semnați: Contractul de muncă\n"), std::string::npos) << ro;
+  EXPECT_NE(ro.find("Documente (2):\n  1. contract.pdf\n     SHA-256 " + std::string(64, '1') + "\n"),
+            std::string::npos) << ro;
+  EXPECT_NE(ro.find("  2. anexa.pdf\n     SHA-384 " + std::string(96, '2') + "\n"), std::string::npos) << ro;
+  EXPECT_NE(ro.find("Semnatar: persoană fizică (dumneavoastră)\n"), std::string::npos) << ro;
+  EXPECT_NE(ro.find("2001234567890"), std::string::npos) << "the identity sent is shown too";
+
+  doc.sign->signer_type = wallet::SignerType::kOrganization;
+  doc.sign->idno = "1003600012345";
+  std::string ru = SignPrompt(doc, Held(), "ru");
+  EXPECT_NE(ru.find("Вы подписываете: Трудовой договор\n"), std::string::npos) << ru;
+  EXPECT_NE(ru.find("Подписант: юридическое лицо, IDNO 1003600012345\n"), std::string::npos) << ru;
+  std::string en = SignPrompt(doc, Held(), "en");
+  EXPECT_NE(en.find("You sign: Employment contract\n"), std::string::npos) << en;
+  EXPECT_EQ(SignQuestion("en"), "Sign? [y/N] ");
+  EXPECT_EQ(SignOutcome(true, "ro"), "Semnat: browserul continuă.");
+}
+
 }  // namespace
 }  // namespace certme

@@ -52,9 +52,13 @@ TEST(RequestDocumentTest, OtherVersionsAndKindsAreNamed) {
   json login = doc;
   login["kind"] = "login";
   EXPECT_EQ(Problem(login), "ok");
+  json other = doc;
+  other["kind"] = "payment";
+  EXPECT_EQ(Problem(other), "kind");
+  // A sign request (§10) without its `sign` object.
   json sign = doc;
   sign["kind"] = "sign";
-  EXPECT_EQ(Problem(sign), "kind");
+  EXPECT_EQ(Problem(sign), "malformed");
 }
 
 TEST(RequestDocumentTest, MalformedFieldsAreRefused) {
