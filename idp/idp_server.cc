@@ -38,6 +38,7 @@
 #include "protocols/claims/claims_catalogue.h"
 #include "protocols/oidc/client.h"
 #include "protocols/oidc/provider.h"
+#include "idp/signing/signing_mount.h"
 #include "ledger-client/configured_ledger.h"
 #include "ledger-client/key_file.h"
 
@@ -261,6 +262,7 @@ struct IdpServer::Parts {
   std::unique_ptr<OidcSessionLogoutHook> saml_logout_hook;  // used by saml; declared before it
   std::unique_ptr<SamlMount> saml;
   std::unique_ptr<SamlOtherProtocolLogout> oidc_logout_to_saml;
+  std::unique_ptr<signing::SigningMount> signing;  // wallet login only (docs/signing.md)
   // The Store's key set and its watcher; after the fronts it updates, so it
   // stops before them.
   ManagedSigningKeys managed_keys;
@@ -462,6 +464,10 @@ StatusOr<std::unique_ptr<IdpServer>> IdpServer::Start(const Config& config) {
   if (wallet_login)
     p->ciba = std::make_unique<CibaMount>(*p->router, *p->oidc, *wallet_login, *p->store, *p->ledger, *p->outbox);
   MountLoginComponent(*p->router);
+  // Electronic signing (docs/signing.md): the provider API and the signing page.
+  if (wallet_login)
+    p->signing = signing::MountSigning(*p->router, c.server.public_url, *p->store, *p->clients, *p->oidc,
+                                       *wallet_login, *p->ledger, *p->provider_keys);
 
   if (c.saml.enabled) {
     p->saml_logout_hook = std::make_unique<OidcSessionLogoutHook>(*p->oidc);

@@ -2,6 +2,7 @@
 // keccak, commitments and EIP-712; eciesjs for ECIES), logging in at a
 // running bridge (docs/wallet-protocol.md §3-§6).
 //
+// A sign request (kind sign) is answered with the signatures of sign.mjs.
 // Usage: node login.mjs --link LINK --key 0xPRIVATE --enrollment FILE [--refuse]
 //   LINK   certme://login?u=…&c=… or …/wallet/v1/l/CODE (from the login page)
 //   FILE   the validator's enrollment hand-over (`certme validator enroll`):
@@ -71,6 +72,12 @@ if (process.argv.includes('--refuse')) {
     Buffer.from(JSON.stringify(plain), 'utf8'));
   answer = { version: 1, code, eid: wallet.address, loginSignature, consentSignature,
     attributes: Buffer.from(sealed).toString('base64url') };
+  // A sign request (§10): the same identity answer plus one signature per item.
+  if (req.kind === 'sign') {
+    const { signItems } = await import('./sign.mjs');
+    console.log(`signs: ${req.sign.items.map((i) => i.name).join(', ')}`);
+    answer.signatures = await signItems(req, wallet);
+  }
 }
 
 const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' },

@@ -189,6 +189,7 @@ double WalletAuthenticator::CodeAgeSeconds(const Txn& t) const {
 void WalletAuthenticator::SetOutcome(const std::string& txn, LoginLabels who, const std::string& outcome,
                                      int64_t ttl) {
   if (metrics_) metrics_->LoginEnded(who.protocol, who.service, outcome);
+  if (sign_hook_ && who.protocol == kSignProtocol) sign_hook_->Ended(txn, outcome);
   // The service hears about these when the user follows "back to the
   // service" from the outcome page (the refusal saves its own result): the
   // protocol answers its client with an error. Saved before the outcome, so
@@ -358,6 +359,7 @@ HttpResponse WalletAuthenticator::GetRequestDocument(const HttpRequest& req) {
   doc.domain = ledger_.Domain();
   doc.consent_provider = c.t.provider;
   doc.consent_expiry = static_cast<uint64_t>(c.t.consent_expiry);
+  if (auto e = AddSignDetails(c.txn, c.request, doc)) return ErrorResponse(*e);  // sign_hook.h
   HttpResponse r = HttpResponse::Json(200, wallet::BuildRequestDocument(doc));
   if (metrics_) metrics_->StepTook(LoginMetrics::Step::kScan, CodeAgeSeconds(c.t));
   r.headers.Set("Cache-Control", "no-store");
@@ -474,7 +476,7 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   const int64_t now = clock_.NowUnixSeconds();
   const int64_t ttl = std::max<int64_t>(c.request.expires_at - now, 1);
   if (auto e = wallet::CheckNotExpired(now, c.t.expiry)) return Fail(c.txn, Who(c.request), ttl, *e);  // 2
-  auto answer = wallet::ParseAnswer(req.body, c.code);  // 4
+  auto answer = wallet::ParseAnswer(req.body, c.code, IsSign(c.request) ? wallet::RequestKind::kSign : wallet::RequestKind::kLogin);  // 4
   if (!answer.ok()) return ErrorResponse(answer.error());
   // §8b: a login addressed to an eID (its wallet inbox) takes no other's answer.
   if (auto e = wallet::CheckAddressedTo(c.request.wallet_eid, answer->eid)) return ErrorResponse(*e);
@@ -525,6 +527,7 @@ HttpResponse WalletAuthenticator::AnswerUntilValidation(const HttpRequest& req,
   PendingAnswer p{c.txn, c.request.service_id, c.t.provider, ttl, answer->eid, disclosure->attributes, 0, {}};
   p.protocol = c.request.protocol;
   p.attr_keys = disclosure->keys;
+  if (auto e = CheckSignAnswer(c.txn, c.request, ctx, *answer, now, p)) return Fail(c.txn, Who(c.request), ttl, *e);
   // Step 9 proved the consent signature is the eID's: its public key is
   // the user's half of the access record's key agreement.
   if (auto pub = RecoverPublicKey(ConsentDigest(ctx.domain, wallet::ConsentFor(ctx, answer->eid, disclosure->keys)),
@@ -616,6 +619,7 @@ HttpResponse WalletAuthenticator::SaveLogin(const PendingAnswer& p, bool validat
   result.acr = std::string(loa);
   result.amr = {"hwk", "user"};
   result.auth_time = clock_.NowUnixSeconds();
+  if (auto e = CompleteSign(p)) return Fail(p.txn, Who(p), p.login_ttl, *e);  // records the signatures
   if (Status st = SaveLoginResult(store_, result, p.login_ttl); !st.ok()) {
     LogError("wallet login result not saved", {{"detail", st.ToString()}});
     SetOutcome(p.txn, Who(p), kOutcomeFailed, p.login_ttl);

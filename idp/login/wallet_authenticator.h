@@ -65,6 +65,7 @@
 #include "ledger-client/attributes.h"
 #include "idp/login/access_records.h"
 #include "idp/login/login_metrics.h"
+#include "idp/login/sign_hook.h"
 #include "idp/login/validation_index.h"
 #include "ledger-client/ledger.h"
 #include "protocols/login.h"
@@ -174,6 +175,11 @@ class WalletAuthenticator : public Authenticator {
   void SetOutcomeListener(std::function<void(const std::string& txn)> listener) {
     on_outcome_ = std::move(listener);
   }
+  // Signing logins (LoginRequest::protocol kSignProtocol) are served as
+  // `sign` requests and finished by `hook` (idp/login/sign_hook.h); null:
+  // such logins are refused. Set before the first request; `hook` must
+  // outlive this object.
+  void SetSignHook(WalletSignHook* hook) { sign_hook_ = hook; }
 
   // The QR / deep-link payload for a code (§2).
   std::string QrPayload(std::string_view code) const;
@@ -236,6 +242,8 @@ class WalletAuthenticator : public Authenticator {
     std::vector<Bytes32> attr_keys;
     // When the validation request went to the ledger (metrics).
     std::chrono::steady_clock::time_point validation_sent{};
+    // A signing login: the signatures that passed the sign checks.
+    std::optional<wallet::CheckedSignatures> signatures;
   };
   // Whose login an outcome ends (the metrics' labels).
   struct LoginLabels {
@@ -305,6 +313,18 @@ class WalletAuthenticator : public Authenticator {
   std::optional<uint64_t> FindRequestByNonce(const std::string& provider, const std::string& eid,
                                              const Bytes32& nonce);
   void WaiterLoop();
+  // ---- signing logins (wallet_sign.cc) ----
+  static bool IsSign(const LoginRequest& r) { return r.protocol == kSignProtocol; }
+  // Makes `doc` a sign document for a signing login; the error when its
+  // sign request is gone.
+  std::optional<wallet::WalletError> AddSignDetails(const std::string& txn, const LoginRequest& request,
+                                                    wallet::RequestDocument& doc);
+  // §10 checks of a signing login's answer; the checked signatures go to `p`.
+  std::optional<wallet::WalletError> CheckSignAnswer(const std::string& txn, const LoginRequest& request,
+                                                     const wallet::LoginContext& ctx,
+                                                     const wallet::Answer& answer, int64_t now, PendingAnswer& p);
+  // The hook's Complete for a signing login (nullopt for any other).
+  std::optional<wallet::WalletError> CompleteSign(const PendingAnswer& p);
   void NotifyWaiters();
 
   WalletLoginOptions options_;
@@ -315,6 +335,7 @@ class WalletAuthenticator : public Authenticator {
   AccessRecords* access_records_ = nullptr;
   LoginMetrics* metrics_ = nullptr;
   std::function<void(const std::string& txn)> on_outcome_;
+  WalletSignHook* sign_hook_ = nullptr;
   EthKey ecies_key_;
   Clock& clock_;
   Random& random_;

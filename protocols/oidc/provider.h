@@ -244,6 +244,17 @@ class OidcProvider {
   // when it is a CIBA login, its request is settled now and a ping client
   // notified. Anything else is ignored. Thread-safe.
   void CibaLoginEnded(const std::string& txn);
+  // ---- client authentication for the provider APIs beside OIDC ----
+  // (api_client_auth.cc; the signing API of idp/signing/ uses it.) The
+  // client authenticates as at the token endpoint (the same checks, keys,
+  // jti replay cache and per-client rate), but with its credentials in
+  // headers since those APIs take JSON: `Authorization: Bearer <client
+  // assertion>` for a private_key_jwt client (RFC 7523 §3; aud the issuer,
+  // the token endpoint or the URL of `endpoint_path`), or, for a
+  // tls_client_auth client (RFC 8705 §2.1), `Certme-Client-Id: <client_id>`
+  // with the certificate the TLS terminator forwarded. Clients registered
+  // for a secret or for none are refused.
+  OidcOr<OidcClient> AuthenticateApiClient(const HttpRequest& req, std::string_view endpoint_path);
 
  private:
   struct AuthorizeTarget;  // the validated client + redirect_uri + response mode
