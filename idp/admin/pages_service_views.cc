@@ -115,6 +115,8 @@ nlohmann::json DefinitionRows(std::string_view lang, bool saml, const nlohmann::
     rows.Flag("admin_f_jar", "require_signed_request_object", false);
     rows.Flag("admin_f_dpop", "dpop_bound_access_tokens", false);
     rows.Flag("admin_f_mtls_bound", "tls_client_certificate_bound_access_tokens", false);
+    rows.Text("admin_f_profile", Tr(lang, def.value("profile", "") == "fapi2" ? "admin_opt_profile_fapi2"
+                                                                             : "admin_opt_profile_standard"));
     MsignRows(lang, def, &rows);
     if (!bridge_url.empty()) rows.Values("admin_f_issuer", {bridge_url});
   }
@@ -218,6 +220,8 @@ HttpResponse AdminConsole::ServiceFormPage(const PageRequest& req, const Service
                              in.token_endpoint_auth_method.empty() ? "client_secret_basic" : in.token_endpoint_auth_method);
   d["algs"] = Choice({{"RS256", "RS256"}, {"PS256", "PS256"}, {"ES256", "ES256"}},
                      in.id_token_signed_response_alg.empty() ? "RS256" : in.id_token_signed_response_alg);
+  d["profiles"] = Choice({{"", Tr(lang, "admin_opt_profile_standard")}, {"fapi2", Tr(lang, "admin_opt_profile_fapi2")}},
+                         in.profile);
   d["subject_types"] = Choice({{"", Tr(lang, "admin_opt_subject_default")},
                                {"pairwise", Tr(lang, "admin_opt_pairwise")},
                                {"public", Tr(lang, "admin_opt_public")}},

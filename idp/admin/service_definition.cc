@@ -20,6 +20,7 @@ constexpr std::string_view kSloBindings[] = {"post", "redirect"};  // saml::Saml
 constexpr std::string_view kAuthMethods[] = {oidc::kAuthClientSecretBasic, oidc::kAuthClientSecretPost,
                                              oidc::kAuthPrivateKeyJwt, oidc::kAuthTlsClientAuth, oidc::kAuthNone};
 constexpr std::string_view kIdTokenAlgs[] = {"RS256", "ES256", "PS256"};  // OidcClient::id_token_signed_response_alg
+constexpr std::string_view kProfiles[] = {"", "fapi2"};                     // OidcClient::profile
 constexpr std::string_view kSubjectTypes[] = {oidc::kSubjectPairwise, oidc::kSubjectPublic};
 
 constexpr size_t kMaxJsonListItems = 100;
@@ -298,6 +299,8 @@ std::vector<ServiceField> BuildTable() {
                .form = FormEncoding::kYesWhenShown, .shown_marker = "mtls_bound_shown",
                .input = At(&I::tls_client_certificate_bound_access_tokens),
                .oidc_slot = At(&C::tls_client_certificate_bound_access_tokens)});
+  t.push_back({.name = "profile", .scope = FieldScope::kOidc, .input = At(&I::profile),
+               .oidc_slot = At(&C::profile), .check = CheckChoiceField, .choices = kProfiles});
   // subject_type and sector_identifier: CheckSubjectRule (they depend on
   // each other and on the redirect URIs).
   t.push_back({.name = "subject_type", .scope = FieldScope::kOidc, .input = At(&I::subject_type),

@@ -88,6 +88,9 @@ struct ServiceInput {
   // certificate the TLS proxy forwards).
   bool dpop_bound_access_tokens = false;
   bool tls_client_certificate_bound_access_tokens = false;
+  // The security profile (OidcClient::profile): empty, or "fapi2" for the
+  // FAPI 2.0 Security Profile (docs/oidc.md).
+  std::string profile;
   std::string subject_type;  // pairwise | public (empty: oidc.default_subject_type)
   // The pairwise sector host (OIDC Core §8.1), e.g. "example.org"; empty:
   // the redirect URIs' host, which they must then share. Pairwise only.

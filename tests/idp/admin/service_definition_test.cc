@@ -40,6 +40,7 @@ const std::map<std::string, std::string>& BadValues() {
       {"frontchannel_logout_uri", "http://"},
       {"token_endpoint_auth_method", "client_secret_jwt"},
       {"id_token_signed_response_alg", "HS256"},
+      {"profile", "fapi1"},
       {"msign_contract_number", std::string(kMaxMsignContractNumber + 1, 'x')},
       {"msign_contract_date", "2026-13-01"},
       {"msign_ip_allow", "10.0.0.1/8"},
@@ -242,4 +243,33 @@ TEST_F(ServiceDefinitionTest, MergeFollowsEachFieldsWhenEmpty) {
 }
 
 }  // namespace
+// The console edits a FAPI 2.0 client without losing its profile (the form
+// rebuilds the client from its fields, so the profile must be one of them).
+TEST_F(ServiceDefinitionTest, AnEditKeepsTheFapiProfile) {
+  ServiceInput in = Good(std::string(kProtocolOidc));
+  in.profile = "fapi2";
+  in.id_token_signed_response_alg = "ES256";  // FAPI 2.0: PS256 or ES256
+  FieldErrors e;
+  auto r = admin_.Create("ana", in, &e);
+  ASSERT_TRUE(r.ok()) << r.status().ToString() << nlohmann::json(e).dump();
+  auto live = NewStoreClientRegistry(*test_store_)->Get(r->record.id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE(live->IsFapi2());
+
+  EditInput edit{.form = in, .version = r->record.version};
+  edit.form.certificate.clear();
+  edit.form.name_en = "My renamed service";
+  auto edited = admin_.Edit("ana", r->record.id, "test", edit, &e);
+  ASSERT_TRUE(edited.ok()) << nlohmann::json(e).dump();
+  live = NewStoreClientRegistry(*test_store_)->Get(r->record.id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE(live->IsFapi2());
+
+  // FAPI 2.0's registration rules hold in the console too: RS256 ID tokens are refused.
+  edit.version = edited->record.version;
+  edit.form.id_token_signed_response_alg = "RS256";
+  EXPECT_FALSE(admin_.Edit("ana", r->record.id, "test", edit, &e).ok());
+  EXPECT_TRUE(NewStoreClientRegistry(*test_store_)->Get(r->record.id)->IsFapi2());
+}
+
 }  // namespace certme::admin
