@@ -14,6 +14,14 @@ async function refusal(promise) {
   try {
     await promise;
   } catch (err) {
+    // A 401 with WWW-Authenticate (RFC 6749 §5.2) arrives as openid-client's
+    // challenge error; the OAuth error is then in the challenge or the body.
+    if (err.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE') {
+      const inChallenge = Array.isArray(err.cause) ? err.cause[0]?.parameters?.error : undefined;
+      if (inChallenge) return inChallenge;
+      const body = await err.response?.json().catch(() => undefined);
+      if (body?.error) return body.error;
+    }
     return err.error ?? err.cause?.error ?? err.code;
   }
   assert.fail('the request was accepted');

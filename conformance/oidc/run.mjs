@@ -37,7 +37,7 @@ const { describe, test, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
 const { setUp } = await import('./lib/context.mjs');
 const plans = await Promise.all(
-  ['config_plan.mjs', 'basic_plan.mjs', 'extra_cases.mjs', 'token_management_cases.mjs', 'par_cases.mjs', 'jar_cases.mjs', 'dpop_cases.mjs', 'registration_cases.mjs', 'logout_plans.mjs'].map((f) => import(`./${f}`)));
+  ['config_plan.mjs', 'basic_plan.mjs', 'extra_cases.mjs', 'token_management_cases.mjs', 'par_cases.mjs', 'jar_cases.mjs', 'dpop_cases.mjs', 'registration_cases.mjs', 'fapi_cases.mjs', 'logout_plans.mjs'].map((f) => import(`./${f}`)));
 
 let ctx;
 let startError;
