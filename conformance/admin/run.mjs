@@ -474,7 +474,7 @@ async function main() {
     ['tokens', `${testUrl}/admin/tokens`],
     ['users', `${testUrl}/admin/users`],
     ['audit', `${testUrl}/admin/audit`],
-  ], screenshot, { workers: 3, prepare: watch }), keyboardCase]);
+  ], screenshot, { workers: 1, prepare: watch }), keyboardCase]);
   const api = (method, p, body) => fetch(`${testUrl}/admin/api/v1${p}`, {
     method, body,
     headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' },
