@@ -321,7 +321,8 @@ void OidcProvider::CibaLoginEnded(const std::string& txn) {
 
 // ---- CIBA §10.1, §11: the CIBA grant at the token endpoint ----
 
-OidcOr<nlohmann::json> OidcProvider::GrantCiba(const HttpRequest& req, const OidcClient& client) {
+OidcOr<nlohmann::json> OidcProvider::GrantCiba(const HttpRequest& req, const OidcClient& client,
+                                               const TokenBinding& binding) {
   auto id = ParamGet(req.form, kAuthReqId);
   if (!id || id->empty()) return InvalidRequest("auth_req_id is required");
   if (id->size() > kMaxAuthReqIdBytes) return UnknownRequest();
@@ -424,7 +425,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantCiba(const HttpRequest& req, const Oid
     return ServerFailure(st);
   }
   LogInfo("oidc CIBA request redeemed", {{"client_id", client.client_id}});
-  return IssueTokens(client, grant, grant.scopes, /*nonce=*/"", refresh);
+  return IssueBoundTokens(client, grant, grant.scopes, /*nonce=*/"", refresh, binding);
 }
 
 }  // namespace certme

@@ -335,7 +335,8 @@ class OidcProvider {
 
   // ---- CIBA (ciba.cc) ----
   HttpResponse BackchannelResponse(const HttpRequest& req, const OidcClient& client);
-  OidcOr<nlohmann::json> GrantCiba(const HttpRequest& req, const OidcClient& client);
+  OidcOr<nlohmann::json> GrantCiba(const HttpRequest& req, const OidcClient& client,
+                                   const oidc_internal::TokenBinding& binding);
   // Remembers (client, sub) → eID for a later login_hint (IssueBoundTokens).
   void RememberCibaHint(const OidcClient& client, const oidc_internal::GrantRecord& grant);
   // Takes `txn`'s login result into the CIBA request under `key`; *settled
@@ -361,12 +362,8 @@ class OidcProvider {
   // FailedPrecondition: its client is no longer registered; else the store.
   StatusOr<LoginRequest> PrepareDeviceLogin(const std::string& device_key, const std::string& txn,
                                             const std::string& lang, bool status_login);
-  // Stores a grant and mints its tokens; `nonce` only for code exchanges.
-  // Plain bearer tokens; IssueBoundTokens binds them (dpop.cc).
-  OidcOr<nlohmann::json> IssueTokens(const OidcClient& client,
-                                     const oidc_internal::GrantRecord& grant,
-                                     const std::vector<std::string>& scopes,
-                                     const std::string& nonce, bool with_refresh_token);
+  // Stores a grant and mints its tokens (bound as `binding` says, dpop.cc);
+  // `nonce` only for code exchanges.
   OidcOr<nlohmann::json> IssueBoundTokens(const OidcClient& client,
                                           const oidc_internal::GrantRecord& grant,
                                           const std::vector<std::string>& scopes,

@@ -163,27 +163,17 @@ HttpResponse OidcProvider::TokenResponse(const HttpRequest& req, std::string* cl
   };
   auto binding = TokenRequestBinding(req, *client);
   if (!binding.ok()) return with_nonce(TokenError(binding.error()));
-  // The CIBA grant's tokens are minted in ciba.cc, which binds nothing: a
-  // bound request is refused rather than answered unbound.
-  if (ciba && (!binding->jkt.empty() || !binding->x5t_s256.empty()))
-    return with_nonce(TokenError(InvalidRequest("sender-constrained tokens are not available for the CIBA grant")));
   OidcOr<nlohmann::json> result =
       *grant_type == kGrantAuthorizationCode ? GrantAuthorizationCode(req, *client, *binding)
       : *grant_type == kGrantRefreshToken    ? GrantRefreshToken(req, *client, *binding)
       : device                               ? GrantDeviceCode(req, *client, *binding)  // device.cc (RFC 8628)
-      : ciba                                 ? GrantCiba(req, *client)                  // ciba.cc (CIBA §10.1)
+      : ciba                                 ? GrantCiba(req, *client, *binding)        // ciba.cc (CIBA §10.1)
                                              : GrantClientCredentials(req, *client, *binding);
   if (!result.ok()) return with_nonce(TokenError(result.error()));
 
   HttpResponse r = HttpResponse::Json(200, result->dump());
   NoStore(r);
   return with_nonce(std::move(r));
-}
-
-OidcOr<nlohmann::json> OidcProvider::IssueTokens(const OidcClient& client, const GrantRecord& grant,
-                                                 const std::vector<std::string>& scopes,
-                                                 const std::string& nonce, bool with_refresh_token) {
-  return IssueBoundTokens(client, grant, scopes, nonce, with_refresh_token, TokenBinding{});
 }
 
 OidcOr<nlohmann::json> OidcProvider::IssueBoundTokens(const OidcClient& client, const GrantRecord& grant,
