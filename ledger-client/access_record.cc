@@ -68,9 +68,9 @@ class FixedNonce : public Random {
 }  // namespace
 
 StatusOr<std::string> EncodeAccessRecordContent(const AccessRecordContent& c) {
-  uint8_t protocol = c.protocol == "oidc" ? 1 : c.protocol == "saml" ? 2 : 0;
+  uint8_t protocol = c.protocol == "oidc" ? 1 : c.protocol == "saml" ? 2 : c.protocol == "sign" ? 3 : 0;
   uint8_t kind = c.kind == "validated" ? 1 : c.kind == "reused" ? 2 : 0;
-  if (!protocol) return InvalidArgument("access record protocol must be oidc or saml");
+  if (!protocol) return InvalidArgument("access record protocol must be oidc, saml or sign");
   if (!kind) return InvalidArgument("access record kind must be validated or reused");
   if (c.attr_keys.size() > kMaxRecordKeys)
     return InvalidArgument("an access record holds at most " + std::to_string(kMaxRecordKeys) + " attribute keys");
@@ -97,6 +97,7 @@ StatusOr<AccessRecordContent> DecodeAccessRecordContent(std::string_view p) {
   switch (static_cast<uint8_t>(p[9])) {
     case 1: c.protocol = "oidc"; break;
     case 2: c.protocol = "saml"; break;
+    case 3: c.protocol = "sign"; break;
     default: return InvalidArgument("access record of an unknown protocol");
   }
   switch (static_cast<uint8_t>(p[10])) {

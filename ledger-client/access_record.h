@@ -22,7 +22,7 @@
 // swapped does not match, one whose bytes were altered does not open.
 //
 // Plaintext (version 1, big-endian, 20 + 32·n bytes):
-//   0x01 ‖ time (8, unix seconds) ‖ protocol (1: 1 oidc, 2 saml) ‖
+//   0x01 ‖ time (8, unix seconds) ‖ protocol (1: 1 oidc, 2 saml, 3 sign) ‖
 //   kind (1: 1 validated, 2 reused) ‖ request id (8; 0 for a reuse) ‖
 //   n (1) ‖ n attribute keys (32 each; keccak256 of the catalogue names)
 // At most kMaxRecordKeys keys keep a sealed record within the ledger's
@@ -51,7 +51,7 @@ inline constexpr size_t kMaxRecordKeys = 30;
 
 struct AccessRecordContent {
   int64_t time = 0;           // unix seconds of the release
-  std::string protocol;       // "oidc" | "saml"
+  std::string protocol;       // "oidc" | "saml" | "sign" (a signing login)
   std::string kind;           // "validated" (a validator answered) | "reused" (re-login from the cache)
   uint64_t request_id = 0;    // the validation request; 0 for a reuse
   std::vector<Bytes32> attr_keys;

@@ -29,7 +29,7 @@ struct DirectoryEntry {
   std::string address;     // 20 bytes
   std::string public_key;  // 65 bytes, uncompressed
   std::map<std::string, std::string> names;  // "ro" | "ru" | "en" → name
-  std::string protocol;    // "oidc" | "saml" (informative)
+  std::string protocol;    // "oidc" | "saml" | "sign" (informative)
 };
 // By 20-byte address. Several services of one bridge in dedicated mode
 // share an address: their names are joined.

@@ -174,6 +174,10 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
   const std::string lang = NegotiateLang(&req, request->ui_locale);
   std::string outcome = Outcome(*txn);
   if (outcome == kOutcomeOk) return HttpResponse::Redirect(request->resume_url);
+  // A signing login's every outcome settled its sign request, with the
+  // reason the provider reads: the browser goes back to the provider
+  // (docs/signing.md), never to "try again" for a request that is over.
+  if (!outcome.empty() && request->protocol == kSignProtocol) return HttpResponse::Redirect(request->resume_url, 303);
   if (!outcome.empty()) return OutcomePage(outcome, lang, *txn, request->resume_url);
   auto t = LoadTxn(*txn);
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
@@ -183,6 +187,7 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
     // as expired (its result saved, so "back to the service" answers the
     // client); "Try again" makes a new code.
     SetOutcome(*txn, Who(*request), kOutcomeExpired, std::max<int64_t>(request->expires_at - now, 1));
+    if (request->protocol == kSignProtocol) return HttpResponse::Redirect(request->resume_url, 303);
     return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
   }
   bool pressed = req.path.ends_with("/continue");
@@ -199,6 +204,8 @@ HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
   if (lang.empty()) lang = NegotiateLang(&req, request->ui_locale);
   auto t = LoadTxn(*txn);
   std::string outcome = Outcome(*txn);
+  // A signing login that ended settled its sign request: nothing to retry.
+  if (!outcome.empty() && request->protocol == kSignProtocol) return HttpResponse::Redirect(request->resume_url, 303);
   // A login that may succeed on another attempt gets a new code: expired
   // unanswered, refused, the validator silent, another failure. A
   // suspended or revoked eID, an unauthorized service or a success keep

@@ -81,6 +81,20 @@ TEST(AccessRecordTest, OpensARecordSealedElsewhere) {
   EXPECT_TRUE(bridge.Open(provider.address(), abi::ToBytes32(bytes.substr(0, 32)), bytes.substr(32)).ok());
 }
 
+// A signing login leaves a record too: the user sees which provider had
+// which attributes validated to sign, like a login.
+TEST(AccessRecordTest, ASigningLoginsRecordOpensAsSign) {
+  Pair p;
+  AccessRecordContent c = Sample(2);
+  c.protocol = "sign";
+  auto r = p.bridge.Seal(p.provider.address(), c, SystemRandom());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto opened = p.wallet.Open(p.provider.address(), r->tag, r->sealed);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  EXPECT_EQ(opened->protocol, "sign");
+  EXPECT_EQ(opened->attr_keys, c.attr_keys);
+}
+
 TEST(AccessRecordTest, CompressedPeerKeysDeriveTheSameKeys) {
   Pair p;
   std::string compressed = p.provider.public_key().substr(0, 33);

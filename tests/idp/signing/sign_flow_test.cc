@@ -224,6 +224,21 @@ TEST_F(SignFlowTest, ARefusalSettlesTheRequestAsRefused) {
   EXPECT_EQ(st["status"], "failure");
   EXPECT_EQ(st["reason"], "refused");
   EXPECT_EQ(SignatureEvents(), 0u);
+
+  // The login page goes on, and "try again" too: both back to the signing
+  // flow's end, which sends the browser to the provider; no outcome page
+  // offering a new code for a request that is over.
+  const std::string done = std::string(kPublic) + "/sign/" + r.id + "/done?txn=" + txn_;
+  for (bool retry : {false, true}) {
+    HttpRequest q;
+    q.method = retry ? "POST" : "GET";
+    q.path = retry ? "/login/wallet/retry" : "/login/wallet/continue";
+    if (retry) q.form = {{"txn", txn_}};
+    else q.query = {{"txn", txn_}};
+    HttpResponse next = retry ? auth_->Retry(q) : auth_->Continue(q);
+    EXPECT_EQ(next.status, 303) << (retry ? "retry: " : "continue: ") << next.body.substr(0, 200);
+    EXPECT_EQ(next.headers.Get("Location").value_or(""), done);
+  }
 }
 
 TEST_F(SignFlowTest, AnExpiredRequestShowsItsEndAndServesNoDocument) {
