@@ -507,6 +507,26 @@ describe('OAuth security profile with the wallet approving, through nginx (mTLS)
         { id_token_signed_response_alg: 'ES256', redirect_uris: [client.redirectUri] },
         oidc.PrivateKeyJwt(client.rsaKey), { [oidc.customFetch]: ctx.fetch });
       assert.equal(await refusal(oidc.buildAuthorizationUrlWithPAR(rs256, params)), 'invalid_client');
+      // Nor can a FAPI 2.0 client register itself with a secret (RFC 7591
+      // with profile fapi2); with private_key_jwt it can, and keeps the profile.
+      const register = async (metadata) => oidc.dynamicClientRegistration(new URL(front.url), {
+        redirect_uris: [rp.url('/cb/dyn-fapi')], response_types: ['code'], grant_types: ['authorization_code'],
+        scope: kScope, profile: 'fapi2', id_token_signed_response_alg: 'ES256', ...metadata,
+      }, undefined, {
+        initialAccessToken: await certmeAdmin(['create-initial-token', '--name', 'fapi2', '--uses', '1', '--ttl', '1h']),
+        [oidc.customFetch]: ctx.fetch,
+      });
+      const secret = await register({ token_endpoint_auth_method: 'client_secret_basic' }).catch((err) => err);
+      assert.equal(secret.error, 'invalid_client_metadata');
+      assert.match(secret.error_description ?? '',
+        /fapi2: token_endpoint_auth_method must be private_key_jwt or tls_client_auth/);
+      const { publicKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+      const registered = await register({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(({ kty, crv, x, y }) => ({ kty, crv, x, y }))(await crypto.subtle.exportKey('jwk', publicKey)),
+          kid: 'dyn-fapi', use: 'sig' }] },
+      });
+      assert.equal(registered.clientMetadata().profile, 'fapi2');
     });
 
     journeyTest('refused: an unbound token request (no DPoP proof), which spends nothing', async () => {
