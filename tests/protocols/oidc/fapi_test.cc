@@ -5,6 +5,7 @@
 // and /par, and DPoP / certificate binding at the device_code grant.
 #include "tests/protocols/oidc/oidc_fixture.h"
 
+#include "crypto/hash.h"
 #include "protocols/oidc/records.h"
 #include "tests/protocols/oidc/test_certs.h"
 
@@ -57,12 +58,15 @@ class FapiTest : public OidcTest {
   }
 
   // A DPoP proof (RFC 9449 §4.2) by `key` for POST `path`, with the
-  // server's nonce once one was handed out.
-  std::string Proof(const SigningKey& key, const std::string& path, JwsAlg alg = JwsAlg::kES256) {
+  // server's nonce once one was handed out; for a resource request, the
+  // `ath` of `access_token`.
+  std::string Proof(const SigningKey& key, const std::string& path, JwsAlg alg = JwsAlg::kES256,
+                    const std::string& access_token = "") {
     nlohmann::json header = {{"typ", "dpop+jwt"}, {"alg", JwsAlgName(alg)}, {"jwk", key.ToJwk()}};
     nlohmann::json payload = {{"htm", "POST"}, {"htu", std::string(kIssuer) + path},
                               {"iat", clock_.NowUnixSeconds()}, {"jti", "p-" + std::to_string(++counter_)}};
     if (!nonce_.empty()) payload["nonce"] = nonce_;
+    if (!access_token.empty()) payload["ath"] = Base64UrlEncode(Sha256(access_token));
     std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
     return input + "." + Base64UrlEncode(key.Sign(alg, input).value());
   }
@@ -274,6 +278,34 @@ TEST_F(FapiTest, Rs256IsRefusedForAssertionsProofsAndRequestObjects) {
   ExpectError(Send("/par", {{"request", SignJwt(*client_rsa_, JwsAlg::kRS256, claims).value()}}, "fapi"), 400,
               "invalid_request_object", "RS256 request object");
   EXPECT_EQ(Send("/par", {{"request", SignJwt(*client_ec_, JwsAlg::kES256, claims).value()}}, "fapi").status, 201);
+}
+
+// §5.4 item 1 at UserInfo too: the proofs that present a FAPI 2.0 client's
+// DPoP-bound token are PS256, ES256 or EdDSA. An RSA key bound with a PS256
+// proof at /token cannot sign its UserInfo proofs RS256.
+TEST_F(FapiTest, UserInfoRefusesAnRs256ProofOfTheBoundKey) {
+  auto rsa = GenerateSigningKey("RSA", "dpop-rsa").value();
+  std::string code = PushedCode("fapi", PushParams("fapi"));
+  HttpResponse tok = Send("/token", CodeForm(code), "fapi", rsa.get(), "-", JwsAlg::kPS256);
+  ASSERT_EQ(tok.status, 200) << tok.body;
+  const std::string at = Json(tok)["access_token"];
+  auto userinfo = [&](JwsAlg alg) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      HttpRequest req = PostForm("/userinfo", {}, false);
+      req.headers.Set("Authorization", "DPoP " + at);
+      req.headers.Set("DPoP", Proof(*rsa, "/userinfo", alg, at));
+      HttpResponse r = op_->UserInfo(req);
+      if (auto n = r.headers.Get("DPoP-Nonce")) nonce_ = *n;
+      if (r.headers.Get("WWW-Authenticate").value_or("").find("use_dpop_nonce") == std::string::npos) return r;
+    }
+    return HttpResponse::Text(599, "nonce loop");
+  };
+  HttpResponse rs256 = userinfo(JwsAlg::kRS256);
+  EXPECT_EQ(rs256.status, 401) << rs256.body;
+  EXPECT_NE(rs256.headers.Get("WWW-Authenticate").value_or("").find("invalid_dpop_proof"), std::string::npos)
+      << rs256.headers.Get("WWW-Authenticate").value_or("");
+  HttpResponse ps256 = userinfo(JwsAlg::kPS256);
+  EXPECT_EQ(ps256.status, 200) << ps256.body;
 }
 
 TEST_F(FapiTest, EdDsaProofsAndAssertionsAreAccepted) {
