@@ -7,25 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as oidc from 'openid-client';
-import { authorize, callbackOf, expectErrorRedirect } from './lib/flows.mjs';
-
-// The OAuth error an openid-client call was refused with.
-async function refusal(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    // A 401 with WWW-Authenticate (RFC 6749 §5.2) arrives as openid-client's
-    // challenge error; the OAuth error is then in the challenge or the body.
-    if (err.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE') {
-      const inChallenge = Array.isArray(err.cause) ? err.cause[0]?.parameters?.error : undefined;
-      if (inChallenge) return inChallenge;
-      const body = await err.response?.json().catch(() => undefined);
-      if (body?.error) return body.error;
-    }
-    return err.error ?? err.cause?.error ?? err.code;
-  }
-  assert.fail('the request was accepted');
-}
+import { authorize, callbackOf, expectErrorRedirect, refusal } from './lib/flows.mjs';
 
 async function grant(auth, dpop) {
   return oidc.authorizationCodeGrant(auth.config, callbackOf(auth), {

@@ -165,6 +165,11 @@ Result<OidcClient, RegistrationError> ClientFromRegistrationMetadata(const nlohm
       (e = GetString(m, "frontchannel_logout_uri", kMaxRegisteredUriBytes, &c.frontchannel_logout_uri)) ||
       (e = GetBool(m, "frontchannel_logout_session_required", &c.frontchannel_logout_session_required)) ||
       (e = GetBool(m, "require_pushed_authorization_requests", &c.require_pushed_authorization_requests)) ||
+      // RFC 9449 §5.2, RFC 8705 §3.4, and the security profile (fapi2):
+      // ValidateClient below holds the client to the profile's rules.
+      (e = GetBool(m, "dpop_bound_access_tokens", &c.dpop_bound_access_tokens)) ||
+      (e = GetBool(m, "tls_client_certificate_bound_access_tokens", &c.tls_client_certificate_bound_access_tokens)) ||
+      (e = GetString(m, "profile", 20, &c.profile)) ||
       (e = GetString(m, "tls_client_auth_subject_dn", 1024, &c.tls_client_auth_subject_dn)) ||
       (e = GetString(m, "scope", 1024, &scope)) || (e = GetString(m, "client_name", kMaxClientNameChars * 4, &name)))
     return *e;
@@ -265,6 +270,9 @@ nlohmann::json RegistrationMetadataOf(const OidcClient& c) {
     j["frontchannel_logout_session_required"] = c.frontchannel_logout_session_required;
   }
   if (c.require_pushed_authorization_requests) j["require_pushed_authorization_requests"] = true;
+  if (c.dpop_bound_access_tokens) j["dpop_bound_access_tokens"] = true;
+  if (c.tls_client_certificate_bound_access_tokens) j["tls_client_certificate_bound_access_tokens"] = true;
+  if (!c.profile.empty()) j["profile"] = c.profile;
   if (!c.tls_client_auth_subject_dn.empty()) j["tls_client_auth_subject_dn"] = c.tls_client_auth_subject_dn;
   if (!c.jwks.empty()) {
     auto k = nlohmann::json::parse(c.jwks, nullptr, false);

@@ -2,6 +2,7 @@
 // DPoP-bound tokens (RFC 9449 §7) and certificate-bound tokens (RFC 8705 §3).
 #include "common/log.h"
 #include "crypto/hash.h"
+#include "protocols/oidc/fapi.h"
 #include "protocols/oidc/internal.h"
 #include "protocols/oidc/provider.h"
 #include "protocols/oidc/records.h"
@@ -110,7 +111,11 @@ HttpResponse OidcProvider::DpopUserInfo(const HttpRequest& req, const std::strin
   if (!at || at->expires_at <= Now()) return fail(kErrInvalidToken, "the access token is invalid or expired");
   *client_id = at->client_id;
   if (at->jkt.empty()) return fail(kErrInvalidToken, "the access token is not DPoP-bound");
-  auto proof = CheckDpopProof(req, kPathUserInfo, &token);
+  // The proof's algorithms are the client's, as at the token endpoint: a
+  // FAPI 2.0 client's key (an RSA key bound with PS256) never signs RS256.
+  auto client = clients_.Get(at->client_id);
+  if (!client.ok()) return fail(kErrInvalidToken, "the client is no longer registered");
+  auto proof = CheckDpopProof(req, kPathUserInfo, &token, client->IsFapi2() ? Fapi2Algs() : DpopAlgs());
   if (!proof.ok()) {
     const OidcError& e = proof.error();
     LogInfo("oidc userinfo DPoP proof refused", {{"error", e.code}, {"detail", e.detail}});

@@ -17,8 +17,13 @@ function pathMatches(requestPath, cookiePath) {
 }
 
 export class Browser {
-  constructor(label = 'browser') {
+  // `fetch`: the transport (another one trusts a test CA, see
+  // mtls_front.mjs); `login`: how a person answers a login page other than
+  // the development login, see drive().
+  constructor(label = 'browser', { fetch: transport = fetch, login } = {}) {
     this.label = label;
+    this.transport = transport;
+    this.login = login;
     this.cookies = []; // {host, name, value, path, expires}
     this.trail = [];   // "METHOD url -> status" lines, for failure messages
   }
@@ -78,7 +83,7 @@ export class Browser {
       init.body = new URLSearchParams(form).toString();
       init.headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const response = await fetch(url, init);
+    const response = await this.transport(url, init);
     this.storeCookies(url, response);
     const body = await response.text();
     const location = response.headers.get('location');
@@ -99,7 +104,10 @@ export class Browser {
   // Follows redirects from `start` until the browser leaves the bridge for a
   // relying party (any URL whose origin is `rpOrigin`), or stops on a page.
   // On the development login page it picks `identity` and submits (or refuses
-  // with action=refuse when `refuse` is set), as a person would.
+  // with action=refuse when `refuse` is set), as a person would. On any
+  // other page the browser's `login` (when it has one) may act as the person:
+  // it gets the page and answers the next request ({url, method, form}), or
+  // null to stop there.
   //
   // Returns one of:
   //   {kind: 'redirect', url}            the bridge redirected to the RP
@@ -129,6 +137,14 @@ export class Browser {
         if (refuse) fields.action = 'refuse';
         next = { url: new URL(loginForm.action || res.url.pathname, res.url), method: 'POST', form: fields };
         continue;
+      }
+      if (res.status === 200 && this.login) {
+        const onward = await this.login(res, this);
+        if (onward) {
+          sawLogin = true;
+          next = { url: new URL(onward.url, res.url), method: onward.method ?? 'GET', form: onward.form };
+          continue;
+        }
       }
       const rpForm = forms(res.body).find(
         (f) => f.method === 'post' && f.action && new URL(f.action, res.url).origin === rpOrigin);

@@ -16,9 +16,10 @@ import { Browser } from './browser.mjs';
 // with client_id and request_uri only. `jar: true` sends them as a request
 // object (RFC 9101) signed with the client's requestKey (pushed with `par`).
 // `parDpop`: an openid-client DPoP handle whose proof goes with the push,
-// binding the code to its key (RFC 9449 §10.1).
+// binding the code to its key (RFC 9449 §10.1). A context with newBrowser()
+// makes the browser (its transport and how it logs in, e.g. with the wallet).
 export async function authorize(ctx, clientId, {
-  bridge = ctx.main, browser = new Browser(), params = {}, identity = 'ion', refuse = false,
+  bridge = ctx.main, browser = ctx.newBrowser ? ctx.newBrowser() : new Browser(), params = {}, identity = 'ion', refuse = false,
   method = 'GET', redirectUri, par = false, jar = false, parDpop,
 } = {}) {
   const client = ctx.client(clientId);
@@ -173,6 +174,24 @@ export async function rawUserInfo(config, accessToken, { method = 'GET', via = '
   let json = null;
   try { json = JSON.parse(text); } catch { /* checked by callers */ }
   return { status: res.status, headers: res.headers, text, json };
+}
+
+// The OAuth error an openid-client call was refused with.
+export async function refusal(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    // A 401 with WWW-Authenticate (RFC 6749 §5.2) arrives as openid-client's
+    // challenge error; the OAuth error is then in the challenge or the body.
+    if (err.code === 'OAUTH_WWW_AUTHENTICATE_CHALLENGE') {
+      const inChallenge = Array.isArray(err.cause) ? err.cause[0]?.parameters?.error : undefined;
+      if (inChallenge) return inChallenge;
+      const body = await err.response?.json().catch(() => undefined);
+      if (body?.error) return body.error;
+    }
+    return err.error ?? err.cause?.error ?? err.code;
+  }
+  assert.fail('the request was accepted');
 }
 
 export async function expectRejection(promise, message) {

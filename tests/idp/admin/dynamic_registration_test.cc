@@ -174,6 +174,73 @@ TEST_F(DynamicRegistrationTest, InvalidMetadataStoresNothingAndKeepsTheTokensUse
   EXPECT_EQ(reg_.Register(Req("POST", once, Metadata())).status, 201);
 }
 
+// The security profile and the sender-constraint members (RFC 9449 §5.2,
+// RFC 8705 §3.4) are client metadata like the others: a fapi2 client is
+// held to the profile's rules at registration and keeps its profile, read
+// back and through an update.
+TEST_F(DynamicRegistrationTest, Fapi2ProfileAndBoundTokensAreRegistrationMetadata) {
+  nlohmann::json md = Metadata();
+  md["profile"] = "fapi2";
+  md["token_endpoint_auth_method"] = "private_key_jwt";
+  md["jwks"] = {{"keys", nlohmann::json::array()}};
+  md["id_token_signed_response_alg"] = "ES256";
+  md["dpop_bound_access_tokens"] = true;
+  const std::string once =
+      Issue(1, {.auth_methods = {"client_secret_basic", "client_secret_post", "private_key_jwt", "tls_client_auth"}});
+  // Each broken rule is refused with the profile's words, nothing stored.
+  struct Case {
+    const char* member;
+    nlohmann::json value;
+    const char* words;
+  };
+  for (const Case& c : {Case{"token_endpoint_auth_method", "client_secret_basic",
+                             "fapi2: token_endpoint_auth_method must be private_key_jwt or tls_client_auth"},
+                        Case{"id_token_signed_response_alg", "RS256", "fapi2: id_token_signed_response_alg"},
+                        Case{"profile", "fapi1", "profile must be empty or fapi2"},
+                        Case{"profile", 2, "profile must be a string"},
+                        Case{"dpop_bound_access_tokens", "yes", "dpop_bound_access_tokens must be true or false"}}) {
+    nlohmann::json bad = md;
+    bad[c.member] = c.value;
+    if (std::string_view(c.member) == "token_endpoint_auth_method") bad.erase("jwks");
+    HttpResponse r = reg_.Register(Req("POST", once, bad));
+    EXPECT_EQ(r.status, 400) << bad.dump() << " → " << r.body;
+    EXPECT_EQ(Body(r).value("error", ""), "invalid_client_metadata") << r.body;
+    EXPECT_NE(Body(r).value("error_description", "").find(c.words), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Services(), 0u);
+
+  HttpResponse r = reg_.Register(Req("POST", once, md));
+  ASSERT_EQ(r.status, 201) << r.body;
+  nlohmann::json out = Body(r);
+  const std::string id = out["client_id"], rat = out["registration_access_token"];
+  EXPECT_EQ(out.value("profile", ""), "fapi2");
+  EXPECT_EQ(out.value("dpop_bound_access_tokens", false), true);
+  EXPECT_FALSE(out.contains("tls_client_certificate_bound_access_tokens"));
+  auto live = NewStoreClientRegistry(*test_store_)->Get(id);
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_TRUE(live->IsFapi2());
+  EXPECT_TRUE(live->dpop_bound_access_tokens);
+  EXPECT_EQ(Body(reg_.Read(Req("GET", rat, nullptr, id))).value("profile", ""), "fapi2");
+
+  // RFC 7592 §2.2: an update is held to the profile too, and may switch to
+  // certificate-bound tokens.
+  md["client_id"] = id;
+  md["token_endpoint_auth_method"] = "client_secret_post";
+  EXPECT_EQ(Body(reg_.Update(Req("PUT", rat, md, id))).value("error", ""), "invalid_client_metadata");
+  md["token_endpoint_auth_method"] = "tls_client_auth";
+  md["tls_client_auth_subject_dn"] = "CN=partner,O=Partner";
+  md["tls_client_certificate_bound_access_tokens"] = true;
+  md.erase("dpop_bound_access_tokens");
+  HttpResponse put = reg_.Update(Req("PUT", rat, md, id));
+  ASSERT_EQ(put.status, 200) << put.body;
+  live = NewStoreClientRegistry(*test_store_)->Get(id);
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE(live->IsFapi2());
+  EXPECT_EQ(live->token_endpoint_auth_method, "tls_client_auth");
+  EXPECT_TRUE(live->tls_client_certificate_bound_access_tokens);
+  EXPECT_FALSE(live->dpop_bound_access_tokens);
+}
+
 TEST_F(DynamicRegistrationTest, PolicyOfTheTokenBindsTheRegistration) {
   RegistrationPolicy p;
   p.grant_types = {"client_credentials"};

@@ -2,9 +2,11 @@
 // that follows every rule gets sender-constrained tokens; each rule it
 // breaks is refused with the error the profile (or the RFC it names) gives.
 // Also the rules every client gets: dpop_jkt (RFC 9449 §10) at /authorize
-// and /par, and DPoP / certificate binding at the device_code grant.
+// and /par, and DPoP / certificate binding at the device_code and CIBA
+// grants.
 #include "tests/protocols/oidc/oidc_fixture.h"
 
+#include "crypto/hash.h"
 #include "protocols/oidc/records.h"
 #include "tests/protocols/oidc/test_certs.h"
 
@@ -13,6 +15,7 @@ namespace {
 
 constexpr char kAssertionType[] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 constexpr char kDeviceGrant[] = "urn:ietf:params:oauth:grant-type:device_code";
+constexpr char kCibaGrant[] = "urn:openid:params:grant-type:ciba";
 
 class FapiTest : public OidcTest {
  protected:
@@ -57,12 +60,15 @@ class FapiTest : public OidcTest {
   }
 
   // A DPoP proof (RFC 9449 §4.2) by `key` for POST `path`, with the
-  // server's nonce once one was handed out.
-  std::string Proof(const SigningKey& key, const std::string& path, JwsAlg alg = JwsAlg::kES256) {
+  // server's nonce once one was handed out; for a resource request, the
+  // `ath` of `access_token`.
+  std::string Proof(const SigningKey& key, const std::string& path, JwsAlg alg = JwsAlg::kES256,
+                    const std::string& access_token = "") {
     nlohmann::json header = {{"typ", "dpop+jwt"}, {"alg", JwsAlgName(alg)}, {"jwk", key.ToJwk()}};
     nlohmann::json payload = {{"htm", "POST"}, {"htu", std::string(kIssuer) + path},
                               {"iat", clock_.NowUnixSeconds()}, {"jti", "p-" + std::to_string(++counter_)}};
     if (!nonce_.empty()) payload["nonce"] = nonce_;
+    if (!access_token.empty()) payload["ath"] = Base64UrlEncode(Sha256(access_token));
     std::string input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
     return input + "." + Base64UrlEncode(key.Sign(alg, input).value());
   }
@@ -276,6 +282,34 @@ TEST_F(FapiTest, Rs256IsRefusedForAssertionsProofsAndRequestObjects) {
   EXPECT_EQ(Send("/par", {{"request", SignJwt(*client_ec_, JwsAlg::kES256, claims).value()}}, "fapi").status, 201);
 }
 
+// §5.4 item 1 at UserInfo too: the proofs that present a FAPI 2.0 client's
+// DPoP-bound token are PS256, ES256 or EdDSA. An RSA key bound with a PS256
+// proof at /token cannot sign its UserInfo proofs RS256.
+TEST_F(FapiTest, UserInfoRefusesAnRs256ProofOfTheBoundKey) {
+  auto rsa = GenerateSigningKey("RSA", "dpop-rsa").value();
+  std::string code = PushedCode("fapi", PushParams("fapi"));
+  HttpResponse tok = Send("/token", CodeForm(code), "fapi", rsa.get(), "-", JwsAlg::kPS256);
+  ASSERT_EQ(tok.status, 200) << tok.body;
+  const std::string at = Json(tok)["access_token"];
+  auto userinfo = [&](JwsAlg alg) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      HttpRequest req = PostForm("/userinfo", {}, false);
+      req.headers.Set("Authorization", "DPoP " + at);
+      req.headers.Set("DPoP", Proof(*rsa, "/userinfo", alg, at));
+      HttpResponse r = op_->UserInfo(req);
+      if (auto n = r.headers.Get("DPoP-Nonce")) nonce_ = *n;
+      if (r.headers.Get("WWW-Authenticate").value_or("").find("use_dpop_nonce") == std::string::npos) return r;
+    }
+    return HttpResponse::Text(599, "nonce loop");
+  };
+  HttpResponse rs256 = userinfo(JwsAlg::kRS256);
+  EXPECT_EQ(rs256.status, 401) << rs256.body;
+  EXPECT_NE(rs256.headers.Get("WWW-Authenticate").value_or("").find("invalid_dpop_proof"), std::string::npos)
+      << rs256.headers.Get("WWW-Authenticate").value_or("");
+  HttpResponse ps256 = userinfo(JwsAlg::kPS256);
+  EXPECT_EQ(ps256.status, 200) << ps256.body;
+}
+
 TEST_F(FapiTest, EdDsaProofsAndAssertionsAreAccepted) {
   // §5.4 allows EdDSA (Ed25519); discovery lists it for proofs and assertions.
   auto ed = GenerateSigningKey("OKP", "fapi-ed").value();
@@ -425,6 +459,71 @@ TEST_F(FapiTest, DeviceGrantTokensAreDpopAndCertificateBound) {
   EXPECT_EQ(info["active"], true);
   EXPECT_EQ(info["cnf"]["jkt"], Thumbprint(*dpop_));
   EXPECT_EQ(info["cnf"]["x5t#S256"], Base64UrlEncode(HexDecode(CertSha256Hex(cert_.cert_pem)).value()));
+}
+
+// ---- the CIBA grant binds like the code grant ----
+
+TEST_F(FapiTest, CibaGrantTokensAreDpopAndCertificateBound) {
+  options_.ciba_enabled = true;
+  Rebuild();
+  OidcClient bank = ConfidentialClient("bank");
+  bank.grant_types = {"authorization_code", kCibaGrant, "refresh_token"};
+  bank.backchannel_token_delivery_mode = "poll";
+  bank.tls_client_certificate_bound_access_tokens = true;
+  Register(bank);
+  login_eid_ = kSubject;
+  auto as_bank = [&](HttpRequest& req, const std::string& cert) {
+    req.headers.Set("Authorization", "Basic " + Base64Encode("bank:" + PercentEncode(kSecret)));
+    req.client_cert_pem = cert;
+  };
+  // An ordinary login first: the sub the bank names the user by afterwards.
+  HttpRequest first = PostForm("/token", {{"grant_type", "authorization_code"},
+                                          {"code", CodeFor(AuthParams("bank"))}, {"redirect_uri", kRedirect}},
+                               false);
+  as_bank(first, cert_.cert_pem);
+  HttpResponse login = op_->Token(first);
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string sub = VerifyOurJwt(Json(login)["id_token"]).value("sub", "");
+  HttpRequest bc = PostForm("/bc-authorize", {{"scope", "openid profile"}, {"login_hint", sub}}, false);
+  as_bank(bc, "");
+  HttpResponse ack = op_->BackchannelAuthentication(bc);
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  const std::string id = Json(ack)["auth_req_id"];
+  // The wallet approves from its inbox.
+  LoginResult res;
+  res.txn = auth_.requests.back().txn;
+  res.subject = kSubject;
+  res.eid = kSubject;
+  res.acr = login_acr_;
+  res.auth_time = clock_.NowUnixSeconds();
+  ASSERT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+  op_->CibaLoginEnded(res.txn);
+
+  auto poll = [&](const SigningKey* key, const std::string& cert, const std::string& htu = "/token") {
+    clock_.Advance(std::chrono::seconds(10));  // past the polling interval
+    HttpRequest req = PostForm("/token", {{"grant_type", kCibaGrant}, {"auth_req_id", id}}, false);
+    as_bank(req, cert);
+    if (key) req.headers.Set("DPoP", Proof(*key, htu));
+    HttpResponse r = op_->Token(req);
+    if (auto n = r.headers.Get("DPoP-Nonce")) nonce_ = *n;
+    return r;
+  };
+  // Each refusal spends nothing: the same auth_req_id redeems afterwards.
+  ExpectError(poll(dpop_.get(), cert_.cert_pem), 400, "use_dpop_nonce", "first proof");
+  ExpectError(poll(dpop_.get(), cert_.cert_pem, "/elsewhere"), 400, "invalid_dpop_proof", "proof for another URL");
+  ExpectError(poll(dpop_.get(), ""), 400, "invalid_request", "CIBA grant without the certificate");
+  HttpResponse r = poll(dpop_.get(), cert_.cert_pem);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto j = Json(r);
+  EXPECT_EQ(j["token_type"], "DPoP");
+  HttpRequest intro = PostForm("/introspect", {{"token", j["access_token"].get<std::string>()}}, false);
+  as_bank(intro, "");
+  auto info = Json(op_->Introspect(intro));
+  EXPECT_EQ(info["active"], true);
+  EXPECT_EQ(info["cnf"]["jkt"], Thumbprint(*dpop_));
+  EXPECT_EQ(info["cnf"]["x5t#S256"], Base64UrlEncode(HexDecode(CertSha256Hex(cert_.cert_pem)).value()));
+  // Redeemed once.
+  ExpectError(poll(dpop_.get(), cert_.cert_pem), 400, "invalid_grant", "auth_req_id again");
 }
 
 }  // namespace
