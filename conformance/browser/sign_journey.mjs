@@ -345,6 +345,11 @@ async function toWalletStep(created, name, { expectItems }) {
   await shot(page, `${name}-request`);
   await page.locator('#sign-continue').click();
   await page.getByRole('img', { name: 'QR code' }).waitFor({ timeout: 10000 });
+  // The wallet step says it is a signature and lists the same items.
+  await page.getByRole('heading', { name: 'Sign with certME' }).waitFor({ timeout: 5000 });
+  const listed = await page.locator('#sign-items li').evaluateAll((lis) => lis.map((li) => ({
+    name: li.dataset.name, digest: li.querySelector('.digest')?.textContent ?? '' })));
+  assert.deepEqual(listed, expectItems, 'the wallet step lists other items');
   const link = await page.locator('#deeplink').getAttribute('href');
   return { page, seen, link, png: await shot(page, `${name}-qr`) };
 }

@@ -150,6 +150,22 @@ HttpResponse WalletAuthenticator::WaitingPage(const HttpRequest& req, const std:
       {"login_left_text", MinSec(st.login_expires_in)},
       {"switcher", {{"links", links}}},
   };
+  if (request.protocol == kSignProtocol) {
+    // A signing login: the page says so and lists what is signed, as the
+    // signing page before it did and the wallet will.
+    json items = json::array();
+    if (sign_hook_) {
+      if (auto sign = sign_hook_->Details(txn); sign.ok()) {
+        for (const auto& i : sign->details.items)
+          items.push_back({{"name", i.name},
+                           {"hash_alg", i.hash_alg == "S384" ? "SHA-384" : "SHA-256"},
+                           {"digest", HexEncode(i.digest)}});
+      }
+    }
+    data["signing"] = true;
+    data["items"] = std::move(items);
+    data["title"] = tp->Text(lang, "sign_title");
+  }
   return Page(200, lang, "login/wallet", std::move(data), nonce);
 }
 

@@ -132,6 +132,14 @@ class SignFlowTest : public WalletLoginTest {
 TEST_F(SignFlowTest, TheWalletSignsTheLedgerRecordsAndTheProviderVerifies) {
   SignRecord r = NewRequest();
   std::string code = OpenPage(r);
+  // The wallet step's page is a signing page too: its heading, and what is signed.
+  HttpResponse step = auth_->LoginPage(Get(txn_));
+  ASSERT_EQ(step.status, 200);
+  EXPECT_NE(step.body.find("<h1>Sign with certME</h1>"), std::string::npos);
+  EXPECT_EQ(step.body.find("Sign in with certME"), std::string::npos);
+  EXPECT_NE(step.body.find("id=\"sign-items\""), std::string::npos);
+  EXPECT_NE(step.body.find("data-name=\"annex\""), std::string::npos);
+  EXPECT_NE(step.body.find(std::string(96, '2')), std::string::npos);  // the SHA-384 digest in hex
   wallet::RequestDocument doc = Document(code);
   ASSERT_EQ(doc.kind, wallet::RequestKind::kSign);
   ASSERT_EQ(doc.sign->items.size(), 2u);
