@@ -328,48 +328,83 @@ std::string SerializeSignRecord(const SignRecord& r) {
   return doc.dump();
 }
 
+namespace {
+
+// One member of a stored record, read without exceptions: false when it is
+// missing or of another type.
+bool Member(const json& o, const char* name, std::string* out) {
+  auto it = o.find(name);
+  if (it == o.end() || !it->is_string()) return false;
+  *out = it->get_ref<const std::string&>();
+  return true;
+}
+bool Member(const json& o, const char* name, int64_t* out) {
+  auto it = o.find(name);
+  if (it == o.end() || !it->is_number_integer()) return false;
+  *out = it->get<int64_t>();
+  return true;
+}
+bool Member(const json& o, const char* name, bool* out) {
+  auto it = o.find(name);
+  if (it == o.end() || !it->is_boolean()) return false;
+  *out = it->get<bool>();
+  return true;
+}
+const json* Child(const json& o, const char* name, json::value_t type) {
+  auto it = o.find(name);
+  return it != o.end() && it->type() == type ? &*it : nullptr;
+}
+
+}  // namespace
+
 std::optional<SignRecord> ParseSignRecord(std::string_view text) {
   json d = json::parse(text, nullptr, false);
-  if (d.is_discarded() || !d.is_object() || d.value("v", 0) != 1) return std::nullopt;
-  try {
-    SignRecord r;
-    r.id = d.at("id").get<std::string>();
-    r.client_id = d.at("client_id").get<std::string>();
-    auto sr = HexDecode(d.at("sign_request").get<std::string>());
-    if (!sr || sr->size() != 32) return std::nullopt;
-    r.sign_request = *sr;
-    for (const auto& i : d.at("items")) {
-      SignItem item{i.at("name").get<std::string>(), i.at("hash_alg").get<std::string>(), {}, i.at("pdf").get<bool>()};
-      auto dg = Base64UrlDecode(i.at("digest").get<std::string>());
-      if (!dg) return std::nullopt;
-      item.digest = *dg;
-      r.request.items.push_back(std::move(item));
-    }
-    r.request.description = d.at("description").get<std::map<std::string, std::string>>();
-    r.request.signer_idnp = d.at("signer_idnp").get<std::string>();
-    r.request.signer_type = d.at("signer_type").get<std::string>();
-    r.request.signer_idno = d.at("signer_idno").get<std::string>();
-    r.request.return_url = d.at("return_url").get<std::string>();
-    r.request.relay_state = d.at("relay_state").get<std::string>();
-    r.request.language = d.at("language").get<std::string>();
-    r.request.lifetime_seconds = d.at("lifetime").get<int64_t>();
-    r.created_at = d.at("created_at").get<int64_t>();
-    r.expires_at = d.at("expires_at").get<int64_t>();
-    std::string state = d.at("state").get<std::string>();
-    if (state == "pending") r.state = SignState::kPending;
-    else if (state == "success") r.state = SignState::kSuccess;
-    else if (state == "failure") r.state = SignState::kFailure;
-    else if (state == "expired") r.state = SignState::kExpired;
-    else return std::nullopt;
-    r.reason = d.at("reason").get<std::string>();
-    r.txn = d.at("txn").get<std::string>();
-    r.signer = d.at("signer");
-    r.signed_at = d.at("signed_at").get<int64_t>();
-    for (const auto& s : d.at("signatures")) r.signatures.push_back(s);
-    return r;
-  } catch (const json::exception&) {
+  int64_t version = 0;
+  if (d.is_discarded() || !d.is_object() || !Member(d, "v", &version) || version != 1) return std::nullopt;
+  SignRecord r;
+  std::string sign_request, state;
+  const json* items = Child(d, "items", json::value_t::array);
+  const json* description = Child(d, "description", json::value_t::object);
+  const json* signatures = Child(d, "signatures", json::value_t::array);
+  if (!Member(d, "id", &r.id) || !Member(d, "client_id", &r.client_id) ||
+      !Member(d, "sign_request", &sign_request) || !items || !description || !signatures ||
+      !Member(d, "signer_idnp", &r.request.signer_idnp) || !Member(d, "signer_type", &r.request.signer_type) ||
+      !Member(d, "signer_idno", &r.request.signer_idno) || !Member(d, "return_url", &r.request.return_url) ||
+      !Member(d, "relay_state", &r.request.relay_state) || !Member(d, "language", &r.request.language) ||
+      !Member(d, "lifetime", &r.request.lifetime_seconds) || !Member(d, "created_at", &r.created_at) ||
+      !Member(d, "expires_at", &r.expires_at) || !Member(d, "state", &state) || !Member(d, "reason", &r.reason) ||
+      !Member(d, "txn", &r.txn) || !Member(d, "signed_at", &r.signed_at))
     return std::nullopt;
+  auto sr = HexDecode(sign_request);
+  if (!sr || sr->size() != 32) return std::nullopt;
+  r.sign_request = *sr;
+  for (const auto& i : *items) {
+    if (!i.is_object()) return std::nullopt;
+    SignItem item;
+    std::string digest;
+    if (!Member(i, "name", &item.name) || !Member(i, "hash_alg", &item.hash_alg) || !Member(i, "pdf", &item.pdf) ||
+        !Member(i, "digest", &digest))
+      return std::nullopt;
+    auto dg = Base64UrlDecode(digest);
+    if (!dg) return std::nullopt;
+    item.digest = *dg;
+    r.request.items.push_back(std::move(item));
   }
+  for (const auto& [lang, text] : description->items()) {
+    if (!text.is_string()) return std::nullopt;
+    r.request.description[lang] = text.get<std::string>();
+  }
+  if (state == "pending") r.state = SignState::kPending;
+  else if (state == "success") r.state = SignState::kSuccess;
+  else if (state == "failure") r.state = SignState::kFailure;
+  else if (state == "expired") r.state = SignState::kExpired;
+  else return std::nullopt;
+  // The signer as validated; null until the request succeeded.
+  auto signer = d.find("signer");
+  if (signer == d.end() || !(signer->is_object() || signer->is_null())) return std::nullopt;
+  r.signer = *signer;
+  for (const auto& sig : *signatures) r.signatures.push_back(sig);
+  return r;
 }
 
 json StatusJson(const SignRecord& r, int64_t now) {

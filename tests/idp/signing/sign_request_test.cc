@@ -199,6 +199,58 @@ TEST(SignStore, RecordsRoundTripAndSettleOnce) {
   EXPECT_EQ(signs.Load("unknown").status().code(), StatusCode::kNotFound);
 }
 
+// A stored record read back: every member as written; a damaged one (a
+// member missing or of another type, anywhere) is unreadable, never an
+// exception on the request path that reads it.
+TEST(SignStore, ADamagedRecordIsUnreadableNotAnException) {
+  auto req = ParseNewSignRequest(Valid().dump());
+  ASSERT_TRUE(req.ok());
+  SignRecord r;
+  r.id = "id-1";
+  r.client_id = "client-a";
+  r.sign_request = std::string(32, '\x5a');
+  r.request = *req;
+  r.created_at = 1000;
+  r.expires_at = 1300;
+  r.state = SignState::kSuccess;
+  r.txn = "txn-1";
+  r.signer = {{"idnp", "2002000000001"}, {"eid", "0xabc"}};
+  r.signed_at = 1100;
+  r.signatures = {json{{"protected", "e30"}, {"payload", ""}, {"signature", "AA"}}};
+  const std::string text = SerializeSignRecord(r);
+  auto back = ParseSignRecord(text);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->id, r.id);
+  EXPECT_EQ(back->sign_request, r.sign_request);
+  EXPECT_EQ(back->request.items[0].pdf, true);
+  EXPECT_EQ(back->request.items[1].digest, std::string(48, '\x07'));
+  EXPECT_EQ(back->request.description, r.request.description);
+  EXPECT_EQ(back->state, SignState::kSuccess);
+  EXPECT_EQ(back->signer, r.signer);
+  EXPECT_EQ(back->signatures, r.signatures);
+  EXPECT_EQ(SerializeSignRecord(*back), text);
+
+  const json good = json::parse(text);
+  for (const auto& [name, value] : good.items()) {
+    json missing = good;
+    missing.erase(name);
+    EXPECT_FALSE(ParseSignRecord(missing.dump()).has_value()) << "without " << name;
+    json wrong = good;
+    wrong[name] = value.is_number() ? json("1") : json(7);
+    EXPECT_FALSE(ParseSignRecord(wrong.dump()).has_value()) << name << " of another type";
+  }
+  for (const char* member : {"name", "hash_alg", "pdf", "digest"}) {
+    json item = good;
+    item["items"][1][member] = json::array();
+    EXPECT_FALSE(ParseSignRecord(item.dump()).has_value()) << "item " << member;
+  }
+  json description = good;
+  description["description"]["en"] = 3;
+  EXPECT_FALSE(ParseSignRecord(description.dump()).has_value());
+  for (const char* junk : {"", "[]", "{\"v\":1}", "{\"v\":2}", "null"})
+    EXPECT_FALSE(ParseSignRecord(junk).has_value()) << junk;
+}
+
 TEST(SignStore, APendingRequestExpiresAndStaysReadable) {
   FakeClock clock;
   FakeRandom random;
