@@ -16,6 +16,16 @@ TEST(IpAddressTest, ParsesBareBracketedAndPorted) {
                           "_hidden", "1.2.3.4 "}) {
     EXPECT_FALSE(IpAddress::Parse(bad).has_value()) << bad;
   }
+  // A NUL inside (an X-Forwarded-For value, a configured proxy) is not the
+  // address before it.
+  using namespace std::string_view_literals;
+  for (std::string_view bad : {"10.0.0.1\0junk"sv, "10.0.0.1\0"sv, "[::1\0]:80"sv, "10.0.0.1\0:80"sv, "::1\0"sv})
+    EXPECT_FALSE(IpAddress::Parse(bad).has_value()) << bad.substr(0, bad.find('\0'));
+  IpAddress peer = *IpAddress::Parse("10.0.0.1");
+  auto trusted = IpMatcher::Parse({"10.0.0.0/8"});
+  ASSERT_TRUE(trusted.ok());
+  // Through a trusted proxy: an unparsable hop, so the proxy is the client.
+  EXPECT_EQ(ClientIpFromForwardedFor({std::string("203.0.113.9\0", 12)}, peer, *trusted), "10.0.0.1");
 }
 
 TEST(IpMatcherTest, AddressesAndCidrs) {
