@@ -4,11 +4,19 @@
 #                      on), no CERTME_* variable inherited, and on exit every
 #                      pid in PIDS stopped and the folder removed (kept when
 #                      KEEP_WORK is set)
+#   e2e_ledger [ANVIL] the ledger of the run: the embedded one, or with the
+#                      path of anvil the registry contract deployed on a
+#                      local chain it starts (a free port, no fees)
 #   e2e_roles          the validator and the provider keys made and authorized
 #                      on the configured ledger: VALIDATOR, PROVIDER
 #   e2e_enrolled_user ATTR...
 #                      the default wallet created and its user enrolled with
 #                      the `--attr k=v` / `--loa` arguments: USER_ADDR
+#   e2e_npm_user ATTR...
+#                      a second user whose key is a plain key file, for the
+#                      npm-only wallet (conformance/wallet/login.mjs), enrolled
+#                      and issued: NPM_ADDR, NPM_KEY (its private key, 0x…);
+#                      the enrollment hand-over in npm-enrollment.json
 #   fail MESSAGE       says which script failed, shows the end of each file
 #                      named in E2E_LOGS (default: idp.log serve.log), exit 1
 #   certme ARGS...     the binary in CERTME
@@ -27,6 +35,24 @@ e2e_workdir() {
   for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
 }
 
+e2e_ledger() {
+  local anvil=${1:-}
+  if [[ -z $anvil ]]; then
+    certme ledger init >/dev/null
+    return
+  fi
+  [[ -x $anvil ]] || fail "anvil not found at $anvil (scripts/deps installs it)"
+  "$anvil" --host 127.0.0.1 --port 0 --base-fee 0 --gas-price 0 --accounts 1 >anvil.log 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 600); do grep -q 'Listening on' anvil.log && break; sleep 0.1; done
+  local port
+  port=$(grep -oE 'Listening on 127\.0\.0\.1:[0-9]+' anvil.log | grep -oE '[0-9]+$') || fail "anvil did not start"
+  export CERTME_LEDGER_BACKEND=evm CERTME_LEDGER_EVM_RPC_URL="http://127.0.0.1:$port"
+  export CERTME_LEDGER_EVM_PRIORITY_FEE_WEI=0 CERTME_LEDGER_EVM_POLL_INTERVAL_MS=100
+  CERTME_LEDGER_REGISTRY_ADDRESS=$(certme ledger deploy 2>/dev/null) || fail "ledger deploy"
+  export CERTME_LEDGER_REGISTRY_ADDRESS
+}
+
 e2e_roles() {
   VALIDATOR=$(certme ledger keygen --out var/ledger/validator.key)
   PROVIDER=$(certme ledger keygen --out var/ledger/provider.key)
@@ -40,6 +66,16 @@ e2e_enrolled_user() {
   certme wallet approve-enrolment enrollment.json --out enrolment.sig >/dev/null 2>&1
   certme validator issue enrollment.json --consent enrolment.sig >/dev/null
   certme wallet import enrollment.json >/dev/null
+}
+
+e2e_npm_user() {
+  NPM_ADDR=$(certme ledger keygen --out npm-user.key)
+  NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
+  [[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"
+  certme validator enroll --user "$NPM_ADDR" "$@" --out npm-enrollment.json >/dev/null
+  # The key is a plain key file (the npm wallet holds it): it signs the enrolment.
+  certme wallet approve-enrolment npm-enrollment.json --key npm-user.key --out npm-enrolment.sig >/dev/null 2>&1
+  certme validator issue npm-enrollment.json --consent npm-enrolment.sig >/dev/null
 }
 
 E2E_LOGS=(idp.log serve.log)

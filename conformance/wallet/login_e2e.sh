@@ -21,30 +21,12 @@ e2e_workdir wallet-login
 export CERTME_WALLET_PASSPHRASE='correct horse battery staple'
 
 # Ledger, roles, two users (reference wallet and npm wallet), enrolled.
-if [[ -n $ANVIL ]]; then
-  [[ -x $ANVIL ]] || fail "anvil not found at $ANVIL (scripts/deps installs it)"
-  "$ANVIL" --host 127.0.0.1 --port 0 --base-fee 0 --gas-price 0 --accounts 1 >anvil.log 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 600); do grep -q 'Listening on' anvil.log && break; sleep 0.1; done
-  CHAIN_PORT=$(grep -oE 'Listening on 127\.0\.0\.1:[0-9]+' anvil.log | grep -oE '[0-9]+$') || fail "anvil did not start"
-  export CERTME_LEDGER_BACKEND=evm CERTME_LEDGER_EVM_RPC_URL="http://127.0.0.1:$CHAIN_PORT"
-  export CERTME_LEDGER_EVM_PRIORITY_FEE_WEI=0 CERTME_LEDGER_EVM_POLL_INTERVAL_MS=100
-  CERTME_LEDGER_REGISTRY_ADDRESS=$(certme ledger deploy 2>/dev/null) || fail "ledger deploy"
-  export CERTME_LEDGER_REGISTRY_ADDRESS
-else
-  certme ledger init >/dev/null
-fi
+e2e_ledger "$ANVIL"
 e2e_roles
 ATTRS=(--attr first_name=Ion --attr last_name=Popescu --attr birth_date=1985-04-12 --attr gender=1
        --attr language=ro --attr email=ion.popescu@example.md --attr idnp=2001234567890)
 e2e_enrolled_user "${ATTRS[@]}"
-NPM_ADDR=$(certme ledger keygen --out npm-user.key)
-NPM_KEY=$(sed -n 's/.*"private_key": *"\(0x[0-9a-fA-F]*\)".*/\1/p' npm-user.key)
-[[ -n $NPM_KEY ]] || fail "no private key in npm-user.key"
-certme validator enroll --user "$NPM_ADDR" "${ATTRS[@]}" --out npm-enrollment.json >/dev/null
-# This user's key is a plain key file (the npm wallet holds it): it signs the enrolment.
-certme wallet approve-enrolment npm-enrollment.json --key npm-user.key --out npm-enrolment.sig >/dev/null 2>&1
-certme validator issue npm-enrollment.json --consent npm-enrolment.sig >/dev/null
+e2e_npm_user "${ATTRS[@]}"
 "$CERTME" validator serve >serve.log 2>&1 &
 SERVE_PID=$!
 PIDS+=($SERVE_PID)

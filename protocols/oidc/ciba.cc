@@ -31,8 +31,6 @@ constexpr size_t kMaxAuthReqIdBytes = 128;
 // After its lifetime a request is still known for this long, so that a late
 // poll hears expired_token (CIBA §11) rather than invalid_grant.
 constexpr int64_t kExpiredGraceSeconds = 300;
-// CIBA §11 slow_down: the interval grows by this much (as RFC 8628 §3.5).
-constexpr int64_t kSlowDownStepSeconds = 5;
 constexpr std::string_view kErrorUnmetAcr = "unmet_acr";
 
 OidcError InvalidGrant(std::string description) {
@@ -359,9 +357,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantCiba(const HttpRequest& req, const Oid
     bool too_soon = false;
     auto updated = UpdateCiba(store_, key, now, [&](CibaRecord& r) {
       if (!poll) return false;
-      too_soon = r.d.last_poll > 0 && now - r.d.last_poll < r.d.interval;
-      if (too_soon) r.d.interval += kSlowDownStepSeconds;
-      r.d.last_poll = now;
+      too_soon = r.d.PolledTooSoon(now);
       return true;
     });
     if (!updated.ok()) {
@@ -403,29 +399,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantCiba(const HttpRequest& req, const Oid
   auto acr = AcrFor(d.acr, d.acr_values);
   if (!acr) return OidcError::Make(kErrAccessDenied, "the user's eID does not reach the requested level of assurance");
 
-  const bool refresh = client.AllowsGrant(kGrantRefreshToken);
-  const int64_t family_ttl = refresh ? opts_.refresh_token_ttl_seconds : opts_.access_token_ttl_seconds;
-  GrantRecord grant;
-  grant.grant_id = random_.Token();
-  grant.client_id = client.client_id;
-  grant.subject = d.subject;
-  grant.eid = d.eid;
-  grant.scopes = d.scopes;
-  grant.claims = d.claims;
-  grant.attributes = d.login_attributes;
-  grant.auth_time = d.auth_time;
-  grant.acr = *acr;
-  grant.amr = d.amr;
-  grant.expires_at = now + family_ttl;
-  Status st = PutGrant(store_, grant, family_ttl, std::min(family_ttl, opts_.session_ttl_seconds));
-  if (!st.ok()) return ServerFailure(st);
-  st = AddToEidIndex(store_, kEidIndexNs, grant.eid, kEidEntryGrant, grant.grant_id, grant.expires_at, now);
-  if (!st.ok()) {
-    RevokeGrant(grant.grant_id);
-    return ServerFailure(st);
-  }
-  LogInfo("oidc CIBA request redeemed", {{"client_id", client.client_id}});
-  return IssueBoundTokens(client, grant, grant.scopes, /*nonce=*/"", refresh, binding);
+  return IssueForApprovedLogin(client, d, *acr, now, binding, "oidc CIBA request redeemed");
 }
 
 }  // namespace certme

@@ -42,8 +42,6 @@ constexpr size_t kMaxDeviceCodeBytes = 128;
 // After its lifetime a device code is still known for this long, so that a
 // late poll hears expired_token (§3.5) rather than invalid_grant.
 constexpr int64_t kExpiredGraceSeconds = 300;
-// §3.5: "the interval MUST be increased by 5 seconds" at each slow_down.
-constexpr int64_t kSlowDownStepSeconds = 5;
 constexpr std::string_view kOutcomeExpired = "expired";
 // What the device record keeps as the error when the login's level of
 // assurance meets none of the requested ones.
@@ -538,9 +536,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, con
     // by 5 seconds for this device code from now on.
     bool too_soon = false;
     auto updated = UpdateDevice(store_, key, now, [&](DeviceRecord& d) {
-      too_soon = d.last_poll > 0 && now - d.last_poll < d.interval;
-      if (too_soon) d.interval += kSlowDownStepSeconds;
-      d.last_poll = now;
+      too_soon = d.PolledTooSoon(now);
       return true;
     });
     if (!updated.ok()) {
@@ -588,19 +584,25 @@ OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, con
   auto acr = AcrFor(d->acr, d->acr_values);
   if (!acr) return OidcError::Make(kErrAccessDenied, "the user's eID does not reach the requested level of assurance");
 
+  return IssueForApprovedLogin(client, *d, *acr, now, binding, "oidc device authorization redeemed");
+}
+
+OidcOr<nlohmann::json> OidcProvider::IssueForApprovedLogin(const OidcClient& client, const DeviceRecord& d,
+                                                           const std::string& acr, int64_t now,
+                                                           const TokenBinding& binding, const char* log_message) {
   const bool refresh = client.AllowsGrant(kGrantRefreshToken);
   const int64_t family_ttl = refresh ? opts_.refresh_token_ttl_seconds : opts_.access_token_ttl_seconds;
   GrantRecord grant;
   grant.grant_id = random_.Token();
   grant.client_id = client.client_id;
-  grant.subject = d->subject;
-  grant.eid = d->eid;
-  grant.scopes = d->scopes;
-  grant.claims = d->claims;
-  grant.attributes = d->login_attributes;
-  grant.auth_time = d->auth_time;
-  grant.acr = *acr;
-  grant.amr = d->amr;
+  grant.subject = d.subject;
+  grant.eid = d.eid;
+  grant.scopes = d.scopes;
+  grant.claims = d.claims;
+  grant.attributes = d.login_attributes;
+  grant.auth_time = d.auth_time;
+  grant.acr = acr;
+  grant.amr = d.amr;
   grant.expires_at = now + family_ttl;
   // No browser session holds the values here: they live as long as a
   // session made by this login would (docs/privacy.md).
@@ -612,7 +614,7 @@ OidcOr<nlohmann::json> OidcProvider::GrantDeviceCode(const HttpRequest& req, con
     RevokeGrant(grant.grant_id);
     return ServerFailure(st);
   }
-  LogInfo("oidc device authorization redeemed", {{"client_id", client.client_id}});
+  LogInfo(log_message, {{"client_id", client.client_id}});
   // Bound as the code grant's are (dpop.cc: TokenRequestBinding).
   return IssueBoundTokens(client, grant, grant.scopes, /*nonce=*/"", refresh, binding);
 }

@@ -136,6 +136,7 @@ namespace oidc_internal {
 struct AuthzRecord;
 struct SessionRecord;
 struct GrantRecord;
+struct DeviceRecord;   // records.h
 struct CodeRecord;
 struct AccessTokenRecord;
 struct DpopProof;     // internal.h
@@ -354,6 +355,12 @@ class OidcProvider {
   // browser's return may come first; both call this. Store errors are
   // returned (the caller answers 503).
   Status SettleDeviceLogin(const std::string& device_key, const std::string& txn);
+  // The token response of a device or CIBA request whose login `d` was
+  // approved, at level `acr`: a grant stored and indexed under the eID,
+  // `log_message` logged, tokens bound as `binding` says.
+  OidcOr<nlohmann::json> IssueForApprovedLogin(const OidcClient& client, const oidc_internal::DeviceRecord& d,
+                                               const std::string& acr, int64_t now,
+                                               const oidc_internal::TokenBinding& binding, const char* log_message);
   // Starts the wallet login for the device authorization under `device_key`.
   HttpResponse BeginDeviceLogin(const std::string& device_key, const std::string& lang);
   // Records `txn` as the authorization's latest login (and, with

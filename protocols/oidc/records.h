@@ -202,6 +202,17 @@ struct DeviceRecord {
   std::vector<std::string> amr;
   int64_t auth_time = 0;
   std::string error;      // once denied
+
+  // A token request polling at `now` (RFC 8628 §3.5, CIBA §11 slow_down):
+  // true when it came sooner than the interval, which then grows by 5
+  // seconds for this request from now on ("MUST be increased by 5
+  // seconds"); the poll's time is kept either way.
+  bool PolledTooSoon(int64_t now) {
+    const bool too_soon = last_poll > 0 && now - last_poll < interval;
+    if (too_soon) interval += 5;
+    last_poll = now;
+    return too_soon;
+  }
 };
 
 // Which device authorization a login is for, and how it ended as the
