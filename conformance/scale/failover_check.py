@@ -442,9 +442,25 @@ def run(certme, replicas_to_wait):
         # it has a replica again: the old primary comes back (empty, as a
         # machine that lost its disk would) and Sentinel makes it one.
         primary.start()
-        wait_for("the old primary did not become a replica of the new one",
-                 lambda: re.search(r"slave0:.*state=online",
-                                   redis_cli(replica.port, "INFO", "replication")), 60)
+        try:
+            wait_for("the old primary did not become a replica of the new one",
+                     lambda: re.search(r"slave0:.*state=online",
+                                       redis_cli(replica.port, "INFO", "replication")), 90)
+        except SetupError as e:
+            # What Sentinel and the two servers did meanwhile, for the reader
+            # of a failed run (the work folder is removed).
+            def tail(p, n=12):
+                try:
+                    with open(os.path.join(p.dir, "redis.log"), errors="replace") as f:
+                        return "".join(f.readlines()[-n:])
+                except OSError as err:
+                    return f"(no log: {err})\n"
+            detail = "".join(f"--- {p.name}\n{tail(p)}" for p in [primary, replica] + sentinels)
+            try:
+                detail += "--- new primary's INFO replication\n" + redis_cli(replica.port, "INFO", "replication")
+            except (OSError, subprocess.TimeoutExpired) as err:
+                detail += f"--- new primary's INFO replication: {err}"
+            raise SetupError(f"{e}\n{detail}") from None
         wait_for("the bridge did not follow the failover",
                  lambda: Client(port).call("GET", "/readyz")[0] == 200, 30)
         log(f"promoted after {time.time() - killed:.1f} s")
