@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { Apache, apacheMissing } from './lib/apache.mjs';
-import { Proc, cleanEnv, freePort, run, runDeadline, runOk, tempDir, waitFor } from './lib/procs.mjs';
+import { Proc, cleanEnv, freePort, run, runDeadline, runOk, tempDir, waitFor, withLogs } from './lib/procs.mjs';
 import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -254,14 +254,7 @@ async function backToService(page, error, description) {
     `Apache's page: ${text}`);
 }
 
-before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    err.message += `\n${logs()}`;
-    throw err;
-  }
-});
+before(() => withLogs(setUp, logs));
 after(tearDown);
 
 test('login: QR page in Chromium, wallet approves the screenshot, Apache shows the validated claims', async () => {

@@ -34,31 +34,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-import { Proc, cleanEnv, freePort, run, runDeadline, runOk, sleep, tempDir, waitFor } from './lib/procs.mjs';
+import { cleanEnv, run, runDeadline, sleep, tempDir, waitFor, withLogs } from './lib/procs.mjs';
 import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
+import { Hub, addressIn, journeyArgs, repo, sameAddress } from './lib/hub.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
 const kName = 'conformance.sign_journey';
-
-function usageFail(message) {
-  console.error(`${kName}: ${message}`);
-  process.exit(1);
-}
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const certmeArg = opt('certme', process.env.CERTME_BIN);
-if (!certmeArg) usageFail('usage: sign_journey.mjs --certme PATH [--ledger MODULE] [--artifacts DIR]');
-const certme = path.resolve(certmeArg);
-if (!fs.existsSync(certme)) usageFail(`certme binary not found at ${certme} (build the certme target first)`);
-const ledgerModule = path.resolve(opt('ledger', path.join(here, 'ledgers', 'embedded.mjs')));
-const ledgerName = path.basename(ledgerModule, '.mjs');
+const { certme, ledgerModule, ledgerName, artifacts: artifactsArg, fail: usageFail } =
+  journeyArgs(kName, 'sign_journey.mjs');
 if (run('sh', ['-c', 'command -v zbarimg']).code !== 0) usageFail('zbarimg is missing (Debian zbar-tools)');
 const npmWallet = path.join(repo, 'conformance', 'wallet', 'login.mjs');
 if (!fs.existsSync(path.join(repo, 'conformance', 'wallet', 'node_modules', 'ethers', 'package.json'))) {
@@ -69,7 +52,7 @@ try {
   // conformance/browser/node_modules: jose 5, whose Node.js build has ES256K.
   jose = await import('jose');
 } catch (err) {
-  usageFail(`jose is not installed: npm ci --prefix ${here} (${err.message})`);
+  usageFail(`jose is not installed: npm ci --prefix ${path.join(repo, 'conformance', 'browser')} (${err.message})`);
 }
 
 // About 70 s on an idle machine (a minute of it the expiry, overlapped with
@@ -80,7 +63,7 @@ const { test, before, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
 
 const work = tempDir('certme-sign-');
-const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
+const artifacts = path.resolve(artifactsArg ?? path.join(work, 'artifacts'));
 fs.mkdirSync(artifacts, { recursive: true });
 console.log(`${kName}: screenshots in ${artifacts}`);
 
@@ -92,9 +75,8 @@ const ion = {
 };
 const maria = { idnp: '2009876543210', attrs: ['first_name=Maria', 'last_name=Rusu', 'idnp=2009876543210'] };
 
-let env;          // CERTME_* settings every certme process of the run shares
-let ledger;
-let validator;
+let hub;          // ledger, validator service and bridge (lib/hub.mjs)
+let env;          // CERTME_* settings every certme process of the run shares (hub.env)
 let bridge;
 let provider;     // the provider's back end: its HTTP server and keys
 let browser;
@@ -105,7 +87,7 @@ let mariaKey;     // the npm-only wallet's private key
 const signed = {};  // step 1's outcome, verified again in step 8
 let lateRequest;  // step 7's request, created at the start
 
-const certmeRun = (argv, extra = {}) => runOk(certme, argv, { cwd: work, env: cleanEnv({ ...env, ...extra }) });
+const certmeRun = (argv, extra = {}) => hub.run(argv, extra);
 
 function spawnOut(cmd, argv) {
   return new Promise((resolve) => {
@@ -211,32 +193,10 @@ async function joseVerify(jades, documentDigest) {
 // ---- setting up --------------------------------------------------------------
 
 async function setUp() {
-  const kek = path.join(work, 'keys', 'provider.kek');
-  fs.mkdirSync(path.dirname(kek), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(kek, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  env = {
-    CERTME_WALLET_PASSPHRASE: 'correct horse battery staple',
-    CERTME_LEDGER_VALIDATOR_KEY_FILE: path.join(work, 'keys', 'validator.key'),
-    CERTME_LEDGER_PROVIDER_ACCOUNTS: 'hub',
-    CERTME_LEDGER_PROVIDER_KEK_FILE: kek,
-    CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS: '20',
-  };
-  const backend = await import(pathToFileURL(ledgerModule).href);
-  ledger = await backend.start({
-    certme, work,
-    run: (bin, argv, fragment) => runOk(bin, argv, { cwd: work, env: cleanEnv({ ...env, ...fragment }) }),
-  });
-  Object.assign(env, ledger.env);
-
-  const validatorAddr = certmeRun(['ledger', 'keygen', '--out', env.CERTME_LEDGER_VALIDATOR_KEY_FILE]);
-  certmeRun(['admin', 'authorize-validator', validatorAddr]);
+  hub = await Hub.start({ certme, work, ledgerModule });
+  env = hub.env;
   // Ion: the reference wallet.
-  addresses.ion = certmeRun(['wallet', 'create', '--wallet', walletFile]);
-  const ionEnrollment = path.join(work, 'ion-enrollment.json');
-  certmeRun(['validator', 'enroll', '--user', addresses.ion, ...ion.attrs.flatMap((a) => ['--attr', a]), '--out', ionEnrollment]);
-  certmeRun(['wallet', 'approve-enrolment', ionEnrollment, '--wallet', walletFile, '--out', path.join(work, 'ion.sig')]);
-  certmeRun(['validator', 'issue', ionEnrollment, '--consent', path.join(work, 'ion.sig')]);
-  certmeRun(['wallet', 'import', ionEnrollment, '--wallet', walletFile]);
+  addresses.ion = hub.enrollWallet(walletFile, ion.attrs);
   // Maria: a key file whose private key the npm-only wallet uses.
   const mariaKeyFile = path.join(work, 'keys', 'maria.key');
   addresses.maria = certmeRun(['ledger', 'keygen', '--out', mariaKeyFile]);
@@ -247,7 +207,7 @@ async function setUp() {
   certmeRun(['wallet', 'approve-enrolment', mariaEnrollment, '--key', mariaKeyFile, '--out', path.join(work, 'maria.sig')]);
   certmeRun(['validator', 'issue', mariaEnrollment, '--consent', path.join(work, 'maria.sig')]);
   maria.enrollment = mariaEnrollment;
-  validator = new Proc('validator', certme, ['validator', 'serve'], { cwd: work, env: cleanEnv(env) });
+  hub.startValidator();
 
   provider = await Provider.start('notary');
   const far = await Provider.start('far-office');
@@ -270,27 +230,7 @@ async function setUp() {
     client(provider, '{ro: "Notariatul Exemplu", ru: "Нотариат Пример", en: "Example Notary"}', ['127.0.0.1', '::1']) +
     client(far, '{ro: "Oficiul Îndepărtat", ru: "Дальний офис", en: "Far Office"}', ['192.0.2.0/24']));
 
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  Object.assign(env, {
-    CERTME_SERVER_PORT: String(port),
-    CERTME_SERVER_PUBLIC_URL: base,
-    CERTME_STORE_SQLITE_PATH: path.join(work, 'idp.db'),
-    CERTME_LOGIN_DEV_LOGIN: 'false',
-    CERTME_LOGIN_WALLET_LOGIN: 'true',
-    CERTME_LOGIN_WALLET_KEY_FILE: path.join(work, 'keys', 'wallet-login.key'),
-    CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'clients.yaml'),
-    CERTME_OIDC_CLAIMS_FILE: path.join(repo, 'config', 'claims.yaml'),
-    CERTME_KEYS_DEV_KEY_DIR: path.join(work, 'dev-keys'),
-  });
-  bridge = new Proc('bridge', certme, ['idp'], { cwd: work, env: cleanEnv(env) });
-  bridge.url = base;
-  await waitFor('the bridge to answer /healthz', async () => {
-    if (bridge.exit) throw new Error(`certme idp exited: ${bridge.logTail()}`);
-    const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
-    await r.arrayBuffer();
-    return r.status === 200;
-  }, 30000);
+  bridge = await hub.startBridge({ CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'clients.yaml') });
   // The scheme administrator authorizes the notary's provider account: the
   // bridge records its signatures on the ledger with it.
   addresses.notary = addressIn(certmeRun(['admin', 'authorize-provider', provider.clientId]));
@@ -310,19 +250,12 @@ async function tearDown() {
   await browser?.close().catch(() => {});
   await provider?.far?.stop();
   await provider?.stop();
-  await bridge?.stop();
-  await validator?.stop();
-  await ledger?.stop();
+  await hub?.stop();
   if (process.env.CERTME_CONFORMANCE_KEEP) console.log(`${kName}: kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
 }
 
-function logs() {
-  return [bridge, validator].filter(Boolean).map((p) => `--- ${p.name}\n${p.logTail(20)}`).join('\n');
-}
-
-const addressIn = (text) => (/0x[0-9a-fA-F]{40}/.exec(text) ?? [null])[0];
-const sameAddress = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+const logs = () => hub?.logs() ?? '';
 
 const shot = async (page, name) => {
   const file = path.join(artifacts, `sign-${ledgerName}-${name}.png`);
@@ -354,15 +287,7 @@ async function toWalletStep(created, name, { expectItems }) {
   return { page, seen, link, png: await shot(page, `${name}-qr`) };
 }
 
-async function withPage(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await shot(page, `${name}-failed`).catch(() => {});
-    err.message += `\n${logs()}`;
-    throw err;
-  }
-}
+const withPage = (page, name, fn) => withLogs(fn, logs, () => shot(page, `${name}-failed`));
 
 // The browser comes back to the provider's return URL with the request's id
 // and the RelayState it sent.
@@ -382,21 +307,9 @@ async function statusWhenDone(id) {
   return s;
 }
 
-function validatorAnswers() {
-  let text = '';
-  try { text = fs.readFileSync(validator.logPath, 'utf8'); } catch { return []; }
-  return text.split('\n').flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } })
-    .filter((e) => e.msg === 'validation answered');
-}
+const validatorAnswers = () => hub.validatorAnswers();
 
-before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    err.message += `\n${logs()}`;
-    throw err;
-  }
-});
+before(() => withLogs(setUp, logs));
 after(tearDown);
 
 test('1. a digest and a PDF for Ion, signed with `certme wallet sign`: Success, and jose verifies both signatures', async () => {

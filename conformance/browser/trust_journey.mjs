@@ -32,33 +32,16 @@ import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { Apache, apacheMissing } from './lib/apache.mjs';
 import { Mellon, mellonMissing } from './lib/mellon.mjs';
-import { Proc, cleanEnv, freePort, run, runDeadline, runOk, tempDir, waitFor } from './lib/procs.mjs';
+import { cleanEnv, run, runDeadline, tempDir, waitFor, withLogs } from './lib/procs.mjs';
 import { launchBrowser, leakProblems, watchPages } from './lib/browser.mjs';
+import { Hub, addressIn, journeyArgs, repo, sameAddress } from './lib/hub.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, '../..');
 const kName = 'conformance.trust_journey';
-
-function usageFail(message) {
-  console.error(`${kName}: ${message}`);
-  process.exit(1);
-}
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const certmeArg = opt('certme', process.env.CERTME_BIN);
-if (!certmeArg) usageFail('usage: trust_journey.mjs --certme PATH [--ledger MODULE] [--artifacts DIR]');
-const certme = path.resolve(certmeArg);
-if (!fs.existsSync(certme)) usageFail(`certme binary not found at ${certme} (build the certme target first)`);
-const ledgerModule = path.resolve(opt('ledger', path.join(here, 'ledgers', 'embedded.mjs')));
-const ledgerName = path.basename(ledgerModule, '.mjs');
+const { certme, ledgerModule, ledgerName, artifacts: artifactsArg, fail: usageFail } =
+  journeyArgs(kName, 'trust_journey.mjs');
 const missing = apacheMissing() ?? mellonMissing();
 if (missing) {
   usageFail(`${missing} is missing (Debian apache2, libapache2-mod-auth-openidc, libapache2-mod-auth-mellon, ` +
@@ -84,7 +67,7 @@ const { test, before, after } = await import('node:test');
 const { default: assert } = await import('node:assert/strict');
 
 const work = tempDir('certme-trust-');
-const artifacts = path.resolve(opt('artifacts', path.join(work, 'artifacts')));
+const artifacts = path.resolve(artifactsArg ?? path.join(work, 'artifacts'));
 fs.mkdirSync(artifacts, { recursive: true });
 console.log(`${kName}: screenshots in ${artifacts}`);
 
@@ -102,8 +85,8 @@ const serviceB = { attributes: ['idnp', 'first_name', 'last_name', 'birth_date']
 // authorized on the ledger.
 const serviceC = { id: 'service-c', secret: secret() };
 
-let env;          // CERTME_* settings every certme process of the run shares
-let ledger;
+let hub;          // ledger, validator service and bridge (lib/hub.mjs)
+let env;          // CERTME_* settings every certme process of the run shares (hub.env)
 let validator;
 let bridge;
 let apache;       // service A
@@ -115,7 +98,7 @@ let subjectA;     // the user's sub at A
 let configA;      // openid-client Configuration of A
 const addresses = {};
 
-const certmeRun = (argv, extra = {}) => runOk(certme, argv, { cwd: work, env: cleanEnv({ ...env, ...extra }) });
+const certmeRun = (argv, extra = {}) => hub.run(argv, extra);
 const walletFile = path.join(work, 'wallet.json');
 
 function approve(input, choice = '--yes') {
@@ -126,49 +109,15 @@ function approve(input, choice = '--yes') {
   });
 }
 
-// The validator service's answers so far, from its log (one JSON line per
-// answered request, naming the provider that asked).
-function validatorAnswers() {
-  let text = '';
-  try { text = fs.readFileSync(validator.logPath, 'utf8'); } catch { return []; }
-  return text.split('\n').flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } })
-    .filter((e) => e.msg === 'validation answered');
-}
-
-const sameAddress = (a, b) => typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
-const addressIn = (text) => (/0x[0-9a-fA-F]{40}/.exec(text) ?? [null])[0];
+const validatorAnswers = () => hub.validatorAnswers();
 
 async function setUp() {
-  const kek = path.join(work, 'keys', 'provider.kek');
-  fs.mkdirSync(path.dirname(kek), { recursive: true, mode: 0o700 });
-  fs.writeFileSync(kek, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600 });
-  env = {
-    CERTME_WALLET_PASSPHRASE: 'correct horse battery staple',
-    CERTME_LEDGER_VALIDATOR_KEY_FILE: path.join(work, 'keys', 'validator.key'),
-    // Hub mode: a provider account per service, made by the bridge
-    // (docs/ledger.md, "A provider account per service").
-    CERTME_LEDGER_PROVIDER_ACCOUNTS: 'hub',
-    CERTME_LEDGER_PROVIDER_KEK_FILE: kek,
-    CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS: '20',
-  };
-  const backend = await import(pathToFileURL(ledgerModule).href);
-  ledger = await backend.start({
-    certme, work,
-    run: (bin, argv, fragment) => runOk(bin, argv, { cwd: work, env: cleanEnv({ ...env, ...fragment }) }),
-  });
-  Object.assign(env, ledger.env);
-
-  const validatorAddr = certmeRun(['ledger', 'keygen', '--out', env.CERTME_LEDGER_VALIDATOR_KEY_FILE]);
-  certmeRun(['admin', 'authorize-validator', validatorAddr]);
-  addresses.user = certmeRun(['wallet', 'create', '--wallet', walletFile]);
-  const enrollment = path.join(work, 'enrollment.json');
-  certmeRun(['validator', 'enroll', '--user', addresses.user, ...user.attrs.flatMap((a) => ['--attr', a]),
-    '--out', enrollment]);
-  const consent = path.join(work, 'enrolment.sig');
-  certmeRun(['wallet', 'approve-enrolment', enrollment, '--wallet', walletFile, '--out', consent]);
-  certmeRun(['validator', 'issue', enrollment, '--consent', consent]);
-  certmeRun(['wallet', 'import', enrollment, '--wallet', walletFile]);
-  validator = new Proc('validator', certme, ['validator', 'serve'], { cwd: work, env: cleanEnv(env) });
+  // Hub mode: a provider account per service, made by the bridge
+  // (docs/ledger.md, "A provider account per service").
+  hub = await Hub.start({ certme, work, ledgerModule });
+  env = hub.env;
+  addresses.user = hub.enrollWallet(walletFile, user.attrs);
+  validator = hub.startValidator();
 
   apache = await Apache.reserve();
   mellon = await Mellon.reserve();
@@ -205,28 +154,11 @@ async function setUp() {
     encrypt_assertion: true
     sign_assertion: true
 `);
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  Object.assign(env, {
-    CERTME_SERVER_PORT: String(port),
-    CERTME_SERVER_PUBLIC_URL: base,
-    CERTME_STORE_SQLITE_PATH: path.join(work, 'idp.db'),
-    CERTME_LOGIN_DEV_LOGIN: 'false',
-    CERTME_LOGIN_WALLET_LOGIN: 'true',
-    CERTME_LOGIN_WALLET_KEY_FILE: path.join(work, 'keys', 'wallet-login.key'),
+  bridge = await hub.startBridge({
     CERTME_OIDC_DEV_CLIENTS_FILE: path.join(work, 'clients.yaml'),
-    CERTME_OIDC_CLAIMS_FILE: path.join(repo, 'config', 'claims.yaml'),
     CERTME_SAML_DEV_SERVICES_FILE: path.join(work, 'services.yaml'),
-    CERTME_KEYS_DEV_KEY_DIR: path.join(work, 'dev-keys'),
   });
-  bridge = new Proc('bridge', certme, ['idp'], { cwd: work, env: cleanEnv(env) });
-  bridge.url = base;
-  await waitFor('the bridge to answer /healthz', async () => {
-    if (bridge.exit) throw new Error(`certme idp exited: ${bridge.logTail()}`);
-    const r = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1000) });
-    await r.arrayBuffer();
-    return r.status === 200;
-  }, 30000);
+  const base = bridge.url;
 
   // The scheme administrator authorizes A and B by their service ids (the
   // bridge made their keys at start); C stays unauthorized.
@@ -264,15 +196,13 @@ async function tearDown() {
   await browser?.close().catch(() => {});
   await apache?.stop();
   await mellon?.stop();
-  await bridge?.stop();
-  await validator?.stop();
-  await ledger?.stop();
+  await hub?.stop();
   if (process.env.CERTME_CONFORMANCE_KEEP) console.log(`${kName}: kept ${work}`);
   else fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
 }
 
 function logs() {
-  return [bridge, validator].filter(Boolean).map((p) => `--- ${p.name}\n${p.logTail(20)}`).join('\n') +
+  return (hub?.logs() ?? '') +
     (apache ? `\n--- apache (A)\n${apache.logTail()}` : '') + (mellon ? `\n--- mellon (B)\n${mellon.logTail()}` : '');
 }
 
@@ -296,15 +226,7 @@ async function toQrPage(context, url, serviceName, name) {
   return { page, seen, png: await shot(page, `${name}-qr`) };
 }
 
-async function withPage(page, name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    await shot(page, `${name}-failed`).catch(() => {});
-    err.message += `\n${logs()}`;
-    throw err;
-  }
-}
+const withPage = (page, name, fn) => withLogs(fn, logs, () => shot(page, `${name}-failed`));
 
 async function assertNoLeaks(seen, page) {
   assert.deepEqual(await leakProblems(seen, page), [], 'a page shows internal detail');
@@ -317,14 +239,7 @@ async function answersNow(n) {
   return validatorAnswers();
 }
 
-before(async () => {
-  try {
-    await setUp();
-  } catch (err) {
-    err.message += `\n${logs()}`;
-    throw err;
-  }
-});
+before(() => withLogs(setUp, logs));
 after(tearDown);
 
 test('1. login into A (OIDC, mod_auth_openidc): the validator answers A\'s first request', async () => {

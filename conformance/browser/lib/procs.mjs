@@ -148,3 +148,16 @@ export function cleanEnv(extra = {}) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CERTME_')));
   return { ...env, ...extra };
 }
+
+// Runs `fn`; when it throws, runs `onFailure` (a screenshot, say) and adds
+// `logs()` (the servers' last lines) to the error's message before passing
+// it on.
+export async function withLogs(fn, logs, onFailure = async () => {}) {
+  try {
+    return await fn();
+  } catch (err) {
+    await Promise.resolve().then(onFailure).catch(() => {});
+    err.message += `\n${logs()}`;
+    throw err;
+  }
+}
