@@ -63,14 +63,8 @@ clients:
     scopes: [openid, profile, email]
     attributes: [first_name, last_name, birth_date, gender, language, email]
 EOF
-CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
-  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
-  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
-  CERTME_LOGGING_ACCESS_LOG=false "$CERTME" idp >idp.log 2>&1 &
-PIDS+=($!)
-IDP=$!
-for _ in $(seq 1 300); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+e2e_wallet_bridge CERTME_LOGGING_ACCESS_LOG=false
+IDP=$BRIDGE_PID
 
 run() { timeout 120 "$LOAD" --url "$BASE" --mode wallet --workers 2 --warmup 0 --timeout-ms 20000 \
           --server-pid "$IDP" --validator-pid "$VPID" --json "$@" 2>>load.log; }

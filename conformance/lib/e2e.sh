@@ -17,6 +17,13 @@
 #                      npm-only wallet (conformance/wallet/login.mjs), enrolled
 #                      and issued: NPM_ADDR, NPM_KEY (its private key, 0x…);
 #                      the enrollment hand-over in npm-enrollment.json
+#   e2e_free_port      prints a free TCP port of 127.0.0.1
+#   e2e_wallet_bridge [NAME=VALUE...]
+#                      `certme idp` with the wallet login only (no development
+#                      login), its store and keys in the work folder, the
+#                      clients of ./clients.yaml, plus the given settings; on
+#                      PORT (a free one when unset); waits for /healthz.
+#                      Sets BASE and BRIDGE_PID
 #   fail MESSAGE       says which script failed, shows the end of each file
 #                      named in E2E_LOGS (default: idp.log serve.log), exit 1
 #   certme ARGS...     the binary in CERTME
@@ -33,6 +40,7 @@ e2e_workdir() {
   cd "$WORK"
   local v
   for v in $(env | grep -o '^CERTME_[A-Z_]*' || true); do unset "$v"; done
+  unset PORT BASE  # e2e_wallet_bridge takes PORT when the script set it
 }
 
 e2e_ledger() {
@@ -76,6 +84,25 @@ e2e_npm_user() {
   # The key is a plain key file (the npm wallet holds it): it signs the enrolment.
   certme wallet approve-enrolment npm-enrollment.json --key npm-user.key --out npm-enrolment.sig >/dev/null 2>&1
   certme validator issue npm-enrollment.json --consent npm-enrolment.sig >/dev/null
+}
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+e2e_free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+e2e_wallet_bridge() {
+  PORT=${PORT:-$(e2e_free_port)}
+  BASE="http://127.0.0.1:$PORT"
+  env CERTME_SERVER_PORT="$PORT" CERTME_SERVER_PUBLIC_URL="$BASE" CERTME_STORE_SQLITE_PATH="$WORK/idp.db" \
+    CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE="$WORK/clients.yaml" \
+    CERTME_OIDC_CLAIMS_FILE="$E2E_ROOT/config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR="$WORK/dev-keys" \
+    CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 "$@" "$CERTME" idp >idp.log 2>&1 &
+  BRIDGE_PID=$!
+  PIDS+=("$BRIDGE_PID")
+  for _ in $(seq 300); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && return 0; sleep 0.1; done
+  fail "bridge did not start"
 }
 
 E2E_LOGS=(idp.log serve.log)

@@ -24,10 +24,7 @@ e2e_npm_user "${ATTRS[@]}"
 "$CERTME" validator serve >serve.log 2>&1 &
 PIDS+=($!)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT=$(free_port)
-PING_PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
+PING_PORT=$(e2e_free_port)
 SECRET=ciba-rp-secret-0123456789abcdef0123456789
 cat >clients.yaml <<EOF2
 clients:
@@ -49,14 +46,7 @@ clients:
     scopes: [openid, profile]
     attributes: [first_name, last_name, birth_date, gender, language]
 EOF2
-CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
-  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
-  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
-  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
-  "$CERTME" idp >idp.log 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+e2e_wallet_bridge
 
 "$NODE" "$HERE/ciba_flow.mjs" --base "$BASE" --certme "$CERTME" --secret "$SECRET" --npm-key "$NPM_KEY" \
   --npm-enrollment "$WORK/npm-enrollment.json" --ping-port "$PING_PORT" || fail "CIBA cases"

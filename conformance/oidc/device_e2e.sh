@@ -22,8 +22,6 @@ e2e_enrolled_user --attr first_name=Ion --attr last_name=Popescu --attr birth_da
 "$CERTME" validator serve >serve.log 2>&1 &
 PIDS+=($!)
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
 SECRET=device-rp-secret-0123456789abcdef0123456789
 cat >clients.yaml <<EOF
 clients:
@@ -35,14 +33,7 @@ clients:
     scopes: [openid, profile]
     attributes: [first_name, last_name, birth_date, gender, language]
 EOF
-CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
-  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
-  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
-  CERTME_OIDC_DEVICE_CODE_TTL_SECONDS=30 CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
-  "$CERTME" idp >idp.log 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+e2e_wallet_bridge CERTME_OIDC_DEVICE_CODE_TTL_SECONDS=30
 
 "$NODE" "$HERE/device_flow.mjs" --base "$BASE" --certme "$CERTME" --client device-rp --secret "$SECRET" ||
   fail "device flow cases"

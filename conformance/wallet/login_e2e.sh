@@ -31,8 +31,6 @@ e2e_npm_user "${ATTRS[@]}"
 SERVE_PID=$!
 PIDS+=($SERVE_PID)
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-BASE="http://127.0.0.1:$PORT"
 cat >clients.yaml <<EOF
 clients:
   - client_id: wallet-rp
@@ -44,14 +42,7 @@ clients:
     scopes: [openid, profile]
     attributes: [first_name, last_name, birth_date, gender, language]
 EOF
-CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
-  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
-  CERTME_OIDC_CLAIMS_FILE="$HERE/../../config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
-  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
-  "$CERTME" idp >idp.log 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+e2e_wallet_bridge
 
 # One browser journey: authorize → login page; $1 answers the QR link.
 journey() {  # journey NAME WALLET-COMMAND… ; sets LOCATION

@@ -26,9 +26,8 @@ e2e_enrolled_user --attr first_name=Ion --attr last_name=Popescu --attr birth_da
 "$CERTME" validator serve >serve.log 2>&1 &
 PIDS+=($!)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT=$(free_port)
-MPORT=$(free_port)
+PORT=$(e2e_free_port)
+MPORT=$(e2e_free_port)
 BASE="http://127.0.0.1:$PORT"
 METRICS="http://127.0.0.1:$MPORT/metrics"
 cat >clients.yaml <<EOF
@@ -44,16 +43,8 @@ clients:
 EOF
 # The test client is its own trusted proxy, so X-Forwarded-For can play a
 # scraper from elsewhere.
-CERTME_SERVER_PORT=$PORT CERTME_SERVER_PUBLIC_URL=$BASE CERTME_STORE_SQLITE_PATH=$WORK/idp.db \
-  CERTME_LOGIN_DEV_LOGIN=false CERTME_LOGIN_WALLET_LOGIN=true CERTME_OIDC_DEV_CLIENTS_FILE=$WORK/clients.yaml \
-  CERTME_OIDC_CLAIMS_FILE="$ROOT/config/claims.yaml" CERTME_KEYS_DEV_KEY_DIR=$WORK/dev-keys \
-  CERTME_LEDGER_ANSWER_TIMEOUT_SECONDS=20 \
-  CERTME_SERVER_METRICS_ADDRESS=127.0.0.1 CERTME_SERVER_METRICS_PORT=$MPORT \
-  CERTME_SERVER_METRICS_ALLOW=127.0.0.1 CERTME_SERVER_TRUSTED_PROXIES=127.0.0.1 \
-  "$CERTME" idp >idp.log 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 100); do curl -sf "$BASE/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -sf "$BASE/healthz" >/dev/null || fail "bridge did not start"
+e2e_wallet_bridge CERTME_SERVER_METRICS_ADDRESS=127.0.0.1 CERTME_SERVER_METRICS_PORT="$MPORT" \
+  CERTME_SERVER_METRICS_ALLOW=127.0.0.1 CERTME_SERVER_TRUSTED_PROXIES=127.0.0.1
 
 # Where /metrics is and who may read it.
 code=$(curl -s -o /dev/null -w '%{http_code}' "$BASE/metrics")
