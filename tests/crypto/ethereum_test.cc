@@ -10,6 +10,7 @@
 
 #include "common/encoding.h"
 #include "crypto/ethereum.h"
+#include "tests/crypto/secp256k1_twin.h"
 
 namespace certme {
 namespace {
@@ -23,7 +24,6 @@ Bytes32 DigestOf(std::string_view s) { return Keccak256(s); }
 constexpr char kVectorKey[] = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
 constexpr char kVectorAddress[] = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
 // secp256k1 group order n, big-endian.
-constexpr char kOrderHex[] = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 
 TEST(KeccakTest, KnownVectorsAndNotSha3) {
   EXPECT_EQ(Hex(Keccak256("")), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
@@ -93,7 +93,7 @@ TEST(EthKeyTest, PersonalSignMatchesWeb3Example) {
 
 TEST(EthKeyTest, InvalidPrivateKeysAreRejected) {
   EXPECT_FALSE(EthKey::FromHex(std::string(64, '0')).ok());  // zero
-  EXPECT_FALSE(EthKey::FromHex(kOrderHex).ok());             // n itself
+  EXPECT_FALSE(EthKey::FromHex(certme::testing::kSecp256k1OrderHex).ok());             // n itself
   EXPECT_FALSE(EthKey::FromHex(std::string(64, 'f')).ok());  // > n
   EXPECT_FALSE(EthKey::FromHex("0x1234").ok());
   EXPECT_FALSE(EthKey::FromHex(std::string(64, 'z')).ok());
@@ -142,24 +142,10 @@ TEST(EthKeyTest, TamperingChangesTheSignerOrFails) {
   EXPECT_FALSE(RecoverAddress(digest, bad_v).ok());
 }
 
-// n - s, big-endian 32-byte subtraction.
-std::array<uint8_t, 32> OrderMinus(const uint8_t* s) {
-  std::string n = *HexDecode(kOrderHex);
-  std::array<uint8_t, 32> out{};
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    int d = static_cast<uint8_t>(n[static_cast<size_t>(i)]) - s[i] - borrow;
-    borrow = d < 0;
-    out[static_cast<size_t>(i)] = static_cast<uint8_t>(d + (borrow ? 256 : 0));
-  }
-  return out;
-}
-
 bool IsLowS(const uint8_t* s) {
   // s <= n/2  <=>  s <= n - s
-  auto neg = OrderMinus(s);
-  return std::lexicographical_compare(s, s + 32, neg.begin(), neg.end()) ||
-         std::equal(s, s + 32, neg.begin());
+  std::string own(reinterpret_cast<const char*>(s), 32);
+  return own <= certme::testing::Secp256k1OrderMinus(own);
 }
 
 TEST(EthKeyTest, SignaturesAreLowSAndHighSIsRejected) {
@@ -171,9 +157,8 @@ TEST(EthKeyTest, SignaturesAreLowSAndHighSIsRejected) {
 
     // The malleated twin (r, n-s, v^1) is an equally valid ECDSA signature…
     EthSignature high = sig;
-    auto neg = OrderMinus(sig.rsv.data() + 32);
-    std::copy(neg.begin(), neg.end(), high.rsv.begin() + 32);
-    high.rsv[64] = sig.rsv[64] == 27 ? 28 : 27;
+    std::string twin = certme::testing::HighSTwin(std::string(sig.rsv.begin(), sig.rsv.end()));
+    std::copy(twin.begin(), twin.end(), high.rsv.begin());
     secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
     secp256k1_ecdsa_recoverable_signature rs;
     secp256k1_pubkey pub;

@@ -11,6 +11,7 @@
 #include "common/encoding.h"
 #include "crypto/hash.h"
 #include "crypto/jades.h"
+#include "tests/crypto/secp256k1_twin.h"
 
 namespace certme {
 namespace {
@@ -21,7 +22,6 @@ constexpr char kKey[] = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d
 constexpr char kAddress[] = "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23";
 constexpr char kRegistry[] = "0x2DDD27F64fFcBd7799161e2909296972aE1055E0";
 // secp256k1 group order n, big-endian.
-constexpr char kOrderHex[] = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 
 EthKey Key() { return EthKey::FromHex(kKey).value(); }
 
@@ -210,15 +210,7 @@ TEST(JadesSignatureTest, SignsAndVerifiesEs256k) {
 TEST(JadesSignatureTest, AcceptsTheHighSTwinAsRfc8812VerifiersDo) {
   std::string prot = BuildJadesProtectedHeader(Header());
   std::string sig = SignJades(Key(), prot);
-  // s' = n - s, big-endian subtraction.
-  std::string n = HexDecode(kOrderHex).value();
-  std::string high = sig;
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    int d = static_cast<uint8_t>(n[i]) - static_cast<uint8_t>(sig[32 + i]) - borrow;
-    borrow = d < 0;
-    high[32 + i] = static_cast<char>(d + (borrow ? 256 : 0));
-  }
+  std::string high = certme::testing::HighSTwin(sig);
   ASSERT_NE(high, sig);
   EXPECT_TRUE(VerifyJades(prot, high).ok());
 }

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ledger-client/registry_abi.h"
-
+#include "tests/crypto/secp256k1_twin.h"
 #include "tests/ledger-client/conformance/conformance_helpers.h"
 #include "tests/ledger-client/conformance/ledger_conformance.h"
 
@@ -52,23 +52,6 @@ std::vector<SignatureEntry> Entries(Ledger& l, const SignJob& j, const EthKey& s
 StatusOr<TxReceipt> Record(Ledger& l, const EthKey& provider, const User& u, const SignJob& j) {
   return l.RecordSignatures(provider, u.address(), j.request, j.signed_at,
                             Entries(l, j, u.key, u.address(), provider.address()));
-}
-
-// The malleable twin of a valid signature: (r, n - s) with the other
-// recovery id; it recovers to the same key, and EIP-2 refuses it.
-std::string HighSTwin(const std::string& rsv) {
-  static const uint8_t kOrder[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-                                     0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48,
-                                     0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x41};
-  std::string out = rsv;
-  int borrow = 0;
-  for (int i = 31; i >= 0; --i) {
-    int d = kOrder[i] - static_cast<uint8_t>(rsv[32 + i]) - borrow;
-    borrow = d < 0;
-    out[32 + i] = static_cast<char>(d & 0xff);
-  }
-  out[64] = static_cast<char>(rsv[64] == 27 ? 28 : 27);
-  return out;
 }
 
 size_t RecordedCount(Ledger& l) {
@@ -214,7 +197,7 @@ TEST_P(LedgerConformanceTest, EachSignatureMustBeTheUsersForThisProviderRequestA
   EXPECT_REFUSED(try_with(""), kBadSignature);
   EXPECT_REFUSED(try_with(good.substr(0, 64)), kBadSignature);
   EXPECT_REFUSED(try_with(std::string(65, '\0')), kBadSignature);
-  EXPECT_REFUSED(try_with(HighSTwin(good)), kBadSignature);
+  EXPECT_REFUSED(try_with(certme::testing::HighSTwin(good)), kBadSignature);
   EXPECT_REFUSED(try_with(good + "x"), kBadCalldata) << "longer than a signature";
   // The user's signature recorded by another provider is refused too.
   EXPECT_REFUSED(ledger_->RecordSignatures(other_provider, user, j.request, j.signed_at,
