@@ -319,6 +319,9 @@ class WalletAuthenticator : public Authenticator {
   // sign request is gone.
   std::optional<wallet::WalletError> AddSignDetails(const std::string& txn, const LoginRequest& request,
                                                     wallet::RequestDocument& doc);
+  // The sign request of signing login `txn` (the hook's Details) in `out`,
+  // or the error the wallet gets (gone once settled or expired).
+  std::optional<wallet::WalletError> SignLoginOf(const std::string& txn, SignLogin* out);
   // §10 checks of a signing login's answer; the checked signatures go to `p`.
   std::optional<wallet::WalletError> CheckSignAnswer(const std::string& txn, const LoginRequest& request,
                                                      const wallet::LoginContext& ctx,

@@ -150,17 +150,16 @@ HttpResponse WalletAuthenticator::WaitingPage(const HttpRequest& req, const std:
       {"login_left_text", MinSec(st.login_expires_in)},
       {"switcher", {{"links", links}}},
   };
-  if (request.protocol == kSignProtocol) {
+  if (IsSign(request)) {
     // A signing login: the page says so and lists what is signed, as the
     // signing page before it did and the wallet will.
     json items = json::array();
-    if (sign_hook_) {
-      if (auto sign = sign_hook_->Details(txn); sign.ok()) {
-        for (const auto& i : sign->details.items)
-          items.push_back({{"name", i.name},
-                           {"hash_alg", i.hash_alg == "S384" ? "SHA-384" : "SHA-256"},
-                           {"digest", HexEncode(i.digest)}});
-      }
+    SignLogin sign;
+    if (!SignLoginOf(txn, &sign)) {
+      for (const auto& i : sign.details.items)
+        items.push_back({{"name", i.name},
+                         {"hash_alg", i.hash_alg == kJadesHashS384 ? "SHA-384" : "SHA-256"},
+                         {"digest", HexEncode(i.digest)}});
     }
     data["signing"] = true;
     data["items"] = std::move(items);
@@ -193,7 +192,7 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
   // A signing login's every outcome settled its sign request, with the
   // reason the provider reads: the browser goes back to the provider
   // (docs/signing.md), never to "try again" for a request that is over.
-  if (!outcome.empty() && request->protocol == kSignProtocol) return HttpResponse::Redirect(request->resume_url, 303);
+  if (!outcome.empty() && IsSign(*request)) return HttpResponse::Redirect(request->resume_url, 303);
   if (!outcome.empty()) return OutcomePage(outcome, lang, *txn, request->resume_url);
   auto t = LoadTxn(*txn);
   if (!t.ok()) return OutcomePage("unknown", lang, "", "");
@@ -203,7 +202,7 @@ HttpResponse WalletAuthenticator::Continue(const HttpRequest& req) {
     // as expired (its result saved, so "back to the service" answers the
     // client); "Try again" makes a new code.
     SetOutcome(*txn, Who(*request), kOutcomeExpired, std::max<int64_t>(request->expires_at - now, 1));
-    if (request->protocol == kSignProtocol) return HttpResponse::Redirect(request->resume_url, 303);
+    if (IsSign(*request)) return HttpResponse::Redirect(request->resume_url, 303);
     return OutcomePage(kOutcomeExpired, lang, *txn, request->resume_url);
   }
   bool pressed = req.path.ends_with("/continue");
@@ -221,7 +220,7 @@ HttpResponse WalletAuthenticator::Retry(const HttpRequest& req) {
   auto t = LoadTxn(*txn);
   std::string outcome = Outcome(*txn);
   // A signing login that ended settled its sign request: nothing to retry.
-  if (!outcome.empty() && request->protocol == kSignProtocol) return HttpResponse::Redirect(request->resume_url, 303);
+  if (!outcome.empty() && IsSign(*request)) return HttpResponse::Redirect(request->resume_url, 303);
   // A login that may succeed on another attempt gets a new code: expired
   // unanswered, refused, the validator silent, another failure. A
   // suspended or revoked eID, an unauthorized service or a success keep

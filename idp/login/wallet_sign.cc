@@ -20,6 +20,15 @@ std::optional<wallet::WalletError> WalletAuthenticator::AddSignDetails(const std
                                                                       const LoginRequest& request,
                                                                       wallet::RequestDocument& doc) {
   if (!IsSign(request)) return std::nullopt;
+  SignLogin sign;
+  if (auto e = SignLoginOf(txn, &sign)) return e;
+  doc.kind = wallet::RequestKind::kSign;
+  doc.purpose = wallet::SignPurpose();
+  doc.sign = std::move(sign.details);
+  return std::nullopt;
+}
+
+std::optional<wallet::WalletError> WalletAuthenticator::SignLoginOf(const std::string& txn, SignLogin* out) {
   if (!sign_hook_) return wallet::ServerError("a signing login without the signing server");
   auto sign = sign_hook_->Details(txn);
   if (!sign.ok()) {
@@ -27,9 +36,7 @@ std::optional<wallet::WalletError> WalletAuthenticator::AddSignDetails(const std
     LogError("sign request unreadable", {{"detail", sign.status().ToString()}});
     return wallet::ServerError();
   }
-  doc.kind = wallet::RequestKind::kSign;
-  doc.purpose = wallet::SignPurpose();
-  doc.sign = std::move(sign->details);
+  *out = std::move(sign).value();
   return std::nullopt;
 }
 
@@ -39,13 +46,8 @@ std::optional<wallet::WalletError> WalletAuthenticator::CheckSignAnswer(const st
                                                                        const wallet::Answer& answer, int64_t now,
                                                                        PendingAnswer& p) {
   if (!IsSign(request)) return std::nullopt;
-  if (!sign_hook_) return wallet::ServerError("a signing login without the signing server");
-  auto sign = sign_hook_->Details(txn);
-  if (!sign.ok()) {
-    if (sign.status().code() == StatusCode::kNotFound) return SignRequestGone();
-    LogError("sign request unreadable", {{"detail", sign.status().ToString()}});
-    return wallet::ServerError();
-  }
+  SignLogin sign;
+  if (auto e = SignLoginOf(txn, &sign)) return e;
   // The document as served: what CheckSignItems compares the answer with.
   wallet::RequestDocument doc;
   doc.kind = wallet::RequestKind::kSign;
@@ -57,8 +59,8 @@ std::optional<wallet::WalletError> WalletAuthenticator::CheckSignAnswer(const st
   doc.domain = ctx.domain;
   doc.consent_provider = ctx.provider;
   doc.consent_expiry = static_cast<uint64_t>(ctx.consent_expiry);
-  doc.sign = sign->details;
-  wallet::SignCheckContext sc{answer.eid, sign->created_at, sign->expires_at, now};
+  doc.sign = sign.details;
+  wallet::SignCheckContext sc{answer.eid, sign.created_at, sign.expires_at, now};
   auto checked = wallet::CheckSignItems(doc, answer, sc);
   if (!checked.ok()) {
     LogWarn("sign answer refused", {{"service", request.service_id}, {"code", checked.error().code},
