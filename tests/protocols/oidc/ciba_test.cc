@@ -68,18 +68,7 @@ class CibaTest : public OidcTest {
   // The wallet login of the last Begin() ends: approved as kSubject, or with `error`.
   void Finish(const std::string& error = "") {
     const LoginRequest& lr = auth_.requests.back();
-    LoginResult res;
-    res.txn = lr.txn;
-    res.error = error;
-    if (error.empty()) {
-      res.subject = kSubject;
-      res.eid = kSubject;
-      for (const auto& k : lr.attributes) res.attributes[k] = "value of " + k;
-      res.acr = login_acr_;
-      res.amr = {"hwk", "user"};
-      res.auth_time = clock_.NowUnixSeconds();
-    }
-    ASSERT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+    SaveLoginOutcome(lr, error, kSubject);
     op_->CibaLoginEnded(lr.txn);
   }
 

@@ -49,17 +49,7 @@ class DeviceTest : public OidcTest {
     EXPECT_FALSE(auth_.requests.empty());
     if (auth_.requests.empty()) return HttpResponse::Text(599, "no login");
     const LoginRequest& lr = auth_.requests.back();
-    LoginResult res;
-    res.txn = lr.txn;
-    res.error = error;
-    if (error.empty()) {
-      res.subject = kSubject;
-      for (const auto& k : lr.attributes) res.attributes[k] = "value of " + k;
-      res.acr = login_acr_;
-      res.amr = {"hwk", "user"};
-      res.auth_time = clock_.NowUnixSeconds();
-    }
-    EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+    SaveLoginOutcome(lr, error);
     if (!come_back) return HttpResponse::Text(204, "");
     std::string prefix = std::string(kIssuer) + "/device/resume?";
     EXPECT_EQ(lr.resume_url.rfind(prefix, 0), 0u) << lr.resume_url;
@@ -374,14 +364,7 @@ TEST_F(DeviceStatusHandleTest, ThePagesLoginSettlesAfterTheVerificationPageBegan
   const LoginRequest page_login = auth_.requests.back();
   ASSERT_EQ(Open(started["user_code"]).status, 302);
   ASSERT_EQ(auth_.requests.size(), 2u);
-  LoginResult res;
-  res.txn = page_login.txn;
-  res.subject = kSubject;
-  for (const auto& k : page_login.attributes) res.attributes[k] = "value of " + k;
-  res.acr = login_acr_;
-  res.amr = {"hwk", "user"};
-  res.auth_time = clock_.NowUnixSeconds();
-  ASSERT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+  SaveLoginOutcome(page_login, "");
   auto tokens = Json(Poll(started["device_code"]));
   EXPECT_TRUE(tokens.contains("id_token")) << tokens.dump();
   EXPECT_EQ(op_->DeviceStatus(handle)->state, OidcProvider::DeviceLoginStatus::State::kEnded);

@@ -165,6 +165,21 @@ HttpResponse OidcTest::LoginAndResume(const std::string& subject) {
   return r;
 }
 
+void OidcTest::SaveLoginOutcome(const LoginRequest& lr, const std::string& error, const std::string& eid) {
+  LoginResult res;
+  res.txn = lr.txn;
+  res.error = error;
+  if (error.empty()) {
+    res.subject = kSubject;
+    res.eid = eid;
+    for (const auto& k : lr.attributes) res.attributes[k] = "value of " + k;
+    res.acr = login_acr_;
+    res.amr = {"hwk", "user"};
+    res.auth_time = clock_.NowUnixSeconds();
+  }
+  EXPECT_TRUE(SaveLoginResult(*store_, res, 60).ok());
+}
+
 std::string OidcTest::CodeFor(const Params& p) {
   size_t before = auth_.requests.size();
   HttpResponse r = Authorize(p);

@@ -94,6 +94,10 @@ class OidcTest : public ::testing::Test {
   // Completes the last Begin() with `subject` and the dev identity's
   // attributes for the requested keys; returns the Resume response.
   HttpResponse LoginAndResume(const std::string& subject = kSubject);
+  // Saves what the login step reports for login `lr`: approved as kSubject
+  // (each attribute asked for "value of <key>", login_acr_, eID `eid`), or
+  // failed with `error`.
+  void SaveLoginOutcome(const LoginRequest& lr, const std::string& error, const std::string& eid = "");
   // authorize → login → resume; returns the code (empty on failure).
   std::string CodeFor(const Params& p);
   // POST /token with Basic authentication.
